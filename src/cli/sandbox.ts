@@ -1,0 +1,12 @@
+import type { Command } from './command.js';
+
+// Placeholder until the command lands (see the open issues).
+export const command: Command = {
+  name: 'sandbox',
+  summary: 'not built yet',
+  flags: {},
+  async run(_args, io) {
+    io.stderr.write('kube-mesos sandbox: not built yet\n');
+    return 1;
+  },
+};
