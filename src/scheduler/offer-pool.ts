@@ -1,0 +1,144 @@
+/**
+ * Offers held per agent until they are used, declined, rescinded or expired. Holding offers briefly lets pods that arrive
+ * a moment later use them without waiting for the next allocation; holding them long would starve other frameworks, so
+ * every offer has a deadline after which the scheduler declines it. Pure: time is passed in.
+ */
+export interface OfferLike {
+  id: { value: string };
+  agent_id: { value: string };
+}
+
+interface Held<O> {
+  offer: O;
+  receivedAtMs: number;
+}
+
+export class OfferPool<O extends OfferLike = OfferLike> {
+  private readonly byId = new Map<string, Held<O>>();
+  private readonly byAgent = new Map<string, Set<string>>();
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get agentCount(): number {
+    return this.byAgent.size;
+  }
+
+  add(offer: O, nowMs: number): void {
+    const id = offer.id.value;
+    if (this.byId.has(id)) return; // the master never resends an offer id; ignore a duplicate
+    this.byId.set(id, { offer, receivedAtMs: nowMs });
+    const agent = offer.agent_id.value;
+    let set = this.byAgent.get(agent);
+    if (!set) this.byAgent.set(agent, (set = new Set()));
+    set.add(id);
+  }
+
+  /** Removes an offer (rescinded, used, declined). Returns it if it was held. */
+  remove(offerId: string): O | undefined {
+    const held = this.byId.get(offerId);
+    if (!held) return undefined;
+    this.byId.delete(offerId);
+    const agent = held.offer.agent_id.value;
+    const set = this.byAgent.get(agent);
+    set?.delete(offerId);
+    if (set && set.size === 0) this.byAgent.delete(agent);
+    return held.offer;
+  }
+
+  has(offerId: string): boolean {
+    return this.byId.has(offerId);
+  }
+
+  /** Offers held for one agent (read-only view). */
+  forAgent(agentId: string): O[] {
+    const ids = this.byAgent.get(agentId);
+    if (!ids) return [];
+    const out: O[] = [];
+    for (const id of ids) out.push(this.byId.get(id)!.offer);
+    return out;
+  }
+
+  /** Takes (removes and returns) every offer held for an agent: they go into one ACCEPT or one DECLINE. */
+  takeAgent(agentId: string): O[] {
+    const offers = this.forAgent(agentId);
+    for (const o of offers) this.remove(o.id.value);
+    return offers;
+  }
+
+  /** Removes every offer of an agent (agent lost), returning their ids. */
+  dropAgent(agentId: string): string[] {
+    return this.takeAgent(agentId).map((o) => o.id.value);
+  }
+
+  agents(): IterableIterator<string> {
+    return this.byAgent.keys();
+  }
+
+  /** Takes offers held longer than `holdMs` (to be declined). */
+  takeExpired(nowMs: number, holdMs: number): O[] {
+    const out: O[] = [];
+    for (const [id, held] of this.byId) {
+      if (nowMs - held.receivedAtMs >= holdMs) {
+        out.push(held.offer);
+        this.remove(id);
+      }
+    }
+    return out;
+  }
+
+  /** Takes every held offer (nothing to place: decline them all). */
+  takeAll(): O[] {
+    const out = [...this.byId.values()].map((h) => h.offer);
+    this.byId.clear();
+    this.byAgent.clear();
+    return out;
+  }
+
+  /** When the oldest held offer reaches `holdMs`, or undefined when none is held. */
+  nextExpiry(holdMs: number): number | undefined {
+    let oldest: number | undefined;
+    for (const h of this.byId.values()) if (oldest === undefined || h.receivedAtMs < oldest) oldest = h.receivedAtMs;
+    return oldest === undefined ? undefined : oldest + holdMs;
+  }
+}
+
+/** How the framework treats offers, given what is waiting. Pure. */
+export interface OfferPolicyConfig {
+  /** refuse_seconds for offers declined while pods wait (they may fit soon elsewhere or after backoff). */
+  refuseWhileWaitingSeconds: number;
+  /** refuse_seconds when nothing waits: give the resources to other frameworks for a long while. */
+  refuseIdleSeconds: number;
+  /** Minimum time between two REVIVE calls. */
+  reviveMinIntervalMs: number;
+}
+
+export const DEFAULT_OFFER_POLICY: OfferPolicyConfig = {
+  refuseWhileWaitingSeconds: 2,
+  refuseIdleSeconds: 300,
+  reviveMinIntervalMs: 1000,
+};
+
+export function refuseSecondsFor(pendingPods: number, cfg: OfferPolicyConfig): number {
+  return pendingPods > 0 ? cfg.refuseWhileWaitingSeconds : cfg.refuseIdleSeconds;
+}
+
+export type OfferStreamAction = { kind: 'none' } | { kind: 'suppress' } | { kind: 'revive' } | { kind: 'revive-later'; atMs: number };
+
+/**
+ * SUPPRESS when nothing is pending (and no warm kubelet is wanted); REVIVE when something arrives, rate-limited.
+ * `suppressed` is the framework's current state toward the master.
+ */
+export function offerStreamAction(
+  s: { pendingPods: number; wantsOffers: boolean; suppressed: boolean; lastReviveMs: number | undefined; nowMs: number },
+  cfg: OfferPolicyConfig,
+): OfferStreamAction {
+  const want = s.pendingPods > 0 || s.wantsOffers;
+  if (!want) return s.suppressed ? { kind: 'none' } : { kind: 'suppress' };
+  if (!s.suppressed) return { kind: 'none' };
+  if (s.lastReviveMs !== undefined && s.nowMs - s.lastReviveMs < cfg.reviveMinIntervalMs) {
+    return { kind: 'revive-later', atMs: s.lastReviveMs + cfg.reviveMinIntervalMs };
+  }
+  return { kind: 'revive' };
+}

@@ -1,0 +1,168 @@
+/**
+ * What the framework knows of its tasks and kubelet executors. A launched task starts as *assumed* (its resources
+ * counted on the agent, its pod out of the queue) until its first status update confirms it; a launch that fails before
+ * the pod is bound is *forgotten* and the pod goes back to the queue. Pure bookkeeping: no I/O, time passed in.
+ */
+export const TERMINAL_STATES: ReadonlySet<string> = new Set([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
+
+export function isTerminal(state: string): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+export interface TaskRecord {
+  taskId: string;
+  podKey: string;
+  podUid: string;
+  agentId: string;
+  executorId: string;
+  /** 'ASSUMED' until the first update; then the last Mesos TaskState seen. */
+  state: string;
+  /** The pod is bound to the agent's node (TASK_STARTING seen, or the pod shows the binding). */
+  bound: boolean;
+  launchedAtMs: number;
+  lastUpdateMs: number;
+  cpus: number;
+  mem: number;
+  disk: number;
+  hostPorts: number[];
+}
+
+export interface KubeletRecord {
+  agentId: string;
+  executorId: string;
+  nodeName: string;
+  state: 'launching' | 'running' | 'gone';
+  taskIds: Set<string>;
+  /** When the last task left (for the pool's idle timeout); undefined while it has tasks. */
+  idleSinceMs: number | undefined;
+  launchedAtMs: number;
+}
+
+export type UpdateOutcome =
+  | { kind: 'unknown-task' } // not ours (orphan) or already forgotten
+  | { kind: 'progress'; record: TaskRecord; firstConfirmation: boolean }
+  | { kind: 'launch-failed'; record: TaskRecord } // terminal before the pod was bound: re-queue the pod
+  | { kind: 'terminal'; record: TaskRecord }; // terminal after binding: the pod's status tells the story
+
+export class TaskRegistry {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly byPod = new Map<string, string>(); // podUid → taskId
+  private readonly kubelets = new Map<string, KubeletRecord>(); // agentId → kubelet
+
+  get taskCount(): number {
+    return this.tasks.size;
+  }
+
+  /** Records a launch about to be sent (assume). */
+  assume(rec: Omit<TaskRecord, 'state' | 'bound' | 'lastUpdateMs'>, nowMs: number): TaskRecord {
+    const record: TaskRecord = { ...rec, state: 'ASSUMED', bound: false, lastUpdateMs: nowMs };
+    this.tasks.set(rec.taskId, record);
+    this.byPod.set(rec.podUid, rec.taskId);
+    const k = this.kubelets.get(rec.agentId);
+    if (k && k.executorId === rec.executorId) {
+      k.taskIds.add(rec.taskId);
+      k.idleSinceMs = undefined;
+    }
+    return record;
+  }
+
+  /** Adopts a task known from elsewhere (pod annotations after a restart, reconciliation). */
+  adopt(rec: TaskRecord): void {
+    this.tasks.set(rec.taskId, rec);
+    this.byPod.set(rec.podUid, rec.taskId);
+    const k = this.kubelets.get(rec.agentId);
+    if (k && k.executorId === rec.executorId) {
+      k.taskIds.add(rec.taskId);
+      k.idleSinceMs = undefined;
+    }
+  }
+
+  /** Forgets a task (launch failed, or it ended). Returns the record if it was known. */
+  forget(taskId: string, nowMs: number): TaskRecord | undefined {
+    const rec = this.tasks.get(taskId);
+    if (!rec) return undefined;
+    this.tasks.delete(taskId);
+    if (this.byPod.get(rec.podUid) === taskId) this.byPod.delete(rec.podUid);
+    const k = this.kubelets.get(rec.agentId);
+    if (k && k.taskIds.delete(taskId) && k.taskIds.size === 0) k.idleSinceMs = nowMs;
+    return rec;
+  }
+
+  get(taskId: string): TaskRecord | undefined {
+    return this.tasks.get(taskId);
+  }
+
+  forPod(podUid: string): TaskRecord | undefined {
+    const id = this.byPod.get(podUid);
+    return id === undefined ? undefined : this.tasks.get(id);
+  }
+
+  all(): IterableIterator<TaskRecord> {
+    return this.tasks.values();
+  }
+
+  onAgent(agentId: string): TaskRecord[] {
+    return [...this.tasks.values()].filter((t) => t.agentId === agentId);
+  }
+
+  /** Applies a status update to the registry and says what it means for the pod. */
+  applyUpdate(u: { taskId: string; state: string; agentId?: string }, nowMs: number): UpdateOutcome {
+    const rec = this.tasks.get(u.taskId);
+    if (!rec) return { kind: 'unknown-task' };
+    const firstConfirmation = rec.state === 'ASSUMED';
+    rec.state = u.state;
+    rec.lastUpdateMs = nowMs;
+    if (u.state === 'TASK_STARTING' || u.state === 'TASK_RUNNING') rec.bound = true;
+    if (isTerminal(u.state)) {
+      this.forget(u.taskId, nowMs);
+      return rec.bound ? { kind: 'terminal', record: rec } : { kind: 'launch-failed', record: rec };
+    }
+    return { kind: 'progress', record: rec, firstConfirmation };
+  }
+
+  markBound(podUid: string): void {
+    const rec = this.forPod(podUid);
+    if (rec) rec.bound = true;
+  }
+
+  // ---- kubelet executors -------------------------------------------------------------------------------------------
+
+  kubelet(agentId: string): KubeletRecord | undefined {
+    const k = this.kubelets.get(agentId);
+    return k && k.state !== 'gone' ? k : undefined;
+  }
+
+  allKubelets(): IterableIterator<KubeletRecord> {
+    return this.kubelets.values();
+  }
+
+  /** A kubelet executor is being launched with the first pod on this agent. */
+  launchKubelet(agentId: string, executorId: string, nodeName: string, nowMs: number): KubeletRecord {
+    const k: KubeletRecord = { agentId, executorId, nodeName, state: 'launching', taskIds: new Set(), idleSinceMs: nowMs, launchedAtMs: nowMs };
+    this.kubelets.set(agentId, k);
+    return k;
+  }
+
+  /** The executor is gone (FAILURE, shut down, agent lost): its tasks are not forgotten here, their updates tell. */
+  kubeletGone(agentId: string, executorId: string): KubeletRecord | undefined {
+    const k = this.kubelets.get(agentId);
+    if (!k || k.executorId !== executorId) return undefined;
+    k.state = 'gone';
+    this.kubelets.delete(agentId);
+    return k;
+  }
+
+  kubeletRunning(agentId: string, executorId: string): void {
+    const k = this.kubelets.get(agentId);
+    if (k && k.executorId === executorId) k.state = 'running';
+  }
+}
