@@ -1,0 +1,383 @@
+/**
+ * The framework's configuration: one typed schema, read as defaults ← YAML file ← environment (`KUBE_MESOS_<SECTION>_<KEY>`)
+ * ← flags (`--set section.key=value` and a few named flags). Pure: the CLI reads the file and passes env and flags in.
+ */
+import { load as loadYaml, YAMLException } from 'js-yaml';
+import { bool, duration, int, isField, num, oneOf, quantity, str, strList, type Field, type Infer, type Section } from './schema.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const ATTRIBUTE = /^[A-Za-z0-9_.\-/]+$/;
+const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/\S*)?$/;
+
+const MASTER_EXPECTED = 'expected http(s)://host:port or zk://host:port/path';
+
+/** One Mesos master URL: `http(s)://host[:port]` (a path is ignored by the client) or `zk://host:port[,host:port…]/path`. */
+export function checkMasterUrl(s: string): string | undefined {
+  if (s.startsWith('zk://')) {
+    const m = /^zk:\/\/(?:[^@/\s]+@)?([^/\s]+)(\/\S+)$/.exec(s);
+    if (m && m[1].split(',').every(hostPort)) return undefined;
+    return `"${s}" is not a ZooKeeper URL (expected zk://host:port[,host:port...]/path)`;
+  }
+  if (/^https?:\/\//.test(s)) {
+    try {
+      const u = new URL(s);
+      if (u.hostname !== '' && (u.port === '' || Number(u.port) > 0)) return undefined;
+    } catch {
+      // falls through to the error below
+    }
+  }
+  return `"${s}" is not a Mesos master URL (${MASTER_EXPECTED})`;
+}
+
+function hostPort(s: string): boolean {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(s);
+  return m !== null && Number(m[2]) <= 65535;
+}
+
+function checkRole(role: string): string | undefined {
+  if (role === '*') return undefined;
+  const ok = role.split('/').every((seg) => /^[^\s\\/.\-*][^\s\\/]*$/.test(seg) || /^\.[^\s\\/.][^\s\\/]*$/.test(seg));
+  return ok ? undefined : `"${role}" is not a Mesos role (expected "*" or names without spaces, not starting with "-" or ".", "/" for hierarchy)`;
+}
+
+/** The whole schema. Keys are camelCase; env names are derived: mesos.failoverTimeout ↔ KUBE_MESOS_MESOS_FAILOVER_TIMEOUT. */
+export const CONFIG_SCHEMA = {
+  mesos: {
+    masters: strList({
+      default: ['http://127.0.0.1:5050'],
+      doc: 'Mesos masters: a list of http(s)://host:port URLs tried in order (redirects to the leader are followed), or one zk://host:port[,host:port]/path URL for ZooKeeper leader detection.',
+      minItems: 1,
+      // zk://h1:2181,h2:2181/mesos has commas of its own
+      split: (s) => (s.trim().startsWith('zk://') ? [s] : s.split(',')),
+      item: checkMasterUrl,
+      whole: (list) => (list.length > 1 && list.some((m) => m.startsWith('zk://')) ? 'a zk:// URL must be the only entry' : undefined),
+    }),
+    contentType: oneOf(['protobuf', 'json'] as const, { default: 'protobuf', doc: 'Encoding of scheduler API calls and events.' }),
+    principal: str({ default: '', doc: 'Principal for HTTP basic authentication and the FrameworkInfo; empty = no authentication.' }),
+    secretFile: str({ default: '', doc: 'File holding the secret for `principal` (e.g. a mounted Kubernetes Secret). Read at start; the secret never appears in config or logs.' }),
+    caFile: str({ default: '', doc: 'PEM CA bundle for https masters; empty = the system roots.' }),
+    failoverTimeout: duration({ default: '168h', min: '0s', doc: 'How long Mesos keeps the framework\'s tasks running while the scheduler is away (FrameworkInfo.failover_timeout).' }),
+    frameworkName: str({ default: 'kube-mesos', pattern: /^\S.*$/, allowed: 'a non-empty name', allowEmpty: false, doc: 'FrameworkInfo.name, shown in the Mesos UI.' }),
+    user: str({ default: '', doc: 'FrameworkInfo.user: the Unix user executors run as; empty = the user the scheduler runs as.' }),
+    roles: strList({ default: ['*'], minItems: 1, item: checkRole, doc: 'Mesos roles the framework subscribes with (MULTI_ROLE); pods choose among them with `kube-mesos.io/roles`.' }),
+    checkpoint: bool({ default: true, doc: 'FrameworkInfo.checkpoint: tasks survive an agent restart.' }),
+    webuiUrl: str({ default: '', pattern: HTTP_URL, allowed: 'an http(s) URL', doc: 'FrameworkInfo.webui_url (e.g. the dashboard\'s URL); empty = none.' }),
+    heartbeatMissLimit: int({ default: 5, min: 1, max: 100, doc: 'Missed heartbeats after which the event stream is treated as dead and the scheduler re-subscribes.' }),
+    refuseSeconds: {
+      waiting: duration({ default: '1s', min: '0s', max: '1h', unit: 's', doc: 'refuse_seconds on DECLINE while pods are waiting (short, so offers come back soon). The value is in seconds.' }),
+      idle: duration({ default: '5m', min: '0s', unit: 's', doc: 'refuse_seconds on DECLINE when nothing is pending (long, so other frameworks get the resources). The value is in seconds.' }),
+    },
+    reviveMinInterval: duration({ default: '1s', min: '0s', doc: 'Minimum time between two REVIVE calls.' }),
+    implicitReconcileInterval: duration({ default: '5m', min: '10s', doc: 'Period of implicit task reconciliation (explicit reconciliation runs after every SUBSCRIBED).' }),
+  },
+  kube: {
+    kubeconfig: str({ default: '', doc: 'Path to a kubeconfig; empty = in-cluster service account.' }),
+    namespace: str({ default: 'kube-mesos', pattern: DNS_LABEL, allowEmpty: false, allowed: 'a DNS label', doc: 'Namespace of the framework\'s own objects (Lease, state ConfigMap, events about itself).' }),
+    schedulerName: str({ default: 'kube-mesos', pattern: DNS_SUBDOMAIN, allowEmpty: false, allowed: 'a DNS subdomain', doc: 'Pods with this `spec.schedulerName` are scheduled by kube-mesos.' }),
+    qps: num({ default: 50, min: 1, doc: 'Client-side rate limit for Kubernetes API requests (per second).' }),
+    burst: int({ default: 100, min: 1, doc: 'Burst allowed above `qps`.' }),
+    leaderElect: bool({ default: false, doc: 'Run leader election on a Lease so that several replicas can run (one active, the others standby).' }),
+    leaseName: str({ default: 'kube-mesos-scheduler', pattern: DNS_SUBDOMAIN, allowEmpty: false, allowed: 'a DNS subdomain', doc: 'Name of the coordination.k8s.io Lease used for leader election.' }),
+    leaseDuration: duration({ default: '15s', min: '1s', doc: 'How long a standby waits before taking over a lease that is not renewed.' }),
+    renewDeadline: duration({ default: '10s', min: '1s', doc: 'How long the leader keeps trying to renew before it gives up leadership; must be less than `leaseDuration`.' }),
+    retryPeriod: duration({ default: '2s', min: '100ms', doc: 'Interval between lease acquire/renew attempts; must be less than `renewDeadline`.' }),
+    stateConfigMap: str({ default: 'kube-mesos-state', pattern: DNS_SUBDOMAIN, allowEmpty: false, allowed: 'a DNS subdomain', doc: 'ConfigMap holding the framework id and other state that must survive restarts.' }),
+  },
+  placement: {
+    defaultScoring: oneOf(['spread', 'binpack'] as const, { default: 'spread', doc: 'Scoring for pods without a `kube-mesos.io/placement` annotation.' }),
+    preferExistingKubelet: bool({ default: true, doc: 'Prefer agents that already run a kubelet executor over starting a new one.' }),
+    defaultRequests: {
+      cpu: quantity({ of: 'cpu', default: '100m', min: '1m', doc: 'CPU charged for a container that requests none. The value is in cores.' }),
+      memory: quantity({ of: 'memory', default: '128Mi', min: '1Mi', doc: 'Memory charged for a container that requests none. The value is in Mesos megabytes (MiB).' }),
+    },
+    zoneAttribute: str({ default: '', pattern: ATTRIBUTE, allowed: 'a Mesos attribute name', doc: 'Agent attribute naming the zone; empty = the offer\'s fault domain.' }),
+    regionAttribute: str({ default: '', pattern: ATTRIBUTE, allowed: 'a Mesos attribute name', doc: 'Agent attribute naming the region; empty = the offer\'s fault domain.' }),
+    maxBatch: int({ default: 500, min: 1, max: 100_000, doc: 'Most pods placed in one scheduling cycle.' }),
+    cycleInterval: duration({ default: '100ms', min: '0s', max: '1m', doc: 'Minimum time between scheduling cycles; new pods and offers arriving meanwhile are batched.' }),
+  },
+  pool: {
+    executorCpus: num({ default: 0.25, min: 0.01, doc: 'CPUs reserved for each kubelet executor.' }),
+    executorMem: quantity({ of: 'memory', default: '128Mi', min: '32Mi', doc: 'Memory reserved for each kubelet executor. The value is in Mesos megabytes (MiB).' }),
+    maxPodsPerKubelet: int({ default: 110, min: 1, max: 10_000, doc: 'Most pods one kubelet runs (as the kubelet\'s --max-pods).' }),
+    minPerZone: int({ default: 0, min: 0, doc: 'Warm kubelets kept in every zone even when idle.' }),
+    max: int({ default: 0, min: 0, doc: 'Most kubelets overall; 0 = unlimited.' }),
+    maxPerZone: int({ default: 0, min: 0, doc: 'Most kubelets per zone; 0 = unlimited.' }),
+    idleTimeout: duration({ default: '10m', min: '0s', doc: 'A kubelet without pods for this long is removed and its resources go back to Mesos.' }),
+    scaleDownUtilization: num({ default: 0.5, min: 0, max: 1, doc: 'With consolidation on, kubelets below this utilisation whose pods fit elsewhere are drained.' }),
+    consolidation: bool({ default: false, doc: 'Drain under-utilised kubelets (Eviction API, PodDisruptionBudgets respected) to pack pods onto fewer agents.' }),
+    maxConcurrentScaleDowns: int({ default: 1, min: 1, doc: 'Most kubelets being drained or removed at the same time.' }),
+    kubeletMode: oneOf(['real', 'hollow'] as const, { default: 'real', doc: '`real` runs `kubeletCommand` under the executor; `hollow` runs the built-in stand-in (tests, the sandbox).' }),
+    kubeletCommand: str({ default: 'kubelet', allowEmpty: false, pattern: /\S/, allowed: 'a command', doc: 'The kubelet binary the executor starts in `real` mode.' }),
+    kubeletExtraFlags: strList({
+      default: [],
+      item: (f) => (f.startsWith('--') ? undefined : `"${f}" is not a flag (expected --name or --name=value)`),
+      doc: 'Extra flags passed to every real kubelet.',
+    }),
+    executorCommand: str({ default: '', doc: 'Command the Mesos agent runs for the executor; empty = this kube-mesos binary with `executor`.' }),
+  },
+  failover: {
+    defaultFailoverAfter: duration({ default: '5m', min: '0s', doc: 'How long after its agent or zone is lost a pod is replaced, unless its toleration or `kube-mesos.io/failover-after` says otherwise.' }),
+    zoneUnhealthyFraction: num({ default: 0.55, min: 0.01, max: 1, doc: 'A zone is unhealthy when at least this fraction of its agents is lost.' }),
+    safetyStopFraction: num({ default: 0.5, min: 0.01, max: 1, doc: 'If more than this fraction of all agents (or every zone) looks lost at once, the framework assumes it is cut off itself and replaces nothing.' }),
+    replacementsPerMinute: int({ default: 60, min: 1, doc: 'Most replacement pods created per minute.' }),
+    rebalance: bool({ default: false, doc: 'After a zone recovers, move pods back gradually within their disruption budgets.' }),
+  },
+  ops: {
+    listen: str({
+      default: '0.0.0.0:10251',
+      allowEmpty: false,
+      pattern: /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):([0-5]?\d{1,4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/,
+      allowed: 'host:port, port 0-65535',
+      doc: 'Address of the ops server: /healthz, /readyz, /metrics, /debug/state and the dashboard.',
+    }),
+    logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', doc: 'Log level of the JSON logs.' }),
+  },
+} as const satisfies Section;
+
+export type KubeMesosConfig = Infer<typeof CONFIG_SCHEMA>;
+
+export type ConfigResult = { ok: true; config: KubeMesosConfig } | { ok: false; errors: string[] };
+
+/** Flags as `[dotted.path, value]` pairs (later wins) or a record. */
+export type FlagOverrides = readonly (readonly [string, string])[] | Readonly<Record<string, string>>;
+
+export interface LoadConfigInput {
+  /** The YAML config file's text, if there is one. */
+  fileText?: string;
+  /** Used only for the file's name in messages. */
+  fileName?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  flags?: FlagOverrides;
+}
+
+export const ENV_PREFIX = 'KUBE_MESOS_';
+
+interface Leaf {
+  path: string;
+  field: Field<unknown>;
+}
+
+function leaves(section: Section, prefix = ''): Leaf[] {
+  return Object.entries(section).flatMap(([k, v]) => (isField(v) ? [{ path: prefix + k, field: v }] : leaves(v, `${prefix}${k}.`)));
+}
+
+const LEAVES = leaves(CONFIG_SCHEMA);
+const BY_PATH = new Map(LEAVES.map((l) => [l.path, l]));
+
+/** `mesos.failoverTimeout` → `KUBE_MESOS_MESOS_FAILOVER_TIMEOUT`. */
+export function envName(path: string): string {
+  return ENV_PREFIX + path.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+}
+
+const BY_ENV = new Map(LEAVES.map((l) => [envName(l.path), l]));
+const SECTION_ENV_PREFIXES = Object.keys(CONFIG_SCHEMA).map((s) => `${envName(s)}_`);
+
+/** Every key with its field, in schema order (for docs and tooling). */
+export function configKeys(): readonly { path: string; env: string; field: Field<unknown> }[] {
+  return LEAVES.map((l) => ({ path: l.path, env: envName(l.path), field: l.field }));
+}
+
+function sectionAt(path: string): Section | undefined {
+  let s: Section | Field<unknown> = CONFIG_SCHEMA;
+  for (const k of path === '' ? [] : path.split('.')) {
+    if (isField(s) || !Object.hasOwn(s, k)) return undefined;
+    s = s[k];
+  }
+  return isField(s) ? undefined : s;
+}
+
+function unknownKey(path: string): string {
+  const dot = path.lastIndexOf('.');
+  const parent = dot < 0 ? '' : path.slice(0, dot);
+  const key = path.slice(dot + 1);
+  const section = sectionAt(parent);
+  if (!section) return unknownKey(parent);
+  const known = Object.keys(section);
+  const near = known.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+  const hint = near.length > 0 ? `did you mean ${near.map((k) => (parent ? `${parent}.${k}` : k)).join(' or ')}? ` : '';
+  return `${path}: unknown key (${hint}known ${parent ? `keys in ${parent}` : 'sections'}: ${known.join(', ')})`;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length];
+}
+
+interface Override {
+  path: string;
+  raw: unknown;
+  text: boolean;
+  /** Where it came from, for messages: '' (file), 'KUBE_MESOS_…', '--set'. */
+  source: string;
+}
+
+function fromFile(text: string, fileName: string, errors: string[]): Override[] {
+  let doc: unknown;
+  try {
+    doc = loadYaml(text, { filename: fileName });
+  } catch (err) {
+    const msg = err instanceof YAMLException ? err.message : String(err);
+    errors.push(`${fileName}: not valid YAML: ${msg}`);
+    return [];
+  }
+  if (doc === undefined || doc === null) return [];
+  const out: Override[] = [];
+  const walk = (value: unknown, section: Section, prefix: string): void => {
+    if (value === null) return; // `mesos:` with nothing under it
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      errors.push(`${prefix === '' ? fileName : prefix.slice(0, -1)}: expected a mapping of keys, got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
+      return;
+    }
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const path = prefix + k;
+      if (!Object.hasOwn(section, k)) {
+        errors.push(unknownKey(path));
+        continue;
+      }
+      const child = section[k];
+      if (isField(child)) out.push({ path, raw: v, text: false, source: '' });
+      else walk(v, child, `${path}.`);
+    }
+  };
+  walk(doc, CONFIG_SCHEMA, '');
+  return out;
+}
+
+function fromEnv(env: Readonly<Record<string, string | undefined>>, errors: string[]): Override[] {
+  const out: Override[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.startsWith(ENV_PREFIX)) continue;
+    const leaf = BY_ENV.get(name);
+    if (leaf) out.push({ path: leaf.path, raw: value, text: true, source: name });
+    // Other KUBE_MESOS_* variables (e.g. test settings) are not config; only a known section's prefix makes a typo an error.
+    else if (SECTION_ENV_PREFIXES.some((p) => name.startsWith(p))) {
+      const known = [...BY_ENV.keys()];
+      const near = known.filter((k) => editDistance(k, name) <= 3);
+      const hint = near.length > 0 ? `did you mean ${near.join(' or ')}? ` : '';
+      errors.push(`${name}: unknown configuration variable (${hint}see docs/configuration.md for the list)`);
+    }
+  }
+  return out;
+}
+
+function fromFlags(flags: FlagOverrides, errors: string[]): Override[] {
+  const pairs: (readonly [string, string])[] = Array.isArray(flags) ? [...(flags as readonly (readonly [string, string])[])] : Object.entries(flags);
+  const out: Override[] = [];
+  for (const [path, value] of pairs) {
+    if (BY_PATH.has(path)) out.push({ path, raw: value, text: true, source: '--set' });
+    else if (sectionAt(path)) errors.push(`--set ${path}: is a section, set one of its keys (${Object.keys(sectionAt(path) ?? {}).join(', ')})`);
+    else errors.push(`--set ${unknownKey(path)}`);
+  }
+  return out;
+}
+
+/**
+ * Builds the configuration: defaults ← file ← env ← flags. Every problem is reported (not only the first), each line
+ * naming the dotted key and what is allowed. The result is deeply frozen.
+ */
+export function loadConfig(input: LoadConfigInput = {}): ConfigResult {
+  const errors: string[] = [];
+  const overrides = [
+    ...(input.fileText !== undefined ? fromFile(input.fileText, input.fileName ?? 'config file', errors) : []),
+    ...fromEnv(input.env ?? {}, errors),
+    ...fromFlags(input.flags ?? [], errors),
+  ];
+  const values = new Map<string, unknown>(LEAVES.map((l) => [l.path, l.field.default]));
+  for (const o of overrides) {
+    const r = BY_PATH.get(o.path)!.field.parse(o.raw, o.text);
+    if (r.ok) values.set(o.path, r.value);
+    else errors.push(`${o.path}${r.at ?? ''}${o.source ? ` (from ${o.source})` : ''}: ${r.error}`);
+  }
+  if (errors.length === 0) errors.push(...crossChecks((p) => values.get(p)));
+  if (errors.length > 0) return { ok: false, errors: errors.map((e) => `config: ${e}`) };
+  return { ok: true, config: build(CONFIG_SCHEMA, '', values) as KubeMesosConfig };
+}
+
+function build(section: Section, prefix: string, values: Map<string, unknown>): object {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(section)) {
+    const value = isField(v) ? values.get(prefix + k) : build(v, `${prefix}${k}.`, values);
+    out[k] = Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value;
+  }
+  return Object.freeze(out);
+}
+
+/** Rules between keys, checked once every key is valid on its own. */
+function crossChecks(get: (path: string) => unknown): string[] {
+  const errors: string[] = [];
+  const n = (p: string): number => get(p) as number;
+  if (n('kube.renewDeadline') >= n('kube.leaseDuration')) errors.push('kube.renewDeadline: must be less than kube.leaseDuration');
+  if (n('kube.retryPeriod') >= n('kube.renewDeadline')) errors.push('kube.retryPeriod: must be less than kube.renewDeadline');
+  if (n('pool.maxPerZone') > 0 && n('pool.minPerZone') > n('pool.maxPerZone')) errors.push('pool.minPerZone: must not exceed pool.maxPerZone');
+  if (get('mesos.secretFile') !== '' && get('mesos.principal') === '') errors.push('mesos.secretFile: set mesos.principal too (the secret belongs to a principal)');
+  return errors;
+}
+
+/** The defaults alone (always valid). */
+export function defaultConfig(): KubeMesosConfig {
+  const r = loadConfig();
+  if (!r.ok) throw new Error(`default configuration is invalid: ${r.errors.join('; ')}`);
+  return r.config;
+}
+
+/** Turns repeated `--set a.b=value` flag values into overrides; a value without `=` is an error naming it. */
+export function parseSetFlags(values: readonly string[]): { ok: true; flags: [string, string][] } | { ok: false; errors: string[] } {
+  const flags: [string, string][] = [];
+  const errors: string[] = [];
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) errors.push(`config: --set ${JSON.stringify(v)}: expected section.key=value`);
+    else flags.push([v.slice(0, eq).trim(), v.slice(eq + 1)]);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, flags };
+}
+
+/** Named flags a command may offer besides `--set`, each a shorthand for one key. Shape matches cli's `Flag`. */
+export const CONFIG_FLAGS = {
+  config: { type: 'string', value: '<file>', description: 'YAML configuration file (see docs/configuration.md)' },
+  set: { type: 'string', multiple: true, value: '<key=value>', description: 'Set any configuration key, e.g. --set pool.idleTimeout=2m (repeatable; wins over file and environment)' },
+  master: { type: 'string', value: '<urls>', description: 'Mesos masters (mesos.masters), comma-separated, or one zk:// URL' },
+  'framework-name': { type: 'string', value: '<name>', description: 'Framework name (mesos.frameworkName)' },
+  role: { type: 'string', value: '<roles>', description: 'Mesos roles, comma-separated (mesos.roles)' },
+  kubeconfig: { type: 'string', value: '<file>', description: 'kubeconfig path; empty = in-cluster (kube.kubeconfig)' },
+  namespace: { type: 'string', value: '<ns>', description: 'Namespace of the framework\'s Lease and state (kube.namespace)' },
+  'leader-elect': { type: 'boolean', description: 'Enable leader election for HA replicas (kube.leaderElect)' },
+  listen: { type: 'string', value: '<host:port>', description: 'Ops server address (ops.listen)' },
+  'log-level': { type: 'string', value: '<level>', description: 'Log level (ops.logLevel)' },
+} as const;
+
+const NAMED_FLAG_PATHS: Record<string, string> = {
+  master: 'mesos.masters',
+  'framework-name': 'mesos.frameworkName',
+  role: 'mesos.roles',
+  kubeconfig: 'kube.kubeconfig',
+  namespace: 'kube.namespace',
+  'leader-elect': 'kube.leaderElect',
+  listen: 'ops.listen',
+  'log-level': 'ops.logLevel',
+};
+
+/**
+ * Flag values parsed by the CLI → overrides in precedence order: named flags, then `--set` (so `--set` wins on a clash).
+ * `--config` is not an override; the CLI reads that file and passes its text as `fileText`.
+ */
+export function flagOverrides(values: Readonly<Record<string, string | boolean | string[] | undefined>>): { ok: true; flags: [string, string][] } | { ok: false; errors: string[] } {
+  const flags: [string, string][] = [];
+  for (const [name, path] of Object.entries(NAMED_FLAG_PATHS)) {
+    const v = values[name];
+    if (typeof v === 'string' || typeof v === 'boolean') flags.push([path, String(v)]);
+  }
+  const set = values.set;
+  const r = parseSetFlags(Array.isArray(set) ? set : typeof set === 'string' ? [set] : []);
+  return r.ok ? { ok: true, flags: [...flags, ...r.flags] } : r;
+}
