@@ -1,0 +1,253 @@
+import http from 'node:http';
+import https from 'node:https';
+import { createInterface } from 'node:readline';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { RequestLimiter } from './backoff.js';
+
+/** What came back from one request: an HTTP status with its JSON body, or status 0 when no answer arrived. */
+export interface HttpResponse {
+  status: number;
+  body: unknown;
+  /** Seconds from a Retry-After header, when present. */
+  retryAfterSeconds?: number;
+  /** Set when status is 0: connection refused, reset, timeout, TLS failure. */
+  error?: Error;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** One watch event as the API server streams it (objects still raw JSON). */
+export interface RawWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: Record<string, unknown>;
+}
+
+/** How a watch stream ended: closed cleanly by the server, aborted by us, or failed (HTTP status, or 0 for transport). */
+export type WatchEnd = { kind: 'closed' } | { kind: 'aborted' } | { kind: 'failed'; status: number; body?: unknown; error?: Error };
+
+export interface KubeHttpOptions {
+  /** Client-side rate limit, like client-go's QPS/Burst. */
+  qps?: number;
+  burst?: number;
+  /** Bound on requests in flight at once (watches not counted). */
+  maxInFlight?: number;
+  /** Per-request timeout; watches use their own idle timeout. */
+  timeoutMs?: number;
+  /** How long credentials from the kubeconfig are reused before being read again (token files rotate). */
+  authRefreshMs?: number;
+  now?: () => number;
+}
+
+interface Auth {
+  agent: http.Agent;
+  headers: Record<string, string>;
+  at: number;
+}
+
+/**
+ * A minimal HTTP/JSON transport to the API server built from a KubeConfig: keep-alive connections, a QPS/burst limit,
+ * bounded concurrency, streaming watches. It never throws for HTTP or transport failures; callers read `status`.
+ */
+export class KubeHttp {
+  readonly server: URL;
+  private readonly limiter: RequestLimiter;
+  private readonly timeoutMs: number;
+  private readonly authRefreshMs: number;
+  private readonly now: () => number;
+  private auth: Auth | undefined;
+  private authPending: Promise<Auth> | undefined;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    opts: KubeHttpOptions = {},
+  ) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new TypeError('kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+    if (this.server.protocol !== 'https:' && this.server.protocol !== 'http:') throw new TypeError(`kubeconfig server ${cluster.server} is not an http(s) URL`);
+    this.now = opts.now ?? Date.now;
+    this.limiter = new RequestLimiter(opts.qps ?? 50, opts.burst ?? 100, opts.maxInFlight ?? 50, this.now);
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.authRefreshMs = opts.authRefreshMs ?? 60_000;
+  }
+
+  /** Accepts either a KubeConfig or an existing transport, so callers can share one limiter. */
+  static from(kc: KubeConfig | KubeHttp, opts?: KubeHttpOptions): KubeHttp {
+    return kc instanceof KubeHttp ? kc : new KubeHttp(kc, opts);
+  }
+
+  get limiterState(): { active: number; pending: number } {
+    return { active: this.limiter.active, pending: this.limiter.pending };
+  }
+
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
+    const release = await this.limiter.acquire(true);
+    try {
+      return await this.send(method, path, opts);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Streams a watch; `onEvent` sees each event in order. Resolves (never rejects) when the stream ends. The server closes it
+   * after `timeoutSeconds`; if nothing arrives for `idleMs` the connection is treated as dead and closed here.
+   */
+  async watch(path: string, query: RequestOptions['query'], onEvent: (ev: RawWatchEvent) => void, opts: { signal?: AbortSignal; idleMs: number }): Promise<WatchEnd> {
+    await this.limiter.acquire(false);
+    if (opts.signal?.aborted) return { kind: 'aborted' };
+    let auth: Auth;
+    try {
+      auth = await this.getAuth();
+    } catch (err) {
+      return { kind: 'failed', status: 0, error: err as Error };
+    }
+    const url = this.url(path, { ...query, watch: true });
+    return new Promise<WatchEnd>((resolve) => {
+      let settled = false;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (end: WatchEnd) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idle);
+        opts.signal?.removeEventListener('abort', onAbort);
+        req.destroy();
+        resolve(end);
+      };
+      const onAbort = () => finish({ kind: 'aborted' });
+      const touch = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => finish({ kind: 'failed', status: 0, error: new Error(`watch idle for ${opts.idleMs} ms`) }), opts.idleMs);
+      };
+      const mod = url.protocol === 'https:' ? https : http;
+      const req = mod.request(url, { method: 'GET', agent: auth.agent, headers: { ...auth.headers, Accept: 'application/json' } }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          void readBody(res).then((body) => finish({ kind: 'failed', status, body }));
+          return;
+        }
+        touch();
+        const lines = createInterface({ input: res, crlfDelay: Infinity });
+        lines.on('line', (line) => {
+          if (settled || line.trim() === '') return;
+          touch();
+          let ev: RawWatchEvent;
+          try {
+            ev = JSON.parse(line) as RawWatchEvent;
+          } catch {
+            finish({ kind: 'failed', status: 0, error: new Error('malformed watch event') });
+            return;
+          }
+          onEvent(ev);
+        });
+        res.on('error', (err) => finish({ kind: 'failed', status: 0, error: err }));
+        res.on('close', () => finish(res.complete ? { kind: 'closed' } : { kind: 'failed', status: 0, error: new Error('watch stream cut') }));
+      });
+      req.on('error', (err) => finish({ kind: 'failed', status: 0, error: err }));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      touch();
+      req.end();
+    });
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<HttpResponse> {
+    let auth: Auth;
+    try {
+      auth = await this.getAuth();
+    } catch (err) {
+      return { status: 0, body: undefined, error: err as Error };
+    }
+    const url = this.url(path, opts.query);
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const headers: Record<string, string> = { ...auth.headers, Accept: 'application/json' };
+    if (payload) {
+      headers['Content-Type'] = opts.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise<HttpResponse>((resolve) => {
+      let settled = false;
+      const finish = (r: HttpResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
+      const onAbort = () => {
+        req.destroy();
+        finish({ status: 0, body: undefined, error: new Error('request aborted') });
+      };
+      const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+      const timer = setTimeout(() => {
+        req.destroy();
+        finish({ status: 0, body: undefined, error: new Error(`request timed out after ${timeoutMs} ms`) });
+      }, timeoutMs);
+      const req = mod.request(url, { method, agent: auth.agent, headers }, (res) => {
+        readBody(res).then(
+          (body) => {
+            const retryAfter = Number(res.headers['retry-after']);
+            finish({ status: res.statusCode ?? 0, body, retryAfterSeconds: Number.isFinite(retryAfter) && res.headers['retry-after'] ? retryAfter : undefined });
+          },
+          (err: Error) => finish({ status: 0, body: undefined, error: err }),
+        );
+      });
+      req.on('error', (err) => finish({ status: 0, body: undefined, error: err }));
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.end(payload);
+    });
+  }
+
+  private url(path: string, query: RequestOptions['query']): URL {
+    const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  private async getAuth(): Promise<Auth> {
+    if (this.auth && this.now() - this.auth.at < this.authRefreshMs) return this.auth;
+    this.authPending ??= this.loadAuth().finally(() => (this.authPending = undefined));
+    return this.authPending;
+  }
+
+  private async loadAuth(): Promise<Auth> {
+    const o: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(o);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+    if (o.auth) headers.Authorization = 'Basic ' + Buffer.from(o.auth).toString('base64');
+    // Our own keep-alive agent (client-node's is one-shot); TLS material as the kubeconfig gives it. Reused across refreshes.
+    const agent =
+      this.auth?.agent ??
+      (this.server.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, ca: o.ca, cert: o.cert, key: o.key, pfx: o.pfx, passphrase: o.passphrase, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
+        : new http.Agent({ keepAlive: true }));
+    this.auth = { agent, headers, at: this.now() };
+    return this.auth;
+  }
+
+  /** Closes idle keep-alive sockets (open watches end through their own signals). */
+  close(): void {
+    this.auth?.agent.destroy();
+    this.auth = undefined;
+  }
+}
+
+async function readBody(res: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
