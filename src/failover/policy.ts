@@ -1,0 +1,184 @@
+/**
+ * Failover policy: which zones are healthy, which pods on lost agents to replace and when, and when to do nothing at all
+ * because the framework itself is probably the one cut off. Pure: state and time are passed in.
+ */
+import { parseDuration } from '../config/duration.js';
+
+export interface FailoverConfig {
+  /** A zone is unhealthy when at least this fraction of its agents is lost (kube-controller-manager: 0.55). */
+  zoneUnhealthyFraction: number;
+  /** More than this fraction of all agents lost at once: assume we are cut off and replace nothing. */
+  safetyStopFraction: number;
+  /** Used when a pod has neither the annotation nor an unreachable toleration with seconds. */
+  defaultFailoverAfterMs: number;
+  /** Replacement rate limit (token bucket), per minute, and its burst. */
+  replacementsPerMinute: number;
+  replacementBurst: number;
+}
+
+export const DEFAULT_FAILOVER_CONFIG: FailoverConfig = {
+  zoneUnhealthyFraction: 0.55,
+  safetyStopFraction: 0.7,
+  defaultFailoverAfterMs: 5 * 60_000,
+  replacementsPerMinute: 600,
+  replacementBurst: 100,
+};
+
+export type AgentHealth = 'active' | 'unreachable' | 'lost';
+
+export interface AgentHealthView {
+  id: string;
+  zone: string;
+  health: AgentHealth;
+  /** When it became unreachable/lost. */
+  sinceMs?: number;
+}
+
+export interface ZoneHealth {
+  zones: Map<string, { agents: number; lost: number; healthy: boolean }>;
+  /** Every zone unhealthy, or more than safetyStopFraction of agents lost: replace nothing. */
+  cutOff: boolean;
+  unhealthyZones: Set<string>;
+}
+
+export function zoneHealth(agents: readonly AgentHealthView[], c: FailoverConfig): ZoneHealth {
+  const zones = new Map<string, { agents: number; lost: number; healthy: boolean }>();
+  let lost = 0;
+  for (const a of agents) {
+    let z = zones.get(a.zone);
+    if (!z) zones.set(a.zone, (z = { agents: 0, lost: 0, healthy: true }));
+    z.agents++;
+    if (a.health !== 'active') {
+      z.lost++;
+      lost++;
+    }
+  }
+  const unhealthyZones = new Set<string>();
+  for (const [name, z] of zones) {
+    z.healthy = z.agents === 0 || z.lost / z.agents < c.zoneUnhealthyFraction;
+    if (!z.healthy) unhealthyZones.add(name);
+  }
+  const allZonesDown = zones.size > 0 && unhealthyZones.size === zones.size;
+  const tooMany = agents.length > 0 && lost / agents.length > c.safetyStopFraction;
+  return { zones, cutOff: allZonesDown || tooMany, unhealthyZones };
+}
+
+export const ANNOTATION_FAILOVER_AFTER = 'kube-mesos.io/failover-after';
+export const ANNOTATION_RESCHEDULE_ON_LOSS = 'kube-mesos.io/reschedule-on-loss';
+export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+
+export interface TolerationLike {
+  key?: string;
+  operator?: string;
+  effect?: string;
+  tolerationSeconds?: number | null;
+}
+
+/**
+ * How long after its agent is lost a pod is replaced: the `kube-mesos.io/failover-after` annotation, else the pod's
+ * `node.kubernetes.io/unreachable` NoExecute toleration seconds, else the configured default.
+ */
+export function failoverAfter(
+  annotations: Readonly<Record<string, string>> | undefined,
+  tolerations: readonly TolerationLike[] | undefined,
+  defaultMs: number,
+): { ok: true; ms: number; source: 'annotation' | 'toleration' | 'default' } | { ok: false; error: string } {
+  const raw = annotations?.[ANNOTATION_FAILOVER_AFTER];
+  if (raw !== undefined) {
+    const d = parseDuration(raw);
+    if (!d.ok) return { ok: false, error: `invalid annotation ${ANNOTATION_FAILOVER_AFTER}: ${d.error}` };
+    return { ok: true, ms: d.ms, source: 'annotation' };
+  }
+  for (const t of tolerations ?? []) {
+    const keyMatches = t.key === TAINT_UNREACHABLE || (t.key === undefined || t.key === '') && t.operator === 'Exists';
+    const effectMatches = t.effect === undefined || t.effect === '' || t.effect === 'NoExecute';
+    if (keyMatches && effectMatches && typeof t.tolerationSeconds === 'number') {
+      return { ok: true, ms: Math.max(0, t.tolerationSeconds) * 1000, source: 'toleration' };
+    }
+  }
+  return { ok: true, ms: defaultMs, source: 'default' };
+}
+
+export interface LostPod {
+  key: string;
+  uid: string;
+  agentId: string;
+  zone: string;
+  /** Has a controller owner (ReplicaSet, StatefulSet, Job…): deleting it makes the controller re-create it. */
+  owned: boolean;
+  rescheduleOnLoss: boolean;
+  failoverAfterMs: number;
+  /** When its agent (or task) was lost. */
+  lostSinceMs: number;
+  /** TASK_GONE / GONE_BY_OPERATOR: the agent is known to be gone for good; replace at once. */
+  gone: boolean;
+}
+
+export type Replacement = { kind: 'delete'; pod: LostPod } | { kind: 'recreate'; pod: LostPod };
+
+export interface RateLimiterState {
+  tokens: number;
+  lastMs: number;
+}
+
+export function newRateLimiter(c: FailoverConfig, nowMs: number): RateLimiterState {
+  return { tokens: c.replacementBurst, lastMs: nowMs };
+}
+
+function refill(s: RateLimiterState, c: FailoverConfig, nowMs: number): RateLimiterState {
+  const add = ((nowMs - s.lastMs) / 60_000) * c.replacementsPerMinute;
+  return { tokens: Math.min(c.replacementBurst, s.tokens + Math.max(0, add)), lastMs: Math.max(nowMs, s.lastMs) };
+}
+
+export interface ReplacementPlan {
+  replace: Replacement[];
+  /** Pods due but held back, with why. */
+  held: { key: string; reason: 'safety-stop' | 'rate-limit' | 'not-due' | 'bare-pod' }[];
+  limiter: RateLimiterState;
+  /** When the next held pod becomes due (to schedule a timer). */
+  nextDueMs: number | undefined;
+}
+
+export function planReplacements(pods: readonly LostPod[], health: ZoneHealth, limiter: RateLimiterState, c: FailoverConfig, nowMs: number): ReplacementPlan {
+  const held: ReplacementPlan['held'] = [];
+  const replace: Replacement[] = [];
+  let l = refill(limiter, c, nowMs);
+  let nextDueMs: number | undefined;
+  const sorted = [...pods].sort((a, b) => a.lostSinceMs + a.failoverAfterMs - (b.lostSinceMs + b.failoverAfterMs) || a.key.localeCompare(b.key));
+  for (const p of sorted) {
+    if (!p.owned && !p.rescheduleOnLoss) {
+      held.push({ key: p.key, reason: 'bare-pod' });
+      continue;
+    }
+    if (health.cutOff) {
+      held.push({ key: p.key, reason: 'safety-stop' });
+      continue;
+    }
+    const due = p.gone ? p.lostSinceMs : p.lostSinceMs + p.failoverAfterMs;
+    if (due > nowMs) {
+      held.push({ key: p.key, reason: 'not-due' });
+      nextDueMs = nextDueMs === undefined ? due : Math.min(nextDueMs, due);
+      continue;
+    }
+    if (l.tokens < 1) {
+      held.push({ key: p.key, reason: 'rate-limit' });
+      const wait = ((1 - l.tokens) / c.replacementsPerMinute) * 60_000;
+      nextDueMs = nextDueMs === undefined ? nowMs + wait : Math.min(nextDueMs, nowMs + wait);
+      continue;
+    }
+    l = { ...l, tokens: l.tokens - 1 };
+    replace.push(p.owned ? { kind: 'delete', pod: p } : { kind: 'recreate', pod: p });
+  }
+  return { replace, held, limiter: l, nextDueMs };
+}
+
+/**
+ * A lost agent came back: its tasks whose pods were replaced meanwhile (pod gone, or the pod now names another task)
+ * must be killed, so nothing runs twice.
+ */
+export function tasksToKillOnReturn(
+  tasks: readonly { taskId: string; podUid: string }[],
+  currentTaskOfPod: (podUid: string) => string | undefined,
+): string[] {
+  return tasks.filter((t) => currentTaskOfPod(t.podUid) !== t.taskId).map((t) => t.taskId);
+}
