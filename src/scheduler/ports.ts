@@ -1,0 +1,31 @@
+/**
+ * What the framework core needs from the outside world, as small interfaces: the Mesos scheduler client and the
+ * Kubernetes writes. The composition root adapts the real clients to these; tests pass fakes that record calls.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { OfferOperation, TaskStatus } from '../mesos/types.js';
+
+export interface MesosPort {
+  accept(offerIds: string[], operations: OfferOperation[], refuseSeconds: number): Promise<void>;
+  decline(offerIds: string[], refuseSeconds: number): Promise<void>;
+  /** Only for updates carrying a uuid; the adapter must not be called otherwise. */
+  acknowledge(status: TaskStatus): Promise<void>;
+  reconcile(tasks: { taskId: string; agentId?: string }[]): Promise<void>;
+  kill(taskId: string, agentId?: string, gracePeriodSeconds?: number): Promise<void>;
+  revive(): Promise<void>;
+  suppress(): Promise<void>;
+  shutdownExecutor(executorId: string, agentId: string): Promise<void>;
+}
+
+export interface KubePort {
+  /** PodScheduled=False/Unschedulable with the message, and a FailedScheduling event. */
+  reportUnschedulable(pod: V1Pod, message: string): Promise<void>;
+  /** A `Scheduled` event: "Successfully assigned ns/name to node". */
+  reportScheduled(pod: V1Pod, nodeName: string): Promise<void>;
+  /** A Warning event on the pod (launch failed, task lost…). */
+  reportWarning(pod: V1Pod, reason: string, message: string): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}

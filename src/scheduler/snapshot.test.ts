@@ -1,0 +1,29 @@
+import type { Offer, Resource } from '../mesos/types.js';
+import { offeredSlices, reservationRole } from './snapshot.js';
+
+const scalar = (name: string, value: number, extra: Partial<Resource> = {}): Resource => ({ name, type: 'SCALAR', scalar: { value }, ...extra });
+const offer = (resources: Resource[]): Offer => ({ id: { value: 'o' }, framework_id: { value: 'f' }, agent_id: { value: 'a' }, hostname: 'h', resources });
+
+describe('offeredSlices', () => {
+  it('sums scalars and collects ports per reservation role across offers', () => {
+    const slices = offeredSlices([
+      offer([scalar('cpus', 2), scalar('mem', 1024), { name: 'ports', type: 'RANGES', ranges: { range: [{ begin: 31000, end: 31009 }] } }]),
+      offer([scalar('cpus', 1.5), scalar('disk', 100), scalar('cpus', 4, { reservations: [{ type: 'DYNAMIC', role: 'prod' }] })]),
+    ]);
+    expect(slices).toEqual([
+      { role: '*', res: { cpus: 3.5, mem: 1024, disk: 100 }, ports: [[31000, 31009]] },
+      { role: 'prod', res: { cpus: 4, mem: 0, disk: 0 }, ports: [] },
+    ]);
+  });
+
+  it('leaves out revocable resources and persistent volumes', () => {
+    expect(offeredSlices([offer([scalar('cpus', 1, { revocable: {} }), scalar('disk', 5, { disk: { persistence: { id: 'v' } } })])])).toEqual([]);
+  });
+
+  it.each([
+    [{}, '*'],
+    [{ role: '*' }, '*'],
+    [{ role: 'static' }, 'static'],
+    [{ reservations: [{ role: 'a' }, { role: 'a/b' }] }, 'a/b'],
+  ])('reservationRole(%p) = %p', (extra, role) => expect(reservationRole(scalar('cpus', 1, extra as Partial<Resource>))).toBe(role));
+});
