@@ -106,6 +106,7 @@ export const CONFIG_SCHEMA = {
     idleTimeout: duration({ default: '10m', min: '0s', doc: 'A kubelet without pods for this long is removed and its resources go back to Mesos.' }),
     scaleDownUtilization: num({ default: 0.5, min: 0, max: 1, doc: 'With consolidation on, kubelets below this utilisation whose pods fit elsewhere are drained.' }),
     consolidation: bool({ default: false, doc: 'Drain under-utilised kubelets (Eviction API, PodDisruptionBudgets respected) to pack pods onto fewer agents.' }),
+    consolidationDelay: duration({ default: '10m', min: '0s', doc: 'How long a kubelet must stay under `scaleDownUtilization` before consolidation drains it.' }),
     maxConcurrentScaleDowns: int({ default: 1, min: 1, doc: 'Most kubelets being drained or removed at the same time.' }),
     kubeletMode: oneOf(['real', 'hollow'] as const, { default: 'real', doc: '`real` runs `kubeletCommand` under the executor; `hollow` runs the built-in stand-in (tests, the sandbox).' }),
     kubeletCommand: str({ default: 'kubelet', allowEmpty: false, pattern: /\S/, allowed: 'a command', doc: 'The kubelet binary the executor starts in `real` mode.' }),
@@ -119,8 +120,9 @@ export const CONFIG_SCHEMA = {
   failover: {
     defaultFailoverAfter: duration({ default: '5m', min: '0s', doc: 'How long after its agent or zone is lost a pod is replaced, unless its toleration or `kube-mesos.io/failover-after` says otherwise.' }),
     zoneUnhealthyFraction: num({ default: 0.55, min: 0.01, max: 1, doc: 'A zone is unhealthy when at least this fraction of its agents is lost.' }),
-    safetyStopFraction: num({ default: 0.5, min: 0.01, max: 1, doc: 'If more than this fraction of all agents (or every zone) looks lost at once, the framework assumes it is cut off itself and replaces nothing.' }),
-    replacementsPerMinute: int({ default: 60, min: 1, doc: 'Most replacement pods created per minute.' }),
+    safetyStopFraction: num({ default: 0.7, min: 0.01, max: 1, doc: 'If more than this fraction of all agents (or every zone) looks lost at once, the framework assumes it is cut off itself and replaces nothing.' }),
+    replacementsPerMinute: int({ default: 600, min: 1, doc: 'Most replacement pods created per minute (token bucket refill).' }),
+    replacementBurst: int({ default: 100, min: 1, doc: 'Replacement pods that may be created at once before `replacementsPerMinute` applies.' }),
     rebalance: bool({ default: false, doc: 'After a zone recovers, move pods back gradually within their disruption budgets.' }),
   },
   ops: {

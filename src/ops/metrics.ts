@@ -1,0 +1,127 @@
+/**
+ * Every scheduler metric, created once on a given registry, so the scheduler just calls `metrics.offersReceived.inc(n)`.
+ * Names are prefixed `kube_mesos_`; docs/metrics.md lists them (a test keeps the two in step).
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type MesosConnectionState = 'disconnected' | 'connecting' | 'subscribed';
+export const MESOS_CONNECTION_STATES: readonly MesosConnectionState[] = ['disconnected', 'connecting', 'subscribed'];
+
+/** Seconds; from sub-millisecond cycles (a few pods) to multi-second ones (thousands of pods against thousands of agents). */
+const CYCLE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds from a pod entering the queue to its task launch; includes waiting for offers and kubelets. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const RECONCILE_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export class SchedulerMetrics {
+  readonly pendingPods: Gauge;
+  readonly unschedulablePods: Gauge;
+  readonly schedulingCycleDuration: Histogram;
+  readonly podsPlacedPerCycle: Histogram;
+  readonly podSchedulingLatency: Histogram;
+  readonly offersReceived: Counter;
+  readonly offersDeclined: Counter;
+  readonly offersAccepted: Counter;
+  readonly offersRescinded: Counter;
+  readonly offersHeld: Gauge;
+  readonly podLaunches: Counter;
+  readonly kubeletLaunches: Counter;
+  readonly bindings: Counter<'result'>;
+  readonly taskUpdates: Counter<'state'>;
+  readonly tasks: Gauge<'state'>;
+  readonly kubelets: Gauge<'zone' | 'state'>;
+  readonly agents: Gauge<'zone' | 'state'>;
+  readonly zoneHealthy: Gauge<'zone'>;
+  readonly mesosConnectionState: Gauge<'state'>;
+  readonly mesosReconnects: Counter;
+  readonly reconciliationDuration: Histogram<'kind'>;
+  readonly leader: Gauge;
+  readonly podReplacements: Counter<'reason'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.pendingPods = new Gauge({ name: 'kube_mesos_pending_pods', help: 'Pods with our schedulerName waiting for placement.', registers });
+    this.unschedulablePods = new Gauge({ name: 'kube_mesos_unschedulable_pods', help: 'Pending pods that did not fit in the last cycle they were tried in.', registers });
+    this.schedulingCycleDuration = new Histogram({
+      name: 'kube_mesos_scheduling_cycle_duration_seconds',
+      help: 'Time of one scheduling cycle: snapshot, plan, assume.',
+      buckets: CYCLE_BUCKETS,
+      registers,
+    });
+    this.podsPlacedPerCycle = new Histogram({
+      name: 'kube_mesos_scheduling_cycle_pods',
+      help: 'Pods placed in one scheduling cycle.',
+      buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers,
+    });
+    this.podSchedulingLatency = new Histogram({
+      name: 'kube_mesos_pod_scheduling_latency_seconds',
+      help: 'Time from a pod entering the queue to its task being launched.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.offersReceived = new Counter({ name: 'kube_mesos_offers_received_total', help: 'Offers received from Mesos.', registers });
+    this.offersDeclined = new Counter({ name: 'kube_mesos_offers_declined_total', help: 'Offers declined.', registers });
+    this.offersAccepted = new Counter({ name: 'kube_mesos_offers_accepted_total', help: 'Offers used in an ACCEPT call.', registers });
+    this.offersRescinded = new Counter({ name: 'kube_mesos_offers_rescinded_total', help: 'Offers rescinded by the master.', registers });
+    this.offersHeld = new Gauge({ name: 'kube_mesos_offers_held', help: 'Offers currently held by the offer pool.', registers });
+    this.podLaunches = new Counter({ name: 'kube_mesos_pod_launches_total', help: 'Pod tasks sent to Mesos in LAUNCH operations.', registers });
+    this.kubeletLaunches = new Counter({ name: 'kube_mesos_kubelet_launches_total', help: 'Kubelet executors started (first pod task on an agent).', registers });
+    this.bindings = new Counter({ name: 'kube_mesos_bindings_total', help: 'Pod bindings by result (ok, conflict, error).', labelNames: ['result'], registers });
+    this.taskUpdates = new Counter({ name: 'kube_mesos_task_updates_total', help: 'Task status updates received, by Mesos task state.', labelNames: ['state'], registers });
+    this.tasks = new Gauge({ name: 'kube_mesos_tasks', help: 'Tasks the framework knows, by last Mesos task state.', labelNames: ['state'], registers });
+    this.kubelets = new Gauge({ name: 'kube_mesos_kubelets', help: 'Kubelet executors by zone and state.', labelNames: ['zone', 'state'], registers });
+    this.agents = new Gauge({ name: 'kube_mesos_agents', help: 'Mesos agents seen by zone and health (active, unreachable, lost).', labelNames: ['zone', 'state'], registers });
+    this.zoneHealthy = new Gauge({ name: 'kube_mesos_zone_healthy', help: '1 when the zone is healthy, 0 when enough of its agents are lost to call it failed.', labelNames: ['zone'], registers });
+    this.mesosConnectionState = new Gauge({
+      name: 'kube_mesos_mesos_connection_state',
+      help: 'Connection to the Mesos master: 1 for the current state, 0 for the others.',
+      labelNames: ['state'],
+      registers,
+    });
+    this.mesosReconnects = new Counter({ name: 'kube_mesos_mesos_reconnects_total', help: 'Re-subscriptions to the Mesos master after the stream was lost.', registers });
+    this.reconciliationDuration = new Histogram({
+      name: 'kube_mesos_reconciliation_duration_seconds',
+      help: 'Time from a reconciliation request until every task in it was answered (explicit) or the call returned (implicit).',
+      labelNames: ['kind'],
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    });
+    this.leader = new Gauge({ name: 'kube_mesos_leader', help: '1 when this replica is the leader (or leader election is off), 0 on standby.', registers });
+    this.podReplacements = new Counter({ name: 'kube_mesos_pod_replacements_total', help: 'Pods replaced after their agent or zone was lost, by reason.', labelNames: ['reason'], registers });
+    this.setMesosConnectionState('disconnected');
+    this.leader.set(0);
+  }
+
+  setMesosConnectionState(state: MesosConnectionState): void {
+    for (const s of MESOS_CONNECTION_STATES) this.mesosConnectionState.set({ state: s }, s === state ? 1 : 0);
+  }
+
+  setLeader(isLeader: boolean): void {
+    this.leader.set(isLeader ? 1 : 0);
+  }
+
+  /** Replaces every kubelets{zone,state} series, so zones and states that are gone stop being reported. */
+  setKubelets(counts: Iterable<{ zone: string; state: string; count: number }>): void {
+    this.kubelets.reset();
+    for (const c of counts) this.kubelets.inc({ zone: c.zone, state: c.state }, c.count);
+  }
+
+  /** Replaces every agents{zone,state} series. */
+  setAgents(counts: Iterable<{ zone: string; state: string; count: number }>): void {
+    this.agents.reset();
+    for (const c of counts) this.agents.inc({ zone: c.zone, state: c.state }, c.count);
+  }
+
+  /** Replaces every zone_healthy series. */
+  setZoneHealth(zones: Iterable<[zone: string, healthy: boolean]>): void {
+    this.zoneHealthy.reset();
+    for (const [zone, healthy] of zones) this.zoneHealthy.set({ zone }, healthy ? 1 : 0);
+  }
+
+  /** Replaces every tasks{state} series. */
+  setTaskStates(counts: Iterable<[state: string, count: number]>): void {
+    this.tasks.reset();
+    for (const [state, count] of counts) this.tasks.inc({ state }, count);
+  }
+}
