@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import { configKeys, defaultConfig, loadConfig } from './config.js';
-import { renderConfigDoc } from './doc.js';
+import { formatConfig, renderConfigDoc } from './doc.js';
 
 describe('docs/configuration.md', () => {
   it('is current (regenerate with `npx tsx src/config/gen-doc.ts`)', () => {
@@ -24,5 +24,17 @@ describe('docs/configuration.md', () => {
     expect(yaml).toBeDefined();
     expect(load(yaml!)).toBeInstanceOf(Object);
     expect(loadConfig({ fileText: yaml })).toEqual({ ok: true, config: defaultConfig() });
+  });
+});
+
+describe('formatConfig', () => {
+  it('round-trips: the printed config loads back to the same config', () => {
+    const r = loadConfig({ fileText: 'mesos:\n  masters: zk://z1:2181,z2:2181/mesos\n  refuseSeconds: { waiting: 500ms }\npool:\n  executorMem: 1Gi\n  idleTimeout: 90s\n' });
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const text = formatConfig(r.config);
+    expect(text).toContain('executorMem: 1Gi');
+    expect(text).toContain('idleTimeout: 90s');
+    expect(text).toContain('waiting: 500ms');
+    expect(loadConfig({ fileText: text })).toEqual(r);
   });
 });

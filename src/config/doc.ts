@@ -1,5 +1,5 @@
 /** Renders docs/configuration.md from the schema itself, so the reference cannot drift from the code. */
-import { CONFIG_SCHEMA, configKeys } from './config.js';
+import { CONFIG_SCHEMA, configKeys, type KubeMesosConfig } from './config.js';
 import { isField, type Section } from './schema.js';
 
 const INTRO = `# Configuration reference
@@ -54,22 +54,26 @@ export function renderConfigDoc(): string {
     }
     out.push('');
   }
-  out.push('## The defaults as a file', '', 'A complete file with every default; copy what you want to change.', '', '```yaml', ...yamlOf(CONFIG_SCHEMA, ''), '```', '');
+  out.push('## The defaults as a file', '', 'A complete file with every default; copy what you want to change.', '', '```yaml', ...yamlOf(CONFIG_SCHEMA, undefined, ''), '```', '');
   return out.join('\n');
 }
 
-function yamlOf(section: Section, indent: string): string[] {
+/** The effective configuration as a YAML file in the units users write (`5m`, `128Mi`), e.g. for `--print-config` or logs at start. */
+export function formatConfig(config: KubeMesosConfig): string {
+  return yamlOf(CONFIG_SCHEMA, config as unknown as Record<string, unknown>, '').join('\n') + '\n';
+}
+
+function yamlOf(section: Section, values: Record<string, unknown> | undefined, indent: string): string[] {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(section)) {
     if (!isField(v)) {
-      lines.push(`${indent}${k}:`, ...yamlOf(v, `${indent}  `));
+      lines.push(`${indent}${k}:`, ...yamlOf(v, values?.[k] as Record<string, unknown> | undefined, `${indent}  `));
       continue;
     }
-    const text = v.format(v.default);
-    if (Array.isArray(v.default)) lines.push(`${indent}${k}: [${(v.default as string[]).map((s) => JSON.stringify(s)).join(', ')}]`);
-    else if (typeof v.default === 'string') lines.push(`${indent}${k}: ${JSON.stringify(text)}`);
-    else lines.push(`${indent}${k}: ${text}`);
+    const value = values ? values[k] : v.default;
+    if (Array.isArray(value)) lines.push(`${indent}${k}: [${(value as string[]).map((s) => JSON.stringify(s)).join(', ')}]`);
+    else if (typeof value === 'string') lines.push(`${indent}${k}: ${JSON.stringify(v.format(value))}`);
+    else lines.push(`${indent}${k}: ${v.format(value)}`);
   }
   return lines;
 }
-
