@@ -78,7 +78,12 @@ pool:
         KUBE_MESOS_MESOS_REFUSE_SECONDS_WAITING: '2s',
         KUBE_MESOS_PLACEMENT_DEFAULT_REQUESTS_MEMORY: '64Mi',
         PATH: '/usr/bin',
-        KUBE_MESOS_TEST_KUBECONFIG: '/tmp/x', // not a config section: ignored, not an error
+        // other components' variables share the prefix but not a section's: ignored, not errors
+        KUBE_MESOS_TEST_KUBECONFIG: '/tmp/x',
+        KUBE_MESOS_KUBELET_MODE: 'hollow',
+        KUBE_MESOS_NODE_NAME: 'n1',
+        KUBE_MESOS_LOG_LEVEL: 'debug',
+        KUBE_MESOS_CACHE: '/tmp/c',
       },
     });
     expect(r.ok).toBe(true);
