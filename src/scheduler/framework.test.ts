@@ -1,0 +1,227 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Offer, OfferOperation, Resource, TaskInfo, TaskStatus } from '../mesos/types.js';
+import { silentLogger } from '../telemetry/log.js';
+import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
+import type { KubePort, MesosPort } from './ports.js';
+
+const scalar = (name: string, value: number): Resource => ({ name, type: 'SCALAR', scalar: { value }, allocation_info: { role: '*' } });
+
+let offerSeq = 0;
+function offer(agent: string, zone: string, cpus = 4, mem = 8192): Offer {
+  return {
+    id: { value: `o${++offerSeq}` },
+    framework_id: { value: 'fw' },
+    agent_id: { value: agent },
+    hostname: `${agent}.example`,
+    resources: [scalar('cpus', cpus), scalar('mem', mem), scalar('disk', 10000)],
+    domain: { fault_domain: { region: { name: 'r1' }, zone: { name: zone } } },
+  };
+}
+
+function pod(name: string, cpu = '500m', mem = '256Mi', extra: Partial<V1Pod['spec']> = {}): V1Pod {
+  return {
+    metadata: { namespace: 'ns', name, uid: `uid-${name}`, resourceVersion: '1', creationTimestamp: new Date(0) },
+    spec: { schedulerName: 'kube-mesos', containers: [{ name: 'c', image: 'x', resources: { requests: { cpu, memory: mem } } }], ...extra },
+    status: { phase: 'Pending' },
+  };
+}
+
+class FakeMesos implements MesosPort {
+  accepts: { offerIds: string[]; operations: OfferOperation[]; refuse: number }[] = [];
+  declines: { offerIds: string[]; refuse: number }[] = [];
+  acks: TaskStatus[] = [];
+  kills: string[] = [];
+  revives = 0;
+  suppresses = 0;
+  failAccept = false;
+  async accept(offerIds: string[], operations: OfferOperation[], refuse: number) {
+    this.accepts.push({ offerIds, operations, refuse });
+    if (this.failAccept) throw new Error('503 from master');
+  }
+  async decline(offerIds: string[], refuse: number) {
+    this.declines.push({ offerIds, refuse });
+  }
+  async acknowledge(s: TaskStatus) {
+    this.acks.push(s);
+  }
+  async reconcile() {}
+  async kill(taskId: string) {
+    this.kills.push(taskId);
+  }
+  async revive() {
+    this.revives++;
+  }
+  async suppress() {
+    this.suppresses++;
+  }
+  async shutdownExecutor() {}
+  tasks(): TaskInfo[] {
+    return this.accepts.flatMap((a) => a.operations.flatMap((o) => o.launch?.task_infos ?? []));
+  }
+}
+
+class FakeKube implements KubePort {
+  unschedulable: [string, string][] = [];
+  scheduled: [string, string][] = [];
+  warnings: [string, string][] = [];
+  async reportUnschedulable(p: V1Pod, m: string) {
+    this.unschedulable.push([p.metadata!.name!, m]);
+  }
+  async reportScheduled(p: V1Pod, node: string) {
+    this.scheduled.push([p.metadata!.name!, node]);
+  }
+  async reportWarning(p: V1Pod, reason: string) {
+    this.warnings.push([p.metadata!.name!, reason]);
+  }
+}
+
+const config: FrameworkCoreConfig = {
+  plan: { executor: { cpus: 0.25, mem: 128, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 110, defaultRoles: ['*'] },
+  podDefaults: { cpus: 0.1, mem: 128, roles: ['*'] },
+  executor: { command: 'kube-mesos executor', cpus: 0.25, mem: 128, kubeconfigPath: '/kc', kubeletMode: 'hollow', maxPods: 110 },
+  agentInfo: {},
+  offers: { refuseWhileWaitingSeconds: 1, refuseIdleSeconds: 300, reviveMinIntervalMs: 1000 },
+  offerHoldMs: 5000,
+  maxBatch: 1000,
+  unschedulableReportIntervalMs: 60_000,
+};
+
+function setup() {
+  let now = 1000;
+  const mesos = new FakeMesos();
+  const kube = new FakeKube();
+  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config });
+  core.onSubscribed('fw');
+  return { core, mesos, kube, advance: (ms: number) => (now += ms) };
+}
+
+const update = (task: TaskInfo, state: string, uuid = true): TaskStatus =>
+  ({ task_id: task.task_id, agent_id: task.agent_id, state, ...(uuid ? { uuid: new Uint8Array([1, 2, 3]) } : {}) }) as TaskStatus;
+
+describe('FrameworkCore', () => {
+  it('places many pods per offer and sends one ACCEPT per agent, the executor with the first pod', async () => {
+    const { core, mesos } = setup();
+    for (let i = 0; i < 6; i++) core.onPodUpsert(pod(`web-${i}`));
+    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    const r = core.runCycle();
+    await core.drain();
+    expect(r).toMatchObject({ considered: 6, placed: 6, accepts: 2 });
+    expect(mesos.accepts).toHaveLength(2);
+    const tasks = mesos.tasks();
+    expect(tasks).toHaveLength(6);
+    for (const accept of mesos.accepts) {
+      const infos = accept.operations[0].launch!.task_infos!;
+      const executorIds = new Set(infos.map((t) => t.executor!.executor_id.value));
+      expect(executorIds.size).toBe(1); // one kubelet per agent
+    }
+    expect(tasks[0].resources!.filter((res) => res.name === 'cpus').reduce((s, res) => s + res.scalar!.value, 0)).toBeCloseTo(0.5);
+    expect(core.queue.size).toBe(0);
+  });
+
+  it('reports a pod that fits nowhere with a kube-scheduler-style message and backs it off', async () => {
+    const { core, kube, mesos } = setup();
+    core.onPodUpsert(pod('huge', '64'));
+    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    const r = core.runCycle();
+    await core.drain();
+    expect(r.unschedulable).toBe(1);
+    expect(kube.unschedulable).toHaveLength(1);
+    expect(kube.unschedulable[0][1]).toMatch(/^0\/2 agents available: 2 Insufficient cpus/);
+    expect(mesos.accepts).toHaveLength(0);
+    expect(core.queue.size).toBe(1);
+    // the same message is not re-reported on the next attempt
+    core.queue.moveAllToActive();
+    core.runCycle();
+    await core.drain();
+    expect(kube.unschedulable).toHaveLength(1);
+  });
+
+  it('re-queues a pod whose launch failed before binding, and places it again', async () => {
+    const { core, mesos, kube } = setup();
+    core.onPodUpsert(pod('p1'));
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    core.onUpdate(update(task, 'TASK_DROPPED'));
+    await core.drain();
+    expect(kube.warnings).toEqual([['p1', 'FailedLaunch']]);
+    expect(core.queue.size).toBe(1);
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.tasks()).toHaveLength(2);
+    expect(mesos.tasks()[1].task_id.value).not.toBe(task.task_id.value);
+  });
+
+  it('acknowledges updates with a uuid only, and reports Scheduled on the first confirmation', async () => {
+    const { core, mesos, kube } = setup();
+    core.onPodUpsert(pod('p1'));
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    core.onUpdate(update(task, 'TASK_STARTING'));
+    core.onUpdate(update(task, 'TASK_RUNNING', false));
+    await core.drain();
+    expect(mesos.acks).toHaveLength(1);
+    expect(kube.scheduled).toEqual([['p1', 'a1.example']]);
+  });
+
+  it('kills the task of a deleted pod, and unknown tasks', async () => {
+    const { core, mesos } = setup();
+    const p = pod('p1');
+    core.onPodUpsert(p);
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    core.onPodDelete(p);
+    core.onUpdate({ task_id: { value: 'stranger' }, state: 'TASK_RUNNING', agent_id: { value: 'a9' } } as TaskStatus);
+    await core.drain();
+    expect(mesos.kills).toEqual([task.task_id.value, 'stranger']);
+  });
+
+  it('declines offers with a long refusal and suppresses when nothing is pending', async () => {
+    const { core, mesos } = setup();
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.declines).toEqual([{ offerIds: [expect.any(String)], refuse: 300 }]);
+    expect(mesos.suppresses).toBe(1);
+    core.onPodUpsert(pod('p1'));
+    await core.drain();
+    expect(mesos.revives).toBe(1);
+  });
+
+  it('holds offers while pods wait, then declines them with a short refusal', async () => {
+    const { core, mesos, advance } = setup();
+    core.onPodUpsert(pod('huge', '64'));
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    expect(mesos.declines).toHaveLength(0);
+    advance(5000);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.declines).toEqual([{ offerIds: [expect.any(String)], refuse: 1 }]);
+  });
+
+  it('re-queues pods whose ACCEPT failed', async () => {
+    const { core, mesos } = setup();
+    mesos.failAccept = true;
+    core.onPodUpsert(pod('p1'));
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    await core.drain();
+    expect(core.queue.size).toBe(1);
+    expect(core.tasks.taskCount).toBe(0);
+  });
+
+  it('does not schedule a pod with a malformed annotation, and says why', async () => {
+    const { core, kube } = setup();
+    const p = pod('bad');
+    p.metadata!.annotations = { 'kube-mesos.io/constraints': '[["@zone","GROUP_BY"' };
+    core.onPodUpsert(p);
+    await core.drain();
+    expect(core.queue.size).toBe(0);
+    expect(kube.unschedulable[0][0]).toBe('bad');
+    expect(kube.unschedulable[0][1]).toMatch(/kube-mesos.io\/constraints/);
+  });
+});

@@ -1,0 +1,531 @@
+/**
+ * The framework's core loop: pods in, offers in, launches out. It owns the queue, the offer pool, the task registry and
+ * the agents it has heard of; each scheduling cycle takes a snapshot, asks placement's pure plan() what to do, assumes
+ * the placements and sends one ACCEPT per agent with every pod that goes there. It never sees HTTP: Mesos and Kubernetes
+ * are behind the ports it is given.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../telemetry/log.js';
+import type { ExecutorInfo, Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
+import { plan as placementPlan } from '../placement/plan.js';
+import { podFromV1 } from '../placement/pod.js';
+import type { PlacedPod, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
+import { agentInfoFromOffer, type AgentInfo, type AgentInfoOptions } from './agent-info.js';
+import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, taskIdFor, type ExecutorConfig } from './launch.js';
+import { DEFAULT_OFFER_POLICY, OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
+import type { Clock, KubePort, MesosPort } from './ports.js';
+import { SchedulingQueue } from './queue.js';
+import { agentView } from './snapshot.js';
+import { TaskRegistry, type TaskRecord } from './tasks.js';
+
+export const ANNOTATION_TASK_ID = 'kube-mesos.io/task-id';
+export const ANNOTATION_AGENT_ID = 'kube-mesos.io/agent-id';
+export const ANNOTATION_EXECUTOR_ID = 'kube-mesos.io/executor-id';
+
+export interface FrameworkCoreConfig {
+  plan: PlanConfig;
+  podDefaults: PodDefaults;
+  executor: ExecutorConfig;
+  agentInfo: AgentInfoOptions;
+  offers: OfferPolicyConfig;
+  /** How long an offer is held for pods that may still come before it is declined. */
+  offerHoldMs: number;
+  /** At most this many pods per cycle. */
+  maxBatch: number;
+  /** Re-report an unchanged unschedulable message at most this often per pod. */
+  unschedulableReportIntervalMs: number;
+  queue?: { initialBackoffMs?: number; maxBackoffMs?: number };
+}
+
+export interface FrameworkDeps {
+  mesos: MesosPort;
+  kube: KubePort;
+  clock: Clock;
+  log: Logger;
+  config: FrameworkCoreConfig;
+  /** Called when a cycle should run soon (the runner debounces). */
+  onWake?: () => void;
+  metrics?: FrameworkMetrics;
+}
+
+/** The subset of metrics the core updates; the ops layer supplies prom-client instruments. */
+export interface FrameworkMetrics {
+  offersReceived(n: number): void;
+  offersDeclined(n: number): void;
+  offersAccepted(n: number): void;
+  offersRescinded(n: number): void;
+  launches(n: number): void;
+  taskState(state: string): void;
+  cycle(durationMs: number, pods: number, placed: number): void;
+  podScheduled(latencyMs: number): void;
+  pending(n: number): void;
+}
+
+export interface CycleResult {
+  considered: number;
+  placed: number;
+  unschedulable: number;
+  accepts: number;
+  declined: number;
+}
+
+interface KnownAgent {
+  info: AgentInfo;
+  lastOfferMs: number;
+}
+
+export class FrameworkCore {
+  readonly queue: SchedulingQueue<PodSpecView>;
+  readonly offers = new OfferPool<Offer>();
+  readonly tasks = new TaskRegistry();
+  private readonly agents = new Map<string, KnownAgent>();
+  private readonly agentByNode = new Map<string, string>();
+  /** Every pod of this scheduler the informer has shown us, by uid. Never mutated. */
+  private readonly pods = new Map<string, V1Pod>();
+  private readonly lastUnschedulable = new Map<string, { message: string; atMs: number }>();
+  private readonly executorInfos = new Map<string, ExecutorInfo>(); // agentId → the ExecutorInfo its kubelet runs with
+  private frameworkId: string | undefined;
+  private suppressed = false;
+  private lastReviveMs: number | undefined;
+  private subscribed = false;
+  private cycleRunning = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: FrameworkDeps) {
+    if (deps.config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
+    this.queue = new SchedulingQueue<PodSpecView>(deps.config.queue);
+  }
+
+  // ---- Mesos side ---------------------------------------------------------------------------------------------------
+
+  onSubscribed(frameworkId: string): void {
+    this.frameworkId = frameworkId;
+    this.subscribed = true;
+    this.suppressed = false; // a fresh subscription starts unsuppressed
+    const known = [...this.tasks.all()].map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
+    if (known.length > 0) this.send(this.deps.mesos.reconcile(known), 'reconcile');
+    this.wake();
+  }
+
+  /** The subscription broke: offers are void, nothing can be launched until the next SUBSCRIBED. */
+  onDisconnected(): void {
+    this.subscribed = false;
+    this.offers.takeAll();
+  }
+
+  handleEvent(ev: SchedulerEvent): void {
+    switch (ev.type) {
+      case 'SUBSCRIBED':
+        return this.onSubscribed(ev.subscribed.framework_id.value);
+      case 'OFFERS':
+        return this.onOffers(ev.offers.offers ?? []);
+      case 'RESCIND':
+        if (this.offers.remove(ev.rescind.offer_id.value)) this.deps.metrics?.offersRescinded(1);
+        return;
+      case 'UPDATE':
+        return this.onUpdate(ev.update.status);
+      case 'FAILURE':
+        return this.onFailure(ev.failure.agent_id?.value, ev.failure.executor_id?.value);
+      case 'ERROR':
+        this.deps.log.error({ message: ev.error.message }, 'Mesos master sent ERROR');
+        return;
+      case 'HEARTBEAT':
+      case 'MESSAGE':
+      case 'INVERSE_OFFERS':
+      case 'RESCIND_INVERSE_OFFER':
+      case 'UPDATE_OPERATION_STATUS':
+        return;
+      default: {
+        const unknown: never = ev;
+        this.deps.log.warn({ event: (unknown as { type: string }).type }, 'ignoring unknown Mesos event');
+      }
+    }
+  }
+
+  onOffers(offers: readonly Offer[]): void {
+    const now = this.deps.clock.now();
+    for (const o of offers) {
+      const info = agentInfoFromOffer(o, this.deps.config.agentInfo);
+      this.agents.set(info.id, { info, lastOfferMs: now });
+      this.agentByNode.set(info.nodeName, info.id);
+      this.offers.add(o, now);
+    }
+    this.deps.metrics?.offersReceived(offers.length);
+    if (offers.length > 0 && this.queue.moveAllToActive() >= 0) this.wake();
+  }
+
+  onUpdate(status: TaskStatus): void {
+    if (status.uuid && status.uuid.length > 0) this.send(this.deps.mesos.acknowledge(status), 'acknowledge');
+    const now = this.deps.clock.now();
+    const taskId = status.task_id.value;
+    this.deps.metrics?.taskState(status.state);
+    const out = this.tasks.applyUpdate({ taskId, state: status.state, agentId: status.agent_id?.value }, now);
+    switch (out.kind) {
+      case 'unknown-task':
+        if (!isTerminalState(status.state) && status.reason !== 'REASON_RECONCILIATION') {
+          this.deps.log.warn({ taskId, state: status.state }, 'update for a task kube-mesos does not know: killing it');
+          this.send(this.deps.mesos.kill(taskId, status.agent_id?.value), 'kill orphan');
+        }
+        return;
+      case 'progress': {
+        const k = this.tasks.kubelet(out.record.agentId);
+        if (k && k.state === 'launching') this.tasks.kubeletRunning(k.agentId, k.executorId);
+        if (out.firstConfirmation && (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING')) {
+          const pod = this.pods.get(out.record.podUid);
+          const node = this.agents.get(out.record.agentId)?.info.nodeName ?? out.record.agentId;
+          if (pod) {
+            this.send(this.deps.kube.reportScheduled(pod, node), 'Scheduled event');
+            const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
+            if (Number.isFinite(created)) this.deps.metrics?.podScheduled(Math.max(0, now - created));
+          }
+        }
+        return;
+      }
+      case 'launch-failed': {
+        const pod = this.pods.get(out.record.podUid);
+        this.deps.log.info({ pod: out.record.podKey, taskId, state: status.state, reason: status.reason, message: status.message }, 'launch failed before binding: re-queueing');
+        if (pod) {
+          this.send(this.deps.kube.reportWarning(pod, 'FailedLaunch', `task ${taskId} ended ${status.state} (${status.reason ?? 'no reason'}): ${status.message ?? ''}`.trim()), 'FailedLaunch event');
+          this.requeue(pod);
+        }
+        this.wake();
+        return;
+      }
+      case 'terminal':
+        // The pod's own status tells the story (the executor follows it); failover decides about replacements.
+        this.queue.moveAllToActive();
+        this.wake();
+        return;
+    }
+  }
+
+  onFailure(agentId: string | undefined, executorId: string | undefined): void {
+    if (agentId && executorId) {
+      const gone = this.tasks.kubeletGone(agentId, executorId);
+      if (gone) {
+        this.executorInfos.delete(agentId);
+        this.deps.log.warn({ agentId, executorId }, 'kubelet executor terminated');
+      }
+    } else if (agentId) {
+      this.deps.log.warn({ agentId }, 'agent lost');
+      for (const id of this.offers.dropAgent(agentId)) void id;
+    }
+  }
+
+  // ---- Kubernetes side ----------------------------------------------------------------------------------------------
+
+  /** A pod of this scheduler was added or changed (informer). The object is read-only. */
+  onPodUpsert(pod: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    const prev = this.pods.get(uid);
+    this.pods.set(uid, pod);
+    const key = podKey(pod);
+    if (pod.spec?.nodeName) {
+      this.queue.delete(key);
+      this.tasks.markBound(uid);
+      return;
+    }
+    if (pod.metadata?.deletionTimestamp || isFinished(pod)) {
+      this.queue.delete(key);
+      return;
+    }
+    if (this.tasks.forPod(uid)) return; // assumed: launch in flight
+    if (prev && prev.metadata?.resourceVersion === pod.metadata?.resourceVersion && this.queue.has(key)) return;
+    this.requeue(pod);
+  }
+
+  onPodDelete(pod: V1Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    this.pods.delete(uid);
+    const key = podKey(pod);
+    this.queue.delete(key);
+    this.lastUnschedulable.delete(key);
+    const rec = this.tasks.forPod(uid);
+    if (rec) {
+      this.send(this.deps.mesos.kill(rec.taskId, rec.agentId), 'kill deleted pod');
+    }
+    this.queue.moveAllToActive();
+    this.wake();
+  }
+
+  private requeue(pod: V1Pod): void {
+    const view = podFromV1(pod, this.deps.config.podDefaults);
+    if (!view.ok) {
+      this.queue.delete(podKey(pod));
+      this.reportUnschedulable(pod, view.reason, this.deps.clock.now());
+      return;
+    }
+    this.queue.upsert(view.pod);
+    this.wake();
+  }
+
+  // ---- the scheduling cycle -------------------------------------------------------------------------------------------
+
+  /** Runs one cycle now. Returns what it did. Safe to call at any time; does nothing while unsubscribed. */
+  runCycle(): CycleResult {
+    const result: CycleResult = { considered: 0, placed: 0, unschedulable: 0, accepts: 0, declined: 0 };
+    if (!this.subscribed || this.cycleRunning) return result;
+    this.cycleRunning = true;
+    const started = this.deps.clock.now();
+    try {
+      const now = started;
+      const cfg = this.deps.config;
+      const refuse = refuseSecondsFor(this.queue.size, cfg.offers);
+
+      const expired = this.offers.takeExpired(now, cfg.offerHoldMs);
+      if (expired.length > 0) result.declined += this.decline(expired, refuse);
+
+      const pods = this.queue.ready(now, cfg.maxBatch);
+      result.considered = pods.length;
+      if (pods.length > 0 && this.offers.size > 0) {
+        const views = this.snapshot();
+        const plan = placementPlan(views, pods, cfg.plan);
+        result.placed = plan.placements.length;
+        result.accepts = this.launch(plan.placements, now);
+        const byKey = new Map(pods.map((p) => [p.key, p]));
+        for (const u of plan.unschedulable) {
+          this.queue.backoff(u.podKey, now);
+          const view = byKey.get(u.podKey);
+          const pod = view ? this.pods.get(view.uid) : undefined;
+          if (pod) this.reportUnschedulable(pod, u.message, now);
+        }
+        result.unschedulable = plan.unschedulable.length;
+      } else if (pods.length > 0) {
+        // Nothing offered right now: the pods wait for offers (backoff ends early when offers arrive).
+        for (const p of pods) this.queue.backoff(p.key, now);
+      }
+
+      if (this.queue.size === 0 && this.offers.size > 0) {
+        result.declined += this.decline(this.offers.takeAll(), refuseSecondsFor(0, cfg.offers));
+      }
+      this.updateOfferStream(now);
+      this.deps.metrics?.pending(this.queue.size);
+      this.deps.metrics?.cycle(this.deps.clock.now() - started, result.considered, result.placed);
+      return result;
+    } finally {
+      this.cycleRunning = false;
+    }
+  }
+
+  /** When the next cycle is due without new input (backoff or offer-hold expiry), or undefined. */
+  nextWakeMs(): number | undefined {
+    const now = this.deps.clock.now();
+    const a = this.queue.nextBackoffExpiry(now);
+    const b = this.offers.size > 0 ? this.offers.nextExpiry(this.deps.config.offerHoldMs) : undefined;
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return Math.min(a, b);
+  }
+
+  private snapshot() {
+    const podsByAgent = new Map<string, PlacedPod[]>();
+    const add = (agentId: string, p: PlacedPod) => {
+      let list = podsByAgent.get(agentId);
+      if (!list) podsByAgent.set(agentId, (list = []));
+      list.push(p);
+    };
+    const seen = new Set<string>();
+    for (const t of this.tasks.all()) {
+      const pod = this.pods.get(t.podUid);
+      if (!pod) continue;
+      seen.add(t.podUid);
+      add(t.agentId, placedPod(pod, t.hostPorts));
+    }
+    for (const pod of this.pods.values()) {
+      const uid = pod.metadata!.uid!;
+      if (seen.has(uid) || !pod.spec?.nodeName || isFinished(pod)) continue;
+      const agentId = pod.metadata?.annotations?.[ANNOTATION_AGENT_ID] ?? this.agentByNode.get(pod.spec.nodeName);
+      if (agentId) add(agentId, placedPod(pod, hostPortsOf(pod)));
+    }
+    const views = [];
+    for (const [id, a] of this.agents) {
+      const k = this.tasks.kubelet(id);
+      const pods = podsByAgent.get(id) ?? [];
+      views.push(
+        agentView({
+          info: a.info,
+          offers: this.offers.forAgent(id),
+          kubelet: k ? { podCount: pods.length, maxPods: this.deps.config.plan.maxPodsPerKubelet } : undefined,
+          pods,
+          unschedulable: false,
+        }),
+      );
+    }
+    return views;
+  }
+
+  /** Assumes each placement and sends one ACCEPT per agent. Returns the number of ACCEPT calls. */
+  private launch(placements: readonly { podKey: string; agentId: string; role: string; res: { cpus: number; mem: number; disk: number }; hostPorts: number[]; newKubelet: boolean }[], now: number): number {
+    const byAgent = new Map<string, typeof placements[number][]>();
+    for (const p of placements) {
+      let list = byAgent.get(p.agentId);
+      if (!list) byAgent.set(p.agentId, (list = []));
+      list.push(p);
+    }
+    let accepts = 0;
+    for (const [agentId, list] of byAgent) {
+      const agent = this.agents.get(agentId);
+      const offers = this.offers.takeAgent(agentId);
+      if (!agent || offers.length === 0) continue;
+      let executor = this.executorInfos.get(agentId);
+      if (!executor || !this.tasks.kubelet(agentId)) {
+        const executorId = executorIdFor(agentId, now);
+        executor = buildExecutorInfo({ agent: agent.info, executorId, frameworkId: this.frameworkId!, config: this.deps.config.executor, role: list[0].role, offers });
+        this.executorInfos.set(agentId, executor);
+        this.tasks.launchKubelet(agentId, executorId, agent.info.nodeName, now);
+      }
+      const remaining = carveTaskResources.start(offers, this.tasks.kubelet(agentId)!.state === 'launching' && this.tasks.kubelet(agentId)!.taskIds.size === 0 ? executor : undefined);
+      const taskInfos = [];
+      const assumed: TaskRecord[] = [];
+      for (const p of list) {
+        const view = this.queue.get(p.podKey);
+        const pod = view ? this.pods.get(view.uid) : undefined;
+        if (!view || !pod) continue;
+        const carved = carveTaskResources.take(remaining, p);
+        if (!carved.ok) {
+          this.deps.log.error({ pod: p.podKey, agentId, reason: carved.reason }, 'placement does not fit the offers (bug): re-queueing');
+          continue;
+        }
+        const taskId = taskIdFor(view);
+        taskInfos.push(buildTaskInfo({ taskId, agentId, pod, view, resources: carved.resources, executor }));
+        assumed.push(
+          this.tasks.assume(
+            { taskId, podKey: view.key, podUid: view.uid, agentId, executorId: executor.executor_id.value, launchedAtMs: now, cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, hostPorts: p.hostPorts },
+            now,
+          ),
+        );
+        this.queue.delete(view.key);
+        this.lastUnschedulable.delete(view.key);
+      }
+      const offerIds = offers.map((o) => o.id.value);
+      if (taskInfos.length === 0) {
+        this.decline(offers, refuseSecondsFor(this.queue.size, this.deps.config.offers));
+        continue;
+      }
+      accepts++;
+      this.deps.metrics?.offersAccepted(offerIds.length);
+      this.deps.metrics?.launches(taskInfos.length);
+      const refuse = refuseSecondsFor(this.queue.size, this.deps.config.offers);
+      this.send(
+        this.deps.mesos.accept(offerIds, [{ type: 'LAUNCH', launch: { task_infos: taskInfos } }], refuse).catch((err: unknown) => {
+          // The master never got the launch: forget the assumed tasks and try the pods again.
+          this.deps.log.warn({ err, agentId, pods: assumed.length }, 'ACCEPT failed: re-queueing its pods');
+          const t = this.deps.clock.now();
+          for (const rec of assumed) {
+            this.tasks.forget(rec.taskId, t);
+            const pod = this.pods.get(rec.podUid);
+            if (pod && !pod.spec?.nodeName) this.requeue(pod);
+          }
+          const k = this.tasks.kubelet(agentId);
+          if (k && k.taskIds.size === 0 && k.state === 'launching') {
+            this.tasks.kubeletGone(agentId, k.executorId);
+            this.executorInfos.delete(agentId);
+          }
+        }),
+        'accept',
+      );
+    }
+    return accepts;
+  }
+
+  private decline(offers: readonly Offer[], refuseSeconds: number): number {
+    if (offers.length === 0) return 0;
+    this.deps.metrics?.offersDeclined(offers.length);
+    this.send(this.deps.mesos.decline(offers.map((o) => o.id.value), refuseSeconds), 'decline');
+    return offers.length;
+  }
+
+  private updateOfferStream(now: number): void {
+    const action = offerStreamAction(
+      { pendingPods: this.queue.size, wantsOffers: false, suppressed: this.suppressed, lastReviveMs: this.lastReviveMs, nowMs: now },
+      this.deps.config.offers,
+    );
+    if (action.kind === 'suppress') {
+      this.suppressed = true;
+      this.send(this.deps.mesos.suppress(), 'suppress');
+    } else if (action.kind === 'revive') {
+      this.suppressed = false;
+      this.lastReviveMs = now;
+      this.send(this.deps.mesos.revive(), 'revive');
+    }
+  }
+
+  private reportUnschedulable(pod: V1Pod, message: string, now: number): void {
+    const key = podKey(pod);
+    const last = this.lastUnschedulable.get(key);
+    if (last && last.message === message && now - last.atMs < this.deps.config.unschedulableReportIntervalMs) return;
+    this.lastUnschedulable.set(key, { message, atMs: now });
+    this.send(this.deps.kube.reportUnschedulable(pod, message), 'report unschedulable');
+  }
+
+  /** Wakes the runner: pods or offers arrived, or something freed capacity. */
+  private wake(): void {
+    if (this.subscribed && this.queue.size > 0 && this.suppressed) this.updateOfferStream(this.deps.clock.now());
+    this.deps.onWake?.();
+  }
+
+  /** Tracks a fire-and-forget call so errors are logged, never unhandled, and `drain()` can wait for them. */
+  private send(p: Promise<unknown>, what: string): void {
+    const tracked = p.catch((err: unknown) => this.deps.log.warn({ err, what }, 'call failed')).finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+  }
+
+  /** Resolves when every call sent so far has settled (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
+
+  // ---- read-only views for ops and tests --------------------------------------------------------------------------------
+
+  debugState() {
+    const now = this.deps.clock.now();
+    return {
+      subscribed: this.subscribed,
+      frameworkId: this.frameworkId,
+      suppressed: this.suppressed,
+      queue: this.queue.counts(now),
+      offersHeld: this.offers.size,
+      agents: [...this.agents.values()].map((a) => ({ id: a.info.id, hostname: a.info.hostname, zone: a.info.zone, nodeName: a.info.nodeName, offers: this.offers.forAgent(a.info.id).length, kubelet: this.tasks.kubelet(a.info.id)?.state })),
+      tasks: this.tasks.taskCount,
+      kubelets: [...this.tasks.allKubelets()].map((k) => ({ agentId: k.agentId, executorId: k.executorId, nodeName: k.nodeName, state: k.state, tasks: k.taskIds.size })),
+    };
+  }
+
+  agentInfo(agentId: string): AgentInfo | undefined {
+    return this.agents.get(agentId)?.info;
+  }
+}
+
+export function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
+}
+
+function isFinished(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+function isTerminalState(state: string): boolean {
+  return ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR'].includes(state);
+}
+
+function hostPortsOf(pod: V1Pod): number[] {
+  const out: number[] = [];
+  for (const c of pod.spec?.containers ?? []) for (const p of c.ports ?? []) if (p.hostPort) out.push(p.hostPort);
+  return out;
+}
+
+function placedPod(pod: V1Pod, hostPorts: number[]): PlacedPod {
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
+  return {
+    uid: pod.metadata!.uid!,
+    namespace: pod.metadata?.namespace ?? 'default',
+    name: pod.metadata?.name ?? '',
+    labels: pod.metadata?.labels ?? {},
+    ownerUid: owner?.uid,
+    hostPorts,
+    affinity: pod.spec?.affinity,
+  };
+}

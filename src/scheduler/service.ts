@@ -1,0 +1,245 @@
+/**
+ * The scheduler process, assembled: Mesos client, pod informer, Kubernetes writes, the framework core and its runner
+ * loop, the ops server. Used by `kube-mesos scheduler` and by the sandbox; configuration comes in as values.
+ */
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { KubeMesosConfig } from '../config/config.js';
+import { KubeClient } from '../kube/client.js';
+import { EventRecorder } from '../kube/events.js';
+import { KubeHttp } from '../kube/http.js';
+import { podInformer, type ResilientInformer } from '../kube/informer.js';
+import { SchedulerClient } from '../mesos/scheduler.js';
+import type { FrameworkInfo, TaskStatus } from '../mesos/types.js';
+import { SchedulerMetrics } from '../ops/metrics.js';
+import { createRegistry } from '../telemetry/metrics.js';
+import type { Logger } from '../telemetry/log.js';
+import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
+import type { KubePort, MesosPort } from './ports.js';
+
+export interface SchedulerServiceOptions {
+  config: KubeMesosConfig;
+  kubeconfig: KubeConfig;
+  log: Logger;
+  /** Secret for mesos.principal, read by the caller from mesos.secretFile. */
+  secret?: string;
+  /** PEM CA bundle for https masters, read by the caller. */
+  ca?: string;
+  /** Shell command Mesos agents run for the executor. */
+  executorCommand: string;
+  /** Kubeconfig path handed to executors (they reach the API server with it). */
+  executorKubeconfig: string;
+  /** The framework id from a previous run (state store), if any. */
+  frameworkId?: string;
+  onFrameworkId?: (id: string) => void;
+  registry?: Registry;
+}
+
+export interface SchedulerService {
+  core: FrameworkCore;
+  client: SchedulerClient;
+  informer: ResilientInformer<V1Pod>;
+  metrics: SchedulerMetrics;
+  registry: Registry;
+  readiness(): { ready: boolean; checks: Record<string, boolean | string> };
+  stop(): Promise<void>;
+}
+
+const CAPABILITIES = ['MULTI_ROLE', 'PARTITION_AWARE', 'REGION_AWARE', 'TASK_KILLING_STATE'] as const;
+
+export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: string): FrameworkInfo {
+  return {
+    user: c.mesos.user || user,
+    name: c.mesos.frameworkName,
+    ...(id ? { id: { value: id } } : {}),
+    failover_timeout: c.mesos.failoverTimeout / 1000,
+    checkpoint: c.mesos.checkpoint,
+    roles: [...c.mesos.roles],
+    ...(c.mesos.principal ? { principal: c.mesos.principal } : {}),
+    ...(c.mesos.webuiUrl ? { webui_url: c.mesos.webuiUrl } : {}),
+    capabilities: CAPABILITIES.map((type) => ({ type })),
+  };
+}
+
+export function coreConfig(c: KubeMesosConfig, o: Pick<SchedulerServiceOptions, 'executorCommand' | 'executorKubeconfig'>): FrameworkCoreConfig {
+  return {
+    plan: {
+      executor: { cpus: c.pool.executorCpus, mem: c.pool.executorMem, disk: 0 },
+      defaultScoring: c.placement.defaultScoring,
+      preferExistingKubelet: c.placement.preferExistingKubelet,
+      maxPodsPerKubelet: c.pool.maxPodsPerKubelet,
+      defaultRoles: [...c.mesos.roles],
+    },
+    podDefaults: { cpus: c.placement.defaultRequests.cpu, mem: c.placement.defaultRequests.memory, roles: [...c.mesos.roles] },
+    executor: {
+      command: o.executorCommand,
+      cpus: c.pool.executorCpus,
+      mem: c.pool.executorMem,
+      kubeconfigPath: o.executorKubeconfig,
+      kubeletMode: c.pool.kubeletMode,
+      kubeletCommand: c.pool.kubeletMode === 'real' ? c.pool.kubeletCommand : undefined,
+      maxPods: c.pool.maxPodsPerKubelet,
+      logLevel: c.ops.logLevel,
+    },
+    agentInfo: { zoneAttribute: c.placement.zoneAttribute || undefined, regionAttribute: c.placement.regionAttribute || undefined },
+    offers: { refuseWhileWaitingSeconds: c.mesos.refuseSeconds.waiting, refuseIdleSeconds: c.mesos.refuseSeconds.idle, reviveMinIntervalMs: c.mesos.reviveMinInterval },
+    offerHoldMs: 5000,
+    maxBatch: c.placement.maxBatch,
+    unschedulableReportIntervalMs: 60_000,
+  };
+}
+
+function mesosPort(client: SchedulerClient): MesosPort {
+  return {
+    accept: (offerIds, operations, refuseSeconds) => client.accept(offerIds, operations, { refuse_seconds: refuseSeconds }),
+    decline: (offerIds, refuseSeconds) => client.decline(offerIds, { refuse_seconds: refuseSeconds }),
+    acknowledge: async (status: TaskStatus) => {
+      await client.acknowledge(status);
+    },
+    reconcile: (tasks) => client.reconcile(tasks),
+    kill: (taskId, agentId, grace) => client.kill(taskId, agentId, grace !== undefined ? { grace_period: { nanoseconds: grace * 1e9 } } : undefined),
+    revive: () => client.revive(),
+    suppress: () => client.suppress(),
+    shutdownExecutor: (executorId, agentId) => client.shutdown(executorId, agentId),
+  };
+}
+
+function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): KubePort {
+  const ref = (pod: V1Pod) => ({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? '', uid: pod.metadata?.uid });
+  return {
+    async reportUnschedulable(pod, message) {
+      events.event(ref(pod), 'Warning', 'FailedScheduling', message);
+      const r = await kube.setPodScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
+      if (!r.ok && r.kind !== 'NotFound') log.warn({ pod: ref(pod).name, kind: r.kind, message: r.message }, 'could not set PodScheduled condition');
+    },
+    async reportScheduled(pod, nodeName) {
+      events.event(ref(pod), 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${nodeName}`);
+    },
+    async reportWarning(pod, reason, message) {
+      events.event(ref(pod), 'Warning', reason, message);
+    },
+  };
+}
+
+function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
+  return {
+    offersReceived: (n) => m.offersReceived.inc(n),
+    offersDeclined: (n) => m.offersDeclined.inc(n),
+    offersAccepted: (n) => m.offersAccepted.inc(n),
+    offersRescinded: (n) => m.offersRescinded.inc(n),
+    launches: (n) => m.podLaunches.inc(n),
+    taskState: (state) => m.taskUpdates.inc({ state }),
+    cycle: (ms, _pods, placed) => {
+      m.schedulingCycleDuration.observe(ms / 1000);
+      m.podsPlacedPerCycle.observe(placed);
+    },
+    podScheduled: (ms) => m.podSchedulingLatency.observe(ms / 1000),
+    pending: (n) => m.pendingPods.set(n),
+  };
+}
+
+/** Starts the scheduler: nothing is scheduled until Mesos says SUBSCRIBED and the pod informer has synced. */
+export async function startSchedulerService(o: SchedulerServiceOptions): Promise<SchedulerService> {
+  const c = o.config;
+  const log = o.log;
+  const registry = o.registry ?? createRegistry({ defaultMetrics: true });
+  const metrics = new SchedulerMetrics(registry);
+  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst });
+  const kube = new KubeClient(http);
+  // Events get their own transport and QPS budget so they never delay scheduling writes.
+  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50 })), component: 'kube-mesos', log });
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let lastCycle = 0;
+  const cycleInterval = c.placement.cycleInterval;
+  const schedule = (atMs: number) => {
+    if (stopped) return;
+    const delay = Math.max(0, atMs - Date.now());
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(tick, delay);
+  };
+  const tick = () => {
+    timer = undefined;
+    if (stopped) return;
+    lastCycle = Date.now();
+    try {
+      core.runCycle();
+    } catch (err) {
+      log.error({ err }, 'scheduling cycle failed');
+    }
+    const next = core.nextWakeMs();
+    if (next !== undefined) schedule(Math.max(next, lastCycle + cycleInterval));
+  };
+
+  const client = new SchedulerClient({
+    masters: [...c.mesos.masters],
+    framework: frameworkInfo(c, o.frameworkId, process.env.USER ?? 'root'),
+    contentType: c.mesos.contentType === 'json' ? 'application/json' : 'application/x-protobuf',
+    credentials: c.mesos.principal && o.secret !== undefined ? { principal: c.mesos.principal, secret: o.secret } : undefined,
+    ca: o.ca,
+    heartbeatMissLimit: c.mesos.heartbeatMissLimit,
+    log: log.child({ component: 'mesos' }),
+  });
+  const core = new FrameworkCore({
+    mesos: mesosPort(client),
+    kube: kubePort(kube, events, log.child({ component: 'kube' })),
+    clock: { now: () => Date.now() },
+    log: log.child({ component: 'core' }),
+    config: coreConfig(c, o),
+    metrics: metricsAdapter(metrics),
+    onWake: () => {
+      if (!timer) schedule(lastCycle + cycleInterval);
+    },
+  });
+
+
+  metrics.mesosConnectionState.set({ state: 'disconnected' }, 1);
+  client.on('subscribed', (info) => {
+    log.info({ frameworkId: info.frameworkId, master: info.master }, 'subscribed to Mesos');
+    for (const s of ['disconnected', 'connecting', 'subscribed']) metrics.mesosConnectionState.set({ state: s }, s === 'subscribed' ? 1 : 0);
+    o.onFrameworkId?.(info.frameworkId);
+  });
+  client.on('disconnected', (err) => {
+    log.warn({ err: err.message }, 'Mesos subscription lost');
+    metrics.mesosReconnects.inc();
+    for (const s of ['disconnected', 'connecting', 'subscribed']) metrics.mesosConnectionState.set({ state: s }, s === 'disconnected' ? 1 : 0);
+    core.onDisconnected();
+  });
+  client.on('event', (ev) => core.handleEvent(ev));
+
+  const informer = podInformer(http, { schedulerName: c.kube.schedulerName, log: log.child({ component: 'pod-informer' }) });
+  informer.on('add', (pod) => core.onPodUpsert(pod));
+  informer.on('update', (pod) => core.onPodUpsert(pod));
+  informer.on('delete', (pod) => core.onPodDelete(pod));
+  informer.start();
+  await informer.ready;
+  log.info({ pods: informer.size }, 'pod informer synced');
+  client.start();
+
+  const reconcileTimer = setInterval(() => {
+    if (client.state === 'subscribed') client.reconcile([]).catch((err: unknown) => log.warn({ err }, 'implicit reconciliation failed'));
+  }, c.mesos.implicitReconcileInterval);
+  reconcileTimer.unref();
+
+  return {
+    core,
+    client,
+    informer,
+    metrics,
+    registry,
+    readiness: () => {
+      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() };
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      clearInterval(reconcileTimer);
+      await client.stop();
+      await informer.stop();
+      await core.drain();
+      await events.stop();
+    },
+  };
+}
