@@ -1,0 +1,58 @@
+import { rbacObjects } from './rbac.js';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+describe('manifests/rbac.yaml', () => {
+  const objs = rbacObjects();
+  const byKind = (k: string) => objs.filter((o) => o.kind === k);
+
+  it('has the ServiceAccount, ClusterRole(+Binding) and namespaced Role(+Binding) in namespace kube-mesos', () => {
+    expect(objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
+      'Namespace//kube-mesos',
+      'ServiceAccount/kube-mesos/kube-mesos',
+      'ClusterRole//kube-mesos',
+      'ClusterRoleBinding//kube-mesos',
+      'Role/kube-mesos/kube-mesos',
+      'RoleBinding/kube-mesos/kube-mesos',
+    ]);
+  });
+
+  // Least privilege: exactly these verbs, no wildcards, no secrets.
+  it.each([
+    ['ClusterRole', '', 'pods', 'create,delete,get,list,patch,watch'],
+    ['ClusterRole', '', 'pods/binding', 'create'],
+    ['ClusterRole', '', 'pods/status', 'patch'],
+    ['ClusterRole', '', 'pods/eviction', 'create'],
+    ['ClusterRole', '', 'events', 'create,patch'],
+    ['ClusterRole', '', 'nodes', 'create,delete,get,list,patch,update,watch'],
+    ['ClusterRole', '', 'nodes/status', 'patch,update'],
+    ['Role', 'coordination.k8s.io', 'leases', 'create,get,update'],
+    ['Role', '', 'configmaps', 'create,get,update'],
+  ])('%s grants %s/%s: %s', (kind, group, resource, verbs) => {
+    const rules = byKind(kind)[0].rules as Rule[];
+    const got = rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs);
+    expect(got.sort().join(',')).toBe(verbs);
+  });
+
+  it('grants nothing beyond the table above', () => {
+    const all = [...(byKind('ClusterRole')[0].rules as Rule[]), ...(byKind('Role')[0].rules as Rule[])];
+    expect(all.flatMap((r) => r.resources).sort()).toEqual(
+      ['configmaps', 'events', 'leases', 'nodes', 'nodes/status', 'pods', 'pods/binding', 'pods/eviction', 'pods/status'].sort(),
+    );
+    expect(JSON.stringify(all)).not.toContain('*');
+  });
+
+  it('re-targets namespace and ServiceAccount for other installs', () => {
+    const o = rbacObjects({ namespace: 'test-1', serviceAccount: 'sched', omitNamespace: true });
+    expect(o.find((x) => x.kind === 'Namespace')).toBeUndefined();
+    expect(o.find((x) => x.kind === 'Role')!.metadata.namespace).toBe('test-1');
+    const crb = o.find((x) => x.kind === 'ClusterRoleBinding')!;
+    expect(crb.metadata.name).toBe('kube-mesos:test-1:sched');
+    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
+    expect(o.find((x) => x.kind === 'RoleBinding')!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
+  });
+});
