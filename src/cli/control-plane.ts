@@ -1,12 +1,90 @@
-import type { Command } from './command.js';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InstallError, installControlPlane } from '../controlplane/install.js';
+import { ControlPlaneError, startControlPlane } from '../controlplane/controlplane.js';
+import { createLogger } from '../telemetry/log.js';
+import { stringFlag, UsageError, type Command, type CommandIO } from './command.js';
 
-// Placeholder until the command lands (see the open issues).
+/** `--cache-dir`, else $KUBE_MESOS_CACHE, else $XDG_CACHE_HOME/kube-mesos, else ~/.cache/kube-mesos. */
+export function cacheDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag) return resolve(flag);
+  if (env.KUBE_MESOS_CACHE) return resolve(env.KUBE_MESOS_CACHE);
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'kube-mesos');
+}
+
 export const command: Command = {
   name: 'control-plane',
-  summary: 'not built yet',
-  flags: {},
-  async run(_args, io) {
-    io.stderr.write('kube-mesos control-plane: not built yet\n');
-    return 1;
+  summary: 'Install (build into a cache) or start a real etcd + kube-apiserver + kube-controller-manager on loopback',
+  positionals: ['install', 'start'],
+  // Every flag sets `short` and `multiple`: parseCommandArgs passes both through and Node's parseArgs rejects undefined.
+  flags: {
+    'cache-dir': { type: 'string', short: 'c', multiple: false, value: '<dir>', description: 'Where the built servers live ($KUBE_MESOS_CACHE, else ~/.cache/kube-mesos)' },
+    dir: { type: 'string', short: 'd', multiple: false, value: '<dir>', description: 'start: data dir (pki, etcd data, logs, kubeconfig); kept unless --ephemeral' },
+    ephemeral: { type: 'boolean', short: 'e', multiple: false, description: 'start: delete the data dir on exit (a temp dir when --dir is not given)' },
+    force: { type: 'boolean', short: 'f', multiple: false, description: 'install: rebuild even if the cache looks complete' },
+    'log-level': { type: 'string', short: 'l', multiple: false, value: '<level>', description: 'Log level of the supervisor itself', default: 'info' },
+  },
+  details: [
+    'install  apt-get installs the Debian packages (etcd-server, golang-go, …), fetches the `kubernetes` source',
+    '         package and builds kube-apiserver, kube-controller-manager and kube-scheduler (minutes, once;',
+    '         seconds when already built). Needs root unless everything is already there.',
+    'start    runs the control plane until SIGINT/SIGTERM and prints "kubeconfig: <path>" once it is ready.',
+    '         Component logs go to <dir>/logs/.',
+  ].join('\n'),
+  async run(args, io) {
+    const sub = args.positionals[0];
+    const cacheDir = cacheDirFrom(stringFlag(args, 'cache-dir'), io.env);
+    const log = createLogger({ level: stringFlag(args, 'log-level') ?? 'info', destination: io.stderr, name: 'control-plane' });
+    if (sub === 'install') return install(cacheDir, args.values.force === true, io);
+    const dirFlag = stringFlag(args, 'dir');
+    const ephemeral = args.values.ephemeral === true;
+    if (!dirFlag && !ephemeral) throw new UsageError('start needs --dir <dir> (or --ephemeral for a temporary one)');
+    try {
+      const t0 = Date.now();
+      const cp = await startControlPlane({
+        dir: dirFlag ? resolve(dirFlag) : undefined,
+        cacheDir,
+        ephemeral,
+        log,
+        signal: io.signal,
+        progress: (l) => io.stderr.write(`${l}\n`),
+      });
+      io.stdout.write(`control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${cp.server} (logs: ${cp.logsDir})\n`);
+      io.stdout.write(`kubeconfig: ${cp.kubeconfigPath}\n`);
+      const reason = await Promise.race([
+        new Promise<string>((r) => (io.signal.aborted ? r('signal') : io.signal.addEventListener('abort', () => r('signal'), { once: true }))),
+        cp.failure.then((e) => e.message),
+      ]);
+      io.stderr.write(reason === 'signal' ? 'stopping the control plane\n' : `${reason}; stopping the control plane\n`);
+      await cp.stop();
+      return reason === 'signal' ? 0 : 1;
+    } catch (err) {
+      if (err instanceof ControlPlaneError || io.signal.aborted) {
+        io.stderr.write(`kube-mesos control-plane: ${(err as Error).message}\n`);
+        return 1;
+      }
+      throw err;
+    }
   },
 };
+
+async function install(cacheDir: string, force: boolean, io: CommandIO): Promise<number> {
+  try {
+    const r = await installControlPlane({ cacheDir, force, signal: io.signal, progress: (l) => io.stderr.write(`${l}\n`) });
+    const v = r.stamp.versions;
+    io.stdout.write(
+      `${r.cached ? 'already installed' : 'installed'} in ${r.seconds} s: ${r.binDir}\n` +
+        Object.entries(v)
+          .map(([s, ver]) => `  ${s}: ${ver}\n`)
+          .join('') +
+        `  source package: kubernetes ${r.stamp.sourceVersion}\n`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof InstallError) {
+      io.stderr.write(`kube-mesos control-plane install: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
