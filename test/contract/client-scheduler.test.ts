@@ -21,7 +21,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../../src/mesos/errors.js';
 import { seededRandom } from '../../src/mesos/backoff.js';
-import { closedPort, nextEvent, ScriptedServer, selfSignedCert, type Exchange } from './client-fixtures.js';
+import { closedPort, FakeClock, nextEvent, ScriptedServer, selfSignedCert, until, type Exchange } from './client-fixtures.js';
 
 type Master = ScriptedServer<SchedulerCall>;
 
@@ -299,6 +299,31 @@ describe('SchedulerClient', () => {
     expect(again.type).toBe('SUBSCRIBE');
     expect(again.framework_id?.value).toBe('fw-hb');
     expect(again.type === 'SUBSCRIBE' && again.subscribe.framework_info.id?.value).toBe('fw-hb');
+  });
+
+  it('runs the heartbeat watchdog and the reconnect wait on the injected clock', async () => {
+    const m = await startMaster();
+    leading(m, { heartbeat: 15 });
+    const clock = new FakeClock();
+    const c = client({ masters: [m.url], clock, backoff: { initialMs: 1000, maxMs: 60_000 } });
+    const reasons: Error[] = [];
+    c.on('disconnected', (e) => reasons.push(e));
+    c.start();
+    await subscribed(c);
+    clock.advance(74_999); // default limit 5 × 15 s
+    await new Promise((r) => setTimeout(r, 30));
+    expect(reasons).toEqual([]);
+    clock.advance(1);
+    await until(() => reasons.length > 0, 2000, 'disconnect');
+    expect(reasons[0]).toBeInstanceOf(HeartbeatTimeoutError);
+    expect((reasons[0] as HeartbeatTimeoutError).silentMs).toBe(75_000);
+    // The reconnect waits on the fake clock too: nothing happens until it moves past the backoff.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(m.count('SUBSCRIBE')).toBe(1);
+    const again = subscribed(c);
+    clock.advance(1000);
+    await again;
+    expect(m.count('SUBSCRIBE')).toBe(2);
   });
 
   it('keeps a stream alive while heartbeats arrive', async () => {
