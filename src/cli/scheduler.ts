@@ -1,12 +1,119 @@
-import type { Command } from './command.js';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../kube/client.js';
+import { KubeHttp } from '../kube/http.js';
+import { LeaderElector, leaseApi } from '../kube/leader.js';
+import { ConfigMapStateStore } from '../kube/state-store.js';
+import { createOpsApp } from '../ops/app.js';
+import { startOpsServer } from '../ops/server.js';
+import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
+import { createLogger } from '../telemetry/log.js';
+import { createRegistry } from '../telemetry/metrics.js';
+import { UsageError, type Command } from './command.js';
+import { CONFIG_FLAGS, configFromArgs, selfExecutorCommand } from './scheduler-config.js';
 
-// Placeholder until the command lands (see the open issues).
 export const command: Command = {
   name: 'scheduler',
-  summary: 'not built yet',
-  flags: {},
-  async run(_args, io) {
-    io.stderr.write('kube-mesos scheduler: not built yet\n');
-    return 1;
+  summary: 'Run the kube-mesos framework: a Mesos scheduler that places Kubernetes pods (schedulerName: kube-mesos) on Mesos agents.',
+  details: 'Configuration: defaults ← --config YAML ← KUBE_MESOS_* environment ← flags. See docs/configuration.md for every key.',
+  flags: { ...CONFIG_FLAGS },
+  async run(args, io) {
+    const config = configFromArgs(args, io.env);
+    const log = createLogger({ level: config.ops.logLevel });
+    let secret: string | undefined;
+    if (config.mesos.secretFile) {
+      try {
+        secret = readFileSync(config.mesos.secretFile, 'utf8').trim();
+      } catch (err) {
+        throw new UsageError(`mesos.secretFile ${config.mesos.secretFile}: ${(err as Error).message}`);
+      }
+    }
+    const ca = config.mesos.caFile ? readFileSync(config.mesos.caFile, 'utf8') : undefined;
+    const kc = new KubeConfig();
+    if (config.kube.kubeconfig) kc.loadFromFile(config.kube.kubeconfig);
+    else kc.loadFromCluster();
+    const kube = new KubeClient(new KubeHttp(kc, { qps: 10, burst: 20 }));
+    const store = new ConfigMapStateStore({ client: kube, namespace: config.kube.namespace, name: config.kube.stateConfigMap, log });
+    const registry = createRegistry({ defaultMetrics: true });
+
+    let service: SchedulerService | undefined;
+    let leading = !config.kube.leaderElect;
+    const app = createOpsApp({
+      health: () => true,
+      readiness: () => {
+        if (!service) return { ready: config.kube.leaderElect, checks: { leaderOrStandby: config.kube.leaderElect ? 'standby' : 'starting' } };
+        return service.readiness();
+      },
+      registry,
+      debugState: () => ({ leading, ...(service ? service.core.debugState() : {}) }),
+      log,
+    });
+    const ops = await startOpsServer(app, config.ops.listen);
+    log.info({ url: ops.url }, 'ops server listening');
+
+    const start = async () => {
+      const fid = await store.getFrameworkId();
+      if (!fid.ok) log.warn({ kind: fid.kind, message: fid.message }, 'cannot read the stored framework id; subscribing as a new framework');
+      service = await startSchedulerService({
+        config,
+        kubeconfig: kc,
+        log,
+        secret,
+        ca,
+        executorCommand: config.pool.executorCommand || selfExecutorCommand(),
+        executorKubeconfig: config.kube.kubeconfig,
+        frameworkId: fid.ok ? fid.value : undefined,
+        registry,
+        onFrameworkId: (id) => {
+          store.setFrameworkId(id).then(
+            (r) => r.ok || log.error({ kind: r.kind, message: r.message }, 'cannot store the framework id'),
+            (err: unknown) => log.error({ err }, 'cannot store the framework id'),
+          );
+        },
+      });
+    };
+
+    try {
+      if (config.kube.leaderElect) {
+        const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
+        const elector = new LeaderElector({
+          lease: leaseApi(kube, config.kube.namespace, config.kube.leaseName),
+          identity,
+          leaseDurationMs: config.kube.leaseDuration,
+          renewDeadlineMs: config.kube.renewDeadline,
+          retryPeriodMs: config.kube.retryPeriod,
+          log,
+          onStartedLeading: () => {
+            leading = true;
+            log.info({ identity }, 'became leader');
+            start().catch((err: unknown) => {
+              log.error({ err }, 'scheduler failed to start');
+              process.exitCode = 1;
+            });
+          },
+          onStoppedLeading: () => {
+            leading = false;
+            log.warn({ identity }, 'lost leadership');
+          },
+        });
+        await elector.run(io.signal);
+        if (!io.signal.aborted) {
+          // Leadership lost: exit so the supervisor restarts us as a standby, as client-go's schedulers do.
+          await service?.stop();
+          await ops.close();
+          return 1;
+        }
+      } else {
+        await start();
+        await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+      }
+    } finally {
+      await service?.stop();
+      await ops.close();
+    }
+    log.info('stopped');
+    return 0;
   },
 };

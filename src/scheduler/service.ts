@@ -194,16 +194,15 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   });
 
 
-  metrics.mesosConnectionState.set({ state: 'disconnected' }, 1);
   client.on('subscribed', (info) => {
     log.info({ frameworkId: info.frameworkId, master: info.master }, 'subscribed to Mesos');
-    for (const s of ['disconnected', 'connecting', 'subscribed']) metrics.mesosConnectionState.set({ state: s }, s === 'subscribed' ? 1 : 0);
+    metrics.setMesosConnectionState('subscribed');
     o.onFrameworkId?.(info.frameworkId);
   });
   client.on('disconnected', (err) => {
     log.warn({ err: err.message }, 'Mesos subscription lost');
     metrics.mesosReconnects.inc();
-    for (const s of ['disconnected', 'connecting', 'subscribed']) metrics.mesosConnectionState.set({ state: s }, s === 'disconnected' ? 1 : 0);
+    metrics.setMesosConnectionState('disconnected');
     core.onDisconnected();
   });
   client.on('event', (ev) => core.handleEvent(ev));

@@ -12,8 +12,15 @@ export const REDACT_PATHS = [
   '*.password',
   '*.token',
   '*.authorization',
+  'credentials',
+  '*.credentials',
+  '*.*.secret',
+  '*.*.token',
   'headers.authorization',
-  'config.mesos.secret',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  '*.keyData',
+  '*.clientKeyData',
 ];
 
 export interface LogOptions {

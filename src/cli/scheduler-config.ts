@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { CONFIG_FLAGS, flagOverrides, loadConfig, type KubeMesosConfig } from '../config/config.js';
+import { UsageError, type ParsedArgs } from './command.js';
+
+export { CONFIG_FLAGS };
+
+/** Loads the configuration of a command that takes CONFIG_FLAGS: defaults ← --config file ← environment ← flags. */
+export function configFromArgs(args: ParsedArgs, env: NodeJS.ProcessEnv): KubeMesosConfig {
+  const file = typeof args.values.config === 'string' ? args.values.config : undefined;
+  let fileText: string | undefined;
+  if (file) {
+    try {
+      fileText = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --config ${file}: ${(err as Error).message}`);
+    }
+  }
+  const flags = flagOverrides(args.values);
+  if (!flags.ok) throw new UsageError(flags.errors.join('\n'));
+  const r = loadConfig({ fileText, fileName: file, env, flags: flags.flags });
+  if (!r.ok) throw new UsageError(r.errors.join('\n'));
+  return r.config;
+}
+
+/** The shell command that starts this same program as an executor (the default for pool.executorCommand). */
+export function selfExecutorCommand(): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return `${q(process.execPath)} ${q(process.argv[1])} executor`;
+}
