@@ -1,0 +1,47 @@
+import { tolerates, type PodCtx } from './framework.js';
+import type { CycleState } from './state.js';
+
+/**
+ * Agents whose pods count for a spread constraint: kube-scheduler's nodeAffinityPolicy (default Honor: the agent
+ * matches the pod's nodeSelector/required affinity) and nodeTaintsPolicy (default Ignore), and which carry every
+ * topology key in `keys`. Returns the mask and its text identity.
+ */
+export function eligibleAgents(
+  pod: PodCtx,
+  st: CycleState,
+  opts: { nodeAffinityPolicy?: string; nodeTaintsPolicy?: string; keys: string[]; fields?: string[]; schedulableOnly?: boolean },
+): { mask: Uint8Array | null; sig: string } {
+  const honorAffinity = (opts.nodeAffinityPolicy ?? 'Honor') === 'Honor' && pod.nodeMatch !== undefined;
+  const honorTaints = (opts.nodeTaintsPolicy ?? 'Ignore') === 'Honor';
+  const keys = [...opts.keys].sort();
+  const fields = [...(opts.fields ?? [])].sort();
+  const sig = JSON.stringify([
+    honorAffinity ? pod.nodeMatchSig : '',
+    honorTaints ? pod.pod.tolerations : '',
+    keys,
+    fields,
+    opts.schedulableOnly ? 1 : 0,
+  ]);
+  const mask = st.memoize(`elig:${sig}`, () => {
+    const m = new Uint8Array(st.agents.length);
+    let all = true;
+    for (const a of st.agents) {
+      let ok = !(opts.schedulableOnly && a.view.unschedulable);
+      if (ok && honorAffinity) ok = pod.nodeMatch!(a.node);
+      if (ok && honorTaints) {
+        for (const t of a.view.taints) {
+          if ((t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod.pod.tolerations, t)) {
+            ok = false;
+            break;
+          }
+        }
+      }
+      if (ok) for (const k of keys) if (a.labels[k] === undefined) ok = false;
+      if (ok) for (const f of fields) if (st.domainIndex(`field:${f}`).ids[a.idx] < 0) ok = false;
+      m[a.idx] = ok ? 1 : 0;
+      if (!ok) all = false;
+    }
+    return { m: all ? null : m };
+  }).m;
+  return { mask, sig };
+}

@@ -1,0 +1,16 @@
+import { fail, type FilterPlugin } from '../framework.js';
+
+export const REASON_PORTS = "node(s) didn't have free ports for the requested pod ports";
+
+/**
+ * Host ports already used by pods on the agent. A Mesos `ports` resource is one number whatever the protocol,
+ * so TCP and UDP on the same port conflict here (kube-scheduler would allow that).
+ */
+export const nodePortsFilter: FilterPlugin<number[]> = {
+  name: 'NodePorts',
+  prepare: (pod) => (pod.ports.length ? pod.ports : undefined),
+  filter: (ports, a) => {
+    for (const p of ports) if (a.usedPorts.has(p)) return fail(REASON_PORTS);
+    return undefined;
+  },
+};

@@ -1,0 +1,61 @@
+import type { V1TopologySpreadConstraint } from '@kubernetes/client-node';
+import { eligibleAgents } from '../eligibility.js';
+import { fail, type FilterPlugin, type PodCtx } from '../framework.js';
+import { compileLabelSelector, selectorKey, withMatchLabelKeys } from '../selectors.js';
+import type { CycleState, DomainCounter, DomainIndex } from '../state.js';
+
+export const REASON_SPREAD = "node(s) didn't match pod topology spread constraints";
+export const REASON_SPREAD_LABEL = `${REASON_SPREAD} (missing required label)`;
+
+export interface SpreadTerm {
+  index: DomainIndex;
+  counter: DomainCounter;
+  maxSkew: number;
+  /** 1 when the constraint's selector matches the pod itself. */
+  self: number;
+  minDomains: number;
+}
+
+/** Counter of pods in the pod's namespace matching the constraint's selector, per domain of its topology key. */
+export function spreadTerm(pod: PodCtx, st: CycleState, c: V1TopologySpreadConstraint, keys: string[]): SpreadTerm {
+  const sel = withMatchLabelKeys(c.labelSelector, c.matchLabelKeys, pod.pod.labels);
+  const { mask, sig } = eligibleAgents(pod, st, { nodeAffinityPolicy: c.nodeAffinityPolicy, nodeTaintsPolicy: c.nodeTaintsPolicy, keys });
+  const ns = pod.pod.namespace;
+  const skey = selectorKey(sel);
+  const index = st.domainIndex(`label:${c.topologyKey}`);
+  const match = st.memoize(`sel:${skey}`, () => compileLabelSelector(sel));
+  const counter = st.counter(`tsc:${ns}\u0001${skey}\u0001${c.topologyKey}\u0001${sig}`, 'spread', index, (g) => g.namespace === ns && match(g.labels), mask);
+  const self = match(pod.pod.labels) ? 1 : 0;
+  return { index, counter, maxSkew: c.maxSkew, self, minDomains: c.minDomains ?? 1 };
+}
+
+interface Hard {
+  term: SpreadTerm;
+  minMatch: number;
+}
+
+/** topologySpreadConstraints with whenUnsatisfiable DoNotSchedule (kube-scheduler 1.27+ semantics). */
+export const topologySpreadFilter: FilterPlugin<Hard[]> = {
+  name: 'PodTopologySpread',
+  prepare: (pod, st) => {
+    const hard = pod.pod.topologySpreadConstraints.filter((c) => (c.whenUnsatisfiable ?? 'DoNotSchedule') === 'DoNotSchedule');
+    if (hard.length === 0) return undefined;
+    const keys = hard.map((c) => c.topologyKey);
+    return hard.map((c) => {
+      const term = spreadTerm(pod, st, c, keys);
+      const minMatch = term.counter.presentCount < term.minDomains ? 0 : term.counter.min;
+      return { term, minMatch };
+    });
+  },
+  filter: (hard, a) => {
+    for (const h of hard) {
+      const d = h.term.index.ids[a.idx];
+      if (d < 0) return fail(REASON_SPREAD_LABEL, true);
+    }
+    for (const h of hard) {
+      const d = h.term.index.ids[a.idx];
+      if (h.term.counter.counts[d] + h.term.self - h.minMatch > h.term.maxSkew) return fail(REASON_SPREAD);
+    }
+    return undefined;
+  },
+};

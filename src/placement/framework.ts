@@ -1,0 +1,148 @@
+// Plugin shapes, after kube-scheduler's framework: a filter sees the working copy and returns a status value,
+// never throws; a score returns a raw number that plan() normalises and weighs.
+import { compileNodeSelectorTerms, type NodeLike } from './selectors.js';
+import { podGroupKey, type CycleState, type WAgent } from './state.js';
+import type { PodSpecView, Scoring } from './types.js';
+
+/** Why one agent cannot take the pod. unresolvable: freeing resources on that agent would not help. */
+export interface Status {
+  readonly reasons: readonly string[];
+  readonly unresolvable: boolean;
+}
+
+const statuses = new Map<string, Status>();
+
+/** Shared, frozen status values: filters return them without allocating. */
+export function fail(reason: string, unresolvable = false): Status {
+  const key = `${unresolvable ? 'U' : 'R'}${reason}`;
+  let s = statuses.get(key);
+  if (!s) {
+    s = Object.freeze({ reasons: Object.freeze([reason]), unresolvable });
+    statuses.set(key, s);
+  }
+  return s;
+}
+
+export function failMany(reasons: string[], unresolvable = false): Status {
+  if (reasons.length === 1) return fail(reasons[0], unresolvable);
+  const key = `${unresolvable ? 'U' : 'R'}${reasons.join('\u0000')}`;
+  let s = statuses.get(key);
+  if (!s) {
+    s = Object.freeze({ reasons: Object.freeze([...reasons]), unresolvable });
+    statuses.set(key, s);
+  }
+  return s;
+}
+
+/** What plan() knows about the pod it is placing, computed once per pod and cycle. */
+export interface PodCtx {
+  pod: PodSpecView;
+  roles: readonly string[];
+  scoring: Scoring;
+  /** Sibling group: the controller's uid, else the pod's own. */
+  groupKey: string;
+  /** Distinct host ports. */
+  ports: number[];
+  /** nodeSelector AND required node affinity; undefined when the pod has neither. */
+  nodeMatch?: (n: NodeLike) => boolean;
+  /** Text identity of nodeMatch, for memoising per-agent masks. */
+  nodeMatchSig: string;
+}
+
+export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
+  const required = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const sel = pod.nodeSelector && Object.keys(pod.nodeSelector).length ? pod.nodeSelector : undefined;
+  let nodeMatch: PodCtx['nodeMatch'];
+  let nodeMatchSig = '';
+  if (sel || required) {
+    nodeMatchSig = JSON.stringify([sel ?? null, required?.nodeSelectorTerms ?? null]);
+    nodeMatch = st.memoize(`nodematch:${nodeMatchSig}`, () => {
+      const terms = required ? compileNodeSelectorTerms(required.nodeSelectorTerms ?? []) : undefined;
+      const entries = Object.entries(sel ?? {});
+      return (n: NodeLike) => {
+        for (const [k, v] of entries) if (n.labels[k] !== v) return false;
+        return terms ? terms(n) : true;
+      };
+    });
+  }
+  return {
+    pod,
+    roles: pod.roles.length ? pod.roles : st.cfg.defaultRoles,
+    scoring: pod.scoring ?? st.cfg.defaultScoring,
+    groupKey: podGroupKey({ ownerUid: pod.ownerUid, uid: pod.uid }),
+    ports: [...new Set(pod.hostPorts.map((p) => p.port))],
+    nodeMatch,
+    nodeMatchSig,
+  };
+}
+
+export interface FilterPlugin<D = unknown> {
+  readonly name: string;
+  /** Once per pod, before any agent: undefined means this filter has nothing to check for the pod. */
+  prepare(pod: PodCtx, st: CycleState): D | undefined;
+  /** undefined = the agent passes. */
+  filter(data: D, a: WAgent, pod: PodCtx, st: CycleState): Status | undefined;
+}
+
+/**
+ * How raw scores become 0..100 over the feasible agents: 'none' (already 0..100), 'max' (raw·100/max),
+ * 'reverseMax' (100 − raw·100/max), 'minmax' ((raw−min)·100/(max−min)), 'minmaxReverse' (lowest raw best).
+ * A NaN raw score means "worst" and normalises to 0.
+ */
+export type Normalize = 'none' | 'max' | 'reverseMax' | 'minmax' | 'minmaxReverse';
+
+export interface ScorePlugin<D = unknown> {
+  readonly name: string;
+  readonly normalize: Normalize;
+  /** undefined = this score does not apply to the pod. */
+  prepare(pod: PodCtx, st: CycleState): { data: D; weight: number } | undefined;
+  score(data: D, a: WAgent, pod: PodCtx, st: CycleState): number;
+}
+
+export function normalizeScores(raw: Float64Array, n: number, how: Normalize): void {
+  if (how === 'none') return;
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = raw[i];
+    if (Number.isNaN(v)) continue;
+    if (v > max) max = v;
+    if (v < min) min = v;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = raw[i];
+    if (Number.isNaN(v)) {
+      raw[i] = 0;
+      continue;
+    }
+    switch (how) {
+      case 'max':
+        raw[i] = max > 0 ? (v * 100) / max : 0;
+        break;
+      case 'reverseMax':
+        raw[i] = max > 0 ? 100 - (v * 100) / max : 100;
+        break;
+      case 'minmax':
+        raw[i] = max > min ? ((v - min) * 100) / (max - min) : 0;
+        break;
+      case 'minmaxReverse':
+        raw[i] = max > min ? ((max - v) * 100) / (max - min) : 100;
+        break;
+    }
+  }
+}
+
+/** Kubernetes' ToleratesTaint. */
+export function tolerates(
+  tolerations: readonly { key?: string; operator?: string; value?: string; effect?: string }[],
+  taint: { key: string; value?: string; effect: string },
+): boolean {
+  for (const t of tolerations) {
+    if (t.effect && t.effect !== taint.effect) continue;
+    if (t.key && t.key !== taint.key) continue;
+    const op = t.operator || 'Equal';
+    if (op === 'Exists') return true;
+    if (op === 'Equal' && (t.value ?? '') === (taint.value ?? '')) return true;
+  }
+  return false;
+}

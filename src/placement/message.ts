@@ -1,0 +1,19 @@
+import type { Status } from './framework.js';
+
+/**
+ * kube-scheduler's FitError text: reasons counted over agents, each "<count> <reason>", sorted as strings.
+ * `0/9 agents available: 3 Insufficient cpus, 6 node(s) didn't match Pod's node affinity/selector.`
+ */
+export function unschedulableMessage(total: number, statuses: readonly Status[]): { message: string; reasons: Record<string, number>; unresolvable: boolean } {
+  const counts = new Map<string, number>();
+  let unresolvable = statuses.length > 0;
+  for (const s of statuses) {
+    if (!s.unresolvable) unresolvable = false;
+    for (const r of s.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([r, n]) => `${n} ${r}`).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const reasons: Record<string, number> = {};
+  for (const [r, n] of counts) reasons[r] = n;
+  const message = parts.length ? `0/${total} agents available: ${parts.join(', ')}.` : `0/${total} agents available.`;
+  return { message, reasons, unresolvable };
+}

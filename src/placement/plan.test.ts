@@ -1,0 +1,115 @@
+import { plan, feasibleToFind } from './plan.js';
+import { makeAgent, makePod, resetSeq, testConfig, LABEL_ZONE } from './testing/builders.js';
+import type { AgentView } from './types.js';
+
+function cluster(perZone: number, zones = ['a', 'b', 'c']): AgentView[] {
+  const out: AgentView[] = [];
+  for (const z of zones) for (let i = 0; i < perZone; i++) out.push(makeAgent(`${z}${i}`).zone(z).region('r1').big().build());
+  return out;
+}
+
+const count = (xs: string[]): Record<string, number> => xs.reduce<Record<string, number>>((m, x) => ((m[x] = (m[x] ?? 0) + 1), m), {});
+
+describe('plan', () => {
+  beforeEach(resetSeq);
+
+  it('spreads 30 replicas with a zone constraint 10/10/10 over 9 agents', () => {
+    const agents = cluster(3);
+    const pods = Array.from({ length: 30 }, (_, i) =>
+      makePod(`web-${i}`).owner('rs1').labels({ app: 'web' }).requests({ cpus: 0.25, mem: 256 }).spreadConstraint({ topologyKey: LABEL_ZONE }).build(),
+    );
+    const p = plan(agents, pods, testConfig());
+    expect(p.unschedulable).toEqual([]);
+    expect(p.placements).toHaveLength(30);
+    const zoneOf = new Map(agents.map((a) => [a.id, a.zone!]));
+    expect(count(p.placements.map((x) => zoneOf.get(x.agentId)!))).toEqual({ a: 10, b: 10, c: 10 });
+    for (const x of p.placements) expect(x.res).toEqual({ cpus: 0.25, mem: 256, disk: 0 });
+  });
+
+  it('charges the executor once per agent and reports kubelets to launch', () => {
+    const agents = [makeAgent('x').offer('*', { cpus: 1, mem: 1000 }).build()];
+    const pods = [0, 1, 2].map((i) => makePod(`p${i}`).requests({ cpus: 0.3, mem: 100 }).build());
+    const p = plan(agents, pods, testConfig({ executor: { cpus: 0.1, mem: 32, disk: 0 } }));
+    // 0.1 executor + 3 × 0.3 = 1.0 cpus
+    expect(p.placements.map((x) => x.newKubelet)).toEqual([true, false, false]);
+    expect(p.kubeletsToLaunch).toEqual(['x']);
+    const p2 = plan(agents, [...pods, makePod('p3').requests({ cpus: 0.01 }).build()], testConfig());
+    expect(p2.unschedulable.map((u) => u.message)).toEqual(['0/1 agents available: 1 Insufficient cpus.']);
+  });
+
+  it('never mutates its inputs', () => {
+    const agents = cluster(1);
+    const pods = [makePod().labels({ a: 'b' }).hostPort(31001).build()];
+    const before = JSON.stringify([agents, pods]);
+    plan(agents, pods, testConfig());
+    expect(JSON.stringify([agents, pods])).toBe(before);
+  });
+
+  it('counts reasons per agent like kube-scheduler, sorted', () => {
+    const agents = [
+      ...[1, 2, 3].map((i) => makeAgent(`s${i}`).zone('a').offer('*', { cpus: 0.1, mem: 100 }).build()),
+      ...[4, 5, 6, 7, 8, 9].map((i) => makeAgent(`z${i}`).zone('b').big().build()),
+    ];
+    const p = plan(agents, [makePod('big').requests({ cpus: 1 }).zone('a').build()], testConfig());
+    expect(p.unschedulable).toEqual([
+      {
+        podKey: 'default/big',
+        message: "0/9 agents available: 3 Insufficient cpus, 6 node(s) didn't match Pod's node affinity/selector.",
+        reasons: { 'Insufficient cpus': 3, "node(s) didn't match Pod's node affinity/selector": 6 },
+        unresolvable: false,
+      },
+    ]);
+  });
+
+  it('is unresolvable when only unresolvable reasons remain', () => {
+    const p = plan([makeAgent().zone('b').big().build()], [makePod().zone('a').build()], testConfig());
+    expect(p.unschedulable[0].unresolvable).toBe(true);
+  });
+
+  it('binpack fills one agent, spread uses all', () => {
+    const agents = cluster(1);
+    const pods = (s: 'spread' | 'binpack') => Array.from({ length: 6 }, (_, i) => makePod(`p${i}`).scoring(s).requests({ cpus: 0.5, mem: 512 }).build());
+    const bp = plan(agents, pods('binpack'), testConfig());
+    expect(new Set(bp.placements.map((x) => x.agentId)).size).toBe(1);
+    const sp = plan(agents, pods('spread'), testConfig());
+    expect(new Set(sp.placements.map((x) => x.agentId)).size).toBe(3);
+  });
+
+  it('prefers an agent with a kubelet under binpack', () => {
+    const agents = [makeAgent('empty').big().build(), makeAgent('kub').offer('*', { cpus: 4, mem: 8192 }).kubelet(1).build()];
+    const p = plan(agents, [makePod().scoring('binpack').build()], testConfig());
+    expect(p.placements[0]).toMatchObject({ agentId: 'kub', newKubelet: false });
+    expect(p.kubeletsToLaunch).toEqual([]);
+  });
+
+  it('places in queue order: the first pod gets the last slot', () => {
+    const agents = [makeAgent('x').offer('*', { cpus: 1.1, mem: 1000 }).kubelet().build()];
+    const p = plan(agents, [makePod('first').requests({ cpus: 1 }).build(), makePod('second').requests({ cpus: 1 }).build()], testConfig());
+    expect(p.placements.map((x) => x.podKey)).toEqual(['default/first']);
+    expect(p.unschedulable.map((x) => x.podKey)).toEqual(['default/second']);
+  });
+
+  it('gives host ports from the offer and never twice', () => {
+    const agents = [makeAgent('x').offer('*', { cpus: 4, mem: 4000 }, [[8080, 8081]]).kubelet().build()];
+    const pods = [0, 1].map((i) => makePod(`p${i}`).hostPort(8080).build());
+    const p = plan(agents, pods, testConfig());
+    expect(p.placements).toEqual([expect.objectContaining({ podKey: 'default/p0', hostPorts: [8080] })]);
+    expect(p.unschedulable[0].message).toBe("0/1 agents available: 1 node(s) didn't have free ports for the requested pod ports.");
+  });
+
+  it('handles no agents', () => {
+    expect(plan([], [makePod('a').build()], testConfig()).unschedulable[0].message).toBe('0/0 agents available.');
+  });
+
+  it.each([
+    [50, 0, 50],
+    [100, 0, 100],
+    [1000, 0, 420],
+    [5000, 0, 500],
+    [10000, 0, 500],
+    [5000, 100, 5000],
+    [5000, 30, 1500],
+  ])('feasibleToFind(%i agents, %i%%) = %i', (n, pct, want) => {
+    expect(feasibleToFind(n, pct)).toBe(want);
+  });
+});

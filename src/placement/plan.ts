@@ -1,0 +1,181 @@
+import { chooseSlot, need } from './filters/fit.js';
+import { fitFilter } from './filters/fit.js';
+import { interPodAffinityFilter } from './filters/inter-pod-affinity.js';
+import { marathonConstraintsFilter } from './filters/marathon-constraints.js';
+import { nodeAffinityFilter } from './filters/node-affinity.js';
+import { nodeNameFilter } from './filters/node-name.js';
+import { nodePortsFilter } from './filters/node-ports.js';
+import { spreadAnnotationFilter } from './filters/spread-annotation.js';
+import { taintTolerationFilter } from './filters/taint-toleration.js';
+import { topologySpreadFilter } from './filters/topology-spread.js';
+import { unschedulableFilter } from './filters/unschedulable.js';
+import { makePodCtx, normalizeScores, type FilterPlugin, type PodCtx, type ScorePlugin, type Status } from './framework.js';
+import { unschedulableMessage } from './message.js';
+import { round3 } from './quantity.js';
+import { interPodAffinityScore } from './scores/inter-pod-affinity.js';
+import { kubeletScore } from './scores/kubelet.js';
+import { nodeAffinityScore } from './scores/node-affinity.js';
+import { resourcesScore } from './scores/resources.js';
+import { taintTolerationScore } from './scores/taint-toleration.js';
+import { topologySpreadScore } from './scores/topology-spread.js';
+import { CycleState, type Slot, type WAgent } from './state.js';
+import type { AgentView, Plan, PlanConfig, PlacedPod, PodSpecView, PortRange } from './types.js';
+
+/** In kube-scheduler's order: cheap, static checks first; the first failing filter gives the agent's reasons. */
+export const FILTERS: readonly FilterPlugin<unknown>[] = [
+  unschedulableFilter,
+  nodeNameFilter,
+  taintTolerationFilter,
+  nodeAffinityFilter,
+  marathonConstraintsFilter,
+  nodePortsFilter,
+  fitFilter,
+  topologySpreadFilter,
+  spreadAnnotationFilter,
+  interPodAffinityFilter,
+] as unknown as FilterPlugin<unknown>[];
+
+export const SCORES: readonly ScorePlugin<unknown>[] = [
+  resourcesScore,
+  kubeletScore,
+  nodeAffinityScore,
+  taintTolerationScore,
+  topologySpreadScore,
+  interPodAffinityScore,
+] as unknown as ScorePlugin<unknown>[];
+
+const MIN_FEASIBLE = 100;
+
+/** kube-scheduler's numFeasibleNodesToFind. */
+export function feasibleToFind(agents: number, percentage = 0): number {
+  if (agents < MIN_FEASIBLE || percentage >= 100) return agents;
+  let pct = percentage;
+  if (pct <= 0) pct = Math.max(5, 50 - Math.floor(agents / 125));
+  return Math.max(MIN_FEASIBLE, Math.floor((agents * pct) / 100));
+}
+
+function takePorts(ranges: PortRange[], ports: readonly number[]): void {
+  for (const p of ports) {
+    const i = ranges.findIndex((r) => p >= r[0] && p <= r[1]);
+    if (i < 0) continue;
+    const [b, e] = ranges[i];
+    const rest: PortRange[] = [];
+    if (b < p) rest.push([b, p - 1]);
+    if (p < e) rest.push([p + 1, e]);
+    ranges.splice(i, 1, ...rest);
+  }
+}
+
+/**
+ * Places `pods` one by one in the given (queue) order on a working copy of `agents`, so later pods see earlier
+ * ones: resources, ports, pod counts, spread and affinity counters. Pure: inputs are never mutated, no clock, no
+ * randomness (ties go to the first agent in a rotating scan order, as kube-scheduler's start index rotates).
+ */
+export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[], cfg: PlanConfig): Plan {
+  const st = new CycleState(agents, cfg);
+  const out: Plan = { placements: [], unschedulable: [], kubeletsToLaunch: [] };
+  const n = st.agents.length;
+  const toFind = feasibleToFind(n, cfg.percentageOfAgentsToScore);
+  const feasible: WAgent[] = [];
+  const failed: Status[] = [];
+  let raw = new Float64Array(16);
+  let total = new Float64Array(16);
+  const activeF: FilterPlugin<unknown>[] = [];
+  const dataF: unknown[] = [];
+
+  for (const pod of pods) {
+    const ctx = makePodCtx(pod, st);
+    activeF.length = 0;
+    dataF.length = 0;
+    for (const f of FILTERS) {
+      const d = f.prepare(ctx, st);
+      if (d !== undefined) {
+        activeF.push(f);
+        dataF.push(d);
+      }
+    }
+    feasible.length = 0;
+    failed.length = 0;
+    let processed = 0;
+    for (let i = 0; i < n; i++) {
+      const a = st.agents[(st.nextStart + i) % n];
+      processed++;
+      let s: Status | undefined;
+      for (let k = 0; k < activeF.length; k++) {
+        s = activeF[k].filter(dataF[k], a, ctx, st);
+        if (s) break;
+      }
+      if (s) failed.push(s);
+      else {
+        feasible.push(a);
+        if (feasible.length >= toFind) break;
+      }
+    }
+    if (n > 0) st.nextStart = (st.nextStart + processed) % n;
+
+    if (feasible.length === 0) {
+      out.unschedulable.push({ podKey: pod.key, ...unschedulableMessage(n, failed) });
+      continue;
+    }
+    let best = feasible[0];
+    if (feasible.length > 1) {
+      const m = feasible.length;
+      if (raw.length < m) {
+        raw = new Float64Array(m * 2);
+        total = new Float64Array(m * 2);
+      }
+      total.fill(0, 0, m);
+      for (const sc of SCORES) {
+        const p = sc.prepare(ctx, st);
+        if (!p) continue;
+        for (let j = 0; j < m; j++) raw[j] = sc.score(p.data, feasible[j], ctx, st);
+        normalizeScores(raw, m, sc.normalize);
+        for (let j = 0; j < m; j++) total[j] += p.weight * raw[j];
+      }
+      let bi = 0;
+      for (let j = 1; j < m; j++) if (total[j] > total[bi] + 1e-9) bi = j;
+      best = feasible[bi];
+    }
+    commit(st, out, ctx, best);
+  }
+  return out;
+}
+
+function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
+  const slot = chooseSlot(ctx, a, st) as Slot; // the filter just found one
+  const n = need(ctx, a, st);
+  slot.cpus = round3(slot.cpus - n.cpus);
+  slot.mem = round3(slot.mem - n.mem);
+  slot.disk = round3(slot.disk - n.disk);
+  if (ctx.ports.length) {
+    takePorts(slot.ports, ctx.ports);
+    for (const p of ctx.ports) a.usedPorts.add(p);
+  }
+  a.podCount++;
+  const newKubelet = !a.hasKubelet;
+  if (newKubelet) {
+    a.hasKubelet = true;
+    a.newKubelet = true;
+    out.kubeletsToLaunch.push(a.id);
+  }
+  const pod = ctx.pod;
+  const placed: PlacedPod = {
+    uid: pod.uid,
+    namespace: pod.namespace,
+    name: pod.name,
+    labels: pod.labels,
+    ownerUid: pod.ownerUid,
+    hostPorts: ctx.ports,
+    affinity: pod.affinity,
+    constraintGroup: ctx.groupKey,
+  };
+  st.addPod(a, placed);
+  out.placements.push({
+    podKey: pod.key,
+    agentId: a.id,
+    role: slot.role,
+    res: { cpus: pod.requests.cpus, mem: pod.requests.mem, disk: pod.requests.disk },
+    hostPorts: [...ctx.ports],
+    newKubelet,
+  });
+}

@@ -1,0 +1,20 @@
+import { chooseSlot, need } from '../filters/fit.js';
+import type { ScorePlugin } from '../framework.js';
+
+/**
+ * 'spread' (least allocated): prefer agents with the most cpus and mem left after the pod; 'binpack' (most
+ * allocated): the least. Offers show what is free, not an agent's size, so free amounts are scaled by the
+ * largest free amount of any agent at the start of the cycle.
+ */
+export const resourcesScore: ScorePlugin<boolean> = {
+  name: 'NodeResources',
+  normalize: 'none',
+  prepare: (pod) => ({ data: pod.scoring === 'binpack', weight: 1 }),
+  score: (binpack, a, pod, st) => {
+    const s = chooseSlot(pod, a, st);
+    if (!s) return 0;
+    const n = need(pod, a, st);
+    const free = ((s.cpus - n.cpus) / st.maxFree.cpus + (s.mem - n.mem) / st.maxFree.mem) * 50;
+    return binpack ? 100 - free : free;
+  },
+};

@@ -1,0 +1,152 @@
+import type {
+  V1Affinity,
+  V1LabelSelector,
+  V1Taint,
+  V1Toleration,
+  V1TopologySpreadConstraint,
+} from '@kubernetes/client-node';
+
+/** Resources in Mesos units: cpus (float), mem and disk in MB. */
+export interface Res {
+  cpus: number;
+  mem: number;
+  disk: number;
+}
+
+/** Inclusive port range [begin, end], as Mesos' `ports` resource gives them. */
+export type PortRange = [number, number];
+
+/** What the held offers of one agent give to one role ('*' = unreserved). */
+export interface OfferedSlice {
+  role: string;
+  res: Res;
+  ports: PortRange[];
+}
+
+/** One Mesos agent as the scheduler sees it this cycle. Read-only: plan() never mutates it. */
+export interface AgentView {
+  id: string;
+  hostname: string;
+  /** Name of the kubelet's Node (matchFields metadata.name, spec.nodeName); defaults to hostname. */
+  nodeName?: string;
+  zone?: string;
+  region?: string;
+  /** Mesos attributes in text form ('r1', '4', '[1-2]'). */
+  attributes: Record<string, string>;
+  /** Labels its kubelet's Node has or would get; see agentLabels(). */
+  labels: Record<string, string>;
+  taints: V1Taint[];
+  /** Cordoned, zone failed, maintenance. */
+  unschedulable: boolean;
+  offered: OfferedSlice[];
+  /** Absent: no kubelet executor on this agent yet. */
+  kubelet?: { podCount: number; maxPods: number };
+  /** Pods running or assumed here. */
+  pods: PlacedPod[];
+}
+
+/** A pod already on an agent (running or assumed), as far as placement needs to know it. */
+export interface PlacedPod {
+  uid: string;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  ownerUid?: string;
+  hostPorts: number[];
+  /** The pod's own affinity; its required anti-affinity terms are honoured symmetrically. */
+  affinity?: V1Affinity;
+  /** Sibling group for Marathon constraints and kube-mesos.io/spread; defaults to ownerUid, else uid. */
+  constraintGroup?: string;
+}
+
+export type ConstraintOperator = 'UNIQUE' | 'CLUSTER' | 'GROUP_BY' | 'LIKE' | 'UNLIKE' | 'MAX_PER' | 'IS';
+
+/** One parsed Marathon constraint. `field` is '@hostname', '@zone', '@region' or an agent attribute name. */
+export interface MarathonConstraint {
+  field: string;
+  operator: ConstraintOperator;
+  value?: string;
+}
+
+export type Scoring = 'spread' | 'binpack';
+
+/** A pending pod, normalised by podFromV1(). */
+export interface PodSpecView {
+  /** namespace/name */
+  key: string;
+  uid: string;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  ownerUid?: string;
+  priority: number;
+  createdAtMs: number;
+  requests: Res;
+  limits: Partial<Res>;
+  hostPorts: { port: number; protocol: string }[];
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  affinity?: V1Affinity;
+  tolerations: V1Toleration[];
+  topologySpreadConstraints: V1TopologySpreadConstraint[];
+  /** Mesos roles in order of preference (kube-mesos.io/roles); empty = PlanConfig.defaultRoles. */
+  roles: string[];
+  constraints: MarathonConstraint[];
+  /** kube-mesos.io/spread: even spread of the siblings over this field ('@zone', '@hostname', '@region' or an attribute). */
+  spread?: { field: string };
+  /** kube-mesos.io/placement; absent = PlanConfig.defaultScoring. */
+  scoring?: Scoring;
+}
+
+export interface PodDefaults {
+  /** Requests for containers that declare none. */
+  cpus: number;
+  mem: number;
+  /** Roles when kube-mesos.io/roles is absent. */
+  roles: string[];
+}
+
+export interface PlanConfig {
+  /** Resources of one kubelet executor, charged once on an agent's first pod. */
+  executor: Res;
+  defaultScoring: Scoring;
+  preferExistingKubelet: boolean;
+  /** Pod limit of a kubelet launched this cycle. */
+  maxPodsPerKubelet: number;
+  defaultRoles: string[];
+  /**
+   * Like kube-scheduler's percentageOfNodesToScore: stop filtering once this share of agents was found
+   * feasible (at least 100). 0 or absent = kube-scheduler's adaptive default; 100 = always all agents.
+   */
+  percentageOfAgentsToScore?: number;
+}
+
+export interface Placement {
+  podKey: string;
+  agentId: string;
+  role: string;
+  res: Res;
+  hostPorts: number[];
+  /** This pod is the first on an agent without kubelet: its task carries the new kubelet executor. */
+  newKubelet: boolean;
+}
+
+export interface Unschedulable {
+  podKey: string;
+  /** kube-scheduler style: `0/9 agents available: 3 Insufficient cpus, 6 node(s) didn't match ….` */
+  message: string;
+  /** reason → number of agents that gave it */
+  reasons: Record<string, number>;
+  /** True when no agent failed for a reason that freeing resources there could fix (kube's UnschedulableAndUnresolvable). */
+  unresolvable: boolean;
+}
+
+export interface Plan {
+  placements: Placement[];
+  unschedulable: Unschedulable[];
+  /** Agents that get their first kubelet this cycle. */
+  kubeletsToLaunch: string[];
+}
+
+export type { V1Affinity, V1LabelSelector, V1Taint, V1Toleration, V1TopologySpreadConstraint };
