@@ -12,7 +12,7 @@ import { podFromV1 } from '../placement/pod.js';
 import type { PlacedPod, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
 import { agentInfoFromOffer, type AgentInfo, type AgentInfoOptions } from './agent-info.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, taskIdFor, type ExecutorConfig } from './launch.js';
-import { DEFAULT_OFFER_POLICY, OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
+import { OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
 import type { Clock, KubePort, MesosPort } from './ports.js';
 import { SchedulingQueue } from './queue.js';
 import { agentView } from './snapshot.js';
@@ -208,7 +208,7 @@ export class FrameworkCore {
       }
     } else if (agentId) {
       this.deps.log.warn({ agentId }, 'agent lost');
-      for (const id of this.offers.dropAgent(agentId)) void id;
+      this.offers.dropAgent(agentId);
     }
   }
 

@@ -8,7 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ExecutorInfo, Offer, Resource, TaskInfo } from '../mesos/types.js';
 import type { PodSpecView, Res } from '../placement/types.js';
 import type { AgentInfo } from './agent-info.js';
-import { reservationRole } from './snapshot.js';
+import * as resources from '../mesos/resources.js';
 
 export const LABEL_POD_NAMESPACE = 'kube-mesos.io/pod-namespace';
 export const LABEL_POD_NAME = 'kube-mesos.io/pod-name';
@@ -37,17 +37,27 @@ export function executorIdFor(agentId: string, nowMs: number): string {
   return `kubelet.${agentId}.${nowMs.toString(36)}`;
 }
 
-interface WorkItem {
-  res: Resource;
-  role: string;
-  /** Remaining scalar amount, or remaining ranges. */
-  amount: number;
-  ranges: [number, number][];
+/** The resources of one agent's offers still free while a cycle carves pods out of them. */
+export interface Carving {
+  remaining: Resource[];
 }
 
-export interface Carving {
-  items: WorkItem[];
-}
+export const carveTaskResources = {
+  /** A working copy of the offers' resources; the new executor's resources (if any) are taken out first. */
+  start(offers: readonly Offer[], newExecutor?: ExecutorInfo): Carving {
+    let remaining = resources.normalize(offers.flatMap((o) => o.resources ?? []));
+    if (newExecutor?.resources) remaining = resources.subtract(remaining, newExecutor.resources);
+    return { remaining };
+  },
+
+  /** Takes one pod's resources; a value, never an exception, when the offers do not hold them. */
+  take(c: Carving, p: { role: string; res: Res; hostPorts: number[] }): { ok: true; resources: Resource[] } | { ok: false; reason: string } {
+    const r = resources.takeResources(c.remaining, { cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, ports: p.hostPorts }, [p.role]);
+    if (!r.ok) return { ok: false, reason: `offers lack ${r.insufficient.join(', ')} for role ${p.role}` };
+    c.remaining = r.remaining;
+    return { ok: true, resources: r.resources };
+  },
+};
 
 function roleFields(r: Resource): Partial<Resource> {
   const out: Partial<Resource> = {};
@@ -58,101 +68,8 @@ function roleFields(r: Resource): Partial<Resource> {
   return out;
 }
 
-const EPS = 1e-9;
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-function takeScalar(c: Carving, name: string, role: string, want: number, out: Resource[]): boolean {
-  let left = round3(want);
-  for (const it of c.items) {
-    if (left <= EPS) break;
-    if (it.res.name !== name || it.role !== role || it.res.type !== 'SCALAR' || it.amount <= EPS) continue;
-    const take = Math.min(it.amount, left);
-    it.amount = round3(it.amount - take);
-    left = round3(left - take);
-    out.push({ name, type: 'SCALAR', scalar: { value: round3(take) }, ...roleFields(it.res) });
-  }
-  return left <= EPS;
-}
-
-function takePort(c: Carving, port: number, role: string, out: Resource[]): boolean {
-  for (const it of c.items) {
-    if (it.res.name !== 'ports' || it.role !== role || it.res.type !== 'RANGES') continue;
-    const i = it.ranges.findIndex(([b, e]) => b <= port && port <= e);
-    if (i < 0) continue;
-    const [b, e] = it.ranges[i];
-    const rest: [number, number][] = [];
-    if (b < port) rest.push([b, port - 1]);
-    if (port < e) rest.push([port + 1, e]);
-    it.ranges.splice(i, 1, ...rest);
-    out.push({ name: 'ports', type: 'RANGES', ranges: { range: [{ begin: port, end: port }] }, ...roleFields(it.res) });
-    return true;
-  }
-  return false;
-}
-
-export const carveTaskResources = {
-  /** A working copy of the offers' resources; the new executor's resources (if any) are taken out first. */
-  start(offers: readonly Offer[], newExecutor?: ExecutorInfo): Carving {
-    const c: Carving = { items: [] };
-    for (const o of offers) {
-      for (const res of o.resources ?? []) {
-        if (res.revocable || res.disk?.persistence) continue;
-        c.items.push({
-          res,
-          role: reservationRole(res),
-          amount: res.scalar?.value ?? 0,
-          ranges: (res.ranges?.range ?? []).map((r) => [r.begin, r.end] as [number, number]),
-        });
-      }
-    }
-    for (const r of newExecutor?.resources ?? []) {
-      if (r.type === 'SCALAR' && r.scalar) takeScalar(c, r.name, reservationRole(r), r.scalar.value, []);
-    }
-    return c;
-  },
-
-  /** Takes one pod's resources; a value, never an exception, when the offers do not hold them. */
-  take(c: Carving, p: { role: string; res: Res; hostPorts: number[] }): { ok: true; resources: Resource[] } | { ok: false; reason: string } {
-    const out: Resource[] = [];
-    const wants: [string, number][] = [
-      ['cpus', p.res.cpus],
-      ['mem', p.res.mem],
-      ['disk', p.res.disk],
-    ];
-    for (const [name, amount] of wants) {
-      if (amount <= 0) continue;
-      if (!takeScalar(c, name, p.role, amount, out)) return { ok: false, reason: `offers lack ${amount} ${name} for role ${p.role}` };
-    }
-    for (const port of p.hostPorts) {
-      if (!takePort(c, port, p.role, out)) return { ok: false, reason: `offers lack port ${port} for role ${p.role}` };
-    }
-    return { ok: true, resources: mergePorts(out) };
-  },
-};
-
-/** One `ports` resource per reservation/allocation, as Mesos prints them, instead of one per port. */
-function mergePorts(list: Resource[]): Resource[] {
-  const out: Resource[] = [];
-  const byRole = new Map<string, Resource>();
-  for (const r of list) {
-    if (r.name !== 'ports') {
-      out.push(r);
-      continue;
-    }
-    const key = JSON.stringify(roleFields(r));
-    const prev = byRole.get(key);
-    if (prev) prev.ranges!.range!.push(...(r.ranges?.range ?? []));
-    else {
-      const copy: Resource = { ...r, ranges: { range: [...(r.ranges?.range ?? [])] } };
-      byRole.set(key, copy);
-      out.push(copy);
-    }
-  }
-  return out;
-}
-
 export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; frameworkId: string; config: ExecutorConfig; role: string; offers: readonly Offer[] }): ExecutorInfo {
-  const src = a.offers.flatMap((o) => o.resources ?? []).find((r) => reservationRole(r) === a.role && r.type === 'SCALAR') ?? a.offers[0]?.resources?.[0];
+  const src = a.offers.flatMap((o) => o.resources ?? []).find((r) => resources.reservationRole(r) === a.role && r.type === 'SCALAR') ?? a.offers[0]?.resources?.[0];
   const fields = src ? roleFields(src) : {};
   const env: Record<string, string> = {
     KUBE_MESOS_NODE_NAME: a.agent.nodeName,

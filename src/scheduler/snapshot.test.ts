@@ -1,5 +1,5 @@
 import type { Offer, Resource } from '../mesos/types.js';
-import { offeredSlices, reservationRole } from './snapshot.js';
+import { offeredSlices } from './snapshot.js';
 
 const scalar = (name: string, value: number, extra: Partial<Resource> = {}): Resource => ({ name, type: 'SCALAR', scalar: { value }, ...extra });
 const offer = (resources: Resource[]): Offer => ({ id: { value: 'o' }, framework_id: { value: 'f' }, agent_id: { value: 'a' }, hostname: 'h', resources });
@@ -20,10 +20,4 @@ describe('offeredSlices', () => {
     expect(offeredSlices([offer([scalar('cpus', 1, { revocable: {} }), scalar('disk', 5, { disk: { persistence: { id: 'v' } } })])])).toEqual([]);
   });
 
-  it.each([
-    [{}, '*'],
-    [{ role: '*' }, '*'],
-    [{ role: 'static' }, 'static'],
-    [{ reservations: [{ role: 'a' }, { role: 'a/b' }] }, 'a/b'],
-  ])('reservationRole(%p) = %p', (extra, role) => expect(reservationRole(scalar('cpus', 1, extra as Partial<Resource>))).toBe(role));
 });

@@ -2,16 +2,10 @@
  * Builds the read-only snapshot that placement's plan() sees: every known agent with what its held offers give per role,
  * its kubelet, and the pods on it. Pure.
  */
-import type { Offer, Resource } from '../mesos/types.js';
+import { reservationRole } from '../mesos/resources.js';
+import type { Offer } from '../mesos/types.js';
 import type { AgentView, OfferedSlice, PlacedPod, PortRange } from '../placement/types.js';
 import type { AgentInfo } from './agent-info.js';
-
-/** The reservation role of a resource: the last refined reservation, else the pre-refinement role, else '*'. */
-export function reservationRole(r: Resource): string {
-  const stack = r.reservations;
-  if (stack && stack.length > 0) return stack[stack.length - 1].role ?? '*';
-  return r.role && r.role !== '' ? r.role : '*';
-}
 
 export function offeredSlices(offers: readonly Offer[]): OfferedSlice[] {
   const byRole = new Map<string, OfferedSlice>();
