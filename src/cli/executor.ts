@@ -1,12 +1,38 @@
+import { createLogger } from '../telemetry/log.js';
 import type { Command } from './command.js';
 
-// Placeholder until the command lands (see the open issues).
 export const command: Command = {
   name: 'executor',
-  summary: 'not built yet',
+  summary: 'Run the kubelet executor (started by a Mesos agent)',
+  details: [
+    'Configured by its environment, as a Mesos agent launches it:',
+    '  MESOS_AGENT_ENDPOINT, MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID, MESOS_CHECKPOINT, … (set by the agent)',
+    '  KUBE_MESOS_NODE_NAME, KUBE_MESOS_NODE_LABELS (JSON), KUBE_MESOS_NODE_TAINTS (JSON), KUBE_MESOS_NODE_CAPACITY (JSON),',
+    '  KUBE_MESOS_KUBECONFIG, KUBE_MESOS_KUBELET_MODE (hollow), KUBE_MESOS_LOG_LEVEL (set by the scheduler)',
+  ].join('\n'),
   flags: {},
   async run(_args, io) {
-    io.stderr.write('kube-mesos executor: not built yet\n');
-    return 1;
+    const { ExecutorConfigError, kubeHttpFromFile, parseFullEnv, runExecutor } = await import('../executor/runtime.js');
+    const { InformerPodSource, nodePodInformer } = await import('../executor/pod-source.js');
+    let env;
+    let http;
+    try {
+      env = parseFullEnv(io.env);
+      http = kubeHttpFromFile(env.kube.kubeconfig!);
+    } catch (err) {
+      if (!(err instanceof ExecutorConfigError)) throw err;
+      io.stderr.write(`kube-mesos executor: ${err.message}\n`);
+      return 1;
+    }
+    const log = createLogger({ level: env.kube.logLevel, destination: io.stderr, name: 'kube-mesos-executor' });
+    const informer = nodePodInformer(http, env.kube.nodeName, { log });
+    informer.start();
+    try {
+      const exit = await runExecutor({ env, http, pods: new InformerPodSource(informer), log }, io.signal);
+      return exit.code;
+    } finally {
+      await informer.stop();
+      http.close();
+    }
   },
 };

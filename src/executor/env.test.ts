@@ -1,0 +1,79 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseExecutorEnv } from './env.js';
+
+const good = {
+  KUBE_MESOS_NODE_NAME: 'agent-a1.zone-a',
+  KUBE_MESOS_NODE_LABELS: JSON.stringify({
+    'kubernetes.io/hostname': 'agent-a1',
+    'topology.kubernetes.io/zone': 'a',
+    'topology.kubernetes.io/region': 'r1',
+    'kube-mesos.io/agent-id': 'S0-a1',
+    'kube-mesos.io/attribute-rack': 'r2',
+  }),
+  KUBE_MESOS_NODE_TAINTS: JSON.stringify([{ key: 'dedicated', value: 'spark', effect: 'NoSchedule' }]),
+  KUBE_MESOS_NODE_CAPACITY: '{"cpu":"8","memory":"16384Mi","pods":"110"}',
+  KUBE_MESOS_KUBECONFIG: '/etc/kube-mesos/kubeconfig',
+  KUBE_MESOS_KUBELET_MODE: 'hollow',
+  KUBE_MESOS_LOG_LEVEL: 'debug',
+};
+
+describe('parseExecutorEnv', () => {
+  it('reads the full contract', () => {
+    expect(parseExecutorEnv(good)).toEqual({
+      ok: true,
+      value: {
+        nodeName: 'agent-a1.zone-a',
+        labels: JSON.parse(good.KUBE_MESOS_NODE_LABELS) as Record<string, string>,
+        taints: [{ key: 'dedicated', value: 'spark', effect: 'NoSchedule' }],
+        capacity: { cpu: '8', memory: '16384Mi', pods: '110' },
+        kubeconfig: '/etc/kube-mesos/kubeconfig',
+        kubeletMode: 'hollow',
+        kubeletCommand: undefined,
+        logLevel: 'debug',
+      },
+    });
+  });
+
+  it('defaults: no taints, no labels, hollow, info, 110 pods', () => {
+    const r = parseExecutorEnv({ KUBE_MESOS_NODE_NAME: 'n1', KUBE_MESOS_NODE_CAPACITY: '{"cpu":"2.5","memory":"1Gi"}', KUBE_MESOS_KUBECONFIG: '/k' });
+    expect(r).toEqual({
+      ok: true,
+      value: expect.objectContaining({ labels: {}, taints: [], capacity: { cpu: '2.5', memory: '1Gi', pods: '110' }, kubeletMode: 'hollow', logLevel: 'info' }),
+    });
+  });
+
+  it('kubeconfig may be optional (in-process executors share one client)', () => {
+    const { KUBE_MESOS_KUBECONFIG: _k, ...env } = good;
+    expect(parseExecutorEnv(env, { requireKubeconfig: false }).ok).toBe(true);
+  });
+
+  it.each<[string, Record<string, string | undefined>, RegExp]>([
+    ['missing node name', { KUBE_MESOS_NODE_NAME: undefined }, /KUBE_MESOS_NODE_NAME is not set/],
+    ['bad node name', { KUBE_MESOS_NODE_NAME: 'Agent_1' }, /KUBE_MESOS_NODE_NAME="Agent_1" is not a valid node name/],
+    ['labels not JSON', { KUBE_MESOS_NODE_LABELS: '{zone: a}' }, /KUBE_MESOS_NODE_LABELS is not valid JSON/],
+    ['labels an array', { KUBE_MESOS_NODE_LABELS: '["a"]' }, /KUBE_MESOS_NODE_LABELS must be a JSON object/],
+    ['label key invalid', { KUBE_MESOS_NODE_LABELS: '{"bad key":"x"}' }, /label key "bad key" is not a valid label name/],
+    ['label value not a string', { KUBE_MESOS_NODE_LABELS: '{"a":1}' }, /label "a" must have a string value/],
+    ['label value invalid', { KUBE_MESOS_NODE_LABELS: '{"a":"x y"}' }, /label "a" has an invalid value/],
+    ['taints not an array', { KUBE_MESOS_NODE_TAINTS: '{}' }, /KUBE_MESOS_NODE_TAINTS must be a JSON array/],
+    ['taint bad effect', { KUBE_MESOS_NODE_TAINTS: '[{"key":"k","effect":"Nope"}]' }, /\[0\]\.effect must be/],
+    ['taint no key', { KUBE_MESOS_NODE_TAINTS: '[{"effect":"NoSchedule"}]' }, /\[0\]\.key is missing/],
+    ['missing capacity', { KUBE_MESOS_NODE_CAPACITY: undefined }, /KUBE_MESOS_NODE_CAPACITY is not set/],
+    ['capacity no memory', { KUBE_MESOS_NODE_CAPACITY: '{"cpu":"8"}' }, /has no "memory"/],
+    ['capacity bad quantity', { KUBE_MESOS_NODE_CAPACITY: '{"cpu":"eight","memory":"1Gi"}' }, /"cpu" is not a quantity/],
+    ['missing kubeconfig', { KUBE_MESOS_KUBECONFIG: undefined }, /KUBE_MESOS_KUBECONFIG is not set/],
+    ['bad mode', { KUBE_MESOS_KUBELET_MODE: 'ghost' }, /must be hollow or real/],
+    ['real without command', { KUBE_MESOS_KUBELET_MODE: 'real' }, /KUBE_MESOS_KUBELET_COMMAND is required/],
+    ['bad log level', { KUBE_MESOS_LOG_LEVEL: 'loud' }, /KUBE_MESOS_LOG_LEVEL="loud" must be one of/],
+  ])('%s', (_name, change, want) => {
+    const r = parseExecutorEnv({ ...good, ...change });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join('\n')).toMatch(want);
+  });
+
+  it('reports every problem at once', () => {
+    const r = parseExecutorEnv({ KUBE_MESOS_NODE_LABELS: 'x' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.length).toBe(4);
+  });
+});

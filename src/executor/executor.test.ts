@@ -1,0 +1,258 @@
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { ExecutorEvent, TaskInfo } from '../mesos/types.js';
+import { KubeletExecutor, type ExecutorDriver, type ExecutorExit, type ExecutorStatusUpdate } from './executor.js';
+import { FakeCluster } from './fake-cluster.js';
+import { HollowKubelet } from './hollow-kubelet.js';
+import { InformerPodSource } from './pod-source.js';
+
+const NODE = 'agent-1';
+
+class FakeDriver extends EventEmitter implements ExecutorDriver {
+  readonly updates: ExecutorStatusUpdate[] = [];
+  started = false;
+  stopped = false;
+  private waiters: Array<() => void> = [];
+  start(): void {
+    this.started = true;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+  async update(status: ExecutorStatusUpdate): Promise<void> {
+    this.updates.push(status);
+    for (const w of this.waiters.splice(0)) w();
+  }
+  send(ev: ExecutorEvent): void {
+    this.emit('event', ev);
+  }
+  states(taskId: string): string[] {
+    return this.updates.filter((u) => u.task_id.value === taskId).map((u) => u.state);
+  }
+  /** Resolves once `pred` holds over the updates so far (checked after each update). */
+  async until(pred: () => boolean, ms = 3000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out; updates: ${JSON.stringify(this.updates.map((u) => [u.task_id.value, u.state, u.reason]))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+}
+
+function taskFor(cluster: FakeCluster, ns: string, name: string, taskId = `task-${name}`, graceSeconds?: number): TaskInfo {
+  const pod = cluster.pod(ns, name);
+  return {
+    name,
+    task_id: { value: taskId },
+    agent_id: { value: 'S1' },
+    labels: {
+      labels: [
+        { key: 'kube-mesos.io/pod-namespace', value: ns },
+        { key: 'kube-mesos.io/pod-name', value: name },
+        { key: 'kube-mesos.io/pod-uid', value: pod?.metadata?.uid ?? 'no-such-uid' },
+      ],
+    },
+    kill_policy: graceSeconds === undefined ? undefined : { grace_period: { nanoseconds: graceSeconds * 1e9 } },
+  };
+}
+
+const subscribed: ExecutorEvent = {
+  type: 'SUBSCRIBED',
+  subscribed: {
+    executor_info: { executor_id: { value: 'kubelet-S1' }, framework_id: { value: 'fw' } } as never,
+    framework_info: { user: 'u', name: 'kube-mesos' } as never,
+    agent_info: { id: { value: 'S1' }, hostname: 'agent-1' } as never,
+  },
+};
+
+describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
+  let stop: (() => Promise<ExecutorExit>) | undefined;
+  afterEach(async () => {
+    await stop?.();
+    stop = undefined;
+  });
+
+  function setup(opts: { hollow?: boolean } = {}) {
+    const cluster = new FakeCluster();
+    const pods = new InformerPodSource(cluster);
+    const driver = new FakeDriver();
+    const abort = new AbortController();
+    let kubelet: HollowKubelet | undefined;
+    const executor = new KubeletExecutor({
+      config: { nodeName: NODE },
+      driver,
+      api: cluster,
+      pods,
+      shutdownTimeoutMs: 500,
+      random: () => 0,
+      kubelet: () => {
+        if (opts.hollow === false) return { start() {}, async stop() {} };
+        kubelet = new HollowKubelet({ nodeName: NODE, api: cluster, pods, exitDelayMs: 10, labels: { 'topology.kubernetes.io/zone': 'a' }, random: () => 0 });
+        return kubelet;
+      },
+    });
+    const running = executor.run(abort.signal);
+    stop = async () => {
+      abort.abort();
+      return running;
+    };
+    driver.send(subscribed);
+    return { cluster, driver, executor, running, abort, kubelet: () => kubelet };
+  }
+
+  it('LAUNCH binds with the three annotations in one write, then STARTING, then RUNNING (healthy)', async () => {
+    const { cluster, driver, kubelet } = setup();
+    cluster.addPod('ns', 'web');
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
+    await driver.until(() => driver.states('task-web').includes('TASK_RUNNING'));
+    expect(driver.states('task-web')).toEqual(['TASK_STARTING', 'TASK_RUNNING']);
+    expect(driver.updates.at(-1)!.healthy).toBe(true);
+    const pod = cluster.pod('ns', 'web')!;
+    expect(pod.spec?.nodeName).toBe(NODE);
+    expect(pod.metadata?.annotations).toEqual({ 'kube-mesos.io/task-id': 'task-web', 'kube-mesos.io/agent-id': 'S1', 'kube-mesos.io/executor-id': 'kubelet-S1' });
+    expect(pod.status?.podIP).toMatch(/^10\.\d+\.\d+\.\d+$/);
+    expect(cluster.writes.filter((w) => w.includes('ns/web'))).toEqual(['create binding ns/web', 'patch pod/status ns/web Running']);
+    await kubelet()!.ready;
+    const node = cluster.nodes.get(NODE)!;
+    expect(node.metadata?.labels?.['topology.kubernetes.io/zone']).toBe('a');
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.spec?.taints ?? []).toEqual([]);
+    expect(cluster.leases.get(NODE)?.leaseDurationSeconds).toBe(40);
+  });
+
+  it.each([
+    ['0', 'TASK_FINISHED'],
+    ['1', 'TASK_FAILED'],
+  ])('hollow-exit-code %s gives %s', async (code, state) => {
+    const { cluster, driver } = setup();
+    cluster.addPod('ns', 'job', { annotations: { 'kube-mesos.io/hollow-exit-code': code } });
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'job') } });
+    await driver.until(() => driver.states('task-job').includes(state));
+    expect(driver.states('task-job')).toEqual(['TASK_STARTING', 'TASK_RUNNING', state]);
+  });
+
+  it('KILL deletes the pod with the kill policy grace, TASK_KILLING then TASK_KILLED', async () => {
+    const { cluster, driver } = setup();
+    cluster.addPod('ns', 'web');
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web', 'task-web', 7) } });
+    await driver.until(() => driver.states('task-web').includes('TASK_RUNNING'));
+    driver.send({ type: 'KILL', kill: { task_id: { value: 'task-web' } } });
+    await driver.until(() => driver.states('task-web').includes('TASK_KILLED'));
+    expect(driver.states('task-web')).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
+    expect(cluster.writes).toContain('delete pod ns/web grace=7');
+    expect(cluster.pod('ns', 'web')).toBeUndefined();
+  });
+
+  it('KILL with its own kill policy overrides the task one', async () => {
+    const { cluster, driver } = setup();
+    cluster.addPod('ns', 'web');
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web', 'task-web', 7) } });
+    await driver.until(() => driver.states('task-web').includes('TASK_RUNNING'));
+    driver.send({ type: 'KILL', kill: { task_id: { value: 'task-web' }, kill_policy: { grace_period: { nanoseconds: 2.5e9 } } } });
+    await driver.until(() => driver.states('task-web').includes('TASK_KILLED'));
+    expect(cluster.writes).toContain('delete pod ns/web grace=3');
+  });
+
+  it('a pod deleted by a user gives TASK_KILLED', async () => {
+    const { cluster, driver } = setup();
+    cluster.addPod('ns', 'web');
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
+    await driver.until(() => driver.states('task-web').includes('TASK_RUNNING'));
+    await cluster.deletePod('ns', 'web', {});
+    await driver.until(() => driver.states('task-web').includes('TASK_KILLED'));
+    expect(driver.states('task-web')).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
+  });
+
+  it.each<[string, (c: FakeCluster) => TaskInfo, RegExp]>([
+    ['pod not found', (c) => taskFor(c, 'ns', 'ghost'), /pod ns\/ghost not found/],
+    [
+      'uid mismatch',
+      (c) => {
+        c.addPod('ns', 'web');
+        const t = taskFor(c, 'ns', 'web');
+        t.labels!.labels![2].value = 'other-uid';
+        return t;
+      },
+      /has uid uid-1, the task is for uid other-uid/,
+    ],
+    [
+      'bound elsewhere',
+      (c) => {
+        c.addPod('ns', 'web', { nodeName: 'agent-9' });
+        return taskFor(c, 'ns', 'web');
+      },
+      /already bound to node agent-9/,
+    ],
+    ['no pod labels', () => ({ name: 'x', task_id: { value: 'task-x' }, agent_id: { value: 'S1' } }), /missing label\(s\) kube-mesos.io\/pod-namespace/],
+  ])('%s → TASK_FAILED REASON_TASK_INVALID', async (_name, make, message) => {
+    const { cluster, driver } = setup();
+    const task = make(cluster);
+    driver.send({ type: 'LAUNCH', launch: { task } });
+    await driver.until(() => driver.updates.length > 0);
+    expect(driver.updates).toEqual([expect.objectContaining({ task_id: task.task_id, state: 'TASK_FAILED', reason: 'REASON_TASK_INVALID', message: expect.stringMatching(message) })]);
+  });
+
+  it('a re-launch of a pod already bound to this node carries on (annotations refreshed)', async () => {
+    const { cluster, driver } = setup({ hollow: false });
+    cluster.addPod('ns', 'web', { nodeName: NODE, annotations: { 'kube-mesos.io/task-id': 'old-task' } });
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web', 'new-task') } });
+    await driver.until(() => driver.updates.length > 0);
+    expect(driver.states('new-task')).toEqual(['TASK_STARTING']);
+    expect(cluster.pod('ns', 'web')!.metadata!.annotations!['kube-mesos.io/task-id']).toBe('new-task');
+  });
+
+  it('transient binding errors are retried', async () => {
+    const { cluster, driver } = setup({ hollow: false });
+    cluster.addPod('ns', 'web');
+    cluster.failNext.set('bindPod', 2);
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
+    await driver.until(() => driver.updates.length > 0, 5000);
+    expect(driver.states('task-web')).toEqual(['TASK_STARTING']);
+    expect(cluster.writes.filter((w) => w.startsWith('create binding'))).toHaveLength(1);
+  });
+
+  it('follows health: Ready flips give a new TASK_RUNNING, same state gives nothing', async () => {
+    const { cluster, driver } = setup({ hollow: false });
+    cluster.addPod('ns', 'web');
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
+    await driver.until(() => driver.updates.length > 0);
+    const setReady = (ready: boolean) =>
+      cluster.mutatePod('ns/web', (p) => {
+        p.status = { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] };
+      });
+    setReady(false);
+    setReady(false);
+    setReady(true);
+    await driver.until(() => driver.updates.length >= 3);
+    expect(driver.updates.map((u) => [u.state, u.healthy])).toEqual([
+      ['TASK_STARTING', undefined],
+      ['TASK_RUNNING', false],
+      ['TASK_RUNNING', true],
+    ]);
+  });
+
+  it('SHUTDOWN kills every pod, sends final updates and exits 0; the Node stays', async () => {
+    const { cluster, driver, running } = setup();
+    for (const n of ['a', 'b', 'c']) {
+      cluster.addPod('ns', n);
+      driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', n) } });
+    }
+    await driver.until(() => ['a', 'b', 'c'].every((n) => driver.states(`task-${n}`).includes('TASK_RUNNING')));
+    driver.send({ type: 'SHUTDOWN' });
+    const exit = await running;
+    expect(exit.code).toBe(0);
+    for (const n of ['a', 'b', 'c']) expect(driver.states(`task-${n}`).at(-1)).toBe('TASK_KILLED');
+    expect(cluster.pods.size).toBe(0);
+    expect(cluster.nodes.has(NODE)).toBe(true);
+    expect(driver.stopped).toBe(true);
+  });
+
+  it('the driver giving up (recovery timeout) ends run() with code 1', async () => {
+    const { driver, running } = setup({ hollow: false });
+    driver.emit('exit', 'could not re-subscribe');
+    await expect(running).resolves.toEqual({ code: 1, reason: 'could not re-subscribe' });
+  });
+});

@@ -1,0 +1,334 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { Backoff, sleep } from '../kube/backoff.js';
+import type { ExecutorEvent, KillPolicy, TaskInfo, TaskStatus, TaskStatusReason } from '../mesos/types.js';
+import { isTerminalTaskState } from '../mesos/types.js';
+import { silentLogger, type Logger } from '../telemetry/log.js';
+import type { ExecutorEnv } from './env.js';
+import type { KubeletApi } from './kube-api.js';
+import { isNewTaskState, podTaskState, type PodTaskState } from './pod-state.js';
+import type { PodEvent, PodSource } from './pod-source.js';
+
+export const POD_LABELS = { namespace: 'kube-mesos.io/pod-namespace', name: 'kube-mesos.io/pod-name', uid: 'kube-mesos.io/pod-uid' } as const;
+export const POD_ANNOTATIONS = { taskId: 'kube-mesos.io/task-id', agentId: 'kube-mesos.io/agent-id', executorId: 'kube-mesos.io/executor-id' } as const;
+
+export type ExecutorStatusUpdate = Omit<TaskStatus, 'uuid' | 'source' | 'executor_id' | 'agent_id'>;
+
+/** The Mesos side as the executor needs it; src/mesos/executor.ts's ExecutorClient satisfies it. */
+export interface ExecutorDriver {
+  on(event: 'event', h: (ev: ExecutorEvent) => void): unknown;
+  on(event: 'exit', h: (reason: string) => void): unknown;
+  start(): void;
+  stop(): Promise<void>;
+  update(status: ExecutorStatusUpdate): Promise<void>;
+}
+
+/** The kubelet the executor runs for its node (hollow mode: a HollowKubelet in this process). */
+export interface Kubelet {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface KubeletExecutorOptions {
+  config: Pick<ExecutorEnv, 'nodeName'>;
+  driver: ExecutorDriver;
+  api: KubeletApi;
+  pods: PodSource;
+  /** Creates the kubelet once SUBSCRIBED arrives. */
+  kubelet: () => Kubelet;
+  /** Fallbacks until SUBSCRIBED tells (MESOS_EXECUTOR_ID; agent id from the env). */
+  executorId?: string;
+  agentId?: string;
+  /** How long SHUTDOWN waits for pods to go before sending final updates anyway. */
+  shutdownTimeoutMs?: number;
+  /** Attempts to bind before the task fails (transient API errors only). */
+  bindAttempts?: number;
+  log?: Logger;
+  random?: () => number;
+}
+
+export interface ExecutorExit {
+  code: number;
+  reason: string;
+}
+
+interface Task {
+  taskId: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  killPolicy?: KillPolicy;
+  phase: 'binding' | 'bound' | 'done';
+  killRequested: boolean;
+  last?: PodTaskState;
+  /** The latest pod seen while binding, applied once TASK_STARTING went out. */
+  pendingPod?: { pod: V1Pod | undefined };
+  /** Updates of one task go out in order. */
+  chain: Promise<void>;
+}
+
+type Reason = TaskStatusReason;
+
+/**
+ * The kubelet executor: binds each launched pod to its node (one Binding carrying the task annotations), follows the pod
+ * and reports its state as task updates; KILL deletes the pod gracefully; SHUTDOWN drains. Lifecycle: run(signal).
+ */
+export class KubeletExecutor {
+  private readonly log: Logger;
+  private readonly nodeName: string;
+  private readonly tasks = new Map<string, Task>();
+  private readonly byUid = new Map<string, string>();
+  private executorId: string | undefined;
+  private agentId: string | undefined;
+  private kubelet: Kubelet | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private finish!: (exit: ExecutorExit) => void;
+  private shuttingDown = false;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: KubeletExecutorOptions) {
+    if (!opts.config?.nodeName) throw new TypeError('KubeletExecutor: config.nodeName is required');
+    if (!opts.driver || !opts.api || !opts.pods || !opts.kubelet) throw new TypeError('KubeletExecutor: driver, api, pods and kubelet are required');
+    this.nodeName = opts.config.nodeName;
+    this.executorId = opts.executorId;
+    this.agentId = opts.agentId;
+    this.random = opts.random ?? Math.random;
+    this.log = (opts.log ?? silentLogger()).child({ component: 'executor', node: this.nodeName });
+  }
+
+  /** Runs until SHUTDOWN (code 0), the driver gives up (code 1) or `signal` aborts (code 0, pods left running). */
+  async run(signal: AbortSignal): Promise<ExecutorExit> {
+    const done = new Promise<ExecutorExit>((resolve) => (this.finish = resolve));
+    const onAbort = () => this.finish({ code: 0, reason: `stopped: ${String((signal.reason as Error | undefined)?.message ?? 'signal')}` });
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.opts.driver.on('event', (ev) => this.onEvent(ev));
+    this.opts.driver.on('exit', (reason) => {
+      if (!this.shuttingDown) this.finish({ code: 1, reason });
+    });
+    this.unsubscribe = this.opts.pods.watchNode(this.nodeName, (ev) => this.onPod(ev));
+    this.opts.driver.start();
+    const exit = await done;
+    signal.removeEventListener('abort', onAbort);
+    this.unsubscribe?.();
+    await this.kubelet?.stop().catch((err: unknown) => this.log.warn({ err }, 'kubelet stop failed'));
+    await Promise.allSettled([...this.tasks.values()].map((t) => t.chain));
+    await this.opts.driver.stop().catch((err: unknown) => this.log.warn({ err }, 'driver stop failed'));
+    this.log.info(exit, 'executor exiting');
+    return exit;
+  }
+
+  /** Tasks by id with their last reported state (for tests and /debug). */
+  get taskStates(): Record<string, string | undefined> {
+    return Object.fromEntries([...this.tasks].map(([id, t]) => [id, t.last?.state]));
+  }
+
+  private onEvent(ev: ExecutorEvent): void {
+    switch (ev.type) {
+      case 'SUBSCRIBED':
+        this.executorId = ev.subscribed.executor_info?.executor_id?.value ?? this.executorId;
+        this.agentId = ev.subscribed.agent_info?.id?.value ?? this.agentId;
+        this.log.info({ executorId: this.executorId, agentId: this.agentId }, 'subscribed');
+        if (!this.kubelet) {
+          this.kubelet = this.opts.kubelet();
+          this.kubelet.start();
+        }
+        return;
+      case 'LAUNCH':
+        return this.launch(ev.launch.task);
+      case 'LAUNCH_GROUP':
+        for (const t of ev.launch_group.task_group.tasks ?? []) this.launch(t);
+        return;
+      case 'KILL':
+        return this.kill(ev.kill.task_id.value, ev.kill.kill_policy);
+      case 'SHUTDOWN':
+        void this.shutdown();
+        return;
+      case 'ERROR':
+        this.log.error({ msg: ev.error.message }, 'agent sent ERROR');
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- LAUNCH ----
+
+  private launch(info: TaskInfo): void {
+    const taskId = info.task_id?.value;
+    if (!taskId) return;
+    if (this.tasks.has(taskId)) {
+      this.log.info({ task: taskId }, 'duplicate LAUNCH ignored');
+      return;
+    }
+    const labels = new Map((info.labels?.labels ?? []).map((l) => [l.key, l.value ?? '']));
+    const namespace = labels.get(POD_LABELS.namespace) ?? '';
+    const name = labels.get(POD_LABELS.name) ?? '';
+    const uid = labels.get(POD_LABELS.uid) ?? '';
+    const task: Task = { taskId, namespace, name, uid, killPolicy: info.kill_policy, phase: 'binding', killRequested: false, chain: Promise.resolve() };
+    this.tasks.set(taskId, task);
+    if (!namespace || !name || !uid) {
+      const missing = Object.values(POD_LABELS).filter((k) => !labels.get(k));
+      this.terminal(task, 'TASK_FAILED', 'REASON_TASK_INVALID', `task carries no pod reference: missing label(s) ${missing.join(', ')}`);
+      return;
+    }
+    if (this.shuttingDown) {
+      this.terminal(task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'executor is shutting down');
+      return;
+    }
+    this.byUid.set(uid, taskId);
+    void this.bind(task).catch((err: unknown) => {
+      this.log.error({ err, task: taskId }, 'binding crashed');
+      this.terminal(task, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', `binding failed: ${String(err)}`);
+    });
+  }
+
+  private async bind(task: Task): Promise<void> {
+    const pod = `${task.namespace}/${task.name}`;
+    const annotations = {
+      [POD_ANNOTATIONS.taskId]: task.taskId,
+      [POD_ANNOTATIONS.agentId]: this.agentId ?? '',
+      [POD_ANNOTATIONS.executorId]: this.executorId ?? '',
+    };
+    const backoff = new Backoff({ initialMs: 250, maxMs: 4000, random: this.random });
+    const attempts = this.opts.bindAttempts ?? 6;
+    let lastError = '';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const r = await this.opts.api.bindPod({ namespace: task.namespace, name: task.name, uid: task.uid }, this.nodeName, annotations);
+      if (r.ok) {
+        this.log.info({ task: task.taskId, pod }, 'bound');
+        return this.bound(task);
+      }
+      lastError = `${r.kind}: ${r.message}`;
+      // Whatever the error, the pod itself says what happened: gone, replaced, already ours, bound elsewhere, or not yet.
+      const got = await this.opts.api.getPod(task.namespace, task.name);
+      if (!got.ok && got.kind === 'NotFound') return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} not found`);
+      if (got.ok) {
+        const p = got.value;
+        if (p.metadata?.uid !== task.uid) return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} has uid ${p.metadata?.uid}, the task is for uid ${task.uid}`);
+        const boundTo = p.spec?.nodeName;
+        if (boundTo === this.nodeName) {
+          this.log.info({ task: task.taskId, pod }, 'pod already bound to this node; carrying on');
+          if (Object.entries(annotations).some(([k, v]) => p.metadata?.annotations?.[k] !== v)) {
+            const a = await this.opts.api.patchPodAnnotations(task.namespace, task.name, annotations);
+            if (!a.ok) this.log.warn({ pod, kind: a.kind, msg: a.message }, 'could not refresh task annotations');
+          }
+          return this.bound(task);
+        }
+        if (boundTo) return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} is already bound to node ${boundTo}`);
+        if (p.metadata?.deletionTimestamp) return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} is being deleted`);
+      }
+      if (r.kind !== 'Retryable' && r.kind !== 'Conflict') break;
+      this.log.warn({ task: task.taskId, pod, attempt, err: lastError }, 'binding failed; retrying');
+      await sleep(backoff.next());
+      if (task.killRequested) return this.bindFailed(task, 'REASON_TASK_KILLED_DURING_LAUNCH', 'killed before the pod was bound');
+    }
+    this.bindFailed(task, 'REASON_CONTAINER_LAUNCH_FAILED', `could not bind pod ${pod}: ${lastError}`);
+  }
+
+  private bindFailed(task: Task, reason: Reason, message: string): void {
+    this.log.warn({ task: task.taskId, reason }, message);
+    if (task.killRequested) return this.terminal(task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', `killed during launch (${message})`);
+    this.terminal(task, 'TASK_FAILED', reason, message);
+  }
+
+  private bound(task: Task): void {
+    if (task.phase !== 'binding') return;
+    task.phase = 'bound';
+    this.report(task, { state: 'TASK_STARTING', message: `pod bound to node ${this.nodeName}` });
+    const seen = task.pendingPod;
+    task.pendingPod = undefined;
+    const current = seen ? seen.pod : this.opts.pods.podsOnNode(this.nodeName).find((p) => p.metadata?.uid === task.uid);
+    if (current) this.follow(task, current);
+    if (task.killRequested) void this.deletePod(task);
+  }
+
+  // ---- following the pod ----
+
+  private onPod(ev: PodEvent): void {
+    const uid = ev.pod.metadata?.uid;
+    const taskId = uid ? this.byUid.get(uid) : undefined;
+    const task = taskId ? this.tasks.get(taskId) : undefined;
+    if (!task) return;
+    const pod = ev.type === 'delete' ? undefined : ev.pod;
+    if (task.phase === 'binding') task.pendingPod = { pod };
+    else if (task.phase === 'bound') this.follow(task, pod);
+  }
+
+  private follow(task: Task, pod: V1Pod | undefined): void {
+    const next = podTaskState(pod);
+    if (next.state === 'TASK_STARTING') return; // sent once bound
+    if (!isNewTaskState(task.last, next)) return;
+    if (isTerminalTaskState(next.state)) return this.terminal(task, next.state, undefined, next.message);
+    this.report(task, next);
+  }
+
+  // ---- KILL and SHUTDOWN ----
+
+  private kill(taskId: string, policy: KillPolicy | undefined): void {
+    const task = this.tasks.get(taskId);
+    if (!task) {
+      // Not ours (e.g. launched before an executor restart and never re-sent): say it is gone so the scheduler can move on.
+      const t: Task = { taskId, namespace: '', name: '', uid: '', phase: 'binding', killRequested: true, chain: Promise.resolve() };
+      this.tasks.set(taskId, t);
+      return this.terminal(t, 'TASK_KILLED', undefined, 'task unknown to this executor');
+    }
+    if (task.phase === 'done') return;
+    if (policy) task.killPolicy = policy;
+    if (task.killRequested) return;
+    task.killRequested = true;
+    if (task.phase === 'bound') void this.deletePod(task);
+  }
+
+  private async deletePod(task: Task): Promise<void> {
+    if (task.phase !== 'bound') return;
+    if (isNewTaskState(task.last, { state: 'TASK_KILLING' })) this.report(task, { state: 'TASK_KILLING', message: 'deleting pod' });
+    const ns = task.killPolicy?.grace_period?.nanoseconds;
+    const gracePeriodSeconds = ns === undefined ? undefined : Math.max(0, Math.ceil(ns / 1e9));
+    const backoff = new Backoff({ initialMs: 250, maxMs: 5000, random: this.random });
+    for (let attempt = 1; attempt <= 8 && task.phase === 'bound'; attempt++) {
+      const r = await this.opts.api.deletePod(task.namespace, task.name, { gracePeriodSeconds, uid: task.uid });
+      if (r.ok) return; // TASK_KILLED once the pod is gone (watch)
+      if (r.kind === 'NotFound' || r.kind === 'Conflict') return this.follow(task, undefined); // gone, or replaced by another pod
+      if (r.kind !== 'Retryable') {
+        this.log.warn({ task: task.taskId, kind: r.kind, msg: r.message }, 'pod delete refused');
+        return;
+      }
+      await sleep(backoff.next());
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const open = [...this.tasks.values()].filter((t) => t.phase !== 'done');
+    this.log.info({ tasks: open.length }, 'SHUTDOWN: killing all pods');
+    for (const t of open) this.kill(t.taskId, undefined);
+    const deadline = Date.now() + (this.opts.shutdownTimeoutMs ?? 4000);
+    while (Date.now() < deadline && [...this.tasks.values()].some((t) => t.phase !== 'done')) await sleep(50);
+    for (const t of this.tasks.values()) {
+      if (t.phase !== 'done') this.terminal(t, 'TASK_KILLED', 'REASON_EXECUTOR_TERMINATED', 'executor shut down before the pod was gone');
+    }
+    this.finish({ code: 0, reason: 'agent sent SHUTDOWN' });
+  }
+
+  // ---- updates ----
+
+  private terminal(task: Task, state: PodTaskState['state'], reason: Reason | undefined, message: string | undefined): void {
+    if (task.phase === 'done') return;
+    task.phase = 'done';
+    if (task.uid) this.byUid.delete(task.uid);
+    this.report(task, { state, message }, reason);
+  }
+
+  private report(task: Task, s: PodTaskState, reason?: Reason): void {
+    task.last = s;
+    const status: ExecutorStatusUpdate = { task_id: { value: task.taskId }, state: s.state };
+    if (s.message) status.message = s.message;
+    if (s.healthy !== undefined) status.healthy = s.healthy;
+    if (reason) status.reason = reason;
+    this.log.info({ task: task.taskId, state: s.state, healthy: s.healthy, reason }, 'task update');
+    task.chain = task.chain.then(
+      () => this.opts.driver.update(status),
+    ).catch((err: unknown) => this.log.warn({ err, task: task.taskId, state: s.state }, 'update not sent'));
+  }
+}

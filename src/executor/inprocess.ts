@@ -1,0 +1,51 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeHttp } from '../kube/http.js';
+import type { ResilientInformer } from '../kube/informer.js';
+import type { ExecutorTransport } from '../mesos/executor-transport.js';
+import { createLogger, type Logger } from '../telemetry/log.js';
+import { InformerPodSource, schedulerPodInformer } from './pod-source.js';
+import { kubeHttpFromFile, parseFullEnv, runExecutor } from './runtime.js';
+
+/** The emulator's in-process executor contract (src/emulator ExecutorFactory): resolves when the executor exits. */
+export type InProcessExecutorFactory = (ctx: { env: Record<string, string>; transport: ExecutorTransport; signal: AbortSignal }) => Promise<void>;
+
+export interface InProcessDeps {
+  /** Shared API transport; default: loaded once from the first executor's KUBE_MESOS_KUBECONFIG. */
+  http?: KubeHttp;
+  /** Pods followed through ONE informer over this scheduler's pods, dispatched by node. */
+  schedulerName?: string;
+  log?: Logger;
+}
+
+/**
+ * A factory for thousands of executors in one process: one API transport and one pod informer shared by all (no watch per
+ * executor). Bad environment → the returned promise rejects with ExecutorConfigError naming each variable.
+ */
+export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecutorFactory & { close(): Promise<void> } {
+  let http = deps.http;
+  let informer: ResilientInformer<V1Pod> | undefined;
+  let source: InformerPodSource | undefined;
+  let log = deps.log;
+  const factory = async (ctx: { env: Record<string, string>; transport: ExecutorTransport; signal: AbortSignal }): Promise<void> => {
+    const env = parseFullEnv(ctx.env, { requireKubeconfig: !http });
+    log ??= createLogger({ level: env.kube.logLevel, name: 'kube-mesos-executor' });
+    http ??= kubeHttpFromFile(env.kube.kubeconfig!);
+    if (!informer) {
+      informer = schedulerPodInformer(http, deps.schedulerName ?? 'kube-mesos', { log });
+      source = new InformerPodSource(informer);
+      informer.start();
+    }
+    const exit = await runExecutor({ env, http, pods: source!, log, transport: ctx.transport }, ctx.signal);
+    if (exit.code !== 0) throw new Error(`executor ${env.mesos.executorId} exited: ${exit.reason}`);
+  };
+  return Object.assign(factory, {
+    async close() {
+      await informer?.stop();
+    },
+  });
+}
+
+/** The default the emulator CLI loads: shared state created on first use. */
+const defaultFactory = createExecutorFactory();
+export default defaultFactory;
+export const executorFactory: InProcessExecutorFactory = defaultFactory;

@@ -1,0 +1,83 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '../kube/client.js';
+import { KubeHttp } from '../kube/http.js';
+import { ExecutorClient, ExecutorEnvError, executorOptionsFromEnv } from '../mesos/executor.js';
+import type { ExecutorTransport } from '../mesos/executor-transport.js';
+import type { Logger } from '../telemetry/log.js';
+import { parseExecutorEnv, type ExecutorEnv } from './env.js';
+import { KubeletExecutor, type ExecutorExit } from './executor.js';
+import { HollowKubelet } from './hollow-kubelet.js';
+import { createKubeletApi } from './kube-api.js';
+import type { PodSource } from './pod-source.js';
+
+/** The executor's environment is unusable: every problem, each naming its variable. */
+export class ExecutorConfigError extends Error {
+  override name = 'ExecutorConfigError';
+  constructor(readonly problems: string[]) {
+    super(`bad executor environment:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export interface ParsedExecutorEnv {
+  kube: ExecutorEnv;
+  mesos: ReturnType<typeof executorOptionsFromEnv>;
+}
+
+/** Both halves of the environment (KUBE_MESOS_* from the scheduler, MESOS_* from the agent); throws ExecutorConfigError. */
+export function parseFullEnv(env: Record<string, string | undefined>, opts: { requireKubeconfig?: boolean } = {}): ParsedExecutorEnv {
+  const problems: string[] = [];
+  const kube = parseExecutorEnv(env, opts);
+  if (!kube.ok) problems.push(...kube.errors);
+  let mesos: ParsedExecutorEnv['mesos'] | undefined;
+  try {
+    mesos = executorOptionsFromEnv(env);
+  } catch (err) {
+    if (!(err instanceof ExecutorEnvError)) throw err;
+    problems.push(...err.problems.map((p) => `${p.variable}: ${p.message}`));
+  }
+  if (kube.ok && kube.value.kubeletMode === 'real') problems.push('KUBE_MESOS_KUBELET_MODE=real is not supported yet (only hollow)');
+  if (problems.length > 0 || !kube.ok || !mesos) throw new ExecutorConfigError(problems);
+  return { kube: kube.value, mesos };
+}
+
+/** Loads a kubeconfig file into a KubeHttp; throws ExecutorConfigError with the path on failure. */
+export function kubeHttpFromFile(path: string): KubeHttp {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+    return new KubeHttp(kc);
+  } catch (err) {
+    throw new ExecutorConfigError([`KUBE_MESOS_KUBECONFIG=${path}: ${(err as Error).message}`]);
+  }
+}
+
+export interface RunExecutorDeps {
+  env: ParsedExecutorEnv;
+  http: KubeHttp;
+  pods: PodSource;
+  log: Logger;
+  /** In-process mode: the emulator's transport instead of HTTP to the agent. */
+  transport?: ExecutorTransport;
+  shutdownTimeoutMs?: number;
+}
+
+/** Wires the ExecutorClient, the Kubernetes calls and the hollow kubelet into one KubeletExecutor and runs it. */
+export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): Promise<ExecutorExit> {
+  const { kube, mesos } = deps.env;
+  const log = deps.log.child({ executor: mesos.executorId });
+  const driver = new ExecutorClient({ ...mesos, transport: deps.transport, log: log.child({ component: 'executor-client' }) });
+  const api = createKubeletApi(new KubeClient(deps.http));
+  const executor = new KubeletExecutor({
+    config: kube,
+    driver,
+    api,
+    pods: deps.pods,
+    executorId: mesos.executorId,
+    agentId: kube.labels['kube-mesos.io/agent-id'],
+    shutdownTimeoutMs: deps.shutdownTimeoutMs ?? Math.max(1000, mesos.shutdownGracePeriodMs - 1000),
+    log,
+    kubelet: () =>
+      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: kube.capacity, api, pods: deps.pods, log }),
+  });
+  return executor.run(signal);
+}
