@@ -44,7 +44,8 @@ export class UsageError extends Error {
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, f] of Object.entries(cmd.flags)) {
-    options[name] = { type: f.type, multiple: f.multiple, short: f.short };
+    // parseArgs rejects explicit `undefined` for short/multiple, so only pass what is set.
+    options[name] = { type: f.type, ...(f.multiple !== undefined ? { multiple: f.multiple } : {}), ...(f.short !== undefined ? { short: f.short } : {}) };
   }
   options.help = { type: 'boolean', short: 'h' };
   try {
