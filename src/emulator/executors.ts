@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import type { ExecutorHandle, ExecutorSink } from './agent.js';
+import type { ExecutorTransport } from '../mesos/executor-transport.js';
+import type { ExecutorCall, ExecutorEvent, ExecutorInfo } from './proto-types.js';
+
+
+/** An executor run inside the emulator process (`--executor-mode inprocess`): resolves when the executor exits. */
+export type ExecutorFactory = (ctx: { env: Record<string, string>; transport: ExecutorTransport; signal: AbortSignal }) => Promise<void>;
+
+export type CallOutcome = { status: 200 | 202 } | { status: 400 | 403 | 404 | 409; message: string };
+
+/** The agent side of the executor API, implemented by the Master; the token picks the executor (container). */
+export interface ExecutorEndpoint {
+  executorSubscribe(token: string | undefined, call: ExecutorCall, sink: ExecutorSink): CallOutcome;
+  executorCall(token: string | undefined, call: ExecutorCall): CallOutcome;
+  executorStreamClosed(sink: ExecutorSink): void;
+}
+
+export interface LaunchSpec {
+  agentId: string;
+  frameworkId: string;
+  executorId: string;
+  info: ExecutorInfo;
+  env: Record<string, string>;
+  directory: string;
+  token: string;
+}
+
+export interface ExitStatus {
+  /** Exit code (0 success), null when killed by a signal. */
+  code: number | null;
+  signal?: string | null;
+  error?: string;
+}
+
+export interface ExecutorLauncher {
+  launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle;
+}
+
+export class CallError extends Error {
+  override name = 'CallError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(`${status}: ${message}`);
+  }
+}
+
+/** In-process executor transport (the ExecutorClient runs on it unchanged): events arrive asynchronously and in order. */
+export class InProcessExecutorTransport implements ExecutorTransport {
+  private sink?: ExecutorSink;
+  private closing = false;
+
+  constructor(
+    private readonly endpoint: ExecutorEndpoint,
+    private readonly token: string,
+  ) {}
+
+  async subscribe(call: ExecutorCall, onEvent: (ev: ExecutorEvent) => void, onClose: (err?: Error) => void): Promise<void> {
+    this.closeSink();
+    let open = true;
+    const sink: ExecutorSink = {
+      send: (ev) => {
+        if (open) queueMicrotask(() => open && onEvent(ev));
+      },
+      close: () => {
+        if (!open) return;
+        open = false;
+        // Closed by the agent side (executor terminated, agent down): the stream ended with a reason.
+        const why = this.closing ? undefined : new Error('agent closed the executor stream');
+        queueMicrotask(() => onClose(why));
+      },
+    };
+    const r = this.endpoint.executorSubscribe(this.token, call, sink);
+    if (r.status !== 200) {
+      open = false;
+      throw new CallError(r.status, 'message' in r ? r.message : '');
+    }
+    this.sink = sink;
+  }
+
+  async call(call: ExecutorCall): Promise<void> {
+    const r = this.endpoint.executorCall(this.token, call);
+    if (r.status !== 202) throw new CallError(r.status, 'message' in r ? r.message : '');
+  }
+
+  close(): void {
+    this.closeSink();
+  }
+
+  private closeSink(): void {
+    const s = this.sink;
+    this.sink = undefined;
+    if (s) {
+      this.endpoint.executorStreamClosed(s);
+      this.closing = true;
+      s.close();
+      this.closing = false;
+    }
+  }
+}
+
+/** Runs an ExecutorFactory per executor; kill() aborts its signal and reports the exit at once, as SIGKILL would. */
+export class InProcessLauncher implements ExecutorLauncher {
+  constructor(
+    private readonly factory: ExecutorFactory,
+    private readonly endpoint: () => ExecutorEndpoint,
+  ) {}
+
+  launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle {
+    const ac = new AbortController();
+    const transport = new InProcessExecutorTransport(this.endpoint(), spec.token);
+    let done = false;
+    const finish = (s: ExitStatus) => {
+      if (done) return;
+      done = true;
+      transport.close();
+      exited(s);
+    };
+    let run: Promise<void>;
+    try {
+      run = this.factory({ env: spec.env, transport, signal: ac.signal });
+    } catch (err) {
+      run = Promise.reject(err);
+    }
+    run.then(
+      () => finish({ code: 0 }),
+      (err: unknown) => finish({ code: 1, error: err instanceof Error ? err.message : String(err) }),
+    );
+    return {
+      kill: () => {
+        ac.abort(new Error('executor killed'));
+        finish({ code: null, signal: 'SIGKILL' });
+      },
+    };
+  }
+}
+
+/** Spawns the ExecutorInfo's command as a real agent does: shell or argv form, in its sandbox, with the agent's environment. */
+export class ProcessLauncher implements ExecutorLauncher {
+  launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle {
+    const cmd = spec.info.command;
+    let done = false;
+    const finish = (s: ExitStatus) => {
+      if (done) return;
+      done = true;
+      exited(s);
+    };
+    if (!cmd?.value) {
+      queueMicrotask(() => finish({ code: 1, error: 'ExecutorInfo has no command value' }));
+      return { kill: () => undefined };
+    }
+    try {
+      mkdirSync(spec.directory, { recursive: true });
+    } catch (err) {
+      queueMicrotask(() => finish({ code: 1, error: `cannot create sandbox: ${(err as Error).message}` }));
+      return { kill: () => undefined };
+    }
+    const shell = cmd.shell !== false;
+    const args = cmd.arguments ?? [];
+    const child = shell
+      ? spawn('/bin/sh', ['-c', cmd.value], { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(cmd.value, args.slice(1), { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], argv0: args[0] });
+    child.stdout?.pipe(createWriteStream(`${spec.directory}/stdout`));
+    child.stderr?.pipe(createWriteStream(`${spec.directory}/stderr`));
+    child.on('error', (err) => finish({ code: 1, error: err.message }));
+    child.on('exit', (code, signal) => finish({ code, signal }));
+    return { kill: () => void child.kill('SIGKILL') };
+  }
+}

@@ -1,0 +1,25 @@
+// The Mesos v1 messages the emulator reads and writes, as the project's protocol layer types them.
+export type {
+  AgentInfo,
+  Attribute,
+  CommandInfo,
+  DomainInfo,
+  ExecutorCall,
+  ExecutorEvent,
+  ExecutorInfo,
+  Filters,
+  FrameworkInfo,
+  MasterInfo,
+  Offer,
+  OfferOperation,
+  Range,
+  Resource,
+  SchedulerCall,
+  SchedulerEvent,
+  TaskInfo,
+  TaskState,
+  TaskStatus,
+  TaskStatusReason,
+  TaskStatusSource,
+} from '../mesos/types.js';
+export { TERMINAL_TASK_STATES as TERMINAL_STATES } from '../mesos/types.js';
