@@ -120,7 +120,8 @@ export async function post(opts: PostOptions): Promise<BufferedResponse> {
 
 /** A subscription: POST and hand back the open body on 2xx; other answers are buffered (body in `body`). */
 export async function openStream(opts: PostOptions): Promise<StreamResponse | BufferedResponse> {
-  const res = await request({ ...opts, agent: opts.agent ?? false });
+  // Its own connection (no pool), kept open: the subscription lives as long as the socket.
+  const res = await request({ ...opts, agent: opts.agent ?? false, headers: { Connection: 'keep-alive', ...opts.headers } });
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) return { status, headers: res.headers, response: res };
   const body = await readBody(res, MAX_ERROR_BODY);

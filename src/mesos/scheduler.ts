@@ -438,9 +438,20 @@ export class SchedulerClient {
     const limit = this.opts.heartbeatMissLimit ?? 5;
     let silenceMs = limit * DEFAULT_HEARTBEAT_SECONDS * 1000;
     let timer: unknown;
+    let lastActivity = this.clock.now();
+    // One timer per silence window, not per chunk: when it fires early it re-arms for the rest.
+    const check = (): void => {
+      const quiet = this.clock.now() - lastActivity;
+      if (quiet >= silenceMs) res.destroy(new HeartbeatTimeoutError(silenceMs));
+      else timer = this.clock.setTimeout(check, silenceMs - quiet);
+    };
     const arm = (): void => {
       if (timer !== undefined) this.clock.clearTimeout(timer);
-      timer = this.clock.setTimeout(() => res.destroy(new HeartbeatTimeoutError(silenceMs)), silenceMs);
+      lastActivity = this.clock.now();
+      timer = this.clock.setTimeout(check, silenceMs);
+    };
+    const touch = (): void => {
+      lastActivity = this.clock.now();
     };
     let first = true;
     let errorEvent: ErrorEventError | undefined;
@@ -472,7 +483,7 @@ export class SchedulerClient {
     };
     arm();
     try {
-      await pumpRecords(res, onRecord, { maxFrameBytes: this.opts.maxFrameBytes, onChunk: arm });
+      await pumpRecords(res, onRecord, { maxFrameBytes: this.opts.maxFrameBytes, onChunk: touch });
       return new ConnectionError(`${url}: master ended the subscription stream`);
     } catch (err) {
       if (err instanceof ErrorEventError) return err;
