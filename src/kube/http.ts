@@ -129,11 +129,17 @@ export class KubeHttp {
       const req = mod.request(url, { method: 'GET', agent: auth.agent, headers: { ...auth.headers, Accept: 'application/json' } }, (res) => {
         const status = res.statusCode ?? 0;
         if (status !== 200) {
-          void readBody(res).then((body) => finish({ kind: 'failed', status, body }));
+          readBody(res).then(
+            (body) => finish({ kind: 'failed', status, body }),
+            (err: Error) => finish({ kind: 'failed', status, error: err }),
+          );
           return;
         }
         touch();
+        // Error listeners first: readline re-emits input errors on itself, and an unheard 'error' would throw.
+        res.on('error', (err) => finish({ kind: 'failed', status: 0, error: err }));
         const lines = createInterface({ input: res, crlfDelay: Infinity });
+        lines.on('error', (err) => finish({ kind: 'failed', status: 0, error: err }));
         lines.on('line', (line) => {
           if (settled || line.trim() === '') return;
           touch();
@@ -146,7 +152,6 @@ export class KubeHttp {
           }
           onEvent(ev);
         });
-        res.on('error', (err) => finish({ kind: 'failed', status: 0, error: err }));
         res.on('close', () => finish(res.complete ? { kind: 'closed' } : { kind: 'failed', status: 0, error: new Error('watch stream cut') }));
       });
       req.on('error', (err) => finish({ kind: 'failed', status: 0, error: err }));
