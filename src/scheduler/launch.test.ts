@@ -55,6 +55,7 @@ describe('TaskInfo and ExecutorInfo', () => {
     expect(env.KUBE_MESOS_NODE_NAME).toBe('h1');
     expect(JSON.parse(env.KUBE_MESOS_NODE_LABELS!)).toMatchObject({ 'topology.kubernetes.io/zone': 'a', 'kube-mesos.io/agent-id': 'a1' });
     expect(env.KUBE_MESOS_KUBECONFIG).toBe('/k');
+    expect(JSON.parse(env.KUBE_MESOS_NODE_CAPACITY!)).toEqual({ cpu: '4000m', memory: '4096Mi', pods: '110' });
     expect(executor.resources).toEqual([scalar('cpus', 0.25), scalar('mem', 128)]);
     expect(executor.framework_id).toEqual({ value: 'fw' });
   });
