@@ -72,6 +72,8 @@ interface FieldSpec {
   enumNames?: Record<number, string>;
   enumName?: string;
   type?: protobuf.Type;
+  /** A `map<string, Value.Scalar>` (TaskInfo.limits): Mesos' JSON writes the values as bare numbers. */
+  bareScalar: boolean;
 }
 
 interface Compiled {
@@ -129,6 +131,7 @@ function compile(type: protobuf.Type): Compiled {
       unsigned: false,
       int32Min: 0,
       int32Max: 0,
+      bareScalar: false,
     };
     const rt = f.resolvedType;
     if (rt instanceof protobuf.Enum) {
@@ -139,6 +142,7 @@ function compile(type: protobuf.Type): Compiled {
     } else if (rt instanceof protobuf.Type) {
       spec.kind = Kind.Message;
       spec.type = rt;
+      spec.bareScalar = isMap && rt.fullName === '.mesos.v1.Value.Scalar';
     } else {
       const k = kindOf(f.type);
       spec.kind = k.kind;
@@ -177,6 +181,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function convertValue(spec: FieldSpec, v: unknown, mode: Mode, path: string): unknown {
   switch (spec.kind) {
     case Kind.Message: {
+      if (spec.bareScalar) return convertBareScalar(v, mode, path);
       if (!isPlainObject(v)) fail(path, `expected an object (${spec.type!.name}), got ${describe(v)}`);
       return convertMessage(compile(spec.type!), v, mode, path);
     }
@@ -243,6 +248,26 @@ function convertValue(spec: FieldSpec, v: unknown, mode: Mode, path: string): un
       return fail(path, `expected bytes, got ${describe(v)}`);
     }
   }
+}
+
+const SCALAR_VALUE: FieldSpec = {
+  name: 'value',
+  kind: Kind.Double,
+  repeated: false,
+  map: false,
+  required: true,
+  unsigned: false,
+  int32Min: 0,
+  int32Max: 0,
+  bareScalar: false,
+};
+
+/** A Value.Scalar map value: `{"value": 512}` or, as Mesos documents TaskInfo.limits, bare `512` / `"Infinity"`. */
+function convertBareScalar(v: unknown, mode: Mode, path: string): unknown {
+  const raw = isPlainObject(v) ? v.value : v;
+  if (raw === undefined || raw === null) fail(path, 'missing scalar value');
+  const d = convertValue(SCALAR_VALUE, raw, mode, path);
+  return mode === Mode.Json ? d : { value: d };
 }
 
 function convertMessage(c: Compiled, input: Record<string, unknown>, mode: Mode, path: string): Record<string, unknown> {
