@@ -167,6 +167,11 @@ export class SchedulerClient {
     this.agents = new CallAgents({ ca: opts.ca });
     this.authHeader = opts.credentials ? basicAuthHeader(opts.credentials.principal, opts.credentials.secret) : undefined;
     this.framework = { ...opts.framework };
+    try {
+      encodeSchedulerCall({ type: 'SUBSCRIBE', subscribe: { framework_info: this.framework } }, this.contentType);
+    } catch (err) {
+      throw new TypeError(`SchedulerClient: framework cannot be sent to Mesos: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   get state(): SchedulerClientState {
@@ -402,9 +407,10 @@ export class SchedulerClient {
       };
       let r;
       try {
+        const body = encodeSchedulerCall(call, this.contentType);
         r = await openStream({
           url,
-          body: encodeSchedulerCall(call, this.contentType),
+          body,
           headers: this.headers(),
           ca: this.opts.ca,
           signal: ac.signal,

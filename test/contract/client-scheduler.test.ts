@@ -467,3 +467,14 @@ describe('SchedulerClient', () => {
     expect(c.state).toBe('stopped');
   });
 });
+
+describe('SchedulerClient construction', () => {
+  it.each([
+    [{ masters: [] }, /masters/],
+    [{ masters: ['ftp://m:5050'] }, /not an http/],
+    [{ masters: ['http://m:5050'], heartbeatMissLimit: 0 }, /heartbeatMissLimit/],
+    [{ masters: ['http://m:5050'], framework: { name: 'x' } as never }, /framework cannot be sent/],
+  ])('rejects %j', (opts, msg) => {
+    expect(() => new SchedulerClient({ framework: { user: 'root', name: 'kube-mesos' }, ...opts })).toThrow(msg);
+  });
+});
