@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InstallError, installControlPlane } from '../controlplane/install.js';
-import { ControlPlaneError, startControlPlane } from '../controlplane/controlplane.js';
+import { startControlPlane } from '../controlplane/controlplane.js';
 import { createLogger } from '../telemetry/log.js';
 import { stringFlag, UsageError, type Command, type CommandIO } from './command.js';
 
@@ -59,11 +59,9 @@ export const command: Command = {
       await cp.stop();
       return reason === 'signal' ? 0 : 1;
     } catch (err) {
-      if (err instanceof ControlPlaneError || io.signal.aborted) {
-        io.stderr.write(`kube-mesos control-plane: ${(err as Error).message}\n`);
-        return 1;
-      }
-      throw err;
+      // Startup failures are for the operator (which component, which log), not a stack trace.
+      io.stderr.write(`kube-mesos control-plane: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
     }
   },
 };

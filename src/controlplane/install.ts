@@ -38,6 +38,10 @@ export interface InstallOptions {
   aptDir?: string;
   /** Seconds between "still building" lines. */
   heartbeatSeconds?: number;
+  /** `/var/lib/apt/lists` by default; empty means `apt-get update` must run before installing. */
+  aptListsDir?: string;
+  /** Replacement for the vendored reflect2; REFLECT2_SRC by default. */
+  reflect2Dir?: string;
 }
 
 export interface InstallResult {
@@ -71,6 +75,7 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   const log = opts.log ?? silentLogger();
   const isRoot = opts.isRoot ?? (() => process.getuid?.() === 0);
   const aptDir = opts.aptDir ?? '/etc/apt';
+  const aptLists = opts.aptListsDir ?? '/var/lib/apt/lists';
   const layout = cacheLayout(opts.cacheDir);
   const seconds = () => Math.round((Date.now() - started) / 100) / 10;
 
@@ -97,7 +102,7 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
 
   if (missing.length > 0) {
     progress(`installing Debian packages: ${missing.join(' ')}`);
-    if (!(await aptListsPresent())) {
+    if (!(await aptListsPresent(aptLists))) {
       progress('apt-get update');
       await must('apt-get update', 'apt-get', ['update', '-q']);
     }
@@ -137,11 +142,12 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   const sourceVersion = dsc.name.replace(/^kubernetes_/, '').replace(/\.dsc$/, '');
   const treeDir = join(srcRoot, tree.name);
 
-  progress(`replacing vendored github.com/modern-go/reflect2 with ${REFLECT2_SRC}`);
-  if (!(await exists(REFLECT2_SRC))) throw new InstallError(`${REFLECT2_SRC} is missing: is golang-github-modern-go-reflect2-dev installed?`);
+  const reflect2 = opts.reflect2Dir ?? REFLECT2_SRC;
+  progress(`replacing vendored github.com/modern-go/reflect2 with ${reflect2}`);
+  if (!(await exists(reflect2))) throw new InstallError(`${reflect2} is missing: is golang-github-modern-go-reflect2-dev installed?`);
   const vendored = join(treeDir, 'vendor/github.com/modern-go/reflect2');
   await rm(vendored, { recursive: true, force: true });
-  await cp(REFLECT2_SRC, vendored, { recursive: true, dereference: true });
+  await cp(reflect2, vendored, { recursive: true, dereference: true });
 
   // A GOPATH whose src/k8s.io/kubernetes is the tree, as debian/rules sets up (GO111MODULE=off build).
   const gopath = join(layout.build, 'gopath');
@@ -249,8 +255,8 @@ async function ensureDebSrc(aptDir: string): Promise<boolean> {
   return true;
 }
 
-async function aptListsPresent(): Promise<boolean> {
-  const names = await readdir('/var/lib/apt/lists').catch(() => [] as string[]);
+async function aptListsPresent(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch(() => [] as string[]);
   return names.some((n) => n.endsWith('_Packages') || n.endsWith('_Packages.lz4'));
 }
 

@@ -3,7 +3,7 @@
 // apiserver control endpoint answering even when tests run in band. It stops everything when its stdin
 // closes (Jest died), on SIGTERM/SIGINT, or on POST /shutdown.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installControlPlane } from '../../src/controlplane/install.js';
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     (shuttingDown ??= (async () => {
       log.info({ why }, 'shutting down');
       await cp.stop().catch((err: unknown) => say(`stop failed: ${String(err)}`));
+      await rm(stateDir!, { recursive: true, force: true });
       srv.close();
       process.exit(0);
     })());
