@@ -1,0 +1,145 @@
+/**
+ * Everything on one machine: a real control plane (installed first if needed), the Mesos emulator with agents in
+ * several zones whose executors are real `kube-mesos executor` processes running hollow kubelets, and the scheduler with
+ * its ops server and dashboard. Used by `kube-mesos sandbox` / `npm start` and by the e2e tests.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadConfig, type KubeMesosConfig } from '../config/config.js';
+import { installControlPlane } from '../controlplane/install.js';
+import { readInstalled } from '../controlplane/paths.js';
+import { startControlPlane, type ControlPlane } from '../controlplane/controlplane.js';
+import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import { createOpsApp } from '../ops/app.js';
+import { startOpsServer, type OpsServer } from '../ops/server.js';
+import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
+import { silentLogger, type Logger } from '../telemetry/log.js';
+
+export interface SandboxOptions {
+  dir: string;
+  cacheDir: string;
+  /** Use this running control plane instead of starting one (tests share one per run). */
+  existingKubeconfig?: string;
+  /** Prefix of agent hostnames (and so Node names), so several sandboxes can share a control plane. */
+  hostnamePrefix?: string;
+  agents: number;
+  zones: string[];
+  region: string;
+  agentResources: string;
+  agentAttributes?: string;
+  /** Shell command agents run for the executor (this program with `executor`). */
+  executorCommand: string;
+  /** `host:port` for the scheduler's ops server and dashboard. */
+  listen: string;
+  /** Extra scheduler configuration as dotted-path overrides. */
+  set?: [string, string][];
+  log?: Logger;
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface Sandbox {
+  dir: string;
+  kubeconfigPath: string;
+  mesosUrl: string;
+  schedulerUrl: string;
+  /** Absent when an existing control plane was given. */
+  controlPlane?: ControlPlane;
+  emulator: RunningEmulator;
+  scheduler: SchedulerService;
+  config: KubeMesosConfig;
+  stop(): Promise<void>;
+}
+
+export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
+  const log = o.log ?? silentLogger();
+  const progress = o.progress ?? (() => {});
+  const dir = resolve(o.dir);
+  await mkdir(dir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => log.warn({ err }, 'stopping a sandbox part failed'));
+    stops.length = 0;
+  };
+  try {
+    let cp: ControlPlane | undefined;
+    let kubeconfigPath = o.existingKubeconfig;
+    if (!kubeconfigPath) {
+      if (!(await readInstalled(o.cacheDir))) {
+        progress('The Kubernetes control plane is not installed yet: installing it (a few minutes, once)…');
+        await installControlPlane({ cacheDir: o.cacheDir, progress, log, signal: o.signal });
+      }
+      progress('Starting the control plane (etcd, kube-apiserver, kube-controller-manager)…');
+      const started = await startControlPlane({ dir: join(dir, 'controlplane'), cacheDir: o.cacheDir, log, signal: o.signal, progress });
+      stops.push(() => started.stop());
+      cp = started;
+      kubeconfigPath = started.kubeconfigPath;
+    }
+
+    progress(`Starting the Mesos emulator: ${o.agents} agents in zones ${o.zones.join(', ')}…`);
+    const emulator = await startEmulator({
+      listen: '127.0.0.1:0',
+      agents: o.agents,
+      zones: o.zones,
+      region: o.region,
+      agentResources: o.agentResources,
+      agentAttributes: o.agentAttributes,
+      executorMode: 'process',
+      workDir: join(dir, 'mesos'),
+      log: log.child({ component: 'emulator' }),
+    });
+    stops.push(() => emulator.stop());
+
+    const cfg = loadConfig({
+      flags: [
+        ['mesos.masters', emulator.url],
+        ['kube.kubeconfig', kubeconfigPath],
+        ['pool.kubeletMode', 'hollow'],
+        ['pool.executorCommand', o.executorCommand],
+        ['ops.listen', o.listen],
+        ...(o.set ?? []),
+      ],
+    });
+    if (!cfg.ok) throw new Error(`sandbox configuration: ${cfg.errors.join('; ')}`);
+    const config = cfg.config;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+
+    progress('Starting the kube-mesos scheduler…');
+    const scheduler = await startSchedulerService({
+      config,
+      kubeconfig: kc,
+      log: log.child({ component: 'scheduler' }),
+      executorCommand: o.executorCommand,
+      executorKubeconfig: kubeconfigPath,
+    });
+    stops.push(() => scheduler.stop());
+    const app = createOpsApp({
+      health: () => true,
+      readiness: () => scheduler.readiness(),
+      registry: scheduler.registry,
+      debugState: () => scheduler.core.debugState(),
+      log,
+    });
+    const ops: OpsServer = await startOpsServer(app, config.ops.listen);
+    stops.push(() => ops.close());
+
+    const sandbox: Sandbox = {
+      dir,
+      kubeconfigPath: kubeconfigPath,
+      mesosUrl: emulator.url,
+      schedulerUrl: ops.url,
+      controlPlane: cp,
+      emulator,
+      scheduler,
+      config,
+      stop: stopAll,
+    };
+    await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ kubeconfig: kubeconfigPath, mesos: emulator.url, scheduler: ops.url }, null, 2) + '\n');
+    return sandbox;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
