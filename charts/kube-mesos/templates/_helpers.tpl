@@ -1,0 +1,185 @@
+{{/* Names, labels and the scheduler configuration shared by the templates. */}}
+
+{{- define "kube-mesos.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* <release>-<chart>, or the release name alone when it already contains the chart name; 63 characters at most. */}}
+{{- define "kube-mesos.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kube-mesos.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kube-mesos.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kube-mesos.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "kube-mesos.labels" -}}
+helm.sh/chart: {{ include "kube-mesos.chart" . }}
+{{ include "kube-mesos.selectorLabels" . }}
+app.kubernetes.io/component: scheduler
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "kube-mesos.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "kube-mesos.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kube-mesos.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion (toString .Values.image.tag)) -}}
+{{- end -}}
+
+{{/* "true" or "false": leader election, on by default as soon as there is more than one replica. */}}
+{{- define "kube-mesos.leaderElect" -}}
+{{- $mode := toString .Values.leaderElection.enabled -}}
+{{- if not (has $mode (list "auto" "true" "false")) -}}
+{{- fail (printf "leaderElection.enabled: %q is not one of auto, true, false" $mode) -}}
+{{- end -}}
+{{- if and (gt (int .Values.replicas) 1) (eq $mode "false") -}}
+{{- fail (printf "replicas: %d replicas need leader election (leaderElection.enabled: auto or true)" (int .Values.replicas)) -}}
+{{- end -}}
+{{- or (eq $mode "true") (and (eq $mode "auto") (gt (int .Values.replicas) 1)) -}}
+{{- end -}}
+
+{{/* The Secret holding the Mesos principal's secret, or "" when there is none. */}}
+{{- define "kube-mesos.credentialsSecret" -}}
+{{- with .Values.mesos.credentials -}}
+{{- if .existingSecret -}}
+{{- .existingSecret -}}
+{{- else if .secret -}}
+{{- printf "%s-mesos-credentials" (include "kube-mesos.fullname" $) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kube-mesos.caConfigMap" -}}
+{{- if .Values.mesos.ca.existingConfigMap -}}
+{{- .Values.mesos.ca.existingConfigMap -}}
+{{- else if .Values.mesos.ca.pem -}}
+{{- printf "%s-config" (include "kube-mesos.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Mesos masters as a list: a zk:// URL may be given as a plain string. Bad entries fail the render. */}}
+{{- define "kube-mesos.masters" -}}
+{{- $masters := .Values.mesos.masters -}}
+{{- if kindIs "string" $masters -}}
+{{- $masters = list $masters -}}
+{{- end -}}
+{{- if not $masters -}}
+{{- fail "mesos.masters: set at least one Mesos master (http://host:5050) or a zk://host:2181/mesos URL" -}}
+{{- end -}}
+{{- range $masters -}}
+{{- if not (regexMatch "^(https?|zk)://[^/\\s]+" (toString .)) -}}
+{{- fail (printf "mesos.masters: %q is not a Mesos master URL (expected http(s)://host:port or zk://host:port/path)" (toString .)) -}}
+{{- end -}}
+{{- if and (hasPrefix "zk://" (toString .)) (gt (len $masters) 1) -}}
+{{- fail "mesos.masters: a zk:// URL must be the only entry" -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $masters -}}
+{{- end -}}
+
+{{/* The scheduler's configuration file (docs/configuration.md): chart values, then extraConfig merged over them. */}}
+{{- define "kube-mesos.config" -}}
+{{- $v := .Values -}}
+{{- $mesos := dict
+  "masters" (include "kube-mesos.masters" . | fromYamlArray)
+  "frameworkName" $v.mesos.frameworkName
+  "roles" $v.mesos.roles
+  "user" $v.mesos.user
+  "failoverTimeout" $v.mesos.failoverTimeout
+  "checkpoint" $v.mesos.checkpoint
+  "contentType" $v.mesos.contentType
+  "webuiUrl" $v.mesos.webuiUrl
+  "principal" $v.mesos.principal
+-}}
+{{- if include "kube-mesos.credentialsSecret" . -}}
+{{- $_ := required "mesos.principal: set the principal the credentials belong to" $v.mesos.principal -}}
+{{- $_ := set $mesos "secretFile" (printf "/etc/kube-mesos/mesos-credentials/%s" $v.mesos.credentials.key) -}}
+{{- end -}}
+{{- if include "kube-mesos.caConfigMap" . -}}
+{{- $_ := set $mesos "caFile" (printf "/etc/kube-mesos/mesos-ca/%s" $v.mesos.ca.key) -}}
+{{- end -}}
+{{- $fullname := include "kube-mesos.fullname" . -}}
+{{- $kube := dict
+  "namespace" .Release.Namespace
+  "schedulerName" $v.kube.schedulerName
+  "qps" $v.kube.qps
+  "burst" $v.kube.burst
+  "leaderElect" (eq (include "kube-mesos.leaderElect" .) "true")
+  "leaseName" (printf "%s-scheduler" $fullname | trunc 63 | trimSuffix "-")
+  "leaseDuration" $v.leaderElection.leaseDuration
+  "renewDeadline" $v.leaderElection.renewDeadline
+  "retryPeriod" $v.leaderElection.retryPeriod
+  "stateConfigMap" (printf "%s-state" $fullname | trunc 63 | trimSuffix "-")
+-}}
+{{- $ops := dict "listen" (printf "0.0.0.0:%d" (int $v.ops.port)) "logLevel" $v.ops.logLevel -}}
+{{- $config := dict
+  "mesos" $mesos
+  "kube" $kube
+  "placement" (deepCopy $v.placement)
+  "pool" (deepCopy $v.pool)
+  "failover" (deepCopy $v.failover)
+  "ops" $ops
+-}}
+{{- toYaml (mergeOverwrite $config (deepCopy (default dict $v.extraConfig))) -}}
+{{- end -}}
+
+{{/* RBAC rules: exactly those of manifests/rbac.yaml (a test compares them). */}}
+{{- define "kube-mesos.clusterRules" -}}
+# informer (list/watch), reads, re-creating lost bare pods (create), kills (delete), annotations (patch)
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch", "create", "delete", "patch"]
+- apiGroups: [""]
+  resources: ["pods/binding"]
+  verbs: ["create"]
+# the PodScheduled condition and the pod phase the hollow kubelet reports
+- apiGroups: [""]
+  resources: ["pods/status"]
+  verbs: ["patch"]
+- apiGroups: [""]
+  resources: ["pods/eviction"]
+  verbs: ["create"]
+# Scheduled / FailedScheduling, correlated: create once, then patch count
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+# kubelet nodes: register, label/taint/cordon, delete when an agent is gone
+- apiGroups: [""]
+  resources: ["nodes"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: [""]
+  resources: ["nodes/status"]
+  verbs: ["patch", "update"]
+{{- end -}}
+
+{{- define "kube-mesos.namespaceRules" -}}
+# leader election
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "create", "update"]
+# state store (framework id): create once, then read and replace
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "create", "update"]
+{{- end -}}
