@@ -516,7 +516,7 @@ export class Master implements ExecutorEndpoint {
       framework_id: id(fw.id),
       agent_id: id(a.id),
       hostname: a.hostname,
-      url: { scheme: 'http', address: { hostname: a.hostname, ip: this.address.ip, port: this.address.port }, path: '/slave(1)' },
+      url: { scheme: 'http', address: { hostname: a.hostname, ip: this.agentEndpoint.ip, port: this.agentEndpoint.port }, path: '/slave(1)' },
       resources,
       attributes: a.attributes,
       executor_ids: [...a.executors.values()].filter((e) => e.frameworkId === fw.id && e.state !== 'terminated').map((e) => id(e.executorId)),
