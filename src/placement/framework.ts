@@ -2,7 +2,7 @@
 // never throws; a score returns a raw number that plan() normalises and weighs.
 import { compileNodeSelectorTerms, type NodeLike } from './selectors.js';
 import { podGroupKey, type CycleState, type WAgent } from './state.js';
-import type { PodSpecView, Scoring } from './types.js';
+import type { PodSpecView, Res, Scoring } from './types.js';
 
 /** Why one agent cannot take the pod. unresolvable: freeing resources on that agent would not help. */
 export interface Status {
@@ -47,6 +47,10 @@ export interface PodCtx {
   nodeMatch?: (n: NodeLike) => boolean;
   /** Text identity of nodeMatch, for memoising per-agent masks. */
   nodeMatchSig: string;
+  /** Requests plus the kubelet executor: what the first pod on an agent takes. */
+  needExec: Res;
+  /** Numbers this pod within the cycle (per-agent caches compare it). */
+  seq: number;
 }
 
 export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
@@ -73,6 +77,12 @@ export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
     ports: [...new Set(pod.hostPorts.map((p) => p.port))],
     nodeMatch,
     nodeMatchSig,
+    needExec: {
+      cpus: pod.requests.cpus + st.cfg.executor.cpus,
+      mem: pod.requests.mem + st.cfg.executor.mem,
+      disk: pod.requests.disk + st.cfg.executor.disk,
+    },
+    seq: ++st.podSeq,
   };
 }
 

@@ -5,6 +5,7 @@ import { marathonConstraintsFilter } from './filters/marathon-constraints.js';
 import { nodeAffinityFilter } from './filters/node-affinity.js';
 import { nodeNameFilter } from './filters/node-name.js';
 import { nodePortsFilter } from './filters/node-ports.js';
+import { staticMaskFilter } from './filters/static-mask.js';
 import { spreadAnnotationFilter } from './filters/spread-annotation.js';
 import { taintTolerationFilter } from './filters/taint-toleration.js';
 import { topologySpreadFilter } from './filters/topology-spread.js';
@@ -33,6 +34,20 @@ export const FILTERS: readonly FilterPlugin<unknown>[] = [
   topologySpreadFilter,
   spreadAnnotationFilter,
   interPodAffinityFilter,
+] as unknown as FilterPlugin<unknown>[];
+
+/**
+ * Feasibility does not depend on filter order, so the search for feasible agents runs the most selective filters
+ * first; only a pod that fits nowhere is re-run in FILTERS order to report kube-scheduler's reasons.
+ */
+const FAST_ORDER: readonly FilterPlugin<unknown>[] = [
+  staticMaskFilter,
+  topologySpreadFilter,
+  spreadAnnotationFilter,
+  marathonConstraintsFilter,
+  interPodAffinityFilter,
+  nodePortsFilter,
+  fitFilter,
 ] as unknown as FilterPlugin<unknown>[];
 
 export const SCORES: readonly ScorePlugin<unknown>[] = [
@@ -82,17 +97,22 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
   let total = new Float64Array(16);
   const activeF: FilterPlugin<unknown>[] = [];
   const dataF: unknown[] = [];
+  const prepared = new Map<FilterPlugin<unknown>, unknown>();
 
   for (const pod of pods) {
     const ctx = makePodCtx(pod, st);
     activeF.length = 0;
     dataF.length = 0;
+    prepared.clear();
     for (const f of FILTERS) {
       const d = f.prepare(ctx, st);
-      if (d !== undefined) {
-        activeF.push(f);
-        dataF.push(d);
-      }
+      if (d !== undefined) prepared.set(f, d);
+    }
+    for (const f of FAST_ORDER) {
+      const d = f === staticMaskFilter ? f.prepare(ctx, st) : prepared.get(f);
+      if (d === undefined) continue;
+      activeF.push(f);
+      dataF.push(d);
     }
     feasible.length = 0;
     failed.length = 0;
@@ -105,8 +125,7 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
         s = activeF[k].filter(dataF[k], a, ctx, st);
         if (s) break;
       }
-      if (s) failed.push(s);
-      else {
+      if (!s) {
         feasible.push(a);
         if (feasible.length >= toFind) break;
       }
@@ -114,6 +133,15 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
     if (n > 0) st.nextStart = (st.nextStart + processed) % n;
 
     if (feasible.length === 0) {
+      for (const a of st.agents) {
+        for (const [f, d] of prepared) {
+          const s = f.filter(d, a, ctx, st);
+          if (s) {
+            failed.push(s);
+            break;
+          }
+        }
+      }
       out.unschedulable.push({ podKey: pod.key, ...unschedulableMessage(n, failed) });
       continue;
     }

@@ -60,6 +60,9 @@ export interface WAgent {
   usedPorts: Set<number>;
   /** Pods placed here by this plan. */
   added: PlacedPod[];
+  /** chooseSlot()'s answer for the pod numbered slotSeq. */
+  slot: Slot | undefined;
+  slotSeq: number;
 }
 
 function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
@@ -95,6 +98,8 @@ function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
     maxPods: view.kubelet?.maxPods ?? cfg.maxPodsPerKubelet,
     usedPorts,
     added: [],
+    slot: undefined,
+    slotSeq: 0,
   };
 }
 
@@ -281,6 +286,7 @@ export class CycleState {
   /** Largest free cpus and mem of any agent at the start of the cycle, to scale resource scores. */
   readonly maxFree: { cpus: number; mem: number };
   nextStart = 0;
+  podSeq = 0;
   private domainIndexes = new Map<string, DomainIndex>();
   private groups: Map<string, PodGroup> | null = null;
   private counters = new Map<string, DomainCounter>();

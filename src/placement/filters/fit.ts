@@ -7,6 +7,8 @@ export const REASON_NO_OFFERS = "node(s) had no offers for the pod's roles";
 export const insufficient = (what: 'cpus' | 'mem' | 'disk' | 'ports'): string => `Insufficient ${what}`;
 
 const EPS = 1e-6;
+const TOO_MANY = fail(REASON_TOO_MANY_PODS);
+const NO_OFFERS = fail(REASON_NO_OFFERS);
 
 export function portsAvailable(ranges: readonly PortRange[], ports: readonly number[]): boolean {
   outer: for (const p of ports) {
@@ -17,11 +19,8 @@ export function portsAvailable(ranges: readonly PortRange[], ports: readonly num
 }
 
 /** What one pod takes from a slot: its requests, plus the kubelet executor when the agent has none yet. */
-export function need(pod: PodCtx, a: WAgent, st: CycleState): { cpus: number; mem: number; disk: number } {
-  const r = pod.pod.requests;
-  if (a.hasKubelet) return r;
-  const e = st.cfg.executor;
-  return { cpus: r.cpus + e.cpus, mem: r.mem + e.mem, disk: r.disk + e.disk };
+export function need(pod: PodCtx, a: WAgent, _st?: CycleState): { cpus: number; mem: number; disk: number } {
+  return a.hasKubelet ? pod.pod.requests : pod.needExec;
 }
 
 function shortfalls(s: Slot, n: { cpus: number; mem: number; disk: number }, ports: readonly number[]): string[] {
@@ -37,14 +36,21 @@ function shortfalls(s: Slot, n: { cpus: number; mem: number; disk: number }, por
  * The first of the pod's roles (in its order of preference) whose offers on this agent hold the pod; Mesos
  * wants all of a task's (and its executor's) resources allocated to one role.
  */
-export function chooseSlot(pod: PodCtx, a: WAgent, st: CycleState): Slot | undefined {
-  const n = need(pod, a, st);
+export function chooseSlot(pod: PodCtx, a: WAgent, _st?: CycleState): Slot | undefined {
+  if (a.slotSeq === pod.seq) return a.slot; // nothing on the agent changes between filter, score and commit
+  const n = a.hasKubelet ? pod.pod.requests : pod.needExec;
+  let found: Slot | undefined;
   for (const role of pod.roles) {
     const s = a.slotByRole.get(role);
     if (!s) continue;
-    if (s.cpus + EPS >= n.cpus && s.mem + EPS >= n.mem && s.disk + EPS >= n.disk && (pod.ports.length === 0 || portsAvailable(s.ports, pod.ports))) return s;
+    if (s.cpus + EPS >= n.cpus && s.mem + EPS >= n.mem && s.disk + EPS >= n.disk && (pod.ports.length === 0 || portsAvailable(s.ports, pod.ports))) {
+      found = s;
+      break;
+    }
   }
-  return undefined;
+  a.slot = found;
+  a.slotSeq = pod.seq;
+  return found;
 }
 
 /** Resources (cpus, mem, disk, ports) from one of the pod's roles, and the kubelet's pod limit. */
@@ -52,7 +58,7 @@ export const fitFilter: FilterPlugin<true> = {
   name: 'NodeResourcesFit',
   prepare: () => true,
   filter: (_d, a, pod, st): Status | undefined => {
-    if (a.podCount >= a.maxPods) return fail(REASON_TOO_MANY_PODS);
+    if (a.podCount >= a.maxPods) return TOO_MANY;
     if (chooseSlot(pod, a, st)) return undefined;
     // Report the shortfalls of the offered role that came closest.
     const n = need(pod, a, st);
@@ -63,7 +69,7 @@ export const fitFilter: FilterPlugin<true> = {
       const f = shortfalls(s, n, pod.ports);
       if (!best || f.length < best.length) best = f;
     }
-    if (!best) return fail(REASON_NO_OFFERS);
+    if (!best) return NO_OFFERS;
     return failMany(best);
   },
 };

@@ -5,6 +5,9 @@ import type { V1PodAffinityTerm } from '@kubernetes/client-node';
 export const REASON_AFFINITY = "node(s) didn't match pod affinity rules";
 export const REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
 export const REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
+const AFFINITY = fail(REASON_AFFINITY, true);
+const ANTI = fail(REASON_ANTI_AFFINITY);
+const EXISTING = fail(REASON_EXISTING_ANTI_AFFINITY);
 
 export interface TermCount {
   term: CompiledTerm;
@@ -49,15 +52,15 @@ export const interPodAffinityFilter: FilterPlugin<Data> = {
   filter: (d, a) => {
     for (const e of d.against) {
       const dom = e.index.ids[a.idx];
-      if (dom >= 0 && e.counter.counts[dom] > 0) return fail(REASON_EXISTING_ANTI_AFFINITY);
+      if (dom >= 0 && e.counter.counts[dom] > 0) return EXISTING;
     }
     for (const e of d.anti) {
       const dom = e.index.ids[a.idx];
-      if (dom >= 0 && e.counter.counts[dom] > 0) return fail(REASON_ANTI_AFFINITY);
+      if (dom >= 0 && e.counter.counts[dom] > 0) return ANTI;
     }
     for (const e of d.affinity) {
       const dom = e.index.ids[a.idx];
-      if (dom < 0 || e.counter.counts[dom] === 0) return fail(REASON_AFFINITY, true);
+      if (dom < 0 || e.counter.counts[dom] === 0) return AFFINITY;
     }
     return undefined;
   },

@@ -2,10 +2,11 @@ import { fail, type FilterPlugin } from '../framework.js';
 import type { NodeLike } from '../selectors.js';
 
 export const REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
+const FAIL = fail(REASON_NODE_AFFINITY, true);
 
 /** nodeSelector and required node affinity (all operators, matchFields metadata.name). */
 export const nodeAffinityFilter: FilterPlugin<(n: NodeLike) => boolean> = {
   name: 'NodeAffinity',
   prepare: (pod) => pod.nodeMatch,
-  filter: (match, a) => (match(a.node) ? undefined : fail(REASON_NODE_AFFINITY, true)),
+  filter: (match, a) => (match(a.node) ? undefined : FAIL),
 };

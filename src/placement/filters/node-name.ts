@@ -1,10 +1,11 @@
 import { fail, type FilterPlugin } from '../framework.js';
 
 export const REASON_NODE_NAME = "node(s) didn't match the requested node name";
+const FAIL = fail(REASON_NODE_NAME, true);
 
 /** spec.nodeName matches the agent's Node name, hostname or agent id. */
 export const nodeNameFilter: FilterPlugin<string> = {
   name: 'NodeName',
   prepare: (pod) => pod.pod.nodeName || undefined,
-  filter: (name, a) => (a.node.name === name || a.view.hostname === name || a.id === name ? undefined : fail(REASON_NODE_NAME, true)),
+  filter: (name, a) => (a.node.name === name || a.view.hostname === name || a.id === name ? undefined : FAIL),
 };

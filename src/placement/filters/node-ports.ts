@@ -1,6 +1,7 @@
 import { fail, type FilterPlugin } from '../framework.js';
 
 export const REASON_PORTS = "node(s) didn't have free ports for the requested pod ports";
+const FAIL = fail(REASON_PORTS);
 
 /**
  * Host ports already used by pods on the agent. A Mesos `ports` resource is one number whatever the protocol,
@@ -10,7 +11,7 @@ export const nodePortsFilter: FilterPlugin<number[]> = {
   name: 'NodePorts',
   prepare: (pod) => (pod.ports.length ? pod.ports : undefined),
   filter: (ports, a) => {
-    for (const p of ports) if (a.usedPorts.has(p)) return fail(REASON_PORTS);
+    for (const p of ports) if (a.usedPorts.has(p)) return FAIL;
     return undefined;
   },
 };

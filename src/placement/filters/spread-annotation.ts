@@ -1,5 +1,5 @@
 import { eligibleAgents } from '../eligibility.js';
-import { fail, type FilterPlugin } from '../framework.js';
+import { fail, type FilterPlugin, type Status } from '../framework.js';
 import type { DomainCounter, DomainIndex } from '../state.js';
 
 export const spreadReason = (field: string): string => `node(s) didn't match kube-mesos.io/spread over ${field.replace(/^@/, '')}`;
@@ -9,6 +9,8 @@ interface Data {
   index: DomainIndex;
   counter: DomainCounter;
   field: string;
+  fail: Status;
+  missing: Status;
 }
 
 /**
@@ -24,11 +26,11 @@ export const spreadAnnotationFilter: FilterPlugin<Data> = {
     const index = st.domainIndex(`field:${field}`);
     const gk = pod.groupKey;
     const counter = st.counter(`sa:${gk}\u0001${field}\u0001${sig}`, 'spread', index, (g) => g.groupKey === gk, mask);
-    return { index, counter, field };
+    return { index, counter, field, fail: fail(spreadReason(field)), missing: fail(spreadMissingReason(field), true) };
   },
   filter: (d, a) => {
     const dom = d.index.ids[a.idx];
-    if (dom < 0) return fail(spreadMissingReason(d.field), true);
-    return d.counter.counts[dom] + 1 - d.counter.min > 1 ? fail(spreadReason(d.field)) : undefined;
+    if (dom < 0) return d.missing;
+    return d.counter.counts[dom] + 1 - d.counter.min > 1 ? d.fail : undefined;
   },
 };

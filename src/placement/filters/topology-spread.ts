@@ -6,6 +6,8 @@ import type { CycleState, DomainCounter, DomainIndex } from '../state.js';
 
 export const REASON_SPREAD = "node(s) didn't match pod topology spread constraints";
 export const REASON_SPREAD_LABEL = `${REASON_SPREAD} (missing required label)`;
+const FAIL = fail(REASON_SPREAD);
+const FAIL_LABEL = fail(REASON_SPREAD_LABEL, true);
 
 export interface SpreadTerm {
   index: DomainIndex;
@@ -50,11 +52,11 @@ export const topologySpreadFilter: FilterPlugin<Hard[]> = {
   filter: (hard, a) => {
     for (const h of hard) {
       const d = h.term.index.ids[a.idx];
-      if (d < 0) return fail(REASON_SPREAD_LABEL, true);
+      if (d < 0) return FAIL_LABEL;
     }
     for (const h of hard) {
       const d = h.term.index.ids[a.idx];
-      if (h.term.counter.counts[d] + h.term.self - h.minMatch > h.term.maxSkew) return fail(REASON_SPREAD);
+      if (h.term.counter.counts[d] + h.term.self - h.minMatch > h.term.maxSkew) return FAIL;
     }
     return undefined;
   },

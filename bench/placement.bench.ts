@@ -1,0 +1,193 @@
+// Benchmark 1 of issue 8: the placement engine alone (no I/O). Fixed seeds; one JSON line per configuration.
+//   npm run bench -- placement                       (all configurations)
+//   node --import tsx --expose-gc bench/placement.bench.ts --agents 5000 --pods 10000 --workload zone-spread
+// A cycle is plan() over a batch of pods against the agents as the previous cycles left them.
+import { performance } from 'node:perf_hooks';
+import { agentLabels, plan } from '../src/placement/index.js';
+import type { AgentView, PlacedPod, PlanConfig, PodSpecView } from '../src/placement/index.js';
+
+type Workload = 'plain' | 'zone-spread' | 'hostname-anti-affinity' | 'marathon-group-by';
+const WORKLOADS: Workload[] = ['plain', 'zone-spread', 'hostname-anti-affinity', 'marathon-group-by'];
+const ZONES = ['a', 'b', 'c'];
+const CYCLE = 1000;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function makeAgents(n: number, rnd: () => number): AgentView[] {
+  const out: AgentView[] = [];
+  for (let i = 0; i < n; i++) {
+    const zone = ZONES[i % ZONES.length];
+    const big = rnd() < 0.5;
+    const a = { id: `agent-${i}`, hostname: `host-${i}.example`, zone, region: 'r1', attributes: { rack: `r${i % 20}` } };
+    out.push({
+      ...a,
+      labels: agentLabels(a),
+      taints: [],
+      unschedulable: false,
+      offered: [{ role: '*', res: { cpus: big ? 64 : 32, mem: big ? 262144 : 131072, disk: 500000 }, ports: [[31000, 32000]] }],
+      pods: [],
+    });
+  }
+  return out;
+}
+
+/** Pods in apps (one owner each) of `perApp` replicas. */
+function makePods(count: number, w: Workload, rnd: () => number): PodSpecView[] {
+  const perApp = w === 'plain' ? 1000 : w === 'zone-spread' ? 500 : w === 'hostname-anti-affinity' ? 50 : 300;
+  const out: PodSpecView[] = [];
+  for (let i = 0; i < count; i++) {
+    const app = `app-${Math.floor(i / perApp)}`;
+    const labels = { app };
+    const pod: PodSpecView = {
+      key: `bench/${app}-${i}`,
+      uid: `uid-${i}`,
+      namespace: 'bench',
+      name: `${app}-${i}`,
+      labels,
+      annotations: {},
+      ownerUid: `owner-${app}`,
+      priority: 0,
+      createdAtMs: i,
+      requests: { cpus: [0.1, 0.25, 0.5][Math.floor(rnd() * 3)], mem: [128, 256, 512][Math.floor(rnd() * 3)], disk: 0 },
+      limits: {},
+      hostPorts: [],
+      tolerations: [],
+      topologySpreadConstraints: [],
+      roles: ['*'],
+      constraints: [],
+    };
+    if (w === 'zone-spread') {
+      pod.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: labels } }];
+    } else if (w === 'hostname-anti-affinity') {
+      pod.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: labels } }] } };
+    } else if (w === 'marathon-group-by') {
+      pod.constraints = [{ field: '@zone', operator: 'GROUP_BY', value: '3' }];
+    }
+    out.push(pod);
+  }
+  return out;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** The snapshot the scheduler would take next: offers reduced, pods (assumed) added, kubelets present. */
+function apply(agents: AgentView[], byId: Map<string, AgentView>, pods: Map<string, PodSpecView>, result: ReturnType<typeof plan>, cfg: PlanConfig): void {
+  for (const p of result.placements) {
+    const a = byId.get(p.agentId)!;
+    const pod = pods.get(p.podKey)!;
+    const o = a.offered.find((x) => x.role === p.role)!;
+    const e = p.newKubelet ? cfg.executor : { cpus: 0, mem: 0, disk: 0 };
+    o.res = { cpus: o.res.cpus - p.res.cpus - e.cpus, mem: o.res.mem - p.res.mem - e.mem, disk: o.res.disk - p.res.disk - e.disk };
+    const placed: PlacedPod = { uid: pod.uid, namespace: pod.namespace, name: pod.name, labels: pod.labels, ownerUid: pod.ownerUid, hostPorts: [], affinity: pod.affinity };
+    a.pods.push(placed);
+    a.kubelet = { podCount: (a.kubelet?.podCount ?? 0) + 1, maxPods: cfg.maxPodsPerKubelet };
+  }
+  void agents;
+}
+
+/** Worst per-app skew across zones (zone workloads) or most pods of one app on a host (anti-affinity). */
+function check(agents: AgentView[], w: Workload): Record<string, number> {
+  if (w === 'hostname-anti-affinity') {
+    let worst = 0;
+    for (const a of agents) {
+      const c = new Map<string, number>();
+      for (const p of a.pods) c.set(p.labels.app, (c.get(p.labels.app) ?? 0) + 1);
+      for (const v of c.values()) worst = Math.max(worst, v);
+    }
+    return { maxSameAppPerHost: worst };
+  }
+  if (w === 'plain') return {};
+  const per = new Map<string, Map<string, number>>();
+  for (const a of agents) {
+    for (const p of a.pods) {
+      let m = per.get(p.labels.app);
+      if (!m) per.set(p.labels.app, (m = new Map()));
+      m.set(a.zone!, (m.get(a.zone!) ?? 0) + 1);
+    }
+  }
+  let worst = 0;
+  for (const m of per.values()) {
+    const v = ZONES.map((z) => m.get(z) ?? 0);
+    worst = Math.max(worst, Math.max(...v) - Math.min(...v));
+  }
+  return { maxZoneSkew: worst };
+}
+
+function run(nAgents: number, nPods: number, w: Workload): void {
+  const rnd = mulberry32(42);
+  const agents = makeAgents(nAgents, rnd);
+  const all = makePods(nPods, w, rnd);
+  const byId = new Map(agents.map((a) => [a.id, a]));
+  const podsByKey = new Map(all.map((p) => [p.key, p]));
+  const cfg: PlanConfig = { executor: { cpus: 0.1, mem: 64, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 250, defaultRoles: ['*'] };
+  global.gc?.();
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  let placed = 0;
+  let unschedulable = 0;
+  let rss = 0;
+  let heap = 0;
+  for (let i = 0; i < all.length; i += CYCLE) {
+    const batch = all.slice(i, i + CYCLE);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const r = plan(agents, batch, cfg);
+    const c1 = process.cpuUsage(c0);
+    times.push(performance.now() - t0);
+    cpuTimes.push((c1.user + c1.system) / 1000);
+    placed += r.placements.length;
+    unschedulable += r.unschedulable.length;
+    apply(agents, byId, podsByKey, r, cfg);
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  }
+  const total = times.reduce((s, t) => s + t, 0);
+  const sorted = [...times].sort((x, y) => x - y);
+  const cpu = cpuTimes.reduce((s, t) => s + t, 0);
+  const cpuSorted = [...cpuTimes].sort((x, y) => x - y);
+  console.log(
+    JSON.stringify({
+      bench: 'placement',
+      agents: nAgents,
+      zones: ZONES.length,
+      pods: nPods,
+      workload: w,
+      cycle: CYCLE,
+      placed,
+      unschedulable,
+      podsPerSec: Math.round((placed + unschedulable) / (total / 1000)),
+      cycleMsP50: +pct(sorted, 50).toFixed(1),
+      cycleMsP99: +pct(sorted, 99).toFixed(1),
+      planSeconds: +(total / 1000).toFixed(2),
+      // CPU time of the process during plan(): the honest figure on a shared machine
+      podsPerCpuSec: Math.round((placed + unschedulable) / (cpu / 1000)),
+      cpuCycleMsP50: +pct(cpuSorted, 50).toFixed(1),
+      cpuCycleMsP99: +pct(cpuSorted, 99).toFixed(1),
+      heapMB: Math.round(heap / 2 ** 20),
+      rssMB: Math.round(rss / 2 ** 20),
+      ...check(agents, w),
+    }),
+  );
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const agentCounts = flag('agents') ? [Number(flag('agents'))] : [500, 1000, 5000, 10000];
+const podCounts = flag('pods') ? [Number(flag('pods'))] : [10000, 50000];
+const workloads = flag('workload') ? [flag('workload') as Workload] : WORKLOADS;
+for (const w of workloads) for (const n of agentCounts) for (const p of podCounts) run(n, p, w);

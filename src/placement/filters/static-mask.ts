@@ -1,0 +1,41 @@
+import type { FilterPlugin } from '../framework.js';
+import { nodeAffinityFilter } from './node-affinity.js';
+import { nodeNameFilter } from './node-name.js';
+import { taintTolerationFilter } from './taint-toleration.js';
+import { unschedulableFilter } from './unschedulable.js';
+
+const STATIC = [unschedulableFilter, nodeNameFilter, taintTolerationFilter, nodeAffinityFilter] as unknown as FilterPlugin<unknown>[];
+const FAILED = Object.freeze({ reasons: Object.freeze(['static filters']), unresolvable: true });
+
+/**
+ * The filters that depend on the pod's spec and the agent only (unschedulable, nodeName, taints, node affinity),
+ * folded into one mask per distinct spec and cycle: pods of one workload pay for them once, not once per agent.
+ * Used only to search; reasons come from the filters themselves.
+ */
+export const staticMaskFilter: FilterPlugin<Uint8Array> = {
+  name: 'StaticMask',
+  prepare: (pod, st) => {
+    const p = pod.pod;
+    const sig = JSON.stringify([p.nodeName ?? '', pod.nodeMatchSig, p.tolerations]);
+    return st.memoize(`static:${sig}`, () => {
+      const prepared: [FilterPlugin<unknown>, unknown][] = [];
+      for (const f of STATIC) {
+        const d = f.prepare(pod, st);
+        if (d !== undefined) prepared.push([f, d]);
+      }
+      const mask = new Uint8Array(st.agents.length);
+      for (const a of st.agents) {
+        let ok = 1;
+        for (const [f, d] of prepared) {
+          if (f.filter(d, a, pod, st)) {
+            ok = 0;
+            break;
+          }
+        }
+        mask[a.idx] = ok;
+      }
+      return mask;
+    });
+  },
+  filter: (mask, a) => (mask[a.idx] ? undefined : FAILED),
+};
