@@ -72,6 +72,7 @@ interface FieldSpec {
   enumNames?: Record<number, string>;
   enumName?: string;
   type?: protobuf.Type;
+  compiled?: Compiled;
   /** A `map<string, Value.Scalar>` (TaskInfo.limits): Mesos' JSON writes the values as bare numbers. */
   bareScalar: boolean;
 }
@@ -160,8 +161,23 @@ function compile(type: protobuf.Type): Compiled {
 const hasOwn = Object.prototype.hasOwnProperty;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function fail(path: string, message: string): never {
-  throw new CodecError(message, { field: path || undefined });
+/** Thrown deep in a conversion; each enclosing message prepends its field, the entry point makes a CodecError. */
+class FieldError extends Error {
+  readonly segments: string[] = [];
+}
+
+function fail(message: string): never {
+  throw new FieldError(message);
+}
+
+/** Runs a conversion, turning a FieldError into a CodecError that names the field path. */
+function guarded<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof FieldError) throw new CodecError(err.message, { field: err.segments.join('.') || undefined });
+    throw err;
+  }
 }
 
 function describe(v: unknown): string {
@@ -178,34 +194,34 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Returns the converted value, or undefined when the value is to be dropped (unknown enum number off the wire). */
-function convertValue(spec: FieldSpec, v: unknown, mode: Mode, path: string): unknown {
+function convertValue(spec: FieldSpec, v: unknown, mode: Mode): unknown {
   switch (spec.kind) {
     case Kind.Message: {
-      if (spec.bareScalar) return convertBareScalar(v, mode, path);
-      if (!isPlainObject(v)) fail(path, `expected an object (${spec.type!.name}), got ${describe(v)}`);
-      return convertMessage(compile(spec.type!), v, mode, path);
+      if (spec.bareScalar) return convertBareScalar(v, mode);
+      if (!isPlainObject(v)) fail(`expected an object (${spec.type!.name}), got ${describe(v)}`);
+      return convertMessage((spec.compiled ??= compile(spec.type!)), v, mode);
     }
     case Kind.Enum: {
       if (typeof v === 'string') {
         const n = spec.enumValues![v];
-        if (n === undefined || !hasOwn.call(spec.enumValues, v)) fail(path, `unknown ${spec.enumName} value ${JSON.stringify(v)}`);
+        if (n === undefined || !hasOwn.call(spec.enumValues, v)) fail(`unknown ${spec.enumName} value ${JSON.stringify(v)}`);
         return mode === Mode.Wire ? n : v;
       }
       if (typeof v === 'number' && Number.isInteger(v)) {
         const name = spec.enumNames![v];
         if (name === undefined) {
           if (mode === Mode.FromWire) return undefined; // proto2: an unknown enum number is an unknown field
-          fail(path, `unknown ${spec.enumName} number ${v}`);
+          fail(`unknown ${spec.enumName} number ${v}`);
         }
         return mode === Mode.Wire ? v : name;
       }
-      return fail(path, `expected a ${spec.enumName} name, got ${describe(v)}`);
+      return fail(`expected a ${spec.enumName} name, got ${describe(v)}`);
     }
     case Kind.String:
-      if (typeof v !== 'string') fail(path, `expected a string, got ${describe(v)}`);
+      if (typeof v !== 'string') fail(`expected a string, got ${describe(v)}`);
       return v;
     case Kind.Bool:
-      if (typeof v !== 'boolean') fail(path, `expected a boolean, got ${describe(v)}`);
+      if (typeof v !== 'boolean') fail(`expected a boolean, got ${describe(v)}`);
       return v;
     case Kind.Double: {
       if (typeof v === 'number') {
@@ -214,14 +230,14 @@ function convertValue(spec: FieldSpec, v: unknown, mode: Mode, path: string): un
       }
       if (typeof v === 'string') {
         const d = v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : undefined;
-        if (d === undefined) fail(path, `expected a number, got ${describe(v)}`);
+        if (d === undefined) fail(`expected a number, got ${describe(v)}`);
         return mode === Mode.Json ? v : d;
       }
-      return fail(path, `expected a number, got ${describe(v)}`);
+      return fail(`expected a number, got ${describe(v)}`);
     }
     case Kind.Int32: {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < spec.int32Min || v > spec.int32Max) {
-        fail(path, `expected a ${spec.unsigned ? 'uint32' : 'int32'}, got ${describe(v)}`);
+        fail(`expected a ${spec.unsigned ? 'uint32' : 'int32'}, got ${describe(v)}`);
       }
       return v;
     }
@@ -231,8 +247,8 @@ function convertValue(spec: FieldSpec, v: unknown, mode: Mode, path: string): un
       else if (typeof v === 'string' && /^-?\d+$/.test(v)) n = Number(v);
       else if (mode === Mode.FromWire && typeof v === 'object' && v !== null && 'low' in v && 'high' in v) {
         n = protobuf.util.LongBits.from(v as protobuf.Long).toNumber(spec.unsigned);
-      } else return fail(path, `expected an integer, got ${describe(v)}`);
-      if (!Number.isInteger(n) || (spec.unsigned && n < 0)) fail(path, `expected ${spec.unsigned ? 'an unsigned' : 'an'} integer, got ${describe(v)}`);
+      } else return fail(`expected an integer, got ${describe(v)}`);
+      if (!Number.isInteger(n) || (spec.unsigned && n < 0)) fail(`expected ${spec.unsigned ? 'an unsigned' : 'an'} integer, got ${describe(v)}`);
       return n;
     }
     case Kind.Bytes: {
@@ -242,10 +258,10 @@ function convertValue(spec: FieldSpec, v: unknown, mode: Mode, path: string): un
         return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
       }
       if (typeof v === 'string') {
-        if (!BASE64.test(v) || v.length % 4 === 1) fail(path, 'expected base64-encoded bytes');
+        if (!BASE64.test(v) || v.length % 4 === 1) fail('expected base64-encoded bytes');
         return mode === Mode.Json ? v : Buffer.from(v, 'base64');
       }
-      return fail(path, `expected bytes, got ${describe(v)}`);
+      return fail(`expected bytes, got ${describe(v)}`);
     }
   }
 }
@@ -263,50 +279,62 @@ const SCALAR_VALUE: FieldSpec = {
 };
 
 /** A Value.Scalar map value: `{"value": 512}` or, as Mesos documents TaskInfo.limits, bare `512` / `"Infinity"`. */
-function convertBareScalar(v: unknown, mode: Mode, path: string): unknown {
+function convertBareScalar(v: unknown, mode: Mode): unknown {
   const raw = isPlainObject(v) ? v.value : v;
-  if (raw === undefined || raw === null) fail(path, 'missing scalar value');
-  const d = convertValue(SCALAR_VALUE, raw, mode, path);
+  if (raw === undefined || raw === null) fail('missing scalar value');
+  const d = convertValue(SCALAR_VALUE, raw, mode);
   return mode === Mode.Json ? d : { value: d };
 }
 
-function convertMessage(c: Compiled, input: Record<string, unknown>, mode: Mode, path: string): Record<string, unknown> {
+function convertMessage(c: Compiled, input: Record<string, unknown>, mode: Mode): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const prefix = path ? `${path}.` : '';
-  for (const spec of c.fields) {
-    const name = spec.name;
-    const v = hasOwn.call(input, name) ? input[name] : undefined;
-    if (v === undefined || v === null) {
-      if (spec.required) fail(prefix + name, `missing required field of ${c.fullName}`);
-      continue;
-    }
-    if (spec.map) {
-      if (!isPlainObject(v)) fail(prefix + name, `expected an object map, got ${describe(v)}`);
-      const keys = Object.keys(v);
-      if (keys.length === 0) continue;
-      const m: Record<string, unknown> = {};
-      for (const k of keys) {
-        const e = convertValue(spec, v[k], mode, `${prefix}${name}[${JSON.stringify(k)}]`);
-        if (e !== undefined) m[k] = e;
-      }
-      out[name] = m;
-    } else if (spec.repeated) {
-      if (!Array.isArray(v)) fail(prefix + name, `expected an array, got ${describe(v)}`);
-      if (v.length === 0) continue;
-      const arr: unknown[] = [];
-      for (let i = 0; i < v.length; i++) {
-        const e = convertValue(spec, v[i], mode, `${prefix}${name}[${i}]`);
-        if (e !== undefined) arr.push(e);
-      }
-      if (arr.length > 0) out[name] = arr;
-    } else {
-      const e = convertValue(spec, v, mode, prefix + name);
-      if (e === undefined) {
-        if (spec.required) fail(prefix + name, `missing required field of ${c.fullName}`);
+  let cur: FieldSpec | undefined;
+  let at: string | number | undefined;
+  try {
+    for (const spec of c.fields) {
+      cur = spec;
+      at = undefined;
+      const name = spec.name;
+      const v = hasOwn.call(input, name) ? input[name] : undefined;
+      if (v === undefined || v === null) {
+        if (spec.required) fail(`missing required field of ${c.fullName}`);
         continue;
       }
-      out[name] = e;
+      if (spec.map) {
+        if (!isPlainObject(v)) fail(`expected an object map, got ${describe(v)}`);
+        const keys = Object.keys(v);
+        if (keys.length === 0) continue;
+        const m: Record<string, unknown> = {};
+        for (const k of keys) {
+          at = k;
+          const e = convertValue(spec, v[k], mode);
+          if (e !== undefined) m[k] = e;
+        }
+        out[name] = m;
+      } else if (spec.repeated) {
+        if (!Array.isArray(v)) fail(`expected an array, got ${describe(v)}`);
+        if (v.length === 0) continue;
+        const arr: unknown[] = [];
+        for (let i = 0; i < v.length; i++) {
+          at = i;
+          const e = convertValue(spec, v[i], mode);
+          if (e !== undefined) arr.push(e);
+        }
+        if (arr.length > 0) out[name] = arr;
+      } else {
+        const e = convertValue(spec, v, mode);
+        if (e === undefined) {
+          if (spec.required) fail(`missing required field of ${c.fullName}`);
+          continue;
+        }
+        out[name] = e;
+      }
     }
+  } catch (err) {
+    if (err instanceof FieldError && cur) {
+      err.segments.unshift(at === undefined ? cur.name : typeof at === 'number' ? `${cur.name}[${at}]` : `${cur.name}[${JSON.stringify(at)}]`);
+    }
+    throw err;
   }
   return out;
 }
@@ -334,9 +362,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function encodeWith(c: Compiled, obj: object, ct: ContentType): Uint8Array {
   if (!isPlainObject(obj)) throw new CodecError(`expected a ${c.fullName} object, got ${describe(obj)}`);
-  if (ct === JSON_TYPE) return Buffer.from(JSON.stringify(convertMessage(c, obj, Mode.Json, '')), 'utf8');
+  if (ct === JSON_TYPE) return Buffer.from(JSON.stringify(guarded(() => convertMessage(c, obj, Mode.Json))), 'utf8');
   if (ct !== PROTOBUF) throw new CodecError(`unsupported content type ${String(ct)}`);
-  return c.type.encode(convertMessage(c, obj, Mode.Wire, '')).finish();
+  return c.type.encode(guarded(() => convertMessage(c, obj, Mode.Wire))).finish();
 }
 
 function decodeWith(c: Compiled, buf: Uint8Array, ct: ContentType): Record<string, unknown> {
@@ -349,7 +377,7 @@ function decodeWith(c: Compiled, buf: Uint8Array, ct: ContentType): Record<strin
       throw new CodecError(`invalid JSON for ${c.fullName}: ${(err as Error).message}`, { cause: err });
     }
     if (!isPlainObject(parsed)) throw new CodecError(`expected a JSON object for ${c.fullName}, got ${describe(parsed)}`);
-    return convertMessage(c, parsed, Mode.FromJson, '');
+    return guarded(() => convertMessage(c, parsed, Mode.FromJson));
   }
   if (ct !== PROTOBUF) throw new CodecError(`unsupported content type ${String(ct)}`);
   let msg: protobuf.Message;
@@ -358,7 +386,7 @@ function decodeWith(c: Compiled, buf: Uint8Array, ct: ContentType): Record<strin
   } catch (err) {
     throw new CodecError(`undecodable ${c.fullName}: ${(err as Error).message}`, { cause: err });
   }
-  return convertMessage(c, msg as unknown as Record<string, unknown>, Mode.FromWire, '');
+  return guarded(() => convertMessage(c, msg as unknown as Record<string, unknown>, Mode.FromWire));
 }
 
 /** Encodes any message of the proto subset by full name, e.g. `mesos.v1.TaskInfo`. */
@@ -375,7 +403,7 @@ export function decodeMessage<T>(typeName: string, buf: Uint8Array, ct: ContentT
 export function normalizeMessage<T>(typeName: string, obj: object): T {
   const c = compiledFor(typeName);
   if (!isPlainObject(obj)) throw new CodecError(`expected a ${c.fullName} object, got ${describe(obj)}`);
-  return convertMessage(c, obj, Mode.FromJson, '') as T;
+  return guarded(() => convertMessage(c, obj, Mode.FromJson)) as T;
 }
 
 // ---------------------------------------------------------------- Call / Event with payload checks
