@@ -25,8 +25,10 @@ export interface ControlPlaneOptions {
   etcdPath?: string;
   /** Per component; kube-apiserver takes 5–20 s on a busy 2-core machine. */
   readyTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace per component. */
+  /** SIGTERM → SIGKILL grace per component (default 10 s). */
   graceMs?: number;
+  /** kube-apiserver's own grace (default 5 s): open watches can hold its graceful shutdown for a minute. */
+  apiserverGraceMs?: number;
 }
 
 export interface ApiServerControl {
@@ -139,7 +141,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         '--profiling=false',
       ],
     },
-    opt,
+    { ...opt, graceMs: opts.apiserverGraceMs ?? Math.min(opts.graceMs ?? 5000, 5000) },
   );
   const controllerManager = new ManagedProcess(
     {
