@@ -82,9 +82,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   }
   const mode = opts.executorMode ?? 'process';
   if (mode === 'inprocess' && !opts.executorFactory) throw new EmulatorConfigError('inprocess executor mode needs an executorFactory');
-  let master!: Master;
   const launcher: ExecutorLauncher = mode === 'inprocess' ? new InProcessLauncher(opts.executorFactory!, () => master) : new ProcessLauncher();
-  master = new Master({
+  const master: Master = new Master({
     log: log.child({ component: 'emulator' }),
     allocationIntervalMs: opts.allocationIntervalMs,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
