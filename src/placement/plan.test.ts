@@ -82,6 +82,21 @@ describe('plan', () => {
     expect(p.kubeletsToLaunch).toEqual([]);
   });
 
+  it('binpack on a large cluster stays on agents with kubelets while they have room', () => {
+    const agents = Array.from({ length: 300 }, (_, i) => {
+      const b = makeAgent(`a${i}`).offer('*', { cpus: 2, mem: 4096 });
+      if (i === 7 || i === 250) b.kubelet(1);
+      return b.build();
+    });
+    const pods = Array.from({ length: 10 }, (_, i) => makePod(`p${i}`).scoring('binpack').requests({ cpus: 0.5, mem: 100 }).build());
+    const p = plan(agents, pods, testConfig({ executor: { cpus: 0, mem: 0, disk: 0 } }));
+    const used = p.placements.map((x) => x.agentId);
+    // 4 fit on each kubelet agent; the 9th pod needs a new kubelet, the 10th joins it
+    expect(used.slice(0, 8).sort()).toEqual(['a250', 'a250', 'a250', 'a250', 'a7', 'a7', 'a7', 'a7']);
+    expect(p.kubeletsToLaunch).toHaveLength(1);
+    expect(used[8]).toBe(used[9]);
+  });
+
   it('places in queue order: the first pod gets the last slot', () => {
     const agents = [makeAgent('x').offer('*', { cpus: 1.1, mem: 1000 }).kubelet().build()];
     const p = plan(agents, [makePod('first').requests({ cpus: 1 }).build(), makePod('second').requests({ cpus: 1 }).build()], testConfig());

@@ -116,21 +116,38 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
     }
     feasible.length = 0;
     failed.length = 0;
-    let processed = 0;
-    for (let i = 0; i < n; i++) {
-      const a = st.agents[(st.nextStart + i) % n];
-      processed++;
-      let s: Status | undefined;
-      for (let k = 0; k < activeF.length; k++) {
-        s = activeF[k].filter(dataF[k], a, ctx, st);
-        if (s) break;
+    const passes = (a: WAgent): boolean => {
+      for (let k = 0; k < activeF.length; k++) if (activeF[k].filter(dataF[k], a, ctx, st)) return false;
+      return true;
+    };
+    // binpack with preferExistingKubelet: agents that have a kubelet first, the rest only if none of them fits,
+    // so a partial scan does not start kubelets on fresh agents while running ones have room.
+    if (ctx.scoring === 'binpack' && cfg.preferExistingKubelet && st.kubeletAgents.length > 0) {
+      const ka = st.kubeletAgents;
+      const m = ka.length;
+      let processed = 0;
+      for (let i = 0; i < m; i++) {
+        const a = ka[(st.nextStartKubelet + i) % m];
+        processed++;
+        if (passes(a)) {
+          feasible.push(a);
+          if (feasible.length >= toFind) break;
+        }
       }
-      if (!s) {
-        feasible.push(a);
-        if (feasible.length >= toFind) break;
-      }
+      st.nextStartKubelet = (st.nextStartKubelet + processed) % m;
     }
-    if (n > 0) st.nextStart = (st.nextStart + processed) % n;
+    if (feasible.length === 0) {
+      let processed = 0;
+      for (let i = 0; i < n; i++) {
+        const a = st.agents[(st.nextStart + i) % n];
+        processed++;
+        if (passes(a)) {
+          feasible.push(a);
+          if (feasible.length >= toFind) break;
+        }
+      }
+      if (n > 0) st.nextStart = (st.nextStart + processed) % n;
+    }
 
     if (feasible.length === 0) {
       for (const a of st.agents) {
@@ -184,6 +201,7 @@ function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
   if (newKubelet) {
     a.hasKubelet = true;
     a.newKubelet = true;
+    st.kubeletAgents.push(a);
     out.kubeletsToLaunch.push(a.id);
   }
   const pod = ctx.pod;

@@ -286,6 +286,9 @@ export class CycleState {
   /** Largest free cpus and mem of any agent at the start of the cycle, to scale resource scores. */
   readonly maxFree: { cpus: number; mem: number };
   nextStart = 0;
+  nextStartKubelet = 0;
+  /** Agents with a kubelet, running or launched by this plan. */
+  readonly kubeletAgents: WAgent[];
   podSeq = 0;
   private domainIndexes = new Map<string, DomainIndex>();
   private groups: Map<string, PodGroup> | null = null;
@@ -302,6 +305,7 @@ export class CycleState {
     readonly cfg: PlanConfig,
   ) {
     this.agents = views.map((v, i) => makeAgent(v, i, cfg));
+    this.kubeletAgents = this.agents.filter((a) => a.hasKubelet);
     let cpus = 0;
     let mem = 0;
     for (const a of this.agents) {
