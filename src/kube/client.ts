@@ -85,7 +85,10 @@ export class KubeClient {
     return this.typed('POST', `/api/v1/namespaces/${enc(ns)}/pods`, 'V1Pod', { body: ObjectSerializer.serialize(pod, 'V1Pod', '') });
   }
 
-  /** Binds the pod to a node through pods/binding; `uid` is a precondition, so a re-created pod of the same name is not bound. */
+  /**
+   * Binds the pod to a node through pods/binding. `uid` is sent as a precondition, which newer API servers enforce;
+   * kube-apiserver 1.20 ignores it (seen in test), so a caller that must not bind a re-created pod checks the uid first.
+   */
   bindPod(ns: string, name: string, uid: string | undefined, nodeName: string): Promise<Result<void>> {
     const body = {
       apiVersion: 'v1',

@@ -104,6 +104,17 @@ describe('LeaderElector', () => {
     await b.done;
   });
 
+  it('releases even when its last view of the Lease is stale (an update that landed after it stopped waiting)', async () => {
+    const lease = new FakeLease();
+    const a = candidate(lease, 'a');
+    await until(() => a.state.leading, 'a leads');
+    // same holder, newer resourceVersion: as if a renewal cut short by shutdown had reached the server anyway
+    await lease.update({ ...lease.lease!.record }, lease.lease!.resourceVersion);
+    a.stop();
+    await a.done;
+    expect(lease.lease?.record.holderIdentity).toBe('');
+  });
+
   it('gives up leadership when renewals fail for the renew deadline', async () => {
     const lease = new FakeLease();
     const a = candidate(lease, 'a');

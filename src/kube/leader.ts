@@ -217,8 +217,10 @@ export class LeaderElector {
     }
   }
 
-  private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
-    const got = await this.o.lease.get(signal);
+  // Requests are not aborted on shutdown (each has its own timeout): an update cut mid-flight may still land, and then
+  // our view of the Lease would be stale when we release it.
+  private async tryAcquireOrRenew(_signal: AbortSignal): Promise<boolean> {
+    const got = await this.o.lease.get();
     if (!got.ok) {
       this.log.debug({ kind: got.kind }, `reading the lease failed: ${got.message}`);
       return false;
@@ -228,7 +230,7 @@ export class LeaderElector {
     const { decision, observed } = decideAcquire(got.value?.record ?? null, this.observed, this.o.now(), this.o.identity, this.o.leaseDurationMs);
     this.observed = observed;
     if (decision.action === 'wait') return false;
-    const res = decision.action === 'create' ? await this.o.lease.create(decision.record, signal) : await this.o.lease.update(decision.record, got.value!.resourceVersion, signal);
+    const res = decision.action === 'create' ? await this.o.lease.create(decision.record) : await this.o.lease.update(decision.record, got.value!.resourceVersion);
     if (!res.ok) {
       // Conflict / AlreadyExists: someone else wrote first; we re-read next time.
       this.log.debug({ kind: res.kind }, `writing the lease failed: ${res.message}`);
@@ -242,12 +244,20 @@ export class LeaderElector {
 
   /** Clears holderIdentity so others need not wait for expiry (as client-go's ReleaseOnCancel). */
   private async release(): Promise<void> {
-    if (!this.current || this.current.record.holderIdentity !== this.o.identity) return;
-    const nowStr = rfc3339Micro(new Date(this.o.now()));
-    const record: LeaseRecord = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: nowStr, renewTime: nowStr, leaseTransitions: this.current.record.leaseTransitions };
-    const res = await this.o.lease.update(record, this.current.resourceVersion);
-    if (!res.ok) this.log.warn({ kind: res.kind }, `releasing the lease failed: ${res.message}`);
-    else this.noteHolder('');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0) {
+        const got = await this.o.lease.get();
+        if (!got.ok) break;
+        this.current = got.value;
+      }
+      if (!this.current || this.current.record.holderIdentity !== this.o.identity) return;
+      const nowStr = rfc3339Micro(new Date(this.o.now()));
+      const record: LeaseRecord = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: nowStr, renewTime: nowStr, leaseTransitions: this.current.record.leaseTransitions };
+      const res = await this.o.lease.update(record, this.current.resourceVersion);
+      if (res.ok) return this.noteHolder('');
+      this.log.warn({ kind: res.kind, attempt }, `releasing the lease failed: ${res.message}`);
+      if (res.kind !== 'Conflict') return;
+    }
   }
 
   private noteHolder(holder: string | undefined): void {
