@@ -89,11 +89,14 @@ describe('the control plane (etcd + kube-apiserver + kube-controller-manager)', 
     const unreachable = await core.readNamespacedConfigMap({ name, namespace: ns.name }).then(() => 'reachable', (err: unknown) => String(err));
     expect(unreachable).toMatch(/ECONNREFUSED|connect/i);
 
+    // kubectl() retries while the server is unreachable, so other tests ride out a restart.
+    const meanwhile = kubectl(['get', 'configmap', name, '-n', ns.name, '-o', 'jsonpath={.data.k}']);
     const up = await control.start();
     expect(up.running).toBe(true);
     expect(up.pid).not.toBe(before.pid);
     const cm = await waitFor(() => core.readNamespacedConfigMap({ name, namespace: ns.name }), { timeoutMs: 30_000, what: `ConfigMap ${name} after the restart` });
     expect(cm.data).toEqual({ k: how });
+    expect((await meanwhile).stdout).toBe(how);
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: `after-${how}` } } });
   });
 });

@@ -175,8 +175,26 @@ export interface KubectlResult {
 
 let kubeconfigScratch: string | undefined;
 
-/** Runs the real /usr/bin/kubectl against the run's control plane; rejects (with stderr) on a non-zero exit by default. */
-export function kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
+/** kubectl's words for "nothing listens there" (kube-apiserver restarted by some test). */
+const UNREACHABLE = /connection to the server .* was refused|connect: connection refused/;
+
+/**
+ * Runs the real /usr/bin/kubectl against the run's control plane; rejects (with stderr) on a non-zero exit by
+ * default. While kube-apiserver is unreachable (another test restarting it) it retries for up to `timeoutMs`.
+ */
+export async function kubectl(args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    const r = await kubectlOnce(args, { ...opts, allowFailure: true });
+    if (r.code === 0 || !UNREACHABLE.test(r.stderr) || Date.now() > deadline) {
+      if (r.code === 0 || opts.allowFailure) return r;
+      throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr.trim() || r.stdout.trim()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function kubectlOnce(args: string[], opts: KubectlOptions): Promise<KubectlResult> {
   let path: string;
   if (opts.kubeconfig === undefined) path = controlPlaneInfo().kubeconfigPath;
   else if (typeof opts.kubeconfig === 'string') path = opts.kubeconfig;
