@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { executorOptionsFromEnv, ExecutorEnvError, formatStoutDuration, parseStoutDuration } from './executor.js';
+import { ExecutorClient, executorOptionsFromEnv, ExecutorEnvError, formatStoutDuration, parseStoutDuration } from './executor.js';
+import type { ExecutorTransport } from './executor-transport.js';
+import type { ExecutorCall, ExecutorEvent } from './types.js';
+import { BadRequestError, ConnectionError } from './errors.js';
 
 describe('parseStoutDuration (Mesos/stout duration strings)', () => {
   it.each([
@@ -111,5 +114,80 @@ describe('executorOptionsFromEnv', () => {
 
   it('reports every problem at once', () => {
     expect(() => executorOptionsFromEnv({})).toThrow(/MESOS_AGENT_ENDPOINT.*MESOS_FRAMEWORK_ID.*MESOS_EXECUTOR_ID/s);
+  });
+});
+
+/** An in-memory transport: the seam the emulator's in-process mode uses. */
+class FakeTransport implements ExecutorTransport {
+  calls: ExecutorCall[] = [];
+  fail: Error | undefined;
+  emit: (ev: ExecutorEvent) => void = () => {};
+  async subscribe(call: ExecutorCall, onEvent: (ev: ExecutorEvent) => void): Promise<void> {
+    this.calls.push(call);
+    this.emit = onEvent;
+    queueMicrotask(() =>
+      onEvent({
+        type: 'SUBSCRIBED',
+        subscribed: { executor_info: { executor_id: { value: 'e1' } }, framework_info: { user: 'u', name: 'n' }, agent_info: { hostname: 'h', id: { value: 'a1' } } },
+      }),
+    );
+  }
+  async call(call: ExecutorCall): Promise<void> {
+    this.calls.push(call);
+    if (this.fail) throw this.fail;
+  }
+  close(): void {}
+}
+
+describe('ExecutorClient over an injected transport', () => {
+  const opts = { ...executorOptionsFromEnv(base), checkpoint: true };
+  let n = 0;
+  const uuid = (): Uint8Array => new Uint8Array(16).fill(++n);
+
+  async function subscribedClient(t: FakeTransport): Promise<ExecutorClient> {
+    const c = new ExecutorClient({ ...opts, transport: t, uuid });
+    const ready = new Promise((r) => c.on('subscribed', r));
+    c.start();
+    await ready;
+    return c;
+  }
+
+  it.each([
+    ['a refusal (400) rejects and drops the update', new BadRequestError('bad status', 'x'), true],
+    ['an in-process refusal with .status rejects and drops it', Object.assign(new Error('409: conflict'), { status: 409 }), true],
+    ['a broken connection keeps it for the next SUBSCRIBE', new ConnectionError('reset'), false],
+  ])('%s', async (_name, err, dropped) => {
+    const t = new FakeTransport();
+    const c = await subscribedClient(t);
+    t.fail = err;
+    const p = c.update({ task_id: { value: 'pod-1' }, state: 'TASK_RUNNING' });
+    if (dropped) await expect(p).rejects.toBe(err);
+    else await expect(p).resolves.toBeUndefined();
+    expect(c.unacknowledgedUpdates).toHaveLength(dropped ? 0 : 1);
+    await c.stop();
+  });
+
+  it('fills uuid, source, executor and agent ids; ACKNOWLEDGED with another uuid keeps the update', async () => {
+    const t = new FakeTransport();
+    const c = await subscribedClient(t);
+    await c.update({ task_id: { value: 'pod-1' }, state: 'TASK_RUNNING', timestamp: 1234.5 });
+    const up = t.calls[1];
+    if (up.type !== 'UPDATE') throw new Error('expected UPDATE');
+    expect(up.update.status).toMatchObject({ source: 'SOURCE_EXECUTOR', executor_id: { value: 'kubelet-a1' }, agent_id: { value: 'a1' }, timestamp: 1234.5 });
+    t.emit({ type: 'ACKNOWLEDGED', acknowledged: { task_id: { value: 'pod-1' }, uuid: new Uint8Array(16).fill(99) } });
+    expect(c.unacknowledgedUpdates).toHaveLength(1);
+    t.emit({ type: 'ACKNOWLEDGED', acknowledged: { task_id: { value: 'pod-1' }, uuid: up.update.status.uuid! } });
+    expect(c.unacknowledgedUpdates).toHaveLength(0);
+    await c.stop();
+    expect(c.state).toBe('stopped');
+    await expect(c.update({ task_id: { value: 'pod-1' }, state: 'TASK_KILLED' })).rejects.toMatchObject({ kind: 'stopped' });
+  });
+
+  it.each([
+    [{ frameworkId: '' }, /frameworkId/],
+    [{ recoveryTimeoutMs: -1 }, /recoveryTimeoutMs/],
+    [{ subscriptionBackoffMaxMs: 0 }, /subscriptionBackoffMaxMs/],
+  ])('constructor rejects %j', (over, msg) => {
+    expect(() => new ExecutorClient({ ...opts, ...over, transport: new FakeTransport() })).toThrow(msg);
   });
 });

@@ -275,7 +275,9 @@ export class ExecutorClient {
     try {
       await this.transport.call(this.baseCall('UPDATE', { update: { status: full } }));
     } catch (err) {
-      if (err instanceof MesosHttpError && err.status >= 400 && err.status < 500) {
+      // Any transport's status-carrying error counts (MesosHttpError over HTTP, the emulator's own in-process).
+      const code = err instanceof MesosHttpError ? err.status : (err as { status?: unknown })?.status;
+      if (typeof code === 'number' && code >= 400 && code < 500) {
         // The agent refused this update outright; resending it would fail the same way.
         this.unackedUpdates.delete(key);
         throw err;
@@ -359,12 +361,17 @@ export class ExecutorClient {
     while (!signal.aborted && !this.exited) {
       let reason: Error;
       try {
+        let onStop: () => void = () => {};
         const closed = new Promise<Error | undefined>((resolve) => {
+          // stop() must not depend on the transport reporting the close.
+          onStop = () => resolve(undefined);
+          signal.addEventListener('abort', onStop, { once: true });
           this.transport
             .subscribe(this.subscribeCall(), (ev) => this.handleEvent(ev), (err) => resolve(err))
             .catch((err: unknown) => resolve(err instanceof Error ? err : new Error(String(err))));
         });
         const err = await closed;
+        signal.removeEventListener('abort', onStop);
         reason = err ?? new MesosClientError('stopped', 'subscription closed');
       } catch (err) {
         reason = err instanceof Error ? err : new Error(String(err));
