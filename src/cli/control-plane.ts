@@ -71,7 +71,7 @@ async function install(cacheDir: string, force: boolean, io: CommandIO): Promise
     const r = await installControlPlane({ cacheDir, force, signal: io.signal, progress: (l) => io.stderr.write(`${l}\n`) });
     const v = r.stamp.versions;
     io.stdout.write(
-      `${r.cached ? 'already installed' : 'installed'} in ${r.seconds} s: ${r.binDir}\n` +
+      `${r.cached ? 'already installed' : 'installed'} in ${r.seconds.toFixed(1)} s: ${r.binDir}\n` +
         Object.entries(v)
           .map(([s, ver]) => `  ${s}: ${ver}\n`)
           .join('') +

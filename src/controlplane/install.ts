@@ -77,7 +77,7 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   const aptDir = opts.aptDir ?? '/etc/apt';
   const aptLists = opts.aptListsDir ?? '/var/lib/apt/lists';
   const layout = cacheLayout(opts.cacheDir);
-  const seconds = () => Math.round((Date.now() - started) / 100) / 10;
+  const seconds = () => (Date.now() - started) / 1000;
 
   const missing = await missingPackages(exec, PACKAGES);
   const installed = opts.force ? null : await readInstalled(opts.cacheDir);
