@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ExecutorCall, ExecutorEvent, ExecutorEventSubscribed, TaskInfo, TaskStatus } from './types.js';
 import type { ContentType } from './codec.js';
 import { Backoff, sleep, systemClock, type Clock } from './backoff.js';
-import { MesosClientError, MesosHttpError, NotSubscribedError } from './errors.js';
+import { ErrorEventError, MesosClientError, MesosHttpError, NotSubscribedError } from './errors.js';
 import { HttpExecutorTransport, type ExecutorTransport } from './executor-transport.js';
 import { silentLogger } from '../telemetry/log.js';
 
@@ -352,9 +352,16 @@ export class ExecutorClient {
     }
     this.emit('event', ev);
     if (ev.type === 'SHUTDOWN') this.exit('agent sent SHUTDOWN');
+    if (ev.type === 'ERROR') {
+      // The executor API asks executors to drop the subscription on ERROR and subscribe again.
+      this.closeReason = new ErrorEventError(ev.error.message);
+      this.transport.close();
+    }
   }
 
   private disconnectedAt: number | undefined;
+  /** Why the client itself closed the stream (an ERROR event), reported instead of a bare close. */
+  private closeReason: Error | undefined;
 
   private async run(): Promise<void> {
     const signal = this.stopSignal.signal;
@@ -372,7 +379,8 @@ export class ExecutorClient {
         });
         const err = await closed;
         signal.removeEventListener('abort', onStop);
-        reason = err ?? new MesosClientError('stopped', 'subscription closed');
+        reason = err ?? this.closeReason ?? new MesosClientError('stopped', 'subscription closed');
+        this.closeReason = undefined;
       } catch (err) {
         reason = err instanceof Error ? err : new Error(String(err));
       }

@@ -151,6 +151,7 @@ export class SchedulerClient {
   /** API URL of the master last known to lead (from a 307 or a successful SUBSCRIBE). */
   private leader: string | undefined;
   private streamAbort: AbortController | undefined;
+  private suppressed = new Set<string>();
 
   constructor(opts: SchedulerClientOptions) {
     if (!opts.framework) throw new TypeError('SchedulerClient: framework is required');
@@ -291,12 +292,37 @@ export class SchedulerClient {
     });
   }
 
-  revive(roles?: string[]): Promise<void> {
-    return this.call({ type: 'REVIVE', revive: roles?.length ? { roles } : {} });
+  /** REVIVE (all roles when none given); the roles also stop being suppressed on later re-subscriptions. */
+  async revive(roles?: string[]): Promise<void> {
+    await this.call({ type: 'REVIVE', revive: roles?.length ? { roles } : {} });
+    for (const r of roles?.length ? roles : [...this.suppressed]) this.suppressed.delete(r);
   }
 
-  suppress(roles?: string[]): Promise<void> {
-    return this.call({ type: 'SUPPRESS', suppress: roles?.length ? { roles } : {} });
+  /** SUPPRESS (all roles when none given); remembered so a re-SUBSCRIBE keeps them suppressed (`suppressed_roles`). */
+  async suppress(roles?: string[]): Promise<void> {
+    await this.call({ type: 'SUPPRESS', suppress: roles?.length ? { roles } : {} });
+    for (const r of roles?.length ? roles : this.frameworkRoles()) this.suppressed.add(r);
+  }
+
+  /** Roles currently suppressed, as the next SUBSCRIBE will send them. */
+  get suppressedRoles(): string[] {
+    return [...this.suppressed].sort();
+  }
+
+  /** UPDATE_FRAMEWORK; the new info (same id) is what later re-subscriptions send. */
+  async updateFramework(info: FrameworkInfo, suppressedRoles?: string[]): Promise<void> {
+    const next: FrameworkInfo = { ...info, id: this.framework.id };
+    await this.call({
+      type: 'UPDATE_FRAMEWORK',
+      update_framework: { framework_info: next, ...(suppressedRoles ? { suppressed_roles: suppressedRoles } : {}) },
+    });
+    this.framework = next;
+    if (suppressedRoles) this.suppressed = new Set(suppressedRoles);
+  }
+
+  private frameworkRoles(): string[] {
+    if (this.framework.roles?.length) return this.framework.roles;
+    return [this.framework.role ?? '*'];
   }
 
   /** Removes the framework from Mesos for good, then stops the client (re-subscribing would be refused). */
@@ -402,7 +428,7 @@ export class SchedulerClient {
     try {
       const call: SchedulerCall = {
         type: 'SUBSCRIBE',
-        subscribe: { framework_info: this.framework },
+        subscribe: { framework_info: this.framework, ...(this.suppressed.size ? { suppressed_roles: this.suppressedRoles } : {}) },
         ...(this.framework.id ? { framework_id: this.framework.id } : {}),
       };
       let r;

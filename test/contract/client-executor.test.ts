@@ -8,7 +8,7 @@ import { decodeExecutorCall, encodeExecutorEvent } from '../../src/mesos/codec.j
 import type { ExecutorCall, ExecutorEvent, TaskInfo } from '../../src/mesos/types.js';
 import { ExecutorClient, executorOptionsFromEnv, type ExecutorClientOptions } from '../../src/mesos/executor.js';
 import { HttpExecutorTransport } from '../../src/mesos/executor-transport.js';
-import { NotSubscribedError } from '../../src/mesos/errors.js';
+import { ErrorEventError, NotSubscribedError } from '../../src/mesos/errors.js';
 import { seededRandom } from '../../src/mesos/backoff.js';
 import { nextEvent, ScriptedServer, type Exchange } from './client-fixtures.js';
 
@@ -208,6 +208,25 @@ describe('ExecutorClient', () => {
     sendEvent(a, streams[0], { type: 'SHUTDOWN' });
     await nextEvent((h) => c.on('exit', h));
     expect(seen).toEqual(['SUBSCRIBED', 'SHUTDOWN', 'exit']);
+  });
+
+  it('on an ERROR event drops the subscription and subscribes again', async () => {
+    const a = await startAgent();
+    const streams = behaving(a);
+    const c = executor(options(a));
+    const reasons: Error[] = [];
+    c.on('disconnected', (e) => reasons.push(e));
+    c.start();
+    await subscribed(c);
+    const again = subscribed(c);
+    sendEvent(a, streams[0], { type: 'ERROR', error: { message: 'Unrecoverable error' } });
+    await again;
+    expect(a.count('SUBSCRIBE')).toBe(2);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toBeInstanceOf(ErrorEventError);
+    expect((reasons[0] as ErrorEventError).mesosMessage).toBe('Unrecoverable error');
+    await c.update({ task_id: { value: 'pod-1' }, state: 'TASK_RUNNING' }); // calls still work after the re-subscribe
+    expect(a.count('UPDATE')).toBe(1);
   });
 
   it('treats a garbage frame as a broken stream and re-subscribes', async () => {

@@ -392,6 +392,29 @@ describe('SchedulerClient', () => {
     expect(m.requests[1].call.framework_id?.value).toBe('fw-7');
   });
 
+  it('re-subscribes with the roles it suppressed, and with the framework info UPDATE_FRAMEWORK set', async () => {
+    const m = await startMaster();
+    const streams = leading(m, { frameworkId: 'fw-s' });
+    const c = client({ masters: [m.url], framework: { user: 'root', name: 'kube-mesos', roles: ['a', 'b'], capabilities: [{ type: 'MULTI_ROLE' }] } });
+    c.start();
+    await subscribed(c);
+    await c.suppress();
+    await c.revive(['b']);
+    expect(c.suppressedRoles).toEqual(['a']);
+    await c.updateFramework({ user: 'root', name: 'kube-mesos', roles: ['a', 'b', 'c'], capabilities: [{ type: 'MULTI_ROLE' }] });
+    const upd = m.requests.find((r) => r.call.type === 'UPDATE_FRAMEWORK')?.call;
+    expect(upd?.type === 'UPDATE_FRAMEWORK' && upd.update_framework.framework_info.id?.value).toBe('fw-s');
+    streams[0].res.destroy();
+    await subscribed(c);
+    const resub = m.requests.filter((r) => r.call.type === 'SUBSCRIBE')[1].call;
+    if (resub.type !== 'SUBSCRIBE') throw new Error('expected SUBSCRIBE');
+    expect(resub.subscribe.suppressed_roles).toEqual(['a']);
+    expect(resub.subscribe.framework_info.roles).toEqual(['a', 'b', 'c']);
+    expect(resub.subscribe.framework_info.id?.value).toBe('fw-s');
+    await c.revive();
+    expect(c.suppressedRoles).toEqual([]);
+  });
+
   it('sends HTTP basic auth on SUBSCRIBE and on calls', async () => {
     const m = await startMaster();
     leading(m);
