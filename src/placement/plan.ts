@@ -41,13 +41,11 @@ export const FILTERS: readonly FilterPlugin<unknown>[] = [
  * first; only a pod that fits nowhere is re-run in FILTERS order to report kube-scheduler's reasons.
  */
 const FAST_ORDER: readonly FilterPlugin<unknown>[] = [
-  staticMaskFilter,
   topologySpreadFilter,
   spreadAnnotationFilter,
   marathonConstraintsFilter,
   interPodAffinityFilter,
   nodePortsFilter,
-  fitFilter,
 ] as unknown as FilterPlugin<unknown>[];
 
 export const SCORES: readonly ScorePlugin<unknown>[] = [
@@ -108,8 +106,10 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       const d = f.prepare(ctx, st);
       if (d !== undefined) prepared.set(f, d);
     }
+    // The hot path checks the static mask and resources inline (monomorphic), the rest through the plugins.
+    const mask = staticMaskFilter.prepare(ctx, st)!;
     for (const f of FAST_ORDER) {
-      const d = f === staticMaskFilter ? f.prepare(ctx, st) : prepared.get(f);
+      const d = prepared.get(f);
       if (d === undefined) continue;
       activeF.push(f);
       dataF.push(d);
@@ -117,8 +117,9 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
     feasible.length = 0;
     failed.length = 0;
     const passes = (a: WAgent): boolean => {
+      if (mask[a.idx] === 0) return false;
       for (let k = 0; k < activeF.length; k++) if (activeF[k].filter(dataF[k], a, ctx, st)) return false;
-      return true;
+      return a.podCount < a.maxPods && chooseSlot(ctx, a) !== undefined;
     };
     // binpack with preferExistingKubelet: agents that have a kubelet first, the rest only if none of them fits,
     // so a partial scan does not start kubelets on fresh agents while running ones have room.
@@ -194,7 +195,7 @@ function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
   slot.disk = round3(slot.disk - n.disk);
   if (ctx.ports.length) {
     takePorts(slot.ports, ctx.ports);
-    for (const p of ctx.ports) a.usedPorts.add(p);
+    for (const p of ctx.ports) (a.usedPorts ??= new Set()).add(p);
   }
   a.podCount++;
   const newKubelet = !a.hasKubelet;

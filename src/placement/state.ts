@@ -51,13 +51,13 @@ export interface WAgent {
   labels: Labels;
   node: NodeLike;
   slots: Slot[];
-  slotByRole: Map<string, Slot>;
   hasKubelet: boolean;
   /** A kubelet is launched on this agent by this plan. */
   newKubelet: boolean;
   podCount: number;
   maxPods: number;
-  usedPorts: Set<number>;
+  /** Host ports of the pods here; null while there are none. */
+  usedPorts: Set<number> | null;
   /** Pods placed here by this plan. */
   added: PlacedPod[];
   /** chooseSlot()'s answer for the pod numbered slotSeq. */
@@ -66,21 +66,21 @@ export interface WAgent {
 }
 
 function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
-  const slotByRole = new Map<string, Slot>();
+  const slots: Slot[] = [];
   for (const o of view.offered) {
-    let s = slotByRole.get(o.role);
+    let s = slots.find((x) => x.role === o.role);
     if (!s) {
       s = { role: o.role, cpus: 0, mem: 0, disk: 0, ports: [] };
-      slotByRole.set(o.role, s);
+      slots.push(s);
     }
     s.cpus = round3(s.cpus + o.res.cpus);
     s.mem = round3(s.mem + o.res.mem);
     s.disk = round3(s.disk + o.res.disk);
     for (const r of o.ports) s.ports.push([r[0], r[1]]);
   }
-  for (const s of slotByRole.values()) s.ports.sort((x, y) => x[0] - y[0]);
-  const usedPorts = new Set<number>();
-  for (const p of view.pods) for (const port of p.hostPorts) usedPorts.add(port);
+  for (const s of slots) if (s.ports.length > 1) s.ports.sort((x, y) => x[0] - y[0]);
+  let usedPorts: Set<number> | null = null;
+  for (const p of view.pods) for (const port of p.hostPorts) (usedPorts ??= new Set()).add(port);
   // Pods assumed on an agent whose kubelet has not reported yet ride on the executor launched with the first one.
   const hasKubelet = view.kubelet !== undefined || view.pods.length > 0;
   const labels = view.labels;
@@ -90,8 +90,7 @@ function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
     id: view.id,
     labels,
     node: { labels, name: view.nodeName ?? view.hostname },
-    slots: [...slotByRole.values()],
-    slotByRole,
+    slots,
     hasKubelet,
     newKubelet: false,
     podCount: Math.max(view.kubelet?.podCount ?? 0, view.pods.length),
@@ -101,6 +100,13 @@ function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
     slot: undefined,
     slotSeq: 0,
   };
+}
+
+/** The agent's offered resources for a role (few roles per agent: a scan beats a Map). */
+export function slotOf(a: WAgent, role: string): Slot | undefined {
+  const slots = a.slots;
+  for (let i = 0; i < slots.length; i++) if (slots[i].role === role) return slots[i];
+  return undefined;
 }
 
 /** Agents numbered per distinct value of a label or Marathon field. ids[agent] = -1: the agent lacks it. */

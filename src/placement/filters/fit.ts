@@ -1,5 +1,5 @@
 import { fail, failMany, type FilterPlugin, type PodCtx, type Status } from '../framework.js';
-import type { CycleState, Slot, WAgent } from '../state.js';
+import { slotOf, type CycleState, type Slot, type WAgent } from '../state.js';
 import type { PortRange } from '../types.js';
 
 export const REASON_TOO_MANY_PODS = 'Too many pods';
@@ -41,7 +41,7 @@ export function chooseSlot(pod: PodCtx, a: WAgent, _st?: CycleState): Slot | und
   const n = a.hasKubelet ? pod.pod.requests : pod.needExec;
   let found: Slot | undefined;
   for (const role of pod.roles) {
-    const s = a.slotByRole.get(role);
+    const s = slotOf(a, role);
     if (!s) continue;
     if (s.cpus + EPS >= n.cpus && s.mem + EPS >= n.mem && s.disk + EPS >= n.disk && (pod.ports.length === 0 || portsAvailable(s.ports, pod.ports))) {
       found = s;
@@ -64,7 +64,7 @@ export const fitFilter: FilterPlugin<true> = {
     const n = need(pod, a, st);
     let best: string[] | undefined;
     for (const role of pod.roles) {
-      const s = a.slotByRole.get(role);
+      const s = slotOf(a, role);
       if (!s) continue;
       const f = shortfalls(s, n, pod.ports);
       if (!best || f.length < best.length) best = f;

@@ -11,7 +11,9 @@ export const nodePortsFilter: FilterPlugin<number[]> = {
   name: 'NodePorts',
   prepare: (pod) => (pod.ports.length ? pod.ports : undefined),
   filter: (ports, a) => {
-    for (const p of ports) if (a.usedPorts.has(p)) return FAIL;
+    const used = a.usedPorts;
+    if (!used) return undefined;
+    for (const p of ports) if (used.has(p)) return FAIL;
     return undefined;
   },
 };

@@ -20,6 +20,12 @@ export interface SpreadTerm {
 
 /** Counter of pods in the pod's namespace matching the constraint's selector, per domain of its topology key. */
 export function spreadTerm(pod: PodCtx, st: CycleState, c: V1TopologySpreadConstraint, keys: string[]): SpreadTerm {
+  // Pods of one workload share their constraints: one cheap key finds the term built for an earlier sibling.
+  const mlk = (c.matchLabelKeys ?? []).map((k) => pod.pod.labels[k] ?? '\u0000').join('\u0001');
+  const taints = c.nodeTaintsPolicy === 'Honor' ? JSON.stringify(pod.pod.tolerations) : '';
+  const memoKey = `tsterm:${pod.pod.namespace}\u0001${JSON.stringify(c)}\u0001${mlk}\u0001${pod.nodeMatchSig}\u0001${taints}\u0001${keys.join('\u0001')}`;
+  const cached = st.memo.get(memoKey) as { term: SpreadTerm; match: (l: Record<string, string>) => boolean } | undefined;
+  if (cached) return { ...cached.term, self: cached.match(pod.pod.labels) ? 1 : 0 };
   const sel = withMatchLabelKeys(c.labelSelector, c.matchLabelKeys, pod.pod.labels);
   const { mask, sig } = eligibleAgents(pod, st, { nodeAffinityPolicy: c.nodeAffinityPolicy, nodeTaintsPolicy: c.nodeTaintsPolicy, keys });
   const ns = pod.pod.namespace;
@@ -28,7 +34,9 @@ export function spreadTerm(pod: PodCtx, st: CycleState, c: V1TopologySpreadConst
   const match = st.memoize(`sel:${skey}`, () => compileLabelSelector(sel));
   const counter = st.counter(`tsc:${ns}\u0001${skey}\u0001${c.topologyKey}\u0001${sig}`, 'spread', index, (g) => g.namespace === ns && match(g.labels), mask);
   const self = match(pod.pod.labels) ? 1 : 0;
-  return { index, counter, maxSkew: c.maxSkew, self, minDomains: c.minDomains ?? 1 };
+  const term = { index, counter, maxSkew: c.maxSkew, self, minDomains: c.minDomains ?? 1 };
+  st.memo.set(memoKey, { term, match });
+  return term;
 }
 
 interface Hard {
