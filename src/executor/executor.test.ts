@@ -250,6 +250,23 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     expect(driver.stopped).toBe(true);
   });
 
+  it('SHUTDOWN is bounded: a pod that does not go in time still gets a final TASK_KILLED', async () => {
+    const { cluster, driver, running } = setup({ hollow: false }); // nobody finishes the deletion
+    cluster.addPod('ns', 'stuck');
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'stuck') } });
+    await driver.until(() => driver.updates.length > 0);
+    const t0 = Date.now();
+    driver.send({ type: 'SHUTDOWN' });
+    expect((await running).code).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+    expect(driver.updates.map((u) => [u.state, u.reason])).toEqual([
+      ['TASK_STARTING', undefined],
+      ['TASK_KILLING', undefined],
+      ['TASK_KILLED', 'REASON_EXECUTOR_TERMINATED'],
+    ]);
+    expect(cluster.pod('ns', 'stuck')?.metadata?.deletionTimestamp).toBeDefined();
+  });
+
   it('the driver giving up (recovery timeout) ends run() with code 1', async () => {
     const { driver, running } = setup({ hollow: false });
     driver.emit('exit', 'could not re-subscribe');

@@ -83,6 +83,8 @@ export class KubeletExecutor {
   private unsubscribe: (() => void) | undefined;
   private finish!: (exit: ExecutorExit) => void;
   private shuttingDown = false;
+  /** Set while SHUTDOWN waits for pods to go. */
+  private onTaskDone: (() => void) | undefined;
   private readonly random: () => number;
 
   constructor(private readonly opts: KubeletExecutorOptions) {
@@ -303,8 +305,15 @@ export class KubeletExecutor {
     const open = [...this.tasks.values()].filter((t) => t.phase !== 'done');
     this.log.info({ tasks: open.length }, 'SHUTDOWN: killing all pods');
     for (const t of open) this.kill(t.taskId, undefined);
-    const deadline = Date.now() + (this.opts.shutdownTimeoutMs ?? 4000);
-    while (Date.now() < deadline && [...this.tasks.values()].some((t) => t.phase !== 'done')) await sleep(50);
+    const allDone = new Promise<void>((resolve) => {
+      this.onTaskDone = () => {
+        if ([...this.tasks.values()].every((t) => t.phase === 'done')) resolve();
+      };
+      this.onTaskDone();
+    });
+    const timeout = new AbortController();
+    await Promise.race([allDone, sleep(this.opts.shutdownTimeoutMs ?? 4000, timeout.signal)]);
+    timeout.abort();
     for (const t of this.tasks.values()) {
       if (t.phase !== 'done') this.terminal(t, 'TASK_KILLED', 'REASON_EXECUTOR_TERMINATED', 'executor shut down before the pod was gone');
     }
@@ -318,6 +327,7 @@ export class KubeletExecutor {
     task.phase = 'done';
     if (task.uid) this.byUid.delete(task.uid);
     this.report(task, { state, message }, reason);
+    this.onTaskDone?.();
   }
 
   private report(task: Task, s: PodTaskState, reason?: Reason): void {

@@ -29,7 +29,8 @@ export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecut
   const factory = async (ctx: { env: Record<string, string>; transport: ExecutorTransport; signal: AbortSignal }): Promise<void> => {
     const env = parseFullEnv(ctx.env, { requireKubeconfig: !http });
     log ??= createLogger({ level: env.kube.logLevel, name: 'kube-mesos-executor' });
-    http ??= kubeHttpFromFile(env.kube.kubeconfig!);
+    // Shared by every executor of the process: 1000 nodes renew a Lease every 10 s, so the limit is sized for that.
+    http ??= kubeHttpFromFile(env.kube.kubeconfig!, { qps: 1000, burst: 2000, maxInFlight: 200 });
     if (!informer) {
       informer = schedulerPodInformer(http, deps.schedulerName ?? 'kube-mesos', { log });
       source = new InformerPodSource(informer);

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube/client.js';
-import { KubeHttp } from '../kube/http.js';
+import { KubeHttp, type KubeHttpOptions } from '../kube/http.js';
 import { ExecutorClient, ExecutorEnvError, executorOptionsFromEnv } from '../mesos/executor.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
 import type { Logger } from '../telemetry/log.js';
@@ -41,11 +41,11 @@ export function parseFullEnv(env: Record<string, string | undefined>, opts: { re
 }
 
 /** Loads a kubeconfig file into a KubeHttp; throws ExecutorConfigError with the path on failure. */
-export function kubeHttpFromFile(path: string): KubeHttp {
+export function kubeHttpFromFile(path: string, opts?: KubeHttpOptions): KubeHttp {
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(path);
-    return new KubeHttp(kc);
+    return new KubeHttp(kc, opts);
   } catch (err) {
     throw new ExecutorConfigError([`KUBE_MESOS_KUBECONFIG=${path}: ${(err as Error).message}`]);
   }
