@@ -321,13 +321,15 @@ func assemble(rendered map[string]string, chartName string, showOnly []string) (
 			if strings.TrimSpace(d) == "" {
 				continue
 			}
-			var head struct {
-				Kind string `json:"kind"`
-			}
-			if err := yaml.Unmarshal([]byte(d), &head); err != nil {
+			var obj map[string]interface{}
+			if err := yaml.Unmarshal([]byte(d), &obj); err != nil {
 				return "", fmt.Errorf("YAML parse error on %s: %v\n%s", n, err, numbered(d))
 			}
-			docs = append(docs, manifest{source: n, kind: head.Kind, content: strings.TrimSpace(d) + "\n"})
+			if obj == nil {
+				continue // only comments
+			}
+			kind, _ := obj["kind"].(string)
+			docs = append(docs, manifest{source: n, kind: kind, content: strings.TrimSpace(d) + "\n"})
 		}
 	}
 	rank := func(m manifest) int {

@@ -1,0 +1,35 @@
+# kube-mesos: one image for the scheduler (`kube-mesos scheduler`, the default) and the kubelet executor that Mesos
+# agents start (`kube-mesos executor`). Build: docker build -t kube-mesos .
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# 1. Compile TypeScript to dist/ (needs the dev dependencies).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/ ./scripts/
+COPY src/ ./src/
+RUN npm run build
+
+# 2. Production dependencies only.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# 3. Runtime: node, production node_modules, dist/ and package.json (which makes dist/ ES modules).
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+# A numeric, non-root user: Kubernetes can only verify runAsNonRoot against a numeric USER (the chart runs as 10001).
+RUN groupadd --system --gid 10001 kube-mesos \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin kube-mesos
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json README.md ./
+USER 10001:10001
+# ops server: /healthz /readyz /metrics /debug/state and the dashboard (ops.listen, default 0.0.0.0:10251)
+EXPOSE 10251
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+CMD ["scheduler"]
