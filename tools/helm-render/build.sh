@@ -8,6 +8,11 @@ cache="${KUBE_MESOS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-mesos}/helm-rend
 gocode=/usr/share/gocode/src
 packages=(golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev golang-gopkg-yaml.v2-dev)
 
+# test files run in parallel and may all ask for the tool at once: one builds (or installs), the others wait
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+
 if ! command -v go >/dev/null || [ ! -d "$gocode/github.com/Masterminds/sprig" ] || [ ! -d "$gocode/github.com/ghodss/yaml" ] \
   || [ ! -d "$gocode/gopkg.in/yaml.v2" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -20,7 +25,6 @@ if ! command -v go >/dev/null || [ ! -d "$gocode/github.com/Masterminds/sprig" ]
   fi
 fi
 
-mkdir -p "$cache"
 stamp="$( (cat "$src"/*.go; go version) | sha256sum | cut -d' ' -f1)"
 if [ -x "$cache/helm-render" ] && [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "$cache/helm-render"
