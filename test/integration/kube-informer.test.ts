@@ -1,15 +1,21 @@
 // The pod informer against the real control plane, running as the kube-mesos ServiceAccount bound to manifests/rbac.yaml.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.js';
 import { podInformer, type ResilientInformer } from '../../src/kube/informer.js';
 import { rbacYaml } from '../../src/kube/rbac.js';
-import { apiserverControl, createTestNamespace, kubectl, serviceAccountKubeConfig, testKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
+import { withApiserverDisruption, withStableApiserver } from '../../src/kube/testing/apiserver-lock.js';
+import { apiserverControl, controlPlaneInfo, createTestNamespace, kubectl, serviceAccountKubeConfig, testKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
 
 const SCHEDULER = 'kube-mesos';
 
 function pendingPod(name: string, schedulerName = SCHEDULER): V1Pod {
   return { metadata: { name, labels: { app: 'it' } }, spec: { schedulerName, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.2' }] } };
 }
+
+/** Tests that a kube-apiserver restart elsewhere in the run would spoil wait for it to finish, and hold one off meanwhile. */
+const lockDir = () => join(controlPlaneInfo().dir, 'test-locks');
+const stableIt = (name: string, fn: () => Promise<void>, timeoutMs?: number) => it(name, () => withStableApiserver(lockDir(), fn), timeoutMs);
 
 let ns: TestNamespace;
 let sa: KubeConfig;
@@ -43,7 +49,7 @@ function record(inf: ResilientInformer<V1Pod>, namespace: string): string[] {
 }
 
 describe('pod informer (as the kube-mesos ServiceAccount)', () => {
-  it('sees create, update and delete of its scheduler\'s pods only, and never hands out mutable objects', async () => {
+  stableIt('sees create, update and delete of its scheduler\'s pods only, and never hands out mutable objects', async () => {
     const inf = podInformer(sa, { schedulerName: SCHEDULER, freeze: true });
     const log = record(inf, ns.name);
     inf.start();
@@ -71,7 +77,7 @@ describe('pod informer (as the kube-mesos ServiceAccount)', () => {
     }
   });
 
-  it('survives a kube-apiserver restart and misses no pod created while it was reconnecting', async () => {
+  it('survives a kube-apiserver restart and misses no pod created while it was reconnecting', () => withApiserverDisruption(lockDir(), async () => {
     const inf = podInformer(sa, { schedulerName: SCHEDULER, freeze: true, backoff: { initialMs: 500, maxMs: 4000 } });
     const log = record(inf, ns.name);
     inf.start();
@@ -108,5 +114,5 @@ describe('pod informer (as the kube-mesos ServiceAccount)', () => {
       if (!st.running) await ctl.start();
       await inf.stop();
     }
-  }, 120_000);
+  }), 240_000);
 });

@@ -1,11 +1,17 @@
 // Leader election on a real Lease and the ConfigMap state store, as the kube-mesos ServiceAccount (Role from rbac.yaml).
 import type { KubeConfig } from '@kubernetes/client-node';
+import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.js';
 import { LeaderElector, leaseApi } from '../../src/kube/leader.js';
 import { rbacYaml } from '../../src/kube/rbac.js';
+import { withStableApiserver } from '../../src/kube/testing/apiserver-lock.js';
 import { createLogger } from '../../src/telemetry/log.js';
 import { ConfigMapStateStore } from '../../src/kube/state-store.js';
-import { createTestNamespace, kubectl, serviceAccountKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
+import { controlPlaneInfo, createTestNamespace, kubectl, serviceAccountKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
+
+/** Tests that a kube-apiserver restart elsewhere in the run would spoil wait for it to finish, and hold one off meanwhile. */
+const lockDir = () => join(controlPlaneInfo().dir, 'test-locks');
+const stableIt = (name: string, fn: () => Promise<void>, timeoutMs?: number) => it(name, () => withStableApiserver(lockDir(), fn), timeoutMs);
 
 let ns: TestNamespace;
 let sa: KubeConfig;
@@ -59,7 +65,7 @@ async function holder(leaseName: string): Promise<string> {
 }
 
 describe('leader election on a coordination.k8s.io/v1 Lease', () => {
-  it('two electors -> exactly one leader; the leader crashing (no release) -> the other leads once the lease expires (lease duration + up to ~2 retry periods)', async () => {
+  stableIt('two electors -> exactly one leader; the leader crashing (no release) -> the other leads once the lease expires (lease duration + up to ~2 retry periods)', async () => {
     const a = candidate('a', 'sched', false);
     const b = candidate('b', 'sched', false);
     await waitFor(() => a.state.leading || b.state.leading, { what: 'a leader', timeoutMs: 20_000 });
@@ -83,7 +89,7 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
     await follower.done;
   }, 60_000);
 
-  it('a clean shutdown releases the lease and the other leads at once', async () => {
+  stableIt('a clean shutdown releases the lease and the other leads at once', async () => {
     const a = candidate('a', 'release');
     await waitFor(() => a.state.leading, { what: 'a to lead', timeoutMs: 20_000 });
     const b = candidate('b', 'release');
@@ -101,7 +107,7 @@ describe('leader election on a coordination.k8s.io/v1 Lease', () => {
 });
 
 describe('ConfigMap state store', () => {
-  it('round-trips the framework id across instances, and loses no update among concurrent writers', async () => {
+  stableIt('round-trips the framework id across instances, and loses no update among concurrent writers', async () => {
     const s1 = new ConfigMapStateStore({ client: newClient(), namespace: ns.name });
     const s2 = new ConfigMapStateStore({ client: newClient(), namespace: ns.name });
     expect(await s1.getFrameworkId()).toEqual({ ok: true, value: undefined });

@@ -1,14 +1,20 @@
 // The write path (binding, PodScheduled, events, eviction, nodes) against the real control plane, as the kube-mesos
 // ServiceAccount bound to manifests/rbac.yaml: a missing permission fails here.
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.js';
 import { EventRecorder } from '../../src/kube/events.js';
 import { rbacYaml } from '../../src/kube/rbac.js';
-import { createTestNamespace, kubectl, serviceAccountKubeConfig, testKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
+import { withStableApiserver } from '../../src/kube/testing/apiserver-lock.js';
+import { controlPlaneInfo, createTestNamespace, kubectl, serviceAccountKubeConfig, testKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
 
 function pendingPod(name: string, labels: Record<string, string> = { app: 'it' }): V1Pod {
   return { metadata: { name, labels }, spec: { schedulerName: 'kube-mesos', containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.2' }] } };
 }
+
+/** Tests that a kube-apiserver restart elsewhere in the run would spoil wait for it to finish, and hold one off meanwhile. */
+const lockDir = () => join(controlPlaneInfo().dir, 'test-locks');
+const stableIt = (name: string, fn: () => Promise<void>, timeoutMs?: number) => it(name, () => withStableApiserver(lockDir(), fn), timeoutMs);
 
 let ns: TestNamespace;
 let sa: KubeConfig;
@@ -42,7 +48,7 @@ async function create(name: string, labels?: Record<string, string>): Promise<V1
 }
 
 describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
-  it('binds a pod once; a second bind is kind Conflict, a missing pod NotFound', async () => {
+  stableIt('binds a pod once; a second bind is kind Conflict, a missing pod NotFound', async () => {
     const node = `kube-writes-${ns.name}`;
     const created = await client.createNode({ metadata: { name: node, labels: { 'kube-mesos.io/agent-id': 'a1' } } });
     expect(created.ok).toBe(true);
@@ -56,7 +62,7 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     expect(got.ok && got.value.spec?.nodeName).toBe(node);
   });
 
-  it('shows the PodScheduled condition and one FailedScheduling event with its count in `kubectl describe pod`', async () => {
+  stableIt('shows the PodScheduled condition and one FailedScheduling event with its count in `kubectl describe pod`', async () => {
     const pod = await create('unschedulable');
     const message = '0/3 agents available: 2 Insufficient cpu, 1 node(s) didn\'t match node selector.';
     const cond = await client.setPodScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
@@ -82,7 +88,7 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     expect(described).toMatch(new RegExp(`Normal\\s+Scheduled\\s+.*Successfully assigned ${ns.name}/unschedulable to node-1`));
   });
 
-  it('evicts through the Eviction API, and a PodDisruptionBudget refusal is kind DisruptionBudget', async () => {
+  stableIt('evicts through the Eviction API, and a PodDisruptionBudget refusal is kind DisruptionBudget', async () => {
     await create('guarded', { app: 'guarded' });
     await create('free', { app: 'free' });
     const pdb = `apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: guard\n  namespace: ${ns.name}\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: guarded\n`;
@@ -101,7 +107,7 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     }, { what: 'the evicted pod to be gone' });
   });
 
-  it('annotates pods, cordons, patches node status and deletes nodes', async () => {
+  stableIt('annotates pods, cordons, patches node status and deletes nodes', async () => {
     await create('annotated');
     const a = await client.patchPodAnnotations(ns.name, 'annotated', { 'kube-mesos.io/task-id': 'task-1' });
     expect(a.ok && a.value.metadata?.annotations?.['kube-mesos.io/task-id']).toBe('task-1');
@@ -117,7 +123,7 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     expect(await client.getNode(node)).toMatchObject({ ok: false, kind: 'NotFound' });
   });
 
-  it('is refused (kind Forbidden) what rbac.yaml does not grant', async () => {
+  stableIt('is refused (kind Forbidden) what rbac.yaml does not grant', async () => {
     const r = await client.raw('GET', `/api/v1/namespaces/${ns.name}/secrets`);
     expect(r).toMatchObject({ ok: false, kind: 'Forbidden', status: 403 });
   });
