@@ -190,4 +190,6 @@ const flag = (name: string): string | undefined => {
 const agentCounts = flag('agents') ? [Number(flag('agents'))] : [500, 1000, 5000, 10000];
 const podCounts = flag('pods') ? [Number(flag('pods'))] : [10000, 50000];
 const workloads = flag('workload') ? [flag('workload') as Workload] : WORKLOADS;
-for (const w of workloads) for (const n of agentCounts) for (const p of podCounts) run(n, p, w);
+// 10000 agents × 50000 pods is left out of the default run to keep it within 4 minutes (ask for it with flags).
+const skip = (n: number, p: number): boolean => !flag('agents') && !flag('pods') && n === 10000 && p === 50000;
+for (const w of workloads) for (const n of agentCounts) for (const p of podCounts) if (!skip(n, p)) run(n, p, w);

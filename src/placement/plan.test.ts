@@ -112,6 +112,20 @@ describe('plan', () => {
     expect(p.unschedulable[0].message).toBe("0/1 agents available: 1 node(s) didn't have free ports for the requested pod ports.");
   });
 
+  it('reports every copy of a pod that fits nowhere, and still places smaller ones after it', () => {
+    const agents = [makeAgent('x').offer('*', { cpus: 1, mem: 1000 }).kubelet().build()];
+    const pods = [
+      ...[0, 1, 2].map((i) => makePod(`big${i}`).requests({ cpus: 2 }).build()),
+      makePod('small').requests({ cpus: 0.5 }).build(),
+      makePod('big3').requests({ cpus: 2 }).build(),
+    ];
+    const p = plan(agents, pods, testConfig());
+    expect(p.unschedulable.map((u) => [u.podKey, u.message])).toEqual(
+      ['big0', 'big1', 'big2', 'big3'].map((n) => [`default/${n}`, '0/1 agents available: 1 Insufficient cpus.']),
+    );
+    expect(p.placements.map((x) => x.podKey)).toEqual(['default/small']);
+  });
+
   it('handles no agents', () => {
     expect(plan([], [makePod('a').build()], testConfig()).unschedulable[0].message).toBe('0/0 agents available.');
   });

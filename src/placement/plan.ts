@@ -97,7 +97,23 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
   const dataF: unknown[] = [];
   const prepared = new Map<FilterPlugin<unknown>, unknown>();
 
+  // Within one plan free resources only shrink and counters only grow, so a pod whose feasibility depends on
+  // nothing else (no spread, pod affinity or Marathon constraints) fails wherever an identical one failed.
+  const failedSpecs = new Map<string, Plan['unschedulable'][number]>();
   for (const pod of pods) {
+    const monotone =
+      pod.topologySpreadConstraints.length === 0 &&
+      pod.constraints.length === 0 &&
+      !pod.spread &&
+      !pod.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
+    const specKey = monotone
+      ? JSON.stringify([pod.namespace, pod.labels, pod.requests, pod.roles, pod.hostPorts, pod.nodeName, pod.nodeSelector, pod.affinity, pod.tolerations])
+      : '';
+    const known = monotone ? failedSpecs.get(specKey) : undefined;
+    if (known) {
+      out.unschedulable.push({ ...known, podKey: pod.key, reasons: { ...known.reasons } });
+      continue;
+    }
     const ctx = makePodCtx(pod, st);
     activeF.length = 0;
     dataF.length = 0;
@@ -160,7 +176,9 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
           }
         }
       }
-      out.unschedulable.push({ podKey: pod.key, ...unschedulableMessage(n, failed) });
+      const u = { podKey: pod.key, ...unschedulableMessage(n, failed) };
+      out.unschedulable.push(u);
+      if (monotone) failedSpecs.set(specKey, u);
       continue;
     }
     let best = feasible[0];
