@@ -15,6 +15,7 @@ const good = {
   KUBE_MESOS_KUBECONFIG: '/etc/kube-mesos/kubeconfig',
   KUBE_MESOS_KUBELET_MODE: 'hollow',
   KUBE_MESOS_LOG_LEVEL: 'debug',
+  KUBE_MESOS_SCHEDULER_NAME: 'kube-mesos',
 };
 
 describe('parseExecutorEnv', () => {
@@ -30,6 +31,7 @@ describe('parseExecutorEnv', () => {
         kubeletMode: 'hollow',
         kubeletCommand: undefined,
         logLevel: 'debug',
+        schedulerName: 'kube-mesos',
       },
     });
   });
@@ -64,6 +66,7 @@ describe('parseExecutorEnv', () => {
     ['missing kubeconfig', { KUBE_MESOS_KUBECONFIG: undefined }, /KUBE_MESOS_KUBECONFIG is not set/],
     ['bad mode', { KUBE_MESOS_KUBELET_MODE: 'ghost' }, /must be hollow or real/],
     ['real without command', { KUBE_MESOS_KUBELET_MODE: 'real' }, /KUBE_MESOS_KUBELET_COMMAND is required/],
+    ['bad scheduler name', { KUBE_MESOS_SCHEDULER_NAME: 'Kube Mesos' }, /KUBE_MESOS_SCHEDULER_NAME="Kube Mesos" is not a valid scheduler name/],
     ['bad log level', { KUBE_MESOS_LOG_LEVEL: 'loud' }, /KUBE_MESOS_LOG_LEVEL="loud" must be one of/],
   ])('%s', (_name, change, want) => {
     const r = parseExecutorEnv({ ...good, ...change });

@@ -11,6 +11,8 @@ export interface ExecutorEnv {
   kubeletMode: 'hollow' | 'real';
   kubeletCommand: string | undefined;
   logLevel: string;
+  /** The scheduler's name (optional): lets in-process executors share one informer over just its pods. */
+  schedulerName: string | undefined;
 }
 
 export type EnvResult = { ok: true; value: ExecutorEnv } | { ok: false; errors: string[] };
@@ -24,6 +26,7 @@ export const ENV = {
   kubeletMode: 'KUBE_MESOS_KUBELET_MODE',
   kubeletCommand: 'KUBE_MESOS_KUBELET_COMMAND',
   logLevel: 'KUBE_MESOS_LOG_LEVEL',
+  schedulerName: 'KUBE_MESOS_SCHEDULER_NAME',
 } as const;
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -132,6 +135,9 @@ export function parseExecutorEnv(env: Record<string, string | undefined>, opts: 
   const logLevel = env[ENV.logLevel]?.trim() || 'info';
   if (!LOG_LEVELS.has(logLevel)) errors.push(`${ENV.logLevel}="${logLevel}" must be one of ${[...LOG_LEVELS].join(', ')}`);
 
+  const schedulerName = env[ENV.schedulerName]?.trim() || undefined;
+  if (schedulerName !== undefined && !DNS_SUBDOMAIN.test(schedulerName)) errors.push(`${ENV.schedulerName}="${schedulerName}" is not a valid scheduler name`);
+
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { nodeName, labels, taints, capacity, kubeconfig, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel } };
+  return { ok: true, value: { nodeName, labels, taints, capacity, kubeconfig, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel, schedulerName } };
 }

@@ -12,7 +12,10 @@ export type InProcessExecutorFactory = (ctx: { env: Record<string, string>; tran
 export interface InProcessDeps {
   /** Shared API transport; default: loaded once from the first executor's KUBE_MESOS_KUBECONFIG. */
   http?: KubeHttp;
-  /** Pods followed through ONE informer over this scheduler's pods, dispatched by node. */
+  /**
+   * Pods are followed through ONE informer, dispatched by node: over this scheduler's pods (default: the first executor's
+   * KUBE_MESOS_SCHEDULER_NAME), else over every bound pod.
+   */
   schedulerName?: string;
   log?: Logger;
 }
@@ -32,7 +35,7 @@ export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecut
     // Shared by every executor of the process: 1000 nodes renew a Lease every 10 s, so the limit is sized for that.
     http ??= kubeHttpFromFile(env.kube.kubeconfig!, { qps: 1000, burst: 2000, maxInFlight: 200 });
     if (!informer) {
-      informer = schedulerPodInformer(http, deps.schedulerName ?? 'kube-mesos', { log });
+      informer = schedulerPodInformer(http, deps.schedulerName ?? env.kube.schedulerName, { log });
       source = new InformerPodSource(informer);
       informer.start();
     }

@@ -99,7 +99,12 @@ export function nodePodInformer(http: KubeHttp, nodeName: string, opts: Informer
   return new ResilientInformer(source, { name: `pods@${nodeName}`, ...opts });
 }
 
-/** In-process mode: one informer over all pods of the scheduler, shared by every executor in the process. */
-export function schedulerPodInformer(http: KubeHttp, schedulerName: string, opts: InformerOptions = {}): ResilientInformer<V1Pod> {
-  return podInformer(http, { schedulerName, ...opts });
+/**
+ * In-process mode: one informer shared by every executor in the process, over the scheduler's pods, or over every bound
+ * pod (`spec.nodeName!=`) when the scheduler's name is not known.
+ */
+export function schedulerPodInformer(http: KubeHttp, schedulerName: string | undefined, opts: InformerOptions = {}): ResilientInformer<V1Pod> {
+  if (schedulerName) return podInformer(http, { schedulerName, ...opts });
+  const source = httpListWatch<V1Pod>(http, { path: '/api/v1/pods', type: 'V1Pod', fieldSelector: 'spec.nodeName!=' });
+  return new ResilientInformer(source, { name: 'bound-pods', ...opts });
 }

@@ -132,7 +132,7 @@ describe.each(['inprocess', 'process'] as const)('executor launched by the Mesos
     return { pod, taskId, nodeName };
   }
 
-  const states = (taskId: string) => updates.filter((u) => u.task_id.value === taskId).map((u) => u.state);
+  const states = (taskId: string): string[] => updates.filter((u) => u.task_id.value === taskId).map((u) => u.state);
   const until = (taskId: string, state: string) =>
     waitFor(() => states(taskId).includes(state), { timeoutMs: 45_000, what: `${taskId} to reach ${state}; saw ${states(taskId).join(',') || 'nothing'}` });
 

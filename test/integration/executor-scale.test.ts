@@ -32,7 +32,7 @@ describe(`${AGENTS} in-process executors`, () => {
       watches.push(path);
       return watch(path, query, onEvent, opts);
     };
-    factory = createExecutorFactory({ http, schedulerName: 'kube-mesos' });
+    factory = createExecutorFactory({ http }); // no scheduler name: one informer over every bound pod (spec.nodeName!=)
     emulator = await startEmulator({ listen: '127.0.0.1:0', agents: AGENTS, zones: ['a', 'b', 'c'], allocationIntervalMs: 100, executorMode: 'inprocess', executorFactory: factory as never });
     scheduler = new SchedulerClient({ masters: [emulator.url], framework: { user: 'root', name: 'executor-scale', capabilities: [{ type: 'TASK_KILLING_STATE' }] } });
     scheduler.on('event', (ev: SchedulerEvent) => {

@@ -123,6 +123,25 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     expect(await client.getNode(node)).toMatchObject({ ok: false, kind: 'NotFound' });
   });
 
+  stableIt('creates and binds 300 pods with 50 requests in flight', async () => {
+    const fast = new KubeClient(sa, { qps: 1000, burst: 1000, maxInFlight: 50 });
+    const node = `kube-writes-bulk-${ns.name}`;
+    expect((await fast.createNode({ metadata: { name: node } })).ok).toBe(true);
+    nodes.push(node);
+    const names = Array.from({ length: 300 }, (_, i) => `bulk-${i}`);
+    let t = Date.now();
+    const created = await Promise.all(names.map((n) => fast.createPod(ns.name, pendingPod(n, { app: 'bulk' }))));
+    const createMs = Date.now() - t;
+    expect(created.filter((r) => !r.ok)).toEqual([]);
+    t = Date.now();
+    const bound = await Promise.all(created.map((r) => (r.ok ? fast.bindPod(ns.name, r.value.metadata!.name!, r.value.metadata!.uid, node) : r)));
+    const bindMs = Date.now() - t;
+    expect(bound.filter((r) => !r.ok)).toEqual([]);
+    expect(fast.http.limiterState).toEqual({ active: 0, pending: 0 });
+    console.log(`300 pods: create ${createMs} ms (${Math.round(300_000 / createMs)}/s), bind ${bindMs} ms (${Math.round(300_000 / bindMs)}/s)`);
+    fast.http.close();
+  }, 120_000);
+
   stableIt('is refused (kind Forbidden) what rbac.yaml does not grant', async () => {
     const r = await client.raw('GET', `/api/v1/namespaces/${ns.name}/secrets`);
     expect(r).toMatchObject({ ok: false, kind: 'Forbidden', status: 403 });
