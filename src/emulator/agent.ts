@@ -111,10 +111,12 @@ export class Agent {
     this.registeredAt = now;
   }
 
-  release(bags: Map<string, ResourceBag>): void {
+  /** Returns resources to the pool; with `transfer` the caller gives up the bags and they may be kept as they are. */
+  release(bags: Map<string, ResourceBag>, transfer = false): void {
     for (const [role, b] of bags) {
       const a = this.available.get(role);
-      if (a) a.add(b);
+      if (transfer && (!a || a.isEmpty())) this.available.set(role, b);
+      else if (a) a.add(b);
       else this.available.set(role, b.clone());
     }
   }

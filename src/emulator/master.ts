@@ -151,10 +151,12 @@ export class Master implements ExecutorEndpoint {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // Fixed rate, as the allocator's periodic batch: a slow cycle does not push the next one back.
     const tick = () => {
       if (!this.running) return;
+      const began = this.clock.now();
       this.allocate();
-      this.allocationTimer = this.clock.after(this.opts.allocationIntervalMs, tick);
+      this.allocationTimer = this.clock.after(Math.max(0, this.opts.allocationIntervalMs - (this.clock.now() - began)), tick);
     };
     this.allocationTimer = this.clock.after(this.opts.allocationIntervalMs, tick);
   }
@@ -443,10 +445,15 @@ export class Master implements ExecutorEndpoint {
     const fws = [...this.frameworks.values()].filter((f) => f.sink && f.roles.some((r) => !f.suppressed.has(r)));
     let made = 0;
     if (fws.length) {
-      const total = new ResourceBag();
-      for (const a of this.agents.values()) if (a.state === 'active') for (const b of a.total.values()) total.add(b);
-      const share = (f: Framework) =>
-        Math.max(safeDiv(f.allocated.scalar('cpus'), total.scalar('cpus')), safeDiv(f.allocated.scalar('mem'), total.scalar('mem')));
+      // DRF: dominant share of cpus/mem; with one framework there is nothing to order.
+      let share = (_f: Framework) => 0;
+      if (fws.length > 1) {
+        const total = new ResourceBag();
+        for (const a of this.agents.values()) if (a.state === 'active') for (const b of a.total.values()) total.add(b);
+        const cpus = total.scalar('cpus');
+        const mem = total.scalar('mem');
+        share = (f) => Math.max(safeDiv(f.allocated.scalar('cpus'), cpus), safeDiv(f.allocated.scalar('mem'), mem));
+      }
       const shares = new Map(fws.map((f) => [f, share(f)]));
       const batches = new Map<Framework, Offer[]>();
       const agents = [...this.agents.values()];
@@ -458,20 +465,29 @@ export class Master implements ExecutorEndpoint {
         for (const fw of order) {
           for (const role of fw.roles) {
             if (fw.suppressed.has(role)) continue;
-            const parts = new Map<string, ResourceBag>();
-            for (const pool of role === '*' ? ['*'] : ['*', role]) {
-              const b = a.available.get(pool);
-              if (b && !b.isEmpty()) parts.set(pool, b);
+            const pools = role === '*' ? ['*'] : ['*', role];
+            let any = false;
+            for (const pool of pools) if (a.available.get(pool)?.isEmpty() === false) any = true;
+            if (!any) continue;
+            if (fw.filters.has(a.id)) {
+              const offered = new ResourceBag();
+              for (const pool of pools) {
+                const b = a.available.get(pool);
+                if (b) offered.add(b);
+              }
+              if (this.filtered(fw, a.id, role, offered, now)) continue;
             }
-            if (!parts.size) continue;
-            const offered = new ResourceBag();
-            for (const b of parts.values()) offered.add(b);
-            if (this.filtered(fw, a.id, role, offered, now)) continue;
-            const taken = new Map([...parts].map(([p, b]) => [p, b.clone()]));
-            a.take(taken);
+            // The offered bags move out of the agent's available pool (no copy); a fresh empty bag takes their place.
+            const taken = new Map<string, ResourceBag>();
+            for (const pool of pools) {
+              const b = a.available.get(pool);
+              if (!b || b.isEmpty()) continue;
+              taken.set(pool, b);
+              a.available.set(pool, new ResourceBag());
+              addScalars(fw.allocated, b, 1);
+            }
             const offer = this.makeOffer(fw, a, role, taken);
-            fw.allocated.add(scalarsOnly(offered));
-            shares.set(fw, share(fw));
+            if (fws.length > 1) shares.set(fw, share(fw));
             let list = batches.get(fw);
             if (!list) batches.set(fw, (list = []));
             list.push(offer);
@@ -535,10 +551,9 @@ export class Master implements ExecutorEndpoint {
     const fw = this.frameworks.get(o.frameworkId);
     const a = this.agents.get(o.agentId);
     const back = filter?.unused ?? o.parts;
-    if (a) a.release(back);
     if (fw) {
       fw.offers.delete(oid);
-      for (const b of back.values()) fw.allocated.subtract(scalarsOnly(b));
+      for (const b of back.values()) addScalars(fw.allocated, b, -1);
       if (filter && filter.refuseSeconds > 0 && a) {
         const bag = new ResourceBag();
         for (const b of back.values()) bag.add(b);
@@ -550,6 +565,8 @@ export class Master implements ExecutorEndpoint {
       }
       if (rescind) fw.sink?.send({ type: 'RESCIND', rescind: { offer_id: id(oid) } });
     }
+    // The offer is gone, so its bags can move back into the agent's pool as they are.
+    if (a) a.release(back, true);
     return o;
   }
 
@@ -629,7 +646,7 @@ export class Master implements ExecutorEndpoint {
     a.release(remaining);
     const bag = new ResourceBag();
     for (const b of remaining.values()) bag.add(b);
-    fw.allocated.subtract(scalarsOnly(bag));
+    addScalars(fw.allocated, bag, -1);
     if (refuseSeconds > 0 && !bag.isEmpty()) {
       const list = fw.filters.get(a.id) ?? [];
       list.push({ role, bag, expiresAt: this.clock.now() + refuseSeconds * 1000 });
@@ -994,7 +1011,7 @@ export class Master implements ExecutorEndpoint {
     a.executors.delete(key(e.frameworkId, e.executorId));
     a.release(e.resources);
     const fw = this.frameworks.get(e.frameworkId);
-    if (fw) for (const b of e.resources.values()) fw.allocated.subtract(scalarsOnly(b));
+    if (fw) for (const b of e.resources.values()) addScalars(fw.allocated, b, -1);
     if (!a.hostUp) return; // the host went down with it; the master learns when the agent comes back
     this.log.info({ agent: a.id, executor: e.executorId, status }, 'executor exited');
     for (const t of a.tasks.values()) {
@@ -1031,7 +1048,7 @@ export class Master implements ExecutorEndpoint {
       a.executors.delete(key(e.frameworkId, e.executorId));
       a.release(e.resources);
       const fw = this.frameworks.get(e.frameworkId);
-      if (fw) for (const b of e.resources.values()) fw.allocated.subtract(scalarsOnly(b));
+      if (fw) for (const b of e.resources.values()) addScalars(fw.allocated, b, -1);
     }
     e.handle?.kill();
   }
@@ -1148,7 +1165,7 @@ export class Master implements ExecutorEndpoint {
     t.holdsResources = false;
     a.release(t.resources);
     const fw = this.frameworks.get(t.frameworkId);
-    if (fw) for (const b of t.resources.values()) fw.allocated.subtract(scalarsOnly(b));
+    if (fw) for (const b of t.resources.values()) addScalars(fw.allocated, b, -1);
     this.scheduleAllocation();
   }
 
@@ -1556,10 +1573,13 @@ function launchedTasks(ops: OfferOperation[]): TaskInfo[] {
   return out;
 }
 
-function scalarsOnly(b: ResourceBag): ResourceBag {
-  const r = new ResourceBag();
-  for (const [k, v] of b.scalars) r.scalars.set(k, v);
-  return r;
+/** Adds (sign 1) or removes (-1) the scalars of `b` to `into`, without allocating. */
+function addScalars(into: ResourceBag, b: ResourceBag, sign: 1 | -1): void {
+  for (const [k, v] of b.scalars) {
+    const next = Math.round(((into.scalars.get(k) ?? 0) + sign * v) * 1000) / 1000;
+    if (next > 0) into.scalars.set(k, next);
+    else into.scalars.delete(k);
+  }
 }
 
 function safeDiv(a: number, b: number): number {

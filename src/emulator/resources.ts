@@ -9,6 +9,8 @@ export class ResourceBag {
   readonly scalars = new Map<string, number>();
   readonly ranges = new Map<string, Range[]>();
   readonly sets = new Map<string, Set<string>>();
+  /** toResources() results by role; dropped on every change (bags of idle agents are offered unchanged each cycle). */
+  private rendered?: Map<string, Resource[]>;
 
   static from(resources: readonly Resource[] | undefined): ResourceBag {
     const b = new ResourceBag();
@@ -25,6 +27,7 @@ export class ResourceBag {
   }
 
   addResource(r: Resource): void {
+    this.rendered = undefined;
     if (r.type === 'SCALAR' && r.scalar) this.scalars.set(r.name, round((this.scalars.get(r.name) ?? 0) + r.scalar.value));
     else if (r.type === 'RANGES' && r.ranges) this.ranges.set(r.name, mergeRanges([...(this.ranges.get(r.name) ?? []), ...(r.ranges.range ?? [])]));
     else if (r.type === 'SET' && r.set) {
@@ -35,6 +38,7 @@ export class ResourceBag {
   }
 
   add(o: ResourceBag): this {
+    this.rendered = undefined;
     for (const [k, v] of o.scalars) this.scalars.set(k, round((this.scalars.get(k) ?? 0) + v));
     for (const [k, v] of o.ranges) this.ranges.set(k, mergeRanges([...(this.ranges.get(k) ?? []), ...v]));
     for (const [k, v] of o.sets) {
@@ -47,6 +51,7 @@ export class ResourceBag {
 
   /** Removes `o` (callers check `contains` first); empty entries disappear. */
   subtract(o: ResourceBag): this {
+    this.rendered = undefined;
     for (const [k, v] of o.scalars) {
       const left = round((this.scalars.get(k) ?? 0) - v);
       if (left > 0) this.scalars.set(k, left);
@@ -89,6 +94,9 @@ export class ResourceBag {
 
   /** As Mesos Resource messages; `role` '*' is unreserved (pre-refinement format, as offers to most frameworks carry). */
   toResources(role = '*', allocationRole?: string): Resource[] {
+    const cacheKey = `${role}\u0000${allocationRole ?? ''}`;
+    const cached = this.rendered?.get(cacheKey);
+    if (cached) return cached;
     const out: Resource[] = [];
     const decorate = (r: Resource): Resource => {
       r.role = role;
@@ -99,6 +107,7 @@ export class ResourceBag {
     for (const [name, v] of this.scalars) if (v > 0) out.push(decorate({ name, type: 'SCALAR', scalar: { value: v } }));
     for (const [name, v] of this.ranges) if (v.length) out.push(decorate({ name, type: 'RANGES', ranges: { range: v.map((r) => ({ ...r })) } }));
     for (const [name, v] of this.sets) if (v.size) out.push(decorate({ name, type: 'SET', set: { item: [...v].sort() } }));
+    (this.rendered ??= new Map()).set(cacheKey, out);
     return out;
   }
 
