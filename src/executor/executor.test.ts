@@ -5,6 +5,8 @@ import { KubeletExecutor, type ExecutorDriver, type ExecutorExit, type ExecutorS
 import { FakeCluster } from './fake-cluster.js';
 import { HollowKubelet } from './hollow-kubelet.js';
 import { InformerPodSource } from './pod-source.js';
+import { createRegistry } from '../telemetry/metrics.js';
+import { ExecutorMetrics } from './metrics.js';
 
 const NODE = 'agent-1';
 
@@ -80,6 +82,8 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     const pods = new InformerPodSource(cluster);
     const driver = new FakeDriver();
     const abort = new AbortController();
+    const registry = createRegistry();
+    const metrics = new ExecutorMetrics(registry);
     let kubelet: HollowKubelet | undefined;
     const executor = new KubeletExecutor({
       config: { nodeName: NODE },
@@ -88,9 +92,10 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
       pods,
       shutdownTimeoutMs: 500,
       random: () => 0,
+      metrics,
       kubelet: () => {
         if (opts.hollow === false) return { start() {}, async stop() {} };
-        kubelet = new HollowKubelet({ nodeName: NODE, api: cluster, pods, exitDelayMs: 10, labels: { 'topology.kubernetes.io/zone': 'a' }, random: () => 0 });
+        kubelet = new HollowKubelet({ nodeName: NODE, api: cluster, pods, metrics, exitDelayMs: 10, labels: { 'topology.kubernetes.io/zone': 'a' }, random: () => 0 });
         return kubelet;
       },
     });
@@ -100,11 +105,11 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
       return running;
     };
     driver.send(subscribed);
-    return { cluster, driver, executor, running, abort, kubelet: () => kubelet };
+    return { cluster, driver, executor, running, abort, registry, kubelet: () => kubelet };
   }
 
   it('LAUNCH binds with the three annotations in one write, then STARTING, then RUNNING (healthy)', async () => {
-    const { cluster, driver, kubelet } = setup();
+    const { cluster, driver, kubelet, registry } = setup();
     cluster.addPod('ns', 'web');
     driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
     await driver.until(() => driver.states('task-web').includes('TASK_RUNNING'));
@@ -121,6 +126,11 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(node.spec?.taints ?? []).toEqual([]);
     expect(cluster.leases.get(NODE)?.leaseDurationSeconds).toBe(40);
+    const text = await registry.metrics();
+    expect(text).toContain('kube_mesos_executor_bindings_total{result="bound"} 1');
+    expect(text).toContain('kube_mesos_executor_task_updates_total{state="TASK_RUNNING"} 1');
+    expect(text).toContain('kube_mesos_hollow_pod_status_writes_total{phase="Running"} 1');
+    expect(text).toContain('kube_mesos_executor_binding_seconds_count 1');
   });
 
   it.each([

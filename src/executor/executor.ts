@@ -5,6 +5,7 @@ import { isTerminalTaskState } from '../mesos/types.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
 import type { ExecutorEnv } from './env.js';
 import type { KubeletApi } from './kube-api.js';
+import type { ExecutorMetrics } from './metrics.js';
 import { isNewTaskState, podTaskState, type PodTaskState } from './pod-state.js';
 import type { PodEvent, PodSource } from './pod-source.js';
 
@@ -43,6 +44,7 @@ export interface KubeletExecutorOptions {
   /** Attempts to bind before the task fails (transient API errors only). */
   bindAttempts?: number;
   log?: Logger;
+  metrics?: ExecutorMetrics;
   random?: () => number;
 }
 
@@ -193,11 +195,15 @@ export class KubeletExecutor {
     };
     const backoff = new Backoff({ initialMs: 250, maxMs: 4000, random: this.random });
     const attempts = this.opts.bindAttempts ?? 6;
+    const started = Date.now();
+    const metrics = this.opts.metrics;
     let lastError = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const r = await this.opts.api.bindPod({ namespace: task.namespace, name: task.name, uid: task.uid }, this.nodeName, annotations);
       if (r.ok) {
         this.log.info({ task: task.taskId, pod }, 'bound');
+        metrics?.bindings.inc({ result: 'bound' });
+        metrics?.bindingSeconds.observe((Date.now() - started) / 1000);
         return this.bound(task);
       }
       lastError = `${r.kind}: ${r.message}`;
@@ -210,6 +216,7 @@ export class KubeletExecutor {
         const boundTo = p.spec?.nodeName;
         if (boundTo === this.nodeName) {
           this.log.info({ task: task.taskId, pod }, 'pod already bound to this node; carrying on');
+          metrics?.bindings.inc({ result: 'already_bound' });
           if (Object.entries(annotations).some(([k, v]) => p.metadata?.annotations?.[k] !== v)) {
             const a = await this.opts.api.patchPodAnnotations(task.namespace, task.name, annotations);
             if (!a.ok) this.log.warn({ pod, kind: a.kind, msg: a.message }, 'could not refresh task annotations');
@@ -229,6 +236,7 @@ export class KubeletExecutor {
 
   private bindFailed(task: Task, reason: Reason, message: string): void {
     this.log.warn({ task: task.taskId, reason }, message);
+    this.opts.metrics?.bindings.inc({ result: 'failed' });
     if (task.killRequested) return this.terminal(task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', `killed during launch (${message})`);
     this.terminal(task, 'TASK_FAILED', reason, message);
   }
@@ -337,6 +345,7 @@ export class KubeletExecutor {
     if (s.healthy !== undefined) status.healthy = s.healthy;
     if (reason) status.reason = reason;
     this.log.info({ task: task.taskId, state: s.state, healthy: s.healthy, reason }, 'task update');
+    this.opts.metrics?.taskUpdates.inc({ state: s.state });
     task.chain = task.chain.then(
       () => this.opts.driver.update(status),
     ).catch((err: unknown) => this.log.warn({ err, task: task.taskId, state: s.state }, 'update not sent'));

@@ -4,6 +4,7 @@ import { Backoff, sleep } from '../kube/backoff.js';
 import { rfc3339 } from '../kube/client.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
 import type { KubeletApi, PodStatusPatch } from './kube-api.js';
+import type { ExecutorMetrics } from './metrics.js';
 import type { PodEvent, PodSource } from './pod-source.js';
 
 /** Test hook: a Running pod with this annotation finishes shortly after: "0" → Succeeded, any other integer → Failed. */
@@ -30,6 +31,7 @@ export interface HollowKubeletOptions {
   honourGracePeriod?: boolean;
   exitDelayMs?: number;
   log?: Logger;
+  metrics?: ExecutorMetrics;
   now?: () => Date;
   random?: () => number;
 }
@@ -67,7 +69,8 @@ export class HollowKubelet {
   readonly ready: Promise<void>;
   private resolveReady!: () => void;
   private rejectReady!: (e: Error) => void;
-  private readonly opts: Required<Omit<HollowKubeletOptions, 'log' | 'podCIDR' | 'hostIP'>>;
+  private readonly opts: Required<Omit<HollowKubeletOptions, 'log' | 'podCIDR' | 'hostIP' | 'metrics'>>;
+  private readonly metrics: ExecutorMetrics | undefined;
   private readonly log: Logger;
   private readonly podPrefix: string;
   private readonly hostIP: string;
@@ -109,6 +112,7 @@ export class HollowKubelet {
       throw new TypeError('HollowKubelet: need 0 < leaseRenewMs < leaseDurationSeconds');
     }
     this.log = (opts.log ?? silentLogger()).child({ component: 'hollow-kubelet', node: opts.nodeName });
+    this.metrics = opts.metrics;
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -337,6 +341,7 @@ export class HollowKubelet {
     const backoff = new Backoff({ initialMs: 200, maxMs: 5000, random: this.opts.random });
     for (let attempt = 0; attempt < 8 && !this.abort?.signal.aborted; attempt++) {
       const r = await this.opts.api.patchPodStatus(ns, name, status);
+      this.metrics?.podStatusWrites.inc({ phase: 'Running' });
       if (r.ok) {
         this.log.debug({ pod: `${ns}/${name}`, ip: t.ip }, 'pod running');
         return;
@@ -392,6 +397,7 @@ export class HollowKubelet {
       })),
     };
     const r = await this.opts.api.patchPodStatus(ns, name, status);
+    this.metrics?.podStatusWrites.inc({ phase: String(status.phase) });
     if (!r.ok && r.kind !== 'NotFound') this.log.warn({ pod: `${ns}/${name}`, kind: r.kind, msg: r.message }, 'pod exit status patch failed');
     else this.log.debug({ pod: `${ns}/${name}`, code }, 'pod exited');
   }

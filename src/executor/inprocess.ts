@@ -2,7 +2,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeHttp } from '../kube/http.js';
 import type { ResilientInformer } from '../kube/informer.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
+import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../telemetry/log.js';
+import { ExecutorMetrics } from './metrics.js';
 import { InformerPodSource, schedulerPodInformer } from './pod-source.js';
 import { kubeHttpFromFile, parseFullEnv, runExecutor } from './runtime.js';
 
@@ -18,6 +20,8 @@ export interface InProcessDeps {
    */
   schedulerName?: string;
   log?: Logger;
+  /** Where the executors' shared metrics go (e.g. the emulator's or sandbox's registry). */
+  registry?: Registry;
 }
 
 /**
@@ -29,6 +33,7 @@ export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecut
   let informer: ResilientInformer<V1Pod> | undefined;
   let source: InformerPodSource | undefined;
   let log = deps.log;
+  const metrics = deps.registry ? new ExecutorMetrics(deps.registry) : undefined;
   const factory = async (ctx: { env: Record<string, string>; transport: ExecutorTransport; signal: AbortSignal }): Promise<void> => {
     const env = parseFullEnv(ctx.env, { requireKubeconfig: !http });
     log ??= createLogger({ level: env.kube.logLevel, name: 'kube-mesos-executor' });
@@ -39,7 +44,7 @@ export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecut
       source = new InformerPodSource(informer);
       informer.start();
     }
-    const exit = await runExecutor({ env, http, pods: source!, log, transport: ctx.transport }, ctx.signal);
+    const exit = await runExecutor({ env, http, pods: source!, log, transport: ctx.transport, metrics }, ctx.signal);
     if (exit.code !== 0) throw new Error(`executor ${env.mesos.executorId} exited: ${exit.reason}`);
   };
   return Object.assign(factory, {

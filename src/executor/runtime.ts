@@ -8,6 +8,7 @@ import { parseExecutorEnv, type ExecutorEnv } from './env.js';
 import { KubeletExecutor, type ExecutorExit } from './executor.js';
 import { HollowKubelet } from './hollow-kubelet.js';
 import { createKubeletApi } from './kube-api.js';
+import type { ExecutorMetrics } from './metrics.js';
 import type { PodSource } from './pod-source.js';
 
 /** The executor's environment is unusable: every problem, each naming its variable. */
@@ -59,6 +60,7 @@ export interface RunExecutorDeps {
   /** In-process mode: the emulator's transport instead of HTTP to the agent. */
   transport?: ExecutorTransport;
   shutdownTimeoutMs?: number;
+  metrics?: ExecutorMetrics;
 }
 
 /** Wires the ExecutorClient, the Kubernetes calls and the hollow kubelet into one KubeletExecutor and runs it. */
@@ -76,8 +78,9 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
     agentId: kube.labels['kube-mesos.io/agent-id'],
     shutdownTimeoutMs: deps.shutdownTimeoutMs ?? Math.max(1000, mesos.shutdownGracePeriodMs - 1000),
     log,
+    metrics: deps.metrics,
     kubelet: () =>
-      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: kube.capacity, api, pods: deps.pods, log }),
+      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: kube.capacity, api, pods: deps.pods, log, metrics: deps.metrics }),
   });
   return executor.run(signal);
 }
