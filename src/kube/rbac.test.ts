@@ -18,6 +18,8 @@ describe('manifests/rbac.yaml', () => {
       'ClusterRoleBinding//kube-mesos',
       'Role/kube-mesos/kube-mesos',
       'RoleBinding/kube-mesos/kube-mesos',
+      'Role/kube-node-lease/kube-mesos-node-lease',
+      'RoleBinding/kube-node-lease/kube-mesos-node-lease',
     ]);
   });
 
@@ -33,16 +35,18 @@ describe('manifests/rbac.yaml', () => {
     ['Role', 'coordination.k8s.io', 'leases', 'create,get,update'],
     ['Role', '', 'configmaps', 'create,get,update'],
   ])('%s grants %s/%s: %s', (kind, group, resource, verbs) => {
-    const rules = byKind(kind)[0].rules as Rule[];
+    const rules = objs.find((o) => o.kind === kind && o.metadata.name === 'kube-mesos')!.rules as Rule[];
     const got = rules.filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs);
     expect(got.sort().join(',')).toBe(verbs);
   });
 
   it('grants nothing beyond the table above', () => {
-    const all = [...(byKind('ClusterRole')[0].rules as Rule[]), ...(byKind('Role')[0].rules as Rule[])];
+    const all = [...byKind('ClusterRole'), ...byKind('Role')].flatMap((o) => o.rules as Rule[]);
     expect(all.flatMap((r) => r.resources).sort()).toEqual(
-      ['configmaps', 'events', 'leases', 'nodes', 'nodes/status', 'pods', 'pods/binding', 'pods/eviction', 'pods/status'].sort(),
+      ['configmaps', 'events', 'leases', 'leases', 'nodes', 'nodes/status', 'pods', 'pods/binding', 'pods/eviction', 'pods/status'].sort(),
     );
+    const nodeLease = objs.find((o) => o.kind === 'Role' && o.metadata.namespace === 'kube-node-lease')!.rules as Rule[];
+    expect(nodeLease).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update', 'patch'] }]);
     expect(JSON.stringify(all)).not.toContain('*');
   });
 
@@ -52,7 +56,10 @@ describe('manifests/rbac.yaml', () => {
     expect(o.find((x) => x.kind === 'Role')!.metadata.namespace).toBe('test-1');
     const crb = o.find((x) => x.kind === 'ClusterRoleBinding')!;
     expect(crb.metadata.name).toBe('kube-mesos:test-1:sched');
+    const nodeLeaseBinding = o.find((x) => x.kind === 'RoleBinding' && x.metadata.namespace === 'kube-node-lease')!;
+    expect(nodeLeaseBinding.metadata.name).toBe('kube-mesos-node-lease:test-1:sched');
+    expect(nodeLeaseBinding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
     expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
-    expect(o.find((x) => x.kind === 'RoleBinding')!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
+    expect(o.find((x) => x.kind === 'RoleBinding' && x.metadata.namespace === 'test-1')!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
   });
 });

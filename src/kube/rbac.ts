@@ -38,9 +38,12 @@ export function rbacObjects(opts: RbacOptions = {}): ManifestObject[] {
       if (opts.omitNamespace) continue;
       o.metadata.name = ns;
     }
-    if (o.metadata.namespace) o.metadata.namespace = ns;
+    const retarget = ns !== 'kube-mesos' || sa !== 'kube-mesos';
+    // Objects in kube-mesos' own namespace move with it; those elsewhere (kube-node-lease) stay, with per-install binding names.
+    const ownNamespace = o.metadata.namespace === 'kube-mesos';
+    if (ownNamespace) o.metadata.namespace = ns;
     if (o.kind === 'ServiceAccount') o.metadata.name = sa;
-    if (o.kind === 'ClusterRoleBinding' && (ns !== 'kube-mesos' || sa !== 'kube-mesos')) o.metadata.name = `kube-mesos:${ns}:${sa}`;
+    if (retarget && (o.kind === 'ClusterRoleBinding' || (o.kind === 'RoleBinding' && !ownNamespace))) o.metadata.name = `${o.metadata.name}:${ns}:${sa}`;
     for (const s of o.subjects ?? []) {
       if (s.kind === 'ServiceAccount') {
         s.name = sa;

@@ -4,6 +4,7 @@ import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.js';
 import { EventRecorder } from '../../src/kube/events.js';
+import { nodeInformer } from '../../src/kube/informer.js';
 import { rbacYaml } from '../../src/kube/rbac.js';
 import { withStableApiserver } from '../../src/kube/testing/apiserver-lock.js';
 import { controlPlaneInfo, createTestNamespace, kubectl, serviceAccountKubeConfig, testKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
@@ -34,6 +35,7 @@ afterAll(async () => {
   for (const n of nodes) await admin.deleteNode(n);
   admin.http.close();
   await kubectl(['delete', 'clusterrolebinding', `kube-mesos:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
+  await kubectl(['delete', 'rolebinding', '-n', 'kube-node-lease', `kube-mesos-node-lease:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
   await ns?.delete();
   client?.http.close();
 });
@@ -107,20 +109,39 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     }, { what: 'the evicted pod to be gone' });
   });
 
-  stableIt('annotates pods, cordons, patches node status and deletes nodes', async () => {
+  stableIt('annotates pods, cordons, patches node status and deletes nodes; the node informer follows', async () => {
+    const label = `it-${ns.name}`;
+    const inf = nodeInformer(sa, { labelSelector: `kube-mesos.io/test=${label}`, freeze: true });
+    const seen: string[] = [];
+    inf.on('add', (n) => seen.push(`add ${n.spec?.unschedulable ?? false}`));
+    inf.on('update', (n) => seen.push(`update ${n.spec?.unschedulable ?? false}`));
+    inf.on('delete', () => seen.push('delete'));
+    inf.start();
+    await inf.ready;
     await create('annotated');
     const a = await client.patchPodAnnotations(ns.name, 'annotated', { 'kube-mesos.io/task-id': 'task-1' });
     expect(a.ok && a.value.metadata?.annotations?.['kube-mesos.io/task-id']).toBe('task-1');
     const node = `kube-writes-n2-${ns.name}`;
-    expect((await client.createNode({ metadata: { name: node } })).ok).toBe(true);
+    expect((await client.createNode({ metadata: { name: node, labels: { 'kube-mesos.io/test': label } } })).ok).toBe(true);
     nodes.push(node);
     expect(await client.createNode({ metadata: { name: node } })).toMatchObject({ ok: false, kind: 'AlreadyExists' });
+    // the node heartbeat Lease a kubelet keeps (Role in kube-node-lease)
+    const lease = await client.raw('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: node }, spec: { holderIdentity: node, leaseDurationSeconds: 40 } },
+    });
+    expect(lease.ok).toBe(true);
+    expect((await client.raw('DELETE', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`)).ok).toBe(false); // not granted
     const st = await client.patchNodeStatus(node, { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'hollow', lastHeartbeatTime: new Date().toISOString() }] } });
     expect(st.ok && st.value.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     const c = await client.cordonNode(node);
     expect(c.ok && c.value.spec?.unschedulable).toBe(true);
     expect((await client.deleteNode(node)).ok).toBe(true);
     expect(await client.getNode(node)).toMatchObject({ ok: false, kind: 'NotFound' });
+    await waitFor(() => seen.includes('delete'), { what: 'the node informer to see the delete', timeoutMs: 10_000 });
+    expect(seen[0]).toBe('add false');
+    expect(seen).toContain('update true');
+    await inf.stop();
+    await kubectl(['delete', 'lease', '-n', 'kube-node-lease', node, '--ignore-not-found']);
   });
 
   stableIt('creates and binds 300 pods with 50 requests in flight', async () => {
