@@ -216,23 +216,80 @@ describe('Master core (injected clock)', () => {
   });
 
   it.each([
-    // [description, partition aware, expected, query agent]
-    ['task unknown, agent registered', true, 'TASK_GONE', 'agent'],
-    ['task unknown, agent registered', false, 'TASK_LOST', 'agent'],
-    ['task unknown, agent unknown', true, 'TASK_UNKNOWN', 'S999'],
-    ['task unknown, agent unknown', false, 'TASK_LOST', 'S999'],
-    ['task unknown, no agent given', true, 'TASK_UNKNOWN', undefined],
-    ['task unknown, no agent given', false, 'TASK_LOST', undefined],
-  ])('explicit reconciliation (reconciliation.md): %s, PARTITION_AWARE=%s → %s', (_d, pa, expected, agent) => {
+    // [description, partition aware, expected, query agent, what happened to the agent]
+    ['task unknown, agent registered', true, 'TASK_GONE', 'agent', 'nothing'],
+    ['task unknown, agent registered', false, 'TASK_LOST', 'agent', 'nothing'],
+    ['task unknown, agent unreachable', true, 'TASK_UNREACHABLE', 'agent', 'partition'],
+    ['task unknown, agent unreachable', false, 'TASK_LOST', 'agent', 'partition'],
+    ['task unknown, agent marked gone', true, 'TASK_GONE_BY_OPERATOR', 'agent', 'gone'],
+    ['task unknown, agent unknown', true, 'TASK_UNKNOWN', 'S999', 'nothing'],
+    ['task unknown, agent unknown', false, 'TASK_LOST', 'S999', 'nothing'],
+    ['task unknown, no agent given', true, 'TASK_UNKNOWN', undefined, 'nothing'],
+    ['task unknown, no agent given', false, 'TASK_LOST', undefined, 'nothing'],
+  ])('explicit reconciliation (reconciliation.md): %s, PARTITION_AWARE=%s → %s', (_d, pa, expected, agent, fault) => {
     const { clock, master } = setup({ agents: 1 });
     const f = subscribe(master, fwInfo(pa ? { capabilities: [{ type: 'PARTITION_AWARE' }] } : {}));
     clock.advance(0);
     const agentId = agent === 'agent' ? [...master.agents.keys()][0] : agent;
+    if (fault === 'partition') {
+      master.partitionAgent(agentId!);
+      clock.advance(30_000);
+    }
+    if (fault === 'gone') master.markAgentGone(agentId!);
     f.sink.clear();
     f.call({ type: 'RECONCILE', reconcile: { tasks: [{ task_id: { value: 'x' }, ...(agentId ? { agent_id: { value: agentId } } : {}) }] } } as never);
     const [u] = f.sink.updates();
     expect(u).toMatchObject({ state: expected, reason: 'REASON_RECONCILIATION', source: 'SOURCE_MASTER' });
     expect(u.uuid).toBeUndefined();
+  });
+
+  it('DRF: with two frameworks, each agent goes to the one with the lower dominant share', () => {
+    const { clock, master } = setup({ agents: 4 });
+    const a = subscribe(master, fwInfo({ name: 'a' }));
+    const b = subscribe(master, fwInfo({ name: 'b' }));
+    clock.advance(0);
+    // Both start at share 0; each offer raises the receiver's share, so the four agents alternate.
+    expect(a.sink.offers()).toHaveLength(2);
+    expect(b.sink.offers()).toHaveLength(2);
+    // a runs a big task on one agent and declines the rest; b declines everything: a's share stays higher,
+    // so b is offered the freed agents first.
+    const [a1, a2] = a.sink.offers();
+    a.call({ type: 'ACCEPT', accept: { offer_ids: [a1.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task('big', a1, 'cpus:4;mem:8192')] } }], filters: { refuse_seconds: 0 } } } as never);
+    a.call({ type: 'DECLINE', decline: { offer_ids: [a2.id], filters: { refuse_seconds: 0 } } } as never);
+    b.call({ type: 'DECLINE', decline: { offer_ids: b.sink.offers().map((o) => o.id), filters: { refuse_seconds: 0 } } } as never);
+    a.sink.clear();
+    b.sink.clear();
+    clock.advance(1000);
+    expect(b.sink.offers().length).toBeGreaterThan(a.sink.offers().length);
+  });
+
+  it('ACCEPT validates tasks: an ExecutorInfo that differs from the running one with the same id gets TASK_ERROR (validation.cpp)', () => {
+    const { clock, master } = setup({ agents: 1, factory: async ({ signal }) => new Promise<void>((r) => signal.addEventListener('abort', () => r())) });
+    const f = subscribe(master, fwInfo());
+    clock.advance(0);
+    const [o] = f.sink.offers();
+    const e1 = { executor_id: { value: 'e' }, command: { value: 'one' } };
+    const e2 = { executor_id: { value: 'e' }, command: { value: 'two' } };
+    f.call({
+      type: 'ACCEPT',
+      accept: { offer_ids: [o.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task('t1', o, 'cpus:1', { command: undefined, executor: e1 }), task('t2', o, 'cpus:1', { command: undefined, executor: e2 })] } }] },
+    } as never);
+    expect(f.sink.updates()).toEqual([expect.objectContaining({ task_id: { value: 't2' }, state: 'TASK_ERROR', reason: 'REASON_TASK_INVALID' })]);
+    expect(f.sink.updates()[0].message).toContain('ExecutorInfo is not compatible');
+    master.stop();
+  });
+
+  it('UPDATE_FRAMEWORK changes roles and suppression (answers 200); offers of a dropped role are rescinded', () => {
+    const { clock, master } = setup({ agents: 1 });
+    const f = subscribe(master, fwInfo({ roles: ['r1'], capabilities: [{ type: 'MULTI_ROLE' }] }));
+    clock.advance(0);
+    const [o] = f.sink.offers();
+    expect(o.allocation_info).toEqual({ role: 'r1' });
+    const r = f.call({ type: 'UPDATE_FRAMEWORK', update_framework: { framework_info: fwInfo({ id: { value: f.fid }, roles: ['r2'], capabilities: [{ type: 'MULTI_ROLE' }] }) } } as never);
+    expect(r).toEqual({ status: 200 });
+    expect(f.sink.of('RESCIND')).toEqual([{ type: 'RESCIND', rescind: { offer_id: o.id } }]);
+    clock.advance(0);
+    expect(f.sink.offers().at(-1)?.allocation_info).toEqual({ role: 'r2' });
   });
 
   it('implicit reconciliation answers the latest state of every known task, without uuid', () => {
