@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { KubeHttp, type RawWatchEvent } from './http.js';
+import { httpListWatch } from './informer.js';
 
 type Script = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -88,6 +89,44 @@ describe('KubeHttp.watch', () => {
     expect(await p).toEqual({ kind: 'aborted' });
     const idle = await h.watch('/api/v1/pods', {}, () => {}, { idleMs: 100 });
     expect(idle).toMatchObject({ kind: 'failed', status: 0 });
+    await close();
+  });
+});
+
+describe('httpListWatch', () => {
+  it('lists page by page with continue tokens and decodes objects as client-node models', async () => {
+    const queries: string[] = [];
+    const { h, close } = await serve((req, res) => {
+      const q = new URL(req.url!, 'http://x').searchParams;
+      queries.push(q.toString());
+      const page = q.get('continue') === 'p2' ? 2 : 1;
+      const item = (name: string) => ({ metadata: { name, namespace: 'ns', resourceVersion: '9', creationTimestamp: '2026-01-01T00:00:00Z' } });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify(page === 1 ? { items: [item('a'), item('b')], metadata: { continue: 'p2', resourceVersion: '10' } } : { items: [item('c')], metadata: { resourceVersion: '10' } }),
+      );
+    });
+    const src = httpListWatch<V1Pod>(h, { path: '/api/v1/pods', type: 'V1Pod', fieldSelector: 'spec.schedulerName=kube-mesos', limit: 2 });
+    const r = await src.list(new AbortController().signal);
+    expect(r.ok && r.items.map((p) => p.metadata?.name)).toEqual(['a', 'b', 'c']);
+    expect(r.ok && r.resourceVersion).toBe('10');
+    expect(r.ok && r.items[0].metadata?.creationTimestamp).toBeInstanceOf(Date);
+    expect(queries).toEqual(['fieldSelector=spec.schedulerName%3Dkube-mesos&limit=2', 'fieldSelector=spec.schedulerName%3Dkube-mesos&limit=2&continue=p2']);
+    await close();
+  });
+
+  it('turns watch ERROR and BOOKMARK events into typed events', async () => {
+    const { h, close } = await serve((req, res) => {
+      res.writeHead(200);
+      res.write(JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '42' } } }) + '\n');
+      res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } }) + '\n');
+    });
+    const src = httpListWatch<V1Pod>(h, { path: '/api/v1/pods', type: 'V1Pod' });
+    const evs: unknown[] = [];
+    await src.watch('7', (e) => evs.push(e), new AbortController().signal);
+    expect(evs).toEqual([
+      { type: 'BOOKMARK', resourceVersion: '42' },
+      { type: 'ERROR', code: 410, reason: 'Expired', message: 'too old' },
+    ]);
     await close();
   });
 });
