@@ -42,9 +42,10 @@ async function nodeZones(): Promise<Map<string, string>> {
   return new Map(items.map((n) => [n.metadata.name, n.metadata.labels['topology.kubernetes.io/zone']]));
 }
 
-async function mesosTasks(): Promise<StateTask[]> {
-  const state = (await (await fetch(`${sb.mesosUrl}/state`)).json()) as { frameworks: { tasks: StateTask[] }[] };
-  return state.frameworks.flatMap((f) => f.tasks);
+/** Tasks the emulator's /state lists: active ones under `tasks`, ended ones under `completed_tasks`, as Mesos does. */
+async function mesosTasks(which: 'active' | 'completed' = 'active'): Promise<StateTask[]> {
+  const state = (await (await fetch(`${sb.mesosUrl}/state`)).json()) as { frameworks: { tasks: StateTask[]; completed_tasks?: StateTask[] }[] };
+  return state.frameworks.flatMap((f) => (which === 'active' ? f.tasks : (f.completed_tasks ?? [])));
 }
 
 const deployment = (replicas: number) => `
@@ -166,12 +167,12 @@ spec:
     expect((await kubectl(['delete', 'deployment', 'web', '-n', ns.name, '--wait=false'], { kubeconfig: kubeconfig() })).code).toBe(0);
     await waitFor(
       async () => {
-        const live = (await mesosTasks()).filter((t) => t.name.startsWith(`pod ${ns.name}/web-`) && !['TASK_KILLED', 'TASK_FINISHED', 'TASK_FAILED'].includes(t.state));
+        const live = (await mesosTasks()).filter((t) => t.name.startsWith(`pod ${ns.name}/web-`));
         return live.length === 0;
       },
       { timeoutMs: 60_000, what: 'no web task left running in the emulator' },
     );
-    const killed = (await mesosTasks()).filter((t) => t.name.startsWith(`pod ${ns.name}/web-`));
+    const killed = (await mesosTasks('completed')).filter((t) => t.name.startsWith(`pod ${ns.name}/web-`));
     expect(killed.length).toBeGreaterThanOrEqual(30);
     expect(killed.every((t) => t.state === 'TASK_KILLED')).toBe(true);
   });
