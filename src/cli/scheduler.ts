@@ -63,7 +63,7 @@ export const command: Command = {
         secret,
         ca,
         executorCommand: config.pool.executorCommand || selfExecutorCommand(),
-        executorKubeconfig: config.kube.kubeconfig,
+        executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
         frameworkId: fid.ok ? fid.value : undefined,
         registry,
         onFrameworkId: (id) => {

@@ -116,6 +116,7 @@ export const CONFIG_SCHEMA = {
       doc: 'Extra flags passed to every real kubelet.',
     }),
     executorCommand: str({ default: '', doc: 'Command the Mesos agent runs for the executor; empty = this kube-mesos binary with `executor`.' }),
+    executorKubeconfig: str({ default: '', doc: 'Path, on the Mesos agents, of the kubeconfig executors use to reach the API server; empty = the same file as `kube.kubeconfig`.' }),
   },
   failover: {
     defaultFailoverAfter: duration({ default: '5m', min: '0s', doc: 'How long after its agent or zone is lost a pod is replaced, unless its toleration or `kube-mesos.io/failover-after` says otherwise.' }),
