@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import type { ExecutorHandle, ExecutorSink } from './agent.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
-import type { ExecutorCall, ExecutorEvent, ExecutorInfo } from './proto-types.js';
+import type { CommandInfo, ExecutorCall, ExecutorEvent, ExecutorInfo } from './proto-types.js';
 
 
 /** An executor run inside the emulator process (`--executor-mode inprocess`): resolves when the executor exits. */
@@ -36,6 +36,8 @@ export interface ExitStatus {
 
 export interface ExecutorLauncher {
   launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle;
+  /** Runs a command task's command (the agent's command executor); without it command tasks are simulated. */
+  runCommand?(spec: LaunchSpec, command: CommandInfo, exited: (status: ExitStatus) => void): ExecutorHandle;
 }
 
 export class CallError extends Error {
@@ -141,7 +143,14 @@ export class InProcessLauncher implements ExecutorLauncher {
 /** Spawns the ExecutorInfo's command as a real agent does: shell or argv form, in its sandbox, with the agent's environment. */
 export class ProcessLauncher implements ExecutorLauncher {
   launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle {
-    const cmd = spec.info.command;
+    return this.spawn(spec, spec.info.command, exited);
+  }
+
+  runCommand(spec: LaunchSpec, command: CommandInfo, exited: (status: ExitStatus) => void): ExecutorHandle {
+    return this.spawn(spec, command, exited);
+  }
+
+  private spawn(spec: LaunchSpec, cmd: CommandInfo | undefined, exited: (status: ExitStatus) => void): ExecutorHandle {
     let done = false;
     const finish = (s: ExitStatus) => {
       if (done) return;
@@ -149,7 +158,7 @@ export class ProcessLauncher implements ExecutorLauncher {
       exited(s);
     };
     if (!cmd?.value) {
-      queueMicrotask(() => finish({ code: 1, error: 'ExecutorInfo has no command value' }));
+      queueMicrotask(() => finish({ code: 1, error: 'CommandInfo has no value' }));
       return { kill: () => undefined };
     }
     try {

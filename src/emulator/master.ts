@@ -102,6 +102,7 @@ const DEFAULTS = {
 const MAX_STATUS_RETRY_MS = 600_000;
 const DEFAULT_REFUSE_SECONDS = 5;
 const MAX_COMPLETED_TASKS = 1000;
+const SHUTDOWN_GRACE_MS = 5000; // the agent's --executor_shutdown_grace_period
 
 const hex = (u?: Uint8Array) => (u ? Buffer.from(u).toString('hex') : '');
 const isTerminal = (s: TaskState) => TERMINAL_STATES.has(s);
@@ -120,6 +121,8 @@ export class Master implements ExecutorEndpoint {
   private readonly offers = new Map<string, OfferRecord>();
   private readonly executorsByToken = new Map<string, ExecutorRun>();
   private readonly executorSinks = new Map<ExecutorSink, ExecutorRun>();
+  /** Command executors whose command runs as a real process (process mode). */
+  private readonly commandProcesses = new Set<ExecutorRun>();
   private nextFramework = 0;
   private nextAgent = 0;
   private nextOffer = 0;
@@ -411,7 +414,16 @@ export class Master implements ExecutorEndpoint {
       this.forgetTask(t);
     }
     for (const a of this.agents.values()) {
-      for (const e of [...a.executors.values()]) if (e.frameworkId === fw.id) this.destroyExecutor(a, e, false);
+      // The agent shuts the framework's executors down: SHUTDOWN, then a kill after the grace period.
+      for (const e of [...a.executors.values()]) {
+        if (e.frameworkId !== fw.id) continue;
+        e.shutdownRequested = true;
+        if (e.sink && a.hostUp) {
+          e.sink.send({ type: 'SHUTDOWN' });
+          this.clock.after(SHUTDOWN_GRACE_MS, () => e.handle?.kill());
+        } else if (e.handle) e.handle.kill();
+        else this.destroyExecutor(a, e, false);
+      }
       for (const [k, s] of a.streams) {
         if (s.frameworkId !== fw.id) continue;
         s.retryTimer?.cancel();
@@ -899,9 +911,30 @@ export class Master implements ExecutorEndpoint {
   }
 
   private commandExecutorRun(a: Agent, e: ExecutorRun, tasks: TaskInfo[]): void {
+    const launcher = this.opts.launcher;
+    const fw = this.frameworks.get(e.frameworkId);
     for (const t of tasks) {
-      for (const state of ['TASK_STARTING', 'TASK_RUNNING'] as const)
-        this.agentStatusUpdate(a, e.frameworkId, { task_id: t.task_id, state, source: 'SOURCE_EXECUTOR', executor_id: id(e.executorId), agent_id: id(a.id) });
+      const update = (state: TaskState, message?: string) =>
+        this.agentStatusUpdate(a, e.frameworkId, { task_id: t.task_id, state, source: 'SOURCE_EXECUTOR', executor_id: id(e.executorId), agent_id: id(a.id), ...(message ? { message } : {}) });
+      update('TASK_STARTING');
+      if (!launcher?.runCommand || !t.command || !fw) {
+        update('TASK_RUNNING');
+        continue;
+      }
+      // Process mode: the command really runs in the sandbox; its exit decides the terminal state.
+      this.commandProcesses.add(e);
+      const spec = { agentId: a.id, frameworkId: fw.id, executorId: e.executorId, info: e.info, env: this.executorEnv(fw, a, e), directory: e.directory, token: e.token };
+      e.handle = launcher.runCommand(spec, t.command, (s) => {
+        this.commandProcesses.delete(e);
+        const task = a.tasks.get(key(e.frameworkId, t.task_id.value));
+        if (a.hostUp && e.state !== 'terminated' && task && !isTerminal(task.state)) {
+          if (task.killRequested) update('TASK_KILLED', 'Command terminated by KILL');
+          else if (s.code === 0) update('TASK_FINISHED', 'Command exited with status 0');
+          else update('TASK_FAILED', s.code === null ? `Command terminated with signal ${s.signal ?? 'unknown'}` : `Command exited with status ${s.code}${s.error ? `: ${s.error}` : ''}`);
+        }
+        this.executorExited(a, e, s);
+      });
+      update('TASK_RUNNING');
     }
   }
 
@@ -1086,6 +1119,12 @@ export class Master implements ExecutorEndpoint {
       }
       return;
     }
+    if (e.kind === 'command' && this.commandProcesses.has(e)) {
+      if (fw.capabilities.has('TASK_KILLING_STATE'))
+        this.agentStatusUpdate(a, fw.id, { task_id: t.info.task_id, state: 'TASK_KILLING', source: 'SOURCE_EXECUTOR', executor_id: id(e.executorId), agent_id: id(a.id) });
+      e.handle?.kill();
+      return;
+    }
     if (e.kind === 'command') {
       const states: TaskState[] = fw.capabilities.has('TASK_KILLING_STATE') ? ['TASK_KILLING', 'TASK_KILLED'] : ['TASK_KILLED'];
       for (const state of states)
@@ -1103,7 +1142,7 @@ export class Master implements ExecutorEndpoint {
     e.shutdownRequested = true;
     if (e.sink) e.sink.send({ type: 'SHUTDOWN' });
     // The agent kills an executor that has not exited after the shutdown grace period (5 s).
-    this.clock.after(e.sink ? 5000 : 0, () => e.handle?.kill());
+    this.clock.after(e.sink ? SHUTDOWN_GRACE_MS : 0, () => e.handle?.kill());
   }
 
   // ---- status updates --------------------------------------------------------------------------------------------

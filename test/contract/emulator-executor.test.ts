@@ -152,10 +152,22 @@ describe('process executors (--executor-mode process)', () => {
     const o = await eventually(() => sched.events.flatMap((e) => (e.type === 'OFFERS' ? (e.offers.offers ?? []) : [])).find((x) => x.resources?.some((r) => r.name === 'cpus' && (r.scalar?.value ?? 0) >= 1) && !usedOffers.has(x.id.value)));
     usedOffers.add(o.id.value);
     const executor = { executor_id: { value: 'crash-exec' }, command: { value: `${process.execPath} ${join(dir, 'executor.cjs')}` } };
-    await sched.client.accept([o.id.value], [{ type: 'LAUNCH', launch: { task_infos: [taskFor(o, 'crash-1', executor)] } }]);
+    await sched.client.accept([o.id.value], [{ type: 'LAUNCH', launch: { task_infos: [taskFor(o, 'crash-1', executor)] } }], { refuse_seconds: 0 });
     const failed = await sched.update('crash-1', 'TASK_FAILED');
     expect(failed).toMatchObject({ source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED' });
     expect((await sched.failure('crash-exec')).failure.status).toBe(3 << 8);
+  });
+
+  it('command tasks run their shell command in the sandbox: exit 0 → TASK_FINISHED, exit 4 → TASK_FAILED, KILL → TASK_KILLED', async () => {
+    const o = await eventually(() => sched.events.flatMap((e) => (e.type === 'OFFERS' ? (e.offers.offers ?? []) : [])).find((x) => !usedOffers.has(x.id.value) && (x.resources?.find((r) => r.name === 'cpus')?.scalar?.value ?? 0) >= 3));
+    usedOffers.add(o.id.value);
+    const cmd = (id: string, value: string): TaskInfo => ({ ...taskFor(o, id, undefined), command: { value } });
+    await sched.client.accept([o.id.value], [{ type: 'LAUNCH', launch: { task_infos: [cmd('ok', 'echo hi > out.txt'), cmd('bad', 'exit 4'), cmd('long', 'sleep 30')] } }], { refuse_seconds: 0 });
+    await sched.update('ok', 'TASK_FINISHED');
+    expect((await sched.update('bad', 'TASK_FAILED')).message).toBe('Command exited with status 4');
+    await sched.update('long', 'TASK_RUNNING');
+    await sched.client.kill('long', o.agent_id.value);
+    await sched.update('long', 'TASK_KILLED');
   });
 });
 const usedOffers = new Set<string>();
