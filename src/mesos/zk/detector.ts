@@ -45,6 +45,7 @@ export class ZooKeeperMasterDetector implements MasterDetector {
   private stopped: Error | undefined;
   private refreshing = false;
   private dirty = false;
+  private _synced = false;
 
   constructor(opts: ZooKeeperMasterDetectorOptions) {
     this.zk = parseZkUrl(opts.url);
@@ -67,11 +68,17 @@ export class ZooKeeperMasterDetector implements MasterDetector {
     return this.current?.url;
   }
 
+  /** True once the masters' znode was read (and watched) since the last (re)connect: `leader` is then current. */
+  get synced(): boolean {
+    return this._synced;
+  }
+
   /** Starts watching ZooKeeper. Idempotent; `next()` calls it too. */
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
     this.client.on('connected', () => this.refresh());
+    this.client.on('disconnected', () => (this._synced = false));
     this.client.on('expired', () => this.setLeader(undefined));
     this.client.on('watch', (ev: ZkWatchEvent) => {
       if (ev.path === this.zk.path) this.refresh();
@@ -121,6 +128,7 @@ export class ZooKeeperMasterDetector implements MasterDetector {
           this.dirty = false;
           await this.refreshOnce();
         } while (this.dirty && !this.stopped);
+        this._synced = true;
       } catch (err) {
         // Connection loss: the next 'connected' refreshes. Anything else waits for the next event too.
         const level = err instanceof ZkError && err.codeName === 'CONNECTIONLOSS' ? 'debug' : 'warn';
