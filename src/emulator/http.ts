@@ -187,6 +187,7 @@ export class EmulatorHttp {
       res.writeHead(200, { 'Content-Type': accept, 'Mesos-Stream-Id': id, 'Cache-Control': 'no-cache' });
       res.flushHeaders();
       l.streams.add(res);
+      res.on('error', (err) => this.log.debug({ err }, 'subscription stream error'));
       const sink = this.schedulerSink(res, accept, id);
       res.on('close', () => {
         l.streams.delete(res);
@@ -270,6 +271,7 @@ export class EmulatorHttp {
       res.writeHead(200, { 'Content-Type': accept, 'Cache-Control': 'no-cache' });
       res.flushHeaders();
       l.streams.add(res);
+      res.on('error', (err) => this.log.debug({ err }, 'executor stream error'));
       open = true;
       for (const ev of held.splice(0)) sink.send(ev);
       res.on('close', () => {

@@ -292,6 +292,29 @@ describe('Master core (injected clock)', () => {
     expect(f.sink.offers().at(-1)?.allocation_info).toEqual({ role: 'r2' });
   });
 
+  it.each([
+    ['pre-refinement format (role on every resource)', [], { role: 'prod', reservations: [{ type: 'STATIC', role: 'prod' }] }, { role: '*' }],
+    ['RESERVATION_REFINEMENT format (reservations stack only)', [{ type: 'RESERVATION_REFINEMENT' as const }], { reservations: [{ type: 'STATIC', role: 'prod' }] }, {}],
+  ])('statically reserved resources go only to their role, with unreserved ones, in the %s', (_d, caps, reserved, unreserved) => {
+    const { clock, master } = setup({ agents: 0 });
+    const spec = parseOk('cpus(prod):2;cpus:4;mem:1024');
+    master.addAgent({ hostname: 'r', resources: spec, attributes: [] });
+    const other = subscribe(master, fwInfo({ name: 'star' }));
+    clock.advance(0);
+    // The '*' framework gets only the unreserved part.
+    const [o1] = other.sink.offers();
+    expect(o1.resources?.filter((r) => r.name === 'cpus').map((r) => r.scalar?.value)).toEqual([4]);
+    other.call({ type: 'DECLINE', decline: { offer_ids: [o1.id], filters: { refuse_seconds: 3600 } } } as never);
+    const prod = subscribe(master, fwInfo({ name: 'prod', roles: ['prod'], capabilities: [{ type: 'MULTI_ROLE' }, ...caps] }));
+    clock.advance(1000);
+    const [o2] = prod.sink.offers();
+    const cpus = o2.resources!.filter((r) => r.name === 'cpus');
+    expect(cpus).toEqual([
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 4 }, allocation_info: { role: 'prod' }, ...unreserved },
+      { name: 'cpus', type: 'SCALAR', scalar: { value: 2 }, allocation_info: { role: 'prod' }, ...reserved },
+    ]);
+  });
+
   it('implicit reconciliation answers the latest state of every known task, without uuid', () => {
     const { clock, master } = setup({ agents: 1 });
     const f = subscribe(master, fwInfo());

@@ -538,7 +538,8 @@ export class Master implements ExecutorEndpoint {
     fw.offers.add(oid);
     const multiRole = fw.capabilities.has('MULTI_ROLE');
     const resources = [];
-    for (const [pool, b] of parts) resources.push(...b.toResources(pool, multiRole ? role : undefined));
+    const refined = fw.capabilities.has('RESERVATION_REFINEMENT');
+    for (const [pool, b] of parts) resources.push(...b.toResources(pool, multiRole ? role : undefined, refined));
     const offer: Offer = {
       id: id(oid),
       framework_id: id(fw.id),

@@ -92,14 +92,17 @@ export class ResourceBag {
     return this.scalars.get(name) ?? 0;
   }
 
-  /** As Mesos Resource messages; `role` '*' is unreserved (pre-refinement format, as offers to most frameworks carry). */
-  toResources(role = '*', allocationRole?: string): Resource[] {
-    const cacheKey = `${role}\u0000${allocationRole ?? ''}`;
+  /**
+   * As Mesos Resource messages. `refined` is the RESERVATION_REFINEMENT format (reservations stack only, nothing for
+   * unreserved); otherwise the pre-refinement format most frameworks get: `role` ('*' = unreserved) plus the stack.
+   */
+  toResources(role = '*', allocationRole?: string, refined = false): Resource[] {
+    const cacheKey = `${role}\u0000${allocationRole ?? ''}\u0000${refined ? 1 : 0}`;
     const cached = this.rendered?.get(cacheKey);
     if (cached) return cached;
     const out: Resource[] = [];
     const decorate = (r: Resource): Resource => {
-      r.role = role;
+      if (!refined) r.role = role;
       if (role !== '*') r.reservations = [{ type: 'STATIC', role }];
       if (allocationRole !== undefined) r.allocation_info = { role: allocationRole };
       return r;
