@@ -6,6 +6,11 @@ import { createServer, type Server } from 'node:net';
 import { ZooKeeperClient, ZkCode, ZkError, type ZkAcl } from '../../src/mesos/zk/client.js';
 import { ZooKeeperMasterDetector, DetectorStoppedError } from '../../src/mesos/zk/detector.js';
 import { startZooKeeper, type TestZooKeeper } from '../support/zookeeper.js';
+import { decodeSchedulerCall, encodeSchedulerEvent } from '../../src/mesos/codec.js';
+import { seededRandom } from '../../src/mesos/backoff.js';
+import { SchedulerClient, type SubscribedInfo } from '../../src/mesos/scheduler.js';
+import type { SchedulerCall } from '../../src/mesos/types.js';
+import { nextEvent, ScriptedServer, type Exchange } from './client-fixtures.js';
 
 jest.setTimeout(90_000);
 
@@ -274,5 +279,52 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
     await a.client.close();
     expect(await changed).toBe(b.url);
     expect(await d.next()).toBe(b.url);
+  });
+});
+
+describe('SchedulerClient with the ZooKeeper detector', () => {
+  /** A scripted leading master: accepts SUBSCRIBE with a stream and SUBSCRIBED, 202 for the rest. */
+  async function scriptedMaster(): Promise<ScriptedServer<SchedulerCall>> {
+    const m = await ScriptedServer.start<SchedulerCall>({ decodeCall: decodeSchedulerCall });
+    cleanup.push(() => m.close());
+    m.handle = (ex: Exchange<SchedulerCall>) => {
+      if (ex.call.type !== 'SUBSCRIBE') {
+        ex.res.writeHead(202).end();
+        return;
+      }
+      const ct = 'application/x-protobuf';
+      m.openStream(ex.res, ct, { 'Mesos-Stream-Id': `stream-${m.port}-${m.count('SUBSCRIBE')}` });
+      const fwid = ex.call.subscribe.framework_info.id?.value ?? 'fw-zk-1';
+      m.writeRecord(ex.res, encodeSchedulerEvent({ type: 'SUBSCRIBED', subscribed: { framework_id: { value: fwid }, heartbeat_interval_seconds: 15 } }, ct));
+    };
+    return m;
+  }
+
+  it('subscribes to the leader ZooKeeper names and re-subscribes to the next one when it fails over', async () => {
+    const path = await freshPath();
+    const mA = await scriptedMaster();
+    const mB = await scriptedMaster();
+    const a = await contend(path, '127.0.0.1', mA.port);
+    await contend(path, '127.0.0.1', mB.port);
+    const d = detector(zk.url(path));
+    const c = new SchedulerClient({
+      framework: { user: 'root', name: 'kube-mesos', failover_timeout: 604800, roles: ['*'] },
+      detector: d,
+      backoff: { initialMs: 20, maxMs: 300 },
+      random: seededRandom(7),
+    });
+    cleanup.push(() => c.stop());
+    const first = nextEvent<SubscribedInfo>((h) => c.on('subscribed', h));
+    c.start();
+    expect((await first).master).toBe(`${mA.url}/api/v1/scheduler`);
+
+    // Master A dies as a Mesos master does: its process (HTTP) and its ZooKeeper session go; B is elected.
+    const second = nextEvent<SubscribedInfo>((h) => c.on('subscribed', h), (i) => i.master.startsWith(mB.url), 20_000);
+    await mA.close();
+    await a.client.close();
+    const info = await second;
+    expect(info.master).toBe(`${mB.url}/api/v1/scheduler`);
+    expect(info.frameworkId).toBe('fw-zk-1');
+    expect(mB.requests[0].call.framework_id?.value).toBe('fw-zk-1');
   });
 });
