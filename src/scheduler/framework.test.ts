@@ -224,4 +224,26 @@ describe('FrameworkCore', () => {
     expect(kube.unschedulable[0][0]).toBe('bad');
     expect(kube.unschedulable[0][1]).toMatch(/kube-mesos.io\/constraints/);
   });
+
+  it('describes zones, agents, pods, pending pods and recent events for the dashboard', async () => {
+    const { core, mesos } = setup();
+    core.onPodUpsert(pod('p1'));
+    core.onPodUpsert(pod('huge', '64'));
+    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    core.onUpdate(update(task, 'TASK_RUNNING'));
+    await core.drain();
+    const d = core.dashboardState();
+    expect(d.zones.map((z) => z.name)).toEqual(['z1', 'z2']);
+    const agents = d.zones.flatMap((z) => z.agents);
+    const withPod = agents.find((a) => a.pods.length === 1)!;
+    expect(withPod.pods[0]).toMatchObject({ key: 'ns/p1', taskState: 'TASK_RUNNING' });
+    expect(withPod.kubelet).toBe('running');
+    expect(withPod.used.cpus).toBeCloseTo(0.5);
+    expect(withPod.free).toEqual({ cpus: 4, mem: 8192 });
+    expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpus/), sinceMs: 0 }]);
+    expect(d.events.map((e) => e.reason)).toEqual(['Scheduled', 'FailedScheduling', 'KubeletLaunched']);
+    expect(d.totals).toMatchObject({ agents: 2, kubelets: 1, tasks: 1, pending: 1 });
+  });
 });

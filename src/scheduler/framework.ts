@@ -72,7 +72,20 @@ export interface CycleResult {
 interface KnownAgent {
   info: AgentInfo;
   lastOfferMs: number;
+  /** What its latest offers held (unreserved + reserved), for the dashboard's free resources. */
+  lastOffered: { cpus: number; mem: number };
 }
+
+/** One line of the dashboard's recent-events list. */
+export interface RecentEvent {
+  atMs: number;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  object: string;
+  message: string;
+}
+
+const RECENT_EVENTS = 200;
 
 export class FrameworkCore {
   readonly queue: SchedulingQueue<PodSpecView>;
@@ -90,6 +103,7 @@ export class FrameworkCore {
   private subscribed = false;
   private cycleRunning = false;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly recent: RecentEvent[] = [];
 
   constructor(private readonly deps: FrameworkDeps) {
     if (deps.config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
@@ -144,9 +158,18 @@ export class FrameworkCore {
 
   onOffers(offers: readonly Offer[]): void {
     const now = this.deps.clock.now();
+    const offered = new Map<string, { cpus: number; mem: number }>();
+    for (const o of offers) {
+      const sum = offered.get(o.agent_id.value) ?? { cpus: 0, mem: 0 };
+      for (const r of o.resources ?? []) {
+        if (r.name === 'cpus') sum.cpus += r.scalar?.value ?? 0;
+        if (r.name === 'mem') sum.mem += r.scalar?.value ?? 0;
+      }
+      offered.set(o.agent_id.value, sum);
+    }
     for (const o of offers) {
       const info = agentInfoFromOffer(o, this.deps.config.agentInfo);
-      this.agents.set(info.id, { info, lastOfferMs: now });
+      this.agents.set(info.id, { info, lastOfferMs: now, lastOffered: offered.get(info.id)! });
       this.agentByNode.set(info.nodeName, info.id);
       this.offers.add(o, now);
     }
@@ -174,6 +197,7 @@ export class FrameworkCore {
           const pod = this.pods.get(out.record.podUid);
           const node = this.agents.get(out.record.agentId)?.info.nodeName ?? out.record.agentId;
           if (pod) {
+            this.note('Normal', 'Scheduled', out.record.podKey, `assigned to ${node} (task ${taskId})`);
             this.send(this.deps.kube.reportScheduled(pod, node), 'Scheduled event');
             const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
             if (Number.isFinite(created)) this.deps.metrics?.podScheduled(Math.max(0, now - created));
@@ -184,6 +208,7 @@ export class FrameworkCore {
       case 'launch-failed': {
         const pod = this.pods.get(out.record.podUid);
         this.deps.log.info({ pod: out.record.podKey, taskId, state: status.state, reason: status.reason, message: status.message }, 'launch failed before binding: re-queueing');
+        this.note('Warning', 'FailedLaunch', out.record.podKey, `task ${taskId} ended ${status.state} before binding: ${status.message ?? status.reason ?? ''}`);
         if (pod) {
           this.send(this.deps.kube.reportWarning(pod, 'FailedLaunch', `task ${taskId} ended ${status.state} (${status.reason ?? 'no reason'}): ${status.message ?? ''}`.trim()), 'FailedLaunch event');
           this.requeue(pod);
@@ -192,6 +217,7 @@ export class FrameworkCore {
         return;
       }
       case 'terminal':
+        if (status.state !== 'TASK_FINISHED' && status.state !== 'TASK_KILLED') this.note('Warning', status.state, out.record.podKey, `task ${taskId}: ${status.message ?? status.reason ?? ''}`);
         // The pod's own status tells the story (the executor follows it); failover decides about replacements.
         this.queue.moveAllToActive();
         this.wake();
@@ -203,6 +229,7 @@ export class FrameworkCore {
     if (agentId && executorId) {
       const gone = this.tasks.kubeletGone(agentId, executorId);
       if (gone) {
+        this.note('Warning', 'KubeletGone', gone.nodeName, `executor ${executorId} terminated`);
         this.executorInfos.delete(agentId);
         this.deps.log.warn({ agentId, executorId }, 'kubelet executor terminated');
       }
@@ -375,6 +402,7 @@ export class FrameworkCore {
         executor = buildExecutorInfo({ agent: agent.info, executorId, frameworkId: this.frameworkId!, config: this.deps.config.executor, role: list[0].role, offers });
         this.executorInfos.set(agentId, executor);
         this.tasks.launchKubelet(agentId, executorId, agent.info.nodeName, now);
+        this.note('Normal', 'KubeletLaunched', agent.info.nodeName, `kubelet executor ${executorId} launched with the first pod on agent ${agentId}`);
       }
       const remaining = carveTaskResources.start(offers, this.tasks.kubelet(agentId)!.state === 'launching' && this.tasks.kubelet(agentId)!.taskIds.size === 0 ? executor : undefined);
       const taskInfos = [];
@@ -457,6 +485,7 @@ export class FrameworkCore {
     const last = this.lastUnschedulable.get(key);
     if (last && last.message === message && now - last.atMs < this.deps.config.unschedulableReportIntervalMs) return;
     this.lastUnschedulable.set(key, { message, atMs: now });
+    this.note('Warning', 'FailedScheduling', key, message);
     this.send(this.deps.kube.reportUnschedulable(pod, message), 'report unschedulable');
   }
 
@@ -493,9 +522,89 @@ export class FrameworkCore {
     };
   }
 
+  private note(type: RecentEvent['type'], reason: string, object: string, message: string): void {
+    this.recent.push({ atMs: this.deps.clock.now(), type, reason, object, message });
+    if (this.recent.length > RECENT_EVENTS) this.recent.splice(0, this.recent.length - RECENT_EVENTS);
+  }
+
+  /**
+   * What the dashboard shows: zones × agents with their kubelet, pods and free resources, pending pods with the reason
+   * they wait, and recent events (newest first). A plain JSON-able value.
+   */
+  dashboardState(): DashboardState {
+    const now = this.deps.clock.now();
+    const podsByAgent = new Map<string, DashboardPod[]>();
+    const used = new Map<string, { cpus: number; mem: number }>();
+    for (const t of this.tasks.all()) {
+      const pod = this.pods.get(t.podUid);
+      const list = podsByAgent.get(t.agentId) ?? [];
+      list.push({ key: t.podKey, phase: pod?.status?.phase ?? 'Pending', taskState: t.state });
+      podsByAgent.set(t.agentId, list);
+      const u = used.get(t.agentId) ?? { cpus: 0, mem: 0 };
+      u.cpus += t.cpus;
+      u.mem += t.mem;
+      used.set(t.agentId, u);
+    }
+    const zones = new Map<string, DashboardAgent[]>();
+    for (const [id, a] of this.agents) {
+      const zone = a.info.zone ?? '(none)';
+      const k = this.tasks.kubelet(id);
+      const list = zones.get(zone) ?? [];
+      list.push({
+        id,
+        hostname: a.info.hostname,
+        nodeName: a.info.nodeName,
+        kubelet: k ? k.state : null,
+        pods: (podsByAgent.get(id) ?? []).sort((x, y) => x.key.localeCompare(y.key)),
+        used: used.get(id) ?? { cpus: 0, mem: 0 },
+        free: a.lastOffered,
+        lastOfferAgoMs: now - a.lastOfferMs,
+      });
+      zones.set(zone, list);
+    }
+    const pending = this.queue.ready(Number.MAX_SAFE_INTEGER).map((p) => ({ key: p.key, message: this.lastUnschedulable.get(p.key)?.message ?? 'waiting for offers', sinceMs: p.createdAtMs }));
+    return {
+      atMs: now,
+      subscribed: this.subscribed,
+      frameworkId: this.frameworkId,
+      zones: [...zones.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, agents]) => ({ name, agents: agents.sort((x, y) => x.hostname.localeCompare(y.hostname)) })),
+      pending,
+      events: [...this.recent].reverse(),
+      totals: { agents: this.agents.size, kubelets: [...this.tasks.allKubelets()].length, tasks: this.tasks.taskCount, pending: this.queue.size, offersHeld: this.offers.size },
+    };
+  }
+
   agentInfo(agentId: string): AgentInfo | undefined {
     return this.agents.get(agentId)?.info;
   }
+}
+
+export interface DashboardPod {
+  key: string;
+  phase: string;
+  taskState: string;
+}
+
+export interface DashboardAgent {
+  id: string;
+  hostname: string;
+  nodeName: string;
+  kubelet: string | null;
+  pods: DashboardPod[];
+  used: { cpus: number; mem: number };
+  /** What the agent's latest offers held: roughly its free resources. */
+  free: { cpus: number; mem: number };
+  lastOfferAgoMs: number;
+}
+
+export interface DashboardState {
+  atMs: number;
+  subscribed: boolean;
+  frameworkId: string | undefined;
+  zones: { name: string; agents: DashboardAgent[] }[];
+  pending: { key: string; message: string; sinceMs: number }[];
+  events: RecentEvent[];
+  totals: { agents: number; kubelets: number; tasks: number; pending: number; offersHeld: number };
 }
 
 export function podKey(pod: V1Pod): string {
