@@ -97,6 +97,8 @@ export class Agent {
   readonly executors = new Map<string, ExecutorRun>();
   readonly tasks = new Map<string, Task>();
   readonly streams = new Map<string, UpdateStream>();
+  /** Uuids of executor updates already taken, so retried ones are not forwarded twice. */
+  readonly handledUpdates = new Set<string>();
   registeredAt: number;
 
   constructor(id: string, spec: AgentSpec, now: number) {

@@ -865,14 +865,12 @@ export class Master implements ExecutorEndpoint {
       MESOS_DIRECTORY: e.directory,
       MESOS_SANDBOX: e.directory,
       MESOS_SLAVE_ID: a.id,
-      MESOS_AGENT_ID: a.id,
       MESOS_SLAVE_PID: `slave(1)@${this.agentAddress()}`,
       MESOS_AGENT_ENDPOINT: this.agentAddress(),
       MESOS_CHECKPOINT: checkpoint ? '1' : '0',
       MESOS_HTTP_COMMAND_EXECUTOR: '0',
       MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: '5secs',
       MESOS_EXECUTOR_AUTHENTICATION_TOKEN: e.token,
-      MESOS_CONTAINER_ID: e.containerId,
     });
     if (checkpoint) {
       env.MESOS_RECOVERY_TIMEOUT = '15mins';
@@ -979,8 +977,15 @@ export class Master implements ExecutorEndpoint {
       ...(a.zone ? { domain: { fault_domain: { region: { name: a.region ?? 'default' }, zone: { name: a.zone } } } } : {}),
     };
     sink.send({ type: 'SUBSCRIBED', subscribed: { executor_info: e.info, framework_info: fw.info, agent_info: agentInfo, container_id: id(e.containerId) } });
-    // Re-subscription: tasks the executor reports as unacknowledged are not launched again (slave.cpp subscribe).
-    const known = new Set((call.type === 'SUBSCRIBE' ? (call.subscribe.unacknowledged_tasks ?? []) : []).map((t) => t.task_id.value));
+    // Re-subscription: updates the executor still holds are taken (once) and acknowledged; tasks it reports as
+    // unacknowledged are not launched again (slave.cpp subscribe).
+    const sub = call.type === 'SUBSCRIBE' ? call.subscribe : {};
+    for (const u of sub.unacknowledged_updates ?? []) {
+      if (!u.status?.uuid || u.status.source !== 'SOURCE_EXECUTOR') continue;
+      this.executorUpdate(a, e, u.status);
+      sink.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: u.status.task_id, uuid: u.status.uuid } });
+    }
+    const known = new Set((sub.unacknowledged_tasks ?? []).map((t) => t.task_id.value));
     for (const q of e.queued.splice(0)) {
       const tasks = q.tasks.filter((t) => !known.has(t.task_id.value));
       if (!tasks.length) continue;
@@ -1008,7 +1013,7 @@ export class Master implements ExecutorEndpoint {
           return { status: 400, message: `Received Call from executor ${e.executorId} of framework ${e.frameworkId} with invalid source, expecting 'SOURCE_EXECUTOR'` };
         if (status.state === 'TASK_STAGING') return { status: 400, message: `Received TASK_STAGING from executor ${e.executorId} of framework ${e.frameworkId} which is not allowed` };
         if (!a.hostUp) return { status: 400, message: 'Agent is not running' };
-        this.agentStatusUpdate(a, e.frameworkId, { ...status, executor_id: id(e.executorId), agent_id: id(a.id) });
+        this.executorUpdate(a, e, status);
         // The agent acknowledges to the executor once its status update manager holds the update.
         e.sink?.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: status.task_id, uuid: status.uuid } });
         return { status: 202 };
@@ -1022,6 +1027,16 @@ export class Master implements ExecutorEndpoint {
         return { status: 202 };
       default:
         return { status: 400, message: `Call type ${call.type} is not supported` };
+    }
+  }
+
+  /** An update from the executor; a retried one (same uuid) is acknowledged again but handled once. */
+  private executorUpdate(a: Agent, e: ExecutorRun, status: TaskStatus): void {
+    const u = hex(status.uuid);
+    if (!a.handledUpdates.has(u)) {
+      a.handledUpdates.add(u);
+      if (a.handledUpdates.size > 100_000) a.handledUpdates.delete(a.handledUpdates.values().next().value as string);
+      this.agentStatusUpdate(a, e.frameworkId, { ...status, executor_id: id(e.executorId), agent_id: id(a.id) });
     }
   }
 
@@ -1384,11 +1399,8 @@ export class Master implements ExecutorEndpoint {
     }
     // Held status updates flow again.
     for (const s of a.streams.values()) this.forwardHead(a, s);
-    // Executors whose launch was held back by the partition start now.
-    for (const e of a.executors.values()) {
-      const fw = this.frameworks.get(e.frameworkId);
-      if (fw && !e.handle && e.state === 'launching') this.startExecutor(fw, a, e);
-    }
+    // Executors whose launch never reached the partitioned agent do not exist there.
+    for (const e of [...a.executors.values()]) if (!e.handle && e.state === 'launching') this.destroyExecutor(a, e, false);
     this.log.info({ agent: a.id, rebooted }, 'agent recovered');
     this.scheduleAllocation();
     return true;

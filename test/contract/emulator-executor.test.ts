@@ -233,8 +233,24 @@ describe.each([
       // Without the token the (framework, executor) pair still identifies the executor while it is unambiguous.
       const heartbeat = await rawRequest(emu.url, { path: '/api/v1/executor', headers: { 'Content-Type': ct }, body: encodeExecutorCall({ ...ids, type: 'HEARTBEAT' } as ExecutorCall, ct) });
       expect(heartbeat.status).toBe(202);
+      // A retried update (same uuid) is acknowledged again but reaches the scheduler once.
+      expect((await send({ source: 'SOURCE_EXECUTOR', uuid })).status).toBe(202);
     } finally {
       stream.close();
+    }
+    // "unacknowledged_updates" of a re-SUBSCRIBE are taken and acknowledged (executor-http-api.md).
+    const finished = { task_id: { value: 'h1' }, state: 'TASK_FINISHED' as const, source: 'SOURCE_EXECUTOR' as const, uuid: randomBytes(16) };
+    const again = await executorSubscribeRaw(emu.url, { ...ids, type: 'SUBSCRIBE', subscribe: { unacknowledged_updates: [{ status: finished }] } }, ct, auth);
+    if (!isStream(again)) throw new Error(`re-SUBSCRIBE answered ${again.status}: ${again.body}`);
+    try {
+      expect((await again.next()).type).toBe('SUBSCRIBED');
+      const ack = await again.next((e) => e.type === 'ACKNOWLEDGED');
+      if (ack.type === 'ACKNOWLEDGED') expect(Buffer.from(ack.acknowledged.uuid).equals(finished.uuid)).toBe(true);
+      await sched.update('h1', 'TASK_FINISHED');
+      const runningUpdates = sched.events.filter((e) => e.type === 'UPDATE' && e.update.status.task_id.value === 'h1' && e.update.status.state === 'TASK_RUNNING');
+      expect(runningUpdates).toHaveLength(1);
+    } finally {
+      again.close();
     }
     expect(existsSync(env.MESOS_DIRECTORY)).toBe(false); // in-process executors get a sandbox path but no directory
   });
