@@ -315,6 +315,36 @@ describe('Master core (injected clock)', () => {
     ]);
   });
 
+  it('an executor that does not subscribe within the registration timeout is killed: TASK_FAILED, REASON_EXECUTOR_REGISTRATION_TIMEOUT', () => {
+    const { clock, master } = setup({ agents: 1, factory: async ({ signal }) => new Promise<void>((r) => signal.addEventListener('abort', () => r())) });
+    const f = subscribe(master, fwInfo());
+    clock.advance(0);
+    const [o] = f.sink.offers();
+    const executor = { executor_id: { value: 'silent' }, command: { value: 'x' } };
+    f.call({ type: 'ACCEPT', accept: { offer_ids: [o.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task('t1', o, 'cpus:1', { command: undefined, executor })] } }] } } as never);
+    clock.advance(59_000);
+    expect(f.sink.updates()).toHaveLength(0);
+    clock.advance(1_000);
+    expect(f.sink.updates()).toEqual([expect.objectContaining({ state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_REGISTRATION_TIMEOUT' })]);
+    expect(f.sink.of('FAILURE')[0].failure).toMatchObject({ executor_id: { value: 'silent' }, status: 9 });
+  });
+
+  it('with an offer timeout, unused offers are rescinded (RESCIND) and offered again', () => {
+    const clock = new ManualClock();
+    const master = new Master({ clock, offerTimeoutMs: 2_000, random: () => 0 });
+    master.addAgent({ hostname: 'h', resources: parseOk('cpus:1;mem:1'), attributes: [] });
+    master.start();
+    const f = subscribe(master, fwInfo());
+    clock.advance(0);
+    const [o] = f.sink.offers();
+    clock.advance(1_999);
+    expect(f.sink.of('RESCIND')).toHaveLength(0);
+    clock.advance(1);
+    expect(f.sink.of('RESCIND')).toEqual([{ type: 'RESCIND', rescind: { offer_id: o.id } }]);
+    clock.advance(1_000);
+    expect(f.sink.offers()).toHaveLength(2);
+  });
+
   it('implicit reconciliation answers the latest state of every known task, without uuid', () => {
     const { clock, master } = setup({ agents: 1 });
     const f = subscribe(master, fwInfo());
