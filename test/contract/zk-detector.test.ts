@@ -63,7 +63,7 @@ interface Master {
 
 /** A Mesos master contending: its own ZooKeeper session and ephemeral sequential node. */
 async function contend(path: string, host: string, port = 5050, opts: { auth?: { scheme: string; auth: string }; acl?: ZkAcl[] } = {}): Promise<Master> {
-  const client = new ZooKeeperClient({ servers: [{ host: zk.host, port: zk.port }], sessionTimeoutMs: 10_000, auth: opts.auth });
+  const client = new ZooKeeperClient({ servers: [{ host: zk.host, port: zk.port }], sessionTimeoutMs: 15_000, auth: opts.auth });
   client.start();
   cleanup.push(() => client.close());
   await client.ready();
@@ -271,7 +271,7 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
     const d = detector(zk.url(path), { sessionTimeoutMs: 10_000 });
     expect(await d.next()).toBe(a.url);
     await zk.restart();
-    // Masters' sessions (10 s) outlive the quick restart: their nodes stay.
+    // Masters' sessions (15 s) outlive the quick restart: their nodes stay.
     await a.client.ready();
     await b.client.ready();
     await admin.ready();
