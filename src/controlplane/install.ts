@@ -40,6 +40,8 @@ export interface InstallOptions {
   heartbeatSeconds?: number;
   /** `/var/lib/apt/lists` by default; empty means `apt-get update` must run before installing. */
   aptListsDir?: string;
+  /** Keep `<cacheDir>/build` (source, Go cache) after a successful build; it is removed by default. */
+  keepBuildTree?: boolean;
   /** Replacement for the vendored reflect2; REFLECT2_SRC by default. */
   reflect2Dir?: string;
 }
@@ -195,6 +197,11 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   }
   const stamp: Stamp = { recipe: RECIPE_VERSION, sourceVersion, versions, builtAt: new Date().toISOString(), buildSeconds };
   await writeFile(layout.stamp, JSON.stringify(stamp, null, 2) + '\n');
+  if (!opts.keepBuildTree) {
+    // ~2.3 GB of source, objects and Go cache; only the binaries and the stamp are needed from here on.
+    await rm(layout.build, { recursive: true, force: true });
+    progress(`removed the build tree ${layout.build}`);
+  }
   progress(`installed ${SERVERS.join(', ')} (${versions['kube-apiserver']}, source ${sourceVersion}) into ${layout.bin}`);
   return { stamp, cached: false, seconds: seconds(), binDir: layout.bin };
 }
