@@ -77,6 +77,12 @@ export async function startZooKeeper(opts: StartZooKeeperOptions = {}): Promise<
     });
     closeSync(fd);
     child = c;
+    // A test worker that dies must not leave a JVM behind.
+    const reap = (): void => {
+      c.kill('SIGKILL');
+    };
+    process.once('exit', reap);
+    c.once('exit', () => process.off('exit', reap));
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
     void exited.then(() => {
       if (child === c) child = undefined;
