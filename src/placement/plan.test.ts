@@ -126,6 +126,13 @@ describe('plan', () => {
     expect(p.placements.map((x) => x.podKey)).toEqual(['default/small']);
   });
 
+  it('takes resources from the first of the pod roles that holds them', () => {
+    const agents = [makeAgent('x').offer('prod', { cpus: 1, mem: 1000 }).offer('*', { cpus: 4, mem: 4000 }).kubelet().build()];
+    const pods = [0, 1, 2].map((i) => makePod(`p${i}`).roles('prod', '*').requests({ cpus: 0.6, mem: 100 }).build());
+    const p = plan(agents, pods, testConfig());
+    expect(p.placements.map((x) => x.role)).toEqual(['prod', '*', '*']);
+  });
+
   it('handles no agents', () => {
     expect(plan([], [makePod('a').build()], testConfig()).unschedulable[0].message).toBe('0/0 agents available.');
   });

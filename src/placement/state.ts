@@ -262,6 +262,14 @@ export function requiredAntiTerms(p: { affinity?: PlacedPod['affinity'] }): V1Po
   return p.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
 }
 
+/** A required anti-affinity term some placed pods declare; its counter is built when a pending pod meets it. */
+interface AntiTerm {
+  key: string;
+  term: CompiledTerm;
+  declarers: PodGroup[];
+  counter?: DomainCounter;
+}
+
 const sigCache = new WeakMap<object, string>();
 
 function labelsSig(l: Labels): string {
@@ -301,7 +309,7 @@ export class CycleState {
   private counters = new Map<string, DomainCounter>();
   private counterList: DomainCounter[] = [];
   /** Required anti-affinity terms declared by placed pods, each with a counter of its declarers per domain. */
-  readonly antiTerms = new Map<string, { term: CompiledTerm; counter: DomainCounter }>();
+  private readonly antiTerms = new Map<string, AntiTerm>();
   antiTermsVersion = 0;
   /** Per-cycle memo for anything keyed by a text signature (compiled selectors, eligibility masks, …). */
   readonly memo = new Map<string, unknown>();
@@ -336,9 +344,14 @@ export class CycleState {
     if (!this.hasAntiAffinityPods) return [];
     this.ensureGroups();
     return this.memoize(`against:${this.antiTermsVersion}:${namespace}\u0001${labelsSig(labels)}`, () => {
-      const out: { term: CompiledTerm; counter: DomainCounter }[] = [];
+      const out: AntiTerm[] = [];
       for (const e of this.antiTerms.values()) if (e.term.namespaces(namespace) && e.term.selector(labels)) out.push(e);
       return out;
+    }).map((e) => {
+      // Counters only for the terms some pending pod meets: most declared terms never concern this cycle.
+      const key = e.key;
+      e.counter ??= this.counter(`anti:${key}`, 'plain', this.domainIndex(`label:${e.term.topologyKey}`), (x) => x.antiTermKeys.includes(key), null, e.declarers);
+      return { term: e.term, counter: e.counter };
     });
   }
 
@@ -390,7 +403,9 @@ export class CycleState {
         }
       }
     }
-    for (const g of this.groups.values()) this.registerAntiTerms(g);
+    const declarers = new Map<string, PodGroup[]>();
+    for (const g of this.groups.values()) for (const k of g.antiTermKeys) (declarers.get(k) ?? declarers.set(k, []).get(k)!).push(g);
+    for (const [k, gs] of declarers) this.registerAntiTerm(k, gs);
     return this.groups;
   }
 
@@ -414,23 +429,36 @@ export class CycleState {
 
   private registerAntiTerms(g: PodGroup): void {
     for (const key of g.antiTermKeys) {
-      if (this.antiTerms.has(key)) continue;
-      const term = this.memo.get(`antiterm:${key}`) as CompiledTerm;
-      const counter = this.counter(`anti:${key}`, 'plain', this.domainIndex(`label:${term.topologyKey}`), (x) => x.antiTermKeys.includes(key), null);
-      this.antiTerms.set(key, { term, counter });
-      this.antiTermsVersion++;
+      const e = this.antiTerms.get(key);
+      if (!e) this.registerAntiTerm(key, [g]);
+      else if (!e.counter) e.declarers.push(g); // once the counter exists, it finds new groups itself
     }
   }
 
+  /** `declarers`: every group that declares the term (loading from them only keeps this O(groups), not O(groups × terms)). */
+  private registerAntiTerm(key: string, declarers: PodGroup[]): void {
+    const term = this.memo.get(`antiterm:${key}`) as CompiledTerm;
+    this.antiTerms.set(key, { key, term, declarers });
+    this.antiTermsVersion++;
+  }
+
   /** The counter with this key, built from all pods on first use. `key` must identify kind, index, predicate and eligibility. */
-  counter(key: string, kind: CounterKind, index: DomainIndex, matches: (g: PodGroup) => boolean, eligible: Uint8Array | null): DomainCounter {
+  counter(
+    key: string,
+    kind: CounterKind,
+    index: DomainIndex,
+    matches: (g: PodGroup) => boolean,
+    eligible: Uint8Array | null,
+    /** When given: the only groups that can match (others are not tested). */
+    candidates?: Iterable<PodGroup>,
+  ): DomainCounter {
     let c = this.counters.get(key);
     if (c) return c;
     const groups = this.ensureGroups();
     c = this.counters.get(key); // ensureGroups may have created it (anti-affinity terms)
     if (c) return c;
     c = new DomainCounter(key, kind, index, matches, eligible);
-    for (const g of groups.values()) {
+    for (const g of candidates ?? groups.values()) {
       if (!matches(g)) continue;
       g.counters.push(c);
       for (const [a, n] of g.agentCounts) c.load(a, n);

@@ -39,6 +39,13 @@ describe('InterPodAffinity filter', () => {
     expect(runFilter(interPodAffinityFilter, makePod().labels({ app: 'api' }).build(), agents)).toEqual([undefined, undefined, undefined]);
   });
 
+  it('one anti-affinity term declared by different pods counts all of them', () => {
+    const g1 = makePod().labels({ app: 'guard', v: '1' }).antiAffinity(term('web', LABEL_HOSTNAME));
+    const g2 = makePod().labels({ app: 'guard', v: '2' }).antiAffinity(term('web', LABEL_HOSTNAME));
+    const agents = [makeAgent('h1').big().pod(g1).build(), makeAgent('h2').big().pod(g2).build(), makeAgent('h3').big().build()];
+    expect(runFilter(interPodAffinityFilter, makePod().labels({ app: 'web' }).build(), agents)).toEqual([REASON_EXISTING_ANTI_AFFINITY, REASON_EXISTING_ANTI_AFFINITY, undefined]);
+  });
+
   it('anti-affinity between pods of one plan: one per host, then unschedulable', () => {
     const agents = ['h1', 'h2', 'h3'].map((h) => makeAgent(h).big().build());
     const pods = Array.from({ length: 4 }, (_, i) => makePod(`w${i}`).labels({ app: 'web' }).antiAffinity(term('web', LABEL_HOSTNAME)).build());
