@@ -64,6 +64,8 @@ class FakeKube implements KubePort {
   unschedulable: [string, string][] = [];
   scheduled: [string, string][] = [];
   warnings: [string, string][] = [];
+  deleted: [string, number][] = [];
+  recreated: string[] = [];
   async reportUnschedulable(p: V1Pod, m: string) {
     this.unschedulable.push([p.metadata!.name!, m]);
   }
@@ -72,6 +74,12 @@ class FakeKube implements KubePort {
   }
   async reportWarning(p: V1Pod, reason: string) {
     this.warnings.push([p.metadata!.name!, reason]);
+  }
+  async deletePod(p: V1Pod, grace: number) {
+    this.deleted.push([p.metadata!.name!, grace]);
+  }
+  async recreatePod(p: V1Pod) {
+    this.recreated.push(p.metadata!.name!);
   }
 }
 
@@ -86,11 +94,11 @@ const config: FrameworkCoreConfig = {
   unschedulableReportIntervalMs: 60_000,
 };
 
-function setup() {
+function setup(over: Partial<FrameworkCoreConfig> = {}) {
   let now = 1000;
   const mesos = new FakeMesos();
   const kube = new FakeKube();
-  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config });
+  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config: { ...config, ...over } });
   core.onSubscribed('fw');
   return { core, mesos, kube, advance: (ms: number) => (now += ms) };
 }
@@ -245,5 +253,94 @@ describe('FrameworkCore', () => {
     expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpus/), sinceMs: 0 }]);
     expect(d.events.map((e) => e.reason)).toEqual(['Scheduled', 'FailedScheduling', 'KubeletLaunched']);
     expect(d.totals).toMatchObject({ agents: 2, kubelets: 1, tasks: 1, pending: 1 });
+  });
+
+  describe('failover', () => {
+    const owned = (name: string, annotations: Record<string, string> = {}): V1Pod => {
+      const p = pod(name);
+      p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs1', controller: true }];
+      p.metadata!.annotations = annotations;
+      return p;
+    };
+    const bound = (p: V1Pod, node: string, task: TaskInfo): V1Pod => ({
+      ...p,
+      metadata: { ...p.metadata, resourceVersion: '2', annotations: { ...p.metadata!.annotations, 'kube-mesos.io/task-id': task.task_id.value, 'kube-mesos.io/agent-id': task.agent_id.value } },
+      spec: { ...p.spec!, nodeName: node },
+      status: { phase: 'Running' },
+    });
+
+    it('replaces pods of a failed zone after failover-after, keeps the zone out of placement, and kills the old task when it returns', async () => {
+      const { core, mesos, kube, advance } = setup();
+      const pods = ['a', 'b', 'c'].map((z) => owned(`web-${z}`, { 'kube-mesos.io/failover-after': '20s' }));
+      for (const p of pods) core.onPodUpsert(p);
+      core.onOffers([offer('a1', 'a'), offer('b1', 'b'), offer('c1', 'c')]);
+      core.runCycle();
+      const tasks = mesos.tasks();
+      for (const t of tasks) core.onUpdate(update(t, 'TASK_RUNNING'));
+      const inB = tasks.find((t) => t.agent_id.value === 'b1')!;
+      const podB = pods.find((p) => inB.task_id.value.startsWith(`ns.${p.metadata!.name}.`))!;
+      core.onPodUpsert(bound(podB, 'b1.example', inB));
+      // zone b fails: its task becomes unreachable and the master reports the agent lost
+      core.onUpdate({ ...update(inB, 'TASK_UNREACHABLE'), reason: 'REASON_AGENT_REMOVED' } as TaskStatus);
+      core.onFailure('b1', undefined);
+      advance(19_000);
+      core.runCycle();
+      expect(kube.deleted).toEqual([]);
+      advance(1000);
+      core.runCycle();
+      await core.drain();
+      expect(kube.deleted).toEqual([[podB.metadata!.name, 0]]);
+      // a replacement pod arrives: zone b (failed) is not a candidate
+      core.onPodUpsert(owned('web-new'));
+      core.onOffers([offer('a1', 'a'), offer('b1', 'b'), offer('c1', 'c')]);
+      core.runCycle();
+      const placed = mesos.tasks().at(-1)!;
+      expect(placed.task_id.value).toMatch(/^ns\.web-new\./);
+      expect(placed.agent_id.value).not.toBe('b1');
+      // b comes back and reports the old task running: it is an orphan now, and killed
+      core.onUpdate({ ...update(inB, 'TASK_RUNNING', false), reason: 'REASON_RECONCILIATION' } as TaskStatus);
+      await core.drain();
+      expect(mesos.kills).toContain(inB.task_id.value);
+    });
+
+    it('does not replace pods whose agent comes back in time', async () => {
+      const { core, mesos, kube, advance } = setup();
+      const p = owned('web-1', { 'kube-mesos.io/failover-after': '20s' });
+      core.onPodUpsert(p);
+      core.onOffers([offer('a1', 'a'), offer('b1', 'b')]);
+      core.runCycle();
+      const [t] = mesos.tasks();
+      core.onUpdate(update(t, 'TASK_RUNNING'));
+      core.onPodUpsert(bound(p, 'x', t));
+      core.onUpdate(update(t, 'TASK_UNREACHABLE'));
+      advance(10_000);
+      core.onUpdate({ ...update(t, 'TASK_RUNNING', false), reason: 'REASON_RECONCILIATION' } as TaskStatus);
+      advance(60_000);
+      core.runCycle();
+      await core.drain();
+      expect(kube.deleted).toEqual([]);
+      expect(mesos.kills).toEqual([]);
+    });
+  });
+
+  describe('restart', () => {
+    it('adopts the tasks named by bound pods, and a task whose update arrives before its pod shows the binding', async () => {
+      const { core, mesos } = setup();
+      const a = pod('a');
+      a.metadata!.annotations = { 'kube-mesos.io/task-id': 'ns.a.uida-111', 'kube-mesos.io/agent-id': 'a1', 'kube-mesos.io/executor-id': 'e1' };
+      a.spec!.nodeName = 'a1.example';
+      a.status = { phase: 'Running' };
+      core.onPodUpsert(a);
+      core.onPodUpsert(pod('b')); // launched by the previous leader, binding not visible yet
+      expect(core.adoptFromPods()).toBe(1);
+      core.onUpdate({ task_id: { value: 'ns.a.uida-111' }, agent_id: { value: 'a1' }, state: 'TASK_RUNNING', reason: 'REASON_RECONCILIATION' } as TaskStatus);
+      core.onUpdate({ task_id: { value: 'ns.b.uidb-222' }, agent_id: { value: 'a1' }, executor_id: { value: 'e1' }, state: 'TASK_STARTING' } as TaskStatus);
+      core.onUpdate({ task_id: { value: 'ns.gone.zzzz-333' }, agent_id: { value: 'a1' }, state: 'TASK_RUNNING' } as TaskStatus);
+      await core.drain();
+      expect(mesos.kills).toEqual(['ns.gone.zzzz-333']);
+      expect(core.tasks.taskCount).toBe(2);
+      expect(core.queue.has('ns/b')).toBe(false);
+      expect(core.tasks.kubelet('a1')?.executorId).toBe('e1');
+    });
   });
 });

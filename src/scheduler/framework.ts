@@ -10,8 +10,10 @@ import type { ExecutorInfo, Offer, SchedulerEvent, TaskStatus } from '../mesos/t
 import { plan as placementPlan } from '../placement/plan.js';
 import { podFromV1 } from '../placement/pod.js';
 import type { PlacedPod, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
+import { FailoverManager } from '../failover/manager.js';
+import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
 import { agentInfoFromOffer, type AgentInfo, type AgentInfoOptions } from './agent-info.js';
-import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, taskIdFor, type ExecutorConfig } from './launch.js';
+import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, podOfTaskId, taskIdFor, type ExecutorConfig } from './launch.js';
 import { OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
 import type { Clock, KubePort, MesosPort } from './ports.js';
 import { SchedulingQueue } from './queue.js';
@@ -35,6 +37,9 @@ export interface FrameworkCoreConfig {
   /** Re-report an unchanged unschedulable message at most this often per pod. */
   unschedulableReportIntervalMs: number;
   queue?: { initialBackoffMs?: number; maxBackoffMs?: number };
+  failover?: FailoverConfig;
+  /** While agents are lost, their tasks are reconciled this often (to notice their return). */
+  lostAgentReconcileMs?: number;
 }
 
 export interface FrameworkDeps {
@@ -95,6 +100,7 @@ export class FrameworkCore {
   private readonly agentByNode = new Map<string, string>();
   /** Every pod of this scheduler the informer has shown us, by uid. Never mutated. */
   private readonly pods = new Map<string, V1Pod>();
+  private readonly podUidByKey = new Map<string, string>();
   private readonly lastUnschedulable = new Map<string, { message: string; atMs: number }>();
   private readonly executorInfos = new Map<string, ExecutorInfo>(); // agentId → the ExecutorInfo its kubelet runs with
   private frameworkId: string | undefined;
@@ -104,10 +110,15 @@ export class FrameworkCore {
   private cycleRunning = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly recent: RecentEvent[] = [];
+  readonly failover: FailoverManager;
+  /** Tasks whose pods failover replaced: never adopted again, killed if they come back. Bounded, oldest dropped. */
+  private readonly replacedTasks = new Set<string>();
+  private lastLostReconcileMs = 0;
 
   constructor(private readonly deps: FrameworkDeps) {
     if (deps.config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
     this.queue = new SchedulingQueue<PodSpecView>(deps.config.queue);
+    this.failover = new FailoverManager(deps.config.failover ?? DEFAULT_FAILOVER_CONFIG, deps.clock.now());
   }
 
   // ---- Mesos side ---------------------------------------------------------------------------------------------------
@@ -172,6 +183,7 @@ export class FrameworkCore {
       this.agents.set(info.id, { info, lastOfferMs: now, lastOffered: offered.get(info.id)! });
       this.agentByNode.set(info.nodeName, info.id);
       this.offers.add(o, now);
+      if (this.failover.agentBack(info.id)) this.note('Normal', 'AgentBack', info.nodeName, `agent ${info.id} offers again`);
     }
     this.deps.metrics?.offersReceived(offers.length);
     if (offers.length > 0 && this.queue.moveAllToActive() >= 0) this.wake();
@@ -185,19 +197,26 @@ export class FrameworkCore {
     const out = this.tasks.applyUpdate({ taskId, state: status.state, agentId: status.agent_id?.value }, now);
     switch (out.kind) {
       case 'unknown-task':
-        if (!isTerminalState(status.state) && status.reason !== 'REASON_RECONCILIATION') {
-          this.deps.log.warn({ taskId, state: status.state }, 'update for a task kube-mesos does not know: killing it');
-          this.send(this.deps.mesos.kill(taskId, status.agent_id?.value), 'kill orphan');
-        }
+        if (!isTerminalState(status.state)) this.adoptOrKill(status, now);
         return;
       case 'progress': {
-        const k = this.tasks.kubelet(out.record.agentId);
+        const rec = out.record;
+        const k = this.tasks.kubelet(rec.agentId);
         if (k && k.state === 'launching') this.tasks.kubeletRunning(k.agentId, k.executorId);
+        if (status.state === 'TASK_UNREACHABLE' || status.state === 'TASK_UNKNOWN') {
+          this.taskLost(rec, status, false, now);
+          return;
+        }
+        if (this.failover.isAgentLost(rec.agentId) && (status.state === 'TASK_RUNNING' || status.state === 'TASK_STARTING')) {
+          this.failover.agentBack(rec.agentId);
+          this.note('Normal', 'AgentBack', rec.agentId, `task ${taskId} is ${status.state} again`);
+        }
+        this.failover.podBack(rec.podUid);
         if (out.firstConfirmation && (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING')) {
-          const pod = this.pods.get(out.record.podUid);
-          const node = this.agents.get(out.record.agentId)?.info.nodeName ?? out.record.agentId;
+          const pod = this.pods.get(rec.podUid);
+          const node = this.agents.get(rec.agentId)?.info.nodeName ?? rec.agentId;
           if (pod) {
-            this.note('Normal', 'Scheduled', out.record.podKey, `assigned to ${node} (task ${taskId})`);
+            this.note('Normal', 'Scheduled', rec.podKey, `assigned to ${node} (task ${taskId})`);
             this.send(this.deps.kube.reportScheduled(pod, node), 'Scheduled event');
             const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
             if (Number.isFinite(created)) this.deps.metrics?.podScheduled(Math.max(0, now - created));
@@ -217,12 +236,105 @@ export class FrameworkCore {
         return;
       }
       case 'terminal':
-        if (status.state !== 'TASK_FINISHED' && status.state !== 'TASK_KILLED') this.note('Warning', status.state, out.record.podKey, `task ${taskId}: ${status.message ?? status.reason ?? ''}`);
+        if (status.state === 'TASK_LOST' || status.state === 'TASK_GONE' || status.state === 'TASK_GONE_BY_OPERATOR') {
+          this.taskLost(out.record, status, status.state !== 'TASK_LOST', now);
+        } else {
+          this.failover.podBack(out.record.podUid);
+          if (status.state !== 'TASK_FINISHED' && status.state !== 'TASK_KILLED') this.note('Warning', status.state, out.record.podKey, `task ${taskId}: ${status.message ?? status.reason ?? ''}`);
+        }
         // The pod's own status tells the story (the executor follows it); failover decides about replacements.
         this.queue.moveAllToActive();
         this.wake();
         return;
     }
+  }
+
+  /** A bound pod's task is unreachable, lost or gone: failover decides when to replace the pod. */
+  private taskLost(rec: TaskRecord, status: TaskStatus, gone: boolean, now: number): void {
+    const pod = this.pods.get(rec.podUid);
+    if (status.reason === 'REASON_AGENT_REMOVED' || status.reason === 'REASON_AGENT_DISCONNECTED' || status.state === 'TASK_UNREACHABLE' || gone) {
+      this.failover.agentLost(rec.agentId, now);
+    }
+    this.note('Warning', status.state, rec.podKey, `task ${rec.taskId} on agent ${rec.agentId}: ${status.message ?? status.reason ?? ''}`);
+    if (!pod || !rec.bound) return;
+    const zone = this.agents.get(rec.agentId)?.info.zone ?? '';
+    const r = this.failover.podLost(pod, rec.agentId, zone, gone, now);
+    if (!r.ok) this.send(this.deps.kube.reportWarning(pod, 'InvalidAnnotation', r.error), 'invalid failover-after');
+    this.wake();
+  }
+
+  /**
+   * An update for a task the registry does not know. If it names a pod we have (same namespace, name and uid) whose
+   * binding does not point elsewhere, it is ours from before a restart: adopt it. Otherwise it is an orphan: kill it.
+   */
+  private adoptOrKill(status: TaskStatus, now: number): void {
+    const taskId = status.task_id.value;
+    const agentId = status.agent_id?.value;
+    const ref = podOfTaskId(taskId);
+    const pod = ref ? this.podByName(ref.namespace, ref.name) : undefined;
+    const uidOk = pod && ref && (pod.metadata?.uid ?? '').replace(/-/g, '').startsWith(ref.uidPrefix);
+    const annotated = pod?.metadata?.annotations?.[ANNOTATION_TASK_ID];
+    if (pod && uidOk && agentId && !this.replacedTasks.has(taskId) && (annotated === undefined || annotated === taskId) && !isFinished(pod) && !pod.metadata?.deletionTimestamp) {
+      this.tasks.adopt({
+        taskId,
+        podKey: podKey(pod),
+        podUid: pod.metadata!.uid!,
+        agentId,
+        executorId: status.executor_id?.value ?? pod.metadata?.annotations?.[ANNOTATION_EXECUTOR_ID] ?? '',
+        state: status.state,
+        bound: Boolean(pod.spec?.nodeName),
+        launchedAtMs: now,
+        lastUpdateMs: now,
+        ...requestsOf(pod),
+        hostPorts: hostPortsOf(pod),
+      });
+      this.queue.delete(podKey(pod));
+      this.deps.log.info({ taskId, pod: podKey(pod) }, 'adopted a running task');
+      return;
+    }
+    this.deps.log.warn({ taskId, state: status.state }, 'update for a task no pod claims: killing it');
+    this.note('Warning', 'OrphanTask', taskId, `task ${taskId} (${status.state}) belongs to no pod: killed`);
+    this.send(this.deps.mesos.kill(taskId, agentId), 'kill orphan');
+  }
+
+  private podByName(namespace: string, name: string): V1Pod | undefined {
+    const uid = this.podUidByKey.get(`${namespace}/${name}`);
+    return uid ? this.pods.get(uid) : undefined;
+  }
+
+  /**
+   * After the pod informer synced (a restart, a new leader): adopt every task the pods' annotations name, and the
+   * kubelets running them, so nothing running is killed or launched twice. Reconciled on the next SUBSCRIBED.
+   */
+  adoptFromPods(): number {
+    const now = this.deps.clock.now();
+    let n = 0;
+    for (const pod of this.pods.values()) {
+      const a = pod.metadata?.annotations ?? {};
+      const taskId = a[ANNOTATION_TASK_ID];
+      const agentId = a[ANNOTATION_AGENT_ID];
+      const executorId = a[ANNOTATION_EXECUTOR_ID];
+      if (!taskId || !agentId || !executorId || isFinished(pod) || this.tasks.get(taskId)) continue;
+      if (!this.tasks.kubelet(agentId)) {
+        this.tasks.launchKubelet(agentId, executorId, pod.spec?.nodeName ?? agentId, now);
+        this.tasks.kubeletRunning(agentId, executorId);
+      }
+      this.tasks.adopt({
+        taskId,
+        podKey: podKey(pod),
+        podUid: pod.metadata!.uid!,
+        agentId,
+        executorId,
+        state: 'TASK_RUNNING',
+        bound: true,
+        launchedAtMs: now,
+        lastUpdateMs: now,
+        ...requestsOf(pod),
+        hostPorts: hostPortsOf(pod),
+      });
+      n++;
+    }
+    return n;
   }
 
   onFailure(agentId: string | undefined, executorId: string | undefined): void {
@@ -235,7 +347,10 @@ export class FrameworkCore {
       }
     } else if (agentId) {
       this.deps.log.warn({ agentId }, 'agent lost');
+      this.note('Warning', 'AgentLost', this.agents.get(agentId)?.info.nodeName ?? agentId, `agent ${agentId} is unreachable`);
       this.offers.dropAgent(agentId);
+      this.failover.agentLost(agentId, this.deps.clock.now());
+      this.wake();
     }
   }
 
@@ -248,6 +363,7 @@ export class FrameworkCore {
     const prev = this.pods.get(uid);
     this.pods.set(uid, pod);
     const key = podKey(pod);
+    this.podUidByKey.set(key, uid);
     if (pod.spec?.nodeName) {
       this.queue.delete(key);
       this.tasks.markBound(uid);
@@ -267,6 +383,8 @@ export class FrameworkCore {
     if (!uid) return;
     this.pods.delete(uid);
     const key = podKey(pod);
+    if (this.podUidByKey.get(key) === uid) this.podUidByKey.delete(key);
+    this.failover.podBack(uid);
     this.queue.delete(key);
     this.lastUnschedulable.delete(key);
     const rec = this.tasks.forPod(uid);
@@ -304,10 +422,12 @@ export class FrameworkCore {
       const expired = this.offers.takeExpired(now, cfg.offerHoldMs);
       if (expired.length > 0) result.declined += this.decline(expired, refuse);
 
+      const unhealthyZones = this.runFailover(now);
+
       const pods = this.queue.ready(now, cfg.maxBatch);
       result.considered = pods.length;
       if (pods.length > 0 && this.offers.size > 0) {
-        const views = this.snapshot();
+        const views = this.snapshot(unhealthyZones);
         const plan = placementPlan(views, pods, cfg.plan);
         result.placed = plan.placements.length;
         result.accepts = this.launch(plan.placements, now);
@@ -339,14 +459,45 @@ export class FrameworkCore {
   /** When the next cycle is due without new input (backoff or offer-hold expiry), or undefined. */
   nextWakeMs(): number | undefined {
     const now = this.deps.clock.now();
-    const a = this.queue.nextBackoffExpiry(now);
-    const b = this.offers.size > 0 ? this.offers.nextExpiry(this.deps.config.offerHoldMs) : undefined;
-    if (a === undefined) return b;
-    if (b === undefined) return a;
-    return Math.min(a, b);
+    const due = [
+      this.queue.nextBackoffExpiry(now),
+      this.offers.size > 0 ? this.offers.nextExpiry(this.deps.config.offerHoldMs) : undefined,
+      this.failover.nextDueMs(),
+      this.failover.lostAgentIds().length > 0 ? this.lastLostReconcileMs + (this.deps.config.lostAgentReconcileMs ?? 10_000) : undefined,
+    ].filter((x): x is number => x !== undefined);
+    return due.length > 0 ? Math.min(...due) : undefined;
   }
 
-  private snapshot() {
+  /**
+   * Failover's part of a cycle: replaces the lost pods that are due, reconciles the tasks of lost agents now and then
+   * (to notice their return), and returns the zones placement must leave alone.
+   */
+  private runFailover(now: number): Set<string> {
+    const agents = [...this.agents.values()].map((a) => ({ id: a.info.id, zone: a.info.zone ?? '' }));
+    const tick = this.failover.tick(agents, now);
+    for (const action of tick.replace) {
+      const rec = this.tasks.forPod(action.lost.uid);
+      // Forget the task: if its agent comes back, the task is an orphan and gets killed, so nothing runs twice.
+      if (rec) {
+        this.tasks.forget(rec.taskId, now);
+        this.replacedTasks.add(rec.taskId);
+        if (this.replacedTasks.size > 100_000) this.replacedTasks.delete(this.replacedTasks.values().next().value!);
+      }
+      this.note('Warning', 'Replaced', action.lost.key, `agent ${action.lost.agentId} lost: ${action.kind === 'delete' ? 'deleted for its controller to re-create' : 're-created elsewhere'}`);
+      this.deps.log.warn({ pod: action.lost.key, agentId: action.lost.agentId, kind: action.kind }, 'replacing a pod of a lost agent');
+      this.send(action.kind === 'delete' ? this.deps.kube.deletePod(action.pod, 0) : this.deps.kube.recreatePod(action.pod), `failover ${action.kind}`);
+    }
+    const lost = this.failover.lostAgentIds();
+    const every = this.deps.config.lostAgentReconcileMs ?? 10_000;
+    if (lost.length > 0 && now - this.lastLostReconcileMs >= every) {
+      this.lastLostReconcileMs = now;
+      const tasks = lost.flatMap((agentId) => this.tasks.onAgent(agentId).map((t) => ({ taskId: t.taskId, agentId })));
+      if (tasks.length > 0) this.send(this.deps.mesos.reconcile(tasks), 'reconcile lost agents');
+    }
+    return tick.health.unhealthyZones;
+  }
+
+  private snapshot(unhealthyZones: ReadonlySet<string> = new Set()) {
     const podsByAgent = new Map<string, PlacedPod[]>();
     const add = (agentId: string, p: PlacedPod) => {
       let list = podsByAgent.get(agentId);
@@ -368,6 +519,8 @@ export class FrameworkCore {
     }
     const views = [];
     for (const [id, a] of this.agents) {
+      // A failed zone is not a spreading domain at all: nothing goes there and it does not hold replacements back.
+      if (a.info.zone !== undefined && unhealthyZones.has(a.info.zone)) continue;
       const k = this.tasks.kubelet(id);
       const pods = podsByAgent.get(id) ?? [];
       views.push(
@@ -376,7 +529,7 @@ export class FrameworkCore {
           offers: this.offers.forAgent(id),
           kubelet: k ? { podCount: pods.length, maxPods: this.deps.config.plan.maxPodsPerKubelet } : undefined,
           pods,
-          unschedulable: false,
+          unschedulable: this.failover.isAgentLost(id),
         }),
       );
     }
@@ -519,6 +672,7 @@ export class FrameworkCore {
       agents: [...this.agents.values()].map((a) => ({ id: a.info.id, hostname: a.info.hostname, zone: a.info.zone, nodeName: a.info.nodeName, offers: this.offers.forAgent(a.info.id).length, kubelet: this.tasks.kubelet(a.info.id)?.state })),
       tasks: this.tasks.taskCount,
       kubelets: [...this.tasks.allKubelets()].map((k) => ({ agentId: k.agentId, executorId: k.executorId, nodeName: k.nodeName, state: k.state, tasks: k.taskIds.size })),
+      failover: this.failover.debugState(),
     };
   }
 
@@ -624,6 +778,12 @@ function hostPortsOf(pod: V1Pod): number[] {
   const out: number[] = [];
   for (const c of pod.spec?.containers ?? []) for (const p of c.ports ?? []) if (p.hostPort) out.push(p.hostPort);
   return out;
+}
+
+/** A bound pod's requests in Mesos units, for an adopted task's bookkeeping (no defaults: what the spec says). */
+function requestsOf(pod: V1Pod): { cpus: number; mem: number; disk: number } {
+  const view = podFromV1(pod, { cpus: 0, mem: 0, roles: ['*'] });
+  return view.ok ? { ...view.pod.requests } : { cpus: 0, mem: 0, disk: 0 };
 }
 
 function placedPod(pod: V1Pod, hostPorts: number[]): PlacedPod {

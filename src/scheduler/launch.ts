@@ -29,8 +29,20 @@ export interface ExecutorConfig {
   env?: Record<string, string>;
 }
 
-export function taskIdFor(pod: Pick<PodSpecView, 'namespace' | 'name'>): string {
-  return `${pod.namespace}.${pod.name}.${randomBytes(4).toString('hex')}`;
+/** `<namespace>.<name>.<first 8 of the pod uid>-<random>`: readable, unique per launch, and tied to one pod object. */
+export function taskIdFor(pod: Pick<PodSpecView, 'namespace' | 'name' | 'uid'>): string {
+  return `${pod.namespace}.${pod.name}.${pod.uid.replace(/-/g, '').slice(0, 8)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Which pod a task id names (namespaces have no dots; pod names may). */
+export function podOfTaskId(taskId: string): { namespace: string; name: string; uidPrefix: string } | undefined {
+  const first = taskId.indexOf('.');
+  const last = taskId.lastIndexOf('.');
+  if (first <= 0 || last <= first) return undefined;
+  const tail = taskId.slice(last + 1);
+  const dash = tail.indexOf('-');
+  if (dash <= 0) return undefined;
+  return { namespace: taskId.slice(0, first), name: taskId.slice(first + 1, last), uidPrefix: tail.slice(0, dash) };
 }
 
 export function executorIdFor(agentId: string, nowMs: number): string {

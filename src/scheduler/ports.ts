@@ -24,6 +24,10 @@ export interface KubePort {
   reportScheduled(pod: V1Pod, nodeName: string): Promise<void>;
   /** A Warning event on the pod (launch failed, task lost…). */
   reportWarning(pod: V1Pod, reason: string, message: string): Promise<void>;
+  /** Deletes the pod (failover: grace 0, its node is gone), guarded by its uid. */
+  deletePod(pod: V1Pod, gracePeriodSeconds: number): Promise<void>;
+  /** Re-creates a bare pod elsewhere: deletes it, then creates a copy without its binding. */
+  recreatePod(pod: V1Pod): Promise<void>;
 }
 
 export interface Clock {

@@ -83,6 +83,13 @@ export function coreConfig(c: KubeMesosConfig, o: Pick<SchedulerServiceOptions, 
     },
     agentInfo: { zoneAttribute: c.placement.zoneAttribute || undefined, regionAttribute: c.placement.regionAttribute || undefined },
     offers: { refuseWhileWaitingSeconds: c.mesos.refuseSeconds.waiting, refuseIdleSeconds: c.mesos.refuseSeconds.idle, reviveMinIntervalMs: c.mesos.reviveMinInterval },
+    failover: {
+      zoneUnhealthyFraction: c.failover.zoneUnhealthyFraction,
+      safetyStopFraction: c.failover.safetyStopFraction,
+      defaultFailoverAfterMs: c.failover.defaultFailoverAfter,
+      replacementsPerMinute: c.failover.replacementsPerMinute,
+      replacementBurst: c.failover.replacementBurst,
+    },
     offerHoldMs: 5000,
     maxBatch: c.placement.maxBatch,
     unschedulableReportIntervalMs: 60_000,
@@ -118,6 +125,29 @@ function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): KubePor
     async reportWarning(pod, reason, message) {
       events.event(ref(pod), 'Warning', reason, message);
     },
+    async deletePod(pod, gracePeriodSeconds) {
+      const r = await kube.deletePod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { gracePeriodSeconds, uid: pod.metadata?.uid });
+      if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`delete pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+    async recreatePod(pod) {
+      const ns = pod.metadata?.namespace ?? 'default';
+      const del = await kube.deletePod(ns, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, uid: pod.metadata?.uid });
+      if (!del.ok && del.kind !== 'NotFound') throw new Error(`delete pod ${ref(pod).name}: ${del.kind}: ${del.message}`);
+      const r = await kube.createPod(ns, freshCopy(pod));
+      if (!r.ok) throw new Error(`re-create pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+  };
+}
+
+/** A bare pod as the user wrote it: no identity, binding, status or kube-mesos annotations. */
+export function freshCopy(pod: V1Pod): V1Pod {
+  const annotations = Object.fromEntries(Object.entries(pod.metadata?.annotations ?? {}).filter(([k]) => !['kube-mesos.io/task-id', 'kube-mesos.io/agent-id', 'kube-mesos.io/executor-id'].includes(k)));
+  const { nodeName: _nodeName, ...spec } = pod.spec ?? { containers: [] };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, labels: pod.metadata?.labels, annotations },
+    spec: spec as V1Pod['spec'],
   };
 }
 
@@ -213,7 +243,8 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   informer.on('delete', (pod) => core.onPodDelete(pod));
   informer.start();
   await informer.ready;
-  log.info({ pods: informer.size }, 'pod informer synced');
+  const adopted = core.adoptFromPods();
+  log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
   client.start();
 
   const reconcileTimer = setInterval(() => {
