@@ -37,12 +37,21 @@ describe('plan', () => {
     expect(p2.unschedulable.map((u) => u.message)).toEqual(['0/1 agents available: 1 Insufficient cpus.']);
   });
 
-  it('never mutates its inputs', () => {
-    const agents = cluster(1);
-    const pods = [makePod().labels({ a: 'b' }).hostPort(31001).build()];
+  it('never mutates its inputs and gives the same answer twice', () => {
+    const agents = cluster(2).map((a, i) => (i % 2 ? a : { ...a, pods: [makePod(`old${i}`).owner('rs').labels({ app: 'w' }).antiAffinity({ topologyKey: LABEL_ZONE, labelSelector: { matchLabels: { app: 'x' } } }).placed()] }));
+    const pods = [
+      makePod().labels({ a: 'b' }).hostPort(31001).build(),
+      ...Array.from({ length: 6 }, (_, i) => makePod(`w${i}`).owner('rs').labels({ app: 'w' }).spreadConstraint({ topologyKey: LABEL_ZONE }).build()),
+      ...Array.from({ length: 4 }, (_, i) => makePod(`m${i}`).owner('m').constraint('@hostname', 'UNIQUE').spread('@zone').build()),
+      makePod('x').labels({ app: 'x' }).build(),
+    ];
     const before = JSON.stringify([agents, pods]);
-    plan(agents, pods, testConfig());
+    const first = plan(agents, pods, testConfig());
     expect(JSON.stringify([agents, pods])).toBe(before);
+    expect(plan(agents, pods, testConfig())).toEqual(first);
+    expect(first.placements).toHaveLength(11);
+    // the old pods' anti-affinity to app=x covers every zone
+    expect(first.unschedulable.map((u) => u.message)).toEqual(["0/6 agents available: 6 node(s) didn't satisfy existing pods anti-affinity rules."]);
   });
 
   it('counts reasons per agent like kube-scheduler, sorted', () => {

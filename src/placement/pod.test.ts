@@ -57,6 +57,21 @@ describe('podFromV1', () => {
     expect(r.pod).toMatchObject({ key: 'ns/p', uid: 'u1', ownerUid: 'rs-uid', createdAtMs: 1000, roles: ['*'], labels: { app: 'x' } });
   });
 
+  it('counts sidecar init containers (restartPolicy Always) beside the app containers', () => {
+    const r = podFromV1(
+      pod({
+        initContainers: [
+          { name: 'side', restartPolicy: 'Always', resources: { requests: { cpu: '200m', memory: '64Mi' } } },
+          { name: 'init', resources: { requests: { cpu: '1', memory: '32Mi' } } },
+        ],
+        containers: [{ name: 'a', resources: { requests: { cpu: '500m', memory: '128Mi' } } }],
+      }),
+      defaults,
+    );
+    // cpu: max(0.5 + 0.2, 0.2 + 1) = 1.2; mem: max(128 + 64, 64 + 32) = 192
+    expect(r.ok && r.pod.requests).toEqual({ cpus: 1.2, mem: 192, disk: 0 });
+  });
+
   it('gives containers without requests their limit, else the defaults', () => {
     const r = podFromV1(pod({ containers: [{ name: 'a' }, { name: 'b', resources: { limits: { cpu: '2' } } }] }), defaults);
     expect(r.ok && r.pod.requests).toEqual({ cpus: 2.1, mem: 256, disk: 0 });

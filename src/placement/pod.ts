@@ -62,13 +62,22 @@ export function podFromV1(pod: V1Pod, defaults: PodDefaults): { ok: true; pod: P
       else lim[k] += limit[k];
     }
   }
+  // Init containers run one at a time, next to the sidecars (restartPolicy Always) started before them;
+  // sidecars keep running beside the app containers.
+  const sidecars: Res = { cpus: 0, mem: 0, disk: 0 };
+  const initPeak: Res = { cpus: 0, mem: 0, disk: 0 };
   for (const c of spec.initContainers ?? []) {
     const r = containerAmounts(c);
     if (!r.ok) return r;
-    sum.cpus = Math.max(sum.cpus, r.req.cpus ?? r.limit.cpus ?? 0);
-    sum.mem = Math.max(sum.mem, r.req.mem ?? r.limit.mem ?? 0);
-    sum.disk = Math.max(sum.disk, r.req.disk ?? r.limit.disk ?? 0);
+    const req: Res = { cpus: r.req.cpus ?? r.limit.cpus ?? 0, mem: r.req.mem ?? r.limit.mem ?? 0, disk: r.req.disk ?? r.limit.disk ?? 0 };
+    for (const k of ['cpus', 'mem', 'disk'] as const) {
+      if (c.restartPolicy === 'Always') {
+        sidecars[k] += req[k];
+        initPeak[k] = Math.max(initPeak[k], sidecars[k]);
+      } else initPeak[k] = Math.max(initPeak[k], sidecars[k] + req[k]);
+    }
   }
+  for (const k of ['cpus', 'mem', 'disk'] as const) sum[k] = Math.max(sum[k] + sidecars[k], initPeak[k]);
   const overhead = amounts(spec.overhead as Record<string, string> | undefined, 'overhead');
   if (!overhead.ok) return overhead;
   const requests: Res = {

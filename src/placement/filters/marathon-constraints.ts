@@ -19,6 +19,15 @@ interface Check {
   dynamicFail: Status;
 }
 
+// podFromV1 validates regexes; a view built elsewhere with a bad one matches nothing rather than throwing.
+function wholeMatch(re: string): RegExp {
+  try {
+    return new RegExp(`^(?:${re})$`);
+  } catch {
+    return /(?!)/;
+  }
+}
+
 const isNumber = (s: string): boolean => /^[+-]?(\d+\.?\d*|\.\d+)$/.test(s);
 
 function valueMatches(op: 'IS' | 'CLUSTER', actual: string, wanted: string): boolean {
@@ -47,7 +56,7 @@ export const marathonConstraintsFilter: FilterPlugin<Check[]> = {
         c,
         index,
         counter,
-        regex: c.operator === 'LIKE' || c.operator === 'UNLIKE' ? new RegExp(`^(?:${c.value ?? ''})$`) : undefined,
+        regex: c.operator === 'LIKE' || c.operator === 'UNLIKE' ? wholeMatch(c.value ?? '') : undefined,
         groups,
         minCount,
         limit: c.operator === 'MAX_PER' ? Number(c.value) : c.operator === 'GROUP_BY' ? Number(c.value ?? 0) : 0,
