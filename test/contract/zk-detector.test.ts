@@ -270,6 +270,8 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
     const b = await contend(path, 'master-b', 5051);
     const d = detector(zk.url(path), { sessionTimeoutMs: 10_000 });
     expect(await d.next()).toBe(a.url);
+    const seen: Array<string | undefined> = [];
+    d.onChange((u) => seen.push(u));
     await zk.restart();
     // Masters' sessions (15 s) outlive the quick restart: their nodes stay.
     await a.client.ready();
@@ -279,6 +281,8 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
     await a.client.close();
     expect(await changed).toBe(b.url);
     expect(await d.next()).toBe(b.url);
+    // Straight from a to b: the session was re-attached and the leader kept, not lost through an expiry.
+    expect(seen).toEqual([b.url]);
   });
 });
 
