@@ -50,7 +50,7 @@ describe('ManagedProcess', () => {
   it('SIGKILLs a child that ignores SIGTERM after the grace period', async () => {
     const p = new ManagedProcess({ name: 'stubborn', cmd: 'sh', args: ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.1; done'], logFile: join(dir, 's.log') }, { graceMs: 300 });
     p.start();
-    await until(async () => (await readFile(join(dir, 's.log'), 'utf8')).includes('ready'), 'the trap to be set');
+    await until(async () => (await readFile(join(dir, 's.log'), 'utf8')).includes('\nready\n'), 'the trap to be set');
     const t0 = Date.now();
     await p.stop();
     expect((await p.exited()).signal).toBe('SIGKILL');
