@@ -1,0 +1,230 @@
+// End to end, side by side, in one run on one real etcd + kube-apiserver 1.20: the ceiling (a round-robin binder),
+// kube-scheduler 1.20 on N Nodes, and kube-mesos (emulator with N agents, in-process hollow kubelets, the scheduler
+// service). Each contender runs in its own process(es) and namespace, with the same client QPS/burst; the bench creates
+// the pods with bounded concurrency and watches them bound. Prints one JSON line.
+// `npm run bench -- e2e`; knobs (env): BENCH_E2E_AGENTS (1000), BENCH_E2E_PODS (5000), BENCH_E2E_QPS (5000),
+// BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
+// (limit,kube-scheduler,kube-mesos), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
+// scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNodeChild, type Child } from './lib/child.js';
+import { startBenchControlPlane, type BenchControlPlane } from './lib/controlplane.js';
+import { startKubeScheduler } from './lib/kube-scheduler.js';
+import { BindWatch, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, loadKubeConfig, nodeZones, unthrottled } from './lib/kube.js';
+import { procUsage, usageSince, type ProcUsage } from './lib/proc.js';
+import { summarizeRun, type RunFigures } from './lib/figures.js';
+import type { KubeHttp } from '../src/kube/http.js';
+
+const env = process.env;
+const num = (k: string, d: number) => (env[k] ? Number(env[k]) : d);
+const O = {
+  agents: num('BENCH_E2E_AGENTS', 1000),
+  pods: num('BENCH_E2E_PODS', 5000),
+  zones: ['a', 'b', 'c'],
+  qps: num('BENCH_E2E_QPS', 5000),
+  burst: num('BENCH_E2E_BURST', 5000),
+  inflight: num('BENCH_E2E_INFLIGHT', 50),
+  createConcurrency: num('BENCH_E2E_CREATE_CONCURRENCY', 50),
+  timeoutS: num('BENCH_E2E_TIMEOUT_S', 240),
+  allocationIntervalMs: num('BENCH_E2E_ALLOCATION_INTERVAL_MS', 1000),
+  contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,kube-scheduler,kube-mesos').split(',').filter(Boolean),
+  profileDir: env.BENCH_E2E_PROFILE_DIR,
+  cacheDir: env.KUBE_MESOS_CACHE_DIR ?? join(homedir(), '.cache', 'kube-mesos'),
+  // Same capacity on both sides: 8 cpus, 16 GiB per agent / Node.
+  cpu: '8',
+  memory: '16Gi',
+  agentResources: 'cpus:8;mem:16384;disk:100000;ports:[31000-32000]',
+  podCpu: '100m',
+  podMemory: '64Mi',
+};
+
+const progress = (s: string) => process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+interface Contender {
+  name: string;
+  schedulerName: string;
+  /** Processes started; `measured` is the scheduler whose CPU/RSS count. */
+  start(): Promise<{ measured: Child; others: Child[] }>;
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const work = await mkdtemp(join(tmpdir(), 'kube-mesos-bench-e2e-'));
+  progress(`work dir ${work}; starting etcd + kube-apiserver (no controller-manager)`);
+  const cp = await startBenchControlPlane({ cacheDir: O.cacheDir });
+  const kc = loadKubeConfig(cp.kubeconfigPath);
+  const api = unthrottled(kc, Math.max(O.createConcurrency, 50));
+  const results: Record<string, RunFigures> = {};
+  try {
+    const nodeNames = Array.from({ length: O.agents }, (_, i) => `node-${i}`);
+    if (O.contenders.some((c) => c === 'limit' || c === 'kube-scheduler')) {
+      progress(`creating ${O.agents} Ready Nodes in zones ${O.zones.join(',')}`);
+      await boundedAll(O.agents, 50, (i) => createReadyNode(api, { name: nodeNames[i], zone: O.zones[i % O.zones.length], cpu: O.cpu, memory: O.memory, pods: 110 }));
+    }
+    const contenders: Record<string, Contender> = {
+      limit: {
+        name: 'limit',
+        schedulerName: 'bench-limit',
+        async start() {
+          const c = startNodeChild('limit-binder.ts', { kubeconfig: cp.kubeconfigPath, schedulerName: 'bench-limit', nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight }, join(work, 'limit.log'));
+          await c.message((m) => m.ready === true, 60_000);
+          return { measured: c, others: [] };
+        },
+      },
+      'kube-scheduler': {
+        name: 'kube-scheduler',
+        schedulerName: 'default-scheduler',
+        async start() {
+          const c = await startKubeScheduler({ cacheDir: O.cacheDir, kubeconfig: cp.kubeconfigPath, workDir: work, qps: O.qps, burst: O.burst });
+          return { measured: c, others: [] };
+        },
+      },
+      'kube-mesos': {
+        name: 'kube-mesos',
+        schedulerName: 'kube-mesos',
+        async start() {
+          const prof = (name: string) => (O.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${O.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+          const emu = startNodeChild(
+            'kube-mesos-emulator.ts',
+            { kubeconfig: cp.kubeconfigPath, agents: O.agents, zones: O.zones, agentResources: O.agentResources, allocationIntervalMs: O.allocationIntervalMs, schedulerName: 'kube-mesos', qps: O.qps, burst: O.burst, inflight: O.inflight },
+            join(work, 'kube-mesos-emulator.log'),
+            prof('kube-mesos-emulator'),
+          );
+          const { url } = await emu.message<{ url: string }>((m) => m.ready === true, 120_000);
+          const sched = startNodeChild(
+            'kube-mesos-scheduler.ts',
+            { kubeconfig: cp.kubeconfigPath, mesosUrl: url, agents: O.agents, qps: O.qps, burst: O.burst, set: [] },
+            join(work, 'kube-mesos-scheduler.log'),
+            prof('kube-mesos-scheduler'),
+          );
+          await sched.message((m) => m.ready === true, 120_000);
+          return { measured: sched, others: [emu] };
+        },
+      },
+    };
+    for (const name of O.contenders) {
+      const c = contenders[name];
+      if (!c) throw new Error(`unknown contender ${name} (expected limit, kube-scheduler, kube-mesos)`);
+      results[name] = await runContender(c, api, cp);
+    }
+    const zones = await nodeZones(api);
+    for (const name of Object.keys(results)) results[name] = { ...results[name], ...zoneFigures(results[name], zones) };
+  } finally {
+    await cp.stop().catch((err: unknown) => progress(`stopping the control plane: ${String(err)}`));
+    api.close();
+    if (env.BENCH_E2E_KEEP_LOGS !== '1') await rm(work, { recursive: true, force: true });
+    else progress(`logs kept in ${work}`);
+  }
+  const ratio = (a?: number | null, b?: number | null) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+  const km = results['kube-mesos'];
+  const line = {
+    bench: 'e2e',
+    agents: O.agents,
+    pods: O.pods,
+    zones: O.zones.length,
+    workload: `${O.podCpu} cpu / ${O.podMemory} per pod, topologySpreadConstraint zone maxSkew 1 DoNotSchedule`,
+    limits: {
+      client_qps: O.qps,
+      client_burst: O.burst,
+      binds_in_flight: O.inflight,
+      create_concurrency: O.createConcurrency,
+      control_plane: 'etcd + kube-apiserver 1.20, no kube-controller-manager (Nodes stay Ready untainted); one apiserver for all, pods deleted between contenders',
+      kube_scheduler: 'v1.20.2, KubeSchedulerConfiguration v1beta1 default profile, clientConnection qps/burst as above',
+      kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); scheduler default config; CPU/RSS = scheduler process only`,
+    },
+    ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k.replace('-', '_'), v])),
+    ratios: {
+      kube_mesos_vs_limit: ratio(km?.pods_per_s, results.limit?.pods_per_s),
+      kube_mesos_vs_kube_scheduler: ratio(km?.pods_per_s, results['kube-scheduler']?.pods_per_s),
+      overall_kube_mesos_vs_limit: ratio(km?.overall_pods_per_s, results.limit?.overall_pods_per_s),
+      overall_kube_mesos_vs_kube_scheduler: ratio(km?.overall_pods_per_s, results['kube-scheduler']?.overall_pods_per_s),
+    },
+    elapsed_s: Math.round((performance.now() - t0) / 1000),
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane): Promise<RunFigures> {
+  const ns = `bench-${c.name}`;
+  await createNamespace(api, ns);
+  const watch = new BindWatch(api, ns);
+  await watch.start();
+  progress(`${c.name}: starting`);
+  const { measured, others } = await c.start();
+  const all = [measured, ...others];
+  try {
+    // Ready means it schedules: one warm-up pod (not part of the spread group) must be bound first.
+    await createPod(api, ns, benchPod('warmup', { schedulerName: c.schedulerName, app: 'warmup', cpu: O.podCpu, memory: O.podMemory, spread: false }));
+    await withTimeout(watch.bound(1), 120_000, `${c.name}: warm-up pod not bound`);
+    const before = new Map(all.map((p) => [p.pid, procUsage(p.pid)]));
+    const apiBefore = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
+    progress(`${c.name}: creating ${O.pods} pods, ${O.createConcurrency} at a time`);
+    const createdAt = new Map<string, number>();
+    const tFirst = performance.now();
+    const template = { schedulerName: c.schedulerName, app: c.name, cpu: O.podCpu, memory: O.podMemory, spread: true };
+    await boundedAll(O.pods, O.createConcurrency, async (i) => {
+      const name = `p-${i}`;
+      createdAt.set(name, performance.now());
+      await createPod(api, ns, benchPod(name, template));
+    });
+    const tLastCreated = performance.now();
+    const boundAtCreationEnd = watch.boundAt.size - 1;
+    progress(`${c.name}: created in ${Math.round(tLastCreated - tFirst)} ms, ${boundAtCreationEnd} bound so far; waiting for the rest`);
+    const complete = await withTimeout(watch.bound(O.pods + 1), O.timeoutS * 1000, '').then(
+      () => true,
+      () => false,
+    );
+    const usage = (pid: number) => {
+      const b = before.get(pid);
+      const a = procUsage(pid);
+      return b && a ? usageSince(b, a) : undefined;
+    };
+    const apiAfter = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
+    const figures = summarizeRun({
+      createdAt,
+      boundAt: watch.boundAt,
+      tFirst,
+      tLastCreated,
+      boundAtCreationEnd,
+      complete,
+      scheduler: usage(measured.pid),
+      others: others.map((p) => usage(p.pid)).filter((u): u is ProcUsage => u !== undefined),
+      apiserverCpuSeconds: apiBefore && apiAfter ? usageSince(apiBefore, apiAfter).cpuSeconds : undefined,
+    });
+    figures.nodeOf = Object.fromEntries(watch.nodeOf);
+    progress(`${c.name}: ${JSON.stringify({ ...figures, nodeOf: undefined })}`);
+    return figures;
+  } finally {
+    for (const p of all.reverse()) await p.stop();
+    await watch.stop();
+    await deleteAllPods(api, ns).catch((err: unknown) => progress(`${c.name}: cleanup failed: ${String(err)}`));
+  }
+}
+
+/** Pods per zone of the bench's pods, and the skew (max − min), as a check that every contender honoured the spread. */
+function zoneFigures(r: RunFigures, zones: Map<string, string>): Partial<RunFigures> {
+  const perZone: Record<string, number> = {};
+  for (const [pod, node] of Object.entries(r.nodeOf ?? {})) {
+    if (pod === 'warmup') continue;
+    const z = zones.get(node) ?? '?';
+    perZone[z] = (perZone[z] ?? 0) + 1;
+  }
+  const counts = Object.values(perZone);
+  return { pods_per_zone: perZone, zone_skew: counts.length ? Math.max(...counts) - Math.min(...counts) : null, nodeOf: undefined };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(what || `timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`e2e bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,95 @@
+/**
+ * Contenders run as child processes so each one's CPU and peak RSS are read from /proc the same way. A Node child gets
+ * its options as one JSON argument and reports with JSON lines on stdout; its stderr goes to a log file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface Child {
+  readonly pid: number;
+  /** Resolves with the first JSON line for which `match` is true; rejects if the child exits first or after `timeoutMs`. */
+  message<T = Record<string, unknown>>(match: (m: Record<string, unknown>) => boolean, timeoutMs: number): Promise<T>;
+  readonly exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startProcess(cmd: string, args: string[], logFile: string, opts: { env?: NodeJS.ProcessEnv } = {}): Child {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', fd], env: opts.env ?? process.env });
+  closeSync(fd);
+  return wrap(child);
+}
+
+/** Runs `bench/lib/<file>` (TypeScript) under this Node with tsx. */
+export function startNodeChild(file: string, options: unknown, logFile: string, nodeArgs: string[] = []): Child {
+  const path = fileURLToPath(new URL(file, import.meta.url));
+  return startProcess(process.execPath, [...nodeArgs, '--import', 'tsx', path, JSON.stringify(options)], logFile);
+}
+
+function wrap(child: ChildProcess): Child {
+  if (child.pid === undefined) throw new Error('child process did not start');
+  const messages: Record<string, unknown>[] = [];
+  const waiters = new Set<{ match: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }>();
+  let buf = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (!line.startsWith('{')) continue;
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      messages.push(m);
+      for (const w of waiters) {
+        if (!w.match(m)) continue;
+        waiters.delete(w);
+        w.resolve(m);
+      }
+    }
+  });
+  let alive = true;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((alive = false), resolve(code))));
+  return {
+    pid: child.pid,
+    exited,
+    message<T>(match: (m: Record<string, unknown>) => boolean, timeoutMs: number): Promise<T> {
+      const found = messages.find(match);
+      if (found) return Promise.resolve(found as T);
+      return new Promise<T>((resolve, reject) => {
+        const w = { match, resolve: (m: Record<string, unknown>) => (clearTimeout(timer), resolve(m as T)) };
+        const timer = setTimeout(() => (waiters.delete(w), reject(new Error(`child ${child.pid}: no expected message within ${timeoutMs} ms`))), timeoutMs);
+        waiters.add(w);
+        void exited.then((code) => {
+          if (!waiters.has(w)) return;
+          waiters.delete(w);
+          clearTimeout(timer);
+          reject(new Error(`child ${child.pid} exited (${code}) before the expected message`));
+        });
+      });
+    },
+    async stop(graceMs = 10_000) {
+      if (!alive) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** For child entry points: the JSON options argument, and a way to report. */
+export function childOptions<T>(): T {
+  return JSON.parse(process.argv[2] ?? '{}') as T;
+}
+
+export function report(m: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+}

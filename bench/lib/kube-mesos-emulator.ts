@@ -1,0 +1,54 @@
+/**
+ * The Mesos side of the kube-mesos contender, in its own process: the emulator with N agents in 3 zones whose executors run
+ * in-process (hollow kubelets, one shared pod informer). Their bindings use the bench's client QPS/burst. Child of e2e.bench.ts.
+ */
+import { startEmulator } from '../../src/emulator/index.js';
+import { createExecutorFactory } from '../../src/executor/inprocess.js';
+import { KubeHttp } from '../../src/kube/http.js';
+import { createLogger } from '../../src/telemetry/log.js';
+import { childOptions, report } from './child.js';
+import { loadKubeConfig } from './kube.js';
+
+export interface EmulatorChildOptions {
+  kubeconfig: string;
+  agents: number;
+  zones: string[];
+  agentResources: string;
+  allocationIntervalMs: number;
+  schedulerName: string;
+  qps: number;
+  burst: number;
+  inflight: number;
+}
+
+async function main(): Promise<void> {
+  const o = childOptions<EmulatorChildOptions>();
+  const log = createLogger({ level: 'warn', name: 'bench-emulator' });
+  const http = new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight });
+  const factory = createExecutorFactory({ http, schedulerName: o.schedulerName, log });
+  const emu = await startEmulator({
+    listen: '127.0.0.1:0',
+    agents: o.agents,
+    zones: o.zones,
+    region: 'r1',
+    agentResources: o.agentResources,
+    allocationIntervalMs: o.allocationIntervalMs,
+    executorMode: 'inprocess',
+    executorFactory: factory,
+    log,
+  });
+  report({ ready: true, url: emu.url });
+  setInterval(() => report({ stats: emu.master.stats }), 1000).unref();
+  process.on('SIGTERM', () => {
+    void (async () => {
+      await emu.stop();
+      await factory.close();
+      process.exit(0);
+    })();
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench emulator: ${String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,170 @@
+/** What the end-to-end bench does to the API server itself: namespaces, Nodes, pods, a raw pod watch. */
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeHttp, type RawWatchEvent } from '../../src/kube/http.js';
+
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export const APP_LABEL = 'kube-mesos.io/bench';
+
+export function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+/** A transport that never throttles: for the bench's own setup, pod creation and watching (not a contender). */
+export function unthrottled(kc: KubeConfig, maxInFlight: number): KubeHttp {
+  return new KubeHttp(kc, { qps: 1e6, burst: 1e6, maxInFlight, timeoutMs: 120_000 });
+}
+
+async function must(http: KubeHttp, method: string, path: string, body?: unknown, contentType?: string, okStatuses = [200, 201, 202]): Promise<unknown> {
+  const res = await http.request(method, path, { body, contentType });
+  if (!okStatuses.includes(res.status)) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.error?.message ?? JSON.stringify(res.body).slice(0, 300)}`);
+  return res.body;
+}
+
+export async function createNamespace(http: KubeHttp, name: string): Promise<void> {
+  await must(http, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, undefined, [201, 409]);
+}
+
+/** Runs `fn(i)` for i in [0, n) with at most `concurrency` at once. */
+export async function boundedAll(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, concurrency) }, worker));
+}
+
+export interface NodeSpec {
+  name: string;
+  zone: string;
+  cpu: string;
+  memory: string;
+  pods: number;
+}
+
+/**
+ * Creates a Ready Node without taints, as a kubelet would have registered it. The TaintNodesByCondition admission plugin adds
+ * node.kubernetes.io/not-ready on create, so the taint is removed right after (as the Node's owner does once Ready).
+ */
+export async function createReadyNode(http: KubeHttp, n: NodeSpec): Promise<void> {
+  const capacity = { cpu: n.cpu, memory: n.memory, pods: String(n.pods) };
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await must(http, 'POST', '/api/v1/nodes', {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', [ZONE_LABEL]: n.zone, 'topology.kubernetes.io/region': 'r1' } },
+    spec: {},
+    status: {
+      capacity,
+      allocatable: capacity,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'bench node', lastHeartbeatTime: now, lastTransitionTime: now }],
+    },
+  }, undefined, [201, 409]);
+  await must(http, 'PATCH', `/api/v1/nodes/${n.name}`, { spec: { taints: null } }, 'application/merge-patch+json');
+}
+
+export interface PodTemplate {
+  schedulerName: string;
+  /** Value of APP_LABEL; the topology spread selects on it. */
+  app: string;
+  cpu: string;
+  memory: string;
+  spread: boolean;
+}
+
+export function benchPod(name: string, t: PodTemplate): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { [APP_LABEL]: t.app } },
+    spec: {
+      schedulerName: t.schedulerName,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'c', image: 'k8s.gcr.io/pause:3.2', resources: { requests: { cpu: t.cpu, memory: t.memory } } }],
+      ...(t.spread
+        ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE_LABEL, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { [APP_LABEL]: t.app } } }] }
+        : {}),
+    },
+  };
+}
+
+export async function createPod(http: KubeHttp, ns: string, pod: object): Promise<void> {
+  await must(http, 'POST', `/api/v1/namespaces/${ns}/pods`, pod, undefined, [201]);
+}
+
+/** Deletes every pod of the namespace at once, without grace (nothing runs them). */
+export async function deleteAllPods(http: KubeHttp, ns: string): Promise<void> {
+  await must(http, 'DELETE', `/api/v1/namespaces/${ns}/pods`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+}
+
+export async function nodeZones(http: KubeHttp): Promise<Map<string, string>> {
+  const body = (await must(http, 'GET', '/api/v1/nodes')) as { items: { metadata: { name: string; labels?: Record<string, string> } }[] };
+  return new Map(body.items.map((n) => [n.metadata.name, n.metadata.labels?.[ZONE_LABEL] ?? '']));
+}
+
+interface RawPod {
+  metadata: { name: string; resourceVersion?: string };
+  spec: { nodeName?: string };
+}
+
+/**
+ * Watches a namespace's pods and records, in this process's clock, when each pod was first seen bound, and to which node.
+ * `start()` resolves once the watch is established (list first, then watch from its resourceVersion).
+ */
+export class BindWatch {
+  readonly boundAt = new Map<string, number>();
+  readonly nodeOf = new Map<string, string>();
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private waiters: { n: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly ns: string,
+    private readonly onBound?: (pod: string, node: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const res = await this.http.request('GET', `/api/v1/namespaces/${this.ns}/pods`, { query: { limit: 1 } });
+    if (res.status !== 200) throw new Error(`listing pods in ${this.ns}: HTTP ${res.status}`);
+    let rv = (res.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const loop = async () => {
+      while (!this.abort.signal.aborted) {
+        const end = await this.http.watch(
+          `/api/v1/namespaces/${this.ns}/pods`,
+          { resourceVersion: rv, timeoutSeconds: 900, allowWatchBookmarks: true },
+          (ev: RawWatchEvent) => {
+            const pod = ev.object as unknown as RawPod;
+            if (pod.metadata?.resourceVersion) rv = pod.metadata.resourceVersion;
+            if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && pod.spec?.nodeName) this.seen(pod.metadata.name, pod.spec.nodeName);
+          },
+          { signal: this.abort.signal, idleMs: 960_000 },
+        );
+        if (end.kind === 'failed') await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    this.running = loop();
+  }
+
+  /** Resolves when at least `n` pods were seen bound. */
+  bound(n: number): Promise<void> {
+    if (this.boundAt.size >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private seen(name: string, node: string): void {
+    if (this.boundAt.has(name)) return;
+    this.boundAt.set(name, performance.now());
+    this.nodeOf.set(name, node);
+    this.onBound?.(name, node);
+    const size = this.boundAt.size;
+    this.waiters = this.waiters.filter((w) => (size >= w.n ? (w.resolve(), false) : true));
+  }
+}
