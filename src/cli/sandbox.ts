@@ -39,6 +39,7 @@ export const command: Command = {
       agentResources: stringFlag(args, 'agent-resources')!,
       agentAttributes: stringFlag(args, 'agent-attributes'),
       executorCommand: selfExecutorCommand(),
+      baseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined && /^(PATH|HOME|USER|LANG|TZ|TMPDIR|NODE_OPTIONS)$/.test(e[0]))),
       listen: stringFlag(args, 'listen')!,
       set: set.flags,
       log,

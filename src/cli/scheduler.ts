@@ -7,6 +7,7 @@ import { KubeHttp } from '../kube/http.js';
 import { LeaderElector, leaseApi } from '../kube/leader.js';
 import { ConfigMapStateStore } from '../kube/state-store.js';
 import { createOpsApp } from '../ops/app.js';
+import { dashboardRouter } from '../ops/dashboard.js';
 import { startOpsServer } from '../ops/server.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { createLogger } from '../telemetry/log.js';
@@ -48,6 +49,7 @@ export const command: Command = {
       },
       registry,
       debugState: () => ({ leading, ...(service ? service.core.debugState() : {}) }),
+      routes: dashboardRouter({ state: () => service?.core.dashboardState(), unavailable: () => (leading ? 'the scheduler is starting' : 'standby: another replica leads; open its dashboard') }),
       log,
     });
     const ops = await startOpsServer(app, config.ops.listen);

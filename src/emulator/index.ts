@@ -24,6 +24,8 @@ export interface EmulatorOptions {
   region?: string;
   /** Mesos `--resources` text per agent. */
   agentResources?: string;
+  /** Agent hostnames are `<prefix><i>` (default `agent-`): distinct prefixes let several emulators share one Kubernetes. */
+  hostnamePrefix?: string;
   /** Attribute template per agent, `{i}`, `{i%N}`, `{zone}`, `{region}` substituted: `rack:r{i%4}`. */
   agentAttributes?: string;
   allocationIntervalMs?: number;
@@ -110,7 +112,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       const region = req.region ?? opts.region ?? (zone ? 'default' : undefined);
       const attrs = renderAttributes(req.attributes ?? opts.agentAttributes ?? '', { i, zone, region });
       if (!attrs.ok) return { ok: false, error: `attributes: ${attrs.error}` };
-      specs.push({ hostname: `agent-${i}`, zone, region, resources: res.value, attributes: attrs.value });
+      specs.push({ hostname: `${opts.hostnamePrefix ?? 'agent-'}${i}`, zone, region, resources: res.value, attributes: attrs.value });
     }
     index += count;
     for (const s of specs) {

@@ -12,9 +12,11 @@ import { readInstalled } from '../controlplane/paths.js';
 import { startControlPlane, type ControlPlane } from '../controlplane/controlplane.js';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 import { createOpsApp } from '../ops/app.js';
+import { dashboardRouter } from '../ops/dashboard.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
+import { emulatorFaults } from './faults.js';
 
 export interface SandboxOptions {
   dir: string;
@@ -28,6 +30,8 @@ export interface SandboxOptions {
   region: string;
   agentResources: string;
   agentAttributes?: string;
+  /** Environment the emulated agents give executors (a real agent passes its own: PATH, HOME…). */
+  baseEnv?: Record<string, string>;
   /** Shell command agents run for the executor (this program with `executor`). */
   executorCommand: string;
   /** `host:port` for the scheduler's ops server and dashboard. */
@@ -86,6 +90,8 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       agentResources: o.agentResources,
       agentAttributes: o.agentAttributes,
       executorMode: 'process',
+      hostnamePrefix: o.hostnamePrefix,
+      baseEnv: o.baseEnv,
       workDir: join(dir, 'mesos'),
       log: log.child({ component: 'emulator' }),
     });
@@ -120,6 +126,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       readiness: () => scheduler.readiness(),
       registry: scheduler.registry,
       debugState: () => scheduler.core.debugState(),
+      routes: dashboardRouter({ state: () => scheduler.core.dashboardState(), faults: emulatorFaults(emulator.url) }),
       log,
     });
     const ops: OpsServer = await startOpsServer(app, config.ops.listen);

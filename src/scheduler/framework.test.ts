@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, OfferOperation, Resource, TaskInfo, TaskStatus } from '../mesos/types.js';
 import { silentLogger } from '../telemetry/log.js';
+import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
 import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
 import type { KubePort, MesosPort } from './ports.js';
 
@@ -54,7 +55,10 @@ class FakeMesos implements MesosPort {
   async suppress() {
     this.suppresses++;
   }
-  async shutdownExecutor() {}
+  shutdowns: string[] = [];
+  async shutdownExecutor(executorId: string) {
+    this.shutdowns.push(executorId);
+  }
   tasks(): TaskInfo[] {
     return this.accepts.flatMap((a) => a.operations.flatMap((o) => o.launch?.task_infos ?? []));
   }
@@ -80,6 +84,14 @@ class FakeKube implements KubePort {
   }
   async recreatePod(p: V1Pod) {
     this.recreated.push(p.metadata!.name!);
+  }
+  cordoned: string[] = [];
+  deletedNodes: string[] = [];
+  async cordonNode(n: string) {
+    this.cordoned.push(n);
+  }
+  async deleteNode(n: string) {
+    this.deletedNodes.push(n);
   }
 }
 
@@ -341,6 +353,51 @@ describe('FrameworkCore', () => {
       expect(core.tasks.taskCount).toBe(2);
       expect(core.queue.has('ns/b')).toBe(false);
       expect(core.tasks.kubelet('a1')?.executorId).toBe('e1');
+    });
+  });
+
+  describe('elastic pool', () => {
+    it('removes a kubelet idle for idleTimeout: cordon, executor SHUTDOWN, Node deleted; nothing placed there meanwhile', async () => {
+      const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 30_000 } });
+      const p = pod('p1');
+      core.onPodUpsert(p);
+      core.onOffers([offer('a1', 'z1')]);
+      core.runCycle();
+      const [t] = mesos.tasks();
+      core.onUpdate(update(t, 'TASK_RUNNING'));
+      core.onUpdate(update(t, 'TASK_FINISHED'));
+      advance(29_000);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.shutdowns).toEqual([]);
+      expect(core.nextWakeMs()).toBe(1000 + 29_000 + 1000);
+      advance(1000);
+      core.runCycle();
+      await core.drain();
+      expect(kube.cordoned).toEqual(['a1.example']);
+      expect(mesos.shutdowns).toEqual([t.executor!.executor_id.value]);
+      expect(kube.deletedNodes).toEqual(['a1.example']);
+      expect(core.tasks.kubelet('a1')?.state).toBe('removing');
+      core.onFailure('a1', t.executor!.executor_id.value);
+      expect(core.tasks.kubelet('a1')).toBeUndefined();
+    });
+
+    it('does not start kubelets beyond pool.max', async () => {
+      const { core, mesos, kube } = setup({ pool: { ...DEFAULT_POOL_CONFIG, max: 1 } });
+      core.onPodUpsert(pod('p1', '3'));
+      core.onPodUpsert(pod('p2', '3'));
+      core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+      core.runCycle();
+      await core.drain();
+      expect(new Set(mesos.tasks().map((t) => t.agent_id.value)).size).toBe(1);
+      // next cycle: the agent without a kubelet is not a candidate, the one with a kubelet is full
+      core.queue.moveAllToActive();
+      core.onOffers([offer('a2', 'z2')]);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.tasks()).toHaveLength(1);
+      expect(kube.unschedulable).toHaveLength(1);
+      expect(kube.unschedulable[0][1]).toMatch(/^0\/2 agents available/);
     });
   });
 });

@@ -12,6 +12,7 @@ import { podFromV1 } from '../placement/pod.js';
 import type { PlacedPod, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
 import { FailoverManager } from '../failover/manager.js';
 import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
+import { canAddKubelet, DEFAULT_POOL_CONFIG, kubeletCounts, planPool, type PoolConfig, type PoolKubelet } from '../pool/planner.js';
 import { agentInfoFromOffer, type AgentInfo, type AgentInfoOptions } from './agent-info.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, podOfTaskId, taskIdFor, type ExecutorConfig } from './launch.js';
 import { OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
@@ -38,6 +39,7 @@ export interface FrameworkCoreConfig {
   unschedulableReportIntervalMs: number;
   queue?: { initialBackoffMs?: number; maxBackoffMs?: number };
   failover?: FailoverConfig;
+  pool?: PoolConfig;
   /** While agents are lost, their tasks are reconciled this often (to notice their return). */
   lostAgentReconcileMs?: number;
 }
@@ -64,6 +66,7 @@ export interface FrameworkMetrics {
   cycle(durationMs: number, pods: number, placed: number): void;
   podScheduled(latencyMs: number): void;
   pending(n: number): void;
+  kubeletScaleDown?(reason: string): void;
 }
 
 export interface CycleResult {
@@ -423,6 +426,7 @@ export class FrameworkCore {
       if (expired.length > 0) result.declined += this.decline(expired, refuse);
 
       const unhealthyZones = this.runFailover(now);
+      this.runPool(now, unhealthyZones);
 
       const pods = this.queue.ready(now, cfg.maxBatch);
       result.considered = pods.length;
@@ -463,6 +467,7 @@ export class FrameworkCore {
       this.queue.nextBackoffExpiry(now),
       this.offers.size > 0 ? this.offers.nextExpiry(this.deps.config.offerHoldMs) : undefined,
       this.failover.nextDueMs(),
+      this.nextIdleExpiry(),
       this.failover.lostAgentIds().length > 0 ? this.lastLostReconcileMs + (this.deps.config.lostAgentReconcileMs ?? 10_000) : undefined,
     ].filter((x): x is number => x !== undefined);
     return due.length > 0 ? Math.min(...due) : undefined;
@@ -497,6 +502,70 @@ export class FrameworkCore {
     return tick.health.unhealthyZones;
   }
 
+  private nextIdleExpiry(): number | undefined {
+    let next: number | undefined;
+    const timeout = this.poolConfig().idleTimeoutMs;
+    for (const k of this.tasks.allKubelets()) {
+      if (k.state !== 'running' || k.taskIds.size > 0) continue;
+      const at = (k.idleSinceMs ?? k.launchedAtMs) + timeout;
+      next = next === undefined ? at : Math.min(next, at);
+    }
+    return next;
+  }
+
+  private poolConfig(): PoolConfig {
+    return this.deps.config.pool ?? DEFAULT_POOL_CONFIG;
+  }
+
+  private poolKubelets(): PoolKubelet[] {
+    const out: PoolKubelet[] = [];
+    for (const k of this.tasks.allKubelets()) {
+      if (k.state === 'gone') continue;
+      const a = this.agents.get(k.agentId);
+      let cpus = 0;
+      let mem = 0;
+      for (const id of k.taskIds) {
+        const t = this.tasks.get(id);
+        if (t) {
+          cpus += t.cpus;
+          mem += t.mem;
+        }
+      }
+      out.push({
+        agentId: k.agentId,
+        zone: a?.info.zone ?? '',
+        state: k.state === 'removing' ? 'removing' : k.state,
+        idleSinceMs: k.taskIds.size === 0 ? (k.idleSinceMs ?? k.launchedAtMs) : undefined,
+        underusedSinceMs: undefined,
+        capacity: { cpus: (a?.lastOffered.cpus ?? 0) + cpus, mem: (a?.lastOffered.mem ?? 0) + mem },
+        pods: [],
+      });
+    }
+    return out;
+  }
+
+  /** The elastic pool's part of a cycle: idle kubelets are cordoned, shut down and their Nodes deleted. */
+  private runPool(now: number, unhealthyZones: ReadonlySet<string>): void {
+    const cfg = this.poolConfig();
+    const plan = planPool({ nowMs: now, kubelets: this.poolKubelets(), agents: [], pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
+    for (const action of plan.actions) {
+      if (action.kind !== 'remove-idle') continue;
+      const k = this.tasks.kubeletRemoving(action.agentId);
+      if (!k) continue;
+      this.note('Normal', 'KubeletRemoved', k.nodeName, `idle for ${Math.round((now - (k.idleSinceMs ?? now)) / 1000)} s: cordoned, executor shut down, Node deleted`);
+      this.deps.metrics?.kubeletScaleDown?.('idle');
+      const nodeName = k.nodeName;
+      this.send(
+        (async () => {
+          await this.deps.kube.cordonNode(nodeName);
+          await this.deps.mesos.shutdownExecutor(k.executorId, k.agentId);
+          await this.deps.kube.deleteNode(nodeName);
+        })(),
+        'remove idle kubelet',
+      );
+    }
+  }
+
   private snapshot(unhealthyZones: ReadonlySet<string> = new Set()) {
     const podsByAgent = new Map<string, PlacedPod[]>();
     const add = (agentId: string, p: PlacedPod) => {
@@ -518,18 +587,21 @@ export class FrameworkCore {
       if (agentId) add(agentId, placedPod(pod, hostPortsOf(pod)));
     }
     const views = [];
+    const counts = kubeletCounts(this.poolKubelets());
+    const poolCfg = this.poolConfig();
     for (const [id, a] of this.agents) {
       // A failed zone is not a spreading domain at all: nothing goes there and it does not hold replacements back.
       if (a.info.zone !== undefined && unhealthyZones.has(a.info.zone)) continue;
       const k = this.tasks.kubelet(id);
       const pods = podsByAgent.get(id) ?? [];
+      const noNewKubelet = !k && !canAddKubelet(a.info.zone ?? '', counts, poolCfg);
       views.push(
         agentView({
           info: a.info,
           offers: this.offers.forAgent(id),
           kubelet: k ? { podCount: pods.length, maxPods: this.deps.config.plan.maxPodsPerKubelet } : undefined,
           pods,
-          unschedulable: this.failover.isAgentLost(id),
+          unschedulable: this.failover.isAgentLost(id) || k?.state === 'removing' || noNewKubelet,
         }),
       );
     }
@@ -545,17 +617,30 @@ export class FrameworkCore {
       list.push(p);
     }
     let accepts = 0;
+    const counts = kubeletCounts(this.poolKubelets());
     for (const [agentId, list] of byAgent) {
       const agent = this.agents.get(agentId);
+      if (!agent) continue;
+      const existing = this.tasks.kubelet(agentId);
+      if (!existing && !canAddKubelet(agent.info.zone ?? '', counts, this.poolConfig())) {
+        // plan() placed several pods on new kubelets in one cycle beyond pool.max: these wait for the next cycle.
+        for (const p of list) this.queue.backoff(p.podKey, now);
+        continue;
+      }
       const offers = this.offers.takeAgent(agentId);
-      if (!agent || offers.length === 0) continue;
+      if (offers.length === 0) continue;
       let executor = this.executorInfos.get(agentId);
-      if (!executor || !this.tasks.kubelet(agentId)) {
-        const executorId = executorIdFor(agentId, now);
+      if (!executor || !existing) {
+        // An adopted kubelet (after a restart) keeps its executor id: the ExecutorInfo is rebuilt the same way.
+        const executorId = existing?.executorId ?? executorIdFor(agentId, now);
         executor = buildExecutorInfo({ agent: agent.info, executorId, frameworkId: this.frameworkId!, config: this.deps.config.executor, role: list[0].role, offers });
         this.executorInfos.set(agentId, executor);
-        this.tasks.launchKubelet(agentId, executorId, agent.info.nodeName, now);
-        this.note('Normal', 'KubeletLaunched', agent.info.nodeName, `kubelet executor ${executorId} launched with the first pod on agent ${agentId}`);
+        if (!existing) {
+          this.tasks.launchKubelet(agentId, executorId, agent.info.nodeName, now);
+          counts.total++;
+          counts.perZone.set(agent.info.zone ?? '', (counts.perZone.get(agent.info.zone ?? '') ?? 0) + 1);
+          this.note('Normal', 'KubeletLaunched', agent.info.nodeName, `kubelet executor ${executorId} launched with the first pod on agent ${agentId}`);
+        }
       }
       const remaining = carveTaskResources.start(offers, this.tasks.kubelet(agentId)!.state === 'launching' && this.tasks.kubelet(agentId)!.taskIds.size === 0 ? executor : undefined);
       const taskInfos = [];

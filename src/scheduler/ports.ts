@@ -28,6 +28,10 @@ export interface KubePort {
   deletePod(pod: V1Pod, gracePeriodSeconds: number): Promise<void>;
   /** Re-creates a bare pod elsewhere: deletes it, then creates a copy without its binding. */
   recreatePod(pod: V1Pod): Promise<void>;
+  /** Marks a kubelet's Node unschedulable (the pool is removing it). */
+  cordonNode(nodeName: string): Promise<void>;
+  /** Deletes a removed kubelet's Node. */
+  deleteNode(nodeName: string): Promise<void>;
 }
 
 export interface Clock {

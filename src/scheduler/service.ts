@@ -10,6 +10,7 @@ import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
 import { podInformer, type ResilientInformer } from '../kube/informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
+import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
 import type { FrameworkInfo, TaskStatus } from '../mesos/types.js';
 import { SchedulerMetrics } from '../ops/metrics.js';
 import { createRegistry } from '../telemetry/metrics.js';
@@ -90,6 +91,16 @@ export function coreConfig(c: KubeMesosConfig, o: Pick<SchedulerServiceOptions, 
       replacementsPerMinute: c.failover.replacementsPerMinute,
       replacementBurst: c.failover.replacementBurst,
     },
+    pool: {
+      minPerZone: c.pool.minPerZone,
+      max: c.pool.max,
+      maxPerZone: c.pool.maxPerZone,
+      idleTimeoutMs: c.pool.idleTimeout,
+      scaleDownUtilization: c.pool.scaleDownUtilization,
+      consolidation: c.pool.consolidation,
+      maxConcurrentScaleDowns: c.pool.maxConcurrentScaleDowns,
+      consolidationDelayMs: c.pool.consolidationDelay,
+    },
     offerHoldMs: 5000,
     maxBatch: c.placement.maxBatch,
     unschedulableReportIntervalMs: 60_000,
@@ -129,6 +140,14 @@ function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): KubePor
       const r = await kube.deletePod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { gracePeriodSeconds, uid: pod.metadata?.uid });
       if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`delete pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
     },
+    async cordonNode(name) {
+      const r = await kube.cordonNode(name);
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`cordon node ${name}: ${r.kind}: ${r.message}`);
+    },
+    async deleteNode(name) {
+      const r = await kube.deleteNode(name);
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`delete node ${name}: ${r.kind}: ${r.message}`);
+    },
     async recreatePod(pod) {
       const ns = pod.metadata?.namespace ?? 'default';
       const del = await kube.deletePod(ns, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, uid: pod.metadata?.uid });
@@ -165,6 +184,7 @@ function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     },
     podScheduled: (ms) => m.podSchedulingLatency.observe(ms / 1000),
     pending: (n) => m.pendingPods.set(n),
+    kubeletScaleDown: () => undefined,
   };
 }
 
@@ -202,8 +222,10 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     if (next !== undefined) schedule(Math.max(next, lastCycle + cycleInterval));
   };
 
+  // One zk:// URL: follow the leading master through ZooKeeper, as Mesos' own detector does; else a list of masters.
+  const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], log: log.child({ component: 'zk' }) }) : undefined;
   const client = new SchedulerClient({
-    masters: [...c.mesos.masters],
+    ...(detector ? { detector } : { masters: [...c.mesos.masters] }),
     framework: frameworkInfo(c, o.frameworkId, process.env.USER ?? 'root'),
     contentType: c.mesos.contentType === 'json' ? 'application/json' : 'application/x-protobuf',
     credentials: c.mesos.principal && o.secret !== undefined ? { principal: c.mesos.principal, secret: o.secret } : undefined,
@@ -267,6 +289,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       if (timer) clearTimeout(timer);
       clearInterval(reconcileTimer);
       await client.stop();
+      await detector?.stop();
       await informer.stop();
       await core.drain();
       await events.stop();

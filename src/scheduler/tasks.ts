@@ -40,7 +40,8 @@ export interface KubeletRecord {
   agentId: string;
   executorId: string;
   nodeName: string;
-  state: 'launching' | 'running' | 'gone';
+  /** 'removing': the pool shut it down (cordoned, executor SHUTDOWN sent); nothing new goes there. */
+  state: 'launching' | 'running' | 'removing' | 'gone';
   taskIds: Set<string>;
   /** When the last task left (for the pool's idle timeout); undefined while it has tasks. */
   idleSinceMs: number | undefined;
@@ -163,6 +164,12 @@ export class TaskRegistry {
 
   kubeletRunning(agentId: string, executorId: string): void {
     const k = this.kubelets.get(agentId);
-    if (k && k.executorId === executorId) k.state = 'running';
+    if (k && k.executorId === executorId && k.state === 'launching') k.state = 'running';
+  }
+
+  kubeletRemoving(agentId: string): KubeletRecord | undefined {
+    const k = this.kubelets.get(agentId);
+    if (k) k.state = 'removing';
+    return k;
   }
 }
