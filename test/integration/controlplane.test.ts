@@ -8,6 +8,8 @@ import {
   statusCode,
   testKubeConfig,
   waitFor,
+  withApiserverDisruption,
+  withStableApiserver,
   type TestNamespace,
 } from '../support/kube.js';
 
@@ -39,7 +41,8 @@ describe('the control plane (etcd + kube-apiserver + kube-controller-manager)', 
   });
   afterAll(() => ns?.delete());
 
-  it('kubectl apply of a Deployment → ReplicaSet → Pods that stay Pending with schedulerName kube-mesos', async () => {
+  // Tests that need kube-apiserver up hold the run's reader lock; the restart tests take the writer side.
+  it('kubectl apply of a Deployment → ReplicaSet → Pods that stay Pending with schedulerName kube-mesos', () => withStableApiserver(async () => {
     const applied = await kubectl(['apply', '-f', '-'], { input: deployment(ns.name) });
     expect(applied.stdout).toMatch(/deployment.apps\/web created/);
     const pods = await waitFor(
@@ -60,9 +63,9 @@ describe('the control plane (etcd + kube-apiserver + kube-controller-manager)', 
     // No default scheduler runs here: the pods are still unbound and Pending.
     const again = JSON.parse((await kubectl(['get', 'pods', '-n', ns.name, '-o', 'json'])).stdout) as PodList;
     expect(again.items.map((p) => [p.status.phase, p.spec.nodeName ?? null])).toEqual(pods.map(() => ['Pending', null]));
-  });
+  }));
 
-  it('gives a ServiceAccount a working token limited by RBAC', async () => {
+  it('gives a ServiceAccount a working token limited by RBAC', () => withStableApiserver(async () => {
     const kc = await serviceAccountKubeConfig(ns.name, 'viewer', 'view');
     expect(kc.getCurrentUser()?.name).toBe(`system:serviceaccount:${ns.name}:viewer`);
     const core = kc.makeApiClient(CoreV1Api);
@@ -74,9 +77,9 @@ describe('the control plane (etcd + kube-apiserver + kube-controller-manager)', 
     expect(denied).toBe(403);
     const who = await kubectl(['auth', 'can-i', 'create', 'configmaps', '-n', ns.name], { kubeconfig: kc, allowFailure: true });
     expect(who.stdout.trim()).toBe('no');
-  });
+  }));
 
-  it.each([['stop' as const], ['kill' as const]])('keeps data across a kube-apiserver %s and start on the same address', async (how) => {
+  it.each([['stop' as const], ['kill' as const]])('keeps data across a kube-apiserver %s and start on the same address', (how) => withApiserverDisruption(async () => {
     const core = testKubeConfig().makeApiClient(CoreV1Api);
     const name = `before-${how}`;
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name }, data: { k: how } } });
@@ -98,5 +101,5 @@ describe('the control plane (etcd + kube-apiserver + kube-controller-manager)', 
     expect(cm.data).toEqual({ k: how });
     expect((await meanwhile).stdout).toBe(how);
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: `after-${how}` } } });
-  });
+  }));
 });

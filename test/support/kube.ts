@@ -2,7 +2,8 @@
 //
 // The control plane is SHARED by every test file of the run, and workers run in parallel: use your own
 // namespace (createTestNamespace) and expect a brief API outage whenever some test restarts kube-apiserver
-// (apiserverControl) — retry or waitFor rather than assume every call succeeds.
+// (apiserverControl) — retry or waitFor rather than assume every call succeeds, or run the test inside
+// withStableApiserver(fn); a test that restarts kube-apiserver does so inside withApiserverDisruption(fn).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { TestControlPlaneInfo } from './controlplane-daemon.js';
+import * as apiserverLock from '../../src/kube/testing/apiserver-lock.js';
 
 export type { TestControlPlaneInfo };
 
@@ -254,4 +256,19 @@ export function apiserverControl(): {
     kill: () => call('POST', '/apiserver/kill'),
     status: () => call('GET', '/apiserver'),
   };
+}
+
+/** The run's lock dir for kube-apiserver disruptions (src/kube/testing/apiserver-lock.ts). */
+export function apiserverLockDir(): string {
+  return join(controlPlaneInfo().dir, 'test-locks');
+}
+
+/** Runs `fn` while no test of the run stops or kills kube-apiserver (readers share; a disruption waits). */
+export function withStableApiserver<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+  return apiserverLock.withStableApiserver(apiserverLockDir(), fn, timeoutMs);
+}
+
+/** Runs `fn`, which may stop/start/kill kube-apiserver, once no test holds withStableApiserver; one at a time. */
+export function withApiserverDisruption<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+  return apiserverLock.withApiserverDisruption(apiserverLockDir(), fn, timeoutMs);
 }
