@@ -27,13 +27,22 @@ function makeAgents(n: number, rnd: () => number): AgentView[] {
   for (let i = 0; i < n; i++) {
     const zone = ZONES[i % ZONES.length];
     const big = rnd() < 0.5;
-    const a = { id: `agent-${i}`, hostname: `host-${i}.example`, zone, region: 'r1', attributes: { rack: `r${i % 20}` } };
+    const id = `agent-${i}`;
+    const hostname = `host-${i}.example`;
+    const attributes = { rack: `r${i % 20}` };
+    // Plain literals with every field present: V8 reads objects built with {...spread} several times slower.
     out.push({
-      ...a,
-      labels: agentLabels(a),
+      id,
+      hostname,
+      nodeName: undefined,
+      zone,
+      region: 'r1',
+      attributes,
+      labels: agentLabels({ id, hostname, zone, region: 'r1', attributes }),
       taints: [],
       unschedulable: false,
       offered: [{ role: '*', res: { cpus: big ? 64 : 32, mem: big ? 262144 : 131072, disk: 500000 }, ports: [[31000, 32000]] }],
+      kubelet: undefined,
       pods: [],
     });
   }

@@ -27,7 +27,7 @@ export function eligibleAgents(
     let all = true;
     for (const a of st.agents) {
       let ok = !(opts.schedulableOnly && a.view.unschedulable);
-      if (ok && honorAffinity) ok = pod.nodeMatch!(a.node);
+      if (ok && honorAffinity) ok = pod.nodeMatch!(a);
       if (ok && honorTaints) {
         for (const t of a.view.taints) {
           if ((t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod.pod.tolerations, t)) {

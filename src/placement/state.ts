@@ -49,7 +49,8 @@ export interface WAgent {
   view: AgentView;
   id: string;
   labels: Labels;
-  node: NodeLike;
+  /** The Node name (NodeLike: a WAgent is what node selectors look at). */
+  name: string;
   slots: Slot[];
   hasKubelet: boolean;
   /** A kubelet is launched on this agent by this plan. */
@@ -66,21 +67,30 @@ export interface WAgent {
 }
 
 function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
+  // Runs for every agent in every cycle: plain loops, no closures.
   const slots: Slot[] = [];
-  for (const o of view.offered) {
-    let s = slots.find((x) => x.role === o.role);
-    if (!s) {
-      s = { role: o.role, cpus: 0, mem: 0, disk: 0, ports: [] };
-      slots.push(s);
+  const offered = view.offered;
+  for (let i = 0; i < offered.length; i++) {
+    const o = offered[i];
+    let s: Slot | undefined;
+    for (let j = 0; j < slots.length; j++) if (slots[j].role === o.role) s = slots[j];
+    const ports: PortRange[] = [];
+    for (let j = 0; j < o.ports.length; j++) ports.push([o.ports[j][0], o.ports[j][1]]);
+    if (!s) slots.push({ role: o.role, cpus: o.res.cpus, mem: o.res.mem, disk: o.res.disk, ports });
+    else {
+      s.cpus = round3(s.cpus + o.res.cpus);
+      s.mem = round3(s.mem + o.res.mem);
+      s.disk = round3(s.disk + o.res.disk);
+      for (const r of ports) s.ports.push(r);
+      s.ports.sort((x, y) => x[0] - y[0]);
     }
-    s.cpus = round3(s.cpus + o.res.cpus);
-    s.mem = round3(s.mem + o.res.mem);
-    s.disk = round3(s.disk + o.res.disk);
-    for (const r of o.ports) s.ports.push([r[0], r[1]]);
   }
-  for (const s of slots) if (s.ports.length > 1) s.ports.sort((x, y) => x[0] - y[0]);
   let usedPorts: Set<number> | null = null;
-  for (const p of view.pods) for (const port of p.hostPorts) (usedPorts ??= new Set()).add(port);
+  const pods = view.pods;
+  for (let i = 0; i < pods.length; i++) {
+    const hp = pods[i].hostPorts;
+    for (let j = 0; j < hp.length; j++) (usedPorts ??= new Set()).add(hp[j]);
+  }
   // Pods assumed on an agent whose kubelet has not reported yet ride on the executor launched with the first one.
   const hasKubelet = view.kubelet !== undefined || view.pods.length > 0;
   const labels = view.labels;
@@ -89,7 +99,7 @@ function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
     view,
     id: view.id,
     labels,
-    node: { labels, name: view.nodeName ?? view.hostname },
+    name: view.nodeName ?? view.hostname,
     slots,
     hasKubelet,
     newKubelet: false,
@@ -318,11 +328,17 @@ export class CycleState {
     views: readonly AgentView[],
     readonly cfg: PlanConfig,
   ) {
-    this.agents = views.map((v, i) => makeAgent(v, i, cfg));
-    this.kubeletAgents = this.agents.filter((a) => a.hasKubelet);
+    this.agents = new Array<WAgent>(views.length);
+    this.kubeletAgents = [];
     let cpus = 0;
     let mem = 0;
-    for (const a of this.agents) {
+    let anti = false;
+    let preferNoSchedule = false;
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i];
+      const a = makeAgent(v, i, cfg);
+      this.agents[i] = a;
+      if (a.hasKubelet) this.kubeletAgents.push(a);
       let c = 0;
       let m = 0;
       for (const s of a.slots) {
@@ -331,10 +347,16 @@ export class CycleState {
       }
       if (c > cpus) cpus = c;
       if (m > mem) mem = m;
+      if (!anti) for (const p of v.pods) if (p.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) anti = true;
+      if (!preferNoSchedule) for (const t of v.taints) if (t.effect === 'PreferNoSchedule') preferNoSchedule = true;
     }
     this.maxFree = { cpus: cpus || 1, mem: mem || 1 };
-    this.hasAntiAffinityPods = views.some((v) => v.pods.some((p) => requiredAntiTerms(p).length > 0));
+    this.hasAntiAffinityPods = anti;
+    this.hasPreferNoSchedule = preferNoSchedule;
   }
+
+  /** Some agent has a PreferNoSchedule taint (else that score is skipped). */
+  readonly hasPreferNoSchedule: boolean;
 
   /** Some pod on some agent declares required anti-affinity (else symmetric checks are skipped). */
   private hasAntiAffinityPods: boolean;

@@ -8,5 +8,5 @@ const FAIL = fail(REASON_NODE_AFFINITY, true);
 export const nodeAffinityFilter: FilterPlugin<(n: NodeLike) => boolean> = {
   name: 'NodeAffinity',
   prepare: (pod) => pod.nodeMatch,
-  filter: (match, a) => (match(a.node) ? undefined : FAIL),
+  filter: (match, a) => (match(a) ? undefined : FAIL),
 };

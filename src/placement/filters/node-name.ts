@@ -7,5 +7,5 @@ const FAIL = fail(REASON_NODE_NAME, true);
 export const nodeNameFilter: FilterPlugin<string> = {
   name: 'NodeName',
   prepare: (pod) => pod.pod.nodeName || undefined,
-  filter: (name, a) => (a.node.name === name || a.view.hostname === name || a.id === name ? undefined : FAIL),
+  filter: (name, a) => (a.name === name || a.view.hostname === name || a.id === name ? undefined : FAIL),
 };

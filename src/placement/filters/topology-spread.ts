@@ -25,7 +25,10 @@ export function spreadTerm(pod: PodCtx, st: CycleState, c: V1TopologySpreadConst
   const taints = c.nodeTaintsPolicy === 'Honor' ? JSON.stringify(pod.pod.tolerations) : '';
   const memoKey = `tsterm:${pod.pod.namespace}\u0001${JSON.stringify(c)}\u0001${mlk}\u0001${pod.nodeMatchSig}\u0001${taints}\u0001${keys.join('\u0001')}`;
   const cached = st.memo.get(memoKey) as { term: SpreadTerm; match: (l: Record<string, string>) => boolean } | undefined;
-  if (cached) return { ...cached.term, self: cached.match(pod.pod.labels) ? 1 : 0 };
+  if (cached) {
+    const t = cached.term; // a literal, not a spread: V8 reads spread-built objects several times slower
+    return { index: t.index, counter: t.counter, maxSkew: t.maxSkew, self: cached.match(pod.pod.labels) ? 1 : 0, minDomains: t.minDomains };
+  }
   const sel = withMatchLabelKeys(c.labelSelector, c.matchLabelKeys, pod.pod.labels);
   const { mask, sig } = eligibleAgents(pod, st, { nodeAffinityPolicy: c.nodeAffinityPolicy, nodeTaintsPolicy: c.nodeTaintsPolicy, keys });
   const ns = pod.pod.namespace;

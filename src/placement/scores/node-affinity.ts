@@ -17,7 +17,7 @@ export const nodeAffinityScore: ScorePlugin<{ weight: number; match: (n: NodeLik
   },
   score: (terms, a) => {
     let s = 0;
-    for (const t of terms) if (t.match(a.node)) s += t.weight;
+    for (const t of terms) if (t.match(a)) s += t.weight;
     return s;
   },
 };

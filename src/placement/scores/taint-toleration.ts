@@ -5,9 +5,7 @@ export const taintTolerationScore: ScorePlugin<true> = {
   name: 'TaintToleration',
   normalize: 'reverseMax',
   prepare: (_pod, st) =>
-    st.memoize('anyPreferNoSchedule', () => st.agents.some((a) => a.view.taints.some((t) => t.effect === 'PreferNoSchedule')))
-      ? { data: true, weight: 3 }
-      : undefined,
+    st.hasPreferNoSchedule ? { data: true, weight: 3 } : undefined,
   score: (_d, a, pod) => {
     let n = 0;
     for (const t of a.view.taints) {
