@@ -3,7 +3,7 @@
 // sees the ones placed before it without rescanning all pods.
 import type { V1PodAffinityTerm } from '@kubernetes/client-node';
 import { round3 } from './quantity.js';
-import { compileLabelSelector, selectorKey, type LabelMatcher, type Labels, type NodeLike } from './selectors.js';
+import { compileLabelSelector, selectorKey, type LabelMatcher, type Labels } from './selectors.js';
 import type { AgentView, PlacedPod, PlanConfig, PortRange } from './types.js';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
