@@ -5,14 +5,16 @@
 // `npm run bench -- e2e`; knobs (env): BENCH_E2E_AGENTS (1000), BENCH_E2E_PODS (5000), BENCH_E2E_QPS (5000),
 // BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
 // (limit,kube-scheduler,kube-mesos), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
-// scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir).
+// scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
+// BENCH_E2E_TIMELINE (1: bound count every second); diagnostics that change kube-mesos (named in the output):
+// BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNodeChild, type Child } from './lib/child.js';
 import { startBenchControlPlane, type BenchControlPlane } from './lib/controlplane.js';
 import { startKubeScheduler } from './lib/kube-scheduler.js';
-import { BindWatch, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, loadKubeConfig, nodeZones, unthrottled } from './lib/kube.js';
+import { BindWatch, apiRequestCounts, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, loadKubeConfig, nodeZones, requestDelta, unthrottled } from './lib/kube.js';
 import { procUsage, usageSince, type ProcUsage } from './lib/proc.js';
 import { summarizeRun, type RunFigures } from './lib/figures.js';
 import type { KubeHttp } from '../src/kube/http.js';
@@ -31,6 +33,9 @@ const O = {
   allocationIntervalMs: num('BENCH_E2E_ALLOCATION_INTERVAL_MS', 1000),
   contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,kube-scheduler,kube-mesos').split(',').filter(Boolean),
   profileDir: env.BENCH_E2E_PROFILE_DIR,
+  // Diagnostics, off by default: kube-mesos config overrides (`placement.maxBatch=5000,…`) and eager cycles.
+  kubeMesosSet: (env.BENCH_E2E_KM_SET ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]),
+  kubeMesosEager: env.BENCH_E2E_KM_EAGER === '1',
   cacheDir: env.KUBE_MESOS_CACHE_DIR ?? join(homedir(), '.cache', 'kube-mesos'),
   // Same capacity on both sides: 8 cpus, 16 GiB per agent / Node.
   cpu: '8',
@@ -85,19 +90,19 @@ async function main(): Promise<void> {
         name: 'kube-mesos',
         schedulerName: 'kube-mesos',
         async start() {
-          const prof = (name: string) => (O.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${O.profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+          const prof = (name: string) => (O.profileDir ? { profileFile: join(O.profileDir, `${name}.cpuprofile`) } : {});
           const emu = startNodeChild(
             'kube-mesos-emulator.ts',
-            { kubeconfig: cp.kubeconfigPath, agents: O.agents, zones: O.zones, agentResources: O.agentResources, allocationIntervalMs: O.allocationIntervalMs, schedulerName: 'kube-mesos', qps: O.qps, burst: O.burst, inflight: O.inflight },
+            { kubeconfig: cp.kubeconfigPath, agents: O.agents, zones: O.zones, agentResources: O.agentResources, allocationIntervalMs: O.allocationIntervalMs, schedulerName: 'kube-mesos', qps: O.qps, burst: O.burst, inflight: O.inflight, ...prof('kube-mesos-emulator') },
             join(work, 'kube-mesos-emulator.log'),
-            prof('kube-mesos-emulator'),
+            ['--enable-source-maps'],
           );
           const { url } = await emu.message<{ url: string }>((m) => m.ready === true, 120_000);
           const sched = startNodeChild(
             'kube-mesos-scheduler.ts',
-            { kubeconfig: cp.kubeconfigPath, mesosUrl: url, agents: O.agents, qps: O.qps, burst: O.burst, set: [] },
+            { kubeconfig: cp.kubeconfigPath, mesosUrl: url, agents: O.agents, qps: O.qps, burst: O.burst, set: O.kubeMesosSet, eagerCycles: O.kubeMesosEager, ...prof('kube-mesos-scheduler') },
             join(work, 'kube-mesos-scheduler.log'),
-            prof('kube-mesos-scheduler'),
+            ['--enable-source-maps'],
           );
           await sched.message((m) => m.ready === true, 120_000);
           return { measured: sched, others: [emu] };
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
       create_concurrency: O.createConcurrency,
       control_plane: 'etcd + kube-apiserver 1.20, no kube-controller-manager (Nodes stay Ready untainted); one apiserver for all, pods deleted between contenders',
       kube_scheduler: 'v1.20.2, KubeSchedulerConfiguration v1beta1 default profile, clientConnection qps/burst as above',
-      kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); scheduler default config; CPU/RSS = scheduler process only`,
+      kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); scheduler ${O.kubeMesosSet.length ? `config overrides ${O.kubeMesosSet.map((kv) => kv.join('=')).join(',')}` : 'default config'}${O.kubeMesosEager ? ', DIAGNOSTIC eager cycles' : ''}; CPU/RSS = scheduler process only`,
     },
     ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k.replace('-', '_'), v])),
     ratios: {
@@ -153,6 +158,7 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane):
   await watch.start();
   progress(`${c.name}: starting`);
   const { measured, others } = await c.start();
+  // The scheduler first, so it does not see its master vanish.
   const all = [measured, ...others];
   try {
     // Ready means it schedules: one warm-up pod (not part of the spread group) must be bound first.
@@ -160,6 +166,7 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane):
     await withTimeout(watch.bound(1), 120_000, `${c.name}: warm-up pod not bound`);
     const before = new Map(all.map((p) => [p.pid, procUsage(p.pid)]));
     const apiBefore = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
+    const requestsBefore = await apiRequestCounts(api);
     progress(`${c.name}: creating ${O.pods} pods, ${O.createConcurrency} at a time`);
     const createdAt = new Map<string, number>();
     const tFirst = performance.now();
@@ -172,16 +179,19 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane):
     const tLastCreated = performance.now();
     const boundAtCreationEnd = watch.boundAt.size - 1;
     progress(`${c.name}: created in ${Math.round(tLastCreated - tFirst)} ms, ${boundAtCreationEnd} bound so far; waiting for the rest`);
+    const ticker = setInterval(() => progress(`${c.name}: ${watch.boundAt.size - 1} bound`), env.BENCH_E2E_TIMELINE === '1' ? 1000 : 10_000);
     const complete = await withTimeout(watch.bound(O.pods + 1), O.timeoutS * 1000, '').then(
       () => true,
       () => false,
     );
+    clearInterval(ticker);
     const usage = (pid: number) => {
       const b = before.get(pid);
       const a = procUsage(pid);
       return b && a ? usageSince(b, a) : undefined;
     };
     const apiAfter = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
+    const requests = requestDelta(requestsBefore, await apiRequestCounts(api));
     const figures = summarizeRun({
       createdAt,
       boundAt: watch.boundAt,
@@ -194,10 +204,12 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane):
       apiserverCpuSeconds: apiBefore && apiAfter ? usageSince(apiBefore, apiAfter).cpuSeconds : undefined,
     });
     figures.nodeOf = Object.fromEntries(watch.nodeOf);
+    figures.apiserver_requests = requests.total;
+    figures.apiserver_requests_top = requests.top;
     progress(`${c.name}: ${JSON.stringify({ ...figures, nodeOf: undefined })}`);
     return figures;
   } finally {
-    for (const p of all.reverse()) await p.stop();
+    for (const p of all) await p.stop();
     await watch.stop();
     await deleteAllPods(api, ns).catch((err: unknown) => progress(`${c.name}: cleanup failed: ${String(err)}`));
   }

@@ -19,6 +19,9 @@ export interface RunFigures {
   other_cpu_s?: number;
   other_peak_rss_mb?: number;
   apiserver_cpu_s: number | null;
+  /** Requests the API server served during the run (creation, the bench's own watch and GETs included; WATCH not counted). */
+  apiserver_requests?: number;
+  apiserver_requests_top?: Record<string, number>;
   pods_per_zone?: Record<string, number>;
   zone_skew?: number | null;
   nodeOf?: Record<string, string>;

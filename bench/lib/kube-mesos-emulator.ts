@@ -7,6 +7,7 @@ import { createExecutorFactory } from '../../src/executor/inprocess.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { createLogger } from '../../src/telemetry/log.js';
 import { childOptions, report } from './child.js';
+import { startProfiler } from './profiler.js';
 import { loadKubeConfig } from './kube.js';
 
 export interface EmulatorChildOptions {
@@ -18,6 +19,8 @@ export interface EmulatorChildOptions {
   schedulerName: string;
   qps: number;
   burst: number;
+  /** Write a CPU profile of this process here (source-mapped). */
+  profileFile?: string;
   inflight: number;
 }
 
@@ -37,12 +40,13 @@ async function main(): Promise<void> {
     executorFactory: factory,
     log,
   });
+  const profiler = o.profileFile ? await startProfiler(o.profileFile) : undefined;
   report({ ready: true, url: emu.url });
-  setInterval(() => report({ stats: emu.master.stats }), 1000).unref();
+  setInterval(() => process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), ...emu.master.stats })}\n`), 1000).unref();
   process.on('SIGTERM', () => {
     void (async () => {
-      await emu.stop();
-      await factory.close();
+      await Promise.race([Promise.all([emu.stop(), factory.close()]), new Promise((r) => setTimeout(r, 3000))]);
+      await profiler?.stop();
       process.exit(0);
     })();
   });

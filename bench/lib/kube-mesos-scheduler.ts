@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { startSchedulerService } from '../../src/scheduler/service.js';
 import { createLogger } from '../../src/telemetry/log.js';
 import { childOptions, report } from './child.js';
+import { startProfiler, type Profiler } from './profiler.js';
 import { loadKubeConfig } from './kube.js';
 
 export interface SchedulerChildOptions {
@@ -14,12 +15,21 @@ export interface SchedulerChildOptions {
   agents: number;
   qps: number;
   burst: number;
+  /** Write a CPU profile of this process here (source-mapped). */
+  profileFile?: string;
   /** Extra dotted-path config overrides. */
   set: [string, string][];
+  /**
+   * Diagnostic only: also run a cycle every `placement.cycleInterval`, to measure what the service's wake-up logic costs
+   * (a wake while a timer for a later offer expiry is set is dropped). Off in the reported figures.
+   */
+  eagerCycles?: boolean;
 }
 
 async function main(): Promise<void> {
   const o = childOptions<SchedulerChildOptions>();
+  // Profiled from ready on: module loading and subscription are not what the run measures.
+  let profiler: Profiler | undefined;
   const cfg = loadConfig({
     flags: [
       ['mesos.masters', o.mesosUrl],
@@ -39,13 +49,29 @@ async function main(): Promise<void> {
     const s = service.core.debugState();
     if (s.subscribed && s.agents.length >= o.agents) {
       clearInterval(ready);
-      report({ ready: true });
+      void (async () => {
+        if (o.profileFile) profiler = await startProfiler(o.profileFile);
+        report({ ready: true });
+      })();
     }
   }, 200);
+  if (o.eagerCycles) setInterval(() => service.core.runCycle(), cfg.config.placement.cycleInterval).unref();
+  // A once-a-second line in the log: where pods wait (queue, offers, tasks) when the run is slow.
+  let launchesBefore = 0;
+  const timeline = setInterval(() => void line(), 1000);
+  const line = async () => {
+    const s = service.core.debugState();
+    const launches = (await service.metrics.podLaunches.get()).values[0]?.value ?? 0;
+    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), queue: s.queue, offersHeld: s.offersHeld, tasks: s.tasks, kubelets: s.kubelets.length, launches: launches - launchesBefore, suppressed: s.suppressed })}\n`);
+    launchesBefore = launches;
+  };
+  timeline.unref();
   process.on('SIGTERM', () => {
     void (async () => {
       clearInterval(ready);
-      await service.stop();
+      // A stop that hangs must not lose the CPU profile, which is written on a clean exit.
+      await Promise.race([service.stop(), new Promise((r) => setTimeout(r, 3000))]);
+      await profiler?.stop();
       process.exit(0);
     })();
   });

@@ -168,3 +168,28 @@ export class BindWatch {
     this.waiters = this.waiters.filter((w) => (size >= w.n ? (w.resolve(), false) : true));
   }
 }
+
+/** apiserver_request_total summed by "VERB resource[/subresource]" (from the API server's /metrics). */
+export async function apiRequestCounts(http: KubeHttp): Promise<Map<string, number>> {
+  const res = await http.request('GET', '/metrics');
+  const out = new Map<string, number>();
+  if (res.status !== 200 || typeof res.body !== 'string') return out;
+  for (const line of res.body.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** Requests between two readings: the total and the largest kinds (WATCH excluded: long-running). */
+export function requestDelta(before: Map<string, number>, after: Map<string, number>, top = 8): { total: number; top: Record<string, number> } {
+  const d: [string, number][] = [];
+  for (const [k, v] of after) {
+    const n = v - (before.get(k) ?? 0);
+    if (n > 0 && !k.startsWith('WATCH')) d.push([k, n]);
+  }
+  d.sort((a, b) => b[1] - a[1]);
+  return { total: d.reduce((s, [, n]) => s + n, 0), top: Object.fromEntries(d.slice(0, top)) };
+}

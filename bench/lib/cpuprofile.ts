@@ -1,0 +1,124 @@
+/**
+ * Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time by function (file:line) and by file, and inclusive time
+ * of the functions named in `--focus`, and the project callers of `--callers` leaves.
+ * `node --import tsx bench/lib/cpuprofile.ts <file> [--top 25] [--focus a,b] [--callers writev,deserialize]`.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+}
+
+export interface Row {
+  name: string;
+  ms: number;
+  pct: number;
+}
+
+function short(url: string): string {
+  const i = url.indexOf('/work/main/');
+  if (i >= 0) return url.slice(i + '/work/main/'.length);
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) return url.slice(nm);
+  return url.replace(/^file:\/\//, '') || '(native)';
+}
+
+export function summarize(p: Profile, top = 25): { totalMs: number; busyMs: number; byFunction: Row[]; byFile: Row[]; byNode: Map<number, ProfileNode>; msPerHit: number } {
+  const totalMs = (p.endTime - p.startTime) / 1000;
+  const msPerHit = totalMs / Math.max(1, p.samples.length);
+  const byNode = new Map(p.nodes.map((n) => [n.id, n]));
+  const hits = new Map<number, number>();
+  for (const s of p.samples) hits.set(s, (hits.get(s) ?? 0) + 1);
+  const fn = new Map<string, number>();
+  const file = new Map<string, number>();
+  let idle = 0;
+  for (const [id, h] of hits) {
+    const n = byNode.get(id)!;
+    const f = n.callFrame;
+    if (f.functionName === '(idle)') {
+      idle += h;
+      continue;
+    }
+    const where = f.url ? `${short(f.url)}:${f.lineNumber + 1}` : '';
+    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    fn.set(key, (fn.get(key) ?? 0) + h);
+    const fk = f.url ? short(f.url) : f.functionName;
+    file.set(fk, (file.get(fk) ?? 0) + h);
+  }
+  const busy = p.samples.length - idle;
+  const rows = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, h]) => ({ name, ms: Math.round(h * msPerHit), pct: Math.round((h / Math.max(1, busy)) * 1000) / 10 }));
+  return { totalMs, busyMs: Math.round(busy * msPerHit), byFunction: rows(fn), byFile: rows(file), byNode, msPerHit };
+}
+
+/** Inclusive (self + callees) time of every function whose name contains one of `names`, counted once per sample. */
+export function inclusive(p: Profile, names: string[], msPerHit: number): Row[] {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const counts = new Map<string, number>();
+  for (const s of p.samples) {
+    const seen = new Set<string>();
+    for (let id: number | undefined = s; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      for (const name of names) if (f.functionName.includes(name) && !seen.has(name)) seen.add(name);
+    }
+    for (const n of seen) counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  const busy = p.samples.length;
+  return names.map((name) => ({ name, ms: Math.round((counts.get(name) ?? 0) * msPerHit), pct: Math.round(((counts.get(name) ?? 0) / Math.max(1, busy)) * 1000) / 10 }));
+}
+
+/** For samples whose leaf function is `leaf`: the nearest caller in the project's own sources, with its share. */
+export function callersOf(p: Profile, leaf: string, msPerHit: number, top = 10): Row[] {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const s of p.samples) {
+    if (byId.get(s)!.callFrame.functionName !== leaf) continue;
+    total++;
+    let key = '(no project frame)';
+    for (let id = parent.get(s); id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      if (f.url.includes('/work/main/src/')) {
+        key = `${f.functionName || '(anonymous)'} ${short(f.url)}:${f.lineNumber + 1}`;
+        break;
+      }
+    }
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, h]) => ({ name, ms: Math.round(h * msPerHit), pct: Math.round((h / Math.max(1, total)) * 1000) / 10 }));
+}
+
+if (process.argv[1]?.endsWith('cpuprofile.ts')) {
+  const file = process.argv[2];
+  const arg = (k: string) => {
+    const i = process.argv.indexOf(k);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const s = summarize(p, Number(arg('--top') ?? 25));
+  const out = (rows: Row[]) => rows.map((r) => `  ${String(r.ms).padStart(7)} ms ${String(r.pct).padStart(5)}%  ${r.name}`).join('\n');
+  process.stdout.write(`${file}: ${Math.round(s.totalMs)} ms profiled, ${s.busyMs} ms busy\nself time by function:\n${out(s.byFunction)}\nself time by file:\n${out(s.byFile)}\n`);
+  const focus = arg('--focus');
+  if (focus) process.stdout.write(`inclusive (% of all samples):\n${out(inclusive(p, focus.split(','), s.msPerHit))}\n`);
+  for (const leaf of (arg('--callers') ?? '').split(',').filter(Boolean)) process.stdout.write(`callers of ${leaf} (% of its samples):\n${out(callersOf(p, leaf, s.msPerHit))}\n`);
+}
