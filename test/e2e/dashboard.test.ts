@@ -82,7 +82,9 @@ beforeAll(async () => {
     zones: ['a', 'b', 'c'],
     region: 'r1',
     agentResources: 'cpus:4;mem:8192;disk:10000;ports:[31000-31100]',
-    executorCommand: `'${process.execPath}' '${join(root, 'dist/cli/main.js')}' executor`,
+    // `exec`: the emulator runs this under `sh -c` and kills the shell when an agent fails or stops; without exec the
+    // executor outlives it, keeps Jest's stdio pipes open and the run never exits.
+    executorCommand: `exec '${process.execPath}' '${join(root, 'dist/cli/main.js')}' executor`,
     listen: '127.0.0.1:0',
     set: [
       ['kube.schedulerName', schedulerName],
