@@ -2,11 +2,14 @@
 // package, driven by playwright-core) shows three zones with pods, the pending panel, and a zone failed and recovered
 // with the page's own buttons. Screenshots go to test-results/.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { parseDuration } from '../../src/config/duration.js';
+import { parseConstraints, parsePlacement } from '../../src/placement/annotations.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { controlPlaneInfo, createTestNamespace, kubectl, waitFor, type TestNamespace } from '../support/kube.js';
 
@@ -177,4 +180,48 @@ describe('dashboard in headless Chromium', () => {
     const afterRecover = await mesosAgents();
     expect(afterRecover.every((a) => a.host_up && a.active)).toBe(true);
   }, 180_000);
+});
+
+interface ExampleDoc {
+  kind: string;
+  metadata: { name: string };
+  spec: { template?: { metadata?: { annotations?: Record<string, string> }; spec: ExamplePodSpec } } & Partial<ExamplePodSpec>;
+}
+interface ExamplePodSpec {
+  schedulerName?: string;
+  containers: { resources?: { requests?: { cpu?: string; memory?: string } } }[];
+}
+
+describe('examples/', () => {
+  const dir = join(root, 'examples');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+
+  it('has the four documented examples', () => {
+    expect(files).toEqual(['binpack-job.yaml', 'failover-pod.yaml', 'marathon-constraints.yaml', 'spread-deployment.yaml']);
+  });
+
+  it.each(files)('%s: pods use kube-mesos, ask for little, and carry valid kube-mesos annotations', (file) => {
+    const docs = yaml.loadAll(readFileSync(join(dir, file), 'utf8')) as ExampleDoc[];
+    expect(docs.length).toBeGreaterThan(0);
+    for (const d of docs) {
+      const pod = d.spec.template?.spec ?? (d.spec as ExamplePodSpec);
+      expect(pod.schedulerName).toBe('kube-mesos');
+      for (const c of pod.containers) {
+        const cpu = c.resources?.requests?.cpu ?? '';
+        expect(cpu).toMatch(/^\d+m$/);
+        expect(parseInt(cpu, 10)).toBeLessThanOrEqual(250);
+      }
+      const ann = d.spec.template?.metadata?.annotations ?? {};
+      if (ann['kube-mesos.io/constraints']) expect(parseConstraints(ann['kube-mesos.io/constraints']).ok).toBe(true);
+      if (ann['kube-mesos.io/placement']) expect(parsePlacement(ann['kube-mesos.io/placement'])).toEqual({ ok: true, value: 'binpack' });
+      if (ann['kube-mesos.io/failover-after']) expect(parseDuration(ann['kube-mesos.io/failover-after'])).toEqual({ ok: true, ms: 20_000 });
+    }
+  });
+
+  it('every example is accepted by the API server (server-side dry run)', async () => {
+    const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', dir], { kubeconfig: kubeconfig() });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(4);
+  });
 });
