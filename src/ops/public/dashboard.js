@@ -207,7 +207,7 @@
 
   async function poll() {
     try {
-      const res = await fetch('/api/dashboard', { cache: 'no-store' });
+      const res = await fetch('/api/dashboard', { cache: 'no-store', signal: AbortSignal.timeout(5000) });
       const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
       if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
       lastOkAt = Date.now();
