@@ -169,13 +169,26 @@ export class ProcessLauncher implements ExecutorLauncher {
     }
     const shell = cmd.shell !== false;
     const args = cmd.arguments ?? [];
+    // Its own process group, so a kill reaches the whole tree as the agent's containerizer does (a shell such as dash
+    // does not exec its last command, and killing only the shell would orphan the executor).
     const child = shell
-      ? spawn('/bin/sh', ['-c', cmd.value], { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(cmd.value, args.slice(1), { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], argv0: args[0] });
+      ? spawn('/bin/sh', ['-c', cmd.value], { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      : spawn(cmd.value, args.slice(1), { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], argv0: args[0], detached: true });
     child.stdout?.pipe(createWriteStream(`${spec.directory}/stdout`));
     child.stderr?.pipe(createWriteStream(`${spec.directory}/stderr`));
     child.on('error', (err) => finish({ code: 1, error: err.message }));
     child.on('exit', (code, signal) => finish({ code, signal }));
-    return { kill: () => void child.kill('SIGKILL') };
+    const kill = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is already gone; make sure the leader is too
+      }
+    };
+    // The emulator going away takes its executors with it, like a host losing power.
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
+    return { kill };
   }
 }

@@ -6,7 +6,7 @@ import { dashboardRouter, dashboardView, type DashboardRouterOptions, type Dashb
 import { startOpsServer, type OpsServer } from './server.js';
 
 function agent(id: string, hostname: string) {
-  return { id, hostname, nodeName: hostname, kubelet: 'running', pods: [{ key: 'ns/p', phase: 'Running', taskState: 'TASK_RUNNING' }], used: { cpus: 0.5, mem: 256 }, free: { cpus: 3.5, mem: 7936 }, lastOfferAgoMs: 10 };
+  return { id, hostname, nodeName: hostname, kubelet: 'running', pods: [{ key: 'ns/p', phase: 'Running', taskState: 'TASK_RUNNING' }], used: { cpus: 0.5, mem: 256 }, free: { cpus: 3.5, mem: 7936 }, lastOfferAgoMs: 10, lost: false };
 }
 
 const STATE: DashboardState = {
@@ -19,6 +19,7 @@ const STATE: DashboardState = {
   ],
   pending: [{ key: 'ns/big', message: '0/2 agents available: 2 Insufficient cpu', sinceMs: 500 }],
   events: [{ atMs: 900, type: 'Normal', reason: 'Scheduled', object: 'ns/p', message: 'assigned to agent-0' }],
+  unhealthyZones: [],
   totals: { agents: 2, kubelets: 2, tasks: 2, pending: 1, offersHeld: 0 },
 };
 

@@ -10,7 +10,7 @@ import { loadConfig, type KubeMesosConfig } from '../config/config.js';
 import { installControlPlane } from '../controlplane/install.js';
 import { readInstalled } from '../controlplane/paths.js';
 import { startControlPlane, type ControlPlane } from '../controlplane/controlplane.js';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator/index.js';
 import { createOpsApp } from '../ops/app.js';
 import { dashboardRouter } from '../ops/dashboard.js';
 import { startOpsServer, type OpsServer } from '../ops/server.js';
@@ -30,6 +30,8 @@ export interface SandboxOptions {
   region: string;
   agentResources: string;
   agentAttributes?: string;
+  /** Further emulator settings (timeouts for tests, …). */
+  emulator?: Pick<EmulatorOptions, 'agentUnreachableTimeoutMs' | 'allocationIntervalMs' | 'heartbeatIntervalMs' | 'failoverRedirectMs'>;
   /** Environment the emulated agents give executors (a real agent passes its own: PATH, HOME…). */
   baseEnv?: Record<string, string>;
   /** Shell command agents run for the executor (this program with `executor`). */
@@ -91,6 +93,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       agentAttributes: o.agentAttributes,
       executorMode: 'process',
       hostnamePrefix: o.hostnamePrefix,
+      ...o.emulator,
       baseEnv: o.baseEnv,
       workDir: join(dir, 'mesos'),
       log: log.child({ component: 'emulator' }),

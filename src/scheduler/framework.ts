@@ -798,6 +798,7 @@ export class FrameworkCore {
         used: used.get(id) ?? { cpus: 0, mem: 0 },
         free: a.lastOffered,
         lastOfferAgoMs: now - a.lastOfferMs,
+        lost: this.failover.isAgentLost(id),
       });
       zones.set(zone, list);
     }
@@ -809,6 +810,7 @@ export class FrameworkCore {
       zones: [...zones.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, agents]) => ({ name, agents: agents.sort((x, y) => x.hostname.localeCompare(y.hostname)) })),
       pending,
       events: [...this.recent].reverse(),
+      unhealthyZones: this.failover.debugState().unhealthyZones,
       totals: { agents: this.agents.size, kubelets: [...this.tasks.allKubelets()].length, tasks: this.tasks.taskCount, pending: this.queue.size, offersHeld: this.offers.size },
     };
   }
@@ -834,6 +836,8 @@ export interface DashboardAgent {
   /** What the agent's latest offers held: roughly its free resources. */
   free: { cpus: number; mem: number };
   lastOfferAgoMs: number;
+  /** Failover counts it lost (unreachable, FAILURE): its pods are replaced after their failover-after. */
+  lost: boolean;
 }
 
 export interface DashboardState {
@@ -843,6 +847,8 @@ export interface DashboardState {
   zones: { name: string; agents: DashboardAgent[] }[];
   pending: { key: string; message: string; sinceMs: number }[];
   events: RecentEvent[];
+  /** Zones failover considers failed (nothing is placed there). */
+  unhealthyZones: string[];
   totals: { agents: number; kubelets: number; tasks: number; pending: number; offersHeld: number };
 }
 

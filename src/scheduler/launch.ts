@@ -25,6 +25,8 @@ export interface ExecutorConfig {
   kubeletCommand?: string;
   maxPods: number;
   logLevel?: string;
+  /** The scheduler name whose pods the executor follows. */
+  schedulerName?: string;
   /** Extra environment for the executor. */
   env?: Record<string, string>;
 }
@@ -102,6 +104,7 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
     KUBE_MESOS_KUBELET_MODE: a.config.kubeletMode,
     ...(a.config.kubeletCommand ? { KUBE_MESOS_KUBELET_COMMAND: a.config.kubeletCommand } : {}),
     ...(a.config.logLevel ? { KUBE_MESOS_LOG_LEVEL: a.config.logLevel } : {}),
+    ...(a.config.schedulerName ? { KUBE_MESOS_SCHEDULER_NAME: a.config.schedulerName } : {}),
     ...(a.config.env ?? {}),
   };
   return {

@@ -1,106 +1,22 @@
 // The product's main job, end to end: a Deployment applied with kubectl becomes Mesos tasks on emulated agents,
 // Running under hollow kubelets started as real executor processes, spread over zones as its spec says.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { controlPlaneInfo, createTestNamespace, kubectl, waitFor, type TestNamespace } from '../support/kube.js';
+import { kubectl, waitFor } from '../support/kube.js';
+import { listPods, mesosTasks, nodeZones, spreadDeployment, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const suffix = randomBytes(3).toString('hex');
-const schedulerName = `kube-mesos-e2e-${suffix}`;
-
-interface PodJson {
-  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
-  spec: { nodeName?: string };
-  status: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-}
-
-interface StateTask {
-  id: string;
-  name: string;
-  state: string;
-  resources: Record<string, unknown>;
-  labels?: { key: string; value?: string }[];
-}
-
-let sb: Sandbox;
-let ns: TestNamespace;
-const kubeconfig = () => controlPlaneInfo().kubeconfigPath;
-
-async function pods(selector: string): Promise<PodJson[]> {
-  const r = await kubectl(['get', 'pods', '-n', ns.name, '-l', selector, '-o', 'json'], { kubeconfig: kubeconfig() });
-  if (r.code !== 0) throw new Error(r.stderr);
-  return (JSON.parse(r.stdout) as { items: PodJson[] }).items;
-}
-
-async function nodeZones(): Promise<Map<string, string>> {
-  const r = await kubectl(['get', 'nodes', '-o', 'json'], { kubeconfig: kubeconfig() });
-  const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string; labels: Record<string, string> } }[] }).items;
-  return new Map(items.map((n) => [n.metadata.name, n.metadata.labels['topology.kubernetes.io/zone']]));
-}
-
-/** Tasks the emulator's /state lists: active ones under `tasks`, ended ones under `completed_tasks`, as Mesos does. */
-async function mesosTasks(which: 'active' | 'completed' = 'active'): Promise<StateTask[]> {
-  const state = (await (await fetch(`${sb.mesosUrl}/state`)).json()) as { frameworks: { tasks: StateTask[]; completed_tasks?: StateTask[] }[] };
-  return state.frameworks.flatMap((f) => (which === 'active' ? f.tasks : (f.completed_tasks ?? [])));
-}
-
-const deployment = (replicas: number) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: ${replicas}
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      schedulerName: ${schedulerName}
-      topologySpreadConstraints:
-      - maxSkew: 1
-        topologyKey: topology.kubernetes.io/zone
-        whenUnsatisfiable: DoNotSchedule
-        labelSelector: { matchLabels: { app: web } }
-      containers:
-      - name: web
-        image: nginx
-        resources: { requests: { cpu: 250m, memory: 256Mi } }
-`;
+let t: TestSandbox;
+const pods = (selector: string) => listPods(t, selector);
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (the executor runs from it)');
-  ns = await createTestNamespace('e2e-pod-path');
-  sb = await startSandbox({
-    dir: mkdtempSync(join(tmpdir(), 'kube-mesos-e2e-')),
-    cacheDir: '',
-    existingKubeconfig: kubeconfig(),
-    hostnamePrefix: `e2e-${suffix}-`,
-    agents: 9,
-    zones: ['a', 'b', 'c'],
-    region: 'r1',
-    agentResources: 'cpus:4;mem:8192;disk:10000;ports:[31000-31100]',
-    executorCommand: `'${process.execPath}' '${join(root, 'dist/cli/main.js')}' executor`,
-    listen: '127.0.0.1:0',
-    set: [
-      ['kube.schedulerName', schedulerName],
-      ['kube.namespace', ns.name],
-      ['placement.cycleInterval', '50ms'],
-    ],
-  });
+  t = await startTestSandbox('e2e-pod-path');
 }, 120_000);
 
 afterAll(async () => {
-  await sb?.stop();
-  await ns?.delete();
+  await t?.stop();
 }, 60_000);
 
 describe('end-to-end pod path', () => {
   it('runs a 30-replica zone-spread Deployment as 30 Mesos tasks, 10 per zone, with task annotations', async () => {
-    const applied = await kubectl(['apply', '-n', ns.name, '-f', '-'], { kubeconfig: kubeconfig(), input: deployment(30) });
-    expect(applied.code).toBe(0);
+    await t.kubectl(['apply', '-f', '-'], spreadDeployment('web', t.schedulerName, 30));
     const running = await waitFor(
       async () => {
         const list = await pods('app=web');
@@ -108,7 +24,7 @@ describe('end-to-end pod path', () => {
       },
       { timeoutMs: 90_000, what: '30 web pods Running' },
     );
-    const zones = await nodeZones();
+    const zones = await nodeZones(t);
     const perZone: Record<string, number> = {};
     for (const p of running) perZone[zones.get(p.spec.nodeName!)!] = (perZone[zones.get(p.spec.nodeName!)!] ?? 0) + 1;
     expect(perZone).toEqual({ a: 10, b: 10, c: 10 });
@@ -119,13 +35,13 @@ describe('end-to-end pod path', () => {
       expect(p.metadata.annotations?.['kube-mesos.io/executor-id']).toBeTruthy();
     }
     const tasks = await waitFor(async () => {
-      const t = (await mesosTasks()).filter((x) => x.state === 'TASK_RUNNING');
-      return t.length === 30 && t;
+      const running30 = (await mesosTasks(t)).filter((x) => x.state === 'TASK_RUNNING');
+      return running30.length === 30 && running30;
     }, { what: '30 TASK_RUNNING tasks in the emulator' });
-    const taskIds = new Set(tasks.map((t) => t.id));
+    const taskIds = new Set(tasks.map((task) => task.id));
     for (const p of running) expect(taskIds.has(p.metadata.annotations!['kube-mesos.io/task-id'])).toBe(true);
-    for (const t of tasks) {
-      expect(t.resources).toMatchObject({ cpus: 0.25, mem: 256 });
+    for (const task of tasks) {
+      expect(task.resources).toMatchObject({ cpus: 0.25, mem: 256 });
     }
   });
 
@@ -135,13 +51,13 @@ apiVersion: v1
 kind: Pod
 metadata: { name: big, labels: { app: big } }
 spec:
-  schedulerName: ${schedulerName}
+  schedulerName: ${t.schedulerName}
   containers:
   - name: big
     image: nginx
     resources: { requests: { cpu: "16", memory: 1Gi } }
 `;
-    expect((await kubectl(['apply', '-n', ns.name, '-f', '-'], { kubeconfig: kubeconfig(), input: pod })).code).toBe(0);
+    await t.kubectl(['apply', '-f', '-'], pod);
     const cond = await waitFor(
       async () => (await pods('app=big'))[0]?.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'),
       { timeoutMs: 30_000, what: 'PodScheduled=False on pod big' },
@@ -149,12 +65,12 @@ spec:
     expect(cond.reason).toBe('Unschedulable');
     expect(cond.message).toMatch(/^0\/9 agents available: .*Insufficient cpus/);
     const described = await waitFor(async () => {
-      const d = await kubectl(['describe', 'pod', 'big', '-n', ns.name], { kubeconfig: kubeconfig() });
+      const d = await kubectl(['describe', 'pod', 'big', '-n', t.ns.name], { kubeconfig: t.kubeconfig });
       return /FailedScheduling/.test(d.stdout) && d.stdout;
     }, { what: 'a FailedScheduling event in kubectl describe' });
     expect(described).toMatch(/0\/9 agents available/);
 
-    const res = await fetch(`${sb.mesosUrl}/emulator/agents`, {
+    const res = await fetch(`${t.sb.mesosUrl}/emulator/agents`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ count: 1, zone: 'a', resources: 'cpus:32;mem:65536;disk:100000;ports:[31000-32000]' }),
@@ -164,16 +80,16 @@ spec:
   });
 
   it('kills every task of a deleted Deployment', async () => {
-    expect((await kubectl(['delete', 'deployment', 'web', '-n', ns.name, '--wait=false'], { kubeconfig: kubeconfig() })).code).toBe(0);
+    await t.kubectl(['delete', 'deployment', 'web', '--wait=false']);
     await waitFor(
       async () => {
-        const live = (await mesosTasks()).filter((t) => t.name.startsWith(`pod ${ns.name}/web-`));
+        const live = (await mesosTasks(t)).filter((task) => task.name.startsWith(`pod ${t.ns.name}/web-`));
         return live.length === 0;
       },
       { timeoutMs: 60_000, what: 'no web task left running in the emulator' },
     );
-    const killed = (await mesosTasks('completed')).filter((t) => t.name.startsWith(`pod ${ns.name}/web-`));
+    const killed = (await mesosTasks(t, 'completed')).filter((task) => task.name.startsWith(`pod ${t.ns.name}/web-`));
     expect(killed.length).toBeGreaterThanOrEqual(30);
-    expect(killed.every((t) => t.state === 'TASK_KILLED')).toBe(true);
+    expect(killed.every((task) => task.state === 'TASK_KILLED')).toBe(true);
   });
 });

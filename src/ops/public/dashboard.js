@@ -50,7 +50,9 @@
       if (st === 'disconnected') return { health: 'down', label: 'failed' };
       return { health: 'down', label: st };
     }
+    if (a.lost) return { health: 'down', label: 'lost' };
     if (a.kubelet === 'gone') return { health: 'down', label: 'kubelet gone' };
+    if (a.kubelet) return { health: 'up', label: `kubelet ${a.kubelet}` };
     return { health: 'unknown', label: `offer ${ago(a.lastOfferAgoMs)} ago` };
   }
 
