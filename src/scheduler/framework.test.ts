@@ -265,6 +265,12 @@ describe('FrameworkCore', () => {
     expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpus/), sinceMs: 0 }]);
     expect(d.events.map((e) => e.reason)).toEqual(['Scheduled', 'FailedScheduling', 'KubeletLaunched']);
     expect(d.totals).toMatchObject({ agents: 2, kubelets: 1, tasks: 1, pending: 1 });
+    const g = core.gauges();
+    expect(g.kubelets).toEqual([{ zone: expect.stringMatching(/^z[12]$/), state: 'running', count: 1 }]);
+    expect(g.agents.map((a) => a.count).reduce((x, y) => x + y)).toBe(2);
+    expect(g.tasks).toEqual([['TASK_RUNNING', 1]]);
+    expect(g.zones).toEqual([['z1', true], ['z2', true]]);
+    expect(g).toMatchObject({ pending: 1, unschedulable: 1 });
   });
 
   describe('failover', () => {

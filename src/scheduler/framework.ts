@@ -67,6 +67,19 @@ export interface FrameworkMetrics {
   podScheduled(latencyMs: number): void;
   pending(n: number): void;
   kubeletScaleDown?(reason: string): void;
+  kubeletLaunched?(): void;
+  podReplaced?(reason: string): void;
+}
+
+/** Gauges the ops layer refreshes now and then (counts by zone and state). */
+export interface GaugeSnapshot {
+  kubelets: { zone: string; state: string; count: number }[];
+  agents: { zone: string; state: string; count: number }[];
+  zones: [string, boolean][];
+  tasks: [string, number][];
+  offersHeld: number;
+  pending: number;
+  unschedulable: number;
 }
 
 export interface CycleResult {
@@ -490,6 +503,7 @@ export class FrameworkCore {
       }
       this.note('Warning', 'Replaced', action.lost.key, `agent ${action.lost.agentId} lost: ${action.kind === 'delete' ? 'deleted for its controller to re-create' : 're-created elsewhere'}`);
       this.deps.log.warn({ pod: action.lost.key, agentId: action.lost.agentId, kind: action.kind }, 'replacing a pod of a lost agent');
+      this.deps.metrics?.podReplaced?.(action.lost.gone ? 'gone' : 'agent-lost');
       this.send(action.kind === 'delete' ? this.deps.kube.deletePod(action.pod, 0) : this.deps.kube.recreatePod(action.pod), `failover ${action.kind}`);
     }
     const lost = this.failover.lostAgentIds();
@@ -640,6 +654,7 @@ export class FrameworkCore {
           counts.total++;
           counts.perZone.set(agent.info.zone ?? '', (counts.perZone.get(agent.info.zone ?? '') ?? 0) + 1);
           this.note('Normal', 'KubeletLaunched', agent.info.nodeName, `kubelet executor ${executorId} launched with the first pod on agent ${agentId}`);
+          this.deps.metrics?.kubeletLaunched?.();
         }
       }
       const remaining = carveTaskResources.start(offers, this.tasks.kubelet(agentId)!.state === 'launching' && this.tasks.kubelet(agentId)!.taskIds.size === 0 ? executor : undefined);
@@ -812,6 +827,31 @@ export class FrameworkCore {
       events: [...this.recent].reverse(),
       unhealthyZones: this.failover.debugState().unhealthyZones,
       totals: { agents: this.agents.size, kubelets: [...this.tasks.allKubelets()].length, tasks: this.tasks.taskCount, pending: this.queue.size, offersHeld: this.offers.size },
+    };
+  }
+
+  gauges(): GaugeSnapshot {
+    const count = <K extends string>(m: Map<K, number>, k: K) => m.set(k, (m.get(k) ?? 0) + 1);
+    const kubelets = new Map<string, number>();
+    for (const k of this.tasks.allKubelets()) count(kubelets, `${this.agents.get(k.agentId)?.info.zone ?? ''}\u0000${k.state}`);
+    const agents = new Map<string, number>();
+    for (const [id, a] of this.agents) count(agents, `${a.info.zone ?? ''}\u0000${this.failover.isAgentLost(id) ? 'lost' : 'active'}`);
+    const tasks = new Map<string, number>();
+    for (const t of this.tasks.all()) count(tasks, t.state);
+    const health = this.failover.health([...this.agents.values()].map((a) => ({ id: a.info.id, zone: a.info.zone ?? '' })));
+    const split = (m: Map<string, number>) =>
+      [...m].map(([key, n]) => {
+        const [zone, state] = key.split('\u0000');
+        return { zone, state, count: n };
+      });
+    return {
+      kubelets: split(kubelets),
+      agents: split(agents),
+      zones: [...health.zones].map(([z, h]) => [z, h.healthy]),
+      tasks: [...tasks],
+      offersHeld: this.offers.size,
+      pending: this.queue.size,
+      unschedulable: this.lastUnschedulable.size,
     };
   }
 

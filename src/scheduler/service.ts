@@ -186,6 +186,8 @@ function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     podScheduled: (ms) => m.podSchedulingLatency.observe(ms / 1000),
     pending: (n) => m.pendingPods.set(n),
     kubeletScaleDown: () => undefined,
+    kubeletLaunched: () => m.kubeletLaunches.inc(),
+    podReplaced: (reason) => m.podReplacements.inc({ reason }),
   };
 }
 
@@ -195,6 +197,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const log = o.log;
   const registry = o.registry ?? createRegistry({ defaultMetrics: true });
   const metrics = new SchedulerMetrics(registry);
+  metrics.setLeader(true); // the service runs only on the leader (or without leader election)
   const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst });
   const kube = new KubeClient(http);
   // Events get their own transport and QPS budget so they never delay scheduling writes.
@@ -270,6 +273,18 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
   client.start();
 
+  // Gauges by zone and state are recomputed every few seconds rather than on every change.
+  const gaugeTimer = setInterval(() => {
+    const g = core.gauges();
+    metrics.setKubelets(g.kubelets);
+    metrics.setAgents(g.agents);
+    metrics.setZoneHealth(g.zones);
+    metrics.setTaskStates(g.tasks);
+    metrics.offersHeld.set(g.offersHeld);
+    metrics.unschedulablePods.set(g.unschedulable);
+  }, 5000);
+  gaugeTimer.unref();
+
   const reconcileTimer = setInterval(() => {
     if (client.state === 'subscribed') client.reconcile([]).catch((err: unknown) => log.warn({ err }, 'implicit reconciliation failed'));
   }, c.mesos.implicitReconcileInterval);
@@ -289,6 +304,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       stopped = true;
       if (timer) clearTimeout(timer);
       clearInterval(reconcileTimer);
+      clearInterval(gaugeTimer);
       await client.stop();
       await detector?.stop();
       await informer.stop();

@@ -14,6 +14,8 @@ export interface TestSandbox {
   sb: Sandbox;
   ns: TestNamespace;
   schedulerName: string;
+  /** Agent hostnames, and so this sandbox's Node names, start with it. */
+  hostnamePrefix: string;
   kubeconfig: string;
   /** kubectl in the test namespace. */
   kubectl(args: string[], input?: string): Promise<string>;
@@ -63,6 +65,7 @@ export async function startTestSandbox(
     sb,
     ns,
     schedulerName,
+    hostnamePrefix: `${prefix}-${suffix}-`,
     kubeconfig,
     async kubectl(args, input) {
       const r = await kubectl(['-n', ns.name, ...args], { kubeconfig, input });
