@@ -237,6 +237,7 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     process.stderr.write(`e2e bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stdout.write(`${JSON.stringify({ bench: 'e2e', error: err instanceof Error ? err.message : String(err) })}\n`);
     process.exit(1);
   },
 );

@@ -2,8 +2,8 @@
  * Contenders run as child processes so each one's CPU and peak RSS are read from /proc the same way. A Node child gets
  * its options as one JSON argument and reports with JSON lines on stdout; its stderr goes to a log file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Child {
@@ -15,10 +15,29 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
+let setprivPath: string | null | undefined;
+/** util-linux setpriv: the child gets SIGKILL from the kernel if the bench dies, so no contender outlives a killed run. */
+function setpriv(): string | null {
+  if (setprivPath === undefined) {
+    setprivPath = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null;
+    if (setprivPath && spawnSync(setprivPath, ['--pdeathsig', 'KILL', '--', 'true']).status !== 0) setprivPath = null;
+  }
+  return setprivPath;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 export function startProcess(cmd: string, args: string[], logFile: string, opts: { env?: NodeJS.ProcessEnv } = {}): Child {
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', fd], env: opts.env ?? process.env });
+  const sp = setpriv();
+  // setpriv execs the command, so the pid is the contender's own (what /proc is read for).
+  const child = sp ? spawn(sp, ['--pdeathsig', 'KILL', '--', cmd, ...args], { stdio: ['ignore', 'pipe', fd], env: opts.env ?? process.env }) : spawn(cmd, args, { stdio: ['ignore', 'pipe', fd], env: opts.env ?? process.env });
   closeSync(fd);
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   return wrap(child);
 }
 
