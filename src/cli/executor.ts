@@ -8,7 +8,11 @@ export const command: Command = {
     'Configured by its environment, as a Mesos agent launches it:',
     '  MESOS_AGENT_ENDPOINT, MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID, MESOS_CHECKPOINT, … (set by the agent)',
     '  KUBE_MESOS_NODE_NAME, KUBE_MESOS_NODE_LABELS (JSON), KUBE_MESOS_NODE_TAINTS (JSON), KUBE_MESOS_NODE_CAPACITY (JSON),',
-    '  KUBE_MESOS_KUBECONFIG, KUBE_MESOS_KUBELET_MODE (hollow), KUBE_MESOS_LOG_LEVEL (set by the scheduler)',
+    '  KUBE_MESOS_KUBECONFIG, KUBE_MESOS_KUBELET_MODE (hollow|real), KUBE_MESOS_LOG_LEVEL (set by the scheduler)',
+    'Real kubelet mode (KUBE_MESOS_KUBELET_MODE=real; see docs/executor.md):',
+    '  KUBE_MESOS_KUBELET_COMMAND (the kubelet, may carry arguments), KUBE_MESOS_KUBELET_EXTRA_FLAGS (JSON array),',
+    '  KUBE_MESOS_KUBELET_MAX_RESTARTS (5) within KUBE_MESOS_KUBELET_RESTART_WINDOW (5m), KUBE_MESOS_KUBELET_BACKOFF (1s),',
+    '  KUBE_MESOS_KUBELET_BACKOFF_MAX (30s), KUBE_MESOS_KUBELET_STOP_GRACE (10s)',
   ].join('\n'),
   flags: {},
   async run(_args, io) {

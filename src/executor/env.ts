@@ -1,4 +1,5 @@
 import type { V1Taint } from '@kubernetes/client-node';
+import { parseDuration } from '../config/duration.js';
 
 /** What the scheduler tells the executor through ExecutorInfo.command.environment (the contract in the executor brief). */
 export interface ExecutorEnv {
@@ -13,7 +14,29 @@ export interface ExecutorEnv {
   logLevel: string;
   /** The scheduler's name (optional): lets in-process executors share one informer over just its pods. */
   schedulerName: string | undefined;
+  /** Real mode only: flags appended to the computed kubelet flags (pool.kubeletExtraFlags). */
+  kubeletExtraFlags?: string[];
+  /** Real mode only: how the kubelet process is kept running. */
+  kubeletSupervision?: KubeletSupervisionEnv;
 }
+
+/** Restart policy of the real kubelet: give up after more than `maxRestarts` exits within `restartWindowMs`. */
+export interface KubeletSupervisionEnv {
+  maxRestarts: number;
+  restartWindowMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** SIGTERM → SIGKILL grace when the kubelet is stopped. */
+  stopGraceMs: number;
+}
+
+export const KUBELET_SUPERVISION_DEFAULTS: KubeletSupervisionEnv = {
+  maxRestarts: 5,
+  restartWindowMs: 5 * 60_000,
+  backoffInitialMs: 1000,
+  backoffMaxMs: 30_000,
+  stopGraceMs: 10_000,
+};
 
 export type EnvResult = { ok: true; value: ExecutorEnv } | { ok: false; errors: string[] };
 
@@ -27,6 +50,12 @@ export const ENV = {
   kubeletCommand: 'KUBE_MESOS_KUBELET_COMMAND',
   logLevel: 'KUBE_MESOS_LOG_LEVEL',
   schedulerName: 'KUBE_MESOS_SCHEDULER_NAME',
+  kubeletExtraFlags: 'KUBE_MESOS_KUBELET_EXTRA_FLAGS',
+  kubeletMaxRestarts: 'KUBE_MESOS_KUBELET_MAX_RESTARTS',
+  kubeletRestartWindow: 'KUBE_MESOS_KUBELET_RESTART_WINDOW',
+  kubeletBackoff: 'KUBE_MESOS_KUBELET_BACKOFF',
+  kubeletBackoffMax: 'KUBE_MESOS_KUBELET_BACKOFF_MAX',
+  kubeletStopGrace: 'KUBE_MESOS_KUBELET_STOP_GRACE',
 } as const;
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -138,6 +167,47 @@ export function parseExecutorEnv(env: Record<string, string | undefined>, opts: 
   const schedulerName = env[ENV.schedulerName]?.trim() || undefined;
   if (schedulerName !== undefined && !DNS_SUBDOMAIN.test(schedulerName)) errors.push(`${ENV.schedulerName}="${schedulerName}" is not a valid scheduler name`);
 
+  const real = mode === 'real' ? parseRealKubeletEnv(env, errors) : undefined;
+
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { nodeName, labels, taints, capacity, kubeconfig, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel, schedulerName } };
+  return { ok: true, value: { nodeName, labels, taints, capacity, kubeconfig, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel, schedulerName, ...real } };
+}
+
+/** The real-mode variables: extra kubelet flags (JSON array of --name[=value]) and the restart policy. */
+function parseRealKubeletEnv(env: Record<string, string | undefined>, errors: string[]): Pick<ExecutorEnv, 'kubeletExtraFlags' | 'kubeletSupervision'> {
+  const kubeletExtraFlags: string[] = [];
+  const rawFlags = env[ENV.kubeletExtraFlags];
+  if (rawFlags !== undefined && rawFlags.trim() !== '') {
+    const parsed = parseJson(ENV.kubeletExtraFlags, rawFlags, errors);
+    if (parsed !== undefined && !Array.isArray(parsed)) errors.push(`${ENV.kubeletExtraFlags} must be a JSON array of flags like ["--v=2"]`);
+    else if (Array.isArray(parsed)) {
+      parsed.forEach((f: unknown, i) => {
+        if (typeof f !== 'string' || !/^--[A-Za-z0-9][-A-Za-z0-9_.]*(=.*)?$/s.test(f)) errors.push(`${ENV.kubeletExtraFlags}[${i}]: ${JSON.stringify(f)} is not a flag (expected --name or --name=value)`);
+        else kubeletExtraFlags.push(f);
+      });
+    }
+  }
+  const d = KUBELET_SUPERVISION_DEFAULTS;
+  const int = (name: string, dflt: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return dflt;
+    if (!/^\d+$/.test(raw)) errors.push(`${name}="${raw}" must be a whole number >= 0`);
+    return /^\d+$/.test(raw) ? Number(raw) : dflt;
+  };
+  const dur = (name: string, dflt: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return dflt;
+    const r = parseDuration(raw);
+    if (!r.ok) errors.push(`${name}: ${r.error}`);
+    return r.ok ? r.ms : dflt;
+  };
+  const kubeletSupervision: KubeletSupervisionEnv = {
+    maxRestarts: int(ENV.kubeletMaxRestarts, d.maxRestarts),
+    restartWindowMs: dur(ENV.kubeletRestartWindow, d.restartWindowMs),
+    backoffInitialMs: dur(ENV.kubeletBackoff, d.backoffInitialMs),
+    backoffMaxMs: dur(ENV.kubeletBackoffMax, d.backoffMaxMs),
+    stopGraceMs: dur(ENV.kubeletStopGrace, d.stopGraceMs),
+  };
+  if (kubeletSupervision.backoffMaxMs < kubeletSupervision.backoffInitialMs) errors.push(`${ENV.kubeletBackoffMax} must not be shorter than ${ENV.kubeletBackoff}`);
+  return { kubeletExtraFlags, kubeletSupervision };
 }

@@ -4,12 +4,13 @@ import { KubeHttp, type KubeHttpOptions } from '../kube/http.js';
 import { ExecutorClient, ExecutorEnvError, executorOptionsFromEnv } from '../mesos/executor.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
 import type { Logger } from '../telemetry/log.js';
-import { parseExecutorEnv, type ExecutorEnv } from './env.js';
-import { KubeletExecutor, type ExecutorExit } from './executor.js';
+import { KUBELET_SUPERVISION_DEFAULTS, parseExecutorEnv, type ExecutorEnv } from './env.js';
+import { KubeletExecutor, type ExecutorExit, type Kubelet } from './executor.js';
 import { HollowKubelet } from './hollow-kubelet.js';
 import { createKubeletApi } from './kube-api.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { PodSource } from './pod-source.js';
+import { detectMachine, GiveUpDriver, kubeletFlags, openTasks, RealKubelet, type KubeletSpawner, type MachineResources } from './real-kubelet.js';
 
 /** The executor's environment is unusable: every problem, each naming its variable. */
 export class ExecutorConfigError extends Error {
@@ -36,7 +37,7 @@ export function parseFullEnv(env: Record<string, string | undefined>, opts: { re
     if (!(err instanceof ExecutorEnvError)) throw err;
     problems.push(...err.problems.map((p) => `${p.variable}: ${p.message}`));
   }
-  if (kube.ok && kube.value.kubeletMode === 'real') problems.push('KUBE_MESOS_KUBELET_MODE=real is not supported yet (only hollow)');
+  if (kube.ok && kube.value.kubeletMode === 'real' && mesos && !mesos.sandbox) problems.push('KUBE_MESOS_KUBELET_MODE=real needs MESOS_SANDBOX (or MESOS_DIRECTORY): the kubelet\'s root dir, certificates and logs go there');
   if (problems.length > 0 || !kube.ok || !mesos) throw new ExecutorConfigError(problems);
   return { kube: kube.value, mesos };
 }
@@ -61,17 +62,58 @@ export interface RunExecutorDeps {
   transport?: ExecutorTransport;
   shutdownTimeoutMs?: number;
   metrics?: ExecutorMetrics;
+  /** Real kubelet mode: what the machine has (default: this host's CPUs and memory) and how the kubelet is started. */
+  machine?: MachineResources;
+  spawnKubelet?: KubeletSpawner;
 }
 
-/** Wires the ExecutorClient, the Kubernetes calls and the hollow kubelet into one KubeletExecutor and runs it. */
+/** Wires the ExecutorClient, the Kubernetes calls and the kubelet (hollow, or a supervised real one) into one KubeletExecutor and runs it. */
 export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): Promise<ExecutorExit> {
   const { kube, mesos } = deps.env;
   const log = deps.log.child({ executor: mesos.executorId });
-  const driver = new ExecutorClient({ ...mesos, transport: deps.transport, log: log.child({ component: 'executor-client' }) });
+  const client = new ExecutorClient({ ...mesos, transport: deps.transport, log: log.child({ component: 'executor-client' }) });
   const api = createKubeletApi(new KubeClient(deps.http));
+  const real = kube.kubeletMode === 'real';
+  // Real mode: a kubelet that cannot be kept running fails every open task and ends the executor through this driver.
+  const driver = real ? new GiveUpDriver(client) : undefined;
+  let kubelet: () => Kubelet;
+  if (real) {
+    const plan = kubeletFlags({
+      nodeName: kube.nodeName,
+      labels: kube.labels,
+      taints: kube.taints,
+      capacity: kube.capacity,
+      kubeconfig: kube.kubeconfig ?? '',
+      sandbox: mesos.sandbox ?? '',
+      machine: deps.machine ?? detectMachine(),
+      extraFlags: kube.kubeletExtraFlags,
+    });
+    if (!plan.ok) {
+      log.error({ error: plan.error }, 'cannot compute the kubelet flags');
+      return { code: 1, reason: `cannot compute the kubelet flags: ${plan.error}` };
+    }
+    for (const w of plan.value.warnings) log.warn(w);
+    log.info({ args: plan.value.args, allocatable: plan.value.allocatable, labelsToPatch: plan.value.labelsToPatch }, 'real kubelet mode');
+    kubelet = () =>
+      new RealKubelet({
+        nodeName: kube.nodeName,
+        command: kube.kubeletCommand ?? 'kubelet',
+        args: plan.value.args,
+        paths: plan.value.paths,
+        policy: kube.kubeletSupervision ?? KUBELET_SUPERVISION_DEFAULTS,
+        labelsToPatch: plan.value.labelsToPatch,
+        api,
+        spawn: deps.spawnKubelet,
+        log,
+        onGiveUp: (message) => void driver!.failAll(openTasks(executor.taskStates), message),
+      });
+  } else {
+    kubelet = () =>
+      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: kube.capacity, api, pods: deps.pods, log, metrics: deps.metrics });
+  }
   const executor = new KubeletExecutor({
     config: kube,
-    driver,
+    driver: driver ?? client,
     api,
     pods: deps.pods,
     executorId: mesos.executorId,
@@ -79,8 +121,7 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
     shutdownTimeoutMs: deps.shutdownTimeoutMs ?? Math.max(1000, mesos.shutdownGracePeriodMs - 1000),
     log,
     metrics: deps.metrics,
-    kubelet: () =>
-      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: kube.capacity, api, pods: deps.pods, log, metrics: deps.metrics }),
+    kubelet,
   });
   return executor.run(signal);
 }
