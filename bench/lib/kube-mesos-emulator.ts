@@ -6,6 +6,7 @@ import { startEmulator } from '../../src/emulator/index.js';
 import { createExecutorFactory } from '../../src/executor/inprocess.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { createLogger } from '../../src/telemetry/log.js';
+import { createRegistry } from '../../src/telemetry/metrics.js';
 import { childOptions, report } from './child.js';
 import { startProfiler } from './profiler.js';
 import { loadKubeConfig } from './kube.js';
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
   const o = childOptions<EmulatorChildOptions>();
   const log = createLogger({ level: 'warn', name: 'bench-emulator' });
   const http = new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight });
-  const factory = createExecutorFactory({ http, schedulerName: o.schedulerName, log });
+  const registry = createRegistry();
+  const factory = createExecutorFactory({ http, schedulerName: o.schedulerName, log, registry });
   const emu = await startEmulator({
     listen: '127.0.0.1:0',
     agents: o.agents,
@@ -42,7 +44,27 @@ async function main(): Promise<void> {
   });
   const profiler = o.profileFile ? await startProfiler(o.profileFile) : undefined;
   report({ ready: true, url: emu.url });
-  setInterval(() => process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), ...emu.master.stats })}\n`), 1000).unref();
+  // A once-a-second line in the log: the master's counters, the executors' shared transport (requests running and
+  // queued), bindings and the sum of their latencies, and task updates sent.
+  const value = async (name: string, series?: string) => {
+    const m = await registry.getSingleMetric(name)?.get();
+    const values = (m?.values ?? []) as { value: number; metricName?: string }[];
+    return values.filter((v) => series === undefined || v.metricName === series).reduce((a, v) => a + v.value, 0);
+  };
+  setInterval(() => {
+    void (async () => {
+      const line = {
+        t: new Date().toISOString().slice(11, 23),
+        ...emu.master.stats,
+        http: http.limiterState,
+        bindings: await value('kube_mesos_executor_bindings_total'),
+        bindingSecondsSum: Math.round(await value('kube_mesos_executor_binding_seconds', 'kube_mesos_executor_binding_seconds_sum')),
+        updates: await value('kube_mesos_executor_task_updates_total'),
+        statusWrites: await value('kube_mesos_hollow_pod_status_writes_total'),
+      };
+      process.stderr.write(`${JSON.stringify(line)}\n`);
+    })();
+  }, 1000).unref();
   process.on('SIGTERM', () => {
     void (async () => {
       await Promise.race([Promise.all([emu.stop(), factory.close()]), new Promise((r) => setTimeout(r, 3000))]);
