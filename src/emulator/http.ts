@@ -17,6 +17,7 @@ import { silentLogger } from '../telemetry/log.js';
 import type { ExecutorSink } from './agent.js';
 import type { Master, SchedulerSink } from './master.js';
 import type { ExecutorCall, ExecutorEvent, SchedulerCall, SchedulerEvent } from './proto-types.js';
+import { parseSchedule } from './maintenance.js'; // engineer M
 
 /** Fault injection and agent management behind `/emulator/*`; implemented by the emulator that owns the Master. */
 export interface EmulatorControl {
@@ -148,6 +149,12 @@ export class EmulatorHttp {
       return json(res, 200, this.master.state());
     }
     if (path === '/health' || path === '/master/health') return text(res, 200, '');
+    // ---- maintenance, the master's own endpoints (engineer M) ----
+    if (path === '/maintenance/schedule' || path === '/master/maintenance/schedule') return this.maintenanceSchedule(req, res, 'mesos');
+    if (path === '/maintenance/status' || path === '/master/maintenance/status') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, ['GET'], req.method);
+      return json(res, 200, this.master.maintenance.status());
+    }
     if (path.startsWith('/emulator/')) return this.emulator(req, res, path);
     return text(res, 404, `No route for ${path}`);
   }
@@ -289,6 +296,7 @@ export class EmulatorHttp {
 
   private async emulator(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent); // ['emulator', ...]
+    if (parts[1] === 'maintenance' && parts.length === 2) return this.maintenanceSchedule(req, res, 'emulator'); // engineer M
     if (req.method === 'GET' && parts[1] === 'agents' && parts.length === 2) {
       return json(res, 200, { agents: [...this.master.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, zone: a.zone, state: a.state, reachable: a.reachable })) });
     }
@@ -345,9 +353,40 @@ export class EmulatorHttp {
     }
     return json(res, 404, { error: `No route for ${path}` });
   }
+  // ---- maintenance (engineer M) ---------------------------------------------------------------------------------
+
+  /**
+   * `/maintenance/schedule` as the master answers it (GET: the schedule; POST: replace it, 200 with an empty body or 400
+   * with the validation error as text) and `/emulator/maintenance` (JSON both ways; GET shows inverse offers and answers;
+   * DELETE clears the schedule). Both accept Mesos' schedule JSON and the emulator's `{"agents":[…],"startInSeconds":…}`.
+   */
+  private async maintenanceSchedule(req: IncomingMessage, res: ServerResponse, flavour: 'mesos' | 'emulator'): Promise<void> {
+    const master = this.master;
+    const fail = (status: number, error: string) => (flavour === 'mesos' ? text(res, status, error, req) : json(res, status, { error }));
+    if (req.method === 'GET' || req.method === 'HEAD') return json(res, 200, flavour === 'mesos' ? master.maintenance.current : master.maintenance.toJSON());
+    if (req.method === 'DELETE' && flavour === 'emulator') {
+      master.updateMaintenanceSchedule({ windows: [] });
+      return json(res, 200, master.maintenance.toJSON());
+    }
+    if (req.method !== 'POST') return methodNotAllowed(res, flavour === 'mesos' ? ['GET', 'POST'] : ['GET', 'POST', 'DELETE'], req.method);
+    const raw = await readBody(req);
+    if (raw === undefined) return fail(413, `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.from(raw).toString('utf8') || '{}');
+    } catch (err) {
+      return fail(400, `Failed to parse the schedule JSON: ${(err as Error).message}`);
+    }
+    const hostnameOf = (x: string) => master.agents.get(x)?.hostname ?? [...master.agents.values()].find((a) => a.hostname.toLowerCase() === x.toLowerCase())?.hostname;
+    const parsed = parseSchedule(body, { nowMs: Date.now(), hostnameOf });
+    if (!parsed.ok) return fail(400, parsed.error);
+    master.updateMaintenanceSchedule(parsed.value);
+    return flavour === 'mesos' ? text(res, 200, '') : json(res, 200, master.maintenance.toJSON());
+  }
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
+
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';

@@ -23,6 +23,7 @@ import {
 } from './proto-types.js';
 import type { SchedulerCallAccept } from '../mesos/types.js';
 import { bagsByRole, ResourceBag } from './resources.js';
+import { Maintenance } from './maintenance.js'; // maintenance primitives (engineer M)
 
 /** One framework subscription stream (the HTTP layer encodes and writes; close() ends the response). */
 export interface SchedulerSink {
@@ -133,6 +134,8 @@ export class Master implements ExecutorEndpoint {
   private readonly startTime: number;
   private electedTime: number;
   readonly stats = { offersSent: 0, allocationCycles: 0, lastCycleMs: 0, totalCycleMs: 0, updatesForwarded: 0 };
+  /** Maintenance schedule, inverse offers and the frameworks' answers (engineer M). */
+  readonly maintenance: Maintenance;
 
   constructor(opts: MasterOptions = {}) {
     for (const [k, v] of Object.entries(opts)) {
@@ -146,6 +149,34 @@ export class Master implements ExecutorEndpoint {
     this.clusterId = opts.clusterId ?? defaultClusterId(this.clock.now());
     this.masterId = randomUUID();
     this.startTime = this.electedTime = this.clock.now();
+    // ---- maintenance (engineer M) ----
+    this.maintenance = new Maintenance({
+      clock: this.clock,
+      log: this.log,
+      agents: () => [...this.agents.values()].filter((a) => a.state !== 'gone').map((a) => ({ id: a.id, hostname: a.hostname, ip: this.agentEndpoint.ip, active: a.state === 'active' })),
+      frameworksOn: (agentId) => this.frameworksOnAgent(agentId),
+      send: (fid, ev) => this.frameworks.get(fid)?.sink?.send(ev),
+      newOfferId: () => `${this.masterId}-O${this.nextOffer++}`,
+      agentUrl: (agentId) => ({ scheme: 'http', address: { hostname: this.agents.get(agentId)?.hostname ?? '', ip: this.agentEndpoint.ip, port: this.agentEndpoint.port }, path: '/slave(1)' }),
+      offerTimeoutMs: this.opts.offerTimeoutMs,
+    });
+  }
+
+  /** Subscribed frameworks with resources offered or in use on the agent: who gets its inverse offers (engineer M). */
+  private frameworksOnAgent(agentId: string): string[] {
+    const a = this.agents.get(agentId);
+    if (!a) return [];
+    const ids = new Set<string>();
+    for (const o of this.offers.values()) if (o.agentId === agentId) ids.add(o.frameworkId);
+    for (const t of a.tasks.values()) if (t.holdsResources) ids.add(t.frameworkId);
+    for (const e of a.executors.values()) if (e.state !== 'terminated') ids.add(e.frameworkId);
+    return [...ids].filter((fid) => this.frameworks.get(fid)?.sink).sort();
+  }
+
+  /** POST /maintenance/schedule: replaces the schedule; inverse offers follow on the next allocation (engineer M). */
+  updateMaintenanceSchedule(schedule: Parameters<Maintenance['update']>[0]): void {
+    this.maintenance.update(schedule);
+    this.scheduleAllocation();
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------------------
@@ -181,6 +212,7 @@ export class Master implements ExecutorEndpoint {
       for (const e of a.executors.values()) this.destroyExecutor(a, e, false);
     }
     for (const o of this.offers.values()) o.timer?.cancel();
+    this.maintenance.stop(); // engineer M
   }
 
   /** Where this master is reachable; goes into MasterInfo and offers' agent URL. */
@@ -262,6 +294,7 @@ export class Master implements ExecutorEndpoint {
       fw.unregisteredTime = undefined;
       // Offers are rescinded and regenerated each time the framework (re-)registers (reconciliation.md).
       for (const oid of [...fw.offers]) this.removeOffer(oid, false);
+      this.maintenance.frameworkGone(fw.id); // inverse offers go with the old subscription (engineer M)
       this.log.info({ framework: fw.id }, 'framework re-subscribed');
     }
     fw.suppressed = new Set(call.subscribe.suppressed_roles ?? []);
@@ -305,6 +338,7 @@ export class Master implements ExecutorEndpoint {
     fw.heartbeatTimer?.cancel();
     fw.unregisteredTime = this.clock.now();
     for (const oid of [...fw.offers]) this.removeOffer(oid, true);
+    this.maintenance.frameworkGone(fw.id); // engineer M
     const timeoutMs = Math.max(0, (fw.info.failover_timeout ?? 0) * 1000);
     this.log.info({ framework: fw.id, failoverTimeoutMs: timeoutMs }, 'framework disconnected');
     fw.failoverTimer?.cancel();
@@ -334,8 +368,13 @@ export class Master implements ExecutorEndpoint {
       case 'DECLINE':
         for (const o of call.decline!.offer_ids ?? []) this.declineOffer(fw, o.value, call.decline!.filters?.refuse_seconds);
         return { status: 202 };
+      // ---- maintenance (engineer M) ----
       case 'ACCEPT_INVERSE_OFFERS':
+        this.maintenance.respond(fw.id, (call.accept_inverse_offers.inverse_offer_ids ?? []).map((o) => o.value), 'ACCEPT', call.accept_inverse_offers.filters);
+        return { status: 202 };
       case 'DECLINE_INVERSE_OFFERS':
+        this.maintenance.respond(fw.id, (call.decline_inverse_offers.inverse_offer_ids ?? []).map((o) => o.value), 'DECLINE', call.decline_inverse_offers.filters);
+        return { status: 202 };
       case 'REQUEST':
       case 'ACKNOWLEDGE_OPERATION_STATUS':
         return { status: 202 };
@@ -400,6 +439,7 @@ export class Master implements ExecutorEndpoint {
     fw.failoverTimer?.cancel();
     fw.heartbeatTimer?.cancel();
     for (const oid of [...fw.offers]) this.removeOffer(oid, false);
+    this.maintenance.frameworkGone(fw.id); // engineer M
     const sink = fw.sink;
     fw.sink = undefined;
     sink?.close();
@@ -512,6 +552,7 @@ export class Master implements ExecutorEndpoint {
         this.stats.offersSent += list.length;
       }
     }
+    this.maintenance.sendInverseOffers(); // the allocator's deallocate() pass (engineer M)
     const ms = performance.now() - t0;
     this.stats.allocationCycles++;
     this.stats.lastCycleMs = ms;
@@ -552,6 +593,8 @@ export class Master implements ExecutorEndpoint {
     };
     if (a.zone) offer.domain = { fault_domain: { region: { name: a.region ?? 'default' }, zone: { name: a.zone } } };
     if (multiRole) offer.allocation_info = { role };
+    const unavailability = this.maintenance.unavailabilityOf({ hostname: a.hostname, ip: this.agentEndpoint.ip }); // engineer M
+    if (unavailability) offer.unavailability = unavailability;
     return offer;
   }
 
@@ -1341,6 +1384,7 @@ export class Master implements ExecutorEndpoint {
 
   private rescindAgentOffers(a: Agent): void {
     for (const o of [...this.offers.values()]) if (o.agentId === a.id) this.removeOffer(o.id, true);
+    this.maintenance.agentGone(a.id); // engineer M
   }
 
   private markUnreachable(a: Agent): void {
@@ -1445,6 +1489,7 @@ export class Master implements ExecutorEndpoint {
     this.masterId = randomUUID();
     this.electedTime = this.clock.now();
     for (const o of [...this.offers.keys()]) this.removeOffer(o, false);
+    this.maintenance.leaderFailover(); // engineer M
     for (const fw of this.frameworks.values()) {
       fw.filters.clear();
       fw.suppressed.clear();
