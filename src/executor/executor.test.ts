@@ -156,6 +156,17 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     expect(cluster.pod('ns', 'web')).toBeUndefined();
   });
 
+  it('a warm-pool keeper task runs without a pod and ends on KILL', async () => {
+    const { cluster, driver } = setup();
+    const keeper = { name: 'kubelet keeper', task_id: { value: 'keeper-1' }, agent_id: { value: 'S1' }, labels: { labels: [{ key: 'kube-mesos.io/kubelet-keeper', value: 'true' }] } };
+    driver.send({ type: 'LAUNCH', launch: { task: keeper } });
+    await driver.until(() => driver.states('keeper-1').includes('TASK_RUNNING'));
+    driver.send({ type: 'KILL', kill: { task_id: { value: 'keeper-1' } } });
+    await driver.until(() => driver.states('keeper-1').includes('TASK_KILLED'));
+    expect(driver.states('keeper-1')).toEqual(['TASK_RUNNING', 'TASK_KILLED']);
+    expect(cluster.writes.filter((w) => w.includes('binding'))).toEqual([]);
+  });
+
   it('KILL with its own kill policy overrides the task one', async () => {
     const { cluster, driver } = setup();
     cluster.addPod('ns', 'web');

@@ -9,6 +9,9 @@ import type { ExecutorMetrics } from './metrics.js';
 import { isNewTaskState, podTaskState, type PodTaskState } from './pod-state.js';
 import type { PodEvent, PodSource } from './pod-source.js';
 
+/** A task with this label (value "true") is no pod: it keeps a warm kubelet's executor alive (pool.minPerZone). */
+export const KEEPER_LABEL = 'kube-mesos.io/kubelet-keeper';
+
 export const POD_LABELS = { namespace: 'kube-mesos.io/pod-namespace', name: 'kube-mesos.io/pod-name', uid: 'kube-mesos.io/pod-uid' } as const;
 export const POD_ANNOTATIONS = { taskId: 'kube-mesos.io/task-id', agentId: 'kube-mesos.io/agent-id', executorId: 'kube-mesos.io/executor-id' } as const;
 
@@ -61,6 +64,8 @@ interface Task {
   killPolicy?: KillPolicy;
   phase: 'binding' | 'bound' | 'done';
   killRequested: boolean;
+  /** A warm-pool keeper task: RUNNING until killed, no pod behind it. */
+  keeper?: boolean;
   last?: PodTaskState;
   /** The latest pod seen while binding, applied once TASK_STARTING went out. */
   pendingPod?: { pod: V1Pod | undefined };
@@ -165,6 +170,13 @@ export class KubeletExecutor {
       return;
     }
     const labels = new Map((info.labels?.labels ?? []).map((l) => [l.key, l.value ?? '']));
+    if (labels.get(KEEPER_LABEL) === 'true') {
+      const keeper: Task = { taskId, namespace: '', name: '', uid: '', phase: 'bound', killRequested: false, keeper: true, chain: Promise.resolve() };
+      this.tasks.set(taskId, keeper);
+      if (this.shuttingDown) return this.terminal(keeper, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'executor is shutting down');
+      this.report(keeper, { state: 'TASK_RUNNING', message: 'keeping a warm kubelet', healthy: true });
+      return;
+    }
     const namespace = labels.get(POD_LABELS.namespace) ?? '';
     const name = labels.get(POD_LABELS.name) ?? '';
     const uid = labels.get(POD_LABELS.uid) ?? '';
@@ -283,6 +295,7 @@ export class KubeletExecutor {
       return this.terminal(t, 'TASK_KILLED', undefined, 'task unknown to this executor');
     }
     if (task.phase === 'done') return;
+    if (task.keeper) return this.terminal(task, 'TASK_KILLED', undefined, 'warm kubelet released');
     if (policy) task.killPolicy = policy;
     if (task.killRequested) return;
     task.killRequested = true;

@@ -388,6 +388,27 @@ describe('FrameworkCore', () => {
       expect(core.tasks.kubelet('a1')).toBeUndefined();
     });
 
+    it('keeps pool.minPerZone warm kubelets: a keeper task on an agent of each zone short of them, offers revived for it', async () => {
+      const { core, mesos } = setup({ pool: { ...DEFAULT_POOL_CONFIG, minPerZone: 1 } });
+      core.onOffers([offer('a1', 'z1'), offer('a2', 'z1'), offer('b1', 'z2')]);
+      core.runCycle();
+      await core.drain();
+      const keepers = mesos.tasks();
+      expect(keepers.map((t) => t.agent_id.value).sort()).toEqual(['a1', 'b1']);
+      for (const k of keepers) {
+        expect(k.labels!.labels).toEqual([{ key: 'kube-mesos.io/kubelet-keeper', value: 'true' }]);
+        expect(k.executor).toBeDefined();
+      }
+      expect(mesos.suppresses).toBe(0); // a2's offer is declined, but the framework stays unsuppressed until zones are warm
+      expect(core.tasks.kubelet('a1')?.state).toBe('launching');
+      // a pod then goes to the warm kubelet, without a second executor
+      core.onPodUpsert(pod('p1'));
+      core.onOffers([offer('a1', 'z1')]);
+      core.runCycle();
+      const podTask = mesos.tasks().at(-1)!;
+      expect(podTask.executor!.executor_id).toEqual(keepers.find((k) => k.agent_id.value === 'a1')!.executor!.executor_id);
+    });
+
     it('does not start kubelets beyond pool.max', async () => {
       const { core, mesos, kube } = setup({ pool: { ...DEFAULT_POOL_CONFIG, max: 1 } });
       core.onPodUpsert(pod('p1', '3'));

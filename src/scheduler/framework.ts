@@ -18,6 +18,7 @@ import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, po
 import { OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
 import type { Clock, KubePort, MesosPort } from './ports.js';
 import { SchedulingQueue } from './queue.js';
+import { reservationRole } from '../mesos/resources.js';
 import { agentView } from './snapshot.js';
 import { TaskRegistry, type TaskRecord } from './tasks.js';
 
@@ -108,6 +109,11 @@ export interface RecentEvent {
 
 const RECENT_EVENTS = 200;
 
+/** What a warm kubelet's keeper task holds: next to nothing, the executor's own resources are what count. */
+const KEEPER_RESOURCES = { cpus: 0.01, mem: 1, disk: 0 };
+/** Same label as the executor's KEEPER_LABEL (not imported: the scheduler does not depend on the executor). */
+const KEEPER_LABEL = 'kube-mesos.io/kubelet-keeper';
+
 export class FrameworkCore {
   readonly queue: SchedulingQueue<PodSpecView>;
   readonly offers = new OfferPool<Offer>();
@@ -121,6 +127,8 @@ export class FrameworkCore {
   private readonly executorInfos = new Map<string, ExecutorInfo>(); // agentId → the ExecutorInfo its kubelet runs with
   private frameworkId: string | undefined;
   private suppressed = false;
+  /** The pool wants offers although no pod waits (warm kubelets to start). */
+  private wantsOffers = false;
   private lastReviveMs: number | undefined;
   private subscribed = false;
   private cycleRunning = false;
@@ -461,7 +469,7 @@ export class FrameworkCore {
         for (const p of pods) this.queue.backoff(p.key, now);
       }
 
-      if (this.queue.size === 0 && this.offers.size > 0) {
+      if (this.queue.size === 0 && this.offers.size > 0 && !this.wantsOffers) {
         result.declined += this.decline(this.offers.takeAll(), refuseSecondsFor(0, cfg.offers));
       }
       this.updateOfferStream(now);
@@ -516,6 +524,56 @@ export class FrameworkCore {
     return tick.health.unhealthyZones;
   }
 
+  private zonesShortOfWarmKubelets(agents: { zone: string; hasKubelet: boolean }[], unhealthy: ReadonlySet<string>, min: number): boolean {
+    const have = new Map<string, number>();
+    const free = new Map<string, number>();
+    for (const a of agents) {
+      if (a.hasKubelet) have.set(a.zone, (have.get(a.zone) ?? 0) + 1);
+      else free.set(a.zone, (free.get(a.zone) ?? 0) + 1);
+    }
+    for (const [zone, n] of free) if (!unhealthy.has(zone) && n > 0 && (have.get(zone) ?? 0) < min) return true;
+    return false;
+  }
+
+  /** Starts a kubelet with no pod on it (pool.minPerZone): the executor with a tiny keeper task that holds it up. */
+  private launchWarmKubelet(agentId: string, now: number): void {
+    const agent = this.agents.get(agentId);
+    const offers = this.offers.takeAgent(agentId);
+    if (!agent || offers.length === 0 || this.tasks.kubelet(agentId)) return;
+    const role = offers.flatMap((o) => o.resources ?? []).map((r) => reservationRole(r))[0] ?? '*';
+    const executorId = executorIdFor(agentId, now);
+    const executor = buildExecutorInfo({ agent: agent.info, executorId, frameworkId: this.frameworkId!, config: this.deps.config.executor, role, offers });
+    const carving = carveTaskResources.start(offers, executor);
+    const carved = carveTaskResources.take(carving, { role, res: KEEPER_RESOURCES, hostPorts: [] });
+    if (!carved.ok) {
+      this.decline(offers, refuseSecondsFor(this.queue.size, this.deps.config.offers));
+      return;
+    }
+    const taskId = `kubelet.${agentId}.${now.toString(36)}`;
+    this.executorInfos.set(agentId, executor);
+    this.tasks.launchKubelet(agentId, executorId, agent.info.nodeName, now);
+    this.tasks.assume({ taskId, podKey: `kubelet/${agent.info.nodeName}`, podUid: `keeper:${agentId}`, agentId, executorId, launchedAtMs: now, ...KEEPER_RESOURCES, hostPorts: [] }, now);
+    this.note('Normal', 'KubeletLaunched', agent.info.nodeName, `warm kubelet ${executorId} (pool.minPerZone) on agent ${agentId}`);
+    this.deps.metrics?.kubeletLaunched?.();
+    const task = {
+      name: `kubelet keeper ${agent.info.nodeName}`,
+      task_id: { value: taskId },
+      agent_id: { value: agentId },
+      resources: carved.resources,
+      executor,
+      labels: { labels: [{ key: KEEPER_LABEL, value: 'true' }] },
+    };
+    this.send(
+      this.deps.mesos.accept(offers.map((o) => o.id.value), [{ type: 'LAUNCH', launch: { task_infos: [task] } }], refuseSecondsFor(this.queue.size, this.deps.config.offers)).catch((err: unknown) => {
+        this.deps.log.warn({ err, agentId }, 'warm kubelet launch failed');
+        this.tasks.forget(taskId, this.deps.clock.now());
+        this.tasks.kubeletGone(agentId, executorId);
+        this.executorInfos.delete(agentId);
+      }),
+      'launch warm kubelet',
+    );
+  }
+
   private nextIdleExpiry(): number | undefined {
     let next: number | undefined;
     const timeout = this.poolConfig().idleTimeoutMs;
@@ -561,8 +619,20 @@ export class FrameworkCore {
   /** The elastic pool's part of a cycle: idle kubelets are cordoned, shut down and their Nodes deleted. */
   private runPool(now: number, unhealthyZones: ReadonlySet<string>): void {
     const cfg = this.poolConfig();
-    const plan = planPool({ nowMs: now, kubelets: this.poolKubelets(), agents: [], pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
+    const agents = [...this.agents.values()].map((a) => ({
+      id: a.info.id,
+      zone: a.info.zone ?? '',
+      hasKubelet: this.tasks.kubelet(a.info.id) !== undefined,
+      launchable: this.offers.forAgent(a.info.id).length > 0 && !this.failover.isAgentLost(a.info.id),
+    }));
+    const plan = planPool({ nowMs: now, kubelets: this.poolKubelets(), agents, pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
+    // Offers are wanted (no SUPPRESS) while some healthy zone is short of warm kubelets and has agents to start them on.
+    this.wantsOffers = cfg.minPerZone > 0 && this.zonesShortOfWarmKubelets(agents, unhealthyZones, cfg.minPerZone);
     for (const action of plan.actions) {
+      if (action.kind === 'launch-warm') {
+        this.launchWarmKubelet(action.agentId, now);
+        continue;
+      }
       if (action.kind !== 'remove-idle') continue;
       const k = this.tasks.kubeletRemoving(action.agentId);
       if (!k) continue;
@@ -720,7 +790,7 @@ export class FrameworkCore {
 
   private updateOfferStream(now: number): void {
     const action = offerStreamAction(
-      { pendingPods: this.queue.size, wantsOffers: false, suppressed: this.suppressed, lastReviveMs: this.lastReviveMs, nowMs: now },
+      { pendingPods: this.queue.size, wantsOffers: this.wantsOffers, suppressed: this.suppressed, lastReviveMs: this.lastReviveMs, nowMs: now },
       this.deps.config.offers,
     );
     if (action.kind === 'suppress') {
