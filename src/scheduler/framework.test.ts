@@ -85,6 +85,12 @@ class FakeKube implements KubePort {
   async recreatePod(p: V1Pod) {
     this.recreated.push(p.metadata!.name!);
   }
+  evicted: string[] = [];
+  evictAnswer: 'evicted' | 'blocked' | 'gone' = 'evicted';
+  async evictPod(p: V1Pod) {
+    this.evicted.push(p.metadata!.name!);
+    return this.evictAnswer;
+  }
   cordoned: string[] = [];
   deletedNodes: string[] = [];
   async cordonNode(n: string) {

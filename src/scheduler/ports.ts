@@ -28,6 +28,11 @@ export interface KubePort {
   deletePod(pod: V1Pod, gracePeriodSeconds: number): Promise<void>;
   /** Re-creates a bare pod elsewhere: deletes it, then creates a copy without its binding. */
   recreatePod(pod: V1Pod): Promise<void>;
+  /**
+   * Evicts a pod through the Eviction API, which honours PodDisruptionBudgets: 'blocked' when a budget refuses it now,
+   * 'gone' when the pod no longer exists.
+   */
+  evictPod(pod: V1Pod): Promise<'evicted' | 'blocked' | 'gone'>;
   /** Marks a kubelet's Node unschedulable (the pool is removing it). */
   cordonNode(nodeName: string): Promise<void>;
   /** Deletes a removed kubelet's Node. */

@@ -141,6 +141,13 @@ function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): KubePor
       const r = await kube.deletePod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { gracePeriodSeconds, uid: pod.metadata?.uid });
       if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`delete pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
     },
+    async evictPod(pod) {
+      const r = await kube.evictPod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { uid: pod.metadata?.uid });
+      if (r.ok) return 'evicted';
+      if (r.kind === 'NotFound' || r.kind === 'Conflict') return 'gone';
+      if (r.kind === 'DisruptionBudget') return 'blocked';
+      throw new Error(`evict pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
     async cordonNode(name) {
       const r = await kube.cordonNode(name);
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`cordon node ${name}: ${r.kind}: ${r.message}`);
