@@ -1,0 +1,172 @@
+// Chaos: `kill -9` of the leading scheduler in the middle of a 1000-pod burst, with a standby. Two real
+// `kube-mesos scheduler --leader-elect` processes run against an emulator of our own (no in-process scheduler). The
+// standby takes the Lease, subscribes with the stored framework id, adopts what the first one launched, and finishes
+// the burst: every pod Running once, no task killed, no orphan.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { checkInvariants, formatFigures, waitForInvariants } from '../support/invariants.js';
+import { controlPlaneInfo, createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
+import { ROOT } from '../support/sandbox.js';
+import { activeTasks, completedTasks, sampler, seconds } from './chaos.js';
+
+const PODS = 1000;
+const suffix = randomBytes(3).toString('hex');
+const schedulerName = `kube-mesos-chaos-kill-${suffix}`;
+const executorCommand = `'${process.execPath}' '${join(ROOT, 'dist/cli/main.js')}' executor`;
+
+interface SchedulerProc {
+  name: string;
+  child: ChildProcess;
+  lines: { msg?: string; [k: string]: unknown }[];
+  exited: Promise<number | null>;
+  has(msg: string): boolean;
+}
+
+let emu: RunningEmulator;
+let ns: TestNamespace;
+const schedulers: SchedulerProc[] = [];
+
+function startScheduler(name: string): SchedulerProc {
+  const kubeconfig = controlPlaneInfo().kubeconfigPath;
+  const set = [
+    `kube.schedulerName=${schedulerName}`,
+    'pool.kubeletMode=hollow',
+    `pool.executorCommand=${executorCommand}`,
+    'kube.leaseDuration=4s',
+    'kube.renewDeadline=3s',
+    'kube.retryPeriod=500ms',
+    'placement.cycleInterval=50ms',
+  ];
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'dist/cli/main.js'), 'scheduler', '--master', emu.url, '--kubeconfig', kubeconfig, '--namespace', ns.name, '--leader-elect', '--listen', '127.0.0.1:0', '--log-level', 'info', ...set.flatMap((s) => ['--set', s])],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' } },
+  );
+  const p: SchedulerProc = {
+    name,
+    child,
+    lines: [],
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    has: (msg) => p.lines.some((l) => l.msg === msg),
+  };
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        p.lines.push(JSON.parse(line) as SchedulerProc['lines'][number]);
+      } catch {
+        p.lines.push({ msg: line });
+      }
+    }
+  });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-4000)));
+  void p.exited.then((code) => {
+    if (code !== null && code !== 0) console.warn(`scheduler ${name} exited ${code}: ${err}`);
+  });
+  schedulers.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  ns = await createTestNamespace('chaos-kill');
+  emu = await startEmulator({
+    listen: '127.0.0.1:0',
+    agents: 12,
+    zones: ['a', 'b', 'c'],
+    region: 'r1',
+    agentResources: 'cpus:16;mem:32768;disk:10000;ports:[31000-31100]',
+    executorMode: 'process',
+    hostnamePrefix: `chaos-kill-${suffix}-`,
+    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    workDir: mkdtempSync(join(tmpdir(), 'kube-mesos-chaos-kill-')),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of schedulers) {
+    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+    await Promise.race([s.exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  }
+  await emu?.stop();
+  await ns?.delete();
+}, 60_000);
+
+async function createPods(core: CoreV1Api, n: number, inFlight = 50): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const body: V1Pod = {
+        metadata: { name: `burst-${i}`, labels: { app: 'burst' } },
+        spec: { schedulerName, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'nginx', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+      };
+      await waitFor(() => core.createNamespacedPod({ namespace: ns.name, body }).then(() => true), { timeoutMs: 60_000, what: `pod burst-${i} created` });
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+it('kill -9 of the leader mid-burst: the standby finishes the burst, nothing lost, killed or run twice', async () => {
+  const first = startScheduler('first');
+  await waitFor(() => first.has('became leader'), { timeoutMs: 60_000, what: 'the first scheduler to lead' });
+  const standby = startScheduler('standby');
+  await waitFor(() => first.has('subscribed to Mesos') && standby.has('ops server listening'), { timeoutMs: 60_000, what: 'the leader subscribed and the standby up' });
+  expect(standby.has('became leader')).toBe(false);
+  const frameworkId = first.lines.find((l) => l.msg === 'subscribed to Mesos')?.frameworkId;
+
+  const core = testKubeConfig().makeApiClient(CoreV1Api);
+  const burstAt = Date.now();
+  const created = createPods(core, PODS);
+  // Kill the leader once about a third of the burst has been launched.
+  const launchedAtKill = await waitFor(
+    () => {
+      const n = activeTasks(emu.master.state() as never).length;
+      return n >= PODS / 3 && n;
+    },
+    { timeoutMs: 120_000, intervalMs: 100, what: `${PODS / 3} tasks launched by the first leader` },
+  );
+  const killedAt = Date.now();
+  first.child.kill('SIGKILL');
+  await first.exited;
+  await waitFor(() => standby.has('subscribed to Mesos'), { timeoutMs: 60_000, intervalMs: 100, what: 'the standby to lead and subscribe' });
+  const takeoverMs = Date.now() - killedAt;
+  expect(standby.lines.find((l) => l.msg === 'subscribed to Mesos')?.frameworkId).toBe(frameworkId);
+  await created;
+  const createdMs = Date.now() - burstAt;
+
+  const expectBurst = [{ namespace: ns.name, name: 'burst (bare pods)', replicas: PODS, matchLabels: { app: 'burst' } }];
+  const sample = sampler(emu.url, ns.name, expectBurst);
+  const recovered = await waitForInvariants(sample, { sinceMs: killedAt, timeoutMs: 300_000, intervalMs: 1000, requireReachable: true });
+  const state = emu.master.state() as unknown as Parameters<typeof activeTasks>[0];
+  const final = checkInvariants(await sample());
+  const ended = completedTasks(state);
+  const adopted = standby.lines.find((l) => l.msg === 'pod informer synced')?.adoptedTasks;
+  console.log(
+    formatFigures('scheduler-kill-9', final, {
+      pods: PODS,
+      launchedAtKill,
+      adoptedFromPods: Number(adopted ?? 0),
+      takeoverS: seconds(takeoverMs),
+      createS: seconds(createdMs),
+      recoverS: seconds(recovered.recoveredMs),
+      burstS: seconds(killedAt + recovered.recoveredMs - burstAt),
+      tasksEnded: ended.length,
+      frameworks: state.frameworks.length,
+    }),
+  );
+  expect(final.holds).toBe(true);
+  expect(state.frameworks.map((f) => f.id)).toEqual([frameworkId]);
+  expect(ended.map((x) => `${x.id} ${x.state}`)).toEqual([]);
+  expect(activeTasks(state).filter((x) => x.state === 'TASK_RUNNING')).toHaveLength(PODS);
+}, 480_000);
