@@ -415,6 +415,46 @@ describe('FrameworkCore', () => {
       expect(podTask.executor!.executor_id).toEqual(keepers.find((k) => k.agent_id.value === 'a1')!.executor!.executor_id);
     });
 
+    it('consolidates an under-used kubelet: cordon, evict its pods (again while a PDB blocks), then remove it', async () => {
+      const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, consolidation: true, consolidationDelayMs: 0 } });
+      const owned = (name: string, cpu: string) => {
+        const p = pod(name, cpu);
+        p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs1', controller: true }];
+        return p;
+      };
+      const big = owned('big', '2.5');
+      const small = owned('small', '500m');
+      core.onPodUpsert(big);
+      core.onOffers([offer('a1', 'z1')]);
+      core.runCycle();
+      core.onPodUpsert(small);
+      core.onOffers([offer('a2', 'z2')]);
+      core.runCycle();
+      for (const t of mesos.tasks()) core.onUpdate(update(t, 'TASK_RUNNING'));
+      expect(new Set(mesos.tasks().map((t) => t.agent_id.value))).toEqual(new Set(['a1', 'a2']));
+      const smallTask = mesos.tasks().find((t) => t.task_id.value.startsWith('ns.small.'))!;
+      const smallAgent = smallTask.agent_id.value;
+      kube.evictAnswer = 'blocked';
+      core.runCycle(); // starts underuse tracking
+      core.runCycle(); // consolidates
+      await core.drain();
+      expect(core.tasks.kubelet(smallAgent)?.state).toBe('draining');
+      expect(kube.evicted).toEqual(['small']);
+      expect(core.dashboardState().events.some((e) => e.reason === 'DrainBlocked')).toBe(true);
+      advance(5000);
+      kube.evictAnswer = 'evicted';
+      core.runCycle();
+      await core.drain();
+      expect(kube.evicted).toEqual(['small', 'small']);
+      // the pod is gone: the kubelet is removed
+      core.onUpdate(update(smallTask, 'TASK_KILLED'));
+      core.onPodDelete(small);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.shutdowns).toEqual([smallTask.executor!.executor_id.value]);
+      expect(core.tasks.kubelet(smallAgent)?.state).toBe('removing');
+    });
+
     it('does not start kubelets beyond pool.max', async () => {
       const { core, mesos, kube } = setup({ pool: { ...DEFAULT_POOL_CONFIG, max: 1 } });
       core.onPodUpsert(pod('p1', '3'));

@@ -12,7 +12,7 @@ import { podFromV1 } from '../placement/pod.js';
 import type { PlacedPod, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
 import { FailoverManager } from '../failover/manager.js';
 import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
-import { canAddKubelet, DEFAULT_POOL_CONFIG, kubeletCounts, planPool, type PoolConfig, type PoolKubelet } from '../pool/planner.js';
+import { canAddKubelet, DEFAULT_POOL_CONFIG, kubeletCounts, planPool, utilization, type PoolConfig, type PoolKubelet } from '../pool/planner.js';
 import { agentInfoFromOffer, type AgentInfo, type AgentInfoOptions } from './agent-info.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, podOfTaskId, taskIdFor, type ExecutorConfig } from './launch.js';
 import { OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
@@ -113,6 +113,8 @@ const RECENT_EVENTS = 200;
 const KEEPER_RESOURCES = { cpus: 0.01, mem: 1, disk: 0 };
 /** Same label as the executor's KEEPER_LABEL (not imported: the scheduler does not depend on the executor). */
 const KEEPER_LABEL = 'kube-mesos.io/kubelet-keeper';
+export const ANNOTATION_SAFE_TO_EVICT = 'kube-mesos.io/safe-to-evict';
+const DRAIN_RETRY_MS = 5000;
 
 export class FrameworkCore {
   readonly queue: SchedulingQueue<PodSpecView>;
@@ -127,6 +129,8 @@ export class FrameworkCore {
   private readonly executorInfos = new Map<string, ExecutorInfo>(); // agentId → the ExecutorInfo its kubelet runs with
   private frameworkId: string | undefined;
   private suppressed = false;
+  private readonly underusedSince = new Map<string, number>();
+  private readonly drains = new Map<string, { startedMs: number; lastEvictMs: number }>();
   /** The pool wants offers although no pod waits (warm kubelets to start). */
   private wantsOffers = false;
   private lastReviveMs: number | undefined;
@@ -524,6 +528,58 @@ export class FrameworkCore {
     return tick.health.unhealthyZones;
   }
 
+  private trackUnderuse(kubelets: readonly PoolKubelet[], cfg: PoolConfig, now: number): void {
+    for (const k of kubelets) {
+      if (k.state !== 'running' || k.pods.length === 0 || utilization(k) >= cfg.scaleDownUtilization) this.underusedSince.delete(k.agentId);
+      else if (!this.underusedSince.has(k.agentId)) this.underusedSince.set(k.agentId, now);
+    }
+  }
+
+  /** Draining kubelets: evict their pods (again, while a PDB blocks), and remove the kubelet once it is empty. */
+  private runDrains(now: number): void {
+    for (const [agentId, d] of this.drains) {
+      const k = this.tasks.kubelet(agentId);
+      if (!k || k.state !== 'draining') {
+        this.drains.delete(agentId);
+        continue;
+      }
+      const podTasks = [...k.taskIds].map((id) => this.tasks.get(id)).filter((t): t is TaskRecord => t !== undefined && this.pods.has(t.podUid));
+      if (podTasks.length === 0) {
+        this.drains.delete(agentId);
+        this.removeKubelet(agentId, 'drained');
+        continue;
+      }
+      if (now - d.lastEvictMs < DRAIN_RETRY_MS) continue;
+      d.lastEvictMs = now;
+      for (const t of podTasks) {
+        const pod = this.pods.get(t.podUid)!;
+        if (pod.metadata?.deletionTimestamp) continue;
+        this.send(
+          this.deps.kube.evictPod(pod).then((r) => {
+            if (r === 'blocked') this.note('Warning', 'DrainBlocked', t.podKey, `a PodDisruptionBudget does not allow evicting it now; kubelet on ${k.nodeName} stays until it does`);
+          }),
+          'evict for consolidation',
+        );
+      }
+    }
+  }
+
+  private removeKubelet(agentId: string, why: string): void {
+    const k = this.tasks.kubeletRemoving(agentId);
+    if (!k) return;
+    this.note('Normal', 'KubeletRemoved', k.nodeName, `${why}: cordoned, executor shut down, Node deleted`);
+    this.deps.metrics?.kubeletScaleDown?.(why);
+    const nodeName = k.nodeName;
+    this.send(
+      (async () => {
+        await this.deps.kube.cordonNode(nodeName);
+        await this.deps.mesos.shutdownExecutor(k.executorId, k.agentId);
+        await this.deps.kube.deleteNode(nodeName);
+      })(),
+      'remove kubelet',
+    );
+  }
+
   private zonesShortOfWarmKubelets(agents: { zone: string; hasKubelet: boolean }[], unhealthy: ReadonlySet<string>, min: number): boolean {
     const have = new Map<string, number>();
     const free = new Map<string, number>();
@@ -603,14 +659,23 @@ export class FrameworkCore {
           mem += t.mem;
         }
       }
+      const pods: PoolKubelet['pods'] = [];
+      for (const id of k.taskIds) {
+        const t = this.tasks.get(id);
+        const pod = t ? this.pods.get(t.podUid) : undefined;
+        if (!t || !pod) continue;
+        const owned = (pod.metadata?.ownerReferences ?? []).some((o) => o.controller);
+        const safe = pod.metadata?.annotations?.[ANNOTATION_SAFE_TO_EVICT] !== 'false';
+        pods.push({ key: t.podKey, cpus: t.cpus, mem: t.mem, evictable: owned && safe, pdbs: [] });
+      }
       out.push({
         agentId: k.agentId,
         zone: a?.info.zone ?? '',
-        state: k.state === 'removing' ? 'removing' : k.state,
+        state: k.state,
         idleSinceMs: k.taskIds.size === 0 ? (k.idleSinceMs ?? k.launchedAtMs) : undefined,
-        underusedSinceMs: undefined,
+        underusedSinceMs: this.underusedSince.get(k.agentId),
         capacity: { cpus: (a?.lastOffered.cpus ?? 0) + cpus, mem: (a?.lastOffered.mem ?? 0) + mem },
-        pods: [],
+        pods,
       });
     }
     return out;
@@ -625,7 +690,11 @@ export class FrameworkCore {
       hasKubelet: this.tasks.kubelet(a.info.id) !== undefined,
       launchable: this.offers.forAgent(a.info.id).length > 0 && !this.failover.isAgentLost(a.info.id),
     }));
-    const plan = planPool({ nowMs: now, kubelets: this.poolKubelets(), agents, pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
+    const kubelets = this.poolKubelets();
+    if (cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
+    // PodDisruptionBudgets are not read here: the Eviction API enforces them, and a blocked drain waits and says so.
+    const pdbAllowed: Record<string, number> = {};
+    const plan = planPool({ nowMs: now, kubelets, agents, pdbAllowed, failedZones: unhealthyZones }, cfg);
     // Offers are wanted (no SUPPRESS) while some healthy zone is short of warm kubelets and has agents to start them on.
     this.wantsOffers = cfg.minPerZone > 0 && this.zonesShortOfWarmKubelets(agents, unhealthyZones, cfg.minPerZone);
     for (const action of plan.actions) {
@@ -633,21 +702,20 @@ export class FrameworkCore {
         this.launchWarmKubelet(action.agentId, now);
         continue;
       }
+      if (action.kind === 'consolidate') {
+        const k = this.tasks.kubeletDraining(action.agentId);
+        if (!k) continue;
+        this.drains.set(action.agentId, { startedMs: now, lastEvictMs: -Infinity });
+        this.note('Normal', 'KubeletDraining', k.nodeName, `under-used: draining ${action.evict.length} pod(s) onto other kubelets (pool.consolidation)`);
+        this.send(this.deps.kube.cordonNode(k.nodeName), 'cordon for consolidation');
+        continue;
+      }
       if (action.kind !== 'remove-idle') continue;
-      const k = this.tasks.kubeletRemoving(action.agentId);
-      if (!k) continue;
-      this.note('Normal', 'KubeletRemoved', k.nodeName, `idle for ${Math.round((now - (k.idleSinceMs ?? now)) / 1000)} s: cordoned, executor shut down, Node deleted`);
-      this.deps.metrics?.kubeletScaleDown?.('idle');
-      const nodeName = k.nodeName;
-      this.send(
-        (async () => {
-          await this.deps.kube.cordonNode(nodeName);
-          await this.deps.mesos.shutdownExecutor(k.executorId, k.agentId);
-          await this.deps.kube.deleteNode(nodeName);
-        })(),
-        'remove idle kubelet',
-      );
+      const k = this.tasks.kubelet(action.agentId);
+      const idleFor = k ? Math.round((now - (k.idleSinceMs ?? now)) / 1000) : 0;
+      this.removeKubelet(action.agentId, `idle for ${idleFor} s`);
     }
+    this.runDrains(now);
   }
 
   private snapshot(unhealthyZones: ReadonlySet<string> = new Set()) {
@@ -678,14 +746,15 @@ export class FrameworkCore {
       if (a.info.zone !== undefined && unhealthyZones.has(a.info.zone)) continue;
       const k = this.tasks.kubelet(id);
       const pods = podsByAgent.get(id) ?? [];
-      const noNewKubelet = !k && !canAddKubelet(a.info.zone ?? '', counts, poolCfg);
+      // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
+      const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', counts, poolCfg) || this.drains.size > 0);
       views.push(
         agentView({
           info: a.info,
           offers: this.offers.forAgent(id),
           kubelet: k ? { podCount: pods.length, maxPods: this.deps.config.plan.maxPodsPerKubelet } : undefined,
           pods,
-          unschedulable: this.failover.isAgentLost(id) || k?.state === 'removing' || noNewKubelet,
+          unschedulable: this.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,
         }),
       );
     }

@@ -41,7 +41,7 @@ export interface KubeletRecord {
   executorId: string;
   nodeName: string;
   /** 'removing': the pool shut it down (cordoned, executor SHUTDOWN sent); nothing new goes there. */
-  state: 'launching' | 'running' | 'removing' | 'gone';
+  state: 'launching' | 'running' | 'draining' | 'removing' | 'gone';
   taskIds: Set<string>;
   /** When the last task left (for the pool's idle timeout); undefined while it has tasks. */
   idleSinceMs: number | undefined;
@@ -165,6 +165,12 @@ export class TaskRegistry {
   kubeletRunning(agentId: string, executorId: string): void {
     const k = this.kubelets.get(agentId);
     if (k && k.executorId === executorId && k.state === 'launching') k.state = 'running';
+  }
+
+  kubeletDraining(agentId: string): KubeletRecord | undefined {
+    const k = this.kubelets.get(agentId);
+    if (k) k.state = 'draining';
+    return k;
   }
 
   kubeletRemoving(agentId: string): KubeletRecord | undefined {
