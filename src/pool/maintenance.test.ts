@@ -225,6 +225,6 @@ describe('MaintenanceManager', () => {
   });
 
   it('checks its configuration', () => {
-    expect(() => new MaintenanceManager({ ...({} as never), config: { evictRetryMs: -1 } })).toThrow('maintenance.evictRetryMs must be a number ≥ 0, got -1');
+    expect(() => new MaintenanceManager({ config: { evictRetryMs: -1 } } as unknown as ConstructorParameters<typeof MaintenanceManager>[0])).toThrow('maintenance.evictRetryMs must be a number ≥ 0, got -1');
   });
 });
