@@ -4,10 +4,11 @@
 // the pods with bounded concurrency and watches them bound. Prints one JSON line.
 // `npm run bench -- e2e`; knobs (env): BENCH_E2E_AGENTS (1000), BENCH_E2E_PODS (5000), BENCH_E2E_QPS (5000),
 // BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
-// (limit,kube-scheduler,kube-mesos), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
+// (limit,kube-scheduler,kube-mesos), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
 // BENCH_E2E_TIMELINE (1: bound count every second); diagnostics that change kube-mesos (named in the output):
 // BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval).
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ const O = {
   inflight: num('BENCH_E2E_INFLIGHT', 50),
   createConcurrency: num('BENCH_E2E_CREATE_CONCURRENCY', 50),
   timeoutS: num('BENCH_E2E_TIMEOUT_S', 240),
+  rounds: num('BENCH_E2E_ROUNDS', 1),
   allocationIntervalMs: num('BENCH_E2E_ALLOCATION_INTERVAL_MS', 1000),
   contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,kube-scheduler,kube-mesos').split(',').filter(Boolean),
   profileDir: env.BENCH_E2E_PROFILE_DIR,
@@ -109,13 +111,20 @@ async function main(): Promise<void> {
         },
       },
     };
-    for (const name of O.contenders) {
-      const c = contenders[name];
-      if (!c) throw new Error(`unknown contender ${name} (expected limit, kube-scheduler, kube-mesos)`);
-      results[name] = await runContender(c, api, cp);
+    for (const name of O.contenders) if (!contenders[name]) throw new Error(`unknown contender ${name} (expected limit, kube-scheduler, kube-mesos)`);
+    // Every round runs each contender once, the order reversed every other round; a contender's figures are from its
+    // best round (overall pods/s): the load other work puts on this shared machine only ever slows a run down.
+    const rounds: Record<string, RunFigures[]> = {};
+    for (let round = 0; round < O.rounds; round++) {
+      const order = round % 2 === 0 ? O.contenders : [...O.contenders].reverse();
+      for (const name of order) (rounds[name] ??= []).push(await runContender(contenders[name], api, cp, round));
     }
     const zones = await nodeZones(api);
-    for (const name of Object.keys(results)) results[name] = { ...results[name], ...zoneFigures(results[name], zones) };
+    for (const [name, runs] of Object.entries(rounds)) {
+      const withZones = runs.map((r) => ({ ...r, ...zoneFigures(r, zones) }));
+      const best = withZones.reduce((a, b) => ((b.overall_pods_per_s ?? 0) > (a.overall_pods_per_s ?? 0) ? b : a));
+      results[name] = runs.length > 1 ? { ...best, rounds: withZones.map((r) => ({ pods_per_s: r.pods_per_s, overall_pods_per_s: r.overall_pods_per_s, load_avg: r.load_avg })) } : best;
+    }
   } finally {
     await cp.stop().catch((err: unknown) => progress(`stopping the control plane: ${String(err)}`));
     api.close();
@@ -151,8 +160,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane): Promise<RunFigures> {
-  const ns = `bench-${c.name}`;
+async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, round: number): Promise<RunFigures> {
+  const ns = `bench-${c.name}${round ? `-${round}` : ''}`;
   await createNamespace(api, ns);
   const watch = new BindWatch(api, ns);
   await watch.start();
@@ -165,6 +174,7 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane):
     await createPod(api, ns, benchPod('warmup', { schedulerName: c.schedulerName, app: 'warmup', cpu: O.podCpu, memory: O.podMemory, spread: false }));
     await withTimeout(watch.bound(1), 120_000, `${c.name}: warm-up pod not bound`);
     const before = new Map(all.map((p) => [p.pid, procUsage(p.pid)]));
+    const load0 = loadAverage();
     const apiBefore = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
     const requestsBefore = await apiRequestCounts(api);
     progress(`${c.name}: creating ${O.pods} pods, ${O.createConcurrency} at a time`);
@@ -204,6 +214,8 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane):
       apiserverCpuSeconds: apiBefore && apiAfter ? usageSince(apiBefore, apiAfter).cpuSeconds : undefined,
     });
     figures.nodeOf = Object.fromEntries(watch.nodeOf);
+    figures.load_avg = [load0, loadAverage()];
+    figures.pods_per_scheduler_cpu_s = figures.scheduler_cpu_s ? Math.round(figures.bound / figures.scheduler_cpu_s) : null;
     figures.apiserver_requests = requests.total;
     figures.apiserver_requests_top = requests.top;
     progress(`${c.name}: ${JSON.stringify({ ...figures, nodeOf: undefined })}`);
@@ -225,6 +237,11 @@ function zoneFigures(r: RunFigures, zones: Map<string, string>): Partial<RunFigu
   }
   const counts = Object.values(perZone);
   return { pods_per_zone: perZone, zone_skew: counts.length ? Math.max(...counts) - Math.min(...counts) : null, nodeOf: undefined };
+}
+
+/** The 1-minute load average: how much other work shared the 2 cores during a run. */
+function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

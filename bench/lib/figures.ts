@@ -22,6 +22,11 @@ export interface RunFigures {
   /** Requests the API server served during the run (creation, the bench's own watch and GETs included; WATCH not counted). */
   apiserver_requests?: number;
   apiserver_requests_top?: Record<string, number>;
+  /** Bound pods per CPU-second of the scheduler process: steadier than pods/s on a shared machine. */
+  pods_per_scheduler_cpu_s?: number | null;
+  /** 1-minute load average when pod creation started and when the last pod was bound. */
+  load_avg?: [number, number];
+  rounds?: { pods_per_s: number | null; overall_pods_per_s: number | null; load_avg?: [number, number] }[];
   pods_per_zone?: Record<string, number>;
   zone_skew?: number | null;
   nodeOf?: Record<string, string>;
