@@ -92,7 +92,7 @@ function harness() {
       uncordonNode: async (n) => void calls.push(`uncordon ${n}`),
       evictPod: async (p) => {
         calls.push(`evict ${p.metadata!.name}`);
-        return evictAnswers.get(p.metadata!.name!) ?? { ok: true };
+        return evictAnswers.get(p.metadata!.name!) ?? 'evicted';
       },
       reportWarning: async (p, reason, message) => void calls.push(`warn ${p.metadata!.name} ${reason} ${message}`),
     },
@@ -109,7 +109,7 @@ function harness() {
     log: silentLogger(),
     podsOn: (a) => podsByAgent.get(a) ?? [],
     nodeName: (a) => `node-${a}`,
-    send: (p) => void inflight.push(p),
+    send: (p) => void inflight.push(p.catch(() => undefined)),
     wake: () => void wakes++,
   });
   return {
@@ -156,7 +156,7 @@ describe('MaintenanceManager', () => {
   it('declines while a PDB refuses the eviction, warns on the pod, retries, and accepts the next inverse offer once it could go', async () => {
     const h = harness();
     h.podsByAgent.set('a1', [pod('web')]);
-    h.evictAnswers.set('web', { ok: false, kind: 'DisruptionBudget', message: "Cannot evict pod as it would violate the pod's disruption budget." });
+    h.evictAnswers.set('web', 'blocked');
     h.m.onInverseOffers([inverseOffer('io1', 'a1')]);
     h.m.runCycle(h.now());
     await h.settle();
@@ -164,7 +164,7 @@ describe('MaintenanceManager', () => {
     h.m.runCycle(h.advance(100)); // the refusal is known now
     await h.settle();
     const calls = h.take();
-    expect(calls[0]).toMatch(/^warn web MaintenanceBlocked evicting pod ns\/web would violate its PodDisruptionBudget: Cannot evict pod .*blocks the maintenance of agent a1 \(node node-a1\) due at 2023-11-14T22:13:50.000Z, whose Mesos inverse offer is declined until the pod can go$/);
+    expect(calls[0]).toMatch(/^warn web MaintenanceBlocked evicting pod ns\/web would violate its PodDisruptionBudget: the Eviction API refused it \(429\): a PodDisruptionBudget allows no disruption now; it blocks the maintenance of agent a1 \(node node-a1\) due at 2023-11-14T22:13:50.000Z, whose Mesos inverse offer is declined until the pod can go$/);
     expect(calls.slice(1)).toEqual(['decline io1 5']);
     // Mesos asks again after the filter; the eviction is retried and now goes through
     h.evictAnswers.delete('web');

@@ -109,7 +109,8 @@ export function planMaintenance(s: { nowMs: number; agents: readonly DrainAgent[
 
 // ---- the applier ------------------------------------------------------------------------------------------------------
 
-export type EvictResult = { ok: true } | { ok: false; kind: string; message: string };
+/** The Kubernetes port's eviction answer: 'blocked' is a 429 from a PodDisruptionBudget; other failures throw. */
+export type EvictResult = 'evicted' | 'blocked' | 'gone';
 
 /** The Mesos calls it makes (the framework core's MesosPort satisfies this). */
 export interface MaintenanceMesos {
@@ -122,8 +123,8 @@ export interface MaintenanceMesos {
 export interface MaintenanceKube {
   cordonNode(nodeName: string): Promise<void>;
   uncordonNode?(nodeName: string): Promise<void>;
-  /** Through the Eviction API; a PDB refusal is `{ ok: false, kind: 'DisruptionBudget' }`, a pod already gone `NotFound`. */
-  evictPod?(pod: V1Pod): Promise<EvictResult>;
+  /** Through the Eviction API (PodDisruptionBudgets honoured). */
+  evictPod(pod: V1Pod): Promise<EvictResult>;
   reportWarning(pod: V1Pod, reason: string, message: string): Promise<void>;
 }
 
@@ -298,23 +299,20 @@ export class MaintenanceManager {
       case 'evict': {
         const pod = podsByKey.get(a.podKey)!;
         const t = this.pods.get(pod.metadata?.uid ?? a.podKey)!;
-        const evict = this.deps.kube.evictPod;
-        if (!evict) {
-          t.lastEviction = { atMs: now, outcome: 'error', message: 'this scheduler cannot evict pods (no Eviction API port)' };
-          return;
-        }
         t.inflight = true;
         this.deps.send(
-          evict
-            .call(this.deps.kube, pod)
+          this.deps.kube
+            .evictPod(pod)
             .then((r) => {
               const at = this.deps.clock.now();
-              if (r.ok || r.kind === 'NotFound') t.lastEviction = { atMs: at, outcome: 'ok', message: '' };
-              else t.lastEviction = { atMs: at, outcome: r.kind === 'DisruptionBudget' ? 'DisruptionBudget' : 'error', message: r.message };
-              if (!r.ok && r.kind !== 'NotFound') this.deps.log.info({ pod: a.podKey, agentId: a.agentId, kind: r.kind, message: r.message }, 'eviction refused');
+              if (r === 'blocked') {
+                t.lastEviction = { atMs: at, outcome: 'DisruptionBudget', message: 'the Eviction API refused it (429): a PodDisruptionBudget allows no disruption now' };
+                this.deps.log.info({ pod: a.podKey, agentId: a.agentId }, 'eviction refused by a PodDisruptionBudget');
+              } else t.lastEviction = { atMs: at, outcome: 'ok', message: '' };
             })
             .catch((err: unknown) => {
               t.lastEviction = { atMs: this.deps.clock.now(), outcome: 'error', message: err instanceof Error ? err.message : String(err) };
+              throw err; // send() logs it
             })
             .finally(() => {
               t.inflight = false;

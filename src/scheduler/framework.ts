@@ -21,6 +21,7 @@ import { SchedulingQueue } from './queue.js';
 import { reservationRole } from '../mesos/resources.js';
 import { agentView } from './snapshot.js';
 import { TaskRegistry, type TaskRecord } from './tasks.js';
+import { MaintenanceManager } from '../pool/maintenance.js'; // engineer M
 
 export const ANNOTATION_TASK_ID = 'kube-mesos.io/task-id';
 export const ANNOTATION_AGENT_ID = 'kube-mesos.io/agent-id';
@@ -139,6 +140,8 @@ export class FrameworkCore {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly recent: RecentEvent[] = [];
   readonly failover: FailoverManager;
+  /** Mesos maintenance: inverse offers drain agents (engineer M). */
+  readonly maintenance: MaintenanceManager;
   /** Tasks whose pods failover replaced: never adopted again, killed if they come back. Bounded, oldest dropped. */
   private readonly replacedTasks = new Set<string>();
   private lastLostReconcileMs = 0;
@@ -147,6 +150,19 @@ export class FrameworkCore {
     if (deps.config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
     this.queue = new SchedulingQueue<PodSpecView>(deps.config.queue);
     this.failover = new FailoverManager(deps.config.failover ?? DEFAULT_FAILOVER_CONFIG, deps.clock.now());
+    // ---- maintenance (engineer M) ----
+    this.maintenance = new MaintenanceManager({
+      mesos: deps.mesos,
+      kube: deps.kube,
+      offers: this.offers,
+      clock: deps.clock,
+      log: deps.log.child({ component: 'maintenance' }),
+      podsOn: (agentId) => this.tasks.onAgent(agentId).flatMap((t) => this.pods.get(t.podUid) ?? []),
+      nodeName: (agentId) => this.agents.get(agentId)?.info.nodeName ?? this.tasks.kubelet(agentId)?.nodeName,
+      send: (p, what) => this.send(p, what),
+      wake: () => this.wake(),
+      note: (type, reason, object, message) => this.note(type, reason, object, message),
+    });
   }
 
   // ---- Mesos side ---------------------------------------------------------------------------------------------------
@@ -182,10 +198,12 @@ export class FrameworkCore {
       case 'ERROR':
         this.deps.log.error({ message: ev.error.message }, 'Mesos master sent ERROR');
         return;
+      case 'INVERSE_OFFERS': // engineer M
+        return this.maintenance.onInverseOffers(ev.inverse_offers.inverse_offers ?? []);
+      case 'RESCIND_INVERSE_OFFER': // engineer M
+        return this.maintenance.onRescindInverseOffer(ev.rescind_inverse_offer.inverse_offer_id.value);
       case 'HEARTBEAT':
       case 'MESSAGE':
-      case 'INVERSE_OFFERS':
-      case 'RESCIND_INVERSE_OFFER':
       case 'UPDATE_OPERATION_STATUS':
         return;
       default: {
@@ -452,6 +470,7 @@ export class FrameworkCore {
 
       const unhealthyZones = this.runFailover(now);
       this.runPool(now, unhealthyZones);
+      this.maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer (engineer M)
 
       const pods = this.queue.ready(now, cfg.maxBatch);
       result.considered = pods.length;

@@ -15,6 +15,11 @@ export interface MesosPort {
   revive(): Promise<void>;
   suppress(): Promise<void>;
   shutdownExecutor(executorId: string, agentId: string): Promise<void>;
+  // ---- maintenance (engineer M): optional so fakes without them still type-check ----
+  /** ACCEPT_INVERSE_OFFERS with filters.refuse_seconds. */
+  acceptInverseOffers?(inverseOfferIds: string[], refuseSeconds: number): Promise<void>;
+  /** DECLINE_INVERSE_OFFERS with filters.refuse_seconds. */
+  declineInverseOffers?(inverseOfferIds: string[], refuseSeconds: number): Promise<void>;
 }
 
 export interface KubePort {
@@ -37,6 +42,8 @@ export interface KubePort {
   cordonNode(nodeName: string): Promise<void>;
   /** Deletes a removed kubelet's Node. */
   deleteNode(nodeName: string): Promise<void>;
+  /** Marks a Node schedulable again (its agent's maintenance was called off; engineer M). */
+  uncordonNode?(nodeName: string): Promise<void>;
 }
 
 export interface Clock {
