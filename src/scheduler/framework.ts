@@ -9,7 +9,7 @@ import type { Logger } from '../telemetry/log.js';
 import type { ExecutorInfo, Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
 import { plan as placementPlan } from '../placement/plan.js';
 import { podFromV1 } from '../placement/pod.js';
-import type { PlacedPod, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
+import type { AgentView, PlacedPod, Plan, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
 import { FailoverManager } from '../failover/manager.js';
 import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
 import { canAddKubelet, DEFAULT_POOL_CONFIG, kubeletCounts, planPool, utilization, type PoolConfig, type PoolKubelet } from '../pool/planner.js';
@@ -116,6 +116,7 @@ const KEEPER_RESOURCES = { cpus: 0.01, mem: 1, disk: 0 };
 const KEEPER_LABEL = 'kube-mesos.io/kubelet-keeper';
 export const ANNOTATION_SAFE_TO_EVICT = 'kube-mesos.io/safe-to-evict';
 const DRAIN_RETRY_MS = 5000;
+const POOL_REVIEW_MS = 5000;
 
 export class FrameworkCore {
   readonly queue: SchedulingQueue<PodSpecView>;
@@ -476,7 +477,7 @@ export class FrameworkCore {
       result.considered = pods.length;
       if (pods.length > 0 && this.offers.size > 0) {
         const views = this.snapshot(unhealthyZones);
-        const plan = placementPlan(views, pods, cfg.plan);
+        const plan = this.poolConfig().consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan);
         result.placed = plan.placements.length;
         result.accepts = this.launch(plan.placements, now);
         const byKey = new Map(pods.map((p) => [p.key, p]));
@@ -507,11 +508,14 @@ export class FrameworkCore {
   /** When the next cycle is due without new input (backoff or offer-hold expiry), or undefined. */
   nextWakeMs(): number | undefined {
     const now = this.deps.clock.now();
+    // Pods ready (left over beyond maxBatch, or back from backoff) and offers held: the next cycle is due now.
+    if (this.subscribed && this.offers.size > 0 && this.queue.counts(now).active > 0) return now;
     const due = [
       this.queue.nextBackoffExpiry(now),
       this.offers.size > 0 ? this.offers.nextExpiry(this.deps.config.offerHoldMs) : undefined,
       this.failover.nextDueMs(),
       this.nextIdleExpiry(),
+      this.nextPoolReview(now),
       this.failover.lostAgentIds().length > 0 ? this.lastLostReconcileMs + (this.deps.config.lostAgentReconcileMs ?? 10_000) : undefined,
     ].filter((x): x is number => x !== undefined);
     return due.length > 0 ? Math.min(...due) : undefined;
@@ -647,6 +651,13 @@ export class FrameworkCore {
       }),
       'launch warm kubelet',
     );
+  }
+
+  /** With consolidation on (or a drain in progress), the pool is reviewed every few seconds even when nothing else happens. */
+  private nextPoolReview(now: number): number | undefined {
+    if (this.drains.size > 0) return now + DRAIN_RETRY_MS;
+    if (this.poolConfig().consolidation && this.tasks.allKubelets().next().done === false) return now + POOL_REVIEW_MS;
+    return undefined;
   }
 
   private nextIdleExpiry(): number | undefined {
@@ -825,6 +836,7 @@ export class FrameworkCore {
         const carved = carveTaskResources.take(remaining, p);
         if (!carved.ok) {
           this.deps.log.error({ pod: p.podKey, agentId, reason: carved.reason }, 'placement does not fit the offers (bug): re-queueing');
+          this.queue.backoff(p.podKey, now);
           continue;
         }
         const taskId = taskIdFor(view);
@@ -1067,6 +1079,24 @@ function hostPortsOf(pod: V1Pod): number[] {
   const out: number[] = [];
   for (const c of pod.spec?.containers ?? []) for (const p of c.ports ?? []) if (p.hostPort) out.push(p.hostPort);
   return out;
+}
+
+/**
+ * With consolidation on, new kubelets start only for pods no running kubelet can take (as Karpenter launches capacity
+ * only for pods that do not fit): pass 1 places on agents with a kubelet, pass 2 places the rest on agents without one.
+ */
+function planExistingKubeletsFirst(views: AgentView[], pods: readonly PodSpecView[], cfg: PlanConfig): Plan {
+  const withKubelet = views.map((v) => (v.kubelet ? v : { ...v, unschedulable: true }));
+  const first = placementPlan(withKubelet, pods, cfg);
+  if (first.unschedulable.length === 0) return first;
+  const rest = new Set(first.unschedulable.map((u) => u.podKey));
+  const withoutKubelet = views.map((v) => (v.kubelet ? { ...v, unschedulable: true } : v));
+  const second = placementPlan(withoutKubelet, pods.filter((p) => rest.has(p.key)), cfg);
+  return {
+    placements: [...first.placements, ...second.placements],
+    unschedulable: second.unschedulable,
+    kubeletsToLaunch: second.kubeletsToLaunch,
+  };
 }
 
 /** A bound pod's requests in Mesos units, for an adopted task's bookkeeping (no defaults: what the spec says). */

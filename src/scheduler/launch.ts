@@ -23,6 +23,8 @@ export interface ExecutorConfig {
   kubeconfigPath: string;
   kubeletMode: 'hollow' | 'real';
   kubeletCommand?: string;
+  /** Extra flags for a real kubelet (pool.kubeletExtraFlags). */
+  kubeletExtraFlags?: readonly string[];
   maxPods: number;
   logLevel?: string;
   /** The scheduler name whose pods the executor follows. */
@@ -103,6 +105,7 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
     KUBE_MESOS_KUBECONFIG: a.config.kubeconfigPath,
     KUBE_MESOS_KUBELET_MODE: a.config.kubeletMode,
     ...(a.config.kubeletCommand ? { KUBE_MESOS_KUBELET_COMMAND: a.config.kubeletCommand } : {}),
+    ...(a.config.kubeletExtraFlags && a.config.kubeletExtraFlags.length > 0 ? { KUBE_MESOS_KUBELET_EXTRA_FLAGS: JSON.stringify(a.config.kubeletExtraFlags) } : {}),
     ...(a.config.logLevel ? { KUBE_MESOS_LOG_LEVEL: a.config.logLevel } : {}),
     ...(a.config.schedulerName ? { KUBE_MESOS_SCHEDULER_NAME: a.config.schedulerName } : {}),
     ...(a.config.env ?? {}),

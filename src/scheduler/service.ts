@@ -79,6 +79,7 @@ export function coreConfig(c: KubeMesosConfig, o: Pick<SchedulerServiceOptions, 
       kubeconfigPath: o.executorKubeconfig,
       kubeletMode: c.pool.kubeletMode,
       kubeletCommand: c.pool.kubeletMode === 'real' ? c.pool.kubeletCommand : undefined,
+      kubeletExtraFlags: c.pool.kubeletMode === 'real' ? c.pool.kubeletExtraFlags : undefined,
       maxPods: c.pool.maxPodsPerKubelet,
       logLevel: c.ops.logLevel,
       schedulerName: c.kube.schedulerName,
@@ -219,17 +220,20 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50 })), component: 'kube-mesos', log });
 
   let timer: NodeJS.Timeout | undefined;
+  let timerAt = Infinity;
   let stopped = false;
   let lastCycle = 0;
   const cycleInterval = c.placement.cycleInterval;
+  /** Runs a cycle at `atMs`, or earlier if one is already due sooner: a wake-up never waits behind a later timer. */
   const schedule = (atMs: number) => {
-    if (stopped) return;
-    const delay = Math.max(0, atMs - Date.now());
+    if (stopped || atMs >= timerAt) return;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, delay);
+    timerAt = atMs;
+    timer = setTimeout(tick, Math.max(0, atMs - Date.now()));
   };
   const tick = () => {
     timer = undefined;
+    timerAt = Infinity;
     if (stopped) return;
     lastCycle = Date.now();
     try {
@@ -259,9 +263,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     log: log.child({ component: 'core' }),
     config: coreConfig(c, o),
     metrics: metricsAdapter(metrics),
-    onWake: () => {
-      if (!timer) schedule(lastCycle + cycleInterval);
-    },
+    onWake: () => schedule(lastCycle + cycleInterval),
   });
 
 
@@ -269,6 +271,9 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     log.info({ frameworkId: info.frameworkId, master: info.master }, 'subscribed to Mesos');
     metrics.setMesosConnectionState('subscribed');
     o.onFrameworkId?.(info.frameworkId);
+    // The master keeps a framework's offer filters across a failover: a killed leader's long-refused declines would
+    // starve this subscription for minutes. One REVIVE per subscription clears them.
+    client.revive().catch((err: unknown) => log.warn({ err }, 'REVIVE after subscribing failed'));
   });
   client.on('disconnected', (err) => {
     log.warn({ err: err.message }, 'Mesos subscription lost');
