@@ -30,6 +30,7 @@ export interface InProcessDeps {
  */
 export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecutorFactory & { close(): Promise<void> } {
   let http = deps.http;
+  let bindHttp: KubeHttp | undefined;
   let informer: ResilientInformer<V1Pod> | undefined;
   let source: InformerPodSource | undefined;
   let log = deps.log;
@@ -39,12 +40,14 @@ export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecut
     log ??= createLogger({ level: env.kube.logLevel, name: 'kube-mesos-executor' });
     // Shared by every executor of the process: 1000 nodes renew a Lease every 10 s, so the limit is sized for that.
     http ??= kubeHttpFromFile(env.kube.kubeconfig!, { qps: 1000, burst: 2000, maxInFlight: 200 });
+    // Bindings get their own connection pool and queue: a burst of status writes and Lease renewals never delays them.
+    bindHttp ??= env.kube.kubeconfig ? kubeHttpFromFile(env.kube.kubeconfig, { qps: 1000, burst: 2000, maxInFlight: 100 }) : undefined;
     if (!informer) {
       informer = schedulerPodInformer(http, deps.schedulerName ?? env.kube.schedulerName, { log });
       source = new InformerPodSource(informer);
       informer.start();
     }
-    const exit = await runExecutor({ env, http, pods: source!, log, transport: ctx.transport, metrics }, ctx.signal);
+    const exit = await runExecutor({ env, http, bindHttp, pods: source!, log, transport: ctx.transport, metrics }, ctx.signal);
     if (exit.code !== 0) throw new Error(`executor ${env.mesos.executorId} exited: ${exit.reason}`);
   };
   return Object.assign(factory, {

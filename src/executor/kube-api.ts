@@ -47,7 +47,8 @@ function unit(r: Result<unknown>): Result<void> {
   return r.ok ? { ok: true, value: undefined } : r;
 }
 
-export function createKubeletApi(client: KubeClient): KubeletApi {
+/** `bindClient`: a separate client (own queue and limits) for Bindings, so they never wait behind status writes. */
+export function createKubeletApi(client: KubeClient, bindClient: KubeClient = client): KubeletApi {
   return {
     async bindPod(p, nodeName, annotations) {
       const body = {
@@ -56,7 +57,7 @@ export function createKubeletApi(client: KubeClient): KubeletApi {
         metadata: { name: p.name, namespace: p.namespace, uid: p.uid, annotations },
         target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
       };
-      return unit(await client.raw('POST', `${podPath(p.namespace, p.name)}/binding`, { body }));
+      return unit(await bindClient.raw('POST', `${podPath(p.namespace, p.name)}/binding`, { body }));
     },
     getPod: (ns, name) => client.getPod(ns, name),
     deletePod: (ns, name, opts) => client.deletePod(ns, name, opts),

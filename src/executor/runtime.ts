@@ -56,6 +56,8 @@ export function kubeHttpFromFile(path: string, opts?: KubeHttpOptions): KubeHttp
 export interface RunExecutorDeps {
   env: ParsedExecutorEnv;
   http: KubeHttp;
+  /** Bindings go through this transport when given (their own queue: scheduling latency is what counts). */
+  bindHttp?: KubeHttp;
   pods: PodSource;
   log: Logger;
   /** In-process mode: the emulator's transport instead of HTTP to the agent. */
@@ -72,7 +74,7 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
   const { kube, mesos } = deps.env;
   const log = deps.log.child({ executor: mesos.executorId });
   const client = new ExecutorClient({ ...mesos, transport: deps.transport, log: log.child({ component: 'executor-client' }) });
-  const api = createKubeletApi(new KubeClient(deps.http));
+  const api = createKubeletApi(new KubeClient(deps.http), deps.bindHttp ? new KubeClient(deps.bindHttp) : undefined);
   const real = kube.kubeletMode === 'real';
   // Real mode: a kubelet that cannot be kept running fails every open task and ends the executor through this driver.
   const driver = real ? new GiveUpDriver(client) : undefined;
