@@ -26,6 +26,8 @@ export class SchedulerMetrics {
   readonly offersHeld: Gauge;
   readonly podLaunches: Counter;
   readonly kubeletLaunches: Counter;
+  readonly kubeletScaleDowns: Counter<'reason'>;
+  readonly kubeletStartSeconds: Histogram;
   readonly bindings: Counter<'result'>;
   readonly taskUpdates: Counter<'state'>;
   readonly tasks: Gauge<'state'>;
@@ -67,6 +69,13 @@ export class SchedulerMetrics {
     this.offersHeld = new Gauge({ name: 'kube_mesos_offers_held', help: 'Offers currently held by the offer pool.', registers });
     this.podLaunches = new Counter({ name: 'kube_mesos_pod_launches_total', help: 'Pod tasks sent to Mesos in LAUNCH operations.', registers });
     this.kubeletLaunches = new Counter({ name: 'kube_mesos_kubelet_launches_total', help: 'Kubelet executors started (first pod task on an agent).', registers });
+    this.kubeletScaleDowns = new Counter({ name: 'kube_mesos_kubelet_scale_downs_total', help: 'Kubelets removed by the pool, by reason (idle, drained).', labelNames: ['reason'], registers });
+    this.kubeletStartSeconds = new Histogram({
+      name: 'kube_mesos_kubelet_start_seconds',
+      help: 'Time from launching a kubelet executor to its first task update.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     this.bindings = new Counter({ name: 'kube_mesos_bindings_total', help: 'Pod bindings by result (ok, conflict, error).', labelNames: ['result'], registers });
     this.taskUpdates = new Counter({ name: 'kube_mesos_task_updates_total', help: 'Task status updates received, by Mesos task state.', labelNames: ['state'], registers });
     this.tasks = new Gauge({ name: 'kube_mesos_tasks', help: 'Tasks the framework knows, by last Mesos task state.', labelNames: ['state'], registers });

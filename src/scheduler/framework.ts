@@ -70,6 +70,7 @@ export interface FrameworkMetrics {
   pending(n: number): void;
   kubeletScaleDown?(reason: string): void;
   kubeletLaunched?(): void;
+  kubeletStarted?(seconds: number): void;
   podReplaced?(reason: string): void;
 }
 
@@ -249,7 +250,10 @@ export class FrameworkCore {
       case 'progress': {
         const rec = out.record;
         const k = this.tasks.kubelet(rec.agentId);
-        if (k && k.state === 'launching') this.tasks.kubeletRunning(k.agentId, k.executorId);
+        if (k && k.state === 'launching') {
+          this.tasks.kubeletRunning(k.agentId, k.executorId);
+          this.deps.metrics?.kubeletStarted?.((now - k.launchedAtMs) / 1000);
+        }
         if (status.state === 'TASK_UNREACHABLE' || status.state === 'TASK_UNKNOWN') {
           this.taskLost(rec, status, false, now);
           return;
@@ -591,7 +595,7 @@ export class FrameworkCore {
     const k = this.tasks.kubeletRemoving(agentId);
     if (!k) return;
     this.note('Normal', 'KubeletRemoved', k.nodeName, `${why}: cordoned, executor shut down, Node deleted`);
-    this.deps.metrics?.kubeletScaleDown?.(why);
+    this.deps.metrics?.kubeletScaleDown?.(why.startsWith('idle') ? 'idle' : why);
     const nodeName = k.nodeName;
     this.send(
       (async () => {

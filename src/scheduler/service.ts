@@ -201,7 +201,8 @@ function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     },
     podScheduled: (ms) => m.podSchedulingLatency.observe(ms / 1000),
     pending: (n) => m.pendingPods.set(n),
-    kubeletScaleDown: () => undefined,
+    kubeletScaleDown: (reason) => m.kubeletScaleDowns.inc({ reason }),
+    kubeletStarted: (seconds) => m.kubeletStartSeconds.observe(seconds),
     kubeletLaunched: () => m.kubeletLaunches.inc(),
     podReplaced: (reason) => m.podReplacements.inc({ reason }),
   };
