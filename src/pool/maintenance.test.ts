@@ -27,6 +27,8 @@ describe('planMaintenance', () => {
       'blocked',
     ],
     ['safe-to-evict "false" blocks and is never evicted', dagent([dpod('p1', { safeToEvict: false }), dpod('p2')]), ['evict:p2', 'warn:p1', 'decline'], 'blocked'],
+    ['a pod without a controller blocks and is not evicted', dagent([dpod('p1', { bare: true })]), ['warn:p1', 'decline'], 'blocked'],
+    ['a bare pod already terminating just goes', dagent([dpod('p1', { bare: true, terminating: true })]), [], 'draining'],
     ['warns again only after warnIntervalMs', dagent([dpod('p1', { safeToEvict: false, lastWarnMs: 0 })]), ['decline'], 'blocked'],
     ['retries a transient eviction error without blocking', dagent([dpod('p1', { lastEviction: { atMs: 0, outcome: 'error', message: '503' } })]), ['evict:p1'], 'draining'],
     ['without an outstanding inverse offer it drains but answers nothing', dagent([dpod('p1', { safeToEvict: false, lastWarnMs: 9000 })], { inverseOfferId: undefined }), [], 'blocked'],
@@ -58,8 +60,9 @@ describe('planMaintenance', () => {
 
 // ---- the manager, with fakes for the ports ---------------------------------------------------------------------------
 
-const pod = (name: string, annotations: Record<string, string> = {}, deleting = false): V1Pod => ({
-  metadata: { namespace: 'ns', name, uid: `uid-${name}`, annotations, ...(deleting ? { deletionTimestamp: new Date(0) } : {}) },
+const owner = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs-uid', controller: true }];
+const pod = (name: string, annotations: Record<string, string> = {}, deleting = false, ownerReferences = owner): V1Pod => ({
+  metadata: { namespace: 'ns', name, uid: `uid-${name}`, annotations, ownerReferences, ...(deleting ? { deletionTimestamp: new Date(0) } : {}) },
   spec: { containers: [] },
   status: { phase: 'Running' },
 });
@@ -199,6 +202,18 @@ describe('MaintenanceManager', () => {
     expect(h.take().map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['warn db', 'decline io3']);
   });
 
+  it.each([
+    [{}, ['cordon node-a1', 'warn', 'decline io1 5']],
+    [{ 'kube-mesos.io/safe-to-evict': 'true' }, ['cordon node-a1', 'evict bare']],
+  ])('a pod without a controller (annotations %j) blocks unless annotated safe-to-evict "true"', async (annotations, want) => {
+    const h = harness();
+    h.podsByAgent.set('a1', [pod('bare', annotations, false, [])]);
+    h.m.onInverseOffers([inverseOffer('io1', 'a1')]);
+    h.m.runCycle(h.now());
+    await h.settle();
+    expect(h.take().map((c) => (c.startsWith('warn') ? 'warn' : c))).toEqual(want);
+  });
+
   it('an offer with unavailability puts its agent under maintenance; one without ends it (uncordon)', async () => {
     const h = harness();
     h.offers.set('o1', offer('o1', 'a3', true));
@@ -244,7 +259,7 @@ describe('maintenance through FrameworkCore', () => {
     ...(unavailable ? { unavailability: { start: { nanoseconds: 1 } } } : {}),
   });
   const pendingPod = (name: string): V1Pod => ({
-    metadata: { namespace: 'ns', name, uid: `uid-${name}`, resourceVersion: '1', creationTimestamp: new Date(0) },
+    metadata: { namespace: 'ns', name, uid: `uid-${name}`, resourceVersion: '1', creationTimestamp: new Date(0), ownerReferences: owner },
     spec: { schedulerName: 'kube-mesos', containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '500m', memory: '256Mi' } } }] },
     status: { phase: 'Pending' },
   });

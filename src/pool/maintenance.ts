@@ -43,6 +43,8 @@ export interface DrainPod {
   key: string;
   /** False when annotated `kube-mesos.io/safe-to-evict: "false"`: never evicted, blocks the drain. */
   safeToEvict: boolean;
+  /** No controller would re-create it (and not annotated safe-to-evict "true"): evicting would lose it, so it blocks. */
+  bare?: boolean;
   /** Already going away (deletionTimestamp set): nothing to do but wait. */
   terminating: boolean;
   lastEviction?: { atMs: number; outcome: EvictionOutcome; message: string };
@@ -58,7 +60,7 @@ export interface DrainAgent {
   pods: DrainPod[];
 }
 
-export type Blocker = { podKey: string; reason: 'SafeToEvict' | 'DisruptionBudget'; message: string };
+export type Blocker = { podKey: string; reason: 'SafeToEvict' | 'NoController' | 'DisruptionBudget'; message: string };
 
 export type MaintenanceAction =
   | { kind: 'cordon'; agentId: string; nodeName: string | undefined }
@@ -84,6 +86,10 @@ export function planMaintenance(s: { nowMs: number; agents: readonly DrainAgent[
     for (const p of a.pods) {
       if (!p.safeToEvict) {
         blockers.push({ podKey: p.key, reason: 'SafeToEvict', message: `pod ${p.key} is annotated ${ANNOTATION_SAFE_TO_EVICT}: "false"` });
+        continue;
+      }
+      if (p.bare && !p.terminating) {
+        blockers.push({ podKey: p.key, reason: 'NoController', message: `pod ${p.key} has no controller to re-create it elsewhere (delete it, or annotate it ${ANNOTATION_SAFE_TO_EVICT}: "true")` });
         continue;
       }
       if (p.terminating) continue;
@@ -270,6 +276,8 @@ export class MaintenanceManager {
         pods.push({
           key: podKeyOf(pod),
           safeToEvict: pod.metadata?.annotations?.[ANNOTATION_SAFE_TO_EVICT] !== 'false',
+          // as cluster-autoscaler and `kubectl drain` (without --force): a pod nothing re-creates is not evicted
+          bare: !(pod.metadata?.ownerReferences ?? []).some((o) => o.controller) && pod.metadata?.annotations?.[ANNOTATION_SAFE_TO_EVICT] !== 'true',
           // an eviction in flight counts as terminating: it is not sent twice
           terminating: Boolean(pod.metadata?.deletionTimestamp) || t.inflight,
           lastEviction: t.lastEviction,
