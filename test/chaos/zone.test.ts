@@ -35,6 +35,8 @@ it('zone failure and recovery: replaced within failover-after, nothing lost, not
   const failedAt = Date.now();
   await fault(t.sb.mesosUrl, 'zones/b/fail');
   let replacedAt: number | undefined;
+  let createdAt: number | undefined;
+  let boundAt: number | undefined;
   let unreachableSeen = 0;
   const failed = await waitForInvariants(sample, {
     sinceMs: failedAt,
@@ -42,6 +44,8 @@ it('zone failure and recovery: replaced within failover-after, nothing lost, not
     extra: (input) => {
       unreachableSeen = Math.max(unreachableSeen, input.tasks.filter((x) => x.state === 'TASK_UNREACHABLE').length);
       if (replacedAt === undefined && !input.pods.some((p) => oldUids.has(p.metadata.uid))) replacedAt = Date.now();
+      if (createdAt === undefined && replacedAt !== undefined && input.pods.filter((p) => !p.metadata.deletionTimestamp).length >= 33) createdAt = Date.now();
+      if (boundAt === undefined && createdAt !== undefined && input.pods.every((p) => p.spec.nodeName)) boundAt = Date.now();
       const stillInB = input.pods.filter((p) => p.status.phase === 'Running' && zones.get(p.spec.nodeName ?? '') === 'b');
       return stillInB.length > 0 ? `${stillInB.length} pods still Running in zone b` : undefined;
     },
@@ -71,6 +75,8 @@ it('zone failure and recovery: replaced within failover-after, nothing lost, not
       replacedPods: inB.length,
       unreachableTasks: unreachableSeen,
       oldPodsGoneS: seconds((replacedAt ?? NaN) - failedAt),
+      replacementsCreatedS: seconds((createdAt ?? NaN) - failedAt),
+      boundS: seconds((boundAt ?? NaN) - failedAt),
       replaceS: seconds(failed.recoveredMs),
       failoverAfterS: 10,
       recoverCleanS: seconds(back.recoveredMs),
