@@ -20,7 +20,7 @@ import type { Clock, KubePort, MesosPort } from './ports.js';
 import { SchedulingQueue } from './queue.js';
 import { reservationRole } from '../mesos/resources.js';
 import { agentView } from './snapshot.js';
-import { TaskRegistry, type TaskRecord } from './tasks.js';
+import { isTerminal, TaskRegistry, type TaskRecord } from './tasks.js';
 import { MaintenanceManager } from '../pool/maintenance.js'; // engineer M
 
 export const ANNOTATION_TASK_ID = 'kube-mesos.io/task-id';
@@ -245,7 +245,7 @@ export class FrameworkCore {
     const out = this.tasks.applyUpdate({ taskId, state: status.state, agentId: status.agent_id?.value }, now);
     switch (out.kind) {
       case 'unknown-task':
-        if (!isTerminalState(status.state)) this.adoptOrKill(status, now);
+        if (!isTerminal(status.state)) this.adoptOrKill(status, now);
         return;
       case 'progress': {
         const rec = out.record;
@@ -1075,9 +1075,6 @@ function isFinished(pod: V1Pod): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-function isTerminalState(state: string): boolean {
-  return ['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR'].includes(state);
-}
 
 function hostPortsOf(pod: V1Pod): number[] {
   const out: number[] = [];

@@ -1,21 +1,13 @@
+import { TERMINAL_TASK_STATES, type TaskState } from '../mesos/types.js';
 /**
  * What the framework knows of its tasks and kubelet executors. A launched task starts as *assumed* (its resources
  * counted on the agent, its pod out of the queue) until its first status update confirms it; a launch that fails before
  * the pod is bound is *forgotten* and the pod goes back to the queue. Pure bookkeeping: no I/O, time passed in.
  */
-export const TERMINAL_STATES: ReadonlySet<string> = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
+export { TERMINAL_TASK_STATES as TERMINAL_STATES } from '../mesos/types.js';
 
 export function isTerminal(state: string): boolean {
-  return TERMINAL_STATES.has(state);
+  return TERMINAL_TASK_STATES.has(state as TaskState);
 }
 
 export interface TaskRecord {
