@@ -17,7 +17,7 @@ import { silentLogger } from '../telemetry/log.js';
 import type { ExecutorSink } from './agent.js';
 import type { Master, SchedulerSink } from './master.js';
 import type { ExecutorCall, ExecutorEvent, SchedulerCall, SchedulerEvent } from './proto-types.js';
-import { parseSchedule } from './maintenance.js'; // engineer M
+import { parseSchedule } from './maintenance.js';
 
 /** Fault injection and agent management behind `/emulator/*`; implemented by the emulator that owns the Master. */
 export interface EmulatorControl {
@@ -149,7 +149,7 @@ export class EmulatorHttp {
       return json(res, 200, this.master.state());
     }
     if (path === '/health' || path === '/master/health') return text(res, 200, '');
-    // ---- maintenance, the master's own endpoints (engineer M) ----
+    // ---- maintenance, the master's own endpoints ----
     if (path === '/maintenance/schedule' || path === '/master/maintenance/schedule') return this.maintenanceSchedule(req, res, 'mesos');
     if (path === '/maintenance/status' || path === '/master/maintenance/status') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, ['GET'], req.method);
@@ -296,7 +296,7 @@ export class EmulatorHttp {
 
   private async emulator(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent); // ['emulator', ...]
-    if (parts[1] === 'maintenance' && parts.length === 2) return this.maintenanceSchedule(req, res, 'emulator'); // engineer M
+    if (parts[1] === 'maintenance' && parts.length === 2) return this.maintenanceSchedule(req, res, 'emulator');
     if (req.method === 'GET' && parts[1] === 'agents' && parts.length === 2) {
       return json(res, 200, { agents: [...this.master.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, zone: a.zone, state: a.state, reachable: a.reachable })) });
     }
@@ -353,7 +353,7 @@ export class EmulatorHttp {
     }
     return json(res, 404, { error: `No route for ${path}` });
   }
-  // ---- maintenance (engineer M) ---------------------------------------------------------------------------------
+  // ---- maintenance ---------------------------------------------------------------------------------
 
   /**
    * `/maintenance/schedule` as the master answers it (GET: the schedule; POST: replace it, 200 with an empty body or 400

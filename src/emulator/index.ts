@@ -146,5 +146,5 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     },
   };
 }
-// ---- maintenance (engineer M) ----
+// ---- maintenance ----
 export { Maintenance, parseSchedule, type MaintenanceSchedule, type MaintenanceWindow, type InverseOfferResponse } from './maintenance.js';

@@ -23,7 +23,7 @@ import {
 } from './proto-types.js';
 import type { SchedulerCallAccept } from '../mesos/types.js';
 import { bagsByRole, ResourceBag } from './resources.js';
-import { Maintenance } from './maintenance.js'; // maintenance primitives (engineer M)
+import { Maintenance } from './maintenance.js'; // maintenance primitives
 
 /** One framework subscription stream (the HTTP layer encodes and writes; close() ends the response). */
 export interface SchedulerSink {
@@ -134,7 +134,7 @@ export class Master implements ExecutorEndpoint {
   private readonly startTime: number;
   private electedTime: number;
   readonly stats = { offersSent: 0, allocationCycles: 0, lastCycleMs: 0, totalCycleMs: 0, updatesForwarded: 0 };
-  /** Maintenance schedule, inverse offers and the frameworks' answers (engineer M). */
+  /** Maintenance schedule, inverse offers and the frameworks' answers. */
   readonly maintenance: Maintenance;
 
   constructor(opts: MasterOptions = {}) {
@@ -149,7 +149,7 @@ export class Master implements ExecutorEndpoint {
     this.clusterId = opts.clusterId ?? defaultClusterId(this.clock.now());
     this.masterId = randomUUID();
     this.startTime = this.electedTime = this.clock.now();
-    // ---- maintenance (engineer M) ----
+    // ---- maintenance ----
     this.maintenance = new Maintenance({
       clock: this.clock,
       log: this.log,
@@ -162,7 +162,7 @@ export class Master implements ExecutorEndpoint {
     });
   }
 
-  /** Subscribed frameworks with resources offered or in use on the agent: who gets its inverse offers (engineer M). */
+  /** Subscribed frameworks with resources offered or in use on the agent: who gets its inverse offers. */
   private frameworksOnAgent(agentId: string): string[] {
     const a = this.agents.get(agentId);
     if (!a) return [];
@@ -173,7 +173,7 @@ export class Master implements ExecutorEndpoint {
     return [...ids].filter((fid) => this.frameworks.get(fid)?.sink).sort();
   }
 
-  /** POST /maintenance/schedule: replaces the schedule; inverse offers follow on the next allocation (engineer M). */
+  /** POST /maintenance/schedule: replaces the schedule; inverse offers follow on the next allocation. */
   updateMaintenanceSchedule(schedule: Parameters<Maintenance['update']>[0]): void {
     this.maintenance.update(schedule);
     this.scheduleAllocation();
@@ -212,7 +212,7 @@ export class Master implements ExecutorEndpoint {
       for (const e of a.executors.values()) this.destroyExecutor(a, e, false);
     }
     for (const o of this.offers.values()) o.timer?.cancel();
-    this.maintenance.stop(); // engineer M
+    this.maintenance.stop();
   }
 
   /** Where this master is reachable; goes into MasterInfo and offers' agent URL. */
@@ -294,7 +294,7 @@ export class Master implements ExecutorEndpoint {
       fw.unregisteredTime = undefined;
       // Offers are rescinded and regenerated each time the framework (re-)registers (reconciliation.md).
       for (const oid of [...fw.offers]) this.removeOffer(oid, false);
-      this.maintenance.frameworkGone(fw.id); // inverse offers go with the old subscription (engineer M)
+      this.maintenance.frameworkGone(fw.id); // inverse offers go with the old subscription
       this.log.info({ framework: fw.id }, 'framework re-subscribed');
     }
     fw.suppressed = new Set(call.subscribe.suppressed_roles ?? []);
@@ -338,7 +338,7 @@ export class Master implements ExecutorEndpoint {
     fw.heartbeatTimer?.cancel();
     fw.unregisteredTime = this.clock.now();
     for (const oid of [...fw.offers]) this.removeOffer(oid, true);
-    this.maintenance.frameworkGone(fw.id); // engineer M
+    this.maintenance.frameworkGone(fw.id);
     const timeoutMs = Math.max(0, (fw.info.failover_timeout ?? 0) * 1000);
     this.log.info({ framework: fw.id, failoverTimeoutMs: timeoutMs }, 'framework disconnected');
     fw.failoverTimer?.cancel();
@@ -368,7 +368,7 @@ export class Master implements ExecutorEndpoint {
       case 'DECLINE':
         for (const o of call.decline!.offer_ids ?? []) this.declineOffer(fw, o.value, call.decline!.filters?.refuse_seconds);
         return { status: 202 };
-      // ---- maintenance (engineer M) ----
+      // ---- maintenance ----
       case 'ACCEPT_INVERSE_OFFERS':
         this.maintenance.respond(fw.id, (call.accept_inverse_offers.inverse_offer_ids ?? []).map((o) => o.value), 'ACCEPT', call.accept_inverse_offers.filters);
         return { status: 202 };
@@ -439,7 +439,7 @@ export class Master implements ExecutorEndpoint {
     fw.failoverTimer?.cancel();
     fw.heartbeatTimer?.cancel();
     for (const oid of [...fw.offers]) this.removeOffer(oid, false);
-    this.maintenance.frameworkGone(fw.id); // engineer M
+    this.maintenance.frameworkGone(fw.id);
     const sink = fw.sink;
     fw.sink = undefined;
     sink?.close();
@@ -552,7 +552,7 @@ export class Master implements ExecutorEndpoint {
         this.stats.offersSent += list.length;
       }
     }
-    this.maintenance.sendInverseOffers(); // the allocator's deallocate() pass (engineer M)
+    this.maintenance.sendInverseOffers(); // the allocator's deallocate() pass
     const ms = performance.now() - t0;
     this.stats.allocationCycles++;
     this.stats.lastCycleMs = ms;
@@ -593,7 +593,7 @@ export class Master implements ExecutorEndpoint {
     };
     if (a.zone) offer.domain = { fault_domain: { region: { name: a.region ?? 'default' }, zone: { name: a.zone } } };
     if (multiRole) offer.allocation_info = { role };
-    const unavailability = this.maintenance.unavailabilityOf({ hostname: a.hostname, ip: this.agentEndpoint.ip }); // engineer M
+    const unavailability = this.maintenance.unavailabilityOf({ hostname: a.hostname, ip: this.agentEndpoint.ip });
     if (unavailability) offer.unavailability = unavailability;
     return offer;
   }
@@ -1384,7 +1384,7 @@ export class Master implements ExecutorEndpoint {
 
   private rescindAgentOffers(a: Agent): void {
     for (const o of [...this.offers.values()]) if (o.agentId === a.id) this.removeOffer(o.id, true);
-    this.maintenance.agentGone(a.id); // engineer M
+    this.maintenance.agentGone(a.id);
   }
 
   private markUnreachable(a: Agent): void {
@@ -1489,7 +1489,7 @@ export class Master implements ExecutorEndpoint {
     this.masterId = randomUUID();
     this.electedTime = this.clock.now();
     for (const o of [...this.offers.keys()]) this.removeOffer(o, false);
-    this.maintenance.leaderFailover(); // engineer M
+    this.maintenance.leaderFailover();
     for (const fw of this.frameworks.values()) {
       fw.filters.clear();
       fw.suppressed.clear();

@@ -21,7 +21,7 @@ import { SchedulingQueue } from './queue.js';
 import { reservationRole } from '../mesos/resources.js';
 import { agentView } from './snapshot.js';
 import { isTerminal, TaskRegistry, type TaskRecord } from './tasks.js';
-import { MaintenanceManager } from '../pool/maintenance.js'; // engineer M
+import { MaintenanceManager } from '../pool/maintenance.js';
 
 export const ANNOTATION_TASK_ID = 'kube-mesos.io/task-id';
 export const ANNOTATION_AGENT_ID = 'kube-mesos.io/agent-id';
@@ -142,7 +142,7 @@ export class FrameworkCore {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly recent: RecentEvent[] = [];
   readonly failover: FailoverManager;
-  /** Mesos maintenance: inverse offers drain agents (engineer M). */
+  /** Mesos maintenance: inverse offers drain agents. */
   readonly maintenance: MaintenanceManager;
   /** Tasks whose pods failover replaced: never adopted again, killed if they come back. Bounded, oldest dropped. */
   private readonly replacedTasks = new Set<string>();
@@ -152,7 +152,7 @@ export class FrameworkCore {
     if (deps.config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
     this.queue = new SchedulingQueue<PodSpecView>(deps.config.queue);
     this.failover = new FailoverManager(deps.config.failover ?? DEFAULT_FAILOVER_CONFIG, deps.clock.now());
-    // ---- maintenance (engineer M) ----
+    // ---- maintenance ----
     this.maintenance = new MaintenanceManager({
       mesos: deps.mesos,
       kube: deps.kube,
@@ -200,9 +200,9 @@ export class FrameworkCore {
       case 'ERROR':
         this.deps.log.error({ message: ev.error.message }, 'Mesos master sent ERROR');
         return;
-      case 'INVERSE_OFFERS': // engineer M
+      case 'INVERSE_OFFERS':
         return this.maintenance.onInverseOffers(ev.inverse_offers.inverse_offers ?? []);
-      case 'RESCIND_INVERSE_OFFER': // engineer M
+      case 'RESCIND_INVERSE_OFFER':
         return this.maintenance.onRescindInverseOffer(ev.rescind_inverse_offer.inverse_offer_id.value);
       case 'HEARTBEAT':
       case 'MESSAGE':
@@ -475,7 +475,7 @@ export class FrameworkCore {
 
       const unhealthyZones = this.runFailover(now);
       this.runPool(now, unhealthyZones);
-      this.maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer (engineer M)
+      this.maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
       const pods = this.queue.ready(now, cfg.maxBatch);
       result.considered = pods.length;
@@ -947,6 +947,7 @@ export class FrameworkCore {
       tasks: this.tasks.taskCount,
       kubelets: [...this.tasks.allKubelets()].map((k) => ({ agentId: k.agentId, executorId: k.executorId, nodeName: k.nodeName, state: k.state, tasks: k.taskIds.size })),
       failover: this.failover.debugState(),
+      maintenance: this.maintenance.debugState(),
     };
   }
 

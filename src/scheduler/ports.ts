@@ -15,7 +15,7 @@ export interface MesosPort {
   revive(): Promise<void>;
   suppress(): Promise<void>;
   shutdownExecutor(executorId: string, agentId: string): Promise<void>;
-  // ---- maintenance (engineer M): optional so fakes without them still type-check ----
+  // ---- maintenance: optional so fakes without them still type-check ----
   /** ACCEPT_INVERSE_OFFERS with filters.refuse_seconds. */
   acceptInverseOffers?(inverseOfferIds: string[], refuseSeconds: number): Promise<void>;
   /** DECLINE_INVERSE_OFFERS with filters.refuse_seconds. */
@@ -42,7 +42,7 @@ export interface KubePort {
   cordonNode(nodeName: string): Promise<void>;
   /** Deletes a removed kubelet's Node. */
   deleteNode(nodeName: string): Promise<void>;
-  /** Marks a Node schedulable again (its agent's maintenance was called off; engineer M). */
+  /** Marks a Node schedulable again (its agent's maintenance was called off). */
   uncordonNode?(nodeName: string): Promise<void>;
 }
 

@@ -121,7 +121,7 @@ function mesosPort(client: SchedulerClient): MesosPort {
     revive: () => client.revive(),
     suppress: () => client.suppress(),
     shutdownExecutor: (executorId, agentId) => client.shutdown(executorId, agentId),
-    // maintenance (engineer M)
+    // maintenance
     acceptInverseOffers: (ids, refuseSeconds) => client.acceptInverseOffers(ids, { refuse_seconds: refuseSeconds }),
     declineInverseOffers: (ids, refuseSeconds) => client.declineInverseOffers(ids, { refuse_seconds: refuseSeconds }),
   };
@@ -160,7 +160,7 @@ function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): KubePor
       const r = await kube.deleteNode(name);
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`delete node ${name}: ${r.kind}: ${r.message}`);
     },
-    // maintenance (engineer M)
+    // maintenance
     async uncordonNode(name) {
       const r = await kube.cordonNode(name, false);
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`uncordon node ${name}: ${r.kind}: ${r.message}`);
