@@ -44,6 +44,14 @@ describe('parseExecutorEnv', () => {
     });
   });
 
+  it('capacity may be left out or give only the pod limit: cpu and memory then come from the agent', () => {
+    expect(parseExecutorEnv({ KUBE_MESOS_NODE_NAME: 'n1', KUBE_MESOS_KUBECONFIG: '/k' })).toEqual({ ok: true, value: expect.objectContaining({ capacity: { pods: '110' } }) });
+    expect(parseExecutorEnv({ KUBE_MESOS_NODE_NAME: 'n1', KUBE_MESOS_NODE_CAPACITY: '{"pods":"50"}', KUBE_MESOS_KUBECONFIG: '/k' })).toEqual({
+      ok: true,
+      value: expect.objectContaining({ capacity: { pods: '50' } }),
+    });
+  });
+
   it('kubeconfig may be optional (in-process executors share one client)', () => {
     const { KUBE_MESOS_KUBECONFIG: _k, ...env } = good;
     expect(parseExecutorEnv(env, { requireKubeconfig: false }).ok).toBe(true);
@@ -60,8 +68,6 @@ describe('parseExecutorEnv', () => {
     ['taints not an array', { KUBE_MESOS_NODE_TAINTS: '{}' }, /KUBE_MESOS_NODE_TAINTS must be a JSON array/],
     ['taint bad effect', { KUBE_MESOS_NODE_TAINTS: '[{"key":"k","effect":"Nope"}]' }, /\[0\]\.effect must be/],
     ['taint no key', { KUBE_MESOS_NODE_TAINTS: '[{"effect":"NoSchedule"}]' }, /\[0\]\.key is missing/],
-    ['missing capacity', { KUBE_MESOS_NODE_CAPACITY: undefined }, /KUBE_MESOS_NODE_CAPACITY is not set/],
-    ['capacity no memory', { KUBE_MESOS_NODE_CAPACITY: '{"cpu":"8"}' }, /has no "memory"/],
     ['capacity bad quantity', { KUBE_MESOS_NODE_CAPACITY: '{"cpu":"eight","memory":"1Gi"}' }, /"cpu" is not a quantity/],
     ['missing kubeconfig', { KUBE_MESOS_KUBECONFIG: undefined }, /KUBE_MESOS_KUBECONFIG is not set/],
     ['bad mode', { KUBE_MESOS_KUBELET_MODE: 'ghost' }, /must be hollow or real/],
@@ -77,6 +83,6 @@ describe('parseExecutorEnv', () => {
   it('reports every problem at once', () => {
     const r = parseExecutorEnv({ KUBE_MESOS_NODE_LABELS: 'x' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.length).toBe(4);
+    if (!r.ok) expect(r.errors.length).toBe(3);
   });
 });

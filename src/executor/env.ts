@@ -138,8 +138,9 @@ export function parseExecutorEnv(env: Record<string, string | undefined>, opts: 
 
   const capacity: Record<string, string> = {};
   const rawCapacity = env[ENV.capacity];
-  if (rawCapacity === undefined || rawCapacity.trim() === '') errors.push(`${ENV.capacity} is not set`);
-  else {
+  // Optional: cpu and memory default to the agent's total resources (SUBSCRIBED agent_info), which keeps the
+  // ExecutorInfo the same whichever scheduler instance builds it.
+  if (rawCapacity !== undefined && rawCapacity.trim() !== '') {
     const parsed = parseJson(ENV.capacity, rawCapacity, errors);
     if (parsed !== undefined && !isPlainObject(parsed)) errors.push(`${ENV.capacity} must be a JSON object like {"cpu":"8","memory":"16384Mi","pods":"110"}`);
     else if (parsed !== undefined) {
@@ -148,10 +149,9 @@ export function parseExecutorEnv(env: Record<string, string | undefined>, opts: 
         if (typeof s !== 'string' || !isQuantity(s)) errors.push(`${ENV.capacity}: "${k}" is not a quantity: ${JSON.stringify(v)}`);
         else capacity[k] = s;
       }
-      for (const need of ['cpu', 'memory']) if (!(need in parsed)) errors.push(`${ENV.capacity} has no "${need}"`);
-      capacity.pods ??= '110';
     }
   }
+  capacity.pods ??= '110';
 
   const kubeconfig = env[ENV.kubeconfig]?.trim() || undefined;
   if (!kubeconfig && (opts.requireKubeconfig ?? true)) errors.push(`${ENV.kubeconfig} is not set`);

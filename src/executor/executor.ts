@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { Backoff, sleep } from '../kube/backoff.js';
-import type { ExecutorEvent, KillPolicy, TaskInfo, TaskStatus, TaskStatusReason } from '../mesos/types.js';
+import type { AgentInfo, ExecutorEvent, KillPolicy, TaskInfo, TaskStatus, TaskStatusReason } from '../mesos/types.js';
 import { isTerminalTaskState } from '../mesos/types.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
 import type { ExecutorEnv } from './env.js';
@@ -38,7 +38,8 @@ export interface KubeletExecutorOptions {
   api: KubeletApi;
   pods: PodSource;
   /** Creates the kubelet once SUBSCRIBED arrives. */
-  kubelet: () => Kubelet;
+  /** Builds the kubelet once SUBSCRIBED tells which agent this is (its total resources size the Node). */
+  kubelet: (agent?: AgentInfo) => Kubelet;
   /** Fallbacks until SUBSCRIBED tells (MESOS_EXECUTOR_ID; agent id from the env). */
   executorId?: string;
   agentId?: string;
@@ -138,7 +139,7 @@ export class KubeletExecutor {
         this.agentId = ev.subscribed.agent_info?.id?.value ?? this.agentId;
         this.log.info({ executorId: this.executorId, agentId: this.agentId }, 'subscribed');
         if (!this.kubelet) {
-          this.kubelet = this.opts.kubelet();
+          this.kubelet = this.opts.kubelet(ev.subscribed.agent_info);
           this.kubelet.start();
         }
         return;

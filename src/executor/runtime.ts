@@ -1,3 +1,4 @@
+import type { AgentInfo } from '../mesos/types.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube/client.js';
 import { KubeHttp, type KubeHttpOptions } from '../kube/http.js';
@@ -78,26 +79,29 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
   const real = kube.kubeletMode === 'real';
   // Real mode: a kubelet that cannot be kept running fails every open task and ends the executor through this driver.
   const driver = real ? new GiveUpDriver(client) : undefined;
-  let kubelet: () => Kubelet;
+  // Node capacity: what the scheduler passed, else the agent's total resources from SUBSCRIBED (cpu, memory).
+  const capacityFor = (agent?: AgentInfo): Record<string, string> => ({ ...agentCapacity(agent), ...kube.capacity });
+  let kubelet: (agent?: AgentInfo) => Kubelet;
   if (real) {
-    const plan = kubeletFlags({
-      nodeName: kube.nodeName,
-      labels: kube.labels,
-      taints: kube.taints,
-      capacity: kube.capacity,
-      kubeconfig: kube.kubeconfig ?? '',
-      sandbox: mesos.sandbox ?? '',
-      machine: deps.machine ?? detectMachine(),
-      extraFlags: kube.kubeletExtraFlags,
-    });
-    if (!plan.ok) {
-      log.error({ error: plan.error }, 'cannot compute the kubelet flags');
-      return { code: 1, reason: `cannot compute the kubelet flags: ${plan.error}` };
-    }
-    for (const w of plan.value.warnings) log.warn(w);
-    log.info({ args: plan.value.args, allocatable: plan.value.allocatable, labelsToPatch: plan.value.labelsToPatch }, 'real kubelet mode');
-    kubelet = () =>
-      new RealKubelet({
+    kubelet = (agent) => {
+      const plan = kubeletFlags({
+        nodeName: kube.nodeName,
+        labels: kube.labels,
+        taints: kube.taints,
+        capacity: capacityFor(agent),
+        kubeconfig: kube.kubeconfig ?? '',
+        sandbox: mesos.sandbox ?? '',
+        machine: deps.machine ?? detectMachine(),
+        extraFlags: kube.kubeletExtraFlags,
+      });
+      if (!plan.ok) {
+        log.error({ error: plan.error }, 'cannot compute the kubelet flags');
+        const message = `cannot compute the kubelet flags: ${plan.error}`;
+        return { start: () => void driver!.failAll(openTasks(executor.taskStates), message), stop: async () => undefined };
+      }
+      for (const w of plan.value.warnings) log.warn(w);
+      log.info({ args: plan.value.args, allocatable: plan.value.allocatable, labelsToPatch: plan.value.labelsToPatch }, 'real kubelet mode');
+      return new RealKubelet({
         nodeName: kube.nodeName,
         command: kube.kubeletCommand ?? 'kubelet',
         args: plan.value.args,
@@ -107,11 +111,12 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
         api,
         spawn: deps.spawnKubelet,
         log,
-        onGiveUp: (message) => void driver!.failAll(openTasks(executor.taskStates), message),
+        onGiveUp: (msg) => void driver!.failAll(openTasks(executor.taskStates), msg),
       });
+    };
   } else {
-    kubelet = () =>
-      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: kube.capacity, api, pods: deps.pods, log, metrics: deps.metrics });
+    kubelet = (agent) =>
+      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: capacityFor(agent), api, pods: deps.pods, log, metrics: deps.metrics });
   }
   const executor = new KubeletExecutor({
     config: kube,
@@ -126,4 +131,18 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
     kubelet,
   });
   return executor.run(signal);
+}
+
+/** The agent's total cpus and memory as Node capacity quantities (`8000m`, `16384Mi`). */
+export function agentCapacity(agent: AgentInfo | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  let cpus = 0;
+  let mem = 0;
+  for (const r of agent?.resources ?? []) {
+    if (r.name === 'cpus') cpus += r.scalar?.value ?? 0;
+    if (r.name === 'mem') mem += r.scalar?.value ?? 0;
+  }
+  if (cpus > 0) out.cpu = `${Math.round(cpus * 1000)}m`;
+  if (mem > 0) out.memory = `${Math.round(mem)}Mi`;
+  return out;
 }

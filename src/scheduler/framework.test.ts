@@ -172,6 +172,7 @@ describe('FrameworkCore', () => {
     await core.drain();
     expect(kube.warnings).toEqual([['p1', 'FailedLaunch']]);
     expect(core.queue.size).toBe(1);
+    expect(core.queue.counts(1000)).toEqual({ active: 0, backoff: 1 }); // no retry loop without new capacity
     core.onOffers([offer('a1', 'z1')]);
     core.runCycle();
     await core.drain();

@@ -282,6 +282,8 @@ export class FrameworkCore {
         if (pod) {
           this.send(this.deps.kube.reportWarning(pod, 'FailedLaunch', `task ${taskId} ended ${status.state} (${status.reason ?? 'no reason'}): ${status.message ?? ''}`.trim()), 'FailedLaunch event');
           this.requeue(pod);
+          // Back off like a pod that did not fit: a launch that keeps failing must not spin (a new offer ends it early).
+          this.queue.backoff(out.record.podKey, now);
         }
         this.wake();
         return;

@@ -55,9 +55,14 @@ describe('TaskInfo and ExecutorInfo', () => {
     expect(env.KUBE_MESOS_NODE_NAME).toBe('h1');
     expect(JSON.parse(env.KUBE_MESOS_NODE_LABELS!)).toMatchObject({ 'topology.kubernetes.io/zone': 'a', 'kube-mesos.io/agent-id': 'a1' });
     expect(env.KUBE_MESOS_KUBECONFIG).toBe('/k');
-    expect(JSON.parse(env.KUBE_MESOS_NODE_CAPACITY!)).toEqual({ cpu: '4000m', memory: '4096Mi', pods: '110' });
+    expect(JSON.parse(env.KUBE_MESOS_NODE_CAPACITY!)).toEqual({ pods: '110' });
     expect(executor.resources).toEqual([scalar('cpus', 0.25), scalar('mem', 128)]);
     expect(executor.framework_id).toEqual({ value: 'fw' });
+  });
+
+  it('builds the same ExecutorInfo from different offers of the agent (a new leader must match the running executor)', () => {
+    const later = [offer('o9', [scalar('cpus', 1.5), scalar('mem', 512)])];
+    expect(buildExecutorInfo({ agent: info, executorId: 'kubelet.a1.1', frameworkId: 'fw', config: exec, role: '*', offers: later })).toEqual(executor);
   });
 
   it('describes one pod per task: labels, kill policy, limits', () => {

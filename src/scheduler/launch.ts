@@ -84,24 +84,15 @@ function roleFields(r: Resource): Partial<Resource> {
   return out;
 }
 
-/** What the agent offers, as Node capacity: Kubernetes quantities (cores, Mi) plus the kubelet's pod limit. */
-function nodeCapacity(offers: readonly Offer[], maxPods: number): Record<string, string> {
-  const all = offers.flatMap((o) => o.resources ?? []);
-  const cpus = resources.scalar(all, 'cpus');
-  const mem = resources.scalar(all, 'mem');
-  const out: Record<string, string> = { pods: String(maxPods) };
-  if (cpus > 0) out.cpu = `${Math.round(cpus * 1000)}m`;
-  if (mem > 0) out.memory = `${Math.round(mem)}Mi`;
-  return out;
-}
-
 export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; frameworkId: string; config: ExecutorConfig; role: string; offers: readonly Offer[] }): ExecutorInfo {
   const src = a.offers.flatMap((o) => o.resources ?? []).find((r) => resources.reservationRole(r) === a.role && r.type === 'SCALAR') ?? a.offers[0]?.resources?.[0];
   const fields = src ? roleFields(src) : {};
   const env: Record<string, string> = {
     KUBE_MESOS_NODE_NAME: a.agent.nodeName,
     KUBE_MESOS_NODE_LABELS: JSON.stringify(a.agent.labels),
-    KUBE_MESOS_NODE_CAPACITY: JSON.stringify(nodeCapacity(a.offers, a.config.maxPods)),
+    // Only the pod limit: the executor takes cpu and memory from its agent (SUBSCRIBED), so this ExecutorInfo is the same
+    // whichever scheduler instance builds it — Mesos refuses a different one for an executor that is already running.
+    KUBE_MESOS_NODE_CAPACITY: JSON.stringify({ pods: String(a.config.maxPods) }),
     KUBE_MESOS_KUBECONFIG: a.config.kubeconfigPath,
     KUBE_MESOS_KUBELET_MODE: a.config.kubeletMode,
     ...(a.config.kubeletCommand ? { KUBE_MESOS_KUBELET_COMMAND: a.config.kubeletCommand } : {}),
