@@ -25,10 +25,10 @@ function cli(args: string[], env: Record<string, string> = {}): { child: ChildPr
 
 describe('kube-mesos executor (process)', () => {
   it('bad or missing environment → a clear message naming each variable, non-zero exit, no stack trace', async () => {
-    const { done } = cli(['executor'], { MESOS_FRAMEWORK_ID: 'fw', KUBE_MESOS_NODE_LABELS: '{oops', KUBE_MESOS_NODE_CAPACITY: '{"cpu":"8"}' });
+    const { done } = cli(['executor'], { MESOS_FRAMEWORK_ID: 'fw', KUBE_MESOS_NODE_LABELS: '{oops', KUBE_MESOS_NODE_CAPACITY: '{"cpu":"eight"}' });
     const r = await done;
     expect(r.code).toBe(1);
-    for (const v of ['KUBE_MESOS_NODE_NAME is not set', 'KUBE_MESOS_NODE_LABELS is not valid JSON', 'KUBE_MESOS_NODE_CAPACITY has no "memory"', 'KUBE_MESOS_KUBECONFIG is not set', 'MESOS_AGENT_ENDPOINT', 'MESOS_EXECUTOR_ID']) {
+    for (const v of ['KUBE_MESOS_NODE_NAME is not set', 'KUBE_MESOS_NODE_LABELS is not valid JSON', 'KUBE_MESOS_NODE_CAPACITY: "cpu" is not a quantity', 'KUBE_MESOS_KUBECONFIG is not set', 'MESOS_AGENT_ENDPOINT', 'MESOS_EXECUTOR_ID']) {
       expect(r.stderr).toContain(v);
     }
     expect(r.stderr).not.toMatch(/\n\s+at /);
