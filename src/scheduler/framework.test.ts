@@ -348,6 +348,40 @@ describe('FrameworkCore', () => {
     });
   });
 
+  describe('rebalancing (failover.rebalance)', () => {
+    it('moves pods back into a zone that recovered, a few at a time, within their spread', async () => {
+      const { core, mesos, kube } = setup({ rebalance: true });
+      const spread = (name: string): V1Pod => {
+        const p = pod(name, '500m');
+        p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs1', controller: true }];
+        p.metadata!.labels = { app: 'web' };
+        p.spec!.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }];
+        return p;
+      };
+      core.onOffers([offer('b1', 'b')]);
+      core.onFailure('b1', undefined); // zone b (its only agent) is lost
+      core.runCycle();
+      const pods = ['w1', 'w2', 'w3', 'w4'].map(spread);
+      for (const p of pods) core.onPodUpsert(p);
+      core.onOffers([offer('a1', 'a'), offer('c1', 'c')]);
+      core.runCycle();
+      const tasks = mesos.tasks();
+      expect(new Set(tasks.map((t) => t.agent_id.value))).toEqual(new Set(['a1', 'c1']));
+      for (const t of tasks) {
+        core.onUpdate(update(t, 'TASK_RUNNING'));
+        const p = pods.find((x) => t.task_id.value.startsWith(`ns.${x.metadata!.name}.`))!;
+        core.onPodUpsert({ ...p, metadata: { ...p.metadata, resourceVersion: '2' }, spec: { ...p.spec!, nodeName: `${t.agent_id.value}.example` }, status: { phase: 'Running' } });
+      }
+      await core.drain();
+      expect(kube.evicted).toEqual([]);
+      core.onOffers([offer('b1', 'b')]); // zone b is back
+      core.runCycle();
+      await core.drain();
+      expect(kube.evicted).toHaveLength(1); // one per group per round
+      expect(core.dashboardState().events.map((e) => e.reason)).toContain('Rebalancing');
+    });
+  });
+
   describe('restart', () => {
     it('adopts the tasks named by bound pods, and a task whose update arrives before its pod shows the binding', async () => {
       const { core, mesos } = setup();

@@ -12,6 +12,7 @@ import { podFromV1 } from '../placement/pod.js';
 import type { AgentView, PlacedPod, Plan, PlanConfig, PodDefaults, PodSpecView } from '../placement/types.js';
 import { FailoverManager } from '../failover/manager.js';
 import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
+import { planRebalance, type RebalancePod } from '../failover/rebalance.js';
 import { canAddKubelet, DEFAULT_POOL_CONFIG, kubeletCounts, planPool, utilization, type PoolConfig, type PoolKubelet } from '../pool/planner.js';
 import { agentInfoFromOffer, type AgentInfo, type AgentInfoOptions } from './agent-info.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, podOfTaskId, taskIdFor, type ExecutorConfig } from './launch.js';
@@ -42,6 +43,8 @@ export interface FrameworkCoreConfig {
   queue?: { initialBackoffMs?: number; maxBackoffMs?: number };
   failover?: FailoverConfig;
   pool?: PoolConfig;
+  /** failover.rebalance: after a failed zone recovers, move pods back gradually (evictions, PDBs respected). */
+  rebalance?: boolean;
   /** While agents are lost, their tasks are reconciled this often (to notice their return). */
   lostAgentReconcileMs?: number;
 }
@@ -118,6 +121,9 @@ const KEEPER_LABEL = 'kube-mesos.io/kubelet-keeper';
 export const ANNOTATION_SAFE_TO_EVICT = 'kube-mesos.io/safe-to-evict';
 const DRAIN_RETRY_MS = 5000;
 const POOL_REVIEW_MS = 5000;
+/** Rebalancing runs this long after a zone recovers, one round of evictions every REBALANCE_ROUND_MS. */
+const REBALANCE_WINDOW_MS = 10 * 60_000;
+const REBALANCE_ROUND_MS = 10_000;
 
 export class FrameworkCore {
   readonly queue: SchedulingQueue<PodSpecView>;
@@ -133,6 +139,9 @@ export class FrameworkCore {
   private frameworkId: string | undefined;
   private suppressed = false;
   private readonly underusedSince = new Map<string, number>();
+  private lastUnhealthyZones = new Set<string>();
+  private rebalanceUntilMs = 0;
+  private lastRebalanceMs = -Infinity;
   private readonly drains = new Map<string, { startedMs: number; lastEvictMs: number }>();
   /** The pool wants offers although no pod waits (warm kubelets to start). */
   private wantsOffers = false;
@@ -476,6 +485,7 @@ export class FrameworkCore {
       if (expired.length > 0) result.declined += this.decline(expired, refuse);
 
       const unhealthyZones = this.runFailover(now);
+      this.runRebalance(now, unhealthyZones);
       this.runPool(now, unhealthyZones);
       this.maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
@@ -522,6 +532,7 @@ export class FrameworkCore {
       this.failover.nextDueMs(),
       this.nextIdleExpiry(),
       this.nextPoolReview(now),
+      this.deps.config.rebalance && now < this.rebalanceUntilMs ? Math.max(now, this.lastRebalanceMs + REBALANCE_ROUND_MS) : undefined,
       this.failover.lostAgentIds().length > 0 ? this.lastLostReconcileMs + (this.deps.config.lostAgentReconcileMs ?? 10_000) : undefined,
     ].filter((x): x is number => x !== undefined);
     return due.length > 0 ? Math.min(...due) : undefined;
@@ -752,6 +763,35 @@ export class FrameworkCore {
       this.removeKubelet(action.agentId, `idle for ${idleFor} s`);
     }
     this.runDrains(now);
+  }
+
+  /** After a zone recovers (failover.rebalance), evict a few pods per round from the fullest zones of their spread. */
+  private runRebalance(now: number, unhealthyZones: ReadonlySet<string>): void {
+    const recovered = [...this.lastUnhealthyZones].filter((z) => !unhealthyZones.has(z));
+    this.lastUnhealthyZones = new Set(unhealthyZones);
+    if (!this.deps.config.rebalance) return;
+    if (recovered.length > 0) {
+      this.rebalanceUntilMs = now + REBALANCE_WINDOW_MS;
+      this.note('Normal', 'Rebalancing', recovered.join(','), `zone(s) ${recovered.join(', ')} recovered: moving pods back for ${REBALANCE_WINDOW_MS / 60_000} min`);
+    }
+    if (now >= this.rebalanceUntilMs || now - this.lastRebalanceMs < REBALANCE_ROUND_MS || this.queue.size > 0) return;
+    this.lastRebalanceMs = now;
+    const zones = new Set<string>();
+    for (const [id, a] of this.agents) if (a.info.zone && !unhealthyZones.has(a.info.zone) && !this.failover.isAgentLost(id)) zones.add(a.info.zone);
+    const candidates: RebalancePod[] = [];
+    for (const t of this.tasks.all()) {
+      const pod = this.pods.get(t.podUid);
+      const zone = this.agents.get(t.agentId)?.info.zone;
+      const owner = pod?.metadata?.ownerReferences?.find((o) => o.controller);
+      const spread = pod?.spec?.topologySpreadConstraints?.find((c) => c.topologyKey === 'topology.kubernetes.io/zone');
+      if (!pod || !zone || !owner || !spread || pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) continue;
+      candidates.push({ key: t.podUid, group: owner.uid, zone, maxSkew: spread.maxSkew });
+    }
+    for (const uid of planRebalance(candidates, [...zones])) {
+      const pod = this.pods.get(uid)!;
+      this.note('Normal', 'Rebalance', podKey(pod), 'evicted so its controller re-creates it in the recovered zone');
+      this.send(this.deps.kube.evictPod(pod), 'rebalance eviction');
+    }
   }
 
   private snapshot(unhealthyZones: ReadonlySet<string> = new Set()) {
