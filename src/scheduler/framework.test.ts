@@ -218,6 +218,35 @@ describe('FrameworkCore', () => {
     expect(mesos.revives).toBe(1);
   });
 
+  it('sends SUPPRESS and REVIVE one after the other, and REVIVEs again when offers stall while pods wait', async () => {
+    const { core, mesos, advance } = setup();
+    const started: string[] = [];
+    let releaseSuppress!: () => void;
+    mesos.suppress = async () => {
+      started.push('suppress');
+      await new Promise<void>((r) => (releaseSuppress = r));
+    };
+    mesos.revive = async () => {
+      started.push('revive');
+    };
+    await core.drain(); // the REVIVE of the subscription
+    started.length = 0;
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle(); // nothing pending: decline + SUPPRESS (slow to answer)
+    advance(2000);
+    core.onPodUpsert(pod('huge', '64')); // REVIVE must wait for the SUPPRESS to finish
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual(['suppress']);
+    releaseSuppress();
+    await core.drain();
+    expect(started).toEqual(['suppress', 'revive']);
+    // no offer for 10 s while a pod waits: REVIVE again
+    advance(10_001);
+    core.runCycle();
+    await core.drain();
+    expect(started).toEqual(['suppress', 'revive', 'revive']);
+  });
+
   it('holds offers while pods wait, then declines them with a short refusal', async () => {
     const { core, mesos, advance } = setup();
     core.onPodUpsert(pod('huge', '64'));

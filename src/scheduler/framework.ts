@@ -121,6 +121,8 @@ const KEEPER_LABEL = 'kube-mesos.io/kubelet-keeper';
 export const ANNOTATION_SAFE_TO_EVICT = 'kube-mesos.io/safe-to-evict';
 const DRAIN_RETRY_MS = 5000;
 const POOL_REVIEW_MS = 5000;
+/** Pods waiting this long without any offer, while not suppressed: REVIVE again. */
+const STALLED_OFFERS_MS = 10_000;
 /** Rebalancing runs this long after a zone recovers, one round of evictions every REBALANCE_ROUND_MS. */
 const REBALANCE_WINDOW_MS = 10 * 60_000;
 const REBALANCE_ROUND_MS = 10_000;
@@ -138,6 +140,9 @@ export class FrameworkCore {
   private readonly executorInfos = new Map<string, ExecutorInfo>(); // agentId → the ExecutorInfo its kubelet runs with
   private frameworkId: string | undefined;
   private suppressed = false;
+  private offerStreamChain: Promise<unknown> = Promise.resolve();
+  private lastOffersMs = 0;
+  private reviveDueMs: number | undefined;
   private readonly underusedSince = new Map<string, number>();
   private lastUnhealthyZones = new Set<string>();
   private rebalanceUntilMs = 0;
@@ -181,7 +186,10 @@ export class FrameworkCore {
   onSubscribed(frameworkId: string): void {
     this.frameworkId = frameworkId;
     this.subscribed = true;
-    this.suppressed = false; // a fresh subscription starts unsuppressed
+    // A fresh subscription: REVIVE once, because the master keeps a framework's offer filters (and its suppression)
+    // across a failover, so a dead leader's long declines would starve this one.
+    this.lastOffersMs = this.deps.clock.now();
+    this.revive(this.deps.clock.now());
     const known = [...this.tasks.all()].map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
     if (known.length > 0) this.send(this.deps.mesos.reconcile(known), 'reconcile');
     this.wake();
@@ -243,6 +251,7 @@ export class FrameworkCore {
       if (this.failover.agentBack(info.id)) this.note('Normal', 'AgentBack', info.nodeName, `agent ${info.id} offers again`);
     }
     this.deps.metrics?.offersReceived(offers.length);
+    if (offers.length > 0) this.lastOffersMs = now;
     if (offers.length > 0 && this.queue.moveAllToActive() >= 0) this.wake();
   }
 
@@ -532,6 +541,7 @@ export class FrameworkCore {
       this.failover.nextDueMs(),
       this.nextIdleExpiry(),
       this.nextPoolReview(now),
+      this.reviveDueMs,
       this.deps.config.rebalance && now < this.rebalanceUntilMs ? Math.max(now, this.lastRebalanceMs + REBALANCE_ROUND_MS) : undefined,
       this.failover.lostAgentIds().length > 0 ? this.lastLostReconcileMs + (this.deps.config.lostAgentReconcileMs ?? 10_000) : undefined,
     ].filter((x): x is number => x !== undefined);
@@ -941,12 +951,35 @@ export class FrameworkCore {
     );
     if (action.kind === 'suppress') {
       this.suppressed = true;
-      this.send(this.deps.mesos.suppress(), 'suppress');
+      this.offerStreamCall(() => this.deps.mesos.suppress(), 'suppress');
     } else if (action.kind === 'revive') {
-      this.suppressed = false;
-      this.lastReviveMs = now;
-      this.send(this.deps.mesos.revive(), 'revive');
+      this.revive(now);
+    } else if (action.kind === 'revive-later') {
+      this.reviveDueMs = action.atMs; // the next cycle at that time sends it (nextWakeMs)
+    } else if (
+      action.kind === 'none' &&
+      !this.suppressed &&
+      this.queue.size > 0 &&
+      now - this.lastOffersMs > STALLED_OFFERS_MS &&
+      (this.lastReviveMs === undefined || now - this.lastReviveMs > STALLED_OFFERS_MS)
+    ) {
+      // Pods wait, we think we are not suppressed, yet no offer came for a while: say REVIVE again (it is idempotent).
+      this.revive(now);
     }
+  }
+
+  private revive(now: number): void {
+    this.reviveDueMs = undefined;
+    this.suppressed = false;
+    this.lastReviveMs = now;
+    this.offerStreamCall(() => this.deps.mesos.revive(), 'revive');
+  }
+
+  /** SUPPRESS and REVIVE go out one after the other: two calls racing on separate connections could land reversed. */
+  private offerStreamCall(call: () => Promise<void>, what: string): void {
+    const next = this.offerStreamChain.then(call);
+    this.offerStreamChain = next.catch(() => undefined);
+    this.send(next, what);
   }
 
   private reportUnschedulable(pod: V1Pod, message: string, now: number): void {

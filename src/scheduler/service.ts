@@ -273,9 +273,6 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     log.info({ frameworkId: info.frameworkId, master: info.master }, 'subscribed to Mesos');
     metrics.setMesosConnectionState('subscribed');
     o.onFrameworkId?.(info.frameworkId);
-    // The master keeps a framework's offer filters across a failover: a killed leader's long-refused declines would
-    // starve this subscription for minutes. One REVIVE per subscription clears them.
-    client.revive().catch((err: unknown) => log.warn({ err }, 'REVIVE after subscribing failed'));
   });
   client.on('disconnected', (err) => {
     log.warn({ err: err.message }, 'Mesos subscription lost');
