@@ -1092,18 +1092,7 @@ export class Master implements ExecutorEndpoint {
   private executorExited(a: Agent, e: ExecutorRun, status: ExitStatus): void {
     if (e.state === 'terminated') return;
     const neverSubscribed = e.state === 'launching';
-    e.state = 'terminated';
-    e.registrationTimer?.cancel();
-    if (e.sink) {
-      this.executorSinks.delete(e.sink);
-      e.sink.close();
-      e.sink = undefined;
-    }
-    this.executorsByToken.delete(e.token);
-    a.executors.delete(key(e.frameworkId, e.executorId));
-    a.release(e.resources);
-    const fw = this.frameworks.get(e.frameworkId);
-    if (fw) for (const b of e.resources.values()) addScalars(fw.allocated, b, -1);
+    const fw = this.releaseExecutor(a, e);
     if (!a.hostUp) return; // the host went down with it; the master learns when the agent comes back
     this.log.info({ agent: a.id, executor: e.executorId, status }, 'executor exited');
     for (const t of a.tasks.values()) {
@@ -1125,23 +1114,27 @@ export class Master implements ExecutorEndpoint {
     this.scheduleAllocation();
   }
 
+  /** Marks the executor terminated and gives its resources back to the agent and its framework's allocation. */
+  private releaseExecutor(a: Agent, e: ExecutorRun) {
+    e.state = 'terminated';
+    e.registrationTimer?.cancel();
+    if (e.sink) {
+      this.executorSinks.delete(e.sink);
+      e.sink.close();
+      e.sink = undefined;
+    }
+    this.executorsByToken.delete(e.token);
+    a.executors.delete(key(e.frameworkId, e.executorId));
+    a.release(e.resources);
+    const fw = this.frameworks.get(e.frameworkId);
+    if (fw) for (const b of e.resources.values()) addScalars(fw.allocated, b, -1);
+    return fw;
+  }
+
   /** Kills the executor; with `report` false its tasks are not transitioned here (the caller does it). */
   private destroyExecutor(a: Agent, e: ExecutorRun, report: boolean): void {
     if (e.state === 'terminated') return;
-    if (!report) {
-      e.state = 'terminated';
-      e.registrationTimer?.cancel();
-      if (e.sink) {
-        this.executorSinks.delete(e.sink);
-        e.sink.close();
-        e.sink = undefined;
-      }
-      this.executorsByToken.delete(e.token);
-      a.executors.delete(key(e.frameworkId, e.executorId));
-      a.release(e.resources);
-      const fw = this.frameworks.get(e.frameworkId);
-      if (fw) for (const b of e.resources.values()) addScalars(fw.allocated, b, -1);
-    }
+    if (!report) this.releaseExecutor(a, e);
     e.handle?.kill();
   }
 

@@ -101,7 +101,7 @@ export function canAddKubelet(zone: string, counts: { total: number; perZone: Re
   return true;
 }
 
-export function kubeletCounts(kubelets: readonly PoolKubelet[]): { total: number; perZone: Map<string, number> } {
+export function kubeletCounts(kubelets: readonly Pick<PoolKubelet, 'zone' | 'state'>[]): { total: number; perZone: Map<string, number> } {
   const perZone = new Map<string, number>();
   let total = 0;
   for (const k of kubelets) {

@@ -702,6 +702,13 @@ export class FrameworkCore {
     return this.deps.config.pool ?? DEFAULT_POOL_CONFIG;
   }
 
+  /** Zone and state of every kubelet: all that the pool limits need, without walking their tasks (hot path). */
+  private kubeletZones(): Pick<PoolKubelet, 'zone' | 'state'>[] {
+    const out: Pick<PoolKubelet, 'zone' | 'state'>[] = [];
+    for (const k of this.tasks.allKubelets()) if (k.state !== 'gone') out.push({ zone: this.agents.get(k.agentId)?.info.zone ?? '', state: k.state });
+    return out;
+  }
+
   private poolKubelets(): PoolKubelet[] {
     const out: PoolKubelet[] = [];
     for (const k of this.tasks.allKubelets()) {
@@ -825,7 +832,7 @@ export class FrameworkCore {
       if (agentId) add(agentId, placedPod(pod, hostPortsOf(pod)));
     }
     const views = [];
-    const counts = kubeletCounts(this.poolKubelets());
+    const counts = kubeletCounts(this.kubeletZones());
     const poolCfg = this.poolConfig();
     for (const [id, a] of this.agents) {
       // A failed zone is not a spreading domain at all: nothing goes there and it does not hold replacements back.
@@ -856,7 +863,7 @@ export class FrameworkCore {
       list.push(p);
     }
     let accepts = 0;
-    const counts = kubeletCounts(this.poolKubelets());
+    const counts = kubeletCounts(this.kubeletZones());
     for (const [agentId, list] of byAgent) {
       const agent = this.agents.get(agentId);
       if (!agent) continue;
