@@ -169,30 +169,42 @@ export class HollowKubelet {
     }
   }
 
-  /** Creates the Node or takes it over; posts Ready status; renews the Lease once. True when all of that worked. */
+  /**
+   * Creates the Node or takes it over; posts Ready status; renews the Lease once. True when all of that worked.
+   * A new Node is created with its full status, as the kubelet does (the API server keeps a Node's status on create), and
+   * its Lease is created directly: three writes (create, clear the not-ready taint the admission plugin adds, Lease) where
+   * a patch of each would take five.
+   */
   private async register(): Promise<boolean> {
     const { api, labels, taints } = this.opts;
     const allLabels = { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...labels };
     const annotations = { 'kube-mesos.io/kubelet': 'hollow', 'node.alpha.kubernetes.io/ttl': '0' };
-    const node: V1Node = { metadata: { name: this.nodeName, labels: allLabels, annotations }, spec: { taints: taints.length ? taints : undefined } };
+    const node: V1Node = {
+      metadata: { name: this.nodeName, labels: allLabels, annotations },
+      spec: { taints: taints.length ? taints : undefined },
+      status: this.nodeStatus(true) as V1Node['status'],
+    };
     const created = await api.createNode(node);
+    let fresh = false;
     if (created.ok) {
       this.nodeUid = created.value.metadata?.uid;
+      fresh = true;
       this.log.info('node created');
+      if (!(await this.clearNotReadyTaints(created.value))) return false;
     } else if (created.kind === 'AlreadyExists') {
       const patched = await api.patchNode(this.nodeName, { labels: allLabels, annotations, taints });
       if (!patched.ok) return this.failed('take over node', patched);
       this.nodeUid = patched.value.metadata?.uid;
       this.log.info('existing node taken over');
+      if (!(await this.postStatus(true))) return false;
     } else return this.failed('create node', created);
-    if (!(await this.postStatus(true))) return false;
-    const lease = await api.renewNodeLease(this.nodeName, { leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: this.opts.now(), nodeUid: this.nodeUid });
+    const lease = await api.renewNodeLease(this.nodeName, { leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: this.opts.now(), nodeUid: this.nodeUid, create: fresh });
     if (!lease.ok) return this.failed('create lease', lease);
     return true;
   }
 
-  /** Posts Ready status (full on registration, heartbeats after) and clears not-ready taints the Node may carry. */
-  private async postStatus(full: boolean): Promise<boolean> {
+  /** The Node's status: Ready conditions; on registration (`full`) also capacity, addresses and node info. */
+  private nodeStatus(full: boolean): Record<string, unknown> {
     const now = rfc3339(this.opts.now());
     const cond = (type: string, status: string, reason: string, message: string) => ({
       type,
@@ -233,10 +245,20 @@ export class HollowKubelet {
         },
       });
     }
-    const r = await this.opts.api.patchNodeStatus(this.nodeName, status);
+    return status;
+  }
+
+  /** Posts Ready status (full on registration, heartbeats after) and clears not-ready taints the Node may carry. */
+  private async postStatus(full: boolean): Promise<boolean> {
+    const r = await this.opts.api.patchNodeStatus(this.nodeName, this.nodeStatus(full));
     if (!r.ok) return this.failed('post node status', r);
     this.nodeUid = r.value.metadata?.uid ?? this.nodeUid;
-    const current = r.value.spec?.taints ?? [];
+    return this.clearNotReadyTaints(r.value);
+  }
+
+  /** The node owner clears the not-ready/unreachable taints once its Node is Ready (ARCHITECTURE §6). */
+  private async clearNotReadyTaints(node: V1Node): Promise<boolean> {
+    const current = node.spec?.taints ?? [];
     if (current.some((t) => NOT_READY_TAINTS.has(t.key))) {
       const p = await this.opts.api.patchNode(this.nodeName, { taints: current.filter((t) => !NOT_READY_TAINTS.has(t.key)) });
       if (!p.ok) return this.failed('clear not-ready taint', p);

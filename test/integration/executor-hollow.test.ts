@@ -170,6 +170,10 @@ describe.each([
     const lease = await testKubeConfig().makeApiClient(CoordinationV1Api).readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' });
     expect(lease.spec?.holderIdentity).toBe(nodeName);
     expect(lease.spec?.leaseDurationSeconds).toBe(40);
+    // Three writes register a new Node: the create carries the status (the API server keeps it), the not-ready taint the
+    // admission plugin adds is cleared, the Lease is created without a failed patch first.
+    const writes = requests.filter((r) => !r.startsWith('GET') && (r.includes('/nodes') || r.includes('/leases')));
+    expect(writes).toEqual(['POST /api/v1/nodes', `PATCH /api/v1/nodes/${nodeName}`, 'POST /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases']);
   });
 
   it('LAUNCH binds the pod with the three annotations, then TASK_STARTING and TASK_RUNNING (healthy)', async () => {
