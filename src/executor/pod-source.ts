@@ -95,16 +95,16 @@ function safeCall(h: PodHandler, ev: PodEvent): void {
 
 /** Process mode: one informer over the pods bound to this node (field selector spec.nodeName). */
 export function nodePodInformer(http: KubeHttp, nodeName: string, opts: InformerOptions = {}): ResilientInformer<V1Pod> {
-  const source = httpListWatch<V1Pod>(http, { path: '/api/v1/pods', type: 'V1Pod', fieldSelector: `spec.nodeName=${nodeName}` });
+  const source = httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: `spec.nodeName=${nodeName}` });
   return new ResilientInformer(source, { name: `pods@${nodeName}`, ...opts });
 }
 
 /**
- * In-process mode: one informer shared by every executor in the process, over the scheduler's pods, or over every bound
- * pod (`spec.nodeName!=`) when the scheduler's name is not known.
+ * In-process mode: one informer shared by every executor in the process, over the scheduler's bound pods (pending ones are
+ * no executor's business), or over every bound pod (`spec.nodeName!=`) when the scheduler's name is not known.
  */
 export function schedulerPodInformer(http: KubeHttp, schedulerName: string | undefined, opts: InformerOptions = {}): ResilientInformer<V1Pod> {
-  if (schedulerName) return podInformer(http, { schedulerName, ...opts });
-  const source = httpListWatch<V1Pod>(http, { path: '/api/v1/pods', type: 'V1Pod', fieldSelector: 'spec.nodeName!=' });
+  if (schedulerName) return podInformer(http, { schedulerName, boundOnly: true, ...opts });
+  const source = httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: 'spec.nodeName!=' });
   return new ResilientInformer(source, { name: 'bound-pods', ...opts });
 }

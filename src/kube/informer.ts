@@ -277,8 +277,12 @@ export function deepFreeze<T>(obj: T): T {
 export interface HttpListWatchOptions {
   /** Collection path, e.g. `/api/v1/pods` (all namespaces) or `/api/v1/namespaces/x/pods`. */
   path: string;
-  /** client-node model type for deserializing, e.g. `V1Pod` (timestamps become Date as with the generated API). */
-  type: string;
+  /**
+   * client-node model type to convert each object to, e.g. `V1Node` (timestamps become Date as with the generated API).
+   * Without it objects are kept as the API server's JSON (timestamps stay RFC 3339 strings): the pod informers do that,
+   * the conversion cost 16 µs of the 26 µs a pod event took to decode.
+   */
+  type?: string;
   fieldSelector?: string;
   labelSelector?: string;
   /** Page size for lists. */
@@ -293,7 +297,8 @@ export function httpListWatch<T extends KubeObject>(http: KubeHttp, opts: HttpLi
   const random = opts.random ?? Math.random;
   const [minT, maxT] = opts.watchTimeoutSeconds ?? [300, 600];
   const selectors = { fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector };
-  const decode = (raw: unknown) => ObjectSerializer.deserialize(raw, opts.type, '') as T;
+  const type = opts.type;
+  const decode = type ? (raw: unknown) => ObjectSerializer.deserialize(raw, type, '') as T : (raw: unknown) => raw as T;
   return {
     async list(signal) {
       const items: T[] = [];
@@ -335,13 +340,16 @@ export interface PodInformerOptions extends InformerOptions {
   schedulerName: string;
   /** Restrict to one namespace (default: all). */
   namespace?: string;
+  /** Only pods bound to a node (`spec.nodeName!=`): the kubelets' view; a pod appears when it is bound. */
+  boundOnly?: boolean;
 }
 
-/** Pods of one scheduler in all namespaces, pending and bound. */
+/** Pods of one scheduler in all namespaces, pending and bound (or bound only), as the API server's JSON. */
 export function podInformer(kc: KubeConfig | KubeHttp, opts: PodInformerOptions): ResilientInformer<V1Pod> {
   if (!opts.schedulerName) throw new TypeError('podInformer: schedulerName is required');
   const path = opts.namespace ? `/api/v1/namespaces/${encodeURIComponent(opts.namespace)}/pods` : '/api/v1/pods';
-  const source = httpListWatch<V1Pod>(KubeHttp.from(kc), { path, type: 'V1Pod', fieldSelector: `spec.schedulerName=${opts.schedulerName}` });
+  const fieldSelector = `spec.schedulerName=${opts.schedulerName}${opts.boundOnly ? ',spec.nodeName!=' : ''}`;
+  const source = httpListWatch<V1Pod>(KubeHttp.from(kc), { path, fieldSelector });
   return new ResilientInformer(source, { name: 'pods', ...opts });
 }
 

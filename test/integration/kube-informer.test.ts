@@ -61,7 +61,8 @@ describe('pod informer (as the kube-mesos ServiceAccount)', () => {
       await waitFor(() => inf.get(`${ns.name}/p1`), { what: 'p1 in the cache', timeoutMs: 10_000 });
       const p = inf.get(`${ns.name}/p1`)!;
       expect(p.spec?.schedulerName).toBe(SCHEDULER);
-      expect(p.metadata?.creationTimestamp).toBeInstanceOf(Date); // typed like client-node's own API results
+      // The API server's JSON as it came (no model conversion): timestamps are RFC 3339 strings, not Date.
+      expect(p.metadata?.creationTimestamp as unknown).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       expect(() => ((p.metadata as { name: string }).name = 'x')).toThrow(TypeError);
 
       expect((await client.patchPodAnnotations(ns.name, 'p1', { v: '1' })).ok).toBe(true);
