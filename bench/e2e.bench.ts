@@ -2,9 +2,13 @@
 // kube-scheduler 1.20 on N Nodes, and kube-mesos (emulator with N agents, in-process hollow kubelets, the scheduler
 // service). Each contender runs in its own process(es) and namespace, with the same client QPS/burst; the bench creates
 // the pods with bounded concurrency and watches them bound. Prints one JSON line.
+// Two modes, each contender started afresh for each: **backlog** (the headline) — the contender is paused (SIGSTOP; for
+// kube-mesos the scheduler process, the emulator is the cluster and keeps running) while all pods are created, then
+// resumed: pods/s from the last pod created to the last pod bound is its drain rate, and for the limit binder the rate the
+// API server accepts bindings. **stream** — pods are created while the contender runs; the figure is bounded by the creator.
 // `npm run bench -- e2e`; knobs (env): BENCH_E2E_AGENTS (1000), BENCH_E2E_PODS (5000), BENCH_E2E_QPS (5000),
 // BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
-// (limit,kube-scheduler,kube-mesos), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
+// (limit,kube-scheduler,kube-mesos), BENCH_E2E_MODES (backlog,stream), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
 // BENCH_E2E_TIMELINE (1: bound count every second); diagnostics that change kube-mesos (named in the output):
 // BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval).
@@ -34,6 +38,7 @@ const O = {
   rounds: num('BENCH_E2E_ROUNDS', 1),
   allocationIntervalMs: num('BENCH_E2E_ALLOCATION_INTERVAL_MS', 1000),
   contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,kube-scheduler,kube-mesos').split(',').filter(Boolean),
+  modes: (env.BENCH_E2E_MODES ?? 'backlog,stream').split(',').filter(Boolean) as Mode[],
   profileDir: env.BENCH_E2E_PROFILE_DIR,
   // Diagnostics, off by default: kube-mesos config overrides (`placement.maxBatch=5000,…`) and eager cycles.
   kubeMesosSet: (env.BENCH_E2E_KM_SET ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]),
@@ -46,6 +51,8 @@ const O = {
   podCpu: '100m',
   podMemory: '64Mi',
 };
+
+type Mode = 'backlog' | 'stream';
 
 const progress = (s: string) => process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
@@ -63,7 +70,7 @@ async function main(): Promise<void> {
   const cp = await startBenchControlPlane({ cacheDir: O.cacheDir });
   const kc = loadKubeConfig(cp.kubeconfigPath);
   const api = unthrottled(kc, Math.max(O.createConcurrency, 50));
-  const results: Record<string, RunFigures> = {};
+  const results: Partial<Record<Mode, Record<string, RunFigures>>> = {};
   try {
     const nodeNames = Array.from({ length: O.agents }, (_, i) => `node-${i}`);
     if (O.contenders.some((c) => c === 'limit' || c === 'kube-scheduler')) {
@@ -112,18 +119,23 @@ async function main(): Promise<void> {
       },
     };
     for (const name of O.contenders) if (!contenders[name]) throw new Error(`unknown contender ${name} (expected limit, kube-scheduler, kube-mesos)`);
-    // Every round runs each contender once, the order reversed every other round; a contender's figures are from its
-    // best round (overall pods/s): the load other work puts on this shared machine only ever slows a run down.
-    const rounds: Record<string, RunFigures[]> = {};
-    for (let round = 0; round < O.rounds; round++) {
-      const order = round % 2 === 0 ? O.contenders : [...O.contenders].reverse();
-      for (const name of order) (rounds[name] ??= []).push(await runContender(contenders[name], api, cp, round));
-    }
-    const zones = await nodeZones(api);
-    for (const [name, runs] of Object.entries(rounds)) {
-      const withZones = runs.map((r) => ({ ...r, ...zoneFigures(r, zones) }));
-      const best = withZones.reduce((a, b) => ((b.overall_pods_per_s ?? 0) > (a.overall_pods_per_s ?? 0) ? b : a));
-      results[name] = runs.length > 1 ? { ...best, rounds: withZones.map((r) => ({ pods_per_s: r.pods_per_s, overall_pods_per_s: r.overall_pods_per_s, load_avg: r.load_avg })) } : best;
+    for (const mode of O.modes) if (mode !== 'backlog' && mode !== 'stream') throw new Error(`unknown mode ${String(mode)} (expected backlog, stream)`);
+    // Every round runs each contender once per mode, the order reversed every other round; a contender's figures are from
+    // its best round (overall pods/s): the load other work puts on this shared machine only ever slows a run down.
+    for (const mode of O.modes) {
+      const rounds: Record<string, RunFigures[]> = {};
+      for (let round = 0; round < O.rounds; round++) {
+        const order = round % 2 === 0 ? O.contenders : [...O.contenders].reverse();
+        for (const name of order) (rounds[name] ??= []).push(await runContender(contenders[name], api, cp, mode, round));
+      }
+      const zones = await nodeZones(api);
+      const byName: Record<string, RunFigures> = {};
+      for (const [name, runs] of Object.entries(rounds)) {
+        const withZones = runs.map((r) => ({ ...r, ...zoneFigures(r, zones) }));
+        const best = withZones.reduce((a, b) => ((b.overall_pods_per_s ?? 0) > (a.overall_pods_per_s ?? 0) ? b : a));
+        byName[name] = runs.length > 1 ? { ...best, rounds: withZones.map((r) => ({ pods_per_s: r.pods_per_s, overall_pods_per_s: r.overall_pods_per_s, load_avg: r.load_avg })) } : best;
+      }
+      results[mode] = byName;
     }
   } finally {
     await cp.stop().catch((err: unknown) => progress(`stopping the control plane: ${String(err)}`));
@@ -132,7 +144,18 @@ async function main(): Promise<void> {
     else progress(`logs kept in ${work}`);
   }
   const ratio = (a?: number | null, b?: number | null) => (a && b ? Math.round((a / b) * 100) / 100 : null);
-  const km = results['kube-mesos'];
+  const perMode = (r: Record<string, RunFigures>) => {
+    const km = r['kube-mesos'];
+    return {
+      ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace('-', '_'), v])),
+      ratios: {
+        kube_mesos_vs_limit: ratio(km?.pods_per_s, r.limit?.pods_per_s),
+        kube_mesos_vs_kube_scheduler: ratio(km?.pods_per_s, r['kube-scheduler']?.pods_per_s),
+        overall_kube_mesos_vs_limit: ratio(km?.overall_pods_per_s, r.limit?.overall_pods_per_s),
+        overall_kube_mesos_vs_kube_scheduler: ratio(km?.overall_pods_per_s, r['kube-scheduler']?.overall_pods_per_s),
+      },
+    };
+  };
   const line = {
     bench: 'e2e',
     agents: O.agents,
@@ -147,25 +170,20 @@ async function main(): Promise<void> {
       control_plane: 'etcd + kube-apiserver 1.20, no kube-controller-manager (Nodes stay Ready untainted); one apiserver for all, pods deleted between contenders',
       kube_scheduler: 'v1.20.2, KubeSchedulerConfiguration v1beta1 default profile, clientConnection qps/burst as above',
       kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); scheduler ${O.kubeMesosSet.length ? `config overrides ${O.kubeMesosSet.map((kv) => kv.join('=')).join(',')}` : 'default config'}${O.kubeMesosEager ? ', DIAGNOSTIC eager cycles' : ''}; CPU/RSS = scheduler process only`,
+      modes: 'backlog: contender paused (SIGSTOP) while the pods are created, then resumed; stream: pods created while it runs',
     },
-    ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k.replace('-', '_'), v])),
-    ratios: {
-      kube_mesos_vs_limit: ratio(km?.pods_per_s, results.limit?.pods_per_s),
-      kube_mesos_vs_kube_scheduler: ratio(km?.pods_per_s, results['kube-scheduler']?.pods_per_s),
-      overall_kube_mesos_vs_limit: ratio(km?.overall_pods_per_s, results.limit?.overall_pods_per_s),
-      overall_kube_mesos_vs_kube_scheduler: ratio(km?.overall_pods_per_s, results['kube-scheduler']?.overall_pods_per_s),
-    },
+    ...Object.fromEntries(Object.entries(results).map(([mode, r]) => [mode, perMode(r)])),
     elapsed_s: Math.round((performance.now() - t0) / 1000),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, round: number): Promise<RunFigures> {
-  const ns = `bench-${c.name}${round ? `-${round}` : ''}`;
+async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, mode: Mode, round: number): Promise<RunFigures> {
+  const ns = `bench-${mode}-${c.name}${round ? `-${round}` : ''}`;
   await createNamespace(api, ns);
   const watch = new BindWatch(api, ns);
   await watch.start();
-  progress(`${c.name}: starting`);
+  progress(`${c.name} (${mode}): starting`);
   const { measured, others } = await c.start();
   // The scheduler first, so it does not see its master vanish.
   const all = [measured, ...others];
@@ -177,7 +195,8 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, 
     const load0 = loadAverage();
     const apiBefore = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
     const requestsBefore = await apiRequestCounts(api);
-    progress(`${c.name}: creating ${O.pods} pods, ${O.createConcurrency} at a time`);
+    if (mode === 'backlog') measured.pause();
+    progress(`${c.name}: creating ${O.pods} pods, ${O.createConcurrency} at a time${mode === 'backlog' ? ' (scheduler paused)' : ''}`);
     const createdAt = new Map<string, number>();
     const tFirst = performance.now();
     const template = { schedulerName: c.schedulerName, app: c.name, cpu: O.podCpu, memory: O.podMemory, spread: true };
@@ -187,6 +206,7 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, 
       await createPod(api, ns, benchPod(name, template));
     });
     const tLastCreated = performance.now();
+    if (mode === 'backlog') measured.resume();
     const boundAtCreationEnd = watch.boundAt.size - 1;
     progress(`${c.name}: created in ${Math.round(tLastCreated - tFirst)} ms, ${boundAtCreationEnd} bound so far; waiting for the rest`);
     const ticker = setInterval(() => progress(`${c.name}: ${watch.boundAt.size - 1} bound`), env.BENCH_E2E_TIMELINE === '1' ? 1000 : 10_000);
@@ -218,7 +238,8 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, 
     figures.pods_per_scheduler_cpu_s = figures.scheduler_cpu_s ? Math.round(figures.bound / figures.scheduler_cpu_s) : null;
     figures.apiserver_requests = requests.total;
     figures.apiserver_requests_top = requests.top;
-    progress(`${c.name}: ${JSON.stringify({ ...figures, nodeOf: undefined })}`);
+    figures.mode = mode;
+    progress(`${c.name} (${mode}): ${JSON.stringify({ ...figures, nodeOf: undefined })}`);
     return figures;
   } finally {
     for (const p of all) await p.stop();

@@ -13,6 +13,9 @@ export interface Child {
   readonly exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGSTOP / SIGCONT: the process keeps its state and connections but runs no code meanwhile. */
+  pause(): void;
+  resume(): void;
 }
 
 let setprivPath: string | null | undefined;
@@ -94,8 +97,15 @@ function wrap(child: ChildProcess): Child {
         });
       });
     },
+    pause() {
+      if (alive) child.kill('SIGSTOP');
+    },
+    resume() {
+      if (alive) child.kill('SIGCONT');
+    },
     async stop(graceMs = 10_000) {
       if (!alive) return;
+      child.kill('SIGCONT'); // a paused process would not act on SIGTERM
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;

@@ -2,6 +2,8 @@
 import type { ProcUsage } from './proc.js';
 
 export interface RunFigures {
+  /** backlog: the scheduler was paused while the pods were created; stream: it ran while they were created. */
+  mode?: string;
   complete: boolean;
   bound: number;
   /** Pods bound after the last pod was created, per second of (last bound − last created): the brief's headline rate. */
