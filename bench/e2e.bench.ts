@@ -8,7 +8,7 @@
 // API server accepts bindings. **stream** — pods are created while the contender runs; the figure is bounded by the creator.
 // `npm run bench -- e2e`; knobs (env): BENCH_E2E_AGENTS (1000), BENCH_E2E_PODS (5000), BENCH_E2E_QPS (5000),
 // BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
-// (limit,kube-scheduler,kube-mesos), BENCH_E2E_MODES (backlog,stream), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
+// (limit,kube-scheduler,kube-mesos,kube-mesos-cold), BENCH_E2E_MODES (backlog,stream), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
 // BENCH_E2E_TIMELINE (1: bound count every second); diagnostics that change kube-mesos (named in the output):
 // BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval).
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { startNodeChild, type Child } from './lib/child.js';
 import { startBenchControlPlane, type BenchControlPlane } from './lib/controlplane.js';
 import { startKubeScheduler } from './lib/kube-scheduler.js';
-import { BindWatch, apiRequestCounts, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, loadKubeConfig, nodeZones, requestDelta, unthrottled } from './lib/kube.js';
+import { BindWatch, apiRequestCounts, freshLeases, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, loadKubeConfig, nodeZones, requestDelta, unthrottled } from './lib/kube.js';
 import { procUsage, usageSince, type ProcUsage } from './lib/proc.js';
 import { summarizeRun, type RunFigures } from './lib/figures.js';
 import type { KubeHttp } from '../src/kube/http.js';
@@ -37,7 +37,7 @@ const O = {
   timeoutS: num('BENCH_E2E_TIMEOUT_S', 240),
   rounds: num('BENCH_E2E_ROUNDS', 1),
   allocationIntervalMs: num('BENCH_E2E_ALLOCATION_INTERVAL_MS', 1000),
-  contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,kube-scheduler,kube-mesos').split(',').filter(Boolean),
+  contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,kube-scheduler,kube-mesos,kube-mesos-cold').split(',').filter(Boolean),
   modes: (env.BENCH_E2E_MODES ?? 'backlog,stream').split(',').filter(Boolean) as Mode[],
   profileDir: env.BENCH_E2E_PROFILE_DIR,
   // Diagnostics, off by default: kube-mesos config overrides (`placement.maxBatch=5000,…`) and eager cycles.
@@ -77,6 +77,41 @@ async function main(): Promise<void> {
       progress(`creating ${O.agents} Ready Nodes in zones ${O.zones.join(',')}`);
       await boundedAll(O.agents, 50, (i) => createReadyNode(api, { name: nodeNames[i], zone: O.zones[i % O.zones.length], cpu: O.cpu, memory: O.memory, pods: 110 }));
     }
+    const kubeMesos = (name: string, warmPerZone: number): Contender => ({
+      name,
+      schedulerName: 'kube-mesos',
+      async start() {
+        const prof = (proc: string) => (O.profileDir ? { profileFile: join(O.profileDir, `${name}-${proc}.cpuprofile`) } : {});
+        const emu = startNodeChild(
+          'kube-mesos-emulator.ts',
+          { kubeconfig: cp.kubeconfigPath, agents: O.agents, zones: O.zones, agentResources: O.agentResources, allocationIntervalMs: O.allocationIntervalMs, schedulerName: 'kube-mesos', qps: O.qps, burst: O.burst, inflight: O.inflight, ...prof('emulator') },
+          join(work, `${name}-emulator.log`),
+          ['--enable-source-maps'],
+        );
+        const { url } = await emu.message<{ url: string }>((m) => m.ready === true, 120_000);
+        const startedAt = Date.now();
+        const set: [string, string][] = warmPerZone > 0 ? [['pool.minPerZone', String(warmPerZone)], ...O.kubeMesosSet] : O.kubeMesosSet;
+        const sched = startNodeChild(
+          'kube-mesos-scheduler.ts',
+          { kubeconfig: cp.kubeconfigPath, mesosUrl: url, agents: O.agents, qps: O.qps, burst: O.burst, set, eagerCycles: O.kubeMesosEager, ...prof('scheduler') },
+          join(work, `${name}-scheduler.log`),
+          ['--enable-source-maps'],
+        );
+        await sched.message((m) => m.ready === true, 120_000);
+        if (warmPerZone > 0) {
+          // Warm means every agent's kubelet has registered its Node and Lease.
+          const want = Math.min(O.agents, warmPerZone * O.zones.length);
+          const deadline = Date.now() + 180_000;
+          let have = 0;
+          while ((have = await freshLeases(api, startedAt)) < want) {
+            if (Date.now() > deadline) throw new Error(`${name}: only ${have} of ${want} warm kubelets registered`);
+            await new Promise((r) => setTimeout(r, 500));
+          }
+          progress(`${name}: ${have} warm kubelets registered in ${Math.round((Date.now() - startedAt) / 1000)} s`);
+        }
+        return { measured: sched, others: [emu] };
+      },
+    });
     const contenders: Record<string, Contender> = {
       limit: {
         name: 'limit',
@@ -95,30 +130,13 @@ async function main(): Promise<void> {
           return { measured: c, others: [] };
         },
       },
-      'kube-mesos': {
-        name: 'kube-mesos',
-        schedulerName: 'kube-mesos',
-        async start() {
-          const prof = (name: string) => (O.profileDir ? { profileFile: join(O.profileDir, `${name}.cpuprofile`) } : {});
-          const emu = startNodeChild(
-            'kube-mesos-emulator.ts',
-            { kubeconfig: cp.kubeconfigPath, agents: O.agents, zones: O.zones, agentResources: O.agentResources, allocationIntervalMs: O.allocationIntervalMs, schedulerName: 'kube-mesos', qps: O.qps, burst: O.burst, inflight: O.inflight, ...prof('kube-mesos-emulator') },
-            join(work, 'kube-mesos-emulator.log'),
-            ['--enable-source-maps'],
-          );
-          const { url } = await emu.message<{ url: string }>((m) => m.ready === true, 120_000);
-          const sched = startNodeChild(
-            'kube-mesos-scheduler.ts',
-            { kubeconfig: cp.kubeconfigPath, mesosUrl: url, agents: O.agents, qps: O.qps, burst: O.burst, set: O.kubeMesosSet, eagerCycles: O.kubeMesosEager, ...prof('kube-mesos-scheduler') },
-            join(work, 'kube-mesos-scheduler.log'),
-            ['--enable-source-maps'],
-          );
-          await sched.message((m) => m.ready === true, 120_000);
-          return { measured: sched, others: [emu] };
-        },
-      },
+      // kube-mesos with a warm pool (`pool.minPerZone` = agents per zone): a kubelet on every agent before the pods come,
+      // as kube-scheduler and the limit get N Ready Nodes beforehand. The headline contender.
+      'kube-mesos': kubeMesos('kube-mesos', Math.ceil(O.agents / O.zones.length)),
+      // kube-mesos from a cold pool (the default config): kubelets start on agents as pods need them, inside the run.
+      'kube-mesos-cold': kubeMesos('kube-mesos-cold', 0),
     };
-    for (const name of O.contenders) if (!contenders[name]) throw new Error(`unknown contender ${name} (expected limit, kube-scheduler, kube-mesos)`);
+    for (const name of O.contenders) if (!contenders[name]) throw new Error(`unknown contender ${name} (expected ${Object.keys(contenders).join(', ')})`);
     for (const mode of O.modes) if (mode !== 'backlog' && mode !== 'stream') throw new Error(`unknown mode ${String(mode)} (expected backlog, stream)`);
     // Every round runs each contender once per mode, the order reversed every other round; a contender's figures are from
     // its best round (overall pods/s): the load other work puts on this shared machine only ever slows a run down.
@@ -153,6 +171,8 @@ async function main(): Promise<void> {
         kube_mesos_vs_kube_scheduler: ratio(km?.pods_per_s, r['kube-scheduler']?.pods_per_s),
         overall_kube_mesos_vs_limit: ratio(km?.overall_pods_per_s, r.limit?.overall_pods_per_s),
         overall_kube_mesos_vs_kube_scheduler: ratio(km?.overall_pods_per_s, r['kube-scheduler']?.overall_pods_per_s),
+        cold_kube_mesos_vs_limit: ratio(r['kube-mesos-cold']?.pods_per_s, r.limit?.pods_per_s),
+        cold_kube_mesos_vs_kube_scheduler: ratio(r['kube-mesos-cold']?.pods_per_s, r['kube-scheduler']?.pods_per_s),
       },
     };
   };
@@ -169,7 +189,7 @@ async function main(): Promise<void> {
       create_concurrency: O.createConcurrency,
       control_plane: 'etcd + kube-apiserver 1.20, no kube-controller-manager (Nodes stay Ready untainted); one apiserver for all, pods deleted between contenders',
       kube_scheduler: 'v1.20.2, KubeSchedulerConfiguration v1beta1 default profile, clientConnection qps/burst as above',
-      kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); scheduler ${O.kubeMesosSet.length ? `config overrides ${O.kubeMesosSet.map((kv) => kv.join('=')).join(',')}` : 'default config'}${O.kubeMesosEager ? ', DIAGNOSTIC eager cycles' : ''}; CPU/RSS = scheduler process only`,
+      kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); kube-mesos: warm pool (pool.minPerZone ${Math.ceil(O.agents / O.zones.length)}: a registered kubelet on every agent before the run), kube-mesos-cold: kubelets started as pods need them; scheduler ${O.kubeMesosSet.length ? `config overrides ${O.kubeMesosSet.map((kv) => kv.join('=')).join(',')}` : 'default config'}${O.kubeMesosEager ? ', DIAGNOSTIC eager cycles' : ''}; CPU/RSS = scheduler process only`,
       modes: 'backlog: contender paused (SIGSTOP) while the pods are created, then resumed; stream: pods created while it runs',
     },
     ...Object.fromEntries(Object.entries(results).map(([mode, r]) => [mode, perMode(r)])),

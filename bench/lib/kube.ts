@@ -193,3 +193,11 @@ export function requestDelta(before: Map<string, number>, after: Map<string, num
   d.sort((a, b) => b[1] - a[1]);
   return { total: d.reduce((s, [, n]) => s + n, 0), top: Object.fromEntries(d.slice(0, top)) };
 }
+
+/** Node Leases renewed at or after `sinceMs` (epoch ms): kubelets that registered (or renewed) since then. */
+export async function freshLeases(http: KubeHttp, sinceMs: number): Promise<number> {
+  const body = (await must(http, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')) as { items?: { spec?: { renewTime?: string } }[] };
+  // renewTime has microseconds; compare at second resolution, rounding down the start.
+  const since = Math.floor(sinceMs / 1000) * 1000;
+  return (body.items ?? []).filter((l) => l.spec?.renewTime && Date.parse(l.spec.renewTime) >= since).length;
+}

@@ -14,6 +14,8 @@ export type InProcessExecutorFactory = (ctx: { env: Record<string, string>; tran
 export interface InProcessDeps {
   /** Shared API transport; default: loaded once from the first executor's KUBE_MESOS_KUBECONFIG. */
   http?: KubeHttp;
+  /** The Bindings' own transport; default: loaded from KUBE_MESOS_KUBECONFIG (1000 QPS, 100 in flight), else `http`. */
+  bindHttp?: KubeHttp;
   /**
    * Pods are followed through ONE informer, dispatched by node: over this scheduler's pods (default: the first executor's
    * KUBE_MESOS_SCHEDULER_NAME), else over every bound pod.
@@ -30,7 +32,7 @@ export interface InProcessDeps {
  */
 export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecutorFactory & { close(): Promise<void> } {
   let http = deps.http;
-  let bindHttp: KubeHttp | undefined;
+  let bindHttp = deps.bindHttp;
   let informer: ResilientInformer<V1Pod> | undefined;
   let source: InformerPodSource | undefined;
   let log = deps.log;
