@@ -8,7 +8,7 @@
 // API server accepts bindings. **stream** — pods are created while the contender runs; the figure is bounded by the creator.
 // `npm run bench -- e2e`; knobs (env): BENCH_E2E_AGENTS (1000), BENCH_E2E_PODS (5000), BENCH_E2E_QPS (5000),
 // BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
-// (limit,kube-scheduler,kube-mesos,kube-mesos-cold), BENCH_E2E_MODES (backlog,stream), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
+// (limit,limit-kubelet,kube-scheduler,kube-mesos,kube-mesos-cold), BENCH_E2E_MODES (backlog,stream), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
 // BENCH_E2E_TIMELINE (1: bound count every second); diagnostics that change kube-mesos (named in the output):
 // BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval).
@@ -37,7 +37,7 @@ const O = {
   timeoutS: num('BENCH_E2E_TIMEOUT_S', 240),
   rounds: num('BENCH_E2E_ROUNDS', 1),
   allocationIntervalMs: num('BENCH_E2E_ALLOCATION_INTERVAL_MS', 1000),
-  contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,kube-scheduler,kube-mesos,kube-mesos-cold').split(',').filter(Boolean),
+  contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,limit-kubelet,kube-scheduler,kube-mesos,kube-mesos-cold').split(',').filter(Boolean),
   modes: (env.BENCH_E2E_MODES ?? 'backlog,stream').split(',').filter(Boolean) as Mode[],
   profileDir: env.BENCH_E2E_PROFILE_DIR,
   // Diagnostics, off by default: kube-mesos config overrides (`placement.maxBatch=5000,…`) and eager cycles.
@@ -73,10 +73,19 @@ async function main(): Promise<void> {
   const results: Partial<Record<Mode, Record<string, RunFigures>>> = {};
   try {
     const nodeNames = Array.from({ length: O.agents }, (_, i) => `node-${i}`);
-    if (O.contenders.some((c) => c === 'limit' || c === 'kube-scheduler')) {
+    if (O.contenders.some((c) => c.startsWith('limit') || c === 'kube-scheduler')) {
       progress(`creating ${O.agents} Ready Nodes in zones ${O.zones.join(',')}`);
       await boundedAll(O.agents, 50, (i) => createReadyNode(api, { name: nodeNames[i], zone: O.zones[i % O.zones.length], cpu: O.cpu, memory: O.memory, pods: 110 }));
     }
+    const limitBinder = (name: string, statusWrites: boolean): Contender => ({
+      name,
+      schedulerName: `bench-${name}`,
+      async start() {
+        const c = startNodeChild('limit-binder.ts', { kubeconfig: cp.kubeconfigPath, schedulerName: `bench-${name}`, nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight, statusWrites }, join(work, `${name}.log`));
+        await c.message((m) => m.ready === true, 60_000);
+        return { measured: c, others: [] };
+      },
+    });
     const kubeMesos = (name: string, warmPerZone: number): Contender => ({
       name,
       schedulerName: 'kube-mesos',
@@ -113,15 +122,10 @@ async function main(): Promise<void> {
       },
     });
     const contenders: Record<string, Contender> = {
-      limit: {
-        name: 'limit',
-        schedulerName: 'bench-limit',
-        async start() {
-          const c = startNodeChild('limit-binder.ts', { kubeconfig: cp.kubeconfigPath, schedulerName: 'bench-limit', nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight }, join(work, 'limit.log'));
-          await c.message((m) => m.ready === true, 60_000);
-          return { measured: c, others: [] };
-        },
-      },
+      limit: limitBinder('limit', false),
+      // The same binder, and each bound pod also gets a kubelet's status patch to Running: the ceiling for pods a kubelet
+      // then starts (kube-mesos' hollow kubelets write that patch; kube-scheduler's Nodes have no kubelet).
+      'limit-kubelet': limitBinder('limit-kubelet', true),
       'kube-scheduler': {
         name: 'kube-scheduler',
         schedulerName: 'default-scheduler',
@@ -171,6 +175,7 @@ async function main(): Promise<void> {
         kube_mesos_vs_kube_scheduler: ratio(km?.pods_per_s, r['kube-scheduler']?.pods_per_s),
         overall_kube_mesos_vs_limit: ratio(km?.overall_pods_per_s, r.limit?.overall_pods_per_s),
         overall_kube_mesos_vs_kube_scheduler: ratio(km?.overall_pods_per_s, r['kube-scheduler']?.overall_pods_per_s),
+        kube_mesos_vs_limit_kubelet: ratio(km?.pods_per_s, r['limit-kubelet']?.pods_per_s),
         cold_kube_mesos_vs_limit: ratio(r['kube-mesos-cold']?.pods_per_s, r.limit?.pods_per_s),
         cold_kube_mesos_vs_kube_scheduler: ratio(r['kube-mesos-cold']?.pods_per_s, r['kube-scheduler']?.pods_per_s),
       },

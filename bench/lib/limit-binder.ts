@@ -1,6 +1,8 @@
 /**
  * The ceiling: no placement at all. Watches pending pods of its scheduler name and binds each to the next Node round-robin,
- * `inflight` bindings at once, under the same client QPS/burst as every contender. Child process of e2e.bench.ts.
+ * `inflight` bindings at once, under the same client QPS/burst as every contender. With `statusWrites`, each bound pod
+ * also gets the one status patch to Running a kubelet writes (the hollow kubelet's patch, on a second transport with the
+ * same limits, as the in-process executors have): the ceiling for pods that a kubelet then starts. Child of e2e.bench.ts.
  */
 import { KubeHttp, type RawWatchEvent } from '../../src/kube/http.js';
 import { KubeClient } from '../../src/kube/client.js';
@@ -14,6 +16,7 @@ export interface LimitBinderOptions {
   qps: number;
   burst: number;
   inflight: number;
+  statusWrites?: boolean;
 }
 
 interface RawPod {
@@ -25,6 +28,28 @@ async function main(): Promise<void> {
   const o = childOptions<LimitBinderOptions>();
   const http = new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight });
   const client = new KubeClient(http);
+  const statusHttp = o.statusWrites ? new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight }) : undefined;
+  let ip = 0;
+  const writeStatus = (pod: RawPod) => {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const podIP = `10.${128 + ((ip >> 16) & 127)}.${(ip >> 8) & 255}.${ip++ & 255}`;
+    const status = {
+      phase: 'Running',
+      hostIP: '100.64.0.1',
+      podIP,
+      podIPs: [{ ip: podIP }],
+      startTime: now,
+      conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now })),
+      containerStatuses: [
+        { name: 'c', image: 'k8s.gcr.io/pause:3.2', imageID: 'hollow://k8s.gcr.io/pause:3.2', containerID: `hollow://${pod.metadata.uid}/c`, ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } },
+      ],
+    };
+    const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
+    void statusHttp!.request('PATCH', path, { body: { status }, contentType: 'application/strategic-merge-patch+json' }).then((r) => {
+      if (r.status !== 200) statusFailed++;
+    });
+  };
+  let statusFailed = 0;
   const queue: RawPod[] = [];
   const queued = new Set<string>();
   let next = 0;
@@ -48,7 +73,10 @@ async function main(): Promise<void> {
       }
       const node = o.nodes[next++ % o.nodes.length];
       const r = await client.bindPod(pod.metadata.namespace, pod.metadata.name, pod.metadata.uid, node);
-      if (r.ok) bound++;
+      if (r.ok) {
+        bound++;
+        if (statusHttp) writeStatus(pod);
+      }
       else if (r.kind === 'Retryable') queue.push(pod);
       else failed++;
     }
@@ -61,7 +89,7 @@ async function main(): Promise<void> {
   let rv = body.metadata.resourceVersion;
   for (let i = 0; i < o.inflight; i++) void worker();
   report({ ready: true });
-  setInterval(() => report({ bound, failed }), 1000).unref();
+  setInterval(() => report({ bound, failed, statusFailed }), 1000).unref();
   const stop = new AbortController();
   process.on('SIGTERM', () => {
     stop.abort();
