@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { startNodeChild, type Child } from './lib/child.js';
 import { startBenchControlPlane, type BenchControlPlane } from './lib/controlplane.js';
 import { startKubeScheduler } from './lib/kube-scheduler.js';
-import { BindWatch, apiRequestCounts, freshLeases, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, loadKubeConfig, nodeZones, requestDelta, unthrottled } from './lib/kube.js';
+import { BindWatch, apiRequestCounts, freshLeases, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, deleteKubeletNodes, loadKubeConfig, nodeZones, requestDelta, unthrottled } from './lib/kube.js';
 import { procUsage, usageSince, type ProcUsage } from './lib/proc.js';
 import { summarizeRun, type RunFigures } from './lib/figures.js';
 import type { KubeHttp } from '../src/kube/http.js';
@@ -270,6 +270,8 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, 
     for (const p of all) await p.stop();
     await watch.stop();
     await deleteAllPods(api, ns).catch((err: unknown) => progress(`${c.name}: cleanup failed: ${String(err)}`));
+    // kube-mesos' Nodes would otherwise stay Ready without a kubelet and add to kube-scheduler's candidates.
+    if (c.schedulerName === 'kube-mesos') await deleteKubeletNodes(api).catch((err: unknown) => progress(`${c.name}: deleting its Nodes failed: ${String(err)}`));
   }
 }
 

@@ -16,8 +16,8 @@ export function unthrottled(kc: KubeConfig, maxInFlight: number): KubeHttp {
   return new KubeHttp(kc, { qps: 1e6, burst: 1e6, maxInFlight, timeoutMs: 120_000 });
 }
 
-async function must(http: KubeHttp, method: string, path: string, body?: unknown, contentType?: string, okStatuses = [200, 201, 202]): Promise<unknown> {
-  const res = await http.request(method, path, { body, contentType });
+async function must(http: KubeHttp, method: string, path: string, body?: unknown, contentType?: string, okStatuses = [200, 201, 202], labelSelector?: string): Promise<unknown> {
+  const res = await http.request(method, path, { body, contentType, query: labelSelector ? { labelSelector: labelSelector.replace(/^labelSelector=/, '') } : undefined });
   if (!okStatuses.includes(res.status)) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.error?.message ?? JSON.stringify(res.body).slice(0, 300)}`);
   return res.body;
 }
@@ -94,9 +94,27 @@ export async function createPod(http: KubeHttp, ns: string, pod: object): Promis
   await must(http, 'POST', `/api/v1/namespaces/${ns}/pods`, pod, undefined, [201]);
 }
 
-/** Deletes every pod of the namespace at once, without grace (nothing runs them). */
-export async function deleteAllPods(http: KubeHttp, ns: string): Promise<void> {
-  await must(http, 'DELETE', `/api/v1/namespaces/${ns}/pods`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+/**
+ * Deletes every pod of the namespace without grace (nothing runs them) and waits until they are gone, then the namespace's
+ * events: what one contender leaves behind must not slow the next one down. A deletecollection of 5000 pods can time out
+ * in the API server while the deletion goes on; it is simply repeated.
+ */
+export async function deleteAllPods(http: KubeHttp, ns: string, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await http.request('DELETE', `/api/v1/namespaces/${ns}/pods`, { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } });
+    const left = await http.request('GET', `/api/v1/namespaces/${ns}/pods`, { query: { limit: 1 } });
+    if (left.status === 200 && ((left.body as { items?: unknown[] }).items ?? []).length === 0) break;
+    if (Date.now() > deadline) throw new Error(`pods of ${ns} still there after ${timeoutMs} ms (last delete: HTTP ${res.status})`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await must(http, 'DELETE', `/api/v1/namespaces/${ns}/events`);
+}
+
+/** Deletes the Nodes the hollow kubelets registered (label kube-mesos.io/agent-id) and every node Lease. */
+export async function deleteKubeletNodes(http: KubeHttp): Promise<void> {
+  await must(http, 'DELETE', '/api/v1/nodes', undefined, undefined, [200], 'labelSelector=kube-mesos.io/agent-id');
+  await must(http, 'DELETE', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases');
 }
 
 export async function nodeZones(http: KubeHttp): Promise<Map<string, string>> {
