@@ -7,6 +7,7 @@ import { createExecutorFactory } from '../../src/executor/inprocess.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { createLogger } from '../../src/telemetry/log.js';
 import { createRegistry } from '../../src/telemetry/metrics.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { childOptions, report } from './child.js';
 import { startProfiler } from './profiler.js';
 import { loadKubeConfig } from './kube.js';
@@ -53,10 +54,16 @@ async function main(): Promise<void> {
     const values = (m?.values ?? []) as { value: number; metricName?: string }[];
     return values.filter((v) => series === undefined || v.metricName === series).reduce((a, v) => a + v.value, 0);
   };
+  // Event-loop delay over each second (p99 and max, ms): how long a ready callback waited for the loop.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   setInterval(() => {
     void (async () => {
+      const lag = { p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) };
+      loop.reset();
       const line = {
         t: new Date().toISOString().slice(11, 23),
+        lag,
         ...emu.master.stats,
         http: http.limiterState,
         bindings: await value('kube_mesos_executor_bindings_total'),

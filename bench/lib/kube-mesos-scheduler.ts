@@ -5,6 +5,7 @@
 import { loadConfig } from '../../src/config/config.js';
 import { startSchedulerService } from '../../src/scheduler/service.js';
 import { createLogger } from '../../src/telemetry/log.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { childOptions, report } from './child.js';
 import { startProfiler, type Profiler } from './profiler.js';
 import { loadKubeConfig } from './kube.js';
@@ -59,10 +60,14 @@ async function main(): Promise<void> {
   // A once-a-second line in the log: where pods wait (queue, offers, tasks) when the run is slow.
   let launchesBefore = 0;
   const timeline = setInterval(() => void line(), 1000);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const line = async () => {
+    const lag = { p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) };
+    loop.reset();
     const s = service.core.debugState();
     const launches = (await service.metrics.podLaunches.get()).values[0]?.value ?? 0;
-    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), queue: s.queue, offersHeld: s.offersHeld, tasks: s.tasks, kubelets: s.kubelets.length, launches: launches - launchesBefore, suppressed: s.suppressed })}\n`);
+    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), lag, queue: s.queue, offersHeld: s.offersHeld, tasks: s.tasks, kubelets: s.kubelets.length, launches: launches - launchesBefore, suppressed: s.suppressed })}\n`);
     launchesBefore = launches;
   };
   timeline.unref();
