@@ -195,14 +195,16 @@ export async function apiRequestCounts(http: KubeHttp): Promise<Map<string, numb
   for (const line of res.body.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    // Failed requests apart, with their code (e.g. `PATCH pods/status 409`).
+    const code = labels.code && !labels.code.startsWith('2') ? ` ${labels.code}` : '';
+    const key = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}${code}`;
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return out;
 }
 
 /** Requests between two readings: the total and the largest kinds (WATCH excluded: long-running). */
-export function requestDelta(before: Map<string, number>, after: Map<string, number>, top = 8): { total: number; top: Record<string, number> } {
+export function requestDelta(before: Map<string, number>, after: Map<string, number>, top = 10): { total: number; top: Record<string, number> } {
   const d: [string, number][] = [];
   for (const [k, v] of after) {
     const n = v - (before.get(k) ?? 0);

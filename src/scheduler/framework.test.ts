@@ -162,6 +162,36 @@ describe('FrameworkCore', () => {
     expect(kube.unschedulable).toHaveLength(1);
   });
 
+  it('with part of the cluster not offered, reports Unschedulable only after the grace; with every agent offered, at once', async () => {
+    const { core, kube, advance } = setup({ unschedulableGraceMs: 5000 });
+    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    core.onPodUpsert(pod('small'));
+    core.runCycle(); // small takes one agent's offer, the other is declined (nothing else waits)
+    core.onOffers([offer('a3', 'z3')]); // only a3 is offered now; a1 and a2 are known
+    core.onPodUpsert(pod('huge', '64'));
+    expect(core.runCycle().unschedulable).toBe(1);
+    await core.drain();
+    expect(kube.unschedulable).toEqual([]); // the agent not offered might still have room
+    advance(4000);
+    core.queue.moveAllToActive();
+    expect(core.runCycle().unschedulable).toBe(1);
+    await core.drain();
+    expect(kube.unschedulable).toEqual([]);
+    advance(1000);
+    core.onOffers([offer('a3', 'z3')]); // the first one was held for offerHoldMs and declined
+    core.queue.moveAllToActive();
+    expect(core.runCycle().unschedulable).toBe(1);
+    await core.drain();
+    expect(kube.unschedulable.map(([name]) => name)).toEqual(['huge']);
+
+    const full = setup({ unschedulableGraceMs: 5000 });
+    full.core.onPodUpsert(pod('huge', '64'));
+    full.core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    full.core.runCycle();
+    await full.core.drain();
+    expect(full.kube.unschedulable.map(([name]) => name)).toEqual(['huge']);
+  });
+
   it('re-queues a pod whose launch failed before binding, and places it again', async () => {
     const { core, mesos, kube } = setup();
     core.onPodUpsert(pod('p1'));

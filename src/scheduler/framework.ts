@@ -40,6 +40,12 @@ export interface FrameworkCoreConfig {
   maxBatch: number;
   /** Re-report an unchanged unschedulable message at most this often per pod. */
   unschedulableReportIntervalMs: number;
+  /**
+   * While some agents have no offer outstanding (their resources are with Mesos, in flight, or filtered), a pod that fits
+   * none of the offers held may still fit one of them: it is reported Unschedulable (condition and event, two API writes)
+   * only after failing this long. With every agent offered, it is reported at once. Default 0: at once.
+   */
+  unschedulableGraceMs?: number;
   queue?: { initialBackoffMs?: number; maxBackoffMs?: number };
   failover?: FailoverConfig;
   pool?: PoolConfig;
@@ -137,6 +143,8 @@ export class FrameworkCore {
   private readonly pods = new Map<string, V1Pod>();
   private readonly podUidByKey = new Map<string, string>();
   private readonly lastUnschedulable = new Map<string, { message: string; atMs: number }>();
+  /** Pods that found no place while part of the cluster was not offered: since when (ms). */
+  private readonly failingSince = new Map<string, number>();
   private readonly executorInfos = new Map<string, ExecutorInfo>(); // agentId → the ExecutorInfo its kubelet runs with
   private frameworkId: string | undefined;
   private suppressed = false;
@@ -458,6 +466,7 @@ export class FrameworkCore {
     this.failover.podBack(uid);
     this.queue.delete(key);
     this.lastUnschedulable.delete(key);
+    this.failingSince.delete(key);
     const rec = this.tasks.forPod(uid);
     if (rec) {
       this.send(this.deps.mesos.kill(rec.taskId, rec.agentId), 'kill deleted pod');
@@ -506,11 +515,18 @@ export class FrameworkCore {
         result.placed = plan.placements.length;
         result.accepts = this.launch(plan.placements, now);
         const byKey = new Map(pods.map((p) => [p.key, p]));
+        const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
         for (const u of plan.unschedulable) {
           this.queue.backoff(u.podKey, now);
           const view = byKey.get(u.podKey);
           const pod = view ? this.pods.get(view.uid) : undefined;
-          if (pod) this.reportUnschedulable(pod, u.message, now);
+          if (!pod) continue;
+          if (partialView) {
+            const since = this.failingSince.get(u.podKey) ?? now;
+            this.failingSince.set(u.podKey, since);
+            if (now - since < cfg.unschedulableGraceMs!) continue;
+          }
+          this.reportUnschedulable(pod, u.message, now);
         }
         result.unschedulable = plan.unschedulable.length;
       } else if (pods.length > 0) {
@@ -912,6 +928,7 @@ export class FrameworkCore {
         );
         this.queue.delete(view.key);
         this.lastUnschedulable.delete(view.key);
+        this.failingSince.delete(view.key);
       }
       const offerIds = offers.map((o) => o.id.value);
       if (taskInfos.length === 0) {
@@ -987,6 +1004,18 @@ export class FrameworkCore {
     const next = this.offerStreamChain.then(call);
     this.offerStreamChain = next.catch(() => undefined);
     this.send(next, what);
+  }
+
+  /** True when a healthy, schedulable agent has no offer held: the cycle did not see the whole cluster. */
+  private someAgentNotOffered(unhealthyZones: ReadonlySet<string>): boolean {
+    for (const [id, a] of this.agents) {
+      if (a.info.zone !== undefined && unhealthyZones.has(a.info.zone)) continue;
+      if (this.failover.isAgentLost(id)) continue;
+      const k = this.tasks.kubelet(id);
+      if (k?.state === 'removing' || k?.state === 'draining') continue;
+      if (this.offers.forAgent(id).length === 0) return true;
+    }
+    return false;
   }
 
   private reportUnschedulable(pod: V1Pod, message: string, now: number): void {

@@ -107,6 +107,8 @@ export function coreConfig(c: KubeMesosConfig, o: Pick<SchedulerServiceOptions, 
     offerHoldMs: 5000,
     maxBatch: c.placement.maxBatch,
     unschedulableReportIntervalMs: 60_000,
+    // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.
+    unschedulableGraceMs: 5_000,
   };
 }
 
