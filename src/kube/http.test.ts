@@ -58,6 +58,37 @@ describe('KubeHttp.watch', () => {
     await close();
   });
 
+  it('reassembles events split across chunks (a multi-byte character too) and a last line without a newline', async () => {
+    const text = line('ADDED', 'zoë') + line('MODIFIED', 'b') + JSON.stringify({ type: 'DELETED', object: { metadata: { name: 'c' } } });
+    const bytes = Buffer.from(text, 'utf8');
+    const cut = bytes.indexOf(Buffer.from('ë', 'utf8')) + 1; // inside the two bytes of ë
+    const { h, close } = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(bytes.subarray(0, cut), () => setTimeout(() => res.write(bytes.subarray(cut, cut + 7), () => setTimeout(() => res.end(bytes.subarray(cut + 7)), 10)), 10));
+    });
+    const seen: RawWatchEvent[] = [];
+    const end = await h.watch('/api/v1/pods', {}, (e) => seen.push(e), { idleMs: 5000 });
+    expect(end.kind).toBe('closed');
+    expect(seen.map((e) => [e.type, (e.object as { metadata: { name: string } }).metadata.name])).toEqual([
+      ['ADDED', 'zoë'],
+      ['MODIFIED', 'b'],
+      ['DELETED', 'c'],
+    ]);
+    await close();
+  });
+
+  it('ends a watch with a malformed event as failed, after the good ones', async () => {
+    const { h, close } = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(line('ADDED', 'a') + '{not json\n' + line('ADDED', 'b'));
+    });
+    const seen: RawWatchEvent[] = [];
+    const end = await h.watch('/api/v1/pods', {}, (e) => seen.push(e), { idleMs: 5000 });
+    expect(end).toMatchObject({ kind: 'failed', error: { message: 'malformed watch event' } });
+    expect(seen.map((e) => e.type)).toEqual(['ADDED']);
+    await close();
+  });
+
   it('passes the query with watch=true and the bearer token', async () => {
     let url = '';
     let auth = '';
