@@ -68,7 +68,7 @@ export const CONFIG_SCHEMA = {
       waiting: duration({ default: '1s', min: '0s', max: '1h', unit: 's', doc: 'refuse_seconds on DECLINE while pods are waiting (short, so offers come back soon). The value is in seconds.' }),
       idle: duration({ default: '5m', min: '0s', unit: 's', doc: 'refuse_seconds on DECLINE when nothing is pending (long, so other frameworks get the resources). The value is in seconds.' }),
     },
-    reviveMinInterval: duration({ default: '1s', min: '0s', doc: 'Minimum time between two REVIVE calls.' }),
+    reviveMinInterval: duration({ default: '1s', min: '0s', doc: 'REVIVE rate limit: one per interval on average; two may go out back to back after a quiet spell.' }),
     implicitReconcileInterval: duration({ default: '5m', min: '10s', doc: 'Period of implicit task reconciliation (explicit reconciliation runs after every SUBSCRIBED).' }),
   },
   kube: {

@@ -16,7 +16,7 @@ import { planRebalance, type RebalancePod } from '../failover/rebalance.js';
 import { canAddKubelet, DEFAULT_POOL_CONFIG, kubeletCounts, planPool, utilization, type PoolConfig, type PoolKubelet } from '../pool/planner.js';
 import { agentInfoFromOffer, type AgentInfo, type AgentInfoOptions } from './agent-info.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, podOfTaskId, taskIdFor, type ExecutorConfig } from './launch.js';
-import { OfferPool, offerStreamAction, refuseSecondsFor, type OfferPolicyConfig } from './offer-pool.js';
+import { OfferPool, offerStreamAction, refuseSecondsFor, spendRevive, type OfferPolicyConfig, type ReviveBudget } from './offer-pool.js';
 import type { Clock, KubePort, MesosPort } from './ports.js';
 import { SchedulingQueue } from './queue.js';
 import { reservationRole } from '../mesos/resources.js';
@@ -159,6 +159,7 @@ export class FrameworkCore {
   /** The pool wants offers although no pod waits (warm kubelets to start). */
   private wantsOffers = false;
   private lastReviveMs: number | undefined;
+  private reviveBudget: ReviveBudget | undefined;
   private subscribed = false;
   private cycleRunning = false;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -970,7 +971,7 @@ export class FrameworkCore {
 
   private updateOfferStream(now: number): void {
     const action = offerStreamAction(
-      { pendingPods: this.queue.size, wantsOffers: this.wantsOffers, suppressed: this.suppressed, lastReviveMs: this.lastReviveMs, nowMs: now },
+      { pendingPods: this.queue.size, wantsOffers: this.wantsOffers, suppressed: this.suppressed, reviveBudget: this.reviveBudget, nowMs: now },
       this.deps.config.offers,
     );
     if (action.kind === 'suppress') {
@@ -996,6 +997,7 @@ export class FrameworkCore {
     this.reviveDueMs = undefined;
     this.suppressed = false;
     this.lastReviveMs = now;
+    this.reviveBudget = spendRevive(this.reviveBudget, now, this.deps.config.offers.reviveMinIntervalMs);
     this.offerStreamCall(() => this.deps.mesos.revive(), 'revive');
   }
 

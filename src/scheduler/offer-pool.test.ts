@@ -1,4 +1,4 @@
-import { DEFAULT_OFFER_POLICY, OfferPool, offerStreamAction, refuseSecondsFor } from './offer-pool.js';
+import { DEFAULT_OFFER_POLICY, OfferPool, offerStreamAction, refuseSecondsFor, spendRevive, type ReviveBudget } from './offer-pool.js';
 
 const offer = (id: string, agent: string) => ({ id: { value: id }, agent_id: { value: agent } });
 
@@ -54,16 +54,36 @@ describe('offer policy', () => {
     expect(refuseSecondsFor(pending, DEFAULT_OFFER_POLICY)).toBe(refuse);
   });
 
+  // REVIVE budgets: a full bucket, one token left, spent at 4500 and at 4800 (two back to back).
+  const full = undefined;
+  const oneLeft: ReviveBudget = spendRevive(undefined, 4500, 1000);
+  const empty: ReviveBudget = spendRevive(oneLeft, 4800, 1000);
   it.each([
-    // pending, wantsOffers, suppressed, lastRevive, now → action
-    [0, false, false, undefined, 0, { kind: 'suppress' }],
-    [0, false, true, undefined, 0, { kind: 'none' }],
-    [0, true, true, undefined, 0, { kind: 'revive' }],
-    [3, false, false, undefined, 0, { kind: 'none' }],
-    [3, false, true, undefined, 5000, { kind: 'revive' }],
-    [3, false, true, 4500, 5000, { kind: 'revive-later', atMs: 5500 }],
-    [3, false, true, 4000, 5000, { kind: 'revive' }],
-  ] as const)('pending=%d wants=%p suppressed=%p lastRevive=%p now=%d → %p', (pendingPods, wantsOffers, suppressed, lastReviveMs, nowMs, action) => {
-    expect(offerStreamAction({ pendingPods, wantsOffers, suppressed, lastReviveMs, nowMs }, DEFAULT_OFFER_POLICY)).toEqual(action);
+    // pending, wantsOffers, suppressed, revive budget, now → action
+    [0, false, false, full, 0, { kind: 'suppress' }],
+    [0, false, true, full, 0, { kind: 'none' }],
+    [0, true, true, full, 0, { kind: 'revive' }],
+    [3, false, false, full, 0, { kind: 'none' }],
+    [3, false, true, full, 5000, { kind: 'revive' }],
+    [3, false, true, oneLeft, 4600, { kind: 'revive' }], // the burst: a second REVIVE right after the first
+    [3, false, true, empty, 5000, { kind: 'revive-later', atMs: 5500 }], // 0.3 token left at 4800: one whole at 5500
+    [3, false, true, empty, 5600, { kind: 'revive' }],
+  ] as const)('pending=%d wants=%p suppressed=%p budget=%p now=%d → %p', (pendingPods, wantsOffers, suppressed, reviveBudget, nowMs, action) => {
+    expect(offerStreamAction({ pendingPods, wantsOffers, suppressed, reviveBudget, nowMs }, DEFAULT_OFFER_POLICY)).toEqual(action);
+  });
+
+  it('sustains at most one REVIVE per interval, however often it is asked', () => {
+    let budget: ReviveBudget | undefined;
+    const sent: number[] = [];
+    for (let now = 0; now <= 10_000; now += 50) {
+      const a = offerStreamAction({ pendingPods: 1, wantsOffers: false, suppressed: true, reviveBudget: budget, nowMs: now }, DEFAULT_OFFER_POLICY);
+      if (a.kind === 'revive') {
+        sent.push(now);
+        budget = spendRevive(budget, now, DEFAULT_OFFER_POLICY.reviveMinIntervalMs);
+      }
+    }
+    expect(sent.slice(0, 2)).toEqual([0, 50]); // the burst of two
+    expect(sent.length).toBe(2 + 10); // then one per second over 10 s
+    for (let i = 3; i < sent.length; i++) expect(sent[i] - sent[i - 1]).toBe(1000);
   });
 });

@@ -110,8 +110,33 @@ export interface OfferPolicyConfig {
   refuseWhileWaitingSeconds: number;
   /** refuse_seconds when nothing waits: give the resources to other frameworks for a long while. */
   refuseIdleSeconds: number;
-  /** Minimum time between two REVIVE calls. */
+  /**
+   * REVIVE rate limit: one call per this interval on average, from a bucket of REVIVE_BURST. The burst lets the first REVIVE
+   * after a quiet spell go out at once even if one was sent just before (e.g. at subscription), while a framework that
+   * suppresses and revives over and over still sends at most one a interval.
+   */
   reviveMinIntervalMs: number;
+}
+
+/** REVIVEs that may go out back to back after a quiet spell. */
+export const REVIVE_BURST = 2;
+
+/** The REVIVE token bucket: `tokens` as of `atMs`. Starts full. */
+export interface ReviveBudget {
+  tokens: number;
+  atMs: number;
+}
+
+/** Tokens available at `nowMs` (refilled at one per interval, capped at REVIVE_BURST). Pure. */
+export function reviveTokens(b: ReviveBudget | undefined, nowMs: number, intervalMs: number): number {
+  if (!b) return REVIVE_BURST;
+  if (intervalMs <= 0) return REVIVE_BURST;
+  return Math.min(REVIVE_BURST, b.tokens + Math.max(0, nowMs - b.atMs) / intervalMs);
+}
+
+/** The bucket after a REVIVE sent at `nowMs`. Pure. */
+export function spendRevive(b: ReviveBudget | undefined, nowMs: number, intervalMs: number): ReviveBudget {
+  return { tokens: Math.max(0, reviveTokens(b, nowMs, intervalMs) - 1), atMs: nowMs };
 }
 
 export const DEFAULT_OFFER_POLICY: OfferPolicyConfig = {
@@ -131,14 +156,13 @@ export type OfferStreamAction = { kind: 'none' } | { kind: 'suppress' } | { kind
  * `suppressed` is the framework's current state toward the master.
  */
 export function offerStreamAction(
-  s: { pendingPods: number; wantsOffers: boolean; suppressed: boolean; lastReviveMs: number | undefined; nowMs: number },
+  s: { pendingPods: number; wantsOffers: boolean; suppressed: boolean; reviveBudget: ReviveBudget | undefined; nowMs: number },
   cfg: OfferPolicyConfig,
 ): OfferStreamAction {
   const want = s.pendingPods > 0 || s.wantsOffers;
   if (!want) return s.suppressed ? { kind: 'none' } : { kind: 'suppress' };
   if (!s.suppressed) return { kind: 'none' };
-  if (s.lastReviveMs !== undefined && s.nowMs - s.lastReviveMs < cfg.reviveMinIntervalMs) {
-    return { kind: 'revive-later', atMs: s.lastReviveMs + cfg.reviveMinIntervalMs };
-  }
+  const tokens = reviveTokens(s.reviveBudget, s.nowMs, cfg.reviveMinIntervalMs);
+  if (tokens < 1) return { kind: 'revive-later', atMs: s.nowMs + Math.ceil((1 - tokens) * cfg.reviveMinIntervalMs) };
   return { kind: 'revive' };
 }
