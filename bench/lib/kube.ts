@@ -16,8 +16,8 @@ export function unthrottled(kc: KubeConfig, maxInFlight: number): KubeHttp {
   return new KubeHttp(kc, { qps: 1e6, burst: 1e6, maxInFlight, timeoutMs: 120_000 });
 }
 
-async function must(http: KubeHttp, method: string, path: string, body?: unknown, contentType?: string, okStatuses = [200, 201, 202], labelSelector?: string): Promise<unknown> {
-  const res = await http.request(method, path, { body, contentType, query: labelSelector ? { labelSelector: labelSelector.replace(/^labelSelector=/, '') } : undefined });
+async function must(http: KubeHttp, method: string, path: string, body?: unknown, contentType?: string, okStatuses = [200, 201, 202], query?: Record<string, string>): Promise<unknown> {
+  const res = await http.request(method, path, { body, contentType, query });
   if (!okStatuses.includes(res.status)) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.error?.message ?? JSON.stringify(res.body).slice(0, 300)}`);
   return res.body;
 }
@@ -113,7 +113,7 @@ export async function deleteAllPods(http: KubeHttp, ns: string, timeoutMs = 180_
 
 /** Deletes the Nodes the hollow kubelets registered (label kube-mesos.io/agent-id) and every node Lease. */
 export async function deleteKubeletNodes(http: KubeHttp): Promise<void> {
-  await must(http, 'DELETE', '/api/v1/nodes', undefined, undefined, [200], 'labelSelector=kube-mesos.io/agent-id');
+  await must(http, 'DELETE', '/api/v1/nodes', undefined, undefined, [200], { labelSelector: 'kube-mesos.io/agent-id' });
   await must(http, 'DELETE', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases');
 }
 

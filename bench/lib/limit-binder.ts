@@ -1,11 +1,13 @@
 /**
  * The ceiling: no placement at all. Watches pending pods of its scheduler name and binds each to the next Node round-robin,
  * `inflight` bindings at once, under the same client QPS/burst as every contender. With `statusWrites`, each bound pod
- * also gets the one status patch to Running a kubelet writes (the hollow kubelet's patch, on a second transport with the
+ * also gets the one status patch to Running a kubelet writes (the hollow kubelet's `runningPodStatus`, on a second transport with the
  * same limits, as the in-process executors have): the ceiling for pods that a kubelet then starts. Child of e2e.bench.ts.
  */
 import { KubeHttp, type RawWatchEvent } from '../../src/kube/http.js';
+import type { V1Pod } from '@kubernetes/client-node';
 import { KubeClient } from '../../src/kube/client.js';
+import { runningPodStatus } from '../../src/executor/hollow-kubelet.js';
 import { childOptions, report } from './child.js';
 import { loadKubeConfig } from './kube.js';
 
@@ -31,19 +33,8 @@ async function main(): Promise<void> {
   const statusHttp = o.statusWrites ? new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight }) : undefined;
   let ip = 0;
   const writeStatus = (pod: RawPod) => {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const podIP = `10.${128 + ((ip >> 16) & 127)}.${(ip >> 8) & 255}.${ip++ & 255}`;
-    const status = {
-      phase: 'Running',
-      hostIP: '100.64.0.1',
-      podIP,
-      podIPs: [{ ip: podIP }],
-      startTime: now,
-      conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now })),
-      containerStatuses: [
-        { name: 'c', image: 'k8s.gcr.io/pause:3.2', imageID: 'hollow://k8s.gcr.io/pause:3.2', containerID: `hollow://${pod.metadata.uid}/c`, ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } },
-      ],
-    };
+    const status = runningPodStatus(pod as unknown as V1Pod, { hostIP: '100.64.0.1', podIP, now: new Date() });
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
     void statusHttp!.request('PATCH', path, { body: { status }, contentType: 'application/strategic-merge-patch+json' }).then((r) => {
       if (r.status !== 200) statusFailed++;

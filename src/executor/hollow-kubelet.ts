@@ -60,6 +60,42 @@ export function defaultAddresses(nodeName: string): { podCIDR: string; hostIP: s
 }
 
 /**
+ * The one status patch that takes a pod from Pending to Running, as a kubelet writes it: phase, IPs, conditions, and every
+ * container running (init containers completed). Pure; the benchmark's limit-kubelet writes the same patch.
+ */
+export function runningPodStatus(pod: V1Pod, at: { hostIP: string; podIP: string; now: Date }): PodStatusPatch {
+  const now = rfc3339(at.now);
+  const condition = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
+  return {
+    phase: 'Running',
+    hostIP: at.hostIP,
+    podIP: at.podIP,
+    podIPs: [{ ip: at.podIP }],
+    startTime: now,
+    conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(condition),
+    initContainerStatuses: (pod.spec?.initContainers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image ?? '',
+      imageID: `hollow://${c.image ?? ''}`,
+      containerID: `hollow://${pod.metadata!.uid}/${c.name}`,
+      ready: true,
+      restartCount: 0,
+      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
+    })),
+    containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image ?? '',
+      imageID: `hollow://${c.image ?? ''}`,
+      containerID: `hollow://${pod.metadata!.uid}/${c.name}`,
+      ready: true,
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: now } },
+    })),
+  };
+}
+
+/**
  * A kubelet stand-in: registers (or takes over) its Node, keeps it Ready with a fresh Lease, moves pods bound to it to
  * Running with one status patch each, and finishes deletions. Nothing periodic per pod.
  */
@@ -331,35 +367,7 @@ export class HollowKubelet {
       t.starting = false;
       return;
     }
-    const now = rfc3339(this.opts.now());
-    const condition = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
-    const status: PodStatusPatch = {
-      phase: 'Running',
-      hostIP: this.hostIP,
-      podIP: t.ip,
-      podIPs: [{ ip: t.ip }],
-      startTime: now,
-      conditions: ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(condition),
-      initContainerStatuses: (pod.spec?.initContainers ?? []).map((c) => ({
-        name: c.name,
-        image: c.image ?? '',
-        imageID: `hollow://${c.image ?? ''}`,
-        containerID: `hollow://${pod.metadata!.uid}/${c.name}`,
-        ready: true,
-        restartCount: 0,
-        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
-      })),
-      containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
-        name: c.name,
-        image: c.image ?? '',
-        imageID: `hollow://${c.image ?? ''}`,
-        containerID: `hollow://${pod.metadata!.uid}/${c.name}`,
-        ready: true,
-        started: true,
-        restartCount: 0,
-        state: { running: { startedAt: now } },
-      })),
-    };
+    const status = runningPodStatus(pod, { hostIP: this.hostIP, podIP: t.ip, now: this.opts.now() });
     const backoff = new Backoff({ initialMs: 200, maxMs: 5000, random: this.opts.random });
     for (let attempt = 0; attempt < 8 && !this.abort?.signal.aborted; attempt++) {
       const r = await this.opts.api.patchPodStatus(ns, name, status);
