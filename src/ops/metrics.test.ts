@@ -16,7 +16,7 @@ describe('SchedulerMetrics', () => {
       expect.arrayContaining([
         'kube_mesos_pending_pods',
         'kube_mesos_scheduling_cycle_duration_seconds',
-        'kube_mesos_pod_scheduling_latency_seconds',
+        'kube_mesos_pod_scheduling_duration_seconds',
         'kube_mesos_offers_received_total',
         'kube_mesos_offers_declined_total',
         'kube_mesos_offers_accepted_total',

@@ -57,7 +57,7 @@ export class SchedulerMetrics {
       registers,
     });
     this.podSchedulingLatency = new Histogram({
-      name: 'kube_mesos_pod_scheduling_latency_seconds',
+      name: 'kube_mesos_pod_scheduling_duration_seconds',
       help: 'Time from a pod entering the queue to its task being launched.',
       buckets: LATENCY_BUCKETS,
       registers,
@@ -71,7 +71,7 @@ export class SchedulerMetrics {
     this.kubeletLaunches = new Counter({ name: 'kube_mesos_kubelet_launches_total', help: 'Kubelet executors started (first pod task on an agent).', registers });
     this.kubeletScaleDowns = new Counter({ name: 'kube_mesos_kubelet_scale_downs_total', help: 'Kubelets removed by the pool, by reason (idle, drained).', labelNames: ['reason'], registers });
     this.kubeletStartSeconds = new Histogram({
-      name: 'kube_mesos_kubelet_start_seconds',
+      name: 'kube_mesos_kubelet_start_duration_seconds',
       help: 'Time from launching a kubelet executor to its first task update.',
       buckets: LATENCY_BUCKETS,
       registers,
