@@ -43,8 +43,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{/* repository@digest when a digest is given (the tag is then ignored), else repository:tag (tag defaults to appVersion). */}}
 {{- define "kube-mesos.image" -}}
+{{- with .Values.image.digest -}}
+{{- if not (regexMatch "^[a-z0-9]+:[a-f0-9]{32,}$" (toString .)) -}}
+{{- fail (printf "image.digest: %q is not a digest (expected sha256:<hex>)" (toString .)) -}}
+{{- end -}}
+{{- printf "%s@%s" $.Values.image.repository . -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion (toString .Values.image.tag)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Label matchers of this release's series in alert expressions. */}}
+{{- define "kube-mesos.alertSelector" -}}
+{{- default (printf "namespace=%q,job=%q" .Release.Namespace (include "kube-mesos.fullname" .)) .Values.metrics.prometheusRule.selector -}}
 {{- end -}}
 
 {{/* "true" or "false": leader election, on by default as soon as there is more than one replica. */}}
