@@ -27,12 +27,17 @@ app.kubernetes.io/name: {{ include "kube-mesos.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{- define "kube-mesos.labels" -}}
+{{/* The recommended labels of every object, but app.kubernetes.io/component. */}}
+{{- define "kube-mesos.baseLabels" -}}
 helm.sh/chart: {{ include "kube-mesos.chart" . }}
 {{ include "kube-mesos.selectorLabels" . }}
-app.kubernetes.io/component: scheduler
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "kube-mesos.labels" -}}
+{{ include "kube-mesos.baseLabels" . }}
+app.kubernetes.io/component: scheduler
 {{- end -}}
 
 {{- define "kube-mesos.serviceAccountName" -}}
