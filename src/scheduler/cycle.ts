@@ -52,6 +52,18 @@ export interface CycleRunnerOptions {
   onWake?: () => void;
 }
 
+/**
+ * The handlers' way to ask for a cycle: created before the cycle (the handlers are built first), bound to it once it
+ * exists. Until then a wake-up is dropped: nothing can run before the cycle is built.
+ */
+export class CycleWaker {
+  private target: SchedulingCycle | undefined;
+  bind(cycle: SchedulingCycle): void {
+    this.target = cycle;
+  }
+  readonly wake = (): void => this.target?.wake();
+}
+
 export class SchedulingCycle {
   private running = false;
   private readonly timer: CycleTimer | undefined;
@@ -62,8 +74,10 @@ export class SchedulingCycle {
     private readonly parts: CycleParts,
     private readonly config: CycleConfig,
     private readonly runner: CycleRunnerOptions = {},
+    waker?: CycleWaker,
   ) {
     if (config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
+    waker?.bind(this);
     this.timer = runner.timer ? new CycleTimer(this, { intervalMs: runner.timer.intervalMs, now: () => fx.clock.now(), log: fx.log }) : undefined;
   }
 

@@ -16,7 +16,7 @@ import type { DashboardState } from '../ops/types.js';
 import type { Logger } from '../telemetry/log.js';
 import { Launcher } from './accept.js';
 import type { AgentInfo, AgentInfoOptions } from './agent-info.js';
-import { SchedulingCycle, type CycleResult } from './cycle.js';
+import { CycleWaker, SchedulingCycle, type CycleResult } from './cycle.js';
 import { Effects, type FrameworkMetrics } from './effects.js';
 import type { ExecutorConfig } from './launch.js';
 import { MesosEvents } from './mesos-events.js';
@@ -75,8 +75,10 @@ export class FrameworkCore {
   private readonly state: CoreState;
   private readonly fx: Effects;
   private readonly stream: OfferStream;
-  private readonly pods: PodEvents;
-  private readonly events: MesosEvents;
+  /** The informer's events go here (service.ts wires them directly). */
+  readonly podEvents: PodEvents;
+  /** The Mesos client's events go here. */
+  readonly mesosEvents: MesosEvents;
   private readonly cycle: SchedulingCycle;
   readonly maintenance: MaintenanceManager;
 
@@ -87,9 +89,10 @@ export class FrameworkCore {
     const fx = (this.fx = new Effects(deps));
     const note = fx.note.bind(fx);
     const send = fx.send.bind(fx);
-    const wake = () => this.cycle.wake();
+    const waker = new CycleWaker();
+    const wake = waker.wake;
     this.stream = new OfferStream(s, fx, cfg.offers);
-    this.pods = new PodEvents(s, fx, cfg, wake);
+    this.podEvents = new PodEvents(s, fx, cfg, wake);
     this.maintenance = new MaintenanceManager({
       mesos: deps.mesos,
       kube: deps.kube,
@@ -102,7 +105,7 @@ export class FrameworkCore {
       wake,
       note,
     });
-    const launcher = new Launcher(s, fx, this.stream, { executor: cfg.executor, pool }, (pod) => this.pods.requeue(pod));
+    const launcher = new Launcher(s, fx, this.stream, { executor: cfg.executor, pool }, (pod) => this.podEvents.requeue(pod));
     const poolApplier = new PoolApplier({
       config: pool,
       kubelets: () => s.tasks.allKubelets(),
@@ -141,11 +144,10 @@ export class FrameworkCore {
       log: deps.log,
       metrics: deps.metrics,
     });
-    this.events = new MesosEvents(s, fx, { stream: this.stream, pods: this.pods, maintenance: this.maintenance }, cfg, wake);
-    this.cycle = new SchedulingCycle(s, fx, { stream: this.stream, pods: this.pods, launcher, pool: poolApplier, failover, maintenance: this.maintenance }, cfg, {
-      timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined,
-      onWake: deps.onWake,
-    });
+    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance }, cfg, wake);
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance };
+    const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
+    this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }
 
   get queue() {
@@ -162,17 +164,17 @@ export class FrameworkCore {
   }
 
   // ---- Mesos events (mesos-events.ts) ----
-  handleEvent = (ev: SchedulerEvent): void => this.events.handle(ev);
-  onSubscribed = (frameworkId: string): void => this.events.subscribed(frameworkId);
-  onDisconnected = (): void => this.events.disconnected();
-  onOffers = (offers: readonly Offer[]): void => this.events.offers(offers);
-  onUpdate = (status: TaskStatus): void => this.events.update(status);
-  onFailure = (agentId: string | undefined, executorId: string | undefined): void => this.events.failure(agentId, executorId);
-  adoptFromPods = (): number => this.events.adoptFromPods();
+  handleEvent = (ev: SchedulerEvent): void => this.mesosEvents.handle(ev);
+  onSubscribed = (frameworkId: string): void => this.mesosEvents.subscribed(frameworkId);
+  onDisconnected = (): void => this.mesosEvents.disconnected();
+  onOffers = (offers: readonly Offer[]): void => this.mesosEvents.offers(offers);
+  onUpdate = (status: TaskStatus): void => this.mesosEvents.update(status);
+  onFailure = (agentId: string | undefined, executorId: string | undefined): void => this.mesosEvents.failure(agentId, executorId);
+  adoptFromPods = (): number => this.mesosEvents.adoptFromPods();
 
   // ---- pod events (pod-events.ts) ----
-  onPodUpsert = (pod: V1Pod): void => this.pods.upsert(pod);
-  onPodDelete = (pod: V1Pod): void => this.pods.delete(pod);
+  onPodUpsert = (pod: V1Pod): void => this.podEvents.upsert(pod);
+  onPodDelete = (pod: V1Pod): void => this.podEvents.delete(pod);
 
   // ---- the cycle (cycle.ts) ----
   runCycle = (): CycleResult => this.cycle.run();

@@ -93,17 +93,17 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     log.warn({ err: err.message }, 'Mesos subscription lost');
     metrics.mesosReconnects.inc();
     metrics.setMesosConnectionState('disconnected');
-    core.onDisconnected();
+    core.mesosEvents.disconnected();
   });
-  client.on('event', (ev) => core.handleEvent(ev));
+  client.on('event', (ev) => core.mesosEvents.handle(ev));
 
   const informer = podInformer(http, { schedulerName: c.kube.schedulerName, log: log.child({ component: 'pod-informer' }) });
-  informer.on('add', (pod) => core.onPodUpsert(pod));
-  informer.on('update', (pod) => core.onPodUpsert(pod));
-  informer.on('delete', (pod) => core.onPodDelete(pod));
+  informer.on('add', (pod) => core.podEvents.upsert(pod));
+  informer.on('update', (pod) => core.podEvents.upsert(pod));
+  informer.on('delete', (pod) => core.podEvents.delete(pod));
   informer.start();
   await informer.ready;
-  const adopted = core.adoptFromPods();
+  const adopted = core.mesosEvents.adoptFromPods();
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
   client.start();
 
