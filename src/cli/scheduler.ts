@@ -63,6 +63,7 @@ export const command: Command = {
       service = await startSchedulerService({
         config,
         kubeconfig: kc,
+        tokenFile: found.tokenFile,
         log,
         secret,
         ca,

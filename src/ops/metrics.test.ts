@@ -98,7 +98,6 @@ describe('SchedulerMetrics', () => {
     m.setFailoverHeld([['safety-stop', 7]]);
     let text = await registry.getSingleMetricAsString('kube_mesos_failover_held_pods');
     expect(text).toContain('kube_mesos_failover_held_pods{reason="safety-stop"} 7');
-    expect(text).toContain('kube_mesos_failover_held_pods{reason="rate-limit"} 0');
     m.setFailoverHeld([]);
     text = await registry.getSingleMetricAsString('kube_mesos_failover_held_pods');
     expect(text).toContain('kube_mesos_failover_held_pods{reason="safety-stop"} 0');

@@ -5,7 +5,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type MesosConnectionState = 'disconnected' | 'connecting' | 'subscribed';
-export const FAILOVER_HOLD_REASONS = ['safety-stop', 'rate-limit', 'not-due', 'bare-pod'] as const;
+/** Hold reasons reported (as 0 when nothing is held); the failover manager reports the safety stop's. */
+export const FAILOVER_HOLD_REASONS = ['safety-stop'] as const;
 export const MESOS_CONNECTION_STATES: readonly MesosConnectionState[] = ['disconnected', 'connecting', 'subscribed'];
 
 /** Seconds; from sub-millisecond cycles (a few pods) to multi-second ones (thousands of pods against thousands of agents). */
@@ -103,7 +104,7 @@ export class SchedulerMetrics {
     this.podReplacements = new Counter({ name: 'kube_mesos_pod_replacements_total', help: 'Pods replaced after their agent or zone was lost, by reason.', labelNames: ['reason'], registers });
     this.failoverHeldPods = new Gauge({
       name: 'kube_mesos_failover_held_pods',
-      help: 'Pods on lost agents whose replacement is held back, by reason: safety-stop (failover.safetyStopFraction: too much looks lost at once), rate-limit, not-due, bare-pod.',
+      help: 'Pods on lost agents whose replacement is held back, by reason: safety-stop (more than failover.safetyStopFraction of the agents, or every zone, looks lost at once).',
       labelNames: ['reason'],
       registers,
     });
