@@ -1,8 +1,8 @@
-// `kube-mesos executor --metrics-listen`: the real executor process serves its own /metrics (executor, Kubernetes client,
+// `kube-mesos executor --metrics-listen` (the built CLI): the real executor process serves its own /metrics (executor, Kubernetes client,
 // process metrics and build info). The agent and API server it is pointed at are unreachable: the listener does not wait
 // for them, and the executor (checkpointing on) keeps retrying the agent meanwhile.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('kube-mesos executor --metrics-listen serves /metrics with executor, client and process metrics', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'executor', '--metrics-listen', '127.0.0.1:0'], {
+  const main = join(root, 'dist/cli/main.js');
+  if (!existsSync(main)) throw new Error('dist/ is missing: run `npm run build` first (this test runs the built CLI)');
+  const child = spawn(process.execPath, [main, 'executor', '--metrics-listen', '127.0.0.1:0'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -70,4 +72,4 @@ it('kube-mesos executor --metrics-listen serves /metrics with executor, client a
     child.kill('SIGTERM');
     await closed;
   }
-}, 30_000);
+}, 90_000);

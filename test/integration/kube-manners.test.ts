@@ -2,6 +2,7 @@
 // - a recorded run of the sandbox (scheduler in this process, executors and hollow kubelets as processes) through a
 //   recording proxy: every request carries `User-Agent: kube-mesos/<version> (<os>/<arch>)`, every create, update and
 //   patch `fieldManager=kube-mesos`, and the bound pod's managedFields name kube-mesos;
+// - the scheduler's /metrics has the process metrics, kube_mesos_build_info and its Kubernetes request counts;
 // - a client certificate rotated on disk is picked up without a restart (the API server names the new user).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -110,6 +111,13 @@ describe('a recorded sandbox run', () => {
     expect(writes.some((r) => r.path.endsWith(`/namespaces/${ns}/pods/manners/status`))).toBe(true);
     expect(writes.some((r) => r.path === '/api/v1/nodes')).toBe(true);
     expect(writes.filter((r) => r.fieldManager !== 'kube-mesos')).toEqual([]);
+
+    // the scheduler's /metrics: standard process metrics unprefixed, the build, and its own Kubernetes requests
+    const metrics = await (await fetch(`${t!.sb.schedulerUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(metrics).toContain(`kube_mesos_build_info{version="${BUILD_INFO.version}",node_version="${process.version}",platform="${BUILD_INFO.platform}"} 1`);
+    expect(metrics).toMatch(/^kube_mesos_rest_client_requests_total\{verb="list",resource="pods",code="200"\} [1-9]/m);
+    expect(metrics).toMatch(/^kube_mesos_rest_client_requests_total\{verb="watch",resource="pods",code="200"\} [1-9]/m);
   }, 120_000);
 });
 
