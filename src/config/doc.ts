@@ -50,7 +50,7 @@ export function renderConfigDoc(): string {
     out.push(`## \`${section}\` — ${SECTION_TITLES[section] ?? section}`, '', '| key | type | default | environment | description |', '|---|---|---|---|---|');
     for (const k of keys.filter((k) => k.path.startsWith(`${section}.`))) {
       const def = k.field.format(k.field.default);
-      out.push(`| \`${k.path}\` | ${cell(k.field.type)} | ${def === '' ? '*(empty)*' : `\`${cell(def)}\``} | \`${k.env}\` | ${cell(k.field.doc)} |`);
+      out.push(`| \`${k.path}\` | ${cell(k.field.type)}${k.field.range ? ` (${cell(k.field.range)})` : ''} | ${def === '' ? '*(empty)*' : `\`${cell(def)}\``} | \`${k.env}\` | ${cell(k.field.doc)} |`);
     }
     out.push('');
   }
