@@ -129,7 +129,7 @@ describe('precedence: defaults < file < env < flags', () => {
 describe('loadConfig errors name the key and what is allowed', () => {
   it.each<[string, LoadConfigInput, string]>([
     // unknown keys
-    ['unknown key in a section', { fileText: 'mesos:\n  mastrs: [http://a:5050]\n' }, 'config: mesos.mastrs: unknown key (did you mean mesos.masters? known keys in mesos: masters, contentType,'],
+    ['unknown key in a section', { fileText: 'mesos:\n  mastrs: [http://a:5050]\n' }, 'config: mesos.mastrs: unknown key (did you mean mesos.masters? known keys in mesos: masters, scheme, contentType,'],
     ['unknown section', { fileText: 'mesoss:\n  masters: []\n' }, 'config: mesoss: unknown key (did you mean mesos? known sections: mesos, kube, placement, pool, failover, ops)'],
     ['unknown nested key', { fileText: 'mesos:\n  refuseSeconds:\n    busy: 1s\n' }, 'config: mesos.refuseSeconds.busy: unknown key (known keys in mesos.refuseSeconds: waiting, idle)'],
     ['unknown env variable in a known section', { env: { KUBE_MESOS_POOL_IDLE_TIMOUT: '1m' } }, 'config: KUBE_MESOS_POOL_IDLE_TIMOUT: unknown configuration variable (did you mean KUBE_MESOS_POOL_IDLE_TIMEOUT?'],
@@ -259,5 +259,28 @@ describe('flags', () => {
     const c = r.ok ? loadConfig({ flags: r.flags }) : undefined;
     expect(c?.ok && c.config.kube.leaderElect).toBe(false);
     expect(c?.ok && c.config.mesos.masters).toEqual(['zk://z:2181/mesos']);
+  });
+});
+
+// Issue 16 item 6: zk-detected masters were always http (basic-auth secrets in cleartext), and userinfo in a master
+// URL reached logs and error messages verbatim.
+describe('Mesos master transport security', () => {
+  it('mesos.scheme selects https for masters found through ZooKeeper', () => {
+    const r = loadConfig({ fileText: 'mesos:\n  masters: ["zk://z1:2181/mesos"]\n  scheme: https\n' });
+    expect(r.ok && r.config.mesos.scheme).toBe('https');
+    expect(defaultConfig().mesos.scheme).toBe('http');
+    expect(errorsOf({ flags: [['mesos.scheme', 'ftp']] })).toEqual(['config: mesos.scheme (from --set): "ftp" is not allowed (expected one of http, https)']);
+  });
+
+  it('credentials in an http(s) master URL are refused without echoing them', () => {
+    const errors = errorsOf({ fileText: 'mesos:\n  masters: ["https://ops:s3cret@m1:5050"]\n' });
+    expect(errors).toEqual(['config: mesos.masters[0]: "https://***@m1:5050" carries credentials in the URL (use mesos.principal and mesos.secretFile: a URL is logged)']);
+  });
+
+  it('a malformed zk:// URL with digest credentials is reported without them', () => {
+    const errors = errorsOf({ fileText: 'mesos:\n  masters: ["zk://ops:s3cret@z1/mesos"]\n' });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('"zk://***@z1/mesos" is not a ZooKeeper URL');
+    expect(errors[0]).not.toContain('s3cret');
   });
 });

@@ -3,6 +3,7 @@
  * ← flags (`--set section.key=value` and a few named flags). Pure: the CLI reads the file and passes env and flags in.
  */
 import { load as loadYaml, YAMLException } from 'js-yaml';
+import { redactUrl } from '../mesos/zk/master-info.js';
 import { bool, duration, int, isField, num, oneOf, quantity, str, strList, type Field, type Infer, type Section } from './schema.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -14,20 +15,22 @@ const MASTER_EXPECTED = 'expected http(s)://host:port or zk://host:port/path';
 
 /** One Mesos master URL: `http(s)://host[:port]` (a path is ignored by the client) or `zk://host:port[,host:port…]/path`. */
 export function checkMasterUrl(s: string): string | undefined {
+  const shown = redactUrl(s);
   if (s.startsWith('zk://')) {
     const m = /^zk:\/\/(?:[^@/\s]+@)?([^/\s]+)(\/\S+)$/.exec(s);
     if (m && m[1].split(',').every(hostPort)) return undefined;
-    return `"${s}" is not a ZooKeeper URL (expected zk://host:port[,host:port...]/path)`;
+    return `"${shown}" is not a ZooKeeper URL (expected zk://host:port[,host:port...]/path)`;
   }
   if (/^https?:\/\//.test(s)) {
     try {
       const u = new URL(s);
+      if (u.username !== '' || u.password !== '') return `"${shown}" carries credentials in the URL (use mesos.principal and mesos.secretFile: a URL is logged)`;
       if (u.hostname !== '' && (u.port === '' || Number(u.port) > 0)) return undefined;
     } catch {
       // falls through to the error below
     }
   }
-  return `"${s}" is not a Mesos master URL (${MASTER_EXPECTED})`;
+  return `"${shown}" is not a Mesos master URL (${MASTER_EXPECTED})`;
 }
 
 function hostPort(s: string): boolean {
@@ -52,6 +55,10 @@ export const CONFIG_SCHEMA = {
       split: (s) => (s.trim().startsWith('zk://') ? [s] : s.split(',')),
       item: checkMasterUrl,
       whole: (list) => (list.length > 1 && list.some((m) => m.startsWith('zk://')) ? 'a zk:// URL must be the only entry' : undefined),
+    }),
+    scheme: oneOf(['http', 'https'] as const, {
+      default: 'http',
+      doc: 'Scheme for masters found through ZooKeeper: Mesos\' MasterInfo carries only host and port, so TLS has to be configured. Set `https` whenever `principal` is set, or the basic-auth secret travels unencrypted. http(s):// URLs in `masters` keep their own scheme.',
     }),
     contentType: oneOf(['protobuf', 'json'] as const, { default: 'protobuf', doc: 'Encoding of scheduler API calls and events.' }),
     principal: str({ default: '', doc: 'Principal for HTTP basic authentication and the FrameworkInfo; empty = no authentication.' }),

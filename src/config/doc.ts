@@ -1,5 +1,6 @@
 /** Renders docs/configuration.md from the schema itself, so the reference cannot drift from the code. */
 import { CONFIG_SCHEMA, configKeys, type KubeMesosConfig } from './config.js';
+import { redactUrl } from '../mesos/zk/master-info.js';
 import { isField, type Section } from './schema.js';
 
 const INTRO = `# Configuration reference
@@ -71,8 +72,9 @@ function yamlOf(section: Section, values: Record<string, unknown> | undefined, i
       continue;
     }
     const value = values ? values[k] : v.default;
-    if (Array.isArray(value)) lines.push(`${indent}${k}: [${(value as string[]).map((s) => JSON.stringify(s)).join(', ')}]`);
-    else if (typeof value === 'string') lines.push(`${indent}${k}: ${JSON.stringify(v.format(value))}`);
+    // URLs are printed without userinfo (zk:// digest credentials): this text goes to logs.
+    if (Array.isArray(value)) lines.push(`${indent}${k}: [${(value as string[]).map((s) => JSON.stringify(redactUrl(s))).join(', ')}]`);
+    else if (typeof value === 'string') lines.push(`${indent}${k}: ${JSON.stringify(redactUrl(v.format(value)))}`);
     else lines.push(`${indent}${k}: ${v.format(value)}`);
   }
   return lines;
