@@ -284,3 +284,19 @@ describe('Mesos master transport security', () => {
     expect(errors[0]).not.toContain('s3cret');
   });
 });
+
+describe('ops server security (issue 16 item 9)', () => {
+  it('is secure (HTTPS + delegated auth) by default', () => {
+    expect(defaultConfig().ops.secure).toBe(true);
+  });
+  it('ops.secure=false is allowed on loopback only', () => {
+    expect(loadConfig({ flags: [['ops.secure', 'false'], ['ops.listen', '127.0.0.1:10251']] }).ok).toBe(true);
+    expect(loadConfig({ flags: [['ops.secure', 'false'], ['ops.listen', '[::1]:0']] }).ok).toBe(true);
+    expect(errorsOf({ flags: [['ops.secure', 'false']] })).toEqual([
+      'config: ops.secure: false serves metrics, debug state and the dashboard without authentication; allowed only on a loopback ops.listen (e.g. 127.0.0.1:10251), not 0.0.0.0:10251',
+    ]);
+  });
+  it('a serving certificate needs its key', () => {
+    expect(errorsOf({ flags: [['ops.tlsCertFile', '/etc/tls/tls.crt']] })).toEqual(['config: ops.tlsCertFile: set ops.tlsCertFile and ops.tlsKeyFile together']);
+  });
+});

@@ -141,6 +141,13 @@ export const CONFIG_SCHEMA = {
       allowed: 'host:port, port 0-65535',
       doc: 'Address of the ops server: /healthz, /readyz, /metrics, /debug/state and the dashboard.',
     }),
+    secure: bool({
+      default: true,
+      doc: 'Serve HTTPS and require Kubernetes delegated authentication and authorization (TokenReview + SubjectAccessReview, as kube-scheduler\'s secure port) for /metrics, /debug/state and the dashboard; /healthz and /readyz stay open. `false` (plain HTTP, no authentication) is allowed only on a loopback `listen` address, e.g. the sandbox.',
+    }),
+    tlsCertFile: str({ default: '', doc: 'PEM serving certificate of the ops server; empty = a self-signed one is made at start (as kube-scheduler does).' }),
+    tlsKeyFile: str({ default: '', doc: 'PEM private key for `tlsCertFile`.' }),
+    authCacheTTL: duration({ default: '10s', min: '0s', max: '10m', doc: 'How long a TokenReview or SubjectAccessReview answer is reused.' }),
     logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', doc: 'Log level of the JSON logs.' }),
   },
 } as const satisfies Section;
@@ -322,6 +329,12 @@ function build(section: Section, prefix: string, values: Map<string, unknown>): 
   return Object.freeze(out);
 }
 
+function isLoopbackListen(listen: string): boolean {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]*)):\d+$/.exec(listen.trim());
+  const host = m ? (m[1] ?? m[2]) : '';
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
+}
+
 /** Rules between keys, checked once every key is valid on its own. */
 function crossChecks(get: (path: string) => unknown): string[] {
   const errors: string[] = [];
@@ -329,6 +342,10 @@ function crossChecks(get: (path: string) => unknown): string[] {
   if (n('kube.renewDeadline') >= n('kube.leaseDuration')) errors.push('kube.renewDeadline: must be less than kube.leaseDuration');
   if (n('kube.retryPeriod') >= n('kube.renewDeadline')) errors.push('kube.retryPeriod: must be less than kube.renewDeadline');
   if (n('pool.maxPerZone') > 0 && n('pool.minPerZone') > n('pool.maxPerZone')) errors.push('pool.minPerZone: must not exceed pool.maxPerZone');
+  if (!get('ops.secure') && !isLoopbackListen(get('ops.listen') as string)) {
+    errors.push(`ops.secure: false serves metrics, debug state and the dashboard without authentication; allowed only on a loopback ops.listen (e.g. 127.0.0.1:10251), not ${String(get('ops.listen'))}`);
+  }
+  if ((get('ops.tlsCertFile') === '') !== (get('ops.tlsKeyFile') === '')) errors.push('ops.tlsCertFile: set ops.tlsCertFile and ops.tlsKeyFile together');
   if (get('mesos.secretFile') !== '' && get('mesos.principal') === '') errors.push('mesos.secretFile: set mesos.principal too (the secret belongs to a principal)');
   return errors;
 }
