@@ -1,6 +1,6 @@
 import { LeaderElector, decideAcquire, type LeaderElectorOptions, type LeaseRecord } from './leader.js';
 import { FakeLease } from './testing/fake-lease.js';
-import { until } from './testing/fake-source.js';
+import { until } from '../../test/support/until.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const rec = (holder: string, transitions = 0): LeaseRecord => ({

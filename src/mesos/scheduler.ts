@@ -21,7 +21,7 @@ import type {
   TaskStatus,
 } from './types.js';
 import { decodeSchedulerEvent, encodeSchedulerCall, type ContentType } from './codec.js';
-import { Backoff, sleep, systemClock, type Clock } from './backoff.js';
+import { Backoff, sleep, systemClock, type Clock } from '../time/backoff.js';
 import {
   ConnectionError,
   ErrorEventError,
@@ -249,7 +249,8 @@ export class SchedulerClient {
       if (r.status === 503 && retry.attempts < (this.opts.callRetries ?? 5)) {
         const delay = retry.next();
         this.log.debug({ call: call.type, delay }, '503 from master; retrying call');
-        if (!(await sleep(delay, this.clock, this.stopSignal.signal))) throw new MesosClientError('stopped', 'client stopped');
+        await sleep(delay, this.clock, this.stopSignal.signal);
+        if (this.stopSignal.signal.aborted) throw new MesosClientError('stopped', 'client stopped');
         continue;
       }
       throw errorForStatus(r.status, r.body.toString('utf8'), url);

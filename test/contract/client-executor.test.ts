@@ -9,7 +9,7 @@ import type { ExecutorCall, ExecutorEvent, TaskInfo } from '../../src/mesos/type
 import { ExecutorClient, executorOptionsFromEnv, type ExecutorClientOptions } from '../../src/mesos/executor.js';
 import { HttpExecutorTransport } from '../../src/mesos/executor-transport.js';
 import { ErrorEventError, NotSubscribedError } from '../../src/mesos/errors.js';
-import { seededRandom } from '../../src/mesos/backoff.js';
+import { seededRandom } from '../../src/time/backoff.js';
 import { nextEvent, ScriptedServer, type Exchange } from './client-fixtures.js';
 
 type Agent = ScriptedServer<ExecutorCall>;

@@ -20,8 +20,10 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../src/mesos/errors.js';
-import { seededRandom } from '../../src/mesos/backoff.js';
-import { closedPort, FakeClock, nextEvent, ScriptedServer, selfSignedCert, until, type Exchange } from './client-fixtures.js';
+import { seededRandom } from '../../src/time/backoff.js';
+import { FakeClock } from '../../src/time/fake-clock.js';
+import { closedPort, nextEvent, ScriptedServer, selfSignedCert, type Exchange } from './client-fixtures.js';
+import { until } from '../support/until.js';
 
 type Master = ScriptedServer<SchedulerCall>;
 
@@ -314,7 +316,7 @@ describe('SchedulerClient', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(reasons).toEqual([]);
     clock.advance(1);
-    await until(() => reasons.length > 0, 2000, 'disconnect');
+    await until(() => reasons.length > 0, 'disconnect', 2000);
     expect(reasons[0]).toBeInstanceOf(HeartbeatTimeoutError);
     expect((reasons[0] as HeartbeatTimeoutError).silentMs).toBe(75_000);
     // The reconnect waits on the fake clock too: nothing happens until it moves past the backoff.
