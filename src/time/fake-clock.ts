@@ -25,6 +25,14 @@ export class FakeClock implements Clock {
     return this.timers.length;
   }
 
+  /** Moves time to the earliest waiting timer and fires it (and any due with it); returns the ms moved, or undefined if none waits. */
+  advanceToNext(): number | undefined {
+    if (!this.timers.length) return undefined;
+    const ms = Math.max(0, Math.min(...this.timers.map((x) => x.at)) - this.t);
+    this.advance(ms);
+    return ms;
+  }
+
   /** Moves time forward by `ms`, firing every timer due by then (timers they set included) in order. */
   advance(ms: number): void {
     const target = this.t + ms;
