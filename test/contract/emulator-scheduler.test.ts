@@ -218,7 +218,10 @@ describe.each([
     const outstanding = f.events.flatMap((e) => (e.type === 'OFFERS' ? (e.offers.offers ?? []).map((x) => x.id.value) : []));
     await f.client.decline(outstanding, { refuse_seconds: 0 });
     const quiet = f.events.length;
-    await new Promise((r) => setTimeout(r, 400));
+    const sent = emu.master.stats.offersSent;
+    const cycles = emu.master.stats.allocationCycles;
+    await eventually(() => emu.master.stats.allocationCycles >= cycles + 3); // three allocation cycles ran while suppressed…
+    expect(emu.master.stats.offersSent).toBe(sent); // …and made no offer
     expect(f.events.slice(quiet).filter((e) => e.type === 'OFFERS')).toHaveLength(0);
     await f.client.revive();
     await f.next('OFFERS', () => true, 2000, quiet);
@@ -302,7 +305,9 @@ describe.each([
     expect(JSON.parse(r.body)).toEqual({ zone: 'a', agents: [o.agent_id.value] });
     const failedAt = f.events.length;
     await f.update('z1', 'TASK_UNREACHABLE');
-    await new Promise((res) => setTimeout(res, 200));
+    const cycles = emu.master.stats.allocationCycles;
+    await eventually(() => emu.master.stats.allocationCycles >= cycles + 3); // allocation ran with zone a down
+    expect((await state(emu.url)).slaves.filter((a) => a.id === o.agent_id.value).map((a) => a.state)).toEqual(['unreachable']);
     const zoneOf = (e: SchedulerEvent) => (e.type === 'OFFERS' ? (e.offers.offers ?? []).map((x) => x.domain?.fault_domain?.zone.name) : []);
     expect(f.events.slice(failedAt).flatMap(zoneOf)).not.toContain('a');
     const recoveredAt = f.events.length;
