@@ -24,6 +24,7 @@ export const command: Command = {
     dir: { type: 'string', short: 'd', multiple: false, value: '<dir>', description: 'start: data dir (pki, etcd data, logs, kubeconfig); kept unless --ephemeral' },
     ephemeral: { type: 'boolean', short: 'e', multiple: false, description: 'start: delete the data dir on exit (a temp dir when --dir is not given)' },
     force: { type: 'boolean', short: 'f', multiple: false, description: 'install: rebuild the binaries and the node images even if the cache looks complete' },
+    brief: { type: 'boolean', short: 'b', multiple: false, description: 'install: one summary line, and no progress lines when everything is already installed' },
     'keep-build-tree': { type: 'boolean', short: 'k', multiple: false, description: 'install: keep <cache>/build (source and Go cache, ~2.3 GB) after building' },
     'log-level': { type: 'string', short: 'l', multiple: false, value: '<level>', description: 'Log level of the supervisor itself', default: 'info' },
   },
@@ -40,7 +41,7 @@ export const command: Command = {
     const sub = args.positionals[0];
     const cacheDir = cacheDirFrom(stringFlag(args, 'cache-dir'), io.env);
     const log = createLogger({ level: stringFlag(args, 'log-level') ?? 'info', destination: io.stderr, name: 'control-plane' });
-    if (sub === 'install') return install(cacheDir, { force: args.values.force === true, keepBuildTree: args.values['keep-build-tree'] === true }, io);
+    if (sub === 'install') return install(cacheDir, { force: args.values.force === true, keepBuildTree: args.values['keep-build-tree'] === true }, args.values.brief === true, io);
     const dirFlag = stringFlag(args, 'dir');
     const ephemeral = args.values.ephemeral === true;
     if (!dirFlag && !ephemeral) throw new UsageError('start needs --dir <dir> (or --ephemeral for a temporary one)');
@@ -71,14 +72,28 @@ export const command: Command = {
   },
 };
 
-async function install(cacheDir: string, flags: { force: boolean; keepBuildTree: boolean }, io: CommandIO): Promise<number> {
+async function install(cacheDir: string, flags: { force: boolean; keepBuildTree: boolean }, brief: boolean, io: CommandIO): Promise<number> {
   try {
-    const progress = (l: string) => io.stderr.write(`${l}\n`);
+    // --brief: progress lines only once there is work to do (the first "already installed" lines are held back).
+    const held: string[] = [];
+    let working = !brief;
+    const progress = (l: string) => {
+      if (!working && /already installed/.test(l)) return void held.push(l);
+      if (!working) io.stderr.write(held.splice(0).map((h) => `${h}\n`).join(''));
+      working = true;
+      io.stderr.write(`${l}\n`);
+    };
     const { controlPlane: r, node } = await installAll({ cacheDir, ...flags, signal: io.signal, progress });
     const v = r.stamp.versions;
     const a = nodeArtifacts(cacheDir);
+    const seconds = (r.seconds + node.seconds).toFixed(1);
+    if (brief) {
+      const images = Object.values(node.stamp.images).map((i) => i.ref.replace(/^.*\//, ''));
+      io.stdout.write(`${r.cached && node.cached ? 'already installed' : 'installed'} in ${seconds} s: ${v['kube-apiserver']} servers and kubelet in ${r.binDir}, images ${images.join(' ')} in ${a.registryStorage}\n`);
+      return 0;
+    }
     io.stdout.write(
-      `${r.cached && node.cached ? 'already installed' : 'installed'} in ${(r.seconds + node.seconds).toFixed(1)} s: ${r.binDir}\n` +
+      `${r.cached && node.cached ? 'already installed' : 'installed'} in ${seconds} s: ${r.binDir}\n` +
         Object.entries(v)
           .map(([s, ver]) => `  ${s}: ${ver}\n`)
           .join('') +

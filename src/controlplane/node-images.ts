@@ -70,7 +70,9 @@ export async function buildNodeImages(o: BuildImagesOptions): Promise<BuiltImage
     }
     const out = join(o.outDir, `${name}.tar`);
     const tmp = `${out}.tmp`;
-    await must(`tar of the ${name} archive`, 'tar', ['-C', stage, '--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '-cf', tmp, '.']);
+    // Entries named without "./", as `docker save` writes them.
+    const entries = ['manifest.json', paths.config, ...new Set(paths.layers.map((l) => l.split('/')[0]))];
+    await must(`tar of the ${name} archive`, 'tar', ['-C', stage, '--sort=name', '--numeric-owner', '--owner=0', '--group=0', '--mtime=@0', '-cf', tmp, ...entries]);
     await rename(tmp, out);
     return out;
   };
