@@ -68,8 +68,8 @@ export class InstallError extends Error {
 /**
  * Installs the Debian packages and builds kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet into
  * `<cacheDir>/bin`, in one make. Idempotent: when the stamp, the binaries and the packages are all there it returns in
- * well under a second without needing root; when only some binaries are missing (a recipe-1 cache has no kubelet),
- * only those are built.
+ * well under a second without needing root; when only the kubelet is missing (a cache from before it was built), only
+ * the kubelet is built.
  */
 export async function installControlPlane(opts: InstallOptions): Promise<InstallResult> {
   const started = Date.now();
