@@ -15,6 +15,8 @@ export type Built = (typeof BUILT)[number];
  * installed" and rebuild all of it.
  */
 export const RECIPE_VERSION = 1;
+/** Stamps written with recipe 2 by an interim version of this change mean recipe 1 plus the kubelet. */
+const SAME_RECIPE = new Set([RECIPE_VERSION, 2]);
 
 export interface Stamp {
   recipe: number;
@@ -46,7 +48,7 @@ export async function readInstalled(cacheDir: string): Promise<Stamp | null> {
   } catch {
     return null;
   }
-  if (stamp.recipe !== RECIPE_VERSION) return null;
+  if (!SAME_RECIPE.has(stamp.recipe)) return null;
   try {
     await Promise.all(SERVERS.map((s) => access(layout.binary(s), constants.X_OK)));
   } catch {
