@@ -214,11 +214,15 @@ describe('installControlPlane', () => {
     expect((await readdir(join(opts.cacheDir, 'build'))).sort()).toEqual(['gopath', 'src']);
   });
 
-  it('does not fetch the source twice after a failed build', async () => {
+  it('does not fetch the source or replace reflect2 twice after a failed build', async () => {
     await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES], make: 2 }).run }).catch(() => {});
     const sys = fakeSystem({ installed: [...PACKAGES] });
-    await installControlPlane({ ...opts, run: sys.run });
+    const progress: string[] = [];
+    await installControlPlane({ ...opts, run: sys.run, progress: (l) => progress.push(l) });
     expect(sys.calls.some((c) => c.startsWith('apt-get source'))).toBe(false);
+    // nor touch vendor/ again (that would make make rerun the code generators)
+    expect(progress.some((l) => l.startsWith('replacing vendored'))).toBe(false);
+    expect(sys.script.vendoredReflect2).toEqual(['NEW']);
   });
 });
 
