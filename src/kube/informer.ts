@@ -1,6 +1,6 @@
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../telemetry/log.js';
-import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { Backoff, sleep, type BackoffOptions } from '../time/backoff.js';
 import { KubeHttp, type WatchEnd } from './http.js';
 
 /** The least an informer needs of an object. */
