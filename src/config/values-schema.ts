@@ -75,6 +75,7 @@ export function valuesJsonSchema(): JsonSchema {
       ops: closed('The ops server and logs.', {
         port: port('Port of the ops server and the Service.'),
         logLevel: from('ops.logLevel'),
+        secure: from('ops.secure'),
       }),
       extraConfig: { ...configJsonSchema(), description: 'Any other scheduler configuration, merged last; the scheduler\'s whole config schema.' },
       extraEnv: list('Extra environment variables.'),
@@ -90,6 +91,7 @@ export function valuesJsonSchema(): JsonSchema {
           interval: str('Scrape interval.', { pattern: DURATION_PATTERN }),
           scrapeTimeout: str('Scrape timeout.', { pattern: DURATION_PATTERN }),
           labels: obj('Its labels.'),
+          insecureSkipVerify: bool('Skip verifying the ops server\'s certificate.'),
         }),
         prometheusRule: closed('The PrometheusRule.', {
           enabled: bool('Create it.'),

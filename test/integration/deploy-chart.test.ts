@@ -124,7 +124,8 @@ describe('default values', () => {
   it('renders the whole install, every namespaced object in the release namespace (node Leases aside)', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
       // the Pod is the `helm test` hook (templates/tests/), which `helm template` prints too
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Pod', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      // with ops.secure (the default): the auth-delegator binding and the metrics-reader / ops-viewer ClusterRoles
+      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Pod', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
     const namespaced = objects.filter((x) => !x.kind.startsWith('Cluster'));
     for (const o of namespaced.filter((x) => x.metadata.namespace !== 'kube-node-lease')) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, ns.name]);
@@ -153,12 +154,12 @@ describe('default values', () => {
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+    expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'ops', scheme: 'HTTPS' });
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThanOrEqual(60);
-    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops', scheme: 'HTTPS' });
     expect(pod.priorityClassName).toBe('system-cluster-critical');
     expect(c.image).toBe('ghcr.io/kube-mesos/kube-mesos:0.1.0');
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'ops' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'ops', scheme: 'HTTPS' });
     const cfg = loadConfig({ fileText: one(objects, 'ConfigMap').data['config.yaml'] });
     if (!cfg.ok) throw new Error(cfg.errors.join('\n'));
     const port = Number(cfg.config.ops.listen.split(':').pop());
@@ -172,12 +173,17 @@ describe('default values', () => {
 
   it('grants exactly the rules of manifests/rbac.yaml', () => {
     const manual = docs(readFileSync(join(ROOT, 'manifests/rbac.yaml'), 'utf8'));
-    expect(one(objects, 'ClusterRole').rules).toEqual(one(manual, 'ClusterRole').rules);
+    // the same ClusterRoles by role (the chart's names carry the release), the same rules
+    const byRole = (list: K8sObject[], prefix: string) =>
+      Object.fromEntries(list.filter((o) => o.kind === 'ClusterRole').map((o) => [o.metadata.name.replace(prefix, '') || 'scheduler', (o as Any).rules]));
+    expect(byRole(objects, 'km-kube-mesos')).toEqual(byRole(manual, 'kube-mesos'));
+    const delegator = (list: K8sObject[]) => list.filter((o) => o.kind === 'ClusterRoleBinding' && (o as Any).roleRef.name === 'system:auth-delegator').length;
+    expect(delegator(objects)).toBe(delegator(manual));
     const roles = (list: K8sObject[]) => list.filter((o) => o.kind === 'Role').map((o) => [o.metadata.namespace === 'kube-node-lease', o.rules]);
     const release = (list: K8sObject[], n: string) => roles(list).map(([lease, rules]) => [lease, rules, n]);
     expect(release(objects, 'chart')).toEqual(release(manual, 'chart'));
     const sa = one(objects, 'ServiceAccount').metadata.name;
-    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: ns.name }]);
+    for (const crb of objects.filter((o) => o.kind === 'ClusterRoleBinding')) expect((crb as Any).subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: ns.name }]);
     for (const rb of objects.filter((o) => o.kind === 'RoleBinding')) expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: ns.name }]);
   });
 
@@ -265,7 +271,9 @@ describe('HA, ZooKeeper, credentials, CA, ServiceMonitor, PrometheusRule and Net
     const sm = one(objects, 'ServiceMonitor');
     expect(sm.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(sm.metadata.labels.release).toBe('prometheus');
-    expect(sm.spec.endpoints).toEqual([{ port: 'ops', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    expect(sm.spec.endpoints).toEqual([
+      { port: 'ops', path: '/metrics', interval: '30s', scrapeTimeout: '10s', scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig: { insecureSkipVerify: true } },
+    ]);
     expect(sm.spec.selector.matchLabels).toEqual(one(objects, 'Service').spec.selector);
     const rule = one(objects, 'PrometheusRule');
     const alerts = rule.spec.groups[0].rules.map((r: Any) => r.alert);
@@ -318,7 +326,15 @@ async function installPrometheusOperatorCrds(): Promise<void> {
       properties: {
         selector: labelSelector,
         namespaceSelector: { type: 'object', properties: { matchNames: { type: 'array', items: { type: 'string' } } } },
-        endpoints: { type: 'array', items: { type: 'object', properties: { port: { type: 'string' }, path: { type: 'string' }, interval: { type: 'string' }, scrapeTimeout: { type: 'string' } } } },
+        endpoints: { type: 'array', items: { type: 'object', properties: {
+              port: { type: 'string' },
+              path: { type: 'string' },
+              interval: { type: 'string' },
+              scrapeTimeout: { type: 'string' },
+              scheme: { type: 'string' },
+              bearerTokenFile: { type: 'string' },
+              tlsConfig: { type: 'object', properties: { insecureSkipVerify: { type: 'boolean' } } },
+            } } },
       },
     }),
     crd('prometheusrules', 'PrometheusRule', {

@@ -27,6 +27,7 @@ func (m lintMessage) String() string { return fmt.Sprintf("[%s] %s: %s", m.sever
 var (
 	dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	chartNameRe      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	rbacKinds        = map[string]bool{"Role": true, "ClusterRole": true, "RoleBinding": true, "ClusterRoleBinding": true}
 	allowedExt       = map[string]bool{".yaml": true, ".yml": true, ".tpl": true, ".txt": true}
 	// the labels https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/ and helm's chart
 	// best practices ask of every object a chart creates
@@ -160,6 +161,11 @@ func lintChart(o *options, meta *chartMetadata, rendered map[string]string, caps
 			name, _ := md["name"].(string)
 			if name == "" {
 				add("ERROR", where, "object name is required")
+			} else if rbacKinds[kind] {
+				// RBAC names are path segments (helm lint: ValidateRBACName), e.g. "release:auth-delegator"
+				if name == "." || name == ".." || strings.ContainsAny(name, "/%") {
+					add("ERROR", where, "object name %q is invalid: may not be '.' or '..' or contain '/' or '%%'", name)
+				}
 			} else if len(name) > 253 || !dns1123Subdomain.MatchString(name) {
 				add("ERROR", where, "object name %q is invalid: a DNS-1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'", name)
 			}

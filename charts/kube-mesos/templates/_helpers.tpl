@@ -150,7 +150,7 @@ app.kubernetes.io/component: scheduler
   "retryPeriod" $v.leaderElection.retryPeriod
   "stateConfigMap" (printf "%s-state" $fullname | trunc 63 | trimSuffix "-")
 -}}
-{{- $ops := dict "listen" (printf "0.0.0.0:%d" (int $v.ops.port)) "logLevel" $v.ops.logLevel -}}
+{{- $ops := dict "listen" (printf "0.0.0.0:%d" (int $v.ops.port)) "logLevel" $v.ops.logLevel "secure" $v.ops.secure -}}
 {{- $config := dict
   "mesos" $mesos
   "kube" $kube
@@ -189,6 +189,20 @@ app.kubernetes.io/component: scheduler
 - apiGroups: [""]
   resources: ["nodes/status"]
   verbs: ["patch", "update"]
+{{- end -}}
+
+{{/* http or https: the ops server's scheme (ops.secure). */}}
+{{- define "kube-mesos.opsScheme" -}}
+{{- if .Values.ops.secure }}HTTPS{{ else }}HTTP{{ end -}}
+{{- end -}}
+
+{{/* A probe with the ops server's scheme on its httpGet (unless it names one). Argument: (list $ probe). */}}
+{{- define "kube-mesos.probe" -}}
+{{- $probe := deepCopy (index . 1) -}}
+{{- if $probe.httpGet -}}
+{{- $_ := set $probe.httpGet "scheme" (default (include "kube-mesos.opsScheme" (index . 0)) $probe.httpGet.scheme) -}}
+{{- end -}}
+{{- toYaml $probe -}}
 {{- end -}}
 
 {{- define "kube-mesos.namespaceRules" -}}
