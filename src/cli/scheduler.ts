@@ -9,6 +9,7 @@ import { ConfigMapStateStore } from '../kube/state-store.js';
 import { createOpsApp } from '../ops/app.js';
 import { dashboardRouter } from '../ops/dashboard.js';
 import { startOpsServer } from '../ops/server.js';
+import { DeliveryConfigError, setupDelivery } from '../delivery/setup.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { createLogger } from '../telemetry/log.js';
 import { createRegistry } from '../telemetry/metrics.js';
@@ -52,6 +53,13 @@ export const command: Command = {
       routes: dashboardRouter({ state: () => service?.core.dashboardState(), unavailable: () => (leading ? 'the scheduler is starting' : 'standby: another replica leads; open its dashboard') }),
       log,
     });
+    let delivery;
+    try {
+      delivery = await setupDelivery(config, { log, preinstalledCommand: config.pool.executorCommand || selfExecutorCommand() });
+    } catch (err) {
+      if (err instanceof DeliveryConfigError) throw new UsageError(err.message);
+      throw err;
+    }
     const ops = await startOpsServer(app, config.ops.listen);
     log.info({ url: ops.url }, 'ops server listening');
 
@@ -65,6 +73,7 @@ export const command: Command = {
         secret,
         ca,
         executorCommand: config.pool.executorCommand || selfExecutorCommand(),
+        executorDelivery: delivery.delivery,
         executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
         user: io.env.USER,
         frameworkId: fid.ok ? fid.value : undefined,
@@ -115,6 +124,7 @@ export const command: Command = {
     } finally {
       await service?.stop();
       await ops.close();
+      await delivery.server?.stop();
     }
     log.info('stopped');
     return 0;
