@@ -60,7 +60,8 @@ describe('delivery.mode fetch, served by the scheduler', () => {
       const procs = processesIn(e.directory);
       expect(procs.length).toBeGreaterThan(0);
       const node = procs.find((p) => p.cmdline.some((a) => a.endsWith('kube-mesos.mjs')));
-      expect(node?.cmdline.slice(-2)).toEqual([join(e.directory, 'kube-mesos', 'bin', '..', 'lib', 'kube-mesos.mjs'), 'executor']);
+      // the bundle's wrapper runs node on the fetched file: `<sandbox>/kube-mesos/bin/../lib/kube-mesos.mjs executor`
+      expect(node?.cmdline.slice(-2)).toEqual([`${e.directory}/kube-mesos/bin/../lib/kube-mesos.mjs`, 'executor']);
       for (const p of procs) expect(p.cmdline.join(' ')).not.toContain(ROOT);
     }
     // one download per agent: the artifact server saw exactly one request per executor

@@ -63,6 +63,8 @@ it('SIGKILLed executor: pods replaced within failover-after, Node deleted, no ta
 
   // the pods it hosted are replaced (deleted; the ReplicaSet makes new ones that run)
   const oldNames = new Set(onVictim.map((p) => p.metadata.name));
+  await waitFor(async () => (await listPods(t, 'app=web')).every((p) => !oldNames.has(p.metadata.name)), { timeoutMs: 60_000, intervalMs: 200, what: 'the killed executor\'s pods deleted' });
+  const deletedInMs = Date.now() - killedAt;
   const after = await waitFor(
     async () => {
       const pods = (await listPods(t, 'app=web')).filter((p) => !p.metadata.deletionTimestamp);
@@ -72,7 +74,8 @@ it('SIGKILLed executor: pods replaced within failover-after, Node deleted, no ta
     { timeoutMs: 90_000, intervalMs: 250, what: 'the killed executor\'s pods replaced and 4 Running' },
   );
   const replacedInMs = Date.now() - killedAt;
-  console.log(`executor SIGKILLed → its ${onVictim.length} pods replaced, 4 Running, after ${(replacedInMs / 1000).toFixed(1)} s (failover-after 5 s)`);
+  console.log(`executor SIGKILLed → its ${onVictim.length} pods deleted after ${(deletedInMs / 1000).toFixed(1)} s (failover-after 5 s), 4 Running again after ${(replacedInMs / 1000).toFixed(1)} s`);
+  expect(deletedInMs).toBeGreaterThanOrEqual(5_000); // not before their failover-after
   expect(after).toHaveLength(4);
 
   // its Node was deleted once empty (a new one may exist by now, registered by a new executor: a different uid)
