@@ -36,6 +36,14 @@ describe('ExecutorLossTracker', () => {
     expect(t.isOrphan('n1')).toBe(false);
   });
 
+  it('holds the agent back from a new executor while its dead executor\'s Node waits', () => {
+    const t = new ExecutorLossTracker();
+    t.executorTerminated({ nodeName: 'n1', agentId: 'a1', executorId: 'e1', sinceMs: 0 });
+    expect([t.agentWaiting('a1'), t.agentWaiting('a2')]).toEqual([true, false]);
+    t.takeDeletable(view({}, {}));
+    expect(t.agentWaiting('a1')).toBe(false);
+  });
+
   it('leaves the Node alone when the agent already runs a new executor (its kubelet owns the name again)', () => {
     const t = new ExecutorLossTracker();
     t.executorTerminated({ nodeName: 'n1', agentId: 'a1', executorId: 'e1', sinceMs: 0 });

@@ -82,6 +82,12 @@ export class ExecutorLossTracker {
     return this.orphans.has(nodeName);
   }
 
+  /** Whether the agent's dead executor still has a Node waiting to be deleted: no new executor there until it is. */
+  agentWaiting(agentId: string): boolean {
+    for (const o of this.orphans.values()) if (o.agentId === agentId) return true;
+    return false;
+  }
+
   debugState(): OrphanNode[] {
     return [...this.orphans.values()];
   }

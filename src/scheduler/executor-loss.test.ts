@@ -152,7 +152,7 @@ describe('executor loss', () => {
     expect(kube.deletedNodes).toEqual([]);
   });
 
-  it('leaves the Node to a new executor that registered on the agent before the old pods were gone', async () => {
+  it('launches no new executor on the agent until the dead executor\'s Node is deleted, then a fresh one', async () => {
     const { core, mesos, kube, advance } = setup();
     const web = aPod('web').owned().annotations({ 'kube-mesos.io/failover-after': '1h' }).build();
     core.onPodUpsert(web);
@@ -169,12 +169,17 @@ describe('executor loss', () => {
     core.onPodUpsert(aPod('other').build());
     core.onOffers([anOffer('a1').build()]);
     core.runCycle();
-    const second = mesos.tasks().at(-1)!;
-    expect(second.executor!.executor_id.value).not.toBe(executorId);
+    expect(mesos.tasks()).toHaveLength(1); // 'other' waits: the old Node still has a pod
     core.onPodDelete(b);
     advance(1000);
     core.runCycle();
     await core.drain();
-    expect(kube.deletedNodes).toEqual([]);
+    expect(kube.deletedNodes).toEqual(['a1.example']);
+    core.onOffers([anOffer('a1').build()]);
+    advance(1000);
+    core.runCycle();
+    const second = mesos.tasks().at(-1)!;
+    expect(second.task_id.value).toMatch(/^ns\.other\./);
+    expect(second.executor!.executor_id.value).not.toBe(executorId);
   });
 });

@@ -266,6 +266,15 @@ export class ExecutorLifecycle {
     }
   }
 
+  /** The agent side of the executor's connection goes away (the agent process restarts): the executor sees its stream end. */
+  dropExecutorStream(e: ExecutorRun): void {
+    const sink = e.sink;
+    if (!sink) return;
+    this.executorSinks.delete(sink);
+    e.sink = undefined;
+    sink.close();
+  }
+
   executorStreamClosed(sink: ExecutorSink): void {
     const e = this.executorSinks.get(sink);
     this.executorSinks.delete(sink);
