@@ -8,12 +8,13 @@ import { LeaderElector, leaseApi } from '../kube/leader.js';
 import { ConfigMapStateStore } from '../kube/state-store.js';
 import { createOpsApp } from '../ops/app.js';
 import { dashboardRouter } from '../ops/dashboard.js';
+import { DeliveryConfigError, setupDelivery } from '../delivery/setup.js';
 import { delegatedAuth, kubeAccessReviewer, selfSignedCertificate } from '../ops/auth.js';
 import { parseListen, startOpsServer } from '../ops/server.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { createLogger } from '../telemetry/log.js';
 import { createRegistry } from '../telemetry/metrics.js';
-import { StartupError, type Command } from './command.js';
+import { StartupError, UsageError, type Command } from './command.js';
 import { checkApiServer, checkMesosMasters } from './preflight.js';
 import { CONFIG_FLAGS, configFromArgs, selfExecutorCommand } from './scheduler-config.js';
 
@@ -54,6 +55,13 @@ export const command: Command = {
       routes: dashboardRouter({ state: () => service?.core.dashboardState(), unavailable: () => (leading ? 'the scheduler is starting' : 'standby: another replica leads; open its dashboard') }),
       log,
     });
+    let delivery;
+    try {
+      delivery = await setupDelivery(config, { log, preinstalledCommand: config.pool.executorCommand || selfExecutorCommand() });
+    } catch (err) {
+      if (err instanceof DeliveryConfigError) throw new UsageError(err.message);
+      throw err;
+    }
     let tls: { cert: string; key: string } | undefined;
     if (config.ops.secure && config.ops.tlsCertFile) tls = { cert: readFileSync(config.ops.tlsCertFile, 'utf8'), key: readFileSync(config.ops.tlsKeyFile, 'utf8') };
     else if (config.ops.secure) {
@@ -78,6 +86,7 @@ export const command: Command = {
         secret,
         ca,
         executorCommand: config.pool.executorCommand || selfExecutorCommand(),
+        executorDelivery: delivery.delivery,
         executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
         user: io.env.USER,
         frameworkId: fid.ok ? fid.value : undefined,
@@ -128,6 +137,7 @@ export const command: Command = {
     } finally {
       await service?.stop();
       await ops.close();
+      await delivery.server?.stop();
     }
     log.info('stopped');
     return 0;

@@ -71,6 +71,17 @@ export function valuesJsonSchema(): JsonSchema {
       }),
       placement: sectionJsonSchema(CONFIG_SCHEMA.placement, 'placement', 'Placement defaults (docs/configuration.md, section placement).'),
       pool: sectionJsonSchema(CONFIG_SCHEMA.pool, 'pool', 'The elastic kubelet pool (docs/configuration.md, section pool).'),
+      delivery: closed('How the kubelet executor reaches the Mesos agents (docs/executor.md "Delivery").', {
+        mode: from('delivery.mode'),
+        executorBundleUrl: from('delivery.executorBundleUrl'),
+        kubeletUrl: from('delivery.kubeletUrl'),
+        image: from('delivery.image'),
+        serve: closed('The scheduler\'s artifact server.', {
+          port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Its port on the pod and the Service; 0 = off.' },
+          advertiseUrl: from('delivery.serve.advertiseUrl'),
+          kubeletPath: from('delivery.serve.kubeletPath'),
+        }),
+      }),
       failover: sectionJsonSchema(CONFIG_SCHEMA.failover, 'failover', 'Failover (docs/configuration.md, section failover).'),
       ops: closed('The ops server and logs.', {
         port: port('Port of the ops server and the Service.'),

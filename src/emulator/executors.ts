@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import type { ExecutorHandle, ExecutorSink } from './agent.js';
+import { type Fetcher, fetchUris } from './fetcher.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
 import type { CommandInfo, ExecutorCall, ExecutorEvent, ExecutorInfo } from './proto-types.js';
 
@@ -32,6 +33,8 @@ export interface ExitStatus {
   code: number | null;
   signal?: string | null;
   error?: string;
+  /** The container never started (e.g. a URI could not be fetched): the agent's REASON_CONTAINER_LAUNCH_FAILED. */
+  launchFailed?: boolean;
 }
 
 export interface ExecutorLauncher {
@@ -140,8 +143,14 @@ export class InProcessLauncher implements ExecutorLauncher {
   }
 }
 
-/** Spawns the ExecutorInfo's command as a real agent does: shell or argv form, in its sandbox, with the agent's environment. */
+/**
+ * Spawns the ExecutorInfo's command as a real agent does: the command's URIs fetched into its sandbox first (when a
+ * fetcher is given), then shell or argv form, in its sandbox, with the agent's environment.
+ */
 export class ProcessLauncher implements ExecutorLauncher {
+  /** `fetcherFor` gives each agent its own fetcher (and so its own cache), as each real agent has. */
+  constructor(private readonly fetcherFor?: (agentId: string) => Fetcher) {}
+
   launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle {
     return this.spawn(spec, spec.info.command, exited);
   }
@@ -167,15 +176,36 @@ export class ProcessLauncher implements ExecutorLauncher {
       queueMicrotask(() => finish({ code: 1, error: `cannot create sandbox: ${(err as Error).message}` }));
       return { kill: () => undefined };
     }
+    // Killed while fetching: the fetch is aborted and the container reported gone, as the agent's destroy() does.
+    const fetching = new AbortController();
+    let killChild: (() => void) | undefined;
+    const start = async () => {
+      const failure = await fetchUris(this.fetcherFor?.(spec.agentId), spec, cmd, fetching.signal);
+      if (done) return;
+      if (failure) return finish({ code: 1, error: failure, launchFailed: true });
+      killChild = this.spawnChild(spec, cmd, cmd.value!, finish);
+    };
+    start().catch((err: unknown) => finish({ code: 1, error: err instanceof Error ? err.message : String(err), launchFailed: true }));
+    return {
+      kill: () => {
+        if (killChild) return killChild();
+        fetching.abort();
+        finish({ code: null, signal: 'SIGKILL' });
+      },
+    };
+  }
+
+  private spawnChild(spec: LaunchSpec, cmd: CommandInfo, value: string, finish: (s: ExitStatus) => void): () => void {
     const shell = cmd.shell !== false;
     const args = cmd.arguments ?? [];
     // Its own process group, so a kill reaches the whole tree as the agent's containerizer does (a shell such as dash
     // does not exec its last command, and killing only the shell would orphan the executor).
     const child = shell
-      ? spawn('/bin/sh', ['-c', cmd.value], { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      : spawn(cmd.value, args.slice(1), { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], argv0: args[0], detached: true });
-    child.stdout?.pipe(createWriteStream(`${spec.directory}/stdout`));
-    child.stderr?.pipe(createWriteStream(`${spec.directory}/stderr`));
+      ? spawn('/bin/sh', ['-c', value], { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+      : spawn(value, args.slice(1), { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], argv0: args[0], detached: true });
+    // Appended: the fetcher's log comes first in the sandbox's stderr, as on a real agent.
+    child.stdout?.pipe(createWriteStream(`${spec.directory}/stdout`, { flags: 'a' }));
+    child.stderr?.pipe(createWriteStream(`${spec.directory}/stderr`, { flags: 'a' }));
     child.on('error', (err) => finish({ code: 1, error: err.message }));
     child.on('exit', (code, signal) => finish({ code, signal }));
     const kill = () => {
@@ -189,6 +219,6 @@ export class ProcessLauncher implements ExecutorLauncher {
     // The emulator going away takes its executors with it, like a host losing power.
     process.once('exit', kill);
     child.once('exit', () => process.off('exit', kill));
-    return { kill };
+    return kill;
   }
 }

@@ -1,7 +1,10 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from '../telemetry/log.js';
 import { silentLogger } from '../telemetry/log.js';
 import { renderAttributes } from './agent.js';
 import { type ExecutorFactory, type ExecutorLauncher, InProcessLauncher, ProcessLauncher } from './executors.js';
+import { Fetcher } from './fetcher.js';
 import { EmulatorHttp } from './http.js';
 import { Master } from './master.js';
 import { parseResourceSpec } from './resources.js';
@@ -11,6 +14,7 @@ export type { SchedulerSink, MasterOptions, CallResult } from './master.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { InProcessExecutorTransport, InProcessLauncher, ProcessLauncher, type ExecutorFactory, type ExecutorLauncher } from './executors.js';
 export { parseResourceSpec } from './resources.js';
+export { Fetcher, fetchUris, type FetchOutcome, type FetcherOptions } from './fetcher.js';
 export { renderAttributes } from './agent.js';
 
 export const DEFAULT_AGENT_RESOURCES = 'cpus:8;mem:16384;disk:100000;ports:[31000-32000]';
@@ -42,6 +46,8 @@ export interface EmulatorOptions {
   /** Environment executors inherit in `process` mode (a real agent passes its own). */
   baseEnv?: Record<string, string>;
   workDir?: string;
+  /** The fetcher's options in `process` mode; each agent's cache is `<cacheDir>/<agent id>` (default `<workDir>/fetcher-cache`). */
+  fetcher?: { cacheDir?: string; cacheBytes?: number; stallTimeoutMs?: number; ca?: string | Buffer };
   log?: Logger;
   random?: () => number;
 }
@@ -84,7 +90,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   }
   const mode = opts.executorMode ?? 'process';
   if (mode === 'inprocess' && !opts.executorFactory) throw new EmulatorConfigError('inprocess executor mode needs an executorFactory');
-  const launcher: ExecutorLauncher = mode === 'inprocess' ? new InProcessLauncher(opts.executorFactory!, () => master) : new ProcessLauncher();
+  const fetchers = new Map<string, Fetcher>();
+  const cacheRoot = opts.fetcher?.cacheDir ?? join(opts.workDir ?? join(tmpdir(), 'kube-mesos-emulator'), 'fetcher-cache');
+  const fetcherFor = (agentId: string) => {
+    let f = fetchers.get(agentId);
+    if (!f) fetchers.set(agentId, (f = new Fetcher({ ...opts.fetcher, cacheDir: join(cacheRoot, agentId) })));
+    return f;
+  };
+  const launcher: ExecutorLauncher = mode === 'inprocess' ? new InProcessLauncher(opts.executorFactory!, () => master) : new ProcessLauncher(fetcherFor);
   const master: Master = new Master({
     log: log.child({ component: 'emulator' }),
     allocationIntervalMs: opts.allocationIntervalMs,

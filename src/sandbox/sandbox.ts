@@ -10,6 +10,7 @@ import { loadConfig, type KubeMesosConfig } from '../config/config.js';
 import { installControlPlane } from '../controlplane/install.js';
 import { readInstalled } from '../controlplane/paths.js';
 import { startControlPlane, type ControlPlane } from '../controlplane/controlplane.js';
+import { setupDelivery, type DeliverySetup } from '../delivery/setup.js';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator/index.js';
 import { createOpsApp } from '../ops/app.js';
 import { dashboardRouter } from '../ops/dashboard.js';
@@ -55,6 +56,8 @@ export interface Sandbox {
   emulator: RunningEmulator;
   scheduler: SchedulerService;
   config: KubeMesosConfig;
+  /** How executors reach the agents (`delivery.*` in `set`), with the artifact server when it serves. */
+  delivery: DeliverySetup;
   stop(): Promise<void>;
 }
 
@@ -117,6 +120,9 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
 
+    const delivery = await setupDelivery(config, { log: log.child({ component: 'delivery' }), preinstalledCommand: o.executorCommand });
+    if (delivery.server) stops.push(() => delivery.server!.stop());
+
     progress('Starting the kube-mesos scheduler…');
     const scheduler = await startSchedulerService({
       config,
@@ -124,6 +130,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       log: log.child({ component: 'scheduler' }),
       executorCommand: o.executorCommand,
       executorKubeconfig: kubeconfigPath,
+      executorDelivery: delivery.delivery,
     });
     stops.push(() => scheduler.stop());
     const app = createOpsApp({
@@ -146,6 +153,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       emulator,
       scheduler,
       config,
+      delivery,
       stop: stopAll,
     };
     await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ kubeconfig: kubeconfigPath, mesos: emulator.url, scheduler: ops.url }, null, 2) + '\n');

@@ -3,6 +3,7 @@
  * the core's settings. Pure.
  */
 import type { KubeMesosConfig } from '../config/config.js';
+import type { ExecutorDelivery } from '../delivery/executor-delivery.js';
 import type { FrameworkInfo } from '../mesos/types.js';
 import type { FrameworkCoreConfig } from './framework.js';
 
@@ -22,7 +23,9 @@ export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: 
   };
 }
 
-export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string }): FrameworkCoreConfig {
+/** `executorDelivery` (delivery/setup.ts) replaces the command and adds the fetcher URIs or the container. */
+export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string; executorDelivery?: ExecutorDelivery }): FrameworkCoreConfig {
+  const d = o.executorDelivery;
   return {
     plan: {
       executor: { cpus: c.pool.executorCpus, mem: c.pool.executorMem, disk: 0 },
@@ -33,12 +36,14 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
     },
     podDefaults: { cpus: c.placement.defaultRequests.cpu, mem: c.placement.defaultRequests.memory, roles: [...c.mesos.roles] },
     executor: {
-      command: o.executorCommand,
+      command: d?.command ?? o.executorCommand,
+      ...(d && d.uris.length > 0 ? { uris: d.uris } : {}),
+      ...(d?.container ? { container: d.container } : {}),
       cpus: c.pool.executorCpus,
       mem: c.pool.executorMem,
       kubeconfigPath: o.executorKubeconfig,
       kubeletMode: c.pool.kubeletMode,
-      kubeletCommand: c.pool.kubeletMode === 'real' ? c.pool.kubeletCommand : undefined,
+      kubeletCommand: c.pool.kubeletMode === 'real' ? (d?.kubeletCommand ?? c.pool.kubeletCommand) : undefined,
       kubeletExtraFlags: c.pool.kubeletMode === 'real' ? c.pool.kubeletExtraFlags : undefined,
       maxPods: c.pool.maxPodsPerKubelet,
       logLevel: c.ops.logLevel,

@@ -14,6 +14,7 @@ import { kubeletCounts } from '../pool/planner.js';
 import type { Logger } from '../telemetry/log.js';
 import type { Launcher } from './accept.js';
 import type { Effects } from './effects.js';
+import type { ExecutorLossHandler } from './executor-loss.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
 import { buildSnapshot } from './snapshot.js';
@@ -44,6 +45,7 @@ export interface CycleParts {
   pool: PoolApplier;
   failover: FailoverApplier;
   maintenance: MaintenanceManager;
+  loss: ExecutorLossHandler;
 }
 
 export interface CycleRunnerOptions {
@@ -117,6 +119,7 @@ export class SchedulingCycle {
       s.queue.nextBackoffExpiry(now),
       s.offers.size > 0 ? s.offers.nextExpiry(this.config.offerHoldMs) : undefined,
       this.parts.failover.nextDueMs(now),
+      this.parts.loss.nextDueMs(now),
       this.parts.pool.nextDueMs(now),
       this.parts.stream.nextDueMs(),
     ].filter((x): x is number => x !== undefined);
@@ -133,6 +136,7 @@ export class SchedulingCycle {
     if (expired.length > 0) result.declined += stream.decline(expired, stream.refuseSeconds());
 
     const unhealthyZones = failover.run(now);
+    this.parts.loss.sweep();
     pool.run(now, unhealthyZones);
     stream.wantsOffers = pool.wantsOffers;
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer

@@ -18,6 +18,7 @@ import { Launcher } from './accept.js';
 import type { AgentInfo, AgentInfoOptions } from './agent-info.js';
 import { CycleWaker, SchedulingCycle, type CycleResult } from './cycle.js';
 import { Effects, type FrameworkMetrics } from './effects.js';
+import { ExecutorLossHandler } from './executor-loss.js';
 import type { ExecutorConfig } from './launch.js';
 import { MesosEvents } from './mesos-events.js';
 import type { OfferPolicyConfig } from './offer-pool.js';
@@ -144,8 +145,9 @@ export class FrameworkCore {
       log: deps.log,
       metrics: deps.metrics,
     });
-    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance }, cfg, wake);
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance };
+    const loss = new ExecutorLossHandler(s, fx, wake);
+    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss }, cfg, wake);
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }

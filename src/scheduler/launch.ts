@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ExecutorInfo, Offer, Resource, TaskInfo } from '../mesos/types.js';
+import type { CommandURI, ContainerInfo, ExecutorInfo, Offer, Resource, TaskInfo } from '../mesos/types.js';
 import type { PodSpecView, Res } from '../placement/types.js';
 import type { AgentInfo } from './agent-info.js';
 import * as resources from '../mesos/resources.js';
@@ -15,6 +15,10 @@ import { LABEL_NODE_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } f
 export interface ExecutorConfig {
   /** Shell command that starts the executor on the agent (e.g. `kube-mesos executor`). */
   command: string;
+  /** What the agent's fetcher downloads into the sandbox first (executor bundle, kubelet): docs/executor.md "Delivery". */
+  uris?: readonly CommandURI[];
+  /** Image delivery: the Mesos container the executor runs in. */
+  container?: ContainerInfo;
   cpus: number;
   mem: number;
   /** Path of the kubeconfig the executor uses to reach the API server. */
@@ -108,8 +112,10 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
     command: {
       shell: true,
       value: a.config.command,
+      ...(a.config.uris && a.config.uris.length > 0 ? { uris: a.config.uris.map((u) => ({ ...u })) } : {}),
       environment: { variables: Object.entries(env).map(([name, value]) => ({ name, type: 'VALUE', value })) },
     },
+    ...(a.config.container ? { container: a.config.container } : {}),
     resources: [
       { name: 'cpus', type: 'SCALAR', scalar: { value: a.config.cpus }, ...fields },
       { name: 'mem', type: 'SCALAR', scalar: { value: a.config.mem }, ...fields },

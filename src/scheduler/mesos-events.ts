@@ -8,6 +8,7 @@ import { ANNOTATION_AGENT_ID, ANNOTATION_EXECUTOR_ID, ANNOTATION_TASK_ID } from 
 import type { MaintenanceManager } from '../pool/maintenance.js';
 import { agentInfoFromOffer, type AgentInfoOptions } from './agent-info.js';
 import type { Effects } from './effects.js';
+import type { ExecutorLossHandler } from './executor-loss.js';
 import { podOfTaskId } from './launch.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
@@ -19,7 +20,7 @@ export class MesosEvents {
   constructor(
     private readonly state: CoreState,
     private readonly fx: Effects,
-    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager },
+    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler },
     private readonly config: { agentInfo: AgentInfoOptions },
     private readonly wake: () => void,
   ) {}
@@ -149,6 +150,10 @@ export class MesosEvents {
         return;
       }
       case 'terminal':
+        if (this.parts.loss.taskEnded(out.record, status, now)) {
+          s.queue.moveAllToActive();
+          return;
+        }
         if (status.state === 'TASK_LOST' || status.state === 'TASK_GONE' || status.state === 'TASK_GONE_BY_OPERATOR') {
           this.taskLost(out.record, status, status.state !== 'TASK_LOST', now);
         } else {
@@ -170,6 +175,7 @@ export class MesosEvents {
         this.fx.note('Warning', 'KubeletGone', gone.nodeName, `executor ${executorId} terminated`);
         s.executorInfos.delete(agentId);
         this.fx.log.warn({ agentId, executorId }, 'kubelet executor terminated');
+        this.parts.loss.executorGone(agentId, executorId, gone.nodeName, this.fx.clock.now());
       }
     } else if (agentId) {
       this.fx.log.warn({ agentId }, 'agent lost');

@@ -7,6 +7,7 @@
 import { setClampedInterval } from '../time/timers.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import type { ExecutorDelivery } from '../delivery/executor-delivery.js';
 import type { KubeMesosConfig } from '../config/config.js';
 import { KubeClient } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
@@ -36,6 +37,8 @@ export interface SchedulerServiceOptions {
   executorCommand: string;
   /** Kubeconfig path handed to executors (they reach the API server with it). */
   executorKubeconfig: string;
+  /** How the executor reaches the agents (delivery/setup.ts); without it, `executorCommand` and nothing fetched. */
+  executorDelivery?: ExecutorDelivery;
   /** FrameworkInfo.user when mesos.user is empty (the CLI passes $USER); default root. */
   user?: string;
   /** The framework id from a previous run (state store), if any. */

@@ -60,7 +60,8 @@ export function agentView(a: SnapshotAgent): AgentView {
 /**
  * The snapshot of a cycle: every agent outside the failed zones with its held offers, its kubelet and the pods on it
  * (tasks' pods, and bound pods the registry does not know yet). An agent is marked unschedulable while it is lost, its
- * kubelet is going away, or it has no kubelet and the pool may not start one (limit reached, or a drain in progress).
+ * kubelet is going away, or it has no kubelet and the pool may not start one (limit reached, a drain in progress, or its
+ * dead executor's Node not deleted yet).
  */
 export function buildSnapshot(
   s: CoreState,
@@ -92,7 +93,8 @@ export function buildSnapshot(
     const k = s.tasks.kubelet(id);
     const pods = podsByAgent.get(id) ?? [];
     // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
-    const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || o.poolDraining);
+    // A dead executor's Node is deleted before the agent gets a new executor, so the new kubelet registers a fresh Node.
+    const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || o.poolDraining || s.executorLoss.agentWaiting(id));
     views.push(
       agentView({
         info: a.info,

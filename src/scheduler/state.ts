@@ -6,6 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ExecutorInfo, Offer } from '../mesos/types.js';
 import type { PodSpecView } from '../placement/types.js';
+import { ExecutorLossTracker } from '../failover/executor-loss.js';
 import { FailoverManager } from '../failover/manager.js';
 import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
 import type { AgentInfo } from './agent-info.js';
@@ -41,6 +42,8 @@ export class CoreState {
   /** Tasks whose pods failover replaced: never adopted again, killed if they come back. Bounded. */
   private readonly replaced = new Set<string>();
   readonly failover: FailoverManager;
+  /** Nodes of kubelet executors that died, deleted once empty (scheduler/executor-loss.ts). */
+  readonly executorLoss = new ExecutorLossTracker();
   frameworkId: string | undefined;
   subscribed = false;
 

@@ -449,3 +449,32 @@ describe('NOTES.txt and the plain manifests', () => {
     expect(r.code).toBe(0);
   }, 120_000);
 });
+
+describe('executor delivery values (delivery.*)', () => {
+  it('fetch from the scheduler: the config serves the bundle at the advertised URL, pod and Service expose the artifacts port; the API server accepts it', async () => {
+    const values = valuesFile('delivery-fetch.yaml', { delivery: { mode: 'fetch', serve: { port: 10252, advertiseUrl: 'http://mesos-artifacts.example:30252' } } });
+    const text = await render(['km', CHART, '--namespace', ns.name, '-f', values, '--kubeconfig', controlPlaneInfo().kubeconfigPath]);
+    const objects = docs(text);
+    const cfg = loadConfig({ fileText: one(objects, 'ConfigMap').data['config.yaml'] });
+    if (!cfg.ok) throw new Error(cfg.errors.join('\n'));
+    expect(cfg.config.delivery).toEqual({ mode: 'fetch', executorBundleUrl: '', kubeletUrl: '', image: '', serve: { ...defaultConfig().delivery.serve, listen: '0.0.0.0:10252', advertiseUrl: 'http://mesos-artifacts.example:30252' } });
+    const c = one(objects, 'Deployment').spec.template.spec.containers[0];
+    expect(c.ports).toContainEqual({ name: 'artifacts', containerPort: 10252, protocol: 'TCP' });
+    expect(one(objects, 'Service').spec.ports).toContainEqual({ name: 'artifacts', port: 10252, targetPort: 'artifacts', protocol: 'TCP' });
+    await dryRun(text);
+  }, 120_000);
+
+  it('image delivery defaults to the chart\'s own image; the default install serves nothing', async () => {
+    const values = valuesFile('delivery-image.yaml', { image: { repository: 'reg.example.com/kube-mesos', tag: '9.9.9' }, delivery: { mode: 'image' } });
+    const cfgOf = async (args: string[]) => {
+      const objects = docs(await render(['km', CHART, '--namespace', ns.name, ...args]));
+      const r = loadConfig({ fileText: one(objects, 'ConfigMap').data['config.yaml'] });
+      if (!r.ok) throw new Error(r.errors.join('\n'));
+      return { config: r.config, objects };
+    };
+    expect((await cfgOf(['-f', values])).config.delivery).toMatchObject({ mode: 'image', image: 'reg.example.com/kube-mesos:9.9.9' });
+    const d = await cfgOf([]);
+    expect(d.config.delivery).toEqual(defaultConfig().delivery);
+    expect(one(d.objects, 'Service').spec.ports.map((p: { name: string }) => p.name)).toEqual(['ops']);
+  });
+});

@@ -151,11 +151,22 @@ app.kubernetes.io/component: scheduler
   "stateConfigMap" (printf "%s-state" $fullname | trunc 63 | trimSuffix "-")
 -}}
 {{- $ops := dict "listen" (printf "0.0.0.0:%d" (int $v.ops.port)) "logLevel" $v.ops.logLevel "secure" $v.ops.secure -}}
+{{- $serve := dict "listen" "" "advertiseUrl" "" "kubeletPath" $v.delivery.serve.kubeletPath -}}
+{{- if gt (int $v.delivery.serve.port) 0 -}}
+{{- $_ := set $serve "listen" (printf "0.0.0.0:%d" (int $v.delivery.serve.port)) -}}
+{{- $_ := set $serve "advertiseUrl" (default (printf "http://%s.%s.svc:%d" (include "kube-mesos.fullname" .) .Release.Namespace (int $v.delivery.serve.port)) $v.delivery.serve.advertiseUrl) -}}
+{{- end -}}
+{{- $image := $v.delivery.image -}}
+{{- if and (eq $v.delivery.mode "image") (not $image) -}}
+{{- $image = include "kube-mesos.image" . -}}
+{{- end -}}
+{{- $delivery := dict "mode" $v.delivery.mode "executorBundleUrl" $v.delivery.executorBundleUrl "kubeletUrl" $v.delivery.kubeletUrl "image" $image "serve" $serve -}}
 {{- $config := dict
   "mesos" $mesos
   "kube" $kube
   "placement" (deepCopy $v.placement)
   "pool" (deepCopy $v.pool)
+  "delivery" $delivery
   "failover" (deepCopy $v.failover)
   "ops" $ops
 -}}

@@ -266,6 +266,15 @@ export class ExecutorLifecycle {
     }
   }
 
+  /** The agent side of the executor's connection goes away (the agent process restarts): the executor sees its stream end. */
+  dropExecutorStream(e: ExecutorRun): void {
+    const sink = e.sink;
+    if (!sink) return;
+    this.executorSinks.delete(sink);
+    e.sink = undefined;
+    sink.close();
+  }
+
   executorStreamClosed(sink: ExecutorSink): void {
     const e = this.executorSinks.get(sink);
     this.executorSinks.delete(sink);
@@ -281,13 +290,15 @@ export class ExecutorLifecycle {
     for (const t of a.tasks.values()) {
       if (t.frameworkId !== e.frameworkId || t.executorId !== e.executorId || isTerminal(t.state)) continue;
       const killed = t.killRequested || e.shutdownRequested;
-      const reason = e.registrationTimedOut && neverSubscribed ? 'REASON_EXECUTOR_REGISTRATION_TIMEOUT' : 'REASON_EXECUTOR_TERMINATED';
+      // slave.cpp executorLaunched(): a container that failed to launch (e.g. a fetch failed) fails its tasks so.
+      const launchFailed = status.launchFailed === true && !killed;
+      const reason = launchFailed ? 'REASON_CONTAINER_LAUNCH_FAILED' : e.registrationTimedOut && neverSubscribed ? 'REASON_EXECUTOR_REGISTRATION_TIMEOUT' : 'REASON_EXECUTOR_TERMINATED';
       this.p.updates.agentStatusUpdate(a, e.frameworkId, {
         task_id: t.info.task_id,
         state: killed ? 'TASK_KILLED' : 'TASK_FAILED',
         source: 'SOURCE_AGENT',
         reason,
-        message: status.error ? `Executor terminated: ${status.error}` : 'Executor terminated',
+        message: launchFailed ? `Failed to launch container: ${status.error ?? 'unknown error'}` : status.error ? `Executor terminated: ${status.error}` : 'Executor terminated',
         executor_id: id(e.executorId),
         agent_id: id(a.id),
       });
