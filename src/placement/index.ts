@@ -14,3 +14,6 @@ export {
 } from './annotations.js';
 export { parseQuantity } from './quantity.js';
 export type * from './types.js';
+export { DEFAULT_NODE_VIEW, expectedNodeLabels, nodeView, parsePreferAvoidPods, ANNOTATION_PREFER_AVOID_PODS, LABEL_ARCH, LABEL_OS } from './node-view.js';
+export type { AgentFacts, NodeView, NodeViewConfig } from './node-view.js';
+export { DEFAULT_EXTENDED, isExtendedResourceName } from './filters/extended-resources.js';
