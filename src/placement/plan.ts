@@ -15,11 +15,10 @@ import { makePodCtx, normalizeScores, type FilterPlugin, type PodCtx, type Score
 import { unschedulableMessage } from './message.js';
 import { round3 } from './quantity.js';
 import { interPodAffinityScore } from './scores/inter-pod-affinity.js';
-import { balancedAllocationScore } from './scores/balanced-allocation.js';
 import { kubeletScore } from './scores/kubelet.js';
 import { nodePreferAvoidPodsScore } from './scores/node-prefer-avoid-pods.js';
 import { nodeAffinityScore } from './scores/node-affinity.js';
-import { resourcesScore } from './scores/resources.js';
+import { resourcesAndBalanceScore } from './scores/resources.js';
 import { taintTolerationScore } from './scores/taint-toleration.js';
 import { topologySpreadScore } from './scores/topology-spread.js';
 import { CycleState, slotOf, type Slot, type WAgent } from './state.js';
@@ -52,8 +51,7 @@ const FAST_ORDER: readonly FilterPlugin<unknown>[] = [
 ] as unknown as FilterPlugin<unknown>[];
 
 export const SCORES: readonly ScorePlugin<unknown>[] = [
-  resourcesScore,
-  balancedAllocationScore,
+  resourcesAndBalanceScore, // resourcesScore + balancedAllocationScore
   nodePreferAvoidPodsScore,
   kubeletScore,
   nodeAffinityScore,

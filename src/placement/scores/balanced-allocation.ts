@@ -12,25 +12,30 @@ export const balancedAllocationScore: ScorePlugin<Float64Array> = {
   name: 'NodeResourcesBalancedAllocation',
   normalize: 'none',
   prepare: (_pod, st) => ({ data: capacities(st), weight: 1 }),
-  score: (cap, a, pod, st) => {
-    const i = a.idx * 2;
-    if (Number.isNaN(cap[i])) fillCapacity(cap, a);
-    let cpus = 0;
-    let mem = 0;
-    for (const s of a.slots) {
-      cpus += s.cpus;
-      mem += s.mem;
-    }
-    const n = need(pod, a, st);
-    const fc = cap[i] > 0 ? (cap[i] - cpus + n.cpus) / cap[i] : 1;
-    const fm = cap[i + 1] > 0 ? (cap[i + 1] - mem + n.mem) / cap[i + 1] : 1;
-    if (fc >= 1 || fm >= 1) return 0;
-    return (1 - Math.abs(fc - fm)) * 100;
-  },
+  score: (cap, a, pod, st) => balancedScore(cap, a, need(pod, a, st)),
 };
 
+/** The score for an agent, given what the pod takes there; `cap` from capacities(). Exported for the fused resources score. */
+export function balancedScore(cap: Float64Array, a: WAgent, n: { cpus: number; mem: number }): number {
+  const i = a.idx * 2;
+  if (cap[i] !== cap[i]) fillCapacity(cap, a); // NaN: not filled yet
+  let cpus = 0;
+  let mem = 0;
+  const slots = a.slots;
+  for (let k = 0; k < slots.length; k++) {
+    cpus += slots[k].cpus;
+    mem += slots[k].mem;
+  }
+  const c = cap[i];
+  const m = cap[i + 1];
+  const fc = c > 0 ? (c - cpus + n.cpus) / c : 1;
+  const fm = m > 0 ? (m - mem + n.mem) / m : 1;
+  if (fc >= 1 || fm >= 1) return 0;
+  return (1 - Math.abs(fc - fm)) * 100;
+}
+
 /** Per agent [cpus, mem] capacity, filled on first use (NaN = not yet): free resources change as pods are placed, capacity does not. */
-function capacities(st: CycleState): Float64Array {
+export function capacities(st: CycleState): Float64Array {
   return st.memoize('balanced:capacity', () => new Float64Array(st.agents.length * 2).fill(NaN));
 }
 
