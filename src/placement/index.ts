@@ -11,3 +11,10 @@ export {
 } from './annotations.js';
 export { parseQuantity } from './quantity.js';
 export type * from './types.js';
+export { DEFAULT_NODE_VIEW, expectedNodeLabels, nodeView, parsePreferAvoidPods, ANNOTATION_PREFER_AVOID_PODS, LABEL_ARCH, LABEL_OS } from './node-view.js';
+export type { AgentFacts, NodeView, NodeViewConfig } from './node-view.js';
+export { DEFAULT_EXTENDED, isExtendedResourceName } from './filters/extended-resources.js';
+export { planPreemption, numCandidates } from './preemption.js';
+export type { NominatedPod, PdbView, PreemptionPlan, PreemptionResult, Victim } from './preemption.js';
+export { fitBoundPod } from './bound-pod.js';
+export type { AgentCapacity, BoundPodFit } from './bound-pod.js';

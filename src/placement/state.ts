@@ -41,6 +41,8 @@ export interface Slot {
   mem: number;
   disk: number;
   ports: PortRange[];
+  /** Other Mesos scalars offered to the role (`gpus`); null = none. */
+  scalars: Record<string, number> | null;
 }
 
 export interface WAgent {
@@ -63,6 +65,8 @@ export interface WAgent {
   /** chooseSlot()'s answer for the pod numbered slotSeq. */
   slot: Slot | undefined;
   slotSeq: number;
+  /** Node-advertised extended resources left; undefined until a pod asks (see nodeExtFree()). */
+  extFree: Record<string, number> | null | undefined;
 }
 
 function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
@@ -75,13 +79,18 @@ function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
     for (let j = 0; j < slots.length; j++) if (slots[j].role === o.role) s = slots[j];
     const ports: PortRange[] = [];
     for (let j = 0; j < o.ports.length; j++) ports.push([o.ports[j][0], o.ports[j][1]]);
-    if (!s) slots.push({ role: o.role, cpus: o.res.cpus, mem: o.res.mem, disk: o.res.disk, ports });
+    const sc = o.scalars;
+    if (!s) slots.push({ role: o.role, cpus: o.res.cpus, mem: o.res.mem, disk: o.res.disk, ports, scalars: sc ? { ...sc } : null });
     else {
       s.cpus = round3(s.cpus + o.res.cpus);
       s.mem = round3(s.mem + o.res.mem);
       s.disk = round3(s.disk + o.res.disk);
       for (const r of ports) s.ports.push(r);
       s.ports.sort((x, y) => x[0] - y[0]);
+      if (sc) {
+        const t = (s.scalars ??= {});
+        for (const k in sc) t[k] = round3((t[k] ?? 0) + sc[k]);
+      }
     }
   }
   let usedPorts: Set<number> | null = null;
@@ -108,6 +117,7 @@ function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
     added: [],
     slot: undefined,
     slotSeq: 0,
+    extFree: undefined,
   };
 }
 
@@ -333,6 +343,7 @@ export class CycleState {
     let mem = 0;
     let anti = false;
     let preferNoSchedule = false;
+    let avoidPods = false;
     for (let i = 0; i < views.length; i++) {
       const v = views[i];
       const a = makeAgent(v, i, cfg);
@@ -348,11 +359,16 @@ export class CycleState {
       if (m > mem) mem = m;
       if (!anti) for (const p of v.pods) if (p.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) anti = true;
       if (!preferNoSchedule) for (const t of v.taints) if (t.effect === 'PreferNoSchedule') preferNoSchedule = true;
+      if (v.avoidControllers !== undefined && v.avoidControllers.length > 0) avoidPods = true;
     }
     this.maxFree = { cpus: cpus || 1, mem: mem || 1 };
     this.hasAntiAffinityPods = anti;
     this.hasPreferNoSchedule = preferNoSchedule;
+    this.hasAvoidPods = avoidPods;
   }
+
+  /** Some agent's Node names controllers in preferAvoidPods (else that score is skipped). */
+  readonly hasAvoidPods: boolean;
 
   /** Some agent has a PreferNoSchedule taint (else that score is skipped). */
   readonly hasPreferNoSchedule: boolean;

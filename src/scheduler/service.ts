@@ -11,6 +11,7 @@ import { KubeClient } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
 import { podInformer, type ResilientInformer } from '../kube/informer.js';
+import { KubeMesosNodes } from '../kube/node-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
 import { SchedulerMetrics } from '../ops/metrics.js';
@@ -102,7 +103,11 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   informer.on('update', (pod) => core.podEvents.upsert(pod));
   informer.on('delete', (pod) => core.podEvents.delete(pod));
   informer.start();
-  await informer.ready;
+  // The kubelets' Nodes: labels, taints, cordon and Node-advertised resources for placement.
+  const nodes = KubeMesosNodes.watch(http, { log: log.child({ component: 'node-informer' }) });
+  nodes.onChange((ch) => core.onNodeChange(ch));
+  nodes.start();
+  await Promise.all([informer.ready, nodes.ready]);
   const adopted = core.mesosEvents.adoptFromPods();
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
   client.start();
@@ -131,7 +136,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     metrics,
     registry,
     readiness: () => {
-      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() };
+      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     async stop() {
@@ -140,6 +145,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await client.stop();
       await detector?.stop();
       await informer.stop();
+      await nodes.stop();
       await core.stop();
       await events.stop();
     },
