@@ -88,7 +88,7 @@ export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
       mem: pod.requests.mem + st.cfg.executor.mem,
       disk: pod.requests.disk + st.cfg.executor.disk,
     },
-    seq: ++st.podSeq,
+    seq: st.nextPodSeq(),
     mesosScalars: ext.mesos,
     nodeExt: ext.node,
   };

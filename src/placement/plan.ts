@@ -21,7 +21,7 @@ import { nodeAffinityScore } from './scores/node-affinity.js';
 import { resourcesAndBalanceScore } from './scores/resources.js';
 import { taintTolerationScore } from './scores/taint-toleration.js';
 import { topologySpreadScore } from './scores/topology-spread.js';
-import { CycleState, slotOf, type Slot, type WAgent } from './state.js';
+import { CycleState, slotOf, type AgentTable, type Slot, type WAgent } from './state.js';
 import type { AgentView, Plan, PlanConfig, PlacedPod, PodSpecView, PortRange } from './types.js';
 
 /** In kube-scheduler's order: cheap, static checks first; the first failing filter gives the agent's reasons. */
@@ -86,9 +86,11 @@ function takePorts(ranges: PortRange[], ports: readonly number[]): void {
  * Places `pods` one by one in the given (queue) order on a working copy of `agents`, so later pods see earlier
  * ones: resources, ports, pod counts, spread and affinity counters. Pure: inputs are never mutated, no clock, no
  * randomness (ties go to the first agent in a rotating scan order, as kube-scheduler's start index rotates).
+ * `table`: the working copy of the previous plans, to be brought up to date rather than rebuilt (agent-table.ts); the
+ * plan is the same with or without it, provided a changed agent is a new AgentView object (views are never mutated).
  */
-export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[], cfg: PlanConfig): Plan {
-  const st = new CycleState(agents, cfg);
+export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[], cfg: PlanConfig, table?: AgentTable): Plan {
+  const st = new CycleState(agents, cfg, table);
   const out: Plan = { placements: [], unschedulable: [], kubeletsToLaunch: [] };
   const n = st.agents.length;
   const toFind = feasibleToFind(n, cfg.percentageOfAgentsToScore);
@@ -224,6 +226,7 @@ function holdNominated(st: CycleState, ctx: PodCtx): void {
   slot.cpus = round3(Math.max(0, slot.cpus - n.cpus));
   slot.mem = round3(Math.max(0, slot.mem - n.mem));
   slot.disk = round3(Math.max(0, slot.disk - n.disk));
+  st.touch(a);
   if (ctx.mesosScalars && slot.scalars) for (const x of ctx.mesosScalars) slot.scalars[x.mesos] = Math.max(0, (slot.scalars[x.mesos] ?? 0) - x.amount);
   a.slotSeq = 0;
 }
@@ -231,6 +234,7 @@ function holdNominated(st: CycleState, ctx: PodCtx): void {
 function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
   const slot = chooseSlot(ctx, a, st) as Slot; // the filter just found one
   const n = need(ctx, a, st);
+  st.touch(a);
   slot.cpus = round3(slot.cpus - n.cpus);
   slot.mem = round3(slot.mem - n.mem);
   slot.disk = round3(slot.disk - n.disk);

@@ -36,7 +36,15 @@ export function balancedScore(cap: Float64Array, a: WAgent, n: { cpus: number; m
 
 /** Per agent [cpus, mem] capacity, filled on first use (NaN = not yet): free resources change as pods are placed, capacity does not. */
 export function capacities(st: CycleState): Float64Array {
-  return st.memoize('balanced:capacity', () => new Float64Array(st.agents.length * 2).fill(NaN));
+  // Kept across plans: an agent's entry goes back to "not yet" when its view changes.
+  return st.perAgent(
+    'balanced:capacity',
+    (n) => new Float64Array(n * 2).fill(NaN),
+    (cap, a) => {
+      cap[a.idx * 2] = NaN;
+      cap[a.idx * 2 + 1] = NaN;
+    },
+  );
 }
 
 function fillCapacity(cap: Float64Array, a: WAgent): void {
