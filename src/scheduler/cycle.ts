@@ -5,6 +5,7 @@
  */
 import type { FailoverApplier } from '../failover/applier.js';
 import { planExistingKubeletsFirst } from '../placement/existing-first.js';
+import { AgentTable } from '../placement/agent-table.js';
 import { plan as placementPlan } from '../placement/plan.js';
 import type { PlanConfig } from '../placement/types.js';
 import type { PoolApplier } from '../pool/applier.js';
@@ -15,7 +16,7 @@ import type { Launcher } from './accept.js';
 import type { Effects } from './effects.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
-import { buildSnapshot } from './snapshot.js';
+import { buildSnapshot, SnapshotCache } from './snapshot.js';
 import type { CoreState } from './state.js';
 
 export interface CycleConfig {
@@ -67,6 +68,9 @@ export class CycleWaker {
 export class SchedulingCycle {
   private running = false;
   private readonly timer: CycleTimer | undefined;
+  /** Kept from cycle to cycle: unchanged agents keep their views, and plan() rebuilds only the agents that changed. */
+  private readonly snapshotCache = new SnapshotCache();
+  private readonly agentTable = new AgentTable();
 
   constructor(
     private readonly state: CoreState,
@@ -140,8 +144,16 @@ export class SchedulingCycle {
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
-      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, poolDraining: pool.draining, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
-      const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan);
+      const views = buildSnapshot(s, {
+        unhealthyZones,
+        kubeletCounts: counts,
+        pool: pool.config,
+        poolDraining: pool.draining,
+        maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet,
+        cache: this.snapshotCache,
+      });
+      // Consolidation plans twice over different agent lists: a kept table would start over each time, so it gets none.
+      const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan, this.agentTable);
       result.placed = plan.placements.length;
       result.accepts = launcher.launch(plan.placements, counts, now);
       const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);

@@ -1,7 +1,9 @@
 import type { Offer, Resource } from '../mesos/types.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { agentInfoFromOffer } from './agent-info.js';
-import { agentView, offeredSlices } from './snapshot.js';
+import { agentView, buildSnapshot, offeredSlices, SnapshotCache } from './snapshot.js';
+import { CoreState } from './state.js';
+import { DEFAULT_POOL_CONFIG, kubeletCounts } from '../pool/planner.js';
 
 const scalar = (name: string, value: number, extra: Partial<Resource> = {}): Resource => ({ name, type: 'SCALAR', scalar: { value }, ...extra });
 const offer = (resources: Resource[]): Offer => ({ id: { value: 'o' }, framework_id: { value: 'f' }, agent_id: { value: 'a' }, hostname: 'h', resources });
@@ -49,5 +51,31 @@ describe('agentView: the Kubernetes side', () => {
     expect(v.unschedulable).toBe(true);
     expect(v.nodeExtended).toEqual({ 'example.com/widget': 3 });
     expect(agentView({ ...base, node: { ...node, spec: {} }, unschedulable: true }).unschedulable).toBe(true);
+  });
+});
+
+describe('buildSnapshot with a SnapshotCache', () => {
+  const offerOn = (id: string, agent: string): Offer => ({ ...offer([scalar('cpus', 2), scalar('mem', 1024)]), id: { value: id }, agent_id: { value: agent }, hostname: agent });
+  const opts = (cache: SnapshotCache) => ({ unhealthyZones: new Set<string>(), kubeletCounts: kubeletCounts([]), pool: DEFAULT_POOL_CONFIG, poolDraining: false, maxPodsPerKubelet: 110, cache });
+
+  it('keeps the view objects of agents whose inputs did not change and makes new ones for the others', () => {
+    const s = new CoreState({ nowMs: 0 });
+    for (const id of ['a1', 'a2', 'a3']) {
+      s.agents.set(id, { info: agentInfoFromOffer({ agent_id: { value: id }, hostname: id }), lastOfferMs: 0, lastOffered: { cpus: 2, mem: 1024 } });
+      s.offers.add(offerOn(`o-${id}`, id), 0);
+    }
+    const cache = new SnapshotCache();
+    const first = buildSnapshot(s, opts(cache));
+    expect(cache.reused).toBe(0);
+    s.offers.add(offerOn('o-a2-bis', 'a2'), 1);
+    const second = buildSnapshot(s, opts(cache));
+    expect(second.map((v) => v.id)).toEqual(['a1', 'a2', 'a3']);
+    expect([second[0] === first[0], second[1] === first[1], second[2] === first[2]]).toEqual([true, false, true]);
+    expect(second[1].offered[0].res.cpus).toBe(4);
+    expect(cache.reused).toBe(2);
+    // without a cache every view is new, with the same content
+    const plain = buildSnapshot(s, { ...opts(cache), cache: undefined });
+    expect(plain[0]).not.toBe(second[0]);
+    expect(plain).toEqual(second);
   });
 });

@@ -3,7 +3,7 @@
  * its kubelet, the pods on it, and its Kubernetes side (the kubelet's Node, or the Node it will have). Pure: it reads
  * the core's state and changes nothing.
  */
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { reservationRole } from '../mesos/resources.js';
 import { DEFAULT_NODE_VIEW, nodeView, type NodeView, type NodeViewConfig } from '../placement/node-view.js';
 import type { Offer } from '../mesos/types.js';
@@ -83,6 +83,52 @@ export function agentView(a: SnapshotAgent, cfg: NodeViewConfig = DEFAULT_NODE_V
   };
 }
 
+/** A pod's PlacedPod stays the same object while its pod object, task and host ports do (see SnapshotCache). */
+const placedCache = new WeakMap<V1Pod, { task: object | undefined; hostPorts: number[]; placed: PlacedPod }>();
+
+function placedOnce(pod: V1Pod, hostPorts: number[], task?: Parameters<typeof placedPod>[2]): PlacedPod {
+  const hit = placedCache.get(pod);
+  if (hit && hit.task === task && (hit.hostPorts === hostPorts || sameNumbers(hit.hostPorts, hostPorts))) return hit.placed;
+  const placed = placedPod(pod, hostPorts, task);
+  placedCache.set(pod, { task, hostPorts, placed });
+  return placed;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The previous snapshot's views by agent. An agent whose inputs are all the same objects as last time (info, Node,
+ * offers, pods, kubelet figures, unschedulable) keeps its AgentView object, so that placement's AgentTable rebuilds
+ * only the agents that changed (plan(…, table)).
+ */
+export class SnapshotCache {
+  readonly byAgent = new Map<string, { a: SnapshotAgent; cfg: NodeViewConfig; view: AgentView }>();
+  /** Views reused by the last buildSnapshot(). */
+  reused = 0;
+}
+
+function sameInputs(x: SnapshotAgent, y: SnapshotAgent): boolean {
+  return (
+    x.info === y.info &&
+    x.node === y.node &&
+    x.unschedulable === y.unschedulable &&
+    x.kubelet?.podCount === y.kubelet?.podCount &&
+    x.kubelet?.maxPods === y.kubelet?.maxPods &&
+    sameItems(x.offers, y.offers) &&
+    sameItems(x.pods, y.pods)
+  );
+}
+
 /**
  * The snapshot of a cycle: every agent outside the failed zones with its held offers, its kubelet and the pods on it
  * (tasks' pods, and bound pods the registry does not know yet). An agent is marked unschedulable while it is lost, its
@@ -97,8 +143,13 @@ export function buildSnapshot(
     poolDraining: boolean;
     maxPodsPerKubelet: number;
     nodeView?: NodeViewConfig;
+    /** Reuse unchanged agents' views from the previous snapshot (and remember this one's). */
+    cache?: SnapshotCache;
   },
 ): AgentView[] {
+  const cache = o.cache;
+  if (cache) cache.reused = 0;
+  const present = cache ? new Set<string>() : undefined;
   const nodeCfg = o.nodeView ?? DEFAULT_NODE_VIEW;
   const scalars = nodeCfg === DEFAULT_NODE_VIEW ? DEFAULT_MESOS_SCALARS : new Set(Object.values(nodeCfg.extendedResources));
   const podsByAgent = new Map<string, PlacedPod[]>();
@@ -112,13 +163,13 @@ export function buildSnapshot(
     const pod = s.pods.get(t.podUid);
     if (!pod) continue;
     seen.add(t.podUid);
-    add(t.agentId, placedPod(pod, t.hostPorts, t));
+    add(t.agentId, placedOnce(pod, t.hostPorts, t));
   }
   for (const pod of s.pods.values()) {
     const uid = pod.metadata!.uid!;
     if (seen.has(uid) || !pod.spec?.nodeName || isFinished(pod)) continue;
     const agentId = pod.metadata?.annotations?.[ANNOTATION_AGENT_ID] ?? s.agentByNode.get(pod.spec.nodeName);
-    if (agentId) add(agentId, placedPod(pod, hostPortsOf(pod)));
+    if (agentId) add(agentId, placedOnce(pod, hostPortsOf(pod)));
   }
   const views: AgentView[] = [];
   for (const [id, a] of s.agents) {
@@ -128,20 +179,29 @@ export function buildSnapshot(
     const pods = podsByAgent.get(id) ?? [];
     // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
     const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || o.poolDraining);
-    views.push(
-      agentView(
-        {
-          info: a.info,
-          offers: s.offers.forAgent(id),
-          kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
-          pods,
-          unschedulable: s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,
-          node: s.nodes.get(id),
-        },
-        nodeCfg,
-        scalars,
-      ),
-    );
+    const sa: SnapshotAgent = {
+      info: a.info,
+      offers: s.offers.forAgent(id),
+      kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
+      pods,
+      unschedulable: s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,
+      node: s.nodes.get(id),
+    };
+    if (!cache) {
+      views.push(agentView(sa, nodeCfg, scalars));
+      continue;
+    }
+    present!.add(id);
+    const prev = cache.byAgent.get(id);
+    if (prev && prev.cfg === nodeCfg && sameInputs(prev.a, sa)) {
+      views.push(prev.view);
+      cache.reused++;
+      continue;
+    }
+    const view = agentView(sa, nodeCfg, scalars);
+    cache.byAgent.set(id, { a: sa, cfg: nodeCfg, view });
+    views.push(view);
   }
+  if (cache) for (const id of cache.byAgent.keys()) if (!present!.has(id)) cache.byAgent.delete(id);
   return views;
 }
