@@ -48,7 +48,7 @@ describe('HollowKubelet', () => {
     await start(cluster, { capacity: { cpu: '4', memory: '8Gi', 'ephemeral-storage': '100Gi', pods: '50' }, statusRefreshMs: 20, leaseRenewMs: 20 }).ready;
     const n = cluster.nodes.get('n1')!;
     cluster.nodes.set('n1', { ...n, status: { ...n.status, capacity: { ...n.status!.capacity, 'example.com/widget': '3' } } });
-    await until(() => cluster.nodes.get('n1')!.status?.allocatable?.['example.com/widget'] === '3');
+    await until(() => cluster.nodes.get('n1')!.status?.allocatable?.['example.com/widget'] === '3', 'the widget in allocatable');
     expect(cluster.nodes.get('n1')!.status?.allocatable).toMatchObject({ cpu: '4', 'ephemeral-storage': '100Gi', 'example.com/widget': '3' });
   });
 

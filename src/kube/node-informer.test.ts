@@ -1,7 +1,8 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { ResilientInformer } from './informer.js';
 import { KubeMesosNodes, schedulingSignature, type NodeChange } from './node-informer.js';
-import { FakeListWatch, until } from './testing/fake-source.js';
+import { until } from '../../test/support/until.js';
+import { FakeListWatch } from './testing/fake-source.js';
 
 const node = (name: string, agentId: string | undefined, over: Partial<{ labels: Record<string, string>; unschedulable: boolean; heartbeat: string }> = {}): V1Node => ({
   metadata: { name, labels: { ...(agentId ? { 'kube-mesos.io/agent-id': agentId } : {}), ...over.labels } },

@@ -70,6 +70,35 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
       const r = await kube.cordonNode(name, false);
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`uncordon node ${name}: ${r.kind}: ${r.message}`);
     },
+    async failPod(pod, reason, message) {
+      events.event(ref(pod), 'Warning', reason, message);
+      const ns = pod.metadata?.namespace ?? 'default';
+      const r = await kube.raw('PATCH', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/status`, {
+        body: { status: { phase: 'Failed', reason, message } },
+        contentType: 'application/strategic-merge-patch+json',
+      });
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`fail pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+    async setNominatedNode(pod, nodeName) {
+      const ns = pod.metadata?.namespace ?? 'default';
+      const r = await kube.raw('PATCH', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/status`, {
+        body: { status: { nominatedNodeName: nodeName } },
+        contentType: 'application/merge-patch+json',
+      });
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`nominate pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+    async preemptPod(pod, message) {
+      events.event(ref(pod), 'Normal', 'Preempted', message);
+      const ns = pod.metadata?.namespace ?? 'default';
+      const cond = { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByKubeScheduler', message, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+      const c = await kube.raw('PATCH', `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/status`, {
+        body: { status: { conditions: [cond] } },
+        contentType: 'application/strategic-merge-patch+json',
+      });
+      if (!c.ok && c.kind !== 'NotFound') log.warn({ pod: ref(pod).name, kind: c.kind, message: c.message }, 'could not add the DisruptionTarget condition');
+      const r = await kube.deletePod(ns, pod.metadata?.name ?? '', { uid: pod.metadata?.uid });
+      if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`preempt pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
     async recreatePod(pod) {
       const ns = pod.metadata?.namespace ?? 'default';
       const del = await kube.deletePod(ns, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, uid: pod.metadata?.uid });

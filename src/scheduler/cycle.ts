@@ -13,7 +13,9 @@ import type { MaintenanceManager } from '../pool/maintenance.js';
 import { kubeletCounts } from '../pool/planner.js';
 import type { Logger } from '../telemetry/log.js';
 import type { Launcher } from './accept.js';
+import type { BoundPods } from './bound-pods.js';
 import type { Effects } from './effects.js';
+import type { Preemptor } from './preemptor.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
 import { buildSnapshot, SnapshotCache } from './snapshot.js';
@@ -38,6 +40,10 @@ export interface CycleResult {
 }
 
 export interface CycleParts {
+  /** Pods bound by someone else, waiting for their task. */
+  bound?: BoundPods;
+  /** DefaultPreemption for pods that fit nowhere. */
+  preemptor?: Preemptor;
   stream: OfferStream;
   pods: PodEvents;
   launcher: Launcher;
@@ -159,12 +165,24 @@ export class SchedulingCycle {
       const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
       podEvents.unschedulable(plan.unschedulable, pods, partialView, now);
       result.unschedulable = plan.unschedulable.length;
+      if (plan.unschedulable.length > 0) this.parts.preemptor?.run(views, plan.unschedulable, pods);
     } else if (pods.length > 0) {
       // Nothing offered right now: the pods wait for offers (backoff ends early when offers arrive).
       for (const p of pods) s.queue.backoff(p.key, now);
     }
 
-    if (s.queue.size === 0 && s.offers.size > 0 && !stream.wantsOffers) result.declined += stream.decline(s.offers.takeAll(), stream.refuseSeconds());
+    // Pods bound by someone else take their room from what the offers still hold.
+    if (this.parts.bound && s.boundWaiting.size > 0 && s.offers.size > 0) {
+      const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
+      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, poolDraining: pool.draining, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
+      const placements = this.parts.bound.run(views, counts);
+      if (placements.length > 0) {
+        result.placed += placements.length;
+        result.accepts += launcher.launch(placements, counts, now);
+      }
+    }
+
+    if (s.queue.size === 0 && s.offers.size > 0 && !stream.wantsOffers && s.boundWaiting.size === 0) result.declined += stream.decline(s.offers.takeAll(), stream.refuseSeconds());
     stream.update(now);
     this.fx.metrics?.pending(s.queue.size);
     this.fx.metrics?.cycle(this.fx.clock.now() - now, result.considered, result.placed);

@@ -4,6 +4,8 @@
  * (offer-stream.ts), the launches (accept.ts), the pool's and failover's appliers, maintenance, and the read-only views
  * (views.ts). This file holds no logic of its own: it builds the parts and exposes them as one object.
  */
+import { BoundPods } from './bound-pods.js';
+import { Preemptor } from './preemptor.js';
 import type { NodeChange } from '../kube/node-informer.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
@@ -148,7 +150,10 @@ export class FrameworkCore {
       metrics: deps.metrics,
     });
     this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance }, cfg, wake);
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance };
+    const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
+    this.podEvents.bound = bound;
+    const preemptor = new Preemptor(s, fx, { plan: cfg.plan });
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, bound, preemptor };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }

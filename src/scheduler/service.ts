@@ -10,7 +10,7 @@ import type { KubeMesosConfig } from '../config/config.js';
 import { KubeClient } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
-import { podInformer, type ResilientInformer } from '../kube/informer.js';
+import { httpListWatch, podInformer, ResilientInformer } from '../kube/informer.js';
 import { KubeMesosNodes } from '../kube/node-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
@@ -108,6 +108,17 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   nodes.onChange((ch) => core.onNodeChange(ch));
   nodes.start();
   await Promise.all([informer.ready, nodes.ready]);
+  // Pods other schedulers (or their authors, or the DaemonSet controller) bound to kube-mesos Nodes: they need Mesos tasks too.
+  const foreign = new ResilientInformer<V1Pod>(
+    httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: `spec.schedulerName!=${c.kube.schedulerName},spec.nodeName!=` }),
+    { name: 'foreign-pods', log: log.child({ component: 'foreign-pod-informer' }) },
+  );
+  const ours = (pod: V1Pod) => nodes.agentOf(pod.spec?.nodeName ?? '') !== undefined;
+  foreign.on('add', (pod) => ours(pod) && core.podEvents.upsert(pod));
+  foreign.on('update', (pod) => ours(pod) && core.podEvents.upsert(pod));
+  foreign.on('delete', (pod) => ours(pod) && core.podEvents.delete(pod));
+  foreign.start();
+  await foreign.ready;
   const adopted = core.mesosEvents.adoptFromPods();
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
   client.start();
@@ -146,6 +157,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await detector?.stop();
       await informer.stop();
       await nodes.stop();
+      await foreign.stop();
       await core.stop();
       await events.stop();
     },

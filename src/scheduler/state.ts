@@ -29,6 +29,8 @@ export class CoreState {
   readonly tasks = new TaskRegistry();
   readonly agents = new Map<string, KnownAgent>();
   readonly agentByNode = new Map<string, string>();
+  /** Pods bound to a kube-mesos Node by someone else, waiting for a task (bound-pods.ts), by key. */
+  readonly boundWaiting = new Map<string, PodSpecView>();
   /** agentId → its kubelet's Node (the Node informer's object; never mutated). */
   readonly nodes = new Map<string, V1Node>();
   /** Every pod of this scheduler the informer has shown us, by uid. Never mutated. */
