@@ -33,8 +33,11 @@ export interface WAgent {
   usedPorts: Set<number> | null;
   /** Pods placed here by this plan. */
   added: PlacedPod[];
-  /** chooseSlot()'s answer for the pod numbered slotSeq. */
-  slot: Slot | undefined;
+  /**
+   * chooseSlot()'s answer for the pod numbered slotSeq, as an index into slots (-1: none). A number, not the Slot: the
+   * agent outlives many plans (old generation) and storing a young object in it on every visit costs a write barrier.
+   */
+  slotIdx: number;
   slotSeq: number;
   /** Node-advertised extended resources left; undefined until a pod asks (see nodeExtFree()). */
   extFree: Record<string, number> | null | undefined;
@@ -91,7 +94,7 @@ export function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent
     maxPods: 0,
     usedPorts: null,
     added: [],
-    slot: undefined,
+    slotIdx: -1,
     slotSeq: 0,
     extFree: undefined,
   };
@@ -113,7 +116,7 @@ function resetAgent(a: WAgent, view: AgentView, cfg: PlanConfig): void {
   a.maxPods = view.kubelet?.maxPods ?? cfg.maxPodsPerKubelet;
   a.usedPorts = usedPortsOf(view);
   if (a.added.length) a.added = [];
-  a.slot = undefined;
+  a.slotIdx = -1;
   a.extFree = undefined;
 }
 

@@ -42,26 +42,31 @@ function shortfalls(s: Slot, n: { cpus: number; mem: number; disk: number }, pod
  * wants all of a task's (and its executor's) resources allocated to one role.
  */
 export function chooseSlot(pod: PodCtx, a: WAgent, _st?: CycleState): Slot | undefined {
-  if (a.slotSeq === pod.seq) return a.slot; // nothing on the agent changes between filter, score and commit
+  const slots = a.slots;
+  if (a.slotSeq === pod.seq) return a.slotIdx < 0 ? undefined : slots[a.slotIdx]; // nothing on the agent changes between filter, score and commit
   const n = a.hasKubelet ? pod.pod.requests : pod.needExec;
-  let found: Slot | undefined;
-  for (const role of pod.roles) {
-    const s = slotOf(a, role);
-    if (!s) continue;
-    if (
-      s.cpus + EPS >= n.cpus &&
-      s.mem + EPS >= n.mem &&
-      s.disk + EPS >= n.disk &&
-      (pod.ports.length === 0 || portsAvailable(s.ports, pod.ports)) &&
-      (pod.mesosScalars === null || scalarsFit(s, pod.mesosScalars))
-    ) {
-      found = s;
-      break;
+  let found = -1;
+  const roles = pod.roles;
+  outer: for (let r = 0; r < roles.length; r++) {
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
+      if (s.role !== roles[r]) continue;
+      if (
+        s.cpus + EPS >= n.cpus &&
+        s.mem + EPS >= n.mem &&
+        s.disk + EPS >= n.disk &&
+        (pod.ports.length === 0 || portsAvailable(s.ports, pod.ports)) &&
+        (pod.mesosScalars === null || scalarsFit(s, pod.mesosScalars))
+      ) {
+        found = i;
+        break outer;
+      }
+      break; // one slot per role
     }
   }
-  a.slot = found;
+  a.slotIdx = found;
   a.slotSeq = pod.seq;
-  return found;
+  return found < 0 ? undefined : slots[found];
 }
 
 /**
