@@ -160,8 +160,9 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
   let rss = 0;
   let heap = 0;
   let rebuilt = 0;
-  // Kept across cycles, as the scheduler keeps it: only agents whose view changed are rebuilt (BENCH_PLACEMENT_TABLE=0: none kept).
-  const table = process.env.BENCH_PLACEMENT_TABLE === '0' ? undefined : new AgentTable();
+  // BENCH_PLACEMENT_TABLE=1: the working copy is kept across cycles (AgentTable): only agents whose view changed are
+  // rebuilt. Off by default, as in the scheduler: it saves memory but measured no CPU gain (docs/performance.md).
+  const table = process.env.BENCH_PLACEMENT_TABLE === '1' ? new AgentTable() : undefined;
   for (let i = 0; i < all.length; i += CYCLE) {
     const batch = all.slice(i, i + CYCLE);
     const t0 = performance.now();

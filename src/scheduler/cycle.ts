@@ -30,6 +30,8 @@ export interface CycleConfig {
   maxBatch: number;
   /** A pod that fits nothing while some agent has no offer out is reported only after this long (0: at once). */
   unschedulableGraceMs?: number;
+  /** Keep placement's working copy across cycles (AgentTable + SnapshotCache); default off, see docs/performance.md. */
+  keepAgentTable?: boolean;
 }
 
 export interface CycleResult {
@@ -75,9 +77,12 @@ export class CycleWaker {
 export class SchedulingCycle {
   private running = false;
   private readonly timer: CycleTimer | undefined;
-  /** Kept from cycle to cycle: unchanged agents keep their views, and plan() rebuilds only the agents that changed. */
-  private readonly snapshotCache = new SnapshotCache();
-  private readonly agentTable = new AgentTable();
+  /**
+   * Kept from cycle to cycle when `keepAgentTable`: unchanged agents keep their views and plan() rebuilds only the agents
+   * that changed. Off by default: it saves memory but measured no CPU gain (docs/performance.md, issue 18).
+   */
+  private readonly snapshotCache: SnapshotCache | undefined;
+  private readonly agentTable: AgentTable | undefined;
 
   constructor(
     private readonly state: CoreState,
@@ -89,6 +94,10 @@ export class SchedulingCycle {
   ) {
     if (config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
     waker?.bind(this);
+    if (config.keepAgentTable) {
+      this.snapshotCache = new SnapshotCache();
+      this.agentTable = new AgentTable();
+    }
     this.timer = runner.timer ? new CycleTimer(this, { intervalMs: runner.timer.intervalMs, now: () => fx.clock.now(), log: fx.log }) : undefined;
   }
 
