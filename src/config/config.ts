@@ -79,7 +79,7 @@ export const CONFIG_SCHEMA = {
     implicitReconcileInterval: duration({ default: '5m', min: '10s', max: '24h', doc: 'Period of implicit task reconciliation (explicit reconciliation runs after every SUBSCRIBED).' }),
   },
   kube: {
-    kubeconfig: str({ default: '', doc: 'Path to a kubeconfig; empty = in-cluster service account.' }),
+    kubeconfig: str({ default: '', doc: 'Path to a kubeconfig; empty = $KUBECONFIG, then ~/.kube/config, then the in-cluster service account.' }),
     namespace: str({ default: 'kube-mesos', pattern: DNS_LABEL, allowEmpty: false, allowed: 'a DNS label', doc: 'Namespace of the framework\'s own objects (Lease, state ConfigMap, events about itself).' }),
     schedulerName: str({ default: 'kube-mesos', pattern: DNS_SUBDOMAIN, allowEmpty: false, allowed: 'a DNS subdomain', doc: 'Pods with this `spec.schedulerName` are scheduled by kube-mesos.' }),
     qps: num({ default: 50, min: 1, doc: 'Client-side rate limit for Kubernetes API requests (per second).' }),
@@ -377,7 +377,7 @@ export const CONFIG_FLAGS = {
   master: { type: 'string', value: '<urls>', description: 'Mesos masters (mesos.masters), comma-separated, or one zk:// URL' },
   'framework-name': { type: 'string', value: '<name>', description: 'Framework name (mesos.frameworkName)' },
   role: { type: 'string', value: '<roles>', description: 'Mesos roles, comma-separated (mesos.roles)' },
-  kubeconfig: { type: 'string', value: '<file>', description: 'kubeconfig path; empty = in-cluster (kube.kubeconfig)' },
+  kubeconfig: { type: 'string', value: '<file>', description: 'kubeconfig path (kube.kubeconfig); empty = $KUBECONFIG, ~/.kube/config, then in-cluster' },
   namespace: { type: 'string', value: '<ns>', description: 'Namespace of the framework\'s Lease and state (kube.namespace)' },
   'leader-elect': { type: 'boolean', description: 'Enable leader election for HA replicas (kube.leaderElect)' },
   listen: { type: 'string', value: '<host:port>', description: 'Ops server address (ops.listen)' },

@@ -26,6 +26,8 @@ import { FrameworkCore } from './framework.js';
 export interface SchedulerServiceOptions {
   config: KubeMesosConfig;
   kubeconfig: KubeConfig;
+  /** The kubeconfig's token file (or the service account's), re-read when it rotates. */
+  tokenFile?: string;
   log: Logger;
   /** Secret for mesos.principal, read by the caller from mesos.secretFile. */
   secret?: string;
@@ -60,10 +62,10 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const registry = o.registry ?? createRegistry({ defaultMetrics: true });
   const metrics = new SchedulerMetrics(registry);
   metrics.setLeader(true); // the service runs only on the leader (or without leader election)
-  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst });
+  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst, tokenFile: o.tokenFile, registry });
   const kube = new KubeClient(http);
   // Events get their own transport and QPS budget so they never delay scheduling writes.
-  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50 })), component: 'kube-mesos', log });
+  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50, tokenFile: o.tokenFile, registry })), component: 'kube-mesos', log });
 
   // One zk:// URL: follow the leading master through ZooKeeper, as Mesos' own detector does; else a list of masters.
   const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], scheme: c.mesos.scheme, log: log.child({ component: 'zk' }) }) : undefined;
