@@ -2,8 +2,12 @@
 // DaemonSet) become Mesos tasks sized by their requests; GPUs go only where Mesos offers them and travel in the task;
 // a high-priority pod preempts a low one, and the low one's replacement waits with kube-scheduler's message.
 import { randomBytes } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { kubectl, waitFor } from '../support/kube.js';
 import { listPods, mesosTasks, startTestSandbox, type PodJson, type TestSandbox } from '../support/sandbox.js';
+
+// Each step waits on real controllers (taint manager, ReplicaSets, the kubelet's status) and on Mesos offers.
+jest.setTimeout(180_000);
 
 let t: TestSandbox;
 let nodes: string[] = [];
