@@ -261,10 +261,6 @@ function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
     hostPorts: ctx.ports,
     affinity: pod.affinity,
     constraintGroup: ctx.groupKey,
-    priority: pod.priority,
-    requests: pod.requests,
-    role: slot.role,
-    extended: pod.extended,
   };
   st.addPod(a, placed);
   out.placements.push({

@@ -23,23 +23,24 @@ export class BoundPods {
     private readonly config: { plan: PlanConfig; podDefaults: PodDefaults },
   ) {}
 
-  /** A bound pod was seen (informer): it waits for a task unless it has one, is done, or is going. */
-  note(pod: V1Pod): void {
+  /** A bound pod was seen (informer): it waits for a task unless it has one, is done, or is going. True when it newly waits. */
+  note(pod: V1Pod): boolean {
     const s = this.state;
     const key = podKey(pod);
     const uid = pod.metadata?.uid;
     const nodeName = pod.spec?.nodeName;
     if (!uid || !nodeName || isFinished(pod) || pod.metadata?.deletionTimestamp || pod.metadata?.annotations?.[TASK_ID_ANNOTATION] || s.tasks.forPod(uid)) {
       s.boundWaiting.delete(key);
-      return;
+      return false;
     }
-    if (s.boundWaiting.get(key)?.uid === uid) return;
+    if (s.boundWaiting.get(key)?.uid === uid) return false;
     const view = podFromV1(pod, this.config.podDefaults);
     if (!view.ok) {
       this.fx.send(this.fx.kube.reportWarning(pod, 'FailedAdmission', `kube-mesos cannot account this pod on Mesos: ${view.reason}`), 'bound pod warning');
-      return;
+      return false;
     }
     s.boundWaiting.set(key, view.pod);
+    return true;
   }
 
   forget(pod: V1Pod): void {

@@ -175,7 +175,7 @@ export class SchedulingCycle {
       const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
       podEvents.unschedulable(plan.unschedulable, pods, partialView, now);
       result.unschedulable = plan.unschedulable.length;
-      if (plan.unschedulable.length > 0) this.parts.preemptor?.run(views, plan.unschedulable, pods);
+      if (plan.unschedulable.length > 0) this.parts.preemptor?.run(views, plan.unschedulable, pods, now);
     } else if (pods.length > 0) {
       // Nothing offered right now: the pods wait for offers (backoff ends early when offers arrive).
       for (const p of pods) s.queue.backoff(p.key, now);

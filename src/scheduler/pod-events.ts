@@ -41,7 +41,7 @@ export class PodEvents {
     if (pod.spec?.nodeName) {
       s.queue.delete(key);
       s.tasks.markBound(uid);
-      this.bound?.note(pod);
+      if (this.bound?.note(pod)) this.wake(); // it needs offers: revive and run a cycle
       return;
     }
     if (pod.metadata?.deletionTimestamp || isFinished(pod)) {

@@ -12,8 +12,12 @@ import type { CoreState } from './state.js';
 /** Preemption is costly (a dry run per candidate agent): at most this many pods try it per cycle, as kube-scheduler tries one per scheduling cycle. */
 const MAX_PER_CYCLE = 4;
 
+/** A nomination made here stands this long before the pod may preempt again (the informer shows it far sooner). */
+const NOMINATION_HOLD_MS = 30_000;
+
 export class Preemptor {
-  private start = 0;
+  /** podKey → the node this preemptor nominated and when: the pod's status shows it only once the informer catches up. */
+  private readonly nominations = new Map<string, { nodeName: string; atMs: number }>();
 
   constructor(
     private readonly state: CoreState,
@@ -22,7 +26,7 @@ export class Preemptor {
   ) {}
 
   /** `failed`: the pods this cycle's plan found no place for, highest priority first as the queue gave them. */
-  run(views: readonly AgentView[], failed: readonly { podKey: string; unresolvable: boolean }[], considered: readonly PodSpecView[]): number {
+  run(views: readonly AgentView[], failed: readonly { podKey: string; unresolvable: boolean }[], considered: readonly PodSpecView[], now: number): number {
     const s = this.state;
     let lowest = Infinity;
     for (const v of views) for (const p of v.pods) if (p.priority !== undefined && p.priority < lowest) lowest = p.priority;
@@ -36,8 +40,11 @@ export class Preemptor {
       if (tried >= MAX_PER_CYCLE) break;
       const view = byKey.get(u.podKey);
       if (!view || view.priority <= lowest || u.unresolvable || view.preemptionPolicy === 'Never') continue;
+      const mine = this.nominations.get(view.key);
+      // kube-scheduler's nominator: a pod whose victims are still going waits for them instead of preempting again.
+      if (mine && now - mine.atMs < NOMINATION_HOLD_MS) continue;
       tried++;
-      const r = planPreemption(views, view, this.config.plan, [], nominated, this.start++);
+      const r = planPreemption(views, view, this.config.plan, [], nominated);
       if (!r.ok) {
         this.fx.log.debug({ pod: view.key, reason: r.reason }, 'no preemption');
         continue;
@@ -58,6 +65,8 @@ export class Preemptor {
         const other = s.podByName(key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1));
         if (other) this.fx.send(this.fx.kube.setNominatedNode?.(other, null) ?? Promise.resolve(), 'clear nomination');
       }
+      this.nominations.set(view.key, { nodeName: plan.nodeName, atMs: now });
+      if (this.nominations.size > 10_000) this.nominations.delete(this.nominations.keys().next().value!);
       this.fx.note('Normal', 'Preempting', view.key, `${plan.victims.length} lower-priority pod(s) on ${plan.nodeName} make room (${plan.pdbViolations} PodDisruptionBudget violation(s))`);
       preempted++;
     }

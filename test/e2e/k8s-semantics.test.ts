@@ -2,8 +2,12 @@
 // cordon, taints (NoSchedule, NoExecute, PreferNoSchedule), labels, Node-advertised extended resources, preferAvoidPods —
 // is honoured as kube-scheduler honours it, in its words; and a cold agent (no kubelet yet) already has the labels its
 // Node will have.
+import { jest } from '@jest/globals';
 import { kubectl, waitFor } from '../support/kube.js';
 import { listPods, mesosTasks, startTestSandbox, type PodJson, type TestSandbox } from '../support/sandbox.js';
+
+// Each step waits on real controllers (taint manager, ReplicaSets, the kubelet's status) and on Mesos offers.
+jest.setTimeout(180_000);
 
 let t: TestSandbox;
 /** The warm agents' Node names, sorted: one kubelet each. */
