@@ -78,6 +78,20 @@ describe('Master core (injected clock)', () => {
     expect(sink.of('HEARTBEAT')).toHaveLength(3);
   });
 
+  it('offers a GPU agent (with its gpus) only to frameworks with GPU_RESOURCES, as Mesos does', () => {
+    const { clock, master } = setup({ agents: 1 });
+    master.addAgent({ hostname: 'gpu-0', zone: 'a', region: 'r1', resources: parseOk('cpus:4;mem:8192;gpus:2'), attributes: [] });
+    const plain = subscribe(master, fwInfo({ name: 'plain' }));
+    clock.advance(0);
+    expect(plain.sink.offers().map((o) => o.hostname)).toEqual(['agent-0']);
+    const gpu = subscribe(master, fwInfo({ name: 'gpu', capabilities: [{ type: 'GPU_RESOURCES' }] }));
+    clock.advance(1000);
+    const offers = gpu.sink.offers();
+    expect(offers.map((o) => o.hostname)).toEqual(['gpu-0']);
+    expect(offers[0].resources?.find((r) => r.name === 'gpus')).toMatchObject({ scalar: { value: 2 } });
+    expect(plain.sink.offers().map((o) => o.hostname)).toEqual(['agent-0']);
+  });
+
   it('offers every agent with resources, attributes, hostname and fault domain; allocation_info only for MULTI_ROLE', () => {
     const { clock, master } = setup({ agents: 3 });
     const f = subscribe(master, fwInfo());

@@ -1,3 +1,4 @@
+import { DEFAULT_EXTENDED } from '../placement/filters/extended-resources.js';
 import type { AgentInfo } from '../mesos/types.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube/client.js';
@@ -134,16 +135,24 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
   return executor.run(signal);
 }
 
-/** The agent's total cpus and memory as Node capacity quantities (`8000m`, `16384Mi`). */
-export function agentCapacity(agent: AgentInfo | undefined): Record<string, string> {
+/**
+ * The agent's total resources as Node capacity quantities, as a kubelet on that machine reports them: cpu (`8000m`),
+ * memory (`16384Mi`), ephemeral-storage from `disk` (`100000Mi`), and Mesos scalars mapped to extended resources
+ * (`gpus` → `nvidia.com/gpu`).
+ */
+export function agentCapacity(agent: AgentInfo | undefined, extended: Readonly<Record<string, string>> = DEFAULT_EXTENDED): Record<string, string> {
   const out: Record<string, string> = {};
-  let cpus = 0;
-  let mem = 0;
-  for (const r of agent?.resources ?? []) {
-    if (r.name === 'cpus') cpus += r.scalar?.value ?? 0;
-    if (r.name === 'mem') mem += r.scalar?.value ?? 0;
-  }
+  const sums = new Map<string, number>();
+  for (const r of agent?.resources ?? []) if (r.scalar) sums.set(r.name, (sums.get(r.name) ?? 0) + r.scalar.value);
+  const cpus = sums.get('cpus') ?? 0;
+  const mem = sums.get('mem') ?? 0;
+  const disk = sums.get('disk') ?? 0;
   if (cpus > 0) out.cpu = `${Math.round(cpus * 1000)}m`;
   if (mem > 0) out.memory = `${Math.round(mem)}Mi`;
+  if (disk > 0) out['ephemeral-storage'] = `${Math.round(disk)}Mi`;
+  for (const [kube, mesos] of Object.entries(extended)) {
+    const n = Math.floor(sums.get(mesos) ?? 0);
+    if (n > 0) out[kube] = String(n);
+  }
   return out;
 }

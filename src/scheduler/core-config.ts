@@ -7,7 +7,8 @@ import type { ExecutorDelivery } from '../delivery/executor-delivery.js';
 import type { FrameworkInfo } from '../mesos/types.js';
 import type { FrameworkCoreConfig } from './framework.js';
 
-const CAPABILITIES = ['MULTI_ROLE', 'PARTITION_AWARE', 'REGION_AWARE', 'TASK_KILLING_STATE'] as const;
+// GPU_RESOURCES: without it Mesos offers nothing of an agent that has GPUs (pods ask for them as nvidia.com/gpu).
+const CAPABILITIES = ['MULTI_ROLE', 'PARTITION_AWARE', 'REGION_AWARE', 'TASK_KILLING_STATE', 'GPU_RESOURCES'] as const;
 
 export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: string): FrameworkInfo {
   return {

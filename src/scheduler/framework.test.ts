@@ -140,7 +140,7 @@ describe('FrameworkCore', () => {
     await core.drain();
     expect(r.unschedulable).toBe(1);
     expect(kube.unschedulable).toHaveLength(1);
-    expect(kube.unschedulable[0][1]).toMatch(/^0\/2 agents available: 2 Insufficient cpus/);
+    expect(kube.unschedulable[0][1]).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu/);
     expect(mesos.accepts).toHaveLength(0);
     expect(core.queue.size).toBe(1);
     // the same message is not re-reported on the next attempt
@@ -332,7 +332,7 @@ describe('FrameworkCore', () => {
     expect(withPod.kubelet).toBe('running');
     expect(withPod.used.cpus).toBeCloseTo(0.5);
     expect(withPod.free).toEqual({ cpus: 4, mem: 8192 });
-    expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpus/), sinceMs: 0 }]);
+    expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpu/), sinceMs: 0 }]);
     expect(d.events.map((e) => e.reason)).toEqual(['Scheduled', 'FailedScheduling', 'KubeletLaunched']);
     expect(d.totals).toMatchObject({ agents: 2, kubelets: 1, tasks: 1, pending: 1 });
     const g = core.gauges();
@@ -588,7 +588,7 @@ describe('FrameworkCore', () => {
       await core.drain();
       expect(mesos.tasks()).toHaveLength(1);
       expect(kube.unschedulable).toHaveLength(1);
-      expect(kube.unschedulable[0][1]).toMatch(/^0\/2 agents available/);
+      expect(kube.unschedulable[0][1]).toMatch(/^0\/2 nodes are available/);
     });
   });
 });

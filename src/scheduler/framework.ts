@@ -4,6 +4,9 @@
  * (offer-stream.ts), the launches (accept.ts), the pool's and failover's appliers, maintenance, and the read-only views
  * (views.ts). This file holds no logic of its own: it builds the parts and exposes them as one object.
  */
+import { BoundPods } from './bound-pods.js';
+import { Preemptor } from './preemptor.js';
+import type { NodeChange } from '../kube/node-informer.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
 import type { PlanConfig, PodDefaults } from '../placement/types.js';
@@ -82,6 +85,7 @@ export class FrameworkCore {
   readonly mesosEvents: MesosEvents;
   private readonly cycle: SchedulingCycle;
   readonly maintenance: MaintenanceManager;
+  private readonly wakeCycle: () => void;
 
   constructor(deps: FrameworkDeps) {
     const cfg = deps.config;
@@ -92,6 +96,7 @@ export class FrameworkCore {
     const send = fx.send.bind(fx);
     const waker = new CycleWaker();
     const wake = waker.wake;
+    this.wakeCycle = wake;
     this.stream = new OfferStream(s, fx, cfg.offers);
     this.podEvents = new PodEvents(s, fx, cfg, wake);
     this.maintenance = new MaintenanceManager({
@@ -147,7 +152,10 @@ export class FrameworkCore {
     });
     const loss = new ExecutorLossHandler(s, fx, wake);
     this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss }, cfg, wake);
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss };
+    const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
+    this.podEvents.bound = bound;
+    const preemptor = new Preemptor(s, fx, { plan: cfg.plan });
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }
@@ -173,6 +181,15 @@ export class FrameworkCore {
   onUpdate = (status: TaskStatus): void => this.mesosEvents.update(status);
   onFailure = (agentId: string | undefined, executorId: string | undefined): void => this.mesosEvents.failure(agentId, executorId);
   adoptFromPods = (): number => this.mesosEvents.adoptFromPods();
+
+  // ---- Node events (the kubelets' Nodes: labels, taints, cordon, resources) ----
+  /** A Node placement reads changed (or appeared, or went): pods that waited may fit now, so they are tried again. */
+  onNodeChange = (c: NodeChange): void => {
+    if (c.node) this.state.nodes.set(c.agentId, c.node);
+    else this.state.nodes.delete(c.agentId);
+    this.state.queue.moveAllToActive();
+    this.wakeCycle();
+  };
 
   // ---- pod events (pod-events.ts) ----
   onPodUpsert = (pod: V1Pod): void => this.podEvents.upsert(pod);

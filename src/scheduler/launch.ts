@@ -9,6 +9,7 @@ import type { CommandURI, ContainerInfo, ExecutorInfo, Offer, Resource, TaskInfo
 import type { PodSpecView, Res } from '../placement/types.js';
 import type { AgentInfo } from './agent-info.js';
 import * as resources from '../mesos/resources.js';
+import { expectedNodeLabels } from '../placement/node-view.js';
 import { LABEL_NODE_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../names.js';
 
 
@@ -69,8 +70,8 @@ export const carveTaskResources = {
   },
 
   /** Takes one pod's resources; a value, never an exception, when the offers do not hold them. */
-  take(c: Carving, p: { role: string; res: Res; hostPorts: number[] }): { ok: true; resources: Resource[] } | { ok: false; reason: string } {
-    const r = resources.takeResources(c.remaining, { cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, ports: p.hostPorts }, [p.role]);
+  take(c: Carving, p: { role: string; res: Res; hostPorts: number[]; scalars?: Record<string, number> }): { ok: true; resources: Resource[] } | { ok: false; reason: string } {
+    const r = resources.takeResources(c.remaining, { cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, ports: p.hostPorts, scalars: p.scalars }, [p.role]);
     if (!r.ok) return { ok: false, reason: `offers lack ${r.insufficient.join(', ')} for role ${p.role}` };
     c.remaining = r.remaining;
     return { ok: true, resources: r.resources };
@@ -91,7 +92,8 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
   const fields = src ? roleFields(src) : {};
   const env: Record<string, string> = {
     KUBE_MESOS_NODE_NAME: a.agent.nodeName,
-    KUBE_MESOS_NODE_LABELS: JSON.stringify(a.agent.labels),
+    // The labels the Node will have, as placement assumed them for this agent before its kubelet existed (os/arch too).
+    KUBE_MESOS_NODE_LABELS: JSON.stringify(expectedNodeLabels(a.agent)),
     // Only the pod limit: the executor takes cpu and memory from its agent (SUBSCRIBED), so this ExecutorInfo is the same
     // whichever scheduler instance builds it — Mesos refuses a different one for an executor that is already running.
     KUBE_MESOS_NODE_CAPACITY: JSON.stringify({ pods: String(a.config.maxPods) }),

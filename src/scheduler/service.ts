@@ -12,7 +12,8 @@ import type { KubeMesosConfig } from '../config/config.js';
 import { KubeClient } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
-import { podInformer, type ResilientInformer } from '../kube/informer.js';
+import { httpListWatch, podInformer, ResilientInformer } from '../kube/informer.js';
+import { KubeMesosNodes } from '../kube/node-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
 import { SchedulerMetrics } from '../ops/metrics.js';
@@ -108,7 +109,22 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   informer.on('update', (pod) => core.podEvents.upsert(pod));
   informer.on('delete', (pod) => core.podEvents.delete(pod));
   informer.start();
-  await informer.ready;
+  // The kubelets' Nodes: labels, taints, cordon and Node-advertised resources for placement.
+  const nodes = KubeMesosNodes.watch(http, { log: log.child({ component: 'node-informer' }) });
+  nodes.onChange((ch) => core.onNodeChange(ch));
+  nodes.start();
+  await Promise.all([informer.ready, nodes.ready]);
+  // Pods other schedulers (or their authors, or the DaemonSet controller) bound to kube-mesos Nodes: they need Mesos tasks too.
+  const foreign = new ResilientInformer<V1Pod>(
+    httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: `spec.schedulerName!=${c.kube.schedulerName},spec.nodeName!=` }),
+    { name: 'foreign-pods', log: log.child({ component: 'foreign-pod-informer' }) },
+  );
+  const ours = (pod: V1Pod) => nodes.agentOf(pod.spec?.nodeName ?? '') !== undefined;
+  foreign.on('add', (pod) => ours(pod) && core.podEvents.upsert(pod));
+  foreign.on('update', (pod) => ours(pod) && core.podEvents.upsert(pod));
+  foreign.on('delete', (pod) => ours(pod) && core.podEvents.delete(pod));
+  foreign.start();
+  await foreign.ready;
   const adopted = core.mesosEvents.adoptFromPods();
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
   client.start();
@@ -137,7 +153,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     metrics,
     registry,
     readiness: () => {
-      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() };
+      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     async stop() {
@@ -146,6 +162,8 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await client.stop();
       await detector?.stop();
       await informer.stop();
+      await nodes.stop();
+      await foreign.stop();
       await core.stop();
       await events.stop();
     },
