@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import { CgroupContainer, containerSize } from './cgroups.js';
 import type { ExecutorHandle, ExecutorSink } from './agent.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
 import type { CommandInfo, ExecutorCall, ExecutorEvent, ExecutorInfo } from './proto-types.js';
@@ -38,6 +40,8 @@ export interface ExecutorLauncher {
   launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle;
   /** Runs a command task's command (the agent's command executor); without it command tasks are simulated. */
   runCommand?(spec: LaunchSpec, command: CommandInfo, exited: (status: ExitStatus) => void): ExecutorHandle;
+  /** Resolves when every executor it killed is completely gone (its container destroyed). */
+  close?(): Promise<void>;
 }
 
 export class CallError extends Error {
@@ -140,14 +144,36 @@ export class InProcessLauncher implements ExecutorLauncher {
   }
 }
 
+export interface ProcessLauncherOptions {
+  /**
+   * Mesos' `--isolation=cgroups/cpu,cgroups/mem`: each executor runs in a cgroup v1 container `<root>/<container id>`
+   * sized to its and its tasks' resources, destroyed (every process killed, cgroups removed) when it ends. Absent: the
+   * executor only gets its own process group.
+   */
+  cgroups?: { root: string; mount?: string };
+  /** Problems that do not stop an executor (a limit the kernel refused, a container that would not go). */
+  warn?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
 /** Spawns the ExecutorInfo's command as a real agent does: shell or argv form, in its sandbox, with the agent's environment. */
 export class ProcessLauncher implements ExecutorLauncher {
+  private readonly destroying = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: ProcessLauncherOptions = {}) {
+    if (opts.cgroups && !/^\/[A-Za-z0-9._/-]+$/.test(opts.cgroups.root)) throw new TypeError(`ProcessLauncher: cgroups root "${opts.cgroups.root}" must be an absolute cgroup path`);
+  }
+
   launch(spec: LaunchSpec, exited: (status: ExitStatus) => void): ExecutorHandle {
     return this.spawn(spec, spec.info.command, exited);
   }
 
   runCommand(spec: LaunchSpec, command: CommandInfo, exited: (status: ExitStatus) => void): ExecutorHandle {
     return this.spawn(spec, command, exited);
+  }
+
+  /** Resolves once every container being destroyed is gone (the emulator's stop() waits for it). */
+  async close(): Promise<void> {
+    while (this.destroying.size > 0) await Promise.allSettled([...this.destroying]);
   }
 
   private spawn(spec: LaunchSpec, cmd: CommandInfo | undefined, exited: (status: ExitStatus) => void): ExecutorHandle {
@@ -161,24 +187,45 @@ export class ProcessLauncher implements ExecutorLauncher {
       queueMicrotask(() => finish({ code: 1, error: 'CommandInfo has no value' }));
       return { kill: () => undefined };
     }
+    let container: CgroupContainer | undefined;
     try {
       mkdirSync(spec.directory, { recursive: true });
+      if (this.opts.cgroups) {
+        // The run directory's name is the container id, as on a Mesos agent.
+        container = new CgroupContainer({ path: `${this.opts.cgroups.root}/${basename(spec.directory)}`, mount: this.opts.cgroups.mount, warn: this.opts.warn });
+        container.create(containerSize(spec.info.resources, []));
+      }
     } catch (err) {
-      queueMicrotask(() => finish({ code: 1, error: `cannot create sandbox: ${(err as Error).message}` }));
+      const c = container;
+      if (c) this.track(c.destroy(1000));
+      queueMicrotask(() => finish({ code: 1, error: `cannot create the container: ${(err as Error).message}` }));
       return { kill: () => undefined };
     }
     const shell = cmd.shell !== false;
     const args = cmd.arguments ?? [];
+    // The starting shell joins the container before it runs anything, so nothing the executor forks escapes it.
+    const join = container ? `${container.joinScript()} || exit 125\n` : '';
     // Its own process group, so a kill reaches the whole tree as the agent's containerizer does (a shell such as dash
     // does not exec its last command, and killing only the shell would orphan the executor).
+    const opts = { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: true };
     const child = shell
-      ? spawn('/bin/sh', ['-c', cmd.value], { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-      : spawn(cmd.value, args.slice(1), { cwd: spec.directory, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'], argv0: args[0], detached: true });
+      ? spawn('/bin/sh', ['-c', join + cmd.value], opts)
+      : container
+        ? spawn('/bin/sh', ['-c', `${join}exec "$0" "$@"`, cmd.value, ...args.slice(1)], opts)
+        : spawn(cmd.value, args.slice(1), { ...opts, argv0: args[0] });
     child.stdout?.pipe(createWriteStream(`${spec.directory}/stdout`));
     child.stderr?.pipe(createWriteStream(`${spec.directory}/stderr`));
-    child.on('error', (err) => finish({ code: 1, error: err.message }));
-    child.on('exit', (code, signal) => finish({ code, signal }));
+    const ended = (s: ExitStatus) => {
+      if (!container) return finish(s);
+      // As Mesos' containerizer: the executor's end destroys its container, whatever it left running in it.
+      const c = container;
+      container = undefined;
+      this.track(c.destroy().then(() => finish(s), () => finish(s)));
+    };
+    child.on('error', (err) => ended({ code: 1, error: err.message }));
+    child.on('exit', (code, signal) => ended({ code, signal }));
     const kill = () => {
+      container?.killAll();
       if (child.pid === undefined) return;
       try {
         process.kill(-child.pid, 'SIGKILL');
@@ -189,6 +236,14 @@ export class ProcessLauncher implements ExecutorLauncher {
     // The emulator going away takes its executors with it, like a host losing power.
     process.once('exit', kill);
     child.once('exit', () => process.off('exit', kill));
-    return { kill };
+    return {
+      kill,
+      update: container ? (holding) => container?.resize(containerSize(holding.executor, holding.tasks)) : undefined,
+    };
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.catch(() => undefined).finally(() => this.destroying.delete(q));
+    this.destroying.add(q);
   }
 }

@@ -943,6 +943,15 @@ export class Master implements ExecutorEndpoint {
     } else e.queued.push({ tasks, group });
     const fw = this.frameworks.get(e.frameworkId);
     if (fw && !e.handle) this.startExecutor(fw, a, e);
+    this.resizeContainer(a, e.frameworkId, e.executorId);
+  }
+
+  /** Process mode with cgroups: the executor's container holds its own resources plus its live tasks'. */
+  private resizeContainer(a: Agent, frameworkId: string, executorId: string): void {
+    const e = a.executors.get(key(frameworkId, executorId));
+    if (!e?.handle?.update || e.state === 'terminated') return;
+    const tasks = [...a.tasks.values()].filter((t) => t.frameworkId === frameworkId && t.executorId === executorId && t.holdsResources).map((t) => t.info);
+    e.handle.update({ executor: e.info.resources, tasks });
   }
 
   private commandExecutorSubscribed(a: Agent, e: ExecutorRun): void {
@@ -1255,6 +1264,7 @@ export class Master implements ExecutorEndpoint {
     if (!t.holdsResources) return;
     t.holdsResources = false;
     a.release(t.resources);
+    this.resizeContainer(a, t.frameworkId, t.executorId);
     const fw = this.frameworks.get(t.frameworkId);
     if (fw) for (const b of t.resources.values()) addScalars(fw.allocated, b, -1);
     this.scheduleAllocation();
