@@ -4,16 +4,24 @@ import { join } from 'node:path';
 /** The servers `install` builds; kube-scheduler is built for completeness (kube-mesos is the scheduler). */
 export const SERVERS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type Server = (typeof SERVERS)[number];
+/** Everything `install` builds in one make: the servers plus the node side's kubelet. */
+export const BUILT = [...SERVERS, 'kubelet'] as const;
+export type Built = (typeof BUILT)[number];
 
-/** Bump when the recipe changes so an old cache is rebuilt. */
-export const RECIPE_VERSION = 1;
+/**
+ * Bump when the recipe changes. A stamp older than SERVERS_COMPATIBLE_SINCE means the servers are rebuilt; a stamp
+ * from SERVERS_COMPATIBLE_SINCE on keeps its servers and only what it lacks is built (recipe 2 added the kubelet, so a
+ * recipe-1 cache builds just `cmd/kubelet`).
+ */
+export const RECIPE_VERSION = 2;
+export const SERVERS_COMPATIBLE_SINCE = 1;
 
 export interface Stamp {
   recipe: number;
   /** Debian source package version the servers were built from. */
   sourceVersion: string;
-  /** `<server> --version` output, e.g. "Kubernetes v1.20.2". */
-  versions: Record<Server, string>;
+  /** `<binary> --version` output, e.g. "Kubernetes v1.20.2"; no kubelet in a recipe-1 stamp. */
+  versions: Record<Server, string> & Partial<Record<'kubelet', string>>;
   builtAt: string;
   buildSeconds: number;
 }
@@ -23,10 +31,11 @@ export const cacheLayout = (cacheDir: string) => ({
   stamp: join(cacheDir, 'stamp.json'),
   build: join(cacheDir, 'build'),
   buildLog: join(cacheDir, 'build.log'),
-  binary: (s: Server) => join(cacheDir, 'bin', s),
+  kubelet: join(cacheDir, 'bin', 'kubelet'),
+  binary: (s: Built) => join(cacheDir, 'bin', s),
 });
 
-/** The stamp if every binary is present and executable and the recipe matches, else null. */
+/** The stamp if every server binary is present and executable and the recipe still fits them, else null. */
 export async function readInstalled(cacheDir: string): Promise<Stamp | null> {
   const layout = cacheLayout(cacheDir);
   let stamp: Stamp;
@@ -35,11 +44,24 @@ export async function readInstalled(cacheDir: string): Promise<Stamp | null> {
   } catch {
     return null;
   }
-  if (stamp.recipe !== RECIPE_VERSION) return null;
+  if (!(stamp.recipe >= SERVERS_COMPATIBLE_SINCE && stamp.recipe <= RECIPE_VERSION)) return null;
   try {
     await Promise.all(SERVERS.map((s) => access(layout.binary(s), constants.X_OK)));
   } catch {
     return null;
   }
   return stamp;
+}
+
+/** The kubelet's version from the stamp if it was built by this recipe and is executable, else null. */
+export async function readKubeletInstalled(cacheDir: string): Promise<string | null> {
+  const stamp = await readInstalled(cacheDir);
+  const version = stamp?.versions.kubelet;
+  if (!version) return null;
+  try {
+    await access(cacheLayout(cacheDir).kubelet, constants.X_OK);
+  } catch {
+    return null;
+  }
+  return version;
 }
