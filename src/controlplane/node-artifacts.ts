@@ -55,6 +55,7 @@ export const NODE_BINARIES = {
   registry: '/usr/bin/docker-registry',
   skopeo: '/usr/bin/skopeo',
 } as const;
+export type NodeBinaries = { readonly [K in keyof typeof NODE_BINARIES]: string };
 
 /** Bump when the node recipe (packages, images, their contents) changes so an old node install is redone. */
 export const NODE_RECIPE_VERSION = 1;
@@ -90,16 +91,16 @@ export const nodeLayout = (cacheDir: string) => {
 };
 
 /** Where everything is (whether or not it is installed yet: see {@link readNodeInstalled}). */
-export function nodeArtifacts(cacheDir: string): NodeArtifacts {
+export function nodeArtifacts(cacheDir: string, binaries: NodeBinaries = NODE_BINARIES): NodeArtifacts {
   const layout = nodeLayout(cacheDir);
   const byName = <T>(f: (n: NodeImage) => T) => Object.fromEntries(NODE_IMAGE_NAMES.map((n) => [n, f(n)])) as Record<NodeImage, T>;
   return {
     kubelet: cacheLayout(cacheDir).kubelet,
-    containerd: NODE_BINARIES.containerd,
-    ctr: NODE_BINARIES.ctr,
-    runc: NODE_BINARIES.runc,
-    cniBinDir: NODE_BINARIES.cniBinDir,
-    registryBinary: NODE_BINARIES.registry,
+    containerd: binaries.containerd,
+    ctr: binaries.ctr,
+    runc: binaries.runc,
+    cniBinDir: binaries.cniBinDir,
+    registryBinary: binaries.registry,
     registryStorage: layout.registryStorage,
     imageArchives: byName(layout.archive),
     images: byName(imageRef),
@@ -135,7 +136,7 @@ export function registryTagLink(storageDir: string, name: NodeImage): string {
  * The node stamp when the node side is completely installed — recipe current, kubelet and Debian binaries
  * executable, every image tagged in the registry storage — else null. Cheap (a few stats), no root needed.
  */
-export async function readNodeInstalled(cacheDir: string): Promise<NodeStamp | null> {
+export async function readNodeInstalled(cacheDir: string, binaries: NodeBinaries = NODE_BINARIES): Promise<NodeStamp | null> {
   let stamp: NodeStamp;
   try {
     stamp = JSON.parse(await readFile(nodeLayout(cacheDir).stamp, 'utf8')) as NodeStamp;
@@ -143,7 +144,7 @@ export async function readNodeInstalled(cacheDir: string): Promise<NodeStamp | n
     return null;
   }
   if (stamp.recipe !== NODE_RECIPE_VERSION) return null;
-  const a = nodeArtifacts(cacheDir);
+  const a = nodeArtifacts(cacheDir, binaries);
   try {
     await Promise.all([a.kubelet, a.containerd, a.ctr, a.runc, a.registryBinary, join(a.cniBinDir, 'bridge')].map((p) => access(p, constants.X_OK)));
     await Promise.all(NODE_IMAGE_NAMES.map((n) => access(registryTagLink(a.registryStorage, n))));

@@ -32,6 +32,8 @@ export const cacheLayout = (cacheDir: string) => ({
   build: join(cacheDir, 'build'),
   buildLog: join(cacheDir, 'build.log'),
   kubelet: join(cacheDir, 'bin', 'kubelet'),
+  /** build/pause/linux/pause.c of the tree the binaries came from, kept for the node images after the tree is removed. */
+  pauseSource: join(cacheDir, 'src', 'pause.c'),
   binary: (s: Built) => join(cacheDir, 'bin', s),
 });
 
