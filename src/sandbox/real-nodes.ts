@@ -5,6 +5,7 @@
  * enough for a node process, a kubelet and a containerd).
  */
 import { nodeArtifacts, readNodeInstalled, REGISTRY_HOST, type NodeArtifacts } from '../controlplane/node-artifacts.js';
+import { installAll } from '../controlplane/node-install.js';
 import { startRegistry, type Registry } from '../controlplane/registry.js';
 import { sweepStaleSlots } from '../executor/host-slots.js';
 import { NODE_ENV } from '../executor/node-env.js';
@@ -28,16 +29,11 @@ export interface RealNodes {
   stop(): Promise<void>;
 }
 
-/** A clear error when the node side is not installed, naming the command that installs it. */
-export class NodeNotInstalledError extends Error {
-  override name = 'NodeNotInstalledError';
-}
-
-export async function startRealNodes(o: { cacheDir: string; registryLog: string; runtimeDir?: string; log: Logger }): Promise<RealNodes> {
+/** Installs what is missing (kubelet, containerd, runc, CNI plugins, images; cached), then starts the registry. */
+export async function startRealNodes(o: { cacheDir: string; registryLog: string; runtimeDir?: string; log: Logger; progress?: (line: string) => void; signal?: AbortSignal }): Promise<RealNodes> {
   if (!(await readNodeInstalled(o.cacheDir))) {
-    throw new NodeNotInstalledError(
-      `the node side (kubelet, containerd, runc, CNI plugins, images) is not installed in ${o.cacheDir}: run \`kube-mesos control-plane install\`, or start the sandbox with --kubelets hollow`,
-    );
+    o.progress?.('The node side (kubelet, containerd, runc, CNI plugins, offline images) is not installed yet: installing it (once)…');
+    await installAll({ cacheDir: o.cacheDir, progress: o.progress, log: o.log, signal: o.signal });
   }
   const artifacts = nodeArtifacts(o.cacheDir);
   const registry = await startRegistry({ storageDir: artifacts.registryStorage, logFile: o.registryLog, log: o.log });

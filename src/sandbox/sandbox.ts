@@ -96,7 +96,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     let realNodes: RealNodes | undefined;
     if (kubelets === 'real') {
       progress('Starting the image registry for real kubelets…');
-      realNodes = await startRealNodes({ cacheDir: o.cacheDir, registryLog: join(dir, 'registry.log'), runtimeDir: o.runtimeDir, log: log.child({ component: 'real-nodes' }) });
+      realNodes = await startRealNodes({ cacheDir: o.cacheDir, registryLog: join(dir, 'registry.log'), runtimeDir: o.runtimeDir, log: log.child({ component: 'real-nodes' }), progress, signal: o.signal });
       const rn = realNodes;
       stops.push(() => rn.stop());
     }
