@@ -29,6 +29,8 @@ export interface SlotRecord {
   ipamDir: string;
   /** Sockets and runc state. */
   runDir: string;
+  /** The kubelet's root dir and whatever else is kept per slot on disk. */
+  stateDir: string;
 }
 
 export type Claim = { ok: true; slot: number; reclaimed?: SlotRecord; cleanup?: CleanupReport } | { ok: false; error: string };
@@ -118,7 +120,7 @@ export async function cleanupSlot(r: SlotRecord): Promise<CleanupReport> {
   const link = await deleteLink(r.bridge);
   if (link) problems.push(link);
   removeCniCache(r.network);
-  for (const d of [r.ipamDir, r.runDir]) rmSync(d, { recursive: true, force: true });
+  for (const d of [r.ipamDir, r.runDir, r.stateDir]) if (d) rmSync(d, { recursive: true, force: true });
   return { killed, cgroupsLeft, problems };
 }
 

@@ -68,8 +68,8 @@ describe('runtime configuration', () => {
       volumePluginDir: '/sb/vp',
       authorization: { mode: 'AlwaysAllow' },
     });
-    expect(runtimeKubeletFlags({ kubeletConfig: '/sb/k.yaml', socket: layout.socket, nodeIp: '192.0.2.2' })).toEqual(
-      expect.arrayContaining(['--config=/sb/k.yaml', '--container-runtime=remote', '--container-runtime-endpoint=unix:///run/kube-mesos/slot-2/containerd.sock', '--node-ip=192.0.2.2']),
+    expect(runtimeKubeletFlags({ kubeletConfig: '/sb/k.yaml', socket: layout.socket, nodeIp: '192.0.2.2', rootDir: layout.kubeletRoot })).toEqual(
+      expect.arrayContaining(['--root-dir=/var/lib/kube-mesos/slot-2/kubelet', '--config=/sb/k.yaml', '--container-runtime=remote', '--container-runtime-endpoint=unix:///run/kube-mesos/slot-2/containerd.sock', '--node-ip=192.0.2.2']),
     );
   });
 });

@@ -70,11 +70,16 @@ export interface RuntimeLayout {
   run: string;
   socket: string;
   runcRoot: string;
+  /** <stateDir>/slot-N: the kubelet's root dir lives here, not in the sandbox, because the kubelet listens on
+   * <root-dir>/pod-resources/kubelet.sock and a Mesos sandbox path is far longer than a socket path may be. */
+  state: string;
+  kubeletRoot: string;
 }
 
-export function runtimeLayout(sandbox: string, runtimeDir: string, slot: number): RuntimeLayout {
+export function runtimeLayout(sandbox: string, runtimeDir: string, slot: number, stateDir = '/var/lib/kube-mesos'): RuntimeLayout {
   const dir = join(sandbox, 'runtime');
   const run = join(runtimeDir, `slot-${slot}`);
+  const state = join(stateDir, `slot-${slot}`);
   const host = join(dir, 'host');
   return {
     dir,
@@ -96,6 +101,8 @@ export function runtimeLayout(sandbox: string, runtimeDir: string, slot: number)
     run,
     socket: join(run, 'containerd.sock'),
     runcRoot: join(run, 'runc'),
+    state,
+    kubeletRoot: join(state, 'kubelet'),
   };
 }
 
@@ -234,6 +241,7 @@ export function kubeletConfiguration(i: KubeletConfigInput): string {
 }
 
 /** Flags a real kubelet gets on top of kubeletFlags(): its config file, runtime endpoint and node IP. Pure. */
-export function runtimeKubeletFlags(i: { kubeletConfig: string; socket: string; nodeIp: string }): string[] {
-  return [`--config=${i.kubeletConfig}`, '--container-runtime=remote', `--container-runtime-endpoint=unix://${i.socket}`, `--node-ip=${i.nodeIp}`, '--runtime-request-timeout=2m'];
+export function runtimeKubeletFlags(i: { kubeletConfig: string; socket: string; nodeIp: string; rootDir: string }): string[] {
+  // --root-dir comes after kubeletFlags()' one and so replaces it (the last occurrence of a flag wins).
+  return [`--root-dir=${i.rootDir}`, `--config=${i.kubeletConfig}`, '--container-runtime=remote', `--container-runtime-endpoint=unix://${i.socket}`, `--node-ip=${i.nodeIp}`, '--runtime-request-timeout=2m'];
 }

@@ -19,6 +19,8 @@ export interface NodeRuntimeEnv {
   nodeIp: string | undefined;
   /** Host-wide directory of slot claims and sockets. */
   runtimeDir: string;
+  /** Host-wide directory of the kubelets' root dirs (short paths: the kubelet listens on sockets below it). */
+  stateDir: string;
   slots: SlotPlan;
 }
 
@@ -32,6 +34,7 @@ export const NODE_ENV = {
   mirrors: 'KUBE_MESOS_REGISTRY_MIRRORS',
   nodeIp: 'KUBE_MESOS_NODE_IP',
   runtimeDir: 'KUBE_MESOS_RUNTIME_DIR',
+  stateDir: 'KUBE_MESOS_STATE_DIR',
   podNetwork: 'KUBE_MESOS_POD_NETWORK',
   kubeletPortBase: 'KUBE_MESOS_KUBELET_PORT_BASE',
 } as const;
@@ -58,6 +61,7 @@ export function parseNodeRuntimeEnv(env: Record<string, string | undefined>): No
   const runc = path(NODE_ENV.runc, NODE_BINARIES.runc);
   const cniBinDir = path(NODE_ENV.cniBinDir, NODE_BINARIES.cniBinDir);
   const runtimeDir = path(NODE_ENV.runtimeDir, '/run/kube-mesos');
+  const stateDir = path(NODE_ENV.stateDir, '/var/lib/kube-mesos');
   const pauseImage = get(NODE_ENV.pauseImage) ?? imageRef('pause');
   if (/\s/.test(pauseImage)) errors.push(`${NODE_ENV.pauseImage}="${pauseImage}" is not an image reference`);
 
@@ -94,6 +98,6 @@ export function parseNodeRuntimeEnv(env: Record<string, string | undefined>): No
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
-    value: { runtime: runtime as NodeRuntimeEnv['runtime'], containerd, ctr, runc, cniBinDir, pauseImage, mirrors, nodeIp, runtimeDir, slots: { podNetwork, portBase } },
+    value: { runtime: runtime as NodeRuntimeEnv['runtime'], containerd, ctr, runc, cniBinDir, pauseImage, mirrors, nodeIp, runtimeDir, stateDir, slots: { podNetwork, portBase } },
   };
 }

@@ -127,7 +127,7 @@ export class NodeRuntime implements Kubelet {
       env.runtimeDir,
       (slot) => {
         const net = slotNetwork(slot, env.slots);
-        const layout = runtimeLayout(this.opts.sandbox, env.runtimeDir, slot);
+        const layout = runtimeLayout(this.opts.sandbox, env.runtimeDir, slot, env.stateDir);
         return {
           slot,
           executorId: this.opts.executorId,
@@ -140,6 +140,7 @@ export class NodeRuntime implements Kubelet {
           network: net.network,
           ipamDir: layout.cniIpamDir,
           runDir: layout.run,
+          stateDir: layout.state,
         };
       },
       async (slot) => {
@@ -152,12 +153,12 @@ export class NodeRuntime implements Kubelet {
     if (!claim.ok) throw new Error(claim.error);
     if (claim.reclaimed) this.log.info({ slot: claim.slot, previous: claim.reclaimed.executorId, cleanup: claim.cleanup }, 'reclaimed a stale host slot');
     const net = slotNetwork(claim.slot, env.slots);
-    const layout = runtimeLayout(this.opts.sandbox, env.runtimeDir, claim.slot);
-    this.record = { slot: claim.slot, pid: process.pid, executorId: this.opts.executorId, nodeName, socket: layout.socket, containerdConfig: layout.containerdConfig, cgroupRoot, createdCgroups, bridge: net.bridge, network: net.network, ipamDir: layout.cniIpamDir, runDir: layout.run };
+    const layout = runtimeLayout(this.opts.sandbox, env.runtimeDir, claim.slot, env.stateDir);
+    this.record = { slot: claim.slot, pid: process.pid, executorId: this.opts.executorId, nodeName, socket: layout.socket, containerdConfig: layout.containerdConfig, cgroupRoot, createdCgroups, bridge: net.bridge, network: net.network, ipamDir: layout.cniIpamDir, runDir: layout.run, stateDir: layout.state };
     this.state = { slot: claim.slot, net, layout, nodeIp, cgroupRoot };
     this.log.info({ slot: claim.slot, bridge: net.bridge, subnet: net.subnet, kubeletPort: net.kubeletPort, nodeIp, cgroupRoot }, 'host slot claimed');
 
-    for (const d of [layout.containerdRoot, layout.containerdState, layout.cniConfDir, layout.cniIpamDir, layout.volumePluginDir, layout.run, ...layout.hostBinds.flatMap((b) => [b.source, b.target])]) {
+    for (const d of [layout.containerdRoot, layout.containerdState, layout.cniConfDir, layout.cniIpamDir, layout.volumePluginDir, layout.run, layout.kubeletRoot, ...layout.hostBinds.flatMap((b) => [b.source, b.target])]) {
       mkdirSync(d, { recursive: true });
     }
     writeFileSync(layout.containerdConfig, containerdConfig({ layout, runc: env.runc, cniBinDir: env.cniBinDir, sandboxImage: env.pauseImage, mirrors: env.mirrors }));
@@ -187,7 +188,7 @@ export class NodeRuntime implements Kubelet {
     this.kubelet = new RealKubelet({
       ...common,
       command: k.command,
-      args: [...k.args, ...runtimeKubeletFlags({ kubeletConfig: layout.kubeletConfig, socket: layout.socket, nodeIp })],
+      args: [...k.args, ...runtimeKubeletFlags({ kubeletConfig: layout.kubeletConfig, socket: layout.socket, nodeIp, rootDir: layout.kubeletRoot })],
       paths: k.paths,
       labelsToPatch: k.labelsToPatch,
       annotationsToPatch: { [NODE_ANNOTATIONS.podCidr]: net.subnet, [NODE_ANNOTATIONS.hostSlot]: String(claim.slot), [NODE_ANNOTATIONS.cgroupRoot]: cgroupRoot },
