@@ -4,7 +4,7 @@
  * here throws for an expected outcome (not found, already gone).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -182,4 +182,46 @@ export function podCgroups(cgroupRoot: string, mount = '/sys/fs/cgroup'): string
     }
   }
   return out;
+}
+
+/**
+ * runc 1.1 on a hybrid host also puts containers into the v2 `unified` hierarchy, and kubelet 1.20 never removes the pod
+ * directories it leaves there. Removes (depth-first, empty ones only) every unified pod cgroup whose v1 memory twin
+ * is gone, i.e. whose pod the kubelet has cleaned up. Returns how many directories went.
+ */
+export function reapUnifiedPodCgroups(cgroupRoot: string, mount = '/sys/fs/cgroup'): number {
+  const unified = join(mount, 'unified', cgroupRoot, 'kubepods');
+  const memory = join(mount, 'memory', cgroupRoot, 'kubepods');
+  let n = 0;
+  for (const sub of ['', 'burstable', 'besteffort']) {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(join(unified, sub));
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (!e.startsWith('pod') || existsSync(join(memory, sub, e))) continue;
+      n += rmdirTree(join(unified, sub, e));
+    }
+  }
+  return n;
+}
+
+function rmdirTree(dir: string): number {
+  let n = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return 0;
+  }
+  for (const e of entries) n += rmdirTree(join(dir, e));
+  try {
+    rmdirSync(dir);
+    n++;
+  } catch {
+    // still in use, or gone
+  }
+  return n;
 }

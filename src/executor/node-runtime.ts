@@ -15,7 +15,7 @@ import { claimSlot, cleanupSlot, releaseSlot, type SlotRecord } from './host-slo
 import type { KubeletApi } from './kube-api.js';
 import { cniConflist, containerdConfig, kubeletConfiguration, runtimeKubeletFlags, runtimeLayout, slotNetwork, type RuntimeLayout, type SlotNetwork } from './node-config.js';
 import type { NodeRuntimeEnv } from './node-env.js';
-import { createCgroupPath, defaultRouteIp, deleteLink, linkExists, ownCgroup, run, waitForSocket } from './node-host.js';
+import { createCgroupPath, defaultRouteIp, deleteLink, linkExists, ownCgroup, reapUnifiedPodCgroups, run, waitForSocket } from './node-host.js';
 import { RealKubelet, type KubeletChild, type KubeletPaths, type KubeletSpawner, type SupervisorClock } from './real-kubelet.js';
 
 /** Node annotations the executor writes: the agent's pod subnet and host slot. */
@@ -73,6 +73,7 @@ export class NodeRuntime implements Kubelet {
   private kubelet: RealKubelet | undefined;
   private record: SlotRecord | undefined;
   private gaveUp = false;
+  private reaper: NodeJS.Timeout | undefined;
   state: NodeRuntimeState | undefined;
 
   constructor(private readonly opts: NodeRuntimeOptions) {
@@ -88,6 +89,7 @@ export class NodeRuntime implements Kubelet {
   /** Stops the kubelet and containerd and removes everything the runtime made on the host. Idempotent. */
   async stop(): Promise<void> {
     this.abort.abort();
+    clearInterval(this.reaper);
     await this.bringUp;
     const t0 = Date.now();
     await this.kubelet?.stop();
@@ -196,6 +198,12 @@ export class NodeRuntime implements Kubelet {
       onGiveUp: (m) => this.giveUp(m),
     });
     this.kubelet.start();
+    // kubelet 1.20 leaves the pods' v2 `unified` cgroups behind (runc 1.1 makes them on a hybrid host): reap them.
+    this.reaper = setInterval(() => {
+      const n = reapUnifiedPodCgroups(cgroupRoot);
+      if (n > 0) this.log.debug({ removed: n }, 'removed pod cgroups the kubelet left in the unified hierarchy');
+    }, 2000);
+    this.reaper.unref();
   }
 
   /** SIGKILLs every task of the agent's containerd (namespace k8s.io) and deletes them, so shims exit and unmount. */
