@@ -66,6 +66,7 @@ export const command: Command = {
         ca,
         executorCommand: config.pool.executorCommand || selfExecutorCommand(),
         executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
+        user: io.env.USER,
         frameworkId: fid.ok ? fid.value : undefined,
         registry,
         onFrameworkId: (id) => {

@@ -8,12 +8,13 @@ import type { KubeletApi } from './kube-api.js';
 import type { ExecutorMetrics } from './metrics.js';
 import { isNewTaskState, podTaskState, type PodTaskState } from './pod-state.js';
 import type { PodEvent, PodSource } from './pod-source.js';
+import { ANNOTATION_AGENT_ID, ANNOTATION_EXECUTOR_ID, ANNOTATION_TASK_ID, LABEL_KUBELET_KEEPER, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../names.js';
 
 /** A task with this label (value "true") is no pod: it keeps a warm kubelet's executor alive (pool.minPerZone). */
-export const KEEPER_LABEL = 'kube-mesos.io/kubelet-keeper';
+export const KEEPER_LABEL = LABEL_KUBELET_KEEPER;
 
-export const POD_LABELS = { namespace: 'kube-mesos.io/pod-namespace', name: 'kube-mesos.io/pod-name', uid: 'kube-mesos.io/pod-uid' } as const;
-export const POD_ANNOTATIONS = { taskId: 'kube-mesos.io/task-id', agentId: 'kube-mesos.io/agent-id', executorId: 'kube-mesos.io/executor-id' } as const;
+export const POD_LABELS = { namespace: LABEL_POD_NAMESPACE, name: LABEL_POD_NAME, uid: LABEL_POD_UID } as const;
+export const POD_ANNOTATIONS = { taskId: ANNOTATION_TASK_ID, agentId: ANNOTATION_AGENT_ID, executorId: ANNOTATION_EXECUTOR_ID } as const;
 
 export type ExecutorStatusUpdate = Omit<TaskStatus, 'uuid' | 'source' | 'executor_id' | 'agent_id'>;
 

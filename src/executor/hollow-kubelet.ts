@@ -6,9 +6,10 @@ import { silentLogger, type Logger } from '../telemetry/log.js';
 import type { KubeletApi, PodStatusPatch } from './kube-api.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { PodEvent, PodSource } from './pod-source.js';
+import { ANNOTATION_HOLLOW_EXIT_CODE, ANNOTATION_KUBELET } from '../names.js';
 
 /** Test hook: a Running pod with this annotation finishes shortly after: "0" → Succeeded, any other integer → Failed. */
-export const EXIT_CODE_ANNOTATION = 'kube-mesos.io/hollow-exit-code';
+export const EXIT_CODE_ANNOTATION = ANNOTATION_HOLLOW_EXIT_CODE;
 /** Taints the node owner clears once its Node is Ready (ARCHITECTURE §6). */
 const NOT_READY_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
 
@@ -214,7 +215,7 @@ export class HollowKubelet {
   private async register(): Promise<boolean> {
     const { api, labels, taints } = this.opts;
     const allLabels = { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...labels };
-    const annotations = { 'kube-mesos.io/kubelet': 'hollow', 'node.alpha.kubernetes.io/ttl': '0' };
+    const annotations = { [ANNOTATION_KUBELET]: 'hollow', 'node.alpha.kubernetes.io/ttl': '0' };
     const node: V1Node = {
       metadata: { name: this.nodeName, labels: allLabels, annotations },
       spec: { taints: taints.length ? taints : undefined },

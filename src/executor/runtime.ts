@@ -14,6 +14,7 @@ import { NodeRuntime } from './node-runtime.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { PodSource } from './pod-source.js';
 import { detectMachine, GiveUpDriver, kubeletFlags, openTasks, RealKubelet, type KubeletSpawner, type MachineResources } from './real-kubelet.js';
+import { LABEL_AGENT_ID } from '../names.js';
 
 /** The executor's environment is unusable: every problem, each naming its variable. */
 export class ExecutorConfigError extends Error {
@@ -144,7 +145,7 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
     api,
     pods: deps.pods,
     executorId: mesos.executorId,
-    agentId: kube.labels['kube-mesos.io/agent-id'],
+    agentId: kube.labels[LABEL_AGENT_ID],
     shutdownTimeoutMs: deps.shutdownTimeoutMs ?? Math.max(1000, mesos.shutdownGracePeriodMs - 1000),
     log,
     metrics: deps.metrics,

@@ -4,8 +4,8 @@
  * here either: time comes in, actions go out.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION_RESCHEDULE_ON_LOSS } from '../names.js';
 import {
-  ANNOTATION_RESCHEDULE_ON_LOSS,
   failoverAfter,
   newRateLimiter,
   planReplacements,

@@ -3,6 +3,7 @@
  * because the framework itself is probably the one cut off. Pure: state and time are passed in.
  */
 import { parseDuration } from '../config/duration.js';
+import { ANNOTATION_FAILOVER_AFTER } from '../names.js';
 
 export interface FailoverConfig {
   /** A zone is unhealthy when at least this fraction of its agents is lost (kube-controller-manager: 0.55). */
@@ -63,8 +64,6 @@ export function zoneHealth(agents: readonly AgentHealthView[], c: FailoverConfig
   return { zones, cutOff: allZonesDown || tooMany, unhealthyZones };
 }
 
-export const ANNOTATION_FAILOVER_AFTER = 'kube-mesos.io/failover-after';
-export const ANNOTATION_RESCHEDULE_ON_LOSS = 'kube-mesos.io/reschedule-on-loss';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 export interface TolerationLike {

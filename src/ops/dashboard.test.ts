@@ -1,6 +1,5 @@
 import { createRegistry } from '../telemetry/metrics.js';
-import type { FaultAction, FaultAgent, FaultApi, FaultResult } from '../sandbox/faults.js';
-import type { DashboardState } from '../scheduler/framework.js';
+import type { DashboardState, FaultAction, FaultAgent, FaultApi, FaultResult } from './types.js';
 import { createOpsApp } from './app.js';
 import { dashboardRouter, dashboardView, type DashboardRouterOptions, type DashboardView } from './dashboard.js';
 import { startOpsServer, type OpsServer } from './server.js';

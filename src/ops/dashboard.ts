@@ -3,8 +3,7 @@
  * API is given) and, in the sandbox only, `POST /api/faults/{agents/:id|zones/:zone}/{fail|recover}`.
  */
 import express, { type Request, type Response } from 'express';
-import type { FaultAction, FaultAgent, FaultApi } from '../sandbox/faults.js';
-import type { DashboardAgent, DashboardState } from '../scheduler/framework.js';
+import type { DashboardAgent, DashboardState, FaultAction, FaultAgent, FaultApi } from './types.js';
 
 export interface DashboardRouterOptions {
   /** The framework's view; `undefined` while there is none (a standby replica, or still starting). */

@@ -1,9 +1,6 @@
 import type { ConstraintOperator, MarathonConstraint, Scoring } from './types.js';
+import { ANNOTATION_CONSTRAINTS, ANNOTATION_PLACEMENT, ANNOTATION_ROLES, ANNOTATION_SPREAD } from '../names.js';
 
-export const ANNOTATION_ROLES = 'kube-mesos.io/roles';
-export const ANNOTATION_CONSTRAINTS = 'kube-mesos.io/constraints';
-export const ANNOTATION_SPREAD = 'kube-mesos.io/spread';
-export const ANNOTATION_PLACEMENT = 'kube-mesos.io/placement';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 

@@ -1,9 +1,6 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION_CONSTRAINTS, ANNOTATION_PLACEMENT, ANNOTATION_ROLES, ANNOTATION_SPREAD } from '../names.js';
 import {
-  ANNOTATION_CONSTRAINTS,
-  ANNOTATION_PLACEMENT,
-  ANNOTATION_ROLES,
-  ANNOTATION_SPREAD,
   parseConstraints,
   parsePlacement,
   parseRoles,

@@ -5,12 +5,11 @@ import type { V1PodAffinityTerm } from '@kubernetes/client-node';
 import { round3 } from './quantity.js';
 import { compileLabelSelector, selectorKey, type LabelMatcher, type Labels } from './selectors.js';
 import type { AgentView, PlacedPod, PlanConfig, PortRange } from './types.js';
+import { LABEL_AGENT_ID, LABEL_ATTRIBUTE_PREFIX } from '../names.js';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
 export const LABEL_REGION = 'topology.kubernetes.io/region';
-export const LABEL_AGENT_ID = 'kube-mesos.io/agent-id';
-export const LABEL_ATTRIBUTE_PREFIX = 'kube-mesos.io/attribute-';
 
 /** The labels a kubelet's Node on this agent carries (ARCHITECTURE.md §4). */
 export function agentLabels(a: { id: string; hostname: string; zone?: string; region?: string; attributes?: Record<string, string> }): Labels {

@@ -11,8 +11,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { InverseOffer, Offer, Unavailability } from '../mesos/types.js';
 import type { Logger } from '../telemetry/log.js';
+import { ANNOTATION_SAFE_TO_EVICT } from '../names.js';
 
-export const ANNOTATION_SAFE_TO_EVICT = 'kube-mesos.io/safe-to-evict';
 
 export interface MaintenanceConfig {
   /** refuse_seconds of a DECLINE_INVERSE_OFFERS while the drain is blocked: Mesos sends a new inverse offer after it. */

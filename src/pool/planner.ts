@@ -101,7 +101,13 @@ export function canAddKubelet(zone: string, counts: { total: number; perZone: Re
   return true;
 }
 
-export function kubeletCounts(kubelets: readonly Pick<PoolKubelet, 'zone' | 'state'>[]): { total: number; perZone: Map<string, number> } {
+/** Kubelets in all and per zone, for the pool's limits. */
+export interface KubeletCounts {
+  total: number;
+  perZone: Map<string, number>;
+}
+
+export function kubeletCounts(kubelets: readonly Pick<PoolKubelet, 'zone' | 'state'>[]): KubeletCounts {
   const perZone = new Map<string, number>();
   let total = 0;
   for (const k of kubelets) {

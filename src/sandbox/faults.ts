@@ -3,26 +3,7 @@
  * each agent's state as the emulator sees it. A thin client of the emulator's `/emulator/*` endpoints.
  */
 
-export type FaultAction = 'fail' | 'recover';
-export const FAULT_ACTIONS: readonly FaultAction[] = ['fail', 'recover'];
-
-/** An agent as the emulator sees it: `state` is the master's view (active, disconnected, unreachable, gone). */
-export interface FaultAgent {
-  id: string;
-  hostname: string;
-  zone?: string;
-  state: string;
-  reachable: boolean;
-}
-
-/** Expected outcomes are values: `status` is the HTTP status to pass on (404 unknown agent, 502 emulator unreachable…). */
-export type FaultResult<T> = { ok: true; value: T } | { ok: false; status: number; error: string };
-
-export interface FaultApi {
-  agents(): Promise<FaultResult<FaultAgent[]>>;
-  agent(id: string, action: FaultAction): Promise<FaultResult<{ id: string; state: string; reachable: boolean }>>;
-  zone(zone: string, action: FaultAction): Promise<FaultResult<{ zone: string; agents: string[] }>>;
-}
+import type { FaultAgent, FaultApi, FaultResult } from '../ops/types.js';
 
 export interface EmulatorFaultsOptions {
   /** Per request; the dashboard polls every second, so a hung emulator must not pile requests up. Default 2 s. */

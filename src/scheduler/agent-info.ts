@@ -2,6 +2,7 @@
  * What an offer says about its agent, turned into what Kubernetes sees: the Node name and labels of the kubelet that runs
  * there, and the attribute values Marathon-style constraints compare against. Pure.
  */
+import { LABEL_AGENT_ID, LABEL_ATTRIBUTE_PREFIX } from '../names.js';
 export interface OfferAgentFields {
   agent_id: { value: string };
   hostname: string;
@@ -39,8 +40,6 @@ export interface AgentInfoOptions {
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
 export const LABEL_REGION = 'topology.kubernetes.io/region';
-export const LABEL_AGENT_ID = 'kube-mesos.io/agent-id';
-export const LABEL_ATTRIBUTE_PREFIX = 'kube-mesos.io/attribute-';
 
 export function attributeText(a: AttributeLike): string {
   if (a.text) return a.text.value;

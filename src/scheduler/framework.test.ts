@@ -1,31 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Offer, OfferOperation, Resource, TaskInfo, TaskStatus } from '../mesos/types.js';
+import type { OfferOperation, TaskInfo, TaskStatus } from '../mesos/types.js';
 import { silentLogger } from '../telemetry/log.js';
 import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
 import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
 import type { KubePort, MesosPort } from './ports.js';
-
-const scalar = (name: string, value: number): Resource => ({ name, type: 'SCALAR', scalar: { value }, allocation_info: { role: '*' } });
-
-let offerSeq = 0;
-function offer(agent: string, zone: string, cpus = 4, mem = 8192): Offer {
-  return {
-    id: { value: `o${++offerSeq}` },
-    framework_id: { value: 'fw' },
-    agent_id: { value: agent },
-    hostname: `${agent}.example`,
-    resources: [scalar('cpus', cpus), scalar('mem', mem), scalar('disk', 10000)],
-    domain: { fault_domain: { region: { name: 'r1' }, zone: { name: zone } } },
-  };
-}
-
-function pod(name: string, cpu = '500m', mem = '256Mi', extra: Partial<V1Pod['spec']> = {}): V1Pod {
-  return {
-    metadata: { namespace: 'ns', name, uid: `uid-${name}`, resourceVersion: '1', creationTimestamp: new Date(0) },
-    spec: { schedulerName: 'kube-mesos', containers: [{ name: 'c', image: 'x', resources: { requests: { cpu, memory: mem } } }], ...extra },
-    status: { phase: 'Pending' },
-  };
-}
+import { aPod, anOffer, statusFor, statusOf } from './testing/builders.js';
 
 class FakeMesos implements MesosPort {
   accepts: { offerIds: string[]; operations: OfferOperation[]; refuse: number }[] = [];
@@ -121,14 +100,11 @@ function setup(over: Partial<FrameworkCoreConfig> = {}) {
   return { core, mesos, kube, advance: (ms: number) => (now += ms) };
 }
 
-const update = (task: TaskInfo, state: string, uuid = true): TaskStatus =>
-  ({ task_id: task.task_id, agent_id: task.agent_id, state, ...(uuid ? { uuid: new Uint8Array([1, 2, 3]) } : {}) }) as TaskStatus;
-
 describe('FrameworkCore', () => {
   it('places many pods per offer and sends one ACCEPT per agent, the executor with the first pod', async () => {
     const { core, mesos } = setup();
-    for (let i = 0; i < 6; i++) core.onPodUpsert(pod(`web-${i}`));
-    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    for (let i = 0; i < 6; i++) core.onPodUpsert(aPod(`web-${i}`).build());
+    core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build()]);
     const r = core.runCycle();
     await core.drain();
     expect(r).toMatchObject({ considered: 6, placed: 6, accepts: 2 });
@@ -146,8 +122,8 @@ describe('FrameworkCore', () => {
 
   it('reports a pod that fits nowhere with a kube-scheduler-style message and backs it off', async () => {
     const { core, kube, mesos } = setup();
-    core.onPodUpsert(pod('huge', '64'));
-    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    core.onPodUpsert(aPod('huge').cpu('64').build());
+    core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build()]);
     const r = core.runCycle();
     await core.drain();
     expect(r.unschedulable).toBe(1);
@@ -164,11 +140,11 @@ describe('FrameworkCore', () => {
 
   it('with part of the cluster not offered, reports Unschedulable only after the grace; with every agent offered, at once', async () => {
     const { core, kube, advance } = setup({ unschedulableGraceMs: 5000 });
-    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
-    core.onPodUpsert(pod('small'));
+    core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build()]);
+    core.onPodUpsert(aPod('small').build());
     core.runCycle(); // small takes one agent's offer, the other is declined (nothing else waits)
-    core.onOffers([offer('a3', 'z3')]); // only a3 is offered now; a1 and a2 are known
-    core.onPodUpsert(pod('huge', '64'));
+    core.onOffers([anOffer('a3').zone('z3').build()]); // only a3 is offered now; a1 and a2 are known
+    core.onPodUpsert(aPod('huge').cpu('64').build());
     expect(core.runCycle().unschedulable).toBe(1);
     await core.drain();
     expect(kube.unschedulable).toEqual([]); // the agent not offered might still have room
@@ -178,15 +154,15 @@ describe('FrameworkCore', () => {
     await core.drain();
     expect(kube.unschedulable).toEqual([]);
     advance(1000);
-    core.onOffers([offer('a3', 'z3')]); // the first one was held for offerHoldMs and declined
+    core.onOffers([anOffer('a3').zone('z3').build()]); // the first one was held for offerHoldMs and declined
     core.queue.moveAllToActive();
     expect(core.runCycle().unschedulable).toBe(1);
     await core.drain();
     expect(kube.unschedulable.map(([name]) => name)).toEqual(['huge']);
 
     const full = setup({ unschedulableGraceMs: 5000 });
-    full.core.onPodUpsert(pod('huge', '64'));
-    full.core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    full.core.onPodUpsert(aPod('huge').cpu('64').build());
+    full.core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build()]);
     full.core.runCycle();
     await full.core.drain();
     expect(full.kube.unschedulable.map(([name]) => name)).toEqual(['huge']);
@@ -194,16 +170,16 @@ describe('FrameworkCore', () => {
 
   it('re-queues a pod whose launch failed before binding, and places it again', async () => {
     const { core, mesos, kube } = setup();
-    core.onPodUpsert(pod('p1'));
-    core.onOffers([offer('a1', 'z1')]);
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     const [task] = mesos.tasks();
-    core.onUpdate(update(task, 'TASK_DROPPED'));
+    core.onUpdate(statusOf(task).state('TASK_DROPPED').build());
     await core.drain();
     expect(kube.warnings).toEqual([['p1', 'FailedLaunch']]);
     expect(core.queue.size).toBe(1);
     expect(core.queue.counts(1000)).toEqual({ active: 0, backoff: 1 }); // no retry loop without new capacity
-    core.onOffers([offer('a1', 'z1')]);
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     await core.drain();
     expect(mesos.tasks()).toHaveLength(2);
@@ -212,12 +188,12 @@ describe('FrameworkCore', () => {
 
   it('acknowledges updates with a uuid only, and reports Scheduled on the first confirmation', async () => {
     const { core, mesos, kube } = setup();
-    core.onPodUpsert(pod('p1'));
-    core.onOffers([offer('a1', 'z1')]);
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     const [task] = mesos.tasks();
-    core.onUpdate(update(task, 'TASK_STARTING'));
-    core.onUpdate(update(task, 'TASK_RUNNING', false));
+    core.onUpdate(statusOf(task).state('TASK_STARTING').build());
+    core.onUpdate(statusOf(task).state('TASK_RUNNING').withoutUuid().build());
     await core.drain();
     expect(mesos.acks).toHaveLength(1);
     expect(kube.scheduled).toEqual([['p1', 'a1.example']]);
@@ -225,26 +201,26 @@ describe('FrameworkCore', () => {
 
   it('kills the task of a deleted pod, and unknown tasks', async () => {
     const { core, mesos } = setup();
-    const p = pod('p1');
+    const p = aPod('p1').build();
     core.onPodUpsert(p);
-    core.onOffers([offer('a1', 'z1')]);
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     const [task] = mesos.tasks();
     core.onPodDelete(p);
-    core.onUpdate({ task_id: { value: 'stranger' }, state: 'TASK_RUNNING', agent_id: { value: 'a9' } } as TaskStatus);
+    core.onUpdate(statusFor('stranger', 'a9').withoutUuid().build());
     await core.drain();
     expect(mesos.kills).toEqual([task.task_id.value, 'stranger']);
   });
 
   it('declines offers with a long refusal and suppresses when nothing is pending', async () => {
     const { core, mesos } = setup();
-    core.onOffers([offer('a1', 'z1')]);
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     await core.drain();
     expect(mesos.declines).toEqual([{ offerIds: [expect.any(String)], refuse: 300 }]);
     expect(mesos.suppresses).toBe(1);
     expect(mesos.revives).toBe(1); // on subscription
-    core.onPodUpsert(pod('p1'));
+    core.onPodUpsert(aPod('p1').build());
     await core.drain();
     expect(mesos.revives).toBe(2); // at once, though the first was just now: REVIVEs come from a bucket of two
   });
@@ -262,10 +238,10 @@ describe('FrameworkCore', () => {
     };
     await core.drain(); // the REVIVE of the subscription
     started.length = 0;
-    core.onOffers([offer('a1', 'z1')]);
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle(); // nothing pending: decline + SUPPRESS (slow to answer)
     advance(2000);
-    core.onPodUpsert(pod('huge', '64')); // REVIVE must wait for the SUPPRESS to finish
+    core.onPodUpsert(aPod('huge').cpu('64').build()); // REVIVE must wait for the SUPPRESS to finish
     await new Promise((r) => setImmediate(r));
     expect(started).toEqual(['suppress']);
     releaseSuppress();
@@ -280,8 +256,8 @@ describe('FrameworkCore', () => {
 
   it('holds offers while pods wait, then declines them with a short refusal', async () => {
     const { core, mesos, advance } = setup();
-    core.onPodUpsert(pod('huge', '64'));
-    core.onOffers([offer('a1', 'z1')]);
+    core.onPodUpsert(aPod('huge').cpu('64').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     expect(mesos.declines).toHaveLength(0);
     advance(5000);
@@ -293,8 +269,8 @@ describe('FrameworkCore', () => {
   it('re-queues pods whose ACCEPT failed', async () => {
     const { core, mesos } = setup();
     mesos.failAccept = true;
-    core.onPodUpsert(pod('p1'));
-    core.onOffers([offer('a1', 'z1')]);
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     await core.drain();
     expect(core.queue.size).toBe(1);
@@ -303,7 +279,7 @@ describe('FrameworkCore', () => {
 
   it('does not schedule a pod with a malformed annotation, and says why', async () => {
     const { core, kube } = setup();
-    const p = pod('bad');
+    const p = aPod('bad').build();
     p.metadata!.annotations = { 'kube-mesos.io/constraints': '[["@zone","GROUP_BY"' };
     core.onPodUpsert(p);
     await core.drain();
@@ -314,12 +290,12 @@ describe('FrameworkCore', () => {
 
   it('describes zones, agents, pods, pending pods and recent events for the dashboard', async () => {
     const { core, mesos } = setup();
-    core.onPodUpsert(pod('p1'));
-    core.onPodUpsert(pod('huge', '64'));
-    core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    core.onPodUpsert(aPod('p1').build());
+    core.onPodUpsert(aPod('huge').cpu('64').build());
+    core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build()]);
     core.runCycle();
     const [task] = mesos.tasks();
-    core.onUpdate(update(task, 'TASK_RUNNING'));
+    core.onUpdate(statusOf(task).state('TASK_RUNNING').build());
     await core.drain();
     const d = core.dashboardState();
     expect(d.zones.map((z) => z.name)).toEqual(['z1', 'z2']);
@@ -341,12 +317,7 @@ describe('FrameworkCore', () => {
   });
 
   describe('failover', () => {
-    const owned = (name: string, annotations: Record<string, string> = {}): V1Pod => {
-      const p = pod(name);
-      p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs1', controller: true }];
-      p.metadata!.annotations = annotations;
-      return p;
-    };
+    const owned = (name: string, annotations: Record<string, string> = {}): V1Pod => aPod(name).owned().annotations(annotations).build();
     const bound = (p: V1Pod, node: string, task: TaskInfo): V1Pod => ({
       ...p,
       metadata: { ...p.metadata, resourceVersion: '2', annotations: { ...p.metadata!.annotations, 'kube-mesos.io/task-id': task.task_id.value, 'kube-mesos.io/agent-id': task.agent_id.value } },
@@ -358,15 +329,15 @@ describe('FrameworkCore', () => {
       const { core, mesos, kube, advance } = setup();
       const pods = ['a', 'b', 'c'].map((z) => owned(`web-${z}`, { 'kube-mesos.io/failover-after': '20s' }));
       for (const p of pods) core.onPodUpsert(p);
-      core.onOffers([offer('a1', 'a'), offer('b1', 'b'), offer('c1', 'c')]);
+      core.onOffers([anOffer('a1').zone('a').build(), anOffer('b1').zone('b').build(), anOffer('c1').zone('c').build()]);
       core.runCycle();
       const tasks = mesos.tasks();
-      for (const t of tasks) core.onUpdate(update(t, 'TASK_RUNNING'));
+      for (const t of tasks) core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
       const inB = tasks.find((t) => t.agent_id.value === 'b1')!;
       const podB = pods.find((p) => inB.task_id.value.startsWith(`ns.${p.metadata!.name}.`))!;
       core.onPodUpsert(bound(podB, 'b1.example', inB));
       // zone b fails: its task becomes unreachable and the master reports the agent lost
-      core.onUpdate({ ...update(inB, 'TASK_UNREACHABLE'), reason: 'REASON_AGENT_REMOVED' } as TaskStatus);
+      core.onUpdate(statusOf(inB).state('TASK_UNREACHABLE').reason('REASON_AGENT_REMOVED').build());
       core.onFailure('b1', undefined);
       advance(19_000);
       core.runCycle();
@@ -377,13 +348,13 @@ describe('FrameworkCore', () => {
       expect(kube.deleted).toEqual([[podB.metadata!.name, 0]]);
       // a replacement pod arrives: zone b (failed) is not a candidate
       core.onPodUpsert(owned('web-new'));
-      core.onOffers([offer('a1', 'a'), offer('b1', 'b'), offer('c1', 'c')]);
+      core.onOffers([anOffer('a1').zone('a').build(), anOffer('b1').zone('b').build(), anOffer('c1').zone('c').build()]);
       core.runCycle();
       const placed = mesos.tasks().at(-1)!;
       expect(placed.task_id.value).toMatch(/^ns\.web-new\./);
       expect(placed.agent_id.value).not.toBe('b1');
       // b comes back and reports the old task running: it is an orphan now, and killed
-      core.onUpdate({ ...update(inB, 'TASK_RUNNING', false), reason: 'REASON_RECONCILIATION' } as TaskStatus);
+      core.onUpdate(statusOf(inB).state('TASK_RUNNING').withoutUuid().reason('REASON_RECONCILIATION').build());
       await core.drain();
       expect(mesos.kills).toContain(inB.task_id.value);
     });
@@ -392,14 +363,14 @@ describe('FrameworkCore', () => {
       const { core, mesos, kube, advance } = setup();
       const p = owned('web-1', { 'kube-mesos.io/failover-after': '20s' });
       core.onPodUpsert(p);
-      core.onOffers([offer('a1', 'a'), offer('b1', 'b')]);
+      core.onOffers([anOffer('a1').zone('a').build(), anOffer('b1').zone('b').build()]);
       core.runCycle();
       const [t] = mesos.tasks();
-      core.onUpdate(update(t, 'TASK_RUNNING'));
+      core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
       core.onPodUpsert(bound(p, 'x', t));
-      core.onUpdate(update(t, 'TASK_UNREACHABLE'));
+      core.onUpdate(statusOf(t).state('TASK_UNREACHABLE').build());
       advance(10_000);
-      core.onUpdate({ ...update(t, 'TASK_RUNNING', false), reason: 'REASON_RECONCILIATION' } as TaskStatus);
+      core.onUpdate(statusOf(t).state('TASK_RUNNING').withoutUuid().reason('REASON_RECONCILIATION').build());
       advance(60_000);
       core.runCycle();
       await core.drain();
@@ -412,29 +383,29 @@ describe('FrameworkCore', () => {
     it('moves pods back into a zone that recovered, a few at a time, within their spread', async () => {
       const { core, mesos, kube } = setup({ rebalance: true });
       const spread = (name: string): V1Pod => {
-        const p = pod(name, '500m');
+        const p = aPod(name).cpu('500m').build();
         p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs1', controller: true }];
         p.metadata!.labels = { app: 'web' };
         p.spec!.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }];
         return p;
       };
-      core.onOffers([offer('b1', 'b')]);
+      core.onOffers([anOffer('b1').zone('b').build()]);
       core.onFailure('b1', undefined); // zone b (its only agent) is lost
       core.runCycle();
       const pods = ['w1', 'w2', 'w3', 'w4'].map(spread);
       for (const p of pods) core.onPodUpsert(p);
-      core.onOffers([offer('a1', 'a'), offer('c1', 'c')]);
+      core.onOffers([anOffer('a1').zone('a').build(), anOffer('c1').zone('c').build()]);
       core.runCycle();
       const tasks = mesos.tasks();
       expect(new Set(tasks.map((t) => t.agent_id.value))).toEqual(new Set(['a1', 'c1']));
       for (const t of tasks) {
-        core.onUpdate(update(t, 'TASK_RUNNING'));
+        core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
         const p = pods.find((x) => t.task_id.value.startsWith(`ns.${x.metadata!.name}.`))!;
         core.onPodUpsert({ ...p, metadata: { ...p.metadata, resourceVersion: '2' }, spec: { ...p.spec!, nodeName: `${t.agent_id.value}.example` }, status: { phase: 'Running' } });
       }
       await core.drain();
       expect(kube.evicted).toEqual([]);
-      core.onOffers([offer('b1', 'b')]); // zone b is back
+      core.onOffers([anOffer('b1').zone('b').build()]); // zone b is back
       core.runCycle();
       await core.drain();
       expect(kube.evicted).toHaveLength(1); // one per group per round
@@ -445,16 +416,16 @@ describe('FrameworkCore', () => {
   describe('restart', () => {
     it('adopts the tasks named by bound pods, and a task whose update arrives before its pod shows the binding', async () => {
       const { core, mesos } = setup();
-      const a = pod('a');
+      const a = aPod('a').build();
       a.metadata!.annotations = { 'kube-mesos.io/task-id': 'ns.a.uida-111', 'kube-mesos.io/agent-id': 'a1', 'kube-mesos.io/executor-id': 'e1' };
       a.spec!.nodeName = 'a1.example';
       a.status = { phase: 'Running' };
       core.onPodUpsert(a);
-      core.onPodUpsert(pod('b')); // launched by the previous leader, binding not visible yet
+      core.onPodUpsert(aPod('b').build()); // launched by the previous leader, binding not visible yet
       expect(core.adoptFromPods()).toBe(1);
-      core.onUpdate({ task_id: { value: 'ns.a.uida-111' }, agent_id: { value: 'a1' }, state: 'TASK_RUNNING', reason: 'REASON_RECONCILIATION' } as TaskStatus);
-      core.onUpdate({ task_id: { value: 'ns.b.uidb-222' }, agent_id: { value: 'a1' }, executor_id: { value: 'e1' }, state: 'TASK_STARTING' } as TaskStatus);
-      core.onUpdate({ task_id: { value: 'ns.gone.zzzz-333' }, agent_id: { value: 'a1' }, state: 'TASK_RUNNING' } as TaskStatus);
+      core.onUpdate(statusFor('ns.a.uida-111', 'a1').reason('REASON_RECONCILIATION').withoutUuid().build());
+      core.onUpdate(statusFor('ns.b.uidb-222', 'a1').executor('e1').state('TASK_STARTING').withoutUuid().build());
+      core.onUpdate(statusFor('ns.gone.zzzz-333', 'a1').withoutUuid().build());
       await core.drain();
       expect(mesos.kills).toEqual(['ns.gone.zzzz-333']);
       expect(core.tasks.taskCount).toBe(2);
@@ -466,13 +437,13 @@ describe('FrameworkCore', () => {
   describe('elastic pool', () => {
     it('removes a kubelet idle for idleTimeout: cordon, executor SHUTDOWN, Node deleted; nothing placed there meanwhile', async () => {
       const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 30_000 } });
-      const p = pod('p1');
+      const p = aPod('p1').build();
       core.onPodUpsert(p);
-      core.onOffers([offer('a1', 'z1')]);
+      core.onOffers([anOffer('a1').zone('z1').build()]);
       core.runCycle();
       const [t] = mesos.tasks();
-      core.onUpdate(update(t, 'TASK_RUNNING'));
-      core.onUpdate(update(t, 'TASK_FINISHED'));
+      core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
+      core.onUpdate(statusOf(t).state('TASK_FINISHED').build());
       advance(29_000);
       core.runCycle();
       await core.drain();
@@ -491,7 +462,7 @@ describe('FrameworkCore', () => {
 
     it('keeps pool.minPerZone warm kubelets: a keeper task on an agent of each zone short of them, offers revived for it', async () => {
       const { core, mesos } = setup({ pool: { ...DEFAULT_POOL_CONFIG, minPerZone: 1 } });
-      core.onOffers([offer('a1', 'z1'), offer('a2', 'z1'), offer('b1', 'z2')]);
+      core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z1').build(), anOffer('b1').zone('z2').build()]);
       core.runCycle();
       await core.drain();
       const keepers = mesos.tasks();
@@ -503,8 +474,8 @@ describe('FrameworkCore', () => {
       expect(mesos.suppresses).toBe(0); // a2's offer is declined, but the framework stays unsuppressed until zones are warm
       expect(core.tasks.kubelet('a1')?.state).toBe('launching');
       // a pod then goes to the warm kubelet, without a second executor
-      core.onPodUpsert(pod('p1'));
-      core.onOffers([offer('a1', 'z1')]);
+      core.onPodUpsert(aPod('p1').build());
+      core.onOffers([anOffer('a1').zone('z1').build()]);
       core.runCycle();
       const podTask = mesos.tasks().at(-1)!;
       expect(podTask.executor!.executor_id).toEqual(keepers.find((k) => k.agent_id.value === 'a1')!.executor!.executor_id);
@@ -512,20 +483,15 @@ describe('FrameworkCore', () => {
 
     it('consolidates an under-used kubelet: cordon, evict its pods (again while a PDB blocks), then remove it', async () => {
       const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, consolidation: true, consolidationDelayMs: 0 } });
-      const owned = (name: string, cpu: string) => {
-        const p = pod(name, cpu);
-        p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs1', controller: true }];
-        return p;
-      };
-      const big = owned('big', '2.5');
-      const small = owned('small', '500m');
+      const big = aPod('big').cpu('2.5').owned().build();
+      const small = aPod('small').cpu('500m').owned().build();
       core.onPodUpsert(big);
-      core.onOffers([offer('a1', 'z1')]);
+      core.onOffers([anOffer('a1').zone('z1').build()]);
       core.runCycle();
       core.onPodUpsert(small);
-      core.onOffers([offer('a2', 'z2')]);
+      core.onOffers([anOffer('a2').zone('z2').build()]);
       core.runCycle();
-      for (const t of mesos.tasks()) core.onUpdate(update(t, 'TASK_RUNNING'));
+      for (const t of mesos.tasks()) core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
       expect(new Set(mesos.tasks().map((t) => t.agent_id.value))).toEqual(new Set(['a1', 'a2']));
       const smallTask = mesos.tasks().find((t) => t.task_id.value.startsWith('ns.small.'))!;
       const smallAgent = smallTask.agent_id.value;
@@ -542,7 +508,7 @@ describe('FrameworkCore', () => {
       await core.drain();
       expect(kube.evicted).toEqual(['small', 'small']);
       // the pod is gone: the kubelet is removed
-      core.onUpdate(update(smallTask, 'TASK_KILLED'));
+      core.onUpdate(statusOf(smallTask).state('TASK_KILLED').build());
       core.onPodDelete(small);
       core.runCycle();
       await core.drain();
@@ -552,15 +518,15 @@ describe('FrameworkCore', () => {
 
     it('does not start kubelets beyond pool.max', async () => {
       const { core, mesos, kube } = setup({ pool: { ...DEFAULT_POOL_CONFIG, max: 1 } });
-      core.onPodUpsert(pod('p1', '3'));
-      core.onPodUpsert(pod('p2', '3'));
-      core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+      core.onPodUpsert(aPod('p1').cpu('3').build());
+      core.onPodUpsert(aPod('p2').cpu('3').build());
+      core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build()]);
       core.runCycle();
       await core.drain();
       expect(new Set(mesos.tasks().map((t) => t.agent_id.value)).size).toBe(1);
       // next cycle: the agent without a kubelet is not a candidate, the one with a kubelet is full
       core.queue.moveAllToActive();
-      core.onOffers([offer('a2', 'z2')]);
+      core.onOffers([anOffer('a2').zone('z2').build()]);
       core.runCycle();
       await core.drain();
       expect(mesos.tasks()).toHaveLength(1);

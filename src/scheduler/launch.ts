@@ -9,10 +9,8 @@ import type { ExecutorInfo, Offer, Resource, TaskInfo } from '../mesos/types.js'
 import type { PodSpecView, Res } from '../placement/types.js';
 import type { AgentInfo } from './agent-info.js';
 import * as resources from '../mesos/resources.js';
+import { LABEL_NODE_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../names.js';
 
-export const LABEL_POD_NAMESPACE = 'kube-mesos.io/pod-namespace';
-export const LABEL_POD_NAME = 'kube-mesos.io/pod-name';
-export const LABEL_POD_UID = 'kube-mesos.io/pod-uid';
 
 export interface ExecutorConfig {
   /** Shell command that starts the executor on the agent (e.g. `kube-mesos executor`). */
@@ -116,7 +114,7 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
       { name: 'cpus', type: 'SCALAR', scalar: { value: a.config.cpus }, ...fields },
       { name: 'mem', type: 'SCALAR', scalar: { value: a.config.mem }, ...fields },
     ],
-    labels: { labels: [{ key: 'kube-mesos.io/node-name', value: a.agent.nodeName }] },
+    labels: { labels: [{ key: LABEL_NODE_NAME, value: a.agent.nodeName }] },
   };
 }
 

@@ -1,0 +1,232 @@
+/**
+ * Carries out the elastic pool's plan (`planPool`) each scheduling cycle: warm kubelets started, idle ones removed
+ * (cordon, executor SHUTDOWN, Node deleted), under-used ones drained onto the others (pool.consolidation) with
+ * evictions retried while a PodDisruptionBudget blocks them. The framework core drives it through `PoolDeps`; this
+ * module imports nothing of the scheduler.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION_SAFE_TO_EVICT } from '../names.js';
+import { planPool, utilization, type PoolConfig, type PoolKubelet } from './planner.js';
+
+/** A kubelet executor as the core's registry keeps it. */
+export interface PoolKubeletRecord {
+  agentId: string;
+  executorId: string;
+  nodeName: string;
+  state: 'launching' | 'running' | 'draining' | 'removing' | 'gone';
+  taskIds: ReadonlySet<string>;
+  idleSinceMs: number | undefined;
+  launchedAtMs: number;
+}
+
+export interface PoolDeps {
+  config: PoolConfig;
+  kubelets(): Iterable<PoolKubeletRecord>;
+  kubelet(agentId: string): PoolKubeletRecord | undefined;
+  task(taskId: string): { podKey: string; podUid: string; cpus: number; mem: number } | undefined;
+  pod(uid: string): V1Pod | undefined;
+  /** Every agent heard of, with what its latest offers held. */
+  agents(): Iterable<{ id: string; zone: string; lastOffered: { cpus: number; mem: number } }>;
+  /** An offer of the agent is held and the agent is not lost: a kubelet can start there now. */
+  launchable(agentId: string): boolean;
+  /** Registry transitions; undefined when the kubelet is not in a state that allows it. */
+  markDraining(agentId: string): PoolKubeletRecord | undefined;
+  markRemoving(agentId: string): PoolKubeletRecord | undefined;
+  /** Starts a kubelet with no pod (its keeper task holds it up): the core builds and sends the ACCEPT. */
+  launchWarmKubelet(agentId: string, nowMs: number): void;
+  kube: {
+    cordonNode(nodeName: string): Promise<void>;
+    deleteNode(nodeName: string): Promise<void>;
+    evictPod(pod: V1Pod): Promise<'evicted' | 'blocked' | 'gone'>;
+  };
+  mesos: { shutdownExecutor(executorId: string, agentId: string): Promise<void> };
+  /** Tracks a fire-and-forget call (errors logged, awaited by the core's drain()). */
+  send(p: Promise<unknown>, what: string): void;
+  note(type: 'Normal' | 'Warning', reason: string, object: string, message: string): void;
+  metrics?: { kubeletScaleDown?(reason: string): void };
+}
+
+const DRAIN_RETRY_MS = 5000;
+const POOL_REVIEW_MS = 5000;
+
+export class PoolApplier {
+  private readonly underusedSince = new Map<string, number>();
+  private readonly drains = new Map<string, { startedMs: number; lastEvictMs: number }>();
+  private wants = false;
+
+  constructor(private readonly deps: PoolDeps) {}
+
+  get config(): PoolConfig {
+    return this.deps.config;
+  }
+
+  /** Some healthy zone is short of warm kubelets and has agents to start them on: offers are wanted (no SUPPRESS). */
+  get wantsOffers(): boolean {
+    return this.wants;
+  }
+
+  /** A consolidation is draining a kubelet: its pods go to the other kubelets, not to new ones. */
+  get draining(): boolean {
+    return this.drains.size > 0;
+  }
+
+  /** The pool's part of a cycle. */
+  run(now: number, unhealthyZones: ReadonlySet<string>): void {
+    const cfg = this.deps.config;
+    const agents = [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) }));
+    const kubelets = this.poolKubelets();
+    if (cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
+    // PodDisruptionBudgets are not read here: the Eviction API enforces them, and a blocked drain waits and says so.
+    const plan = planPool({ nowMs: now, kubelets, agents, pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
+    this.wants = cfg.minPerZone > 0 && zonesShortOfWarmKubelets(agents, unhealthyZones, cfg.minPerZone);
+    for (const action of plan.actions) {
+      if (action.kind === 'launch-warm') {
+        this.deps.launchWarmKubelet(action.agentId, now);
+        continue;
+      }
+      if (action.kind === 'consolidate') {
+        const k = this.deps.markDraining(action.agentId);
+        if (!k) continue;
+        this.drains.set(action.agentId, { startedMs: now, lastEvictMs: -Infinity });
+        this.deps.note('Normal', 'KubeletDraining', k.nodeName, `under-used: draining ${action.evict.length} pod(s) onto other kubelets (pool.consolidation)`);
+        this.deps.send(this.deps.kube.cordonNode(k.nodeName), 'cordon for consolidation');
+        continue;
+      }
+      if (action.kind !== 'remove-idle') continue;
+      const k = this.deps.kubelet(action.agentId);
+      const idleFor = k ? Math.round((now - (k.idleSinceMs ?? now)) / 1000) : 0;
+      this.removeKubelet(action.agentId, `idle for ${idleFor} s`);
+    }
+    this.runDrains(now);
+  }
+
+  /** When the pool wants a cycle without other input: a drain to retry, a review, an idle timeout. */
+  nextDueMs(now: number): number | undefined {
+    const due = [this.nextReview(now), this.nextIdleExpiry()].filter((x): x is number => x !== undefined);
+    return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  /** Zone and state of every kubelet: all that the pool limits need, without walking their tasks (hot path). */
+  kubeletZones(zoneOf: (agentId: string) => string): Pick<PoolKubelet, 'zone' | 'state'>[] {
+    const out: Pick<PoolKubelet, 'zone' | 'state'>[] = [];
+    for (const k of this.deps.kubelets()) if (k.state !== 'gone') out.push({ zone: zoneOf(k.agentId), state: k.state });
+    return out;
+  }
+
+  private trackUnderuse(kubelets: readonly PoolKubelet[], cfg: PoolConfig, now: number): void {
+    for (const k of kubelets) {
+      if (k.state !== 'running' || k.pods.length === 0 || utilization(k) >= cfg.scaleDownUtilization) this.underusedSince.delete(k.agentId);
+      else if (!this.underusedSince.has(k.agentId)) this.underusedSince.set(k.agentId, now);
+    }
+  }
+
+  /** Draining kubelets: evict their pods (again, while a PDB blocks), and remove the kubelet once it is empty. */
+  private runDrains(now: number): void {
+    for (const [agentId, d] of this.drains) {
+      const k = this.deps.kubelet(agentId);
+      if (!k || k.state !== 'draining') {
+        this.drains.delete(agentId);
+        continue;
+      }
+      const podTasks = [...k.taskIds].flatMap((id) => {
+        const t = this.deps.task(id);
+        const pod = t ? this.deps.pod(t.podUid) : undefined;
+        return t && pod ? [{ key: t.podKey, pod }] : [];
+      });
+      if (podTasks.length === 0) {
+        this.drains.delete(agentId);
+        this.removeKubelet(agentId, 'drained');
+        continue;
+      }
+      if (now - d.lastEvictMs < DRAIN_RETRY_MS) continue;
+      d.lastEvictMs = now;
+      for (const t of podTasks) {
+        if (t.pod.metadata?.deletionTimestamp) continue;
+        this.deps.send(
+          this.deps.kube.evictPod(t.pod).then((r) => {
+            if (r === 'blocked') this.deps.note('Warning', 'DrainBlocked', t.key, `a PodDisruptionBudget does not allow evicting it now; kubelet on ${k.nodeName} stays until it does`);
+          }),
+          'evict for consolidation',
+        );
+      }
+    }
+  }
+
+  private removeKubelet(agentId: string, why: string): void {
+    const k = this.deps.markRemoving(agentId);
+    if (!k) return;
+    this.deps.note('Normal', 'KubeletRemoved', k.nodeName, `${why}: cordoned, executor shut down, Node deleted`);
+    this.deps.metrics?.kubeletScaleDown?.(why.startsWith('idle') ? 'idle' : why);
+    const { nodeName, executorId } = k;
+    this.deps.send(
+      (async () => {
+        await this.deps.kube.cordonNode(nodeName);
+        await this.deps.mesos.shutdownExecutor(executorId, agentId);
+        await this.deps.kube.deleteNode(nodeName);
+      })(),
+      'remove kubelet',
+    );
+  }
+
+  /** With consolidation on (or a drain in progress), the pool is reviewed every few seconds even when nothing else happens. */
+  private nextReview(now: number): number | undefined {
+    if (this.drains.size > 0) return now + DRAIN_RETRY_MS;
+    if (this.deps.config.consolidation && this.deps.kubelets()[Symbol.iterator]().next().done === false) return now + POOL_REVIEW_MS;
+    return undefined;
+  }
+
+  private nextIdleExpiry(): number | undefined {
+    let next: number | undefined;
+    const timeout = this.deps.config.idleTimeoutMs;
+    for (const k of this.deps.kubelets()) {
+      if (k.state !== 'running' || k.taskIds.size > 0) continue;
+      const at = (k.idleSinceMs ?? k.launchedAtMs) + timeout;
+      next = next === undefined ? at : Math.min(next, at);
+    }
+    return next;
+  }
+
+  private poolKubelets(): PoolKubelet[] {
+    const agents = new Map([...this.deps.agents()].map((a) => [a.id, a]));
+    const out: PoolKubelet[] = [];
+    for (const k of this.deps.kubelets()) {
+      if (k.state === 'gone') continue;
+      const a = agents.get(k.agentId);
+      let cpus = 0;
+      let mem = 0;
+      const pods: PoolKubelet['pods'] = [];
+      for (const id of k.taskIds) {
+        const t = this.deps.task(id);
+        if (!t) continue;
+        cpus += t.cpus;
+        mem += t.mem;
+        const pod = this.deps.pod(t.podUid);
+        if (!pod) continue;
+        const owned = (pod.metadata?.ownerReferences ?? []).some((o) => o.controller);
+        const safe = pod.metadata?.annotations?.[ANNOTATION_SAFE_TO_EVICT] !== 'false';
+        pods.push({ key: t.podKey, cpus: t.cpus, mem: t.mem, evictable: owned && safe, pdbs: [] });
+      }
+      out.push({
+        agentId: k.agentId,
+        zone: a?.zone ?? '',
+        state: k.state,
+        idleSinceMs: k.taskIds.size === 0 ? (k.idleSinceMs ?? k.launchedAtMs) : undefined,
+        underusedSinceMs: this.underusedSince.get(k.agentId),
+        capacity: { cpus: (a?.lastOffered.cpus ?? 0) + cpus, mem: (a?.lastOffered.mem ?? 0) + mem },
+        pods,
+      });
+    }
+    return out;
+  }
+}
+
+function zonesShortOfWarmKubelets(agents: { zone: string; hasKubelet: boolean }[], unhealthy: ReadonlySet<string>, min: number): boolean {
+  const have = new Map<string, number>();
+  const free = new Map<string, number>();
+  for (const a of agents) {
+    if (a.hasKubelet) have.set(a.zone, (have.get(a.zone) ?? 0) + 1);
+    else free.set(a.zone, (free.get(a.zone) ?? 0) + 1);
+  }
+  for (const [zone, n] of free) if (!unhealthy.has(zone) && n > 0 && (have.get(zone) ?? 0) < min) return true;
+  return false;
+}

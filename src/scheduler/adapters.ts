@@ -1,0 +1,114 @@
+/**
+ * The real clients adapted to the core's ports: the Mesos scheduler client to `MesosPort`, the Kubernetes client and
+ * event recorder to `KubePort` (HTTP error kinds turned into the outcomes the core expects), prom-client instruments to
+ * `FrameworkMetrics`.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeClient } from '../kube/client.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { SchedulerClient } from '../mesos/scheduler.js';
+import type { TaskStatus } from '../mesos/types.js';
+import { BINDING_ANNOTATIONS } from '../names.js';
+import type { SchedulerMetrics } from '../ops/metrics.js';
+import type { Logger } from '../telemetry/log.js';
+import type { FrameworkMetrics } from './effects.js';
+import type { KubePort, MesosPort } from './ports.js';
+
+export function mesosPort(client: SchedulerClient): MesosPort {
+  return {
+    accept: (offerIds, operations, refuseSeconds) => client.accept(offerIds, operations, { refuse_seconds: refuseSeconds }),
+    decline: (offerIds, refuseSeconds) => client.decline(offerIds, { refuse_seconds: refuseSeconds }),
+    acknowledge: async (status: TaskStatus) => {
+      await client.acknowledge(status);
+    },
+    reconcile: (tasks) => client.reconcile(tasks),
+    kill: (taskId, agentId, grace) => client.kill(taskId, agentId, grace !== undefined ? { grace_period: { nanoseconds: grace * 1e9 } } : undefined),
+    revive: () => client.revive(),
+    suppress: () => client.suppress(),
+    shutdownExecutor: (executorId, agentId) => client.shutdown(executorId, agentId),
+    // maintenance
+    acceptInverseOffers: (ids, refuseSeconds) => client.acceptInverseOffers(ids, { refuse_seconds: refuseSeconds }),
+    declineInverseOffers: (ids, refuseSeconds) => client.declineInverseOffers(ids, { refuse_seconds: refuseSeconds }),
+  };
+}
+
+export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): KubePort {
+  const ref = (pod: V1Pod) => ({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? '', uid: pod.metadata?.uid });
+  return {
+    async reportUnschedulable(pod, message) {
+      events.event(ref(pod), 'Warning', 'FailedScheduling', message);
+      const r = await kube.setPodScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
+      if (!r.ok && r.kind !== 'NotFound') log.warn({ pod: ref(pod).name, kind: r.kind, message: r.message }, 'could not set PodScheduled condition');
+    },
+    async reportScheduled(pod, nodeName) {
+      events.event(ref(pod), 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${nodeName}`);
+    },
+    async reportWarning(pod, reason, message) {
+      events.event(ref(pod), 'Warning', reason, message);
+    },
+    async deletePod(pod, gracePeriodSeconds) {
+      const r = await kube.deletePod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { gracePeriodSeconds, uid: pod.metadata?.uid });
+      if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`delete pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+    async evictPod(pod) {
+      const r = await kube.evictPod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { uid: pod.metadata?.uid });
+      if (r.ok) return 'evicted';
+      if (r.kind === 'NotFound' || r.kind === 'Conflict') return 'gone';
+      if (r.kind === 'DisruptionBudget') return 'blocked';
+      throw new Error(`evict pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+    async cordonNode(name) {
+      const r = await kube.cordonNode(name);
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`cordon node ${name}: ${r.kind}: ${r.message}`);
+    },
+    async deleteNode(name) {
+      const r = await kube.deleteNode(name);
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`delete node ${name}: ${r.kind}: ${r.message}`);
+    },
+    // maintenance
+    async uncordonNode(name) {
+      const r = await kube.cordonNode(name, false);
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`uncordon node ${name}: ${r.kind}: ${r.message}`);
+    },
+    async recreatePod(pod) {
+      const ns = pod.metadata?.namespace ?? 'default';
+      const del = await kube.deletePod(ns, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, uid: pod.metadata?.uid });
+      if (!del.ok && del.kind !== 'NotFound') throw new Error(`delete pod ${ref(pod).name}: ${del.kind}: ${del.message}`);
+      const r = await kube.createPod(ns, freshCopy(pod));
+      if (!r.ok) throw new Error(`re-create pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+  };
+}
+
+/** A bare pod as the user wrote it: no identity, binding, status or kube-mesos annotations. */
+export function freshCopy(pod: V1Pod): V1Pod {
+  const annotations = Object.fromEntries(Object.entries(pod.metadata?.annotations ?? {}).filter(([k]) => !BINDING_ANNOTATIONS.includes(k)));
+  const { nodeName: _nodeName, ...spec } = pod.spec ?? { containers: [] };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, labels: pod.metadata?.labels, annotations },
+    spec: spec as V1Pod['spec'],
+  };
+}
+
+export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
+  return {
+    offersReceived: (n) => m.offersReceived.inc(n),
+    offersDeclined: (n) => m.offersDeclined.inc(n),
+    offersAccepted: (n) => m.offersAccepted.inc(n),
+    offersRescinded: (n) => m.offersRescinded.inc(n),
+    launches: (n) => m.podLaunches.inc(n),
+    taskState: (state) => m.taskUpdates.inc({ state }),
+    cycle: (ms, _pods, placed) => {
+      m.schedulingCycleDuration.observe(ms / 1000);
+      m.podsPlacedPerCycle.observe(placed);
+    },
+    podScheduled: (ms) => m.podSchedulingLatency.observe(ms / 1000),
+    pending: (n) => m.pendingPods.set(n),
+    kubeletScaleDown: (reason) => m.kubeletScaleDowns.inc({ reason }),
+    kubeletStarted: (seconds) => m.kubeletStartSeconds.observe(seconds),
+    kubeletLaunched: () => m.kubeletLaunches.inc(),
+    podReplaced: (reason) => m.podReplacements.inc({ reason }),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The framework's configuration, derived from the validated kube-mesos config: the FrameworkInfo it subscribes with and
+ * the core's settings. Pure.
+ */
+import type { KubeMesosConfig } from '../config/config.js';
+import type { FrameworkInfo } from '../mesos/types.js';
+import type { FrameworkCoreConfig } from './framework.js';
+
+const CAPABILITIES = ['MULTI_ROLE', 'PARTITION_AWARE', 'REGION_AWARE', 'TASK_KILLING_STATE'] as const;
+
+export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: string): FrameworkInfo {
+  return {
+    user: c.mesos.user || user,
+    name: c.mesos.frameworkName,
+    ...(id ? { id: { value: id } } : {}),
+    failover_timeout: c.mesos.failoverTimeout / 1000,
+    checkpoint: c.mesos.checkpoint,
+    roles: [...c.mesos.roles],
+    ...(c.mesos.principal ? { principal: c.mesos.principal } : {}),
+    ...(c.mesos.webuiUrl ? { webui_url: c.mesos.webuiUrl } : {}),
+    capabilities: CAPABILITIES.map((type) => ({ type })),
+  };
+}
+
+export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string }): FrameworkCoreConfig {
+  return {
+    plan: {
+      executor: { cpus: c.pool.executorCpus, mem: c.pool.executorMem, disk: 0 },
+      defaultScoring: c.placement.defaultScoring,
+      preferExistingKubelet: c.placement.preferExistingKubelet,
+      maxPodsPerKubelet: c.pool.maxPodsPerKubelet,
+      defaultRoles: [...c.mesos.roles],
+    },
+    podDefaults: { cpus: c.placement.defaultRequests.cpu, mem: c.placement.defaultRequests.memory, roles: [...c.mesos.roles] },
+    executor: {
+      command: o.executorCommand,
+      cpus: c.pool.executorCpus,
+      mem: c.pool.executorMem,
+      kubeconfigPath: o.executorKubeconfig,
+      kubeletMode: c.pool.kubeletMode,
+      kubeletCommand: c.pool.kubeletMode === 'real' ? c.pool.kubeletCommand : undefined,
+      kubeletExtraFlags: c.pool.kubeletMode === 'real' ? c.pool.kubeletExtraFlags : undefined,
+      maxPods: c.pool.maxPodsPerKubelet,
+      logLevel: c.ops.logLevel,
+      schedulerName: c.kube.schedulerName,
+    },
+    agentInfo: { zoneAttribute: c.placement.zoneAttribute || undefined, regionAttribute: c.placement.regionAttribute || undefined },
+    offers: { refuseWhileWaitingSeconds: c.mesos.refuseSeconds.waiting, refuseIdleSeconds: c.mesos.refuseSeconds.idle, reviveMinIntervalMs: c.mesos.reviveMinInterval },
+    failover: {
+      zoneUnhealthyFraction: c.failover.zoneUnhealthyFraction,
+      safetyStopFraction: c.failover.safetyStopFraction,
+      defaultFailoverAfterMs: c.failover.defaultFailoverAfter,
+      replacementsPerMinute: c.failover.replacementsPerMinute,
+      replacementBurst: c.failover.replacementBurst,
+    },
+    pool: {
+      minPerZone: c.pool.minPerZone,
+      max: c.pool.max,
+      maxPerZone: c.pool.maxPerZone,
+      idleTimeoutMs: c.pool.idleTimeout,
+      scaleDownUtilization: c.pool.scaleDownUtilization,
+      consolidation: c.pool.consolidation,
+      maxConcurrentScaleDowns: c.pool.maxConcurrentScaleDowns,
+      consolidationDelayMs: c.pool.consolidationDelay,
+    },
+    rebalance: c.failover.rebalance,
+    offerHoldMs: 5000,
+    maxBatch: c.placement.maxBatch,
+    unschedulableReportIntervalMs: 60_000,
+    // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.
+    unschedulableGraceMs: 5_000,
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * The scheduling cycle: expired offers declined, failover, pool and maintenance applied, then the ready pods (at most
+ * maxBatch) planned against a snapshot and launched, the rest reported; last the offer stream is told whether pods
+ * wait. Its timer runs it on wake-ups (debounced to one cycle per interval) and when something falls due.
+ */
+import type { FailoverApplier } from '../failover/applier.js';
+import { planExistingKubeletsFirst } from '../placement/existing-first.js';
+import { plan as placementPlan } from '../placement/plan.js';
+import type { PlanConfig } from '../placement/types.js';
+import type { PoolApplier } from '../pool/applier.js';
+import type { MaintenanceManager } from '../pool/maintenance.js';
+import { kubeletCounts } from '../pool/planner.js';
+import type { Logger } from '../telemetry/log.js';
+import type { Launcher } from './accept.js';
+import type { Effects } from './effects.js';
+import type { OfferStream } from './offer-stream.js';
+import type { PodEvents } from './pod-events.js';
+import { buildSnapshot } from './snapshot.js';
+import type { CoreState } from './state.js';
+
+export interface CycleConfig {
+  plan: PlanConfig;
+  /** How long an offer is held for pods that may still come before it is declined. */
+  offerHoldMs: number;
+  /** At most this many pods per cycle. */
+  maxBatch: number;
+  /** A pod that fits nothing while some agent has no offer out is reported only after this long (0: at once). */
+  unschedulableGraceMs?: number;
+}
+
+export interface CycleResult {
+  considered: number;
+  placed: number;
+  unschedulable: number;
+  accepts: number;
+  declined: number;
+}
+
+export interface CycleParts {
+  stream: OfferStream;
+  pods: PodEvents;
+  launcher: Launcher;
+  pool: PoolApplier;
+  failover: FailoverApplier;
+  maintenance: MaintenanceManager;
+}
+
+export interface CycleRunnerOptions {
+  /** Run cycles on a timer: at most one per this interval, and whenever `nextWakeMs` falls due. */
+  timer?: { intervalMs: number };
+  /** Called on every wake-up (tests drive cycles themselves). */
+  onWake?: () => void;
+}
+
+/**
+ * The handlers' way to ask for a cycle: created before the cycle (the handlers are built first), bound to it once it
+ * exists. Until then a wake-up is dropped: nothing can run before the cycle is built.
+ */
+export class CycleWaker {
+  private target: SchedulingCycle | undefined;
+  bind(cycle: SchedulingCycle): void {
+    this.target = cycle;
+  }
+  readonly wake = (): void => this.target?.wake();
+}
+
+export class SchedulingCycle {
+  private running = false;
+  private readonly timer: CycleTimer | undefined;
+
+  constructor(
+    private readonly state: CoreState,
+    private readonly fx: Effects,
+    private readonly parts: CycleParts,
+    private readonly config: CycleConfig,
+    private readonly runner: CycleRunnerOptions = {},
+    waker?: CycleWaker,
+  ) {
+    if (config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
+    waker?.bind(this);
+    this.timer = runner.timer ? new CycleTimer(this, { intervalMs: runner.timer.intervalMs, now: () => fx.clock.now(), log: fx.log }) : undefined;
+  }
+
+  /** Pods or offers arrived, or something freed capacity: REVIVE now if suppressed, and run a cycle soon. */
+  wake(): void {
+    this.parts.stream.onWake(this.fx.clock.now());
+    this.timer?.wake();
+    this.runner.onWake?.();
+  }
+
+  /** Stops the timer for good (shutdown). */
+  stop(): void {
+    this.timer?.stop();
+  }
+
+  /** Runs one cycle now. Returns what it did. Safe to call at any time; does nothing while unsubscribed. */
+  run(): CycleResult {
+    const result: CycleResult = { considered: 0, placed: 0, unschedulable: 0, accepts: 0, declined: 0 };
+    if (!this.state.subscribed || this.running) return result;
+    this.running = true;
+    try {
+      this.runOnce(result);
+      return result;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** When the next cycle is due without new input (backoff, offer-hold expiry, failover, pool, a held-back REVIVE), or undefined. */
+  nextWakeMs(): number | undefined {
+    const s = this.state;
+    const now = this.fx.clock.now();
+    // Pods ready (left over beyond maxBatch, or back from backoff) and offers held: the next cycle is due now.
+    if (s.subscribed && s.offers.size > 0 && s.queue.counts(now).active > 0) return now;
+    const due = [
+      s.queue.nextBackoffExpiry(now),
+      s.offers.size > 0 ? s.offers.nextExpiry(this.config.offerHoldMs) : undefined,
+      this.parts.failover.nextDueMs(now),
+      this.parts.pool.nextDueMs(now),
+      this.parts.stream.nextDueMs(),
+    ].filter((x): x is number => x !== undefined);
+    return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  private runOnce(result: CycleResult): void {
+    const s = this.state;
+    const { stream, pods: podEvents, launcher, pool, failover, maintenance } = this.parts;
+    const cfg = this.config;
+    const now = this.fx.clock.now();
+
+    const expired = s.offers.takeExpired(now, cfg.offerHoldMs);
+    if (expired.length > 0) result.declined += stream.decline(expired, stream.refuseSeconds());
+
+    const unhealthyZones = failover.run(now);
+    pool.run(now, unhealthyZones);
+    stream.wantsOffers = pool.wantsOffers;
+    maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
+
+    const pods = s.queue.ready(now, cfg.maxBatch);
+    result.considered = pods.length;
+    if (pods.length > 0 && s.offers.size > 0) {
+      const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
+      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, poolDraining: pool.draining, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
+      const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan);
+      result.placed = plan.placements.length;
+      result.accepts = launcher.launch(plan.placements, counts, now);
+      const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
+      podEvents.unschedulable(plan.unschedulable, pods, partialView, now);
+      result.unschedulable = plan.unschedulable.length;
+    } else if (pods.length > 0) {
+      // Nothing offered right now: the pods wait for offers (backoff ends early when offers arrive).
+      for (const p of pods) s.queue.backoff(p.key, now);
+    }
+
+    if (s.queue.size === 0 && s.offers.size > 0 && !stream.wantsOffers) result.declined += stream.decline(s.offers.takeAll(), stream.refuseSeconds());
+    stream.update(now);
+    this.fx.metrics?.pending(s.queue.size);
+    this.fx.metrics?.cycle(this.fx.clock.now() - now, result.considered, result.placed);
+  }
+
+  /** True when a healthy, schedulable agent has no offer held: the cycle did not see the whole cluster. */
+  private someAgentNotOffered(unhealthyZones: ReadonlySet<string>): boolean {
+    const s = this.state;
+    for (const [id, a] of s.agents) {
+      if (a.info.zone !== undefined && unhealthyZones.has(a.info.zone)) continue;
+      if (s.failover.isAgentLost(id)) continue;
+      const k = s.tasks.kubelet(id);
+      if (k?.state === 'removing' || k?.state === 'draining') continue;
+      if (s.offers.forAgent(id).length === 0) return true;
+    }
+    return false;
+  }
+}
+
+/** Runs the cycle at most once per interval after a wake-up, and again when `nextWakeMs` says something is due. */
+export class CycleTimer {
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private stopped = false;
+  private lastCycleMs = 0;
+
+  constructor(
+    private readonly cycle: { run(): unknown; nextWakeMs(): number | undefined },
+    private readonly o: { intervalMs: number; now: () => number; log: Logger },
+  ) {}
+
+  wake(): void {
+    this.schedule(this.lastCycleMs + this.o.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Runs a cycle at `atMs`, or earlier if one is already due sooner: a wake-up never waits behind a later timer. */
+  private schedule(atMs: number): void {
+    if (this.stopped || atMs >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = atMs;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, atMs - this.o.now()));
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.stopped) return;
+    this.lastCycleMs = this.o.now();
+    try {
+      this.cycle.run();
+    } catch (err) {
+      this.o.log.error({ err }, 'scheduling cycle failed');
+    }
+    const next = this.cycle.nextWakeMs();
+    if (next !== undefined) this.schedule(Math.max(next, this.lastCycleMs + this.o.intervalMs));
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Mesos events: SUBSCRIBED and disconnects, OFFERS and rescinds, task status UPDATEs (confirmation, launch failure,
+ * loss handed to failover), FAILUREs of agents and executors, the adoption of tasks from before a restart, and
+ * inverse offers handed to maintenance. Events dispatch through one switch with an explicit default.
+ */
+import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
+import { ANNOTATION_AGENT_ID, ANNOTATION_EXECUTOR_ID, ANNOTATION_TASK_ID } from '../names.js';
+import type { MaintenanceManager } from '../pool/maintenance.js';
+import { agentInfoFromOffer, type AgentInfoOptions } from './agent-info.js';
+import type { Effects } from './effects.js';
+import { podOfTaskId } from './launch.js';
+import type { OfferStream } from './offer-stream.js';
+import type { PodEvents } from './pod-events.js';
+import { hostPortsOf, isFinished, podKey, requestsOf } from './pods.js';
+import type { CoreState } from './state.js';
+import { isTerminal, type TaskRecord } from './tasks.js';
+
+export class MesosEvents {
+  constructor(
+    private readonly state: CoreState,
+    private readonly fx: Effects,
+    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager },
+    private readonly config: { agentInfo: AgentInfoOptions },
+    private readonly wake: () => void,
+  ) {}
+
+  handle(ev: SchedulerEvent): void {
+    switch (ev.type) {
+      case 'SUBSCRIBED':
+        return this.subscribed(ev.subscribed.framework_id.value);
+      case 'OFFERS':
+        return this.offers(ev.offers.offers ?? []);
+      case 'RESCIND':
+        if (this.state.offers.remove(ev.rescind.offer_id.value)) this.fx.metrics?.offersRescinded(1);
+        return;
+      case 'UPDATE':
+        return this.update(ev.update.status);
+      case 'FAILURE':
+        return this.failure(ev.failure.agent_id?.value, ev.failure.executor_id?.value);
+      case 'ERROR':
+        this.fx.log.error({ message: ev.error.message }, 'Mesos master sent ERROR');
+        return;
+      case 'INVERSE_OFFERS':
+        return this.parts.maintenance.onInverseOffers(ev.inverse_offers.inverse_offers ?? []);
+      case 'RESCIND_INVERSE_OFFER':
+        return this.parts.maintenance.onRescindInverseOffer(ev.rescind_inverse_offer.inverse_offer_id.value);
+      case 'HEARTBEAT':
+      case 'MESSAGE':
+      case 'UPDATE_OPERATION_STATUS':
+        return;
+      default: {
+        const unknown: never = ev;
+        this.fx.log.warn({ event: (unknown as { type: string }).type }, 'ignoring unknown Mesos event');
+      }
+    }
+  }
+
+  subscribed(frameworkId: string): void {
+    this.state.frameworkId = frameworkId;
+    this.state.subscribed = true;
+    this.parts.stream.subscribed(this.fx.clock.now());
+    const known = [...this.state.tasks.all()].map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
+    if (known.length > 0) this.fx.send(this.fx.mesos.reconcile(known), 'reconcile');
+    this.wake();
+  }
+
+  /** The subscription broke: offers are void, nothing can be launched until the next SUBSCRIBED. */
+  disconnected(): void {
+    this.state.subscribed = false;
+    this.state.offers.takeAll();
+  }
+
+  offers(offers: readonly Offer[]): void {
+    const s = this.state;
+    const now = this.fx.clock.now();
+    const offered = new Map<string, { cpus: number; mem: number }>();
+    for (const o of offers) {
+      const sum = offered.get(o.agent_id.value) ?? { cpus: 0, mem: 0 };
+      for (const r of o.resources ?? []) {
+        if (r.name === 'cpus') sum.cpus += r.scalar?.value ?? 0;
+        if (r.name === 'mem') sum.mem += r.scalar?.value ?? 0;
+      }
+      offered.set(o.agent_id.value, sum);
+    }
+    for (const o of offers) {
+      const info = agentInfoFromOffer(o, this.config.agentInfo);
+      s.agents.set(info.id, { info, lastOfferMs: now, lastOffered: offered.get(info.id)! });
+      s.agentByNode.set(info.nodeName, info.id);
+      s.offers.add(o, now);
+      if (s.failover.agentBack(info.id)) this.fx.note('Normal', 'AgentBack', info.nodeName, `agent ${info.id} offers again`);
+    }
+    this.fx.metrics?.offersReceived(offers.length);
+    if (offers.length > 0) this.parts.stream.offersArrived(now);
+    if (offers.length > 0 && s.queue.moveAllToActive() >= 0) this.wake();
+  }
+
+  update(status: TaskStatus): void {
+    const s = this.state;
+    const fx = this.fx;
+    if (status.uuid && status.uuid.length > 0) fx.send(fx.mesos.acknowledge(status), 'acknowledge');
+    const now = fx.clock.now();
+    const taskId = status.task_id.value;
+    fx.metrics?.taskState(status.state);
+    const out = s.tasks.applyUpdate({ taskId, state: status.state, agentId: status.agent_id?.value }, now);
+    switch (out.kind) {
+      case 'unknown-task':
+        if (!isTerminal(status.state)) this.adoptOrKill(status, now);
+        return;
+      case 'progress': {
+        const rec = out.record;
+        const k = s.tasks.kubelet(rec.agentId);
+        if (k && k.state === 'launching') {
+          s.tasks.kubeletRunning(k.agentId, k.executorId);
+          fx.metrics?.kubeletStarted?.((now - k.launchedAtMs) / 1000);
+        }
+        if (status.state === 'TASK_UNREACHABLE' || status.state === 'TASK_UNKNOWN') {
+          this.taskLost(rec, status, false, now);
+          return;
+        }
+        if (s.failover.isAgentLost(rec.agentId) && (status.state === 'TASK_RUNNING' || status.state === 'TASK_STARTING')) {
+          s.failover.agentBack(rec.agentId);
+          fx.note('Normal', 'AgentBack', rec.agentId, `task ${taskId} is ${status.state} again`);
+        }
+        s.failover.podBack(rec.podUid);
+        if (out.firstConfirmation && (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING')) {
+          const pod = s.pods.get(rec.podUid);
+          const node = s.agents.get(rec.agentId)?.info.nodeName ?? rec.agentId;
+          if (pod) {
+            fx.note('Normal', 'Scheduled', rec.podKey, `assigned to ${node} (task ${taskId})`);
+            fx.send(fx.kube.reportScheduled(pod, node), 'Scheduled event');
+            const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
+            if (Number.isFinite(created)) fx.metrics?.podScheduled(Math.max(0, now - created));
+          }
+        }
+        return;
+      }
+      case 'launch-failed': {
+        const pod = s.pods.get(out.record.podUid);
+        fx.log.info({ pod: out.record.podKey, taskId, state: status.state, reason: status.reason, message: status.message }, 'launch failed before binding: re-queueing');
+        fx.note('Warning', 'FailedLaunch', out.record.podKey, `task ${taskId} ended ${status.state} before binding: ${status.message ?? status.reason ?? ''}`);
+        if (pod) {
+          fx.send(fx.kube.reportWarning(pod, 'FailedLaunch', `task ${taskId} ended ${status.state} (${status.reason ?? 'no reason'}): ${status.message ?? ''}`.trim()), 'FailedLaunch event');
+          this.parts.pods.requeue(pod);
+          // Back off like a pod that did not fit: a launch that keeps failing must not spin (a new offer ends it early).
+          s.queue.backoff(out.record.podKey, now);
+        }
+        this.wake();
+        return;
+      }
+      case 'terminal':
+        if (status.state === 'TASK_LOST' || status.state === 'TASK_GONE' || status.state === 'TASK_GONE_BY_OPERATOR') {
+          this.taskLost(out.record, status, status.state !== 'TASK_LOST', now);
+        } else {
+          s.failover.podBack(out.record.podUid);
+          if (status.state !== 'TASK_FINISHED' && status.state !== 'TASK_KILLED') fx.note('Warning', status.state, out.record.podKey, `task ${taskId}: ${status.message ?? status.reason ?? ''}`);
+        }
+        // The pod's own status tells the story (the executor follows it); failover decides about replacements.
+        s.queue.moveAllToActive();
+        this.wake();
+        return;
+    }
+  }
+
+  failure(agentId: string | undefined, executorId: string | undefined): void {
+    const s = this.state;
+    if (agentId && executorId) {
+      const gone = s.tasks.kubeletGone(agentId, executorId);
+      if (gone) {
+        this.fx.note('Warning', 'KubeletGone', gone.nodeName, `executor ${executorId} terminated`);
+        s.executorInfos.delete(agentId);
+        this.fx.log.warn({ agentId, executorId }, 'kubelet executor terminated');
+      }
+    } else if (agentId) {
+      this.fx.log.warn({ agentId }, 'agent lost');
+      this.fx.note('Warning', 'AgentLost', s.agents.get(agentId)?.info.nodeName ?? agentId, `agent ${agentId} is unreachable`);
+      s.offers.dropAgent(agentId);
+      s.failover.agentLost(agentId, this.fx.clock.now());
+      this.wake();
+    }
+  }
+
+  /**
+   * After the pod informer synced (a restart, a new leader): adopt every task the pods' annotations name, and the
+   * kubelets running them, so nothing running is killed or launched twice. Reconciled on the next SUBSCRIBED.
+   */
+  adoptFromPods(): number {
+    const s = this.state;
+    const now = this.fx.clock.now();
+    let n = 0;
+    for (const pod of s.pods.values()) {
+      const a = pod.metadata?.annotations ?? {};
+      const taskId = a[ANNOTATION_TASK_ID];
+      const agentId = a[ANNOTATION_AGENT_ID];
+      const executorId = a[ANNOTATION_EXECUTOR_ID];
+      if (!taskId || !agentId || !executorId || isFinished(pod) || s.tasks.get(taskId)) continue;
+      if (!s.tasks.kubelet(agentId)) {
+        s.tasks.launchKubelet(agentId, executorId, pod.spec?.nodeName ?? agentId, now);
+        s.tasks.kubeletRunning(agentId, executorId);
+      }
+      s.tasks.adopt({ taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId, state: 'TASK_RUNNING', bound: true, launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) });
+      n++;
+    }
+    return n;
+  }
+
+  /** A bound pod's task is unreachable, lost or gone: failover decides when to replace the pod. */
+  private taskLost(rec: TaskRecord, status: TaskStatus, gone: boolean, now: number): void {
+    const s = this.state;
+    const pod = s.pods.get(rec.podUid);
+    if (status.reason === 'REASON_AGENT_REMOVED' || status.reason === 'REASON_AGENT_DISCONNECTED' || status.state === 'TASK_UNREACHABLE' || gone) {
+      s.failover.agentLost(rec.agentId, now);
+    }
+    this.fx.note('Warning', status.state, rec.podKey, `task ${rec.taskId} on agent ${rec.agentId}: ${status.message ?? status.reason ?? ''}`);
+    if (!pod || !rec.bound) return;
+    const r = s.failover.podLost(pod, rec.agentId, s.zoneOf(rec.agentId), gone, now);
+    if (!r.ok) this.fx.send(this.fx.kube.reportWarning(pod, 'InvalidAnnotation', r.error), 'invalid failover-after');
+    this.wake();
+  }
+
+  /**
+   * An update for a task the registry does not know. If it names a pod we have (same namespace, name and uid) whose
+   * binding does not point elsewhere, it is ours from before a restart: adopt it. Otherwise it is an orphan: kill it.
+   */
+  private adoptOrKill(status: TaskStatus, now: number): void {
+    const s = this.state;
+    const taskId = status.task_id.value;
+    const agentId = status.agent_id?.value;
+    const ref = podOfTaskId(taskId);
+    const pod = ref ? s.podByName(ref.namespace, ref.name) : undefined;
+    const uidOk = pod && ref && (pod.metadata?.uid ?? '').replace(/-/g, '').startsWith(ref.uidPrefix);
+    const annotated = pod?.metadata?.annotations?.[ANNOTATION_TASK_ID];
+    if (pod && uidOk && agentId && !s.wasReplaced(taskId) && (annotated === undefined || annotated === taskId) && !isFinished(pod) && !pod.metadata?.deletionTimestamp) {
+      const executorId = status.executor_id?.value ?? pod.metadata?.annotations?.[ANNOTATION_EXECUTOR_ID] ?? '';
+      s.tasks.adopt({ taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId, state: status.state, bound: Boolean(pod.spec?.nodeName), launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) });
+      s.queue.delete(podKey(pod));
+      this.fx.log.info({ taskId, pod: podKey(pod) }, 'adopted a running task');
+      return;
+    }
+    this.fx.log.warn({ taskId, state: status.state }, 'update for a task no pod claims: killing it');
+    this.fx.note('Warning', 'OrphanTask', taskId, `task ${taskId} (${status.state}) belongs to no pod: killed`);
+    this.fx.send(this.fx.mesos.kill(taskId, agentId), 'kill orphan');
+  }
+}

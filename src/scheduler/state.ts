@@ -1,0 +1,83 @@
+/**
+ * The framework's shared state: the pods the informer showed us, the agents Mesos offered, the offers held, the queue,
+ * the task and kubelet registry, and the failover and maintenance trackers. Every handler reads and changes this one
+ * object; none keeps a second copy. No I/O here: effects go through `Effects`.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { ExecutorInfo, Offer } from '../mesos/types.js';
+import type { PodSpecView } from '../placement/types.js';
+import { FailoverManager } from '../failover/manager.js';
+import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
+import type { AgentInfo } from './agent-info.js';
+import { OfferPool } from './offer-pool.js';
+import { SchedulingQueue } from './queue.js';
+import { TaskRegistry } from './tasks.js';
+
+export interface KnownAgent {
+  info: AgentInfo;
+  lastOfferMs: number;
+  /** What its latest offers held (unreserved + reserved), for the dashboard's free resources and the pool's capacity. */
+  lastOffered: { cpus: number; mem: number };
+}
+
+/** Tasks whose pods failover replaced are remembered this many at most (oldest dropped). */
+const REPLACED_TASKS_MAX = 100_000;
+
+export class CoreState {
+  readonly queue: SchedulingQueue<PodSpecView>;
+  readonly offers = new OfferPool<Offer>();
+  readonly tasks = new TaskRegistry();
+  readonly agents = new Map<string, KnownAgent>();
+  readonly agentByNode = new Map<string, string>();
+  /** Every pod of this scheduler the informer has shown us, by uid. Never mutated. */
+  readonly pods = new Map<string, V1Pod>();
+  readonly podUidByKey = new Map<string, string>();
+  /** The last Unschedulable report per pod key (rate limit and the dashboard's reason). */
+  readonly lastUnschedulable = new Map<string, { message: string; atMs: number }>();
+  /** Pods that found no place while part of the cluster was not offered: since when (ms). */
+  readonly failingSince = new Map<string, number>();
+  /** agentId → the ExecutorInfo its kubelet runs with. */
+  readonly executorInfos = new Map<string, ExecutorInfo>();
+  /** Tasks whose pods failover replaced: never adopted again, killed if they come back. Bounded. */
+  private readonly replaced = new Set<string>();
+  readonly failover: FailoverManager;
+  frameworkId: string | undefined;
+  subscribed = false;
+
+  constructor(o: { queue?: { initialBackoffMs?: number; maxBackoffMs?: number }; failover?: FailoverConfig; nowMs: number }) {
+    this.queue = new SchedulingQueue<PodSpecView>(o.queue);
+    this.failover = new FailoverManager(o.failover ?? DEFAULT_FAILOVER_CONFIG, o.nowMs);
+  }
+
+  podByName(namespace: string, name: string): V1Pod | undefined {
+    const uid = this.podUidByKey.get(`${namespace}/${name}`);
+    return uid ? this.pods.get(uid) : undefined;
+  }
+
+  /** The pods of this scheduler on the agent (its tasks' pods), as the informer shows them. */
+  podsOn(agentId: string): V1Pod[] {
+    return this.tasks.onAgent(agentId).flatMap((t) => this.pods.get(t.podUid) ?? []);
+  }
+
+  nodeName(agentId: string): string | undefined {
+    return this.agents.get(agentId)?.info.nodeName ?? this.tasks.kubelet(agentId)?.nodeName;
+  }
+
+  zoneOf(agentId: string): string {
+    return this.agents.get(agentId)?.info.zone ?? '';
+  }
+
+  /** Id and zone of every agent heard of (failover's health view). */
+  agentZones(): { id: string; zone: string }[] {
+    return [...this.agents.values()].map((a) => ({ id: a.info.id, zone: a.info.zone ?? '' }));
+  }
+
+  markReplaced(taskId: string): void {
+    this.replaced.add(taskId);
+    if (this.replaced.size > REPLACED_TASKS_MAX) this.replaced.delete(this.replaced.values().next().value!);
+  }
+
+  wasReplaced(taskId: string): boolean {
+    return this.replaced.has(taskId);
+  }
+}
