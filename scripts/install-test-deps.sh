@@ -5,7 +5,8 @@
 #     (one Kubernetes build from Debian's source package), containerd, runc, CNI plugins, docker-registry, skopeo and
 #     the offline node images in a local registry storage;
 #   - Debian packages for the rest of the suite: ZooKeeper (zk:// master detection), Chromium (the dashboard's
-#     Playwright test), Go + sprig (the Helm chart render tool), kubectl when none is on PATH;
+#     Playwright test), Go + sprig (the Helm chart render tool), mesos-go's .proto files (the proto cross-check),
+#     kubectl when none is on PATH;
 #   - the chart render tool (tools/helm-render), built into the cache.
 # When nothing is missing this takes about a second and needs no root; otherwise it must run as root (apt-get).
 # Progress goes to stderr. KUBE_MESOS_CACHE moves the cache (default ~/.cache/kube-mesos).
@@ -20,7 +21,7 @@ if [ ! -f dist/cli/main.js ]; then
 fi
 node dist/cli/main.js control-plane install --brief
 
-want=(zookeeper chromium golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev golang-gopkg-yaml.v2-dev)
+want=(zookeeper chromium golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev golang-gopkg-yaml.v2-dev golang-github-mesos-mesos-go-dev)
 # Debian's kubectl (1.20, the control plane's version) unless one is installed already (any version ≥ 1.19 works).
 command -v kubectl >/dev/null || want+=(kubernetes-client)
 declare -A ok=()

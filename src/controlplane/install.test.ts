@@ -142,12 +142,12 @@ describe('installControlPlane', () => {
     expect(r.stamp.versions['kube-scheduler']).toBe('Kubernetes v1.20.3');
   });
 
-  it('builds only the kubelet into a recipe-1 cache of the same source, keeping its servers', async () => {
+  it('builds only the kubelet into a cache of the same source built before the kubelet was, keeping its servers', async () => {
     await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES] }).run });
     const stampPath = join(opts.cacheDir, 'stamp.json');
     const old = JSON.parse(await readFile(stampPath, 'utf8')) as { versions: Record<string, string> };
     delete old.versions.kubelet;
-    await writeFile(stampPath, JSON.stringify({ ...old, recipe: 1, versions: { ...old.versions, 'kube-apiserver': 'Kubernetes v1.20.2 (recipe 1)' } }));
+    await writeFile(stampPath, JSON.stringify({ ...old, versions: { ...old.versions, 'kube-apiserver': 'Kubernetes v1.20.2 (old)' } }));
     await rm(join(opts.cacheDir, 'bin/kubelet'));
 
     const notRoot = await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES] }).run, isRoot: () => false }).catch((e: unknown) => e);
@@ -158,7 +158,7 @@ describe('installControlPlane', () => {
     expect(sys.script.made).toEqual(['kubelet']);
     expect(sys.calls).toContain('make WHAT=cmd/kubelet');
     expect(r.stamp.recipe).toBe(RECIPE_VERSION);
-    expect(r.stamp.versions['kube-apiserver']).toBe('Kubernetes v1.20.2 (recipe 1)');
+    expect(r.stamp.versions['kube-apiserver']).toBe('Kubernetes v1.20.2 (old)');
     expect(r.stamp.versions.kubelet).toBe('Kubernetes v1.20.2 (new)');
   });
 
@@ -214,11 +214,15 @@ describe('installControlPlane', () => {
     expect((await readdir(join(opts.cacheDir, 'build'))).sort()).toEqual(['gopath', 'src']);
   });
 
-  it('does not fetch the source twice after a failed build', async () => {
+  it('does not fetch the source or replace reflect2 twice after a failed build', async () => {
     await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES], make: 2 }).run }).catch(() => {});
     const sys = fakeSystem({ installed: [...PACKAGES] });
-    await installControlPlane({ ...opts, run: sys.run });
+    const progress: string[] = [];
+    await installControlPlane({ ...opts, run: sys.run, progress: (l) => progress.push(l) });
     expect(sys.calls.some((c) => c.startsWith('apt-get source'))).toBe(false);
+    // nor touch vendor/ again (that would make make rerun the code generators)
+    expect(progress.some((l) => l.startsWith('replacing vendored'))).toBe(false);
+    expect(sys.script.vendoredReflect2).toEqual(['NEW']);
   });
 });
 

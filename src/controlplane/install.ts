@@ -68,8 +68,8 @@ export class InstallError extends Error {
 /**
  * Installs the Debian packages and builds kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet into
  * `<cacheDir>/bin`, in one make. Idempotent: when the stamp, the binaries and the packages are all there it returns in
- * well under a second without needing root; when only some binaries are missing (a recipe-1 cache has no kubelet),
- * only those are built.
+ * well under a second without needing root; when only the kubelet is missing (a cache from before it was built), only
+ * the kubelet is built.
  */
 export async function installControlPlane(opts: InstallOptions): Promise<InstallResult> {
   const started = Date.now();
@@ -136,11 +136,16 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   const treeDir = join(srcRoot, tree.name);
 
   const reflect2 = opts.reflect2Dir ?? REFLECT2_SRC;
-  progress(`replacing vendored github.com/modern-go/reflect2 with ${reflect2}`);
-  if (!(await exists(reflect2))) throw new InstallError(`${reflect2} is missing: is golang-github-modern-go-reflect2-dev installed?`);
-  const vendored = join(treeDir, 'vendor/github.com/modern-go/reflect2');
-  await rm(vendored, { recursive: true, force: true });
-  await cp(reflect2, vendored, { recursive: true, dereference: true });
+  // Once per tree: touching vendor/ again makes the next make rerun the code generators (minutes).
+  const replacedMarker = join(treeDir, '.kube-mesos-reflect2-replaced');
+  if (!(await exists(replacedMarker))) {
+    progress(`replacing vendored github.com/modern-go/reflect2 with ${reflect2}`);
+    if (!(await exists(reflect2))) throw new InstallError(`${reflect2} is missing: is golang-github-modern-go-reflect2-dev installed?`);
+    const vendored = join(treeDir, 'vendor/github.com/modern-go/reflect2');
+    await rm(vendored, { recursive: true, force: true });
+    await cp(reflect2, vendored, { recursive: true, dereference: true });
+    await writeFile(replacedMarker, `${reflect2}\n`);
+  }
 
   // A GOPATH whose src/k8s.io/kubernetes is the tree, as debian/rules sets up (GO111MODULE=off build).
   const gopath = join(layout.build, 'gopath');

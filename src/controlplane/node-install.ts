@@ -7,7 +7,7 @@ import { run as defaultRun, tail, type Runner } from './exec.js';
 import { manifestBytes } from './image-archive.js';
 import { aptInstall, installControlPlane, InstallError, missingPackages, type InstallOptions, type InstallResult } from './install.js';
 import { buildNodeImages, ImageBuildError } from './node-images.js';
-import { NODE_BINARIES, NODE_IMAGE_NAMES, NODE_IMAGES, NODE_RECIPE_VERSION, nodeArtifacts, nodeLayout, readNodeInstalled, type NodeImage, type NodeImageRecord, type NodeStamp } from './node-artifacts.js';
+import { NODE_BINARIES, NODE_IMAGE_NAMES, NODE_IMAGES, NODE_RECIPE_VERSION, nodeArtifacts, nodeLayout, readNodeInstalled, type NodeBinaries, type NodeImage, type NodeImageRecord, type NodeStamp } from './node-artifacts.js';
 import { cacheLayout, readKubeletInstalled } from './paths.js';
 import { startRegistry } from './registry.js';
 
@@ -32,6 +32,8 @@ export interface NodeInstallOptions {
   busyboxDeb?: string;
   /** docker-registry binary; Debian's by default. */
   registryBinary?: string;
+  /** Where the Debian binaries are looked for (tests). */
+  binaries?: NodeBinaries;
 }
 
 export interface NodeInstallResult {
@@ -56,7 +58,7 @@ export async function installNode(opts: NodeInstallOptions): Promise<NodeInstall
   const seconds = () => (Date.now() - started) / 1000;
 
   const missing = await missingPackages(exec, NODE_PACKAGES);
-  const installed = opts.force ? null : await readNodeInstalled(opts.cacheDir);
+  const installed = opts.force ? null : await readNodeInstalled(opts.cacheDir, opts.binaries);
   if (installed && missing.length === 0) {
     progress(`node side already installed in ${layout.dir} (kubelet ${installed.kubelet}, images ${NODE_IMAGE_NAMES.map((n) => installed.images[n].ref).join(', ')})`);
     return { stamp: installed, cached: true, seconds: seconds() };

@@ -9,18 +9,20 @@ export const BUILT = [...SERVERS, 'kubelet'] as const;
 export type Built = (typeof BUILT)[number];
 
 /**
- * Bump when the recipe changes. A stamp older than SERVERS_COMPATIBLE_SINCE means the servers are rebuilt; a stamp
- * from SERVERS_COMPATIBLE_SINCE on keeps its servers and only what it lacks is built (recipe 2 added the kubelet, so a
- * recipe-1 cache builds just `cmd/kubelet`).
+ * Bump when the servers' recipe changes so an old cache is rebuilt. Adding a binary to the build is not such a change:
+ * a stamp without it keeps its servers and only the missing binary is built (the kubelet joined this way, detected
+ * from `versions.kubelet`). Bumping it for that would also make every older checkout sharing the cache see "not
+ * installed" and rebuild all of it.
  */
-export const RECIPE_VERSION = 2;
-export const SERVERS_COMPATIBLE_SINCE = 1;
+export const RECIPE_VERSION = 1;
+/** Stamps written with recipe 2 by an interim version of this change mean recipe 1 plus the kubelet. */
+const SAME_RECIPE = new Set([RECIPE_VERSION, 2]);
 
 export interface Stamp {
   recipe: number;
   /** Debian source package version the servers were built from. */
   sourceVersion: string;
-  /** `<binary> --version` output, e.g. "Kubernetes v1.20.2"; no kubelet in a recipe-1 stamp. */
+  /** `<binary> --version` output, e.g. "Kubernetes v1.20.2"; no kubelet in a stamp from before the kubelet was built. */
   versions: Record<Server, string> & Partial<Record<'kubelet', string>>;
   builtAt: string;
   buildSeconds: number;
@@ -46,7 +48,7 @@ export async function readInstalled(cacheDir: string): Promise<Stamp | null> {
   } catch {
     return null;
   }
-  if (!(stamp.recipe >= SERVERS_COMPATIBLE_SINCE && stamp.recipe <= RECIPE_VERSION)) return null;
+  if (!SAME_RECIPE.has(stamp.recipe)) return null;
   try {
     await Promise.all(SERVERS.map((s) => access(layout.binary(s), constants.X_OK)));
   } catch {
