@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { CgroupContainer, cgroupsV1Available, containerSize, mountedHierarchies, sizeWrites } from './cgroups.js';
+import { CgroupContainer, cgroupsV1Available, containerSize, mountedHierarchies, sizeWrites, weighParent } from './cgroups.js';
 
 const MiB = 2 ** 20;
 const res = (cpus: number, mem: number) => [
@@ -47,6 +47,11 @@ real('CgroupContainer on this host', () => {
     expect(readFileSync(`/sys/fs/cgroup/memory${path}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(64 * MiB));
     expect(readFileSync(`/sys/fs/cgroup/cpu${path}/cpu.shares`, 'utf8').trim()).toBe('512');
     expect(readFileSync(`/sys/fs/cgroup/cpuset${path}/cpuset.cpus`, 'utf8').trim()).not.toBe('');
+    // The parent weighs what its containers hold, never less than one default process.
+    expect(weighParent('/kube-mesos-test', 3)).toBeUndefined();
+    expect(readFileSync('/sys/fs/cgroup/cpu/kube-mesos-test/cpu.shares', 'utf8').trim()).toBe('3072');
+    weighParent('/kube-mesos-test', 0.5);
+    expect(readFileSync('/sys/fs/cgroup/cpu/kube-mesos-test/cpu.shares', 'utf8').trim()).toBe('1024');
 
     // A shell that joins, then forks a grandchild that setsid()s away from its process group: still inside.
     const child = spawn('/bin/sh', ['-c', `${c.joinScript()} && { setsid sleep 300 & wait; }`], { stdio: 'ignore' });

@@ -242,8 +242,12 @@ export class CgroupContainer {
       .join(' && ');
   }
 
+  /** The cpus of the last size written (0 once destroyed). */
+  cpus = 0;
+
   resize(size: ContainerSize): void {
     if (this.destroyed) return;
+    this.cpus = size.cpus;
     const problems: string[] = [];
     // Raising the hard limit before the soft one and shrinking in the other order would matter only for memsw; the
     // kernel refuses a hard limit below current usage (EBUSY) after trying to reclaim: keep the old one then.
@@ -269,6 +273,7 @@ export class CgroupContainer {
   /** Kills everything, waits for the processes to be gone (up to `timeoutMs`), removes the cgroups. Idempotent. */
   async destroy(timeoutMs = 10_000): Promise<{ left: string[] }> {
     this.destroyed = true;
+    this.cpus = 0;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       this.killAll();
@@ -284,4 +289,15 @@ export class CgroupContainer {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/**
+ * Weighs the containers' common parent (e.g. /kube-mesos-emulator) as the cpus they hold: in cgroup v1 a group competes
+ * with every process outside it as one entity of its cpu.shares, so at the default 1024 all executors together would
+ * get one process's worth of a busy host. Never below the default.
+ */
+export function weighParent(root: string, cpus: number, mount = CGROUP_MOUNT): string | undefined {
+  const file = join(mount, 'cpu', root, 'cpu.shares');
+  if (!existsSync(file)) return undefined;
+  return tryWrite(file, String(Math.max(1024, Math.round(cpus * 1024))));
 }

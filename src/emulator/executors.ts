@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CgroupContainer, containerSize } from './cgroups.js';
+import { CgroupContainer, containerSize, weighParent } from './cgroups.js';
 import type { ExecutorHandle, ExecutorSink } from './agent.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
 import type { CommandInfo, ExecutorCall, ExecutorEvent, ExecutorInfo } from './proto-types.js';
@@ -158,6 +158,7 @@ export interface ProcessLauncherOptions {
 /** Spawns the ExecutorInfo's command as a real agent does: shell or argv form, in its sandbox, with the agent's environment. */
 export class ProcessLauncher implements ExecutorLauncher {
   private readonly destroying = new Set<Promise<unknown>>();
+  private readonly live = new Set<CgroupContainer>();
 
   constructor(private readonly opts: ProcessLauncherOptions = {}) {
     if (opts.cgroups && !/^\/[A-Za-z0-9._/-]+$/.test(opts.cgroups.root)) throw new TypeError(`ProcessLauncher: cgroups root "${opts.cgroups.root}" must be an absolute cgroup path`);
@@ -194,6 +195,8 @@ export class ProcessLauncher implements ExecutorLauncher {
         // The run directory's name is the container id, as on a Mesos agent.
         container = new CgroupContainer({ path: `${this.opts.cgroups.root}/${basename(spec.directory)}`, mount: this.opts.cgroups.mount, warn: this.opts.warn });
         container.create(containerSize(spec.info.resources, []));
+        this.live.add(container);
+        this.weigh();
       }
     } catch (err) {
       const c = container;
@@ -220,7 +223,15 @@ export class ProcessLauncher implements ExecutorLauncher {
       // As Mesos' containerizer: the executor's end destroys its container, whatever it left running in it.
       const c = container;
       container = undefined;
-      this.track(c.destroy().then(() => finish(s), () => finish(s)));
+      this.track(
+        c.destroy().then(
+          () => finish(s),
+          () => finish(s),
+        ).finally(() => {
+          this.live.delete(c);
+          this.weigh();
+        }),
+      );
     };
     child.on('error', (err) => ended({ code: 1, error: err.message }));
     child.on('exit', (code, signal) => ended({ code, signal }));
@@ -238,8 +249,21 @@ export class ProcessLauncher implements ExecutorLauncher {
     child.once('exit', () => process.off('exit', kill));
     return {
       kill,
-      update: container ? (holding) => container?.resize(containerSize(holding.executor, holding.tasks)) : undefined,
+      update: container
+        ? (holding) => {
+            container?.resize(containerSize(holding.executor, holding.tasks));
+            this.weigh();
+          }
+        : undefined,
     };
+  }
+
+  /** The containers' parent weighs what they hold together (see weighParent). */
+  private weigh(): void {
+    if (!this.opts.cgroups) return;
+    const cpus = [...this.live].reduce((sum, c) => sum + c.cpus, 0);
+    const problem = weighParent(this.opts.cgroups.root, cpus, this.opts.cgroups.mount);
+    if (problem) this.opts.warn?.('cannot weigh the containers\' parent cgroup', { problem });
   }
 
   private track(p: Promise<unknown>): void {
