@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { createCgroupPath, mountedHierarchies, pidsIn, removeCgroupTree } from '../emulator/cgroups.js';
-import { sleep } from '../kube/backoff.js';
+import { sleep } from '../time/backoff.js';
 
 export { createCgroupPath, mountedHierarchies, pidsIn, removeCgroupTree };
 

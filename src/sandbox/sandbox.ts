@@ -127,6 +127,8 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
         ...(realNodes?.schedulerSettings ?? [['pool.kubeletMode', 'hollow'] as [string, string]]),
         ['pool.executorCommand', o.executorCommand],
         ['ops.listen', o.listen],
+        // The sandbox's dashboard is plain HTTP on loopback (ops.secure=false is refused elsewhere).
+        ['ops.secure', 'false'],
         ...(o.set ?? []),
       ],
     });

@@ -110,5 +110,7 @@ export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     kubeletStarted: (seconds) => m.kubeletStartSeconds.observe(seconds),
     kubeletLaunched: () => m.kubeletLaunches.inc(),
     podReplaced: (reason) => m.podReplacements.inc({ reason }),
+    failoverHeld: (reason, pods) => m.failoverHeldPods.set({ reason }, pods),
+    kubeletLaunchFailed: (reason) => m.kubeletLaunchFailures.inc({ reason }),
   };
 }

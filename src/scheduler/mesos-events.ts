@@ -137,6 +137,7 @@ export class MesosEvents {
       case 'launch-failed': {
         const pod = s.pods.get(out.record.podUid);
         fx.log.info({ pod: out.record.podKey, taskId, state: status.state, reason: status.reason, message: status.message }, 'launch failed before binding: re-queueing');
+        fx.metrics?.kubeletLaunchFailed?.(status.reason ?? 'REASON_UNKNOWN');
         fx.note('Warning', 'FailedLaunch', out.record.podKey, `task ${taskId} ended ${status.state} before binding: ${status.message ?? status.reason ?? ''}`);
         if (pod) {
           fx.send(fx.kube.reportWarning(pod, 'FailedLaunch', `task ${taskId} ended ${status.state} (${status.reason ?? 'no reason'}): ${status.message ?? ''}`.trim()), 'FailedLaunch event');

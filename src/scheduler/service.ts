@@ -4,6 +4,7 @@
  * derived configuration in core-config.ts. Used by `kube-mesos scheduler` and by the sandbox; configuration comes in as
  * values.
  */
+import { setClampedInterval } from '../time/timers.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { KubeMesosConfig } from '../config/config.js';
@@ -24,6 +25,8 @@ import { FrameworkCore } from './framework.js';
 export interface SchedulerServiceOptions {
   config: KubeMesosConfig;
   kubeconfig: KubeConfig;
+  /** The kubeconfig's token file (or the service account's), re-read when it rotates. */
+  tokenFile?: string;
   log: Logger;
   /** Secret for mesos.principal, read by the caller from mesos.secretFile. */
   secret?: string;
@@ -58,13 +61,13 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const registry = o.registry ?? createRegistry({ defaultMetrics: true });
   const metrics = new SchedulerMetrics(registry);
   metrics.setLeader(true); // the service runs only on the leader (or without leader election)
-  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst });
+  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst, tokenFile: o.tokenFile, registry });
   const kube = new KubeClient(http);
   // Events get their own transport and QPS budget so they never delay scheduling writes.
-  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50 })), component: 'kube-mesos', log });
+  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50, tokenFile: o.tokenFile, registry })), component: 'kube-mesos', log });
 
   // One zk:// URL: follow the leading master through ZooKeeper, as Mesos' own detector does; else a list of masters.
-  const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], log: log.child({ component: 'zk' }) }) : undefined;
+  const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], scheme: c.mesos.scheme, log: log.child({ component: 'zk' }) }) : undefined;
   const client = new SchedulerClient({
     ...(detector ? { detector } : { masters: [...c.mesos.masters] }),
     framework: frameworkInfo(c, o.frameworkId, o.user ?? 'root'),
@@ -119,7 +122,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   }, 5000);
   gaugeTimer.unref();
 
-  const reconcileTimer = setInterval(() => {
+  const reconcileTimer = setClampedInterval(() => {
     if (client.state === 'subscribed') client.reconcile([]).catch((err: unknown) => log.warn({ err }, 'implicit reconciliation failed'));
   }, c.mesos.implicitReconcileInterval);
   reconcileTimer.unref();
