@@ -139,6 +139,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         // Loopback is not a valid endpoint for the `kubernetes` Service, and nothing in-cluster needs it.
         '--endpoint-reconciler-type=none',
         '--allow-privileged=true',
+        // Real kubelets register their node IP and a Hostname address nothing resolves: logs, exec and port-forward
+        // must reach them by InternalIP.
+        '--kubelet-preferred-address-types=InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP',
         `--cert-dir=${join(dir, 'pki', 'apiserver-generated')}`,
         '--profiling=false',
       ],

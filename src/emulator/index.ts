@@ -4,6 +4,7 @@ import type { Logger } from '../telemetry/log.js';
 import { silentLogger } from '../telemetry/log.js';
 import { renderAttributes } from './agent.js';
 import { type ExecutorFactory, type ExecutorLauncher, InProcessLauncher, ProcessLauncher } from './executors.js';
+import { cgroupsV1Available } from './cgroups.js';
 import { Fetcher } from './fetcher.js';
 import { EmulatorHttp } from './http.js';
 import { Master } from './master.js';
@@ -43,6 +44,13 @@ export interface EmulatorOptions {
   executorMode?: 'process' | 'inprocess';
   /** Required for `inprocess` mode: runs one executor inside this process. */
   executorFactory?: ExecutorFactory;
+  /**
+   * `process` mode only. `cgroups` = Mesos' `--isolation=cgroups/cpu,cgroups/mem`: each executor runs in a cgroup v1
+   * container (`<cgroupsRoot>/<container id>`, default root /kube-mesos-emulator) sized to its and its tasks' resources,
+   * destroyed with everything in it when the executor ends. Needs root and cgroup v1. Default `none`.
+   */
+  isolation?: 'none' | 'cgroups';
+  cgroupsRoot?: string;
   /** Environment executors inherit in `process` mode (a real agent passes its own). */
   baseEnv?: Record<string, string>;
   workDir?: string;
@@ -97,7 +105,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     if (!f) fetchers.set(agentId, (f = new Fetcher({ ...opts.fetcher, cacheDir: join(cacheRoot, agentId) })));
     return f;
   };
-  const launcher: ExecutorLauncher = mode === 'inprocess' ? new InProcessLauncher(opts.executorFactory!, () => master) : new ProcessLauncher(fetcherFor);
+  if (opts.isolation === 'cgroups') {
+    if (mode !== 'process') throw new EmulatorConfigError('cgroups isolation needs the process executor mode');
+    const avail = cgroupsV1Available();
+    if (!avail.ok) throw new EmulatorConfigError(`cgroups isolation: ${avail.reason}`);
+  }
+  const cgroups = opts.isolation === 'cgroups' ? { root: opts.cgroupsRoot ?? '/kube-mesos-emulator' } : undefined;
+  const launcher: ExecutorLauncher =
+    mode === 'inprocess'
+      ? new InProcessLauncher(opts.executorFactory!, () => master)
+      : new ProcessLauncher({ cgroups, fetcherFor, warn: (msg, detail) => log.warn({ component: 'emulator', ...detail }, msg) });
   const master: Master = new Master({
     log: log.child({ component: 'emulator' }),
     allocationIntervalMs: opts.allocationIntervalMs,
@@ -156,6 +173,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     async stop() {
       master.stop();
       await http.close();
+      await launcher.close?.();
     },
   };
 }

@@ -10,6 +10,8 @@ import { KUBELET_SUPERVISION_DEFAULTS, parseExecutorEnv, type ExecutorEnv } from
 import { KubeletExecutor, type ExecutorExit, type Kubelet } from './executor.js';
 import { HollowKubelet } from './hollow-kubelet.js';
 import { createKubeletApi } from './kube-api.js';
+import { parseNodeRuntimeEnv, type NodeRuntimeEnv } from './node-env.js';
+import { NodeRuntime } from './node-runtime.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { PodSource } from './pod-source.js';
 import { detectMachine, GiveUpDriver, kubeletFlags, openTasks, RealKubelet, type KubeletSpawner, type MachineResources } from './real-kubelet.js';
@@ -26,6 +28,8 @@ export class ExecutorConfigError extends Error {
 export interface ParsedExecutorEnv {
   kube: ExecutorEnv;
   mesos: ReturnType<typeof executorOptionsFromEnv>;
+  /** Real mode: the node-local runtime settings (from the agent's environment). */
+  node?: NodeRuntimeEnv;
 }
 
 /** Both halves of the environment (KUBE_MESOS_* from the scheduler, MESOS_* from the agent); throws ExecutorConfigError. */
@@ -41,8 +45,10 @@ export function parseFullEnv(env: Record<string, string | undefined>, opts: { re
     problems.push(...err.problems.map((p) => `${p.variable}: ${p.message}`));
   }
   if (kube.ok && kube.value.kubeletMode === 'real' && mesos && !mesos.sandbox) problems.push('KUBE_MESOS_KUBELET_MODE=real needs MESOS_SANDBOX (or MESOS_DIRECTORY): the kubelet\'s root dir, certificates and logs go there');
+  const node = kube.ok && kube.value.kubeletMode === 'real' ? parseNodeRuntimeEnv(env) : undefined;
+  if (node && !node.ok) problems.push(...node.errors);
   if (problems.length > 0 || !kube.ok || !mesos) throw new ExecutorConfigError(problems);
-  return { kube: kube.value, mesos };
+  return { kube: kube.value, mesos, node: node?.ok ? node.value : undefined };
 }
 
 /** Loads a kubeconfig file into a KubeHttp; throws ExecutorConfigError with the path on failure. */
@@ -74,7 +80,7 @@ export interface RunExecutorDeps {
 
 /** Wires the ExecutorClient, the Kubernetes calls and the kubelet (hollow, or a supervised real one) into one KubeletExecutor and runs it. */
 export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): Promise<ExecutorExit> {
-  const { kube, mesos } = deps.env;
+  const { kube, mesos, node } = deps.env;
   const log = deps.log.child({ executor: mesos.executorId });
   const client = new ExecutorClient({ ...mesos, transport: deps.transport, log: log.child({ component: 'executor-client' }) });
   const api = createKubeletApi(new KubeClient(deps.http), deps.bindHttp ? new KubeClient(deps.bindHttp) : undefined);
@@ -102,7 +108,21 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
         return { start: () => void driver!.failAll(openTasks(executor.taskStates), message), stop: async () => undefined };
       }
       for (const w of plan.value.warnings) log.warn(w);
-      log.info({ args: plan.value.args, allocatable: plan.value.allocatable, labelsToPatch: plan.value.labelsToPatch }, 'real kubelet mode');
+      log.info({ args: plan.value.args, allocatable: plan.value.allocatable, labelsToPatch: plan.value.labelsToPatch, runtime: node?.runtime ?? 'none' }, 'real kubelet mode');
+      const onGiveUp = (msg: string) => void driver!.failAll(openTasks(executor.taskStates), msg);
+      if (node?.runtime === 'containerd') {
+        return new NodeRuntime({
+          nodeName: kube.nodeName,
+          executorId: mesos.executorId,
+          sandbox: mesos.sandbox ?? '',
+          env: node,
+          kubelet: { command: kube.kubeletCommand ?? 'kubelet', args: plan.value.args, paths: plan.value.paths, labelsToPatch: plan.value.labelsToPatch },
+          policy: kube.kubeletSupervision ?? KUBELET_SUPERVISION_DEFAULTS,
+          api,
+          log,
+          onGiveUp,
+        });
+      }
       return new RealKubelet({
         nodeName: kube.nodeName,
         command: kube.kubeletCommand ?? 'kubelet',

@@ -126,6 +126,15 @@ export class ExecutorLifecycle {
     } else e.queued.push({ tasks, group });
     const fw = this.s.frameworks.get(e.frameworkId);
     if (fw && !e.handle) this.startExecutor(fw, a, e);
+    this.resizeContainer(a, e.frameworkId, e.executorId);
+  }
+
+  /** Process mode with cgroups: the executor's container holds its own resources plus its live tasks'. */
+  resizeContainer(a: Agent, frameworkId: string, executorId: string): void {
+    const e = a.executors.get(key(frameworkId, executorId));
+    if (!e?.handle?.update || e.state === 'terminated') return;
+    const tasks = [...a.tasks.values()].filter((t) => t.frameworkId === frameworkId && t.executorId === executorId && t.holdsResources).map((t) => t.info);
+    e.handle.update({ executor: e.info.resources, tasks });
   }
 
   private commandExecutorSubscribed(a: Agent, e: ExecutorRun): void {
