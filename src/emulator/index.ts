@@ -96,6 +96,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     launcher,
     baseEnv: opts.baseEnv,
     workDir: opts.workDir,
+    volumesOnDisk: mode === 'process',
     random: opts.random,
   });
   const http = new EmulatorHttp(master, { log: log.child({ component: 'emulator-http' }) });
