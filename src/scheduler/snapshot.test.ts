@@ -1,5 +1,5 @@
 import type { Offer, Resource } from '../mesos/types.js';
-import { offeredSlices } from './snapshot.js';
+import { offeredSlices, offeredVolumes } from './snapshot.js';
 
 const scalar = (name: string, value: number, extra: Partial<Resource> = {}): Resource => ({ name, type: 'SCALAR', scalar: { value }, ...extra });
 const offer = (resources: Resource[]): Offer => ({ id: { value: 'o' }, framework_id: { value: 'f' }, agent_id: { value: 'a' }, hostname: 'h', resources });
@@ -20,4 +20,12 @@ describe('offeredSlices', () => {
     expect(offeredSlices([offer([scalar('cpus', 1, { revocable: {} }), scalar('disk', 5, { disk: { persistence: { id: 'v' } } })])])).toEqual([]);
   });
 
+});
+
+describe('offeredVolumes', () => {
+  it('lists the persistence ids of the volumes across offers, once each, sorted', () => {
+    const vol = (id: string) => scalar('disk', 5, { reservations: [{ type: 'DYNAMIC', role: 'web' }], disk: { persistence: { id }, volume: { mode: 'RW', container_path: 'data' } } });
+    expect(offeredVolumes([offer([vol('pv-b'), scalar('cpus', 1)]), offer([vol('pv-a'), vol('pv-b')])])).toEqual(['pv-a', 'pv-b']);
+    expect(offeredVolumes([offer([scalar('disk', 10)])])).toEqual([]);
+  });
 });

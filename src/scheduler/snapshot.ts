@@ -32,6 +32,13 @@ export function offeredSlices(offers: readonly Offer[]): OfferedSlice[] {
   return [...byRole.values()];
 }
 
+/** Persistence ids of the Mesos volumes the offers carry, sorted. */
+export function offeredVolumes(offers: readonly Offer[]): string[] {
+  const ids = new Set<string>();
+  for (const o of offers) for (const r of o.resources ?? []) if (r.disk?.persistence?.id) ids.add(r.disk.persistence.id);
+  return [...ids].sort();
+}
+
 export interface SnapshotAgent {
   info: AgentInfo;
   offers: readonly Offer[];
@@ -54,6 +61,7 @@ export function agentView(a: SnapshotAgent): AgentView {
     offered: offeredSlices(a.offers),
     kubelet: a.kubelet,
     pods: a.pods,
+    volumes: offeredVolumes(a.offers),
   };
 }
 
