@@ -2,6 +2,7 @@
  * Time and retry pacing for every client in the project (Mesos, Kubernetes, the executor's kubelets): an injectable
  * clock, the one `sleep`, and the one capped exponential backoff with jitter.
  */
+import { setLongTimeout, timerDelay, type LongTimeout } from './timers.js';
 
 export type TimerHandle = unknown;
 
@@ -12,14 +13,11 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Real time; timers do not keep the process alive and honour delays past Node's 24.8-day maximum (setLongTimeout). */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  setTimeout: (fn, ms) => setLongTimeout(fn, ms),
+  clearTimeout: (h) => (h as LongTimeout | undefined)?.clear(),
 };
 
 /**
@@ -47,7 +45,7 @@ export function sleep(ms: number, clockOrSignal?: Clock | AbortSignal, maybeSign
 
 const keepAliveClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, timerDelay(ms)),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 

@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { SchedulerCall, SchedulerEvent } from '../types.js';
-import { decodeSchedulerEvent, type ContentType } from '../codec.js';
+import { decodeSchedulerEvent, type ContentType, type UnknownEnumValue } from '../codec.js';
+import { logUnknownEnumsOnce } from '../unknown-enums.js';
 import { type Backoff, sleep, type Clock } from '../../time/backoff.js';
 import { ConnectionError, ErrorEventError, HeartbeatTimeoutError, MesosClientError, ProtocolError } from '../errors.js';
 import { apiUrl, pumpRecords } from '../http.js';
@@ -43,6 +44,8 @@ export interface ControllerHooks {
 export class SubscriptionController {
   state: 'connecting' | 'subscribed' | 'stopped' = 'connecting';
   private streamAbort: AbortController | undefined;
+  /** Logs each enum value a newer master sends once (issue 16: unknown values are kept, not a reconnect loop). */
+  private unknownEnums: ((u: UnknownEnumValue) => void) | undefined;
 
   constructor(
     private readonly o: ControllerOptions,
@@ -146,7 +149,7 @@ export class SubscriptionController {
     const onRecord = (record: Uint8Array): void => {
       let ev: SchedulerEvent;
       try {
-        ev = decodeSchedulerEvent(record, ct);
+        ev = decodeSchedulerEvent(record, ct, { onUnknownEnum: (this.unknownEnums ??= logUnknownEnumsOnce(log, 'Mesos master')) });
       } catch (err) {
         throw new ProtocolError(`undecodable scheduler event: ${(err as Error).message}`, err);
       }
