@@ -44,3 +44,11 @@ export const LABEL_POD_UID = 'kube-mesos.io/pod-uid';
 export const LABEL_NODE_NAME = 'kube-mesos.io/node-name';
 /** A task with this label (value "true") is no pod: it keeps a warm kubelet's executor alive (pool.minPerZone). */
 export const LABEL_KUBELET_KEEPER = 'kube-mesos.io/kubelet-keeper';
+
+/** The StorageClass provisioner whose claims become Mesos persistent volumes (RESERVE + CREATE on the chosen agent). */
+export const PROVISIONER_MESOS_VOLUME = 'kube-mesos.io/mesos-volume';
+/** Label of a Mesos volume's reservation and PV: the uid of the claim it was made for. */
+export const LABEL_CLAIM_UID = 'kube-mesos.io/claim-uid';
+/** Annotations of a PV made of a Mesos volume: the agent holding it and its persistence id. */
+export const ANNOTATION_VOLUME_AGENT = 'kube-mesos.io/volume-agent-id';
+export const ANNOTATION_PERSISTENCE_ID = 'kube-mesos.io/persistence-id';

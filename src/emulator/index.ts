@@ -126,6 +126,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     launcher,
     baseEnv: opts.baseEnv,
     workDir: opts.workDir,
+    volumesOnDisk: mode === 'process',
     random: opts.random,
   });
   const http = new EmulatorHttp(master, { log: log.child({ component: 'emulator-http' }) });

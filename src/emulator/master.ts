@@ -78,6 +78,10 @@ export class Master implements ExecutorEndpoint {
   get stats(): MasterState['stats'] {
     return this.s.stats;
   }
+  /** The latest RESERVE/UNRESERVE/CREATE/DESTROY operations, each with the reason it was dropped if it was. */
+  get operationLog(): MasterState['operationLog'] {
+    return this.s.operationLog;
+  }
   /** The address agents (and so executors) are reached at; stays put across leader failovers. */
   get agentEndpoint(): { ip: string; port: number } {
     return this.s.agentEndpoint;

@@ -1,4 +1,5 @@
 import type { Range, Resource } from './proto-types.js';
+import { decorate, poolOf } from './reservations.js';
 
 // The emulator's own compact resource arithmetic: one pool per role, scalars + ranges + sets, fast enough to run the
 // allocator over thousands of agents every second. Scalars use Mesos' fixed point (3 decimals).
@@ -93,23 +94,23 @@ export class ResourceBag {
   }
 
   /**
-   * As Mesos Resource messages. `refined` is the RESERVATION_REFINEMENT format (reservations stack only, nothing for
-   * unreserved); otherwise the pre-refinement format most frameworks get: `role` ('*' = unreserved) plus the stack.
+   * As Mesos Resource messages of `pool` (see reservations.ts). `refined` is the RESERVATION_REFINEMENT format
+   * (reservations stack only, no `role`); otherwise the pre-refinement format most frameworks get: `role` ('*' =
+   * unreserved) and `reservation` for a dynamic one, plus the stack.
    */
-  toResources(role = '*', allocationRole?: string, refined = false): Resource[] {
-    const cacheKey = `${role}\u0000${allocationRole ?? ''}\u0000${refined ? 1 : 0}`;
+  toResources(pool = '*', allocationRole?: string, refined = false): Resource[] {
+    const cacheKey = `${pool}\u0000${allocationRole ?? ''}\u0000${refined ? 1 : 0}`;
     const cached = this.rendered?.get(cacheKey);
     if (cached) return cached;
     const out: Resource[] = [];
-    const decorate = (r: Resource): Resource => {
-      if (!refined) r.role = role;
-      if (role !== '*') r.reservations = [{ type: 'STATIC', role }];
+    const dec = (r: Resource): Resource => {
+      decorate(r, pool, refined);
       if (allocationRole !== undefined) r.allocation_info = { role: allocationRole };
       return r;
     };
-    for (const [name, v] of this.scalars) if (v > 0) out.push(decorate({ name, type: 'SCALAR', scalar: { value: v } }));
-    for (const [name, v] of this.ranges) if (v.length) out.push(decorate({ name, type: 'RANGES', ranges: { range: v.map((r) => ({ ...r })) } }));
-    for (const [name, v] of this.sets) if (v.size) out.push(decorate({ name, type: 'SET', set: { item: [...v].sort() } }));
+    for (const [name, v] of this.scalars) if (v > 0) out.push(dec({ name, type: 'SCALAR', scalar: { value: v } }));
+    for (const [name, v] of this.ranges) if (v.length) out.push(dec({ name, type: 'RANGES', ranges: { range: v.map((r) => ({ ...r })) } }));
+    for (const [name, v] of this.sets) if (v.size) out.push(dec({ name, type: 'SET', set: { item: [...v].sort() } }));
     (this.rendered ??= new Map()).set(cacheKey, out);
     return out;
   }
@@ -150,22 +151,16 @@ export function subtractRanges(from: Range[], minus: Range[]): Range[] {
   return cur;
 }
 
-/** Resources split by the role they are reserved for ('*' = unreserved). */
+/** Resources split by pool: the reservation (role '*' = unreserved, a bare role = static) and disk info; see reservations.ts. */
 export function bagsByRole(resources: readonly Resource[] | undefined): Map<string, ResourceBag> {
   const out = new Map<string, ResourceBag>();
   for (const r of resources ?? []) {
-    const role = reservationRole(r);
-    let b = out.get(role);
-    if (!b) out.set(role, (b = new ResourceBag()));
+    const pool = poolOf(r);
+    let b = out.get(pool);
+    if (!b) out.set(pool, (b = new ResourceBag()));
     b.addResource(r);
   }
   return out;
-}
-
-export function reservationRole(r: Resource): string {
-  const stack = r.reservations;
-  if (stack && stack.length) return stack[stack.length - 1].role ?? '*';
-  return r.role ?? '*';
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };

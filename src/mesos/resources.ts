@@ -123,11 +123,19 @@ export function resourceKey(r: Resource): string {
     r.type,
     reservationStack(r).map(canonicalReservation),
     r.allocation_info?.role ?? null,
-    r.disk ?? null,
+    canonicalDisk(r.disk),
     r.revocable ? 1 : 0,
     r.shared ? 1 : 0,
     r.provider_id?.value ?? null,
   ]);
+}
+
+/** DiskInfo identity, independent of the order its fields were decoded in (protobuf vs JSON). */
+function canonicalDisk(d: Resource['disk']): unknown {
+  if (!d) return null;
+  const v = d.volume;
+  const src = d.source;
+  return [d.persistence?.id ?? null, d.persistence?.principal ?? null, v ? [v.mode ?? 'RW', v.container_path, v.host_path ?? null] : null, src ? [src.type, src.path?.root ?? null, src.mount?.root ?? null] : null];
 }
 
 function isUnique(r: Resource): boolean {

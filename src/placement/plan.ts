@@ -11,6 +11,7 @@ import { spreadAnnotationFilter } from './filters/spread-annotation.js';
 import { taintTolerationFilter } from './filters/taint-toleration.js';
 import { topologySpreadFilter } from './filters/topology-spread.js';
 import { unschedulableFilter } from './filters/unschedulable.js';
+import { volumeBindingFilter } from './filters/volume-binding.js';
 import { makePodCtx, normalizeScores, type FilterPlugin, type PodCtx, type ScorePlugin, type Status } from './framework.js';
 import { unschedulableMessage } from './message.js';
 import { round3 } from './quantity.js';
@@ -32,6 +33,7 @@ export const FILTERS: readonly FilterPlugin<unknown>[] = [
   nodeAffinityFilter,
   marathonConstraintsFilter,
   nodePortsFilter,
+  volumeBindingFilter,
   fitFilter,
   topologySpreadFilter,
   spreadAnnotationFilter,
@@ -48,6 +50,7 @@ const FAST_ORDER: readonly FilterPlugin<unknown>[] = [
   marathonConstraintsFilter,
   interPodAffinityFilter,
   nodePortsFilter,
+  volumeBindingFilter,
 ] as unknown as FilterPlugin<unknown>[];
 
 export const SCORES: readonly ScorePlugin<unknown>[] = [
@@ -112,7 +115,7 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       !pod.spread &&
       !pod.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
     const specKey = monotone
-      ? JSON.stringify([pod.namespace, pod.labels, pod.requests, pod.extended, pod.roles, pod.hostPorts, pod.nodeName, pod.nodeSelector, pod.affinity, pod.tolerations])
+      ? JSON.stringify([pod.namespace, pod.labels, pod.requests, pod.extended, pod.roles, pod.hostPorts, pod.nodeName, pod.nodeSelector, pod.affinity, pod.tolerations, pod.claims ?? null])
       : '';
     const known = monotone ? failedSpecs.get(specKey) : undefined;
     if (known) {

@@ -1,6 +1,7 @@
 import type {
   V1Affinity,
   V1LabelSelector,
+  V1NodeSelector,
   V1Taint,
   V1Toleration,
   V1TopologySpreadConstraint,
@@ -60,6 +61,22 @@ export interface AgentView {
   avoidControllers?: AvoidController[];
   /** What the agent holds for kube-mesos in all (offered + held by its pods), for balanced allocation; absent = offered + pods' requests. */
   capacity?: { cpus: number; mem: number };
+  /** Persistence ids of the Mesos volumes the held offers carry (a volume in use by a task is not offered). */
+  volumes?: string[];
+}
+
+/**
+ * A PersistentVolumeClaim the pod mounts, as VolumeBinding needs it. `missing`: no such claim; `unbound`: waits for
+ * another provisioner (Immediate binding); `provision`: unbound claim of the Mesos volume class, a volume is made where
+ * the pod lands; `bound`: bound to a PV, whose node affinity restricts agents (`mesos`: the volume on that agent).
+ */
+export interface PodClaimView {
+  name: string;
+  phase: 'missing' | 'unbound' | 'provision' | 'bound';
+  /** The claim's storage request in MB (provision). */
+  storageMb?: number;
+  nodeAffinity?: V1NodeSelector;
+  mesos?: { agentId: string; persistenceId: string };
 }
 
 /** A pod already on an agent (running or assumed), as far as placement needs to know it. */
@@ -132,6 +149,8 @@ export interface PodSpecView {
   spread?: { field: string };
   /** kube-mesos.io/placement; absent = PlanConfig.defaultScoring. */
   scoring?: Scoring;
+  /** The PersistentVolumeClaims its volumes name; absent or empty = none. */
+  claims?: PodClaimView[];
 }
 
 export interface PodDefaults {

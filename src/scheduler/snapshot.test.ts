@@ -1,7 +1,7 @@
 import type { Offer, Resource } from '../mesos/types.js';
 import type { V1Node } from '@kubernetes/client-node';
 import { agentInfoFromOffer } from './agent-info.js';
-import { agentView, buildSnapshot, offeredSlices, SnapshotCache } from './snapshot.js';
+import { agentView, buildSnapshot, offeredSlices, offeredVolumes, SnapshotCache } from './snapshot.js';
 import { CoreState } from './state.js';
 import { DEFAULT_POOL_CONFIG, kubeletCounts } from '../pool/planner.js';
 
@@ -77,5 +77,13 @@ describe('buildSnapshot with a SnapshotCache', () => {
     const plain = buildSnapshot(s, { ...opts(cache), cache: undefined });
     expect(plain[0]).not.toBe(second[0]);
     expect(plain).toEqual(second);
+  });
+});
+
+describe('offeredVolumes', () => {
+  it('lists the persistence ids of the volumes across offers, once each, sorted', () => {
+    const vol = (id: string) => scalar('disk', 5, { reservations: [{ type: 'DYNAMIC', role: 'web' }], disk: { persistence: { id }, volume: { mode: 'RW', container_path: 'data' } } });
+    expect(offeredVolumes([offer([vol('pv-b'), scalar('cpus', 1)]), offer([vol('pv-a'), vol('pv-b')])])).toEqual(['pv-a', 'pv-b']);
+    expect(offeredVolumes([offer([scalar('disk', 10)])])).toEqual([]);
   });
 });

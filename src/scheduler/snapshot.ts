@@ -38,6 +38,12 @@ export function offeredSlices(offers: readonly Offer[], scalars: ReadonlySet<str
 }
 
 const DEFAULT_MESOS_SCALARS: ReadonlySet<string> = new Set(Object.values(DEFAULT_NODE_VIEW.extendedResources));
+/** Persistence ids of the Mesos volumes the offers carry, sorted. */
+export function offeredVolumes(offers: readonly Offer[]): string[] {
+  const ids = new Set<string>();
+  for (const o of offers) for (const r of o.resources ?? []) if (r.disk?.persistence?.id) ids.add(r.disk.persistence.id);
+  return [...ids].sort();
+}
 
 export interface SnapshotAgent {
   info: AgentInfo;
@@ -80,6 +86,7 @@ export function agentView(a: SnapshotAgent, cfg: NodeViewConfig = DEFAULT_NODE_V
     nodeExtended: k.nodeExtended,
     avoidControllers: k.avoidControllers,
     capacity: undefined,
+    volumes: offeredVolumes(a.offers),
   };
 }
 

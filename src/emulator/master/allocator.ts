@@ -1,6 +1,7 @@
 import type { Agent } from '../agent.js';
 import type { Timer } from '../clock.js';
 import type { Offer } from '../proto-types.js';
+import { offerableTo } from '../reservations.js';
 import { ResourceBag } from '../resources.js';
 import { addScalars, type Framework, id, type MasterParts, type MasterState, type OfferRecord } from './shared.js';
 
@@ -85,9 +86,10 @@ export class Allocator {
         for (const fw of order) {
           // As Mesos' allocator with --filter_gpu_resources (the default): a GPU agent only to GPU_RESOURCES frameworks.
           if (gpuAgent && !fw.capabilities.has('GPU_RESOURCES')) continue;
+          const refinement = fw.capabilities.has('RESERVATION_REFINEMENT');
           for (const role of fw.roles) {
             if (fw.suppressed.has(role)) continue;
-            const pools = role === '*' ? ['*'] : ['*', role];
+            const pools = this.poolsFor(a, role, refinement);
             let any = false;
             for (const pool of pools) if (a.available.get(pool)?.isEmpty() === false) any = true;
             if (!any) continue;
@@ -128,6 +130,13 @@ export class Allocator {
     this.s.stats.lastCycleMs = ms;
     this.s.stats.totalCycleMs += ms;
     return made;
+  }
+
+  /** The agent's pools a framework role is offered: unreserved, static and dynamic reservations of the role, its volumes. */
+  private poolsFor(a: Agent, role: string, refinement: boolean): string[] {
+    const out = ['*'];
+    for (const pool of a.available.keys()) if (pool !== '*' && offerableTo(pool, role, refinement)) out.push(pool);
+    return out;
   }
 
   private filtered(fw: Framework, agentId: string, role: string, offered: ResourceBag, now: number): boolean {

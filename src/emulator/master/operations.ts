@@ -3,7 +3,8 @@ import type { SchedulerCallAccept } from '../../mesos/types.js';
 import type { ExecutorInfo, OfferOperation, TaskInfo, TaskState, TaskStatusReason } from '../proto-types.js';
 import { bagsByRole, ResourceBag } from '../resources.js';
 import { refuseOf } from './allocator.js';
-import { addScalars, type Framework, id, type MasterParts, type MasterState, mergeInto } from './shared.js';
+import { applyReservationOp } from './reservation-ops.js';
+import { addScalars, agentWorkDirOf, type Framework, id, type MasterParts, type MasterState, mergeInto } from './shared.js';
 
 /** ACCEPT: the offers and each operation validated as master/validation.cpp does, then applied to the agent. */
 export class Operations {
@@ -67,11 +68,27 @@ export class Operations {
         if (!err && g && !this.fits(remaining, this.groupNeeds(fw, a, g.executor, tasks))) err = 'Task group uses more resources than offered';
         if (err) for (const t of tasks) this.taskError(fw, t, 'REASON_TASK_GROUP_INVALID', err);
         else this.launch(fw, a, role, remaining, g!.executor, tasks, true);
-      }
-      // RESERVE/UNRESERVE/CREATE/DESTROY are not emulated; their resources simply stay unused.
+      } else this.reservationOp(fw, a, role, remaining, op);
     }
     // Unused resources go back with the ACCEPT's filter (refuse_seconds, default 5 s).
     this.releaseUnused(fw, a, role, remaining, refuseOf(accept.filters?.refuse_seconds));
+  }
+
+  /**
+   * RESERVE/UNRESERVE/CREATE/DESTROY: an invalid one is dropped (logged; OPERATION_ERROR when it has an id, as
+   * operation feedback does), a valid one converts the offered resources (OPERATION_FINISHED when it has an id).
+   */
+  private reservationOp(fw: Framework, a: Agent, role: string, remaining: Map<string, ResourceBag>, op: OfferOperation): void {
+    const agentWorkDir = this.s.opts.volumesOnDisk ? agentWorkDirOf(this.s, a) : undefined;
+    const error = applyReservationOp({ fw, agent: a, role, remaining, agentWorkDir }, op);
+    if (error) this.s.log.warn({ framework: fw.id, agent: a.id, operation: op.type }, `dropping operation: ${error}`);
+    this.s.operationLog.push({ frameworkId: fw.id, agentId: a.id, type: op.type ?? 'UNKNOWN', error });
+    if (this.s.operationLog.length > 100) this.s.operationLog.shift();
+    if (!op.id) return;
+    fw.sink?.send({
+      type: 'UPDATE_OPERATION_STATUS',
+      update_operation_status: { status: { operation_id: op.id, state: error ? 'OPERATION_ERROR' : 'OPERATION_FINISHED', agent_id: id(a.id), ...(error ? { message: error } : {}) } },
+    });
   }
 
   private releaseUnused(fw: Framework, a: Agent, role: string, remaining: Map<string, ResourceBag>, refuseSeconds: number): void {

@@ -4,6 +4,8 @@
  * `Master` (../master.ts) only builds and wires them.
  */
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from '../../telemetry/log.js';
 import type { Agent, Task } from '../agent.js';
 import type { Clock, Timer } from '../clock.js';
@@ -46,6 +48,8 @@ export interface MasterOptions {
   baseEnv?: Record<string, string>;
   /** Sandbox root: <workDir>/slaves/<agent>/frameworks/<fw>/executors/<id>/runs/<container>. */
   workDir?: string;
+  /** Create and remove persistent volume directories under each agent's work dir (process mode). */
+  volumesOnDisk?: boolean;
   version?: string;
   /** Seeded randomness for agent order in allocation. */
   random?: () => number;
@@ -115,6 +119,8 @@ export class MasterState {
   readonly frameworks = new Map<string, Framework>();
   readonly removedFrameworks = new Map<string, Framework>();
   readonly offers = new Map<string, OfferRecord>();
+  /** The latest RESERVE/UNRESERVE/CREATE/DESTROY operations and why any was dropped (newest last, at most 100). */
+  readonly operationLog: { frameworkId: string; agentId: string; type: string; error?: string }[] = [];
   readonly stats = { offersSent: 0, allocationCycles: 0, lastCycleMs: 0, totalCycleMs: 0, updatesForwarded: 0 };
   address = { hostname: 'localhost', ip: '127.0.0.1', port: 5050 };
   /** The address agents (and so executors) are reached at; stays put across leader failovers. */
@@ -154,6 +160,11 @@ export class MasterState {
       address: { hostname, ip, port },
     };
   }
+}
+
+/** An emulated agent's work dir: `<workDir>/slaves/<agent id>`; its volumes are under `volumes/roles/<role>/<id>`. */
+export function agentWorkDirOf(s: MasterState, a: Agent): string {
+  return join(s.opts.workDir ?? join(tmpdir(), 'kube-mesos-emulator'), 'slaves', a.id);
 }
 
 export const hex = (u?: Uint8Array) => (u ? Buffer.from(u).toString('hex') : '');

@@ -1,7 +1,8 @@
 import type { Agent, Task } from '../agent.js';
-import type { CommandInfo, ExecutorInfo } from '../proto-types.js';
+import type { CommandInfo, ExecutorInfo, Resource } from '../proto-types.js';
+import { poolRole } from '../reservations.js';
 import { bagsByRole, ResourceBag } from '../resources.js';
-import { domainOf, type MasterState } from './shared.js';
+import { domainOf, type MasterState, mergeInto } from './shared.js';
 
 /**
  * A subset of the real master's /state JSON (master/readonly_handler.cpp, common/http.cpp): what a person debugging
@@ -54,6 +55,7 @@ export function stateJson(s: MasterState, offeredOn: (a: Agent) => ResourceBag):
         ...domainOf(a),
         resources: a.totalBag().toJSON(),
         used_resources: a.usedBag().toJSON(),
+        ...reservationJson(a),
         offered_resources: offeredOn(a).toJSON(),
         attributes: Object.fromEntries(a.attributes.map((x) => [x.name, x.text?.value ?? x.scalar?.value ?? x.set?.item ?? x.ranges?.range])),
         executors: [...a.executors.values()].map((e) => ({
@@ -94,6 +96,37 @@ export function stateJson(s: MasterState, offeredOn: (a: Agent) => ResourceBag):
     })),
     completed_frameworks: [...s.removedFrameworks.values()].map((f) => ({ id: f.id, name: f.info.name })),
     unregistered_frameworks: [],
+  };
+}
+
+/**
+ * The agent's reservations and volumes as the real master's slave JSON has them: `reserved_resources` (role → totals),
+ * `reserved_resources_full` (role → Resource, refinement format: stack and disk info), `unreserved_resources(_full)`,
+ * `used_resources_full`.
+ */
+function reservationJson(a: Agent): Record<string, unknown> {
+  const reservedFull: Record<string, Resource[]> = {};
+  const reserved: Record<string, ResourceBag> = {};
+  let unreserved: Resource[] = [];
+  for (const [pool, b] of a.total) {
+    if (b.isEmpty()) continue;
+    if (pool === '*') {
+      unreserved = b.toResources('*', undefined, true);
+      continue;
+    }
+    const role = poolRole(pool);
+    (reservedFull[role] ??= []).push(...b.toResources(pool, undefined, true));
+    (reserved[role] ??= new ResourceBag()).add(b);
+  }
+  const used = new Map<string, ResourceBag>();
+  for (const t of a.tasks.values()) if (t.holdsResources) mergeInto(used, t.resources);
+  for (const e of a.executors.values()) if (e.state !== 'terminated') mergeInto(used, e.resources);
+  return {
+    reserved_resources: Object.fromEntries(Object.entries(reserved).map(([r, b]) => [r, b.toJSON()])),
+    reserved_resources_full: reservedFull,
+    unreserved_resources: a.total.get('*')?.toJSON() ?? {},
+    unreserved_resources_full: unreserved,
+    used_resources_full: [...used].flatMap(([pool, b]) => b.toResources(pool, undefined, true)),
   };
 }
 

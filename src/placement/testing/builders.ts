@@ -2,7 +2,7 @@
 // makeAgent().zone('b').offer('*', { cpus: 4 }).
 import type { V1Affinity, V1PodAffinityTerm, V1Taint, V1Toleration, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import { agentLabels, LABEL_HOSTNAME, LABEL_ZONE } from '../state.js';
-import type { AgentView, MarathonConstraint, PlacedPod, PlanConfig, PodSpecView, PortRange, Res, Scoring } from '../types.js';
+import type { AgentView, MarathonConstraint, PlacedPod, PodClaimView, PlanConfig, PodSpecView, PortRange, Res, Scoring } from '../types.js';
 
 export const testConfig = (over: Partial<PlanConfig> = {}): PlanConfig => ({
   executor: { cpus: 0.1, mem: 32, disk: 0 },
@@ -136,6 +136,10 @@ export class PodBuilder {
     this.p.spread = { field };
     return this;
   }
+  claim(c: PodClaimView): this {
+    (this.p.claims ??= []).push(c);
+    return this;
+  }
   scoring(s: Scoring): this {
     this.p.scoring = s;
     return this;
@@ -228,6 +232,11 @@ export class AgentBuilder {
   /** A typical unreserved offer: 4 cpus, 8 GB, ports 31000-32000. */
   big(): this {
     return this.offer('*', { cpus: 4, mem: 8192, disk: 10000 }, [[31000, 32000]]);
+  }
+  /** A Mesos volume (by persistence id) in the agent's held offers. */
+  volume(persistenceId: string): this {
+    (this.a.volumes ??= []).push(persistenceId);
+    return this;
   }
   kubelet(podCount = 0, maxPods = 110): this {
     this.a.kubelet = { podCount, maxPods };
