@@ -8,7 +8,8 @@ import { LeaderElector, leaseApi } from '../kube/leader.js';
 import { ConfigMapStateStore } from '../kube/state-store.js';
 import { createOpsApp } from '../ops/app.js';
 import { dashboardRouter } from '../ops/dashboard.js';
-import { startOpsServer } from '../ops/server.js';
+import { delegatedAuth, kubeAccessReviewer, selfSignedCertificate } from '../ops/auth.js';
+import { parseListen, startOpsServer } from '../ops/server.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { createLogger } from '../telemetry/log.js';
 import { createRegistry } from '../telemetry/metrics.js';
@@ -49,11 +50,20 @@ export const command: Command = {
       },
       registry,
       debugState: () => ({ leading, ...(service ? service.core.debugState() : {}) }),
+      ...(config.ops.secure ? { auth: delegatedAuth({ reviewer: kubeAccessReviewer(kc), cacheTtlMs: config.ops.authCacheTTL, log: log.child({ component: 'ops-auth' }) }) } : {}),
       routes: dashboardRouter({ state: () => service?.core.dashboardState(), unavailable: () => (leading ? 'the scheduler is starting' : 'standby: another replica leads; open its dashboard') }),
       log,
     });
-    const ops = await startOpsServer(app, config.ops.listen);
-    log.info({ url: ops.url }, 'ops server listening');
+    let tls: { cert: string; key: string } | undefined;
+    if (config.ops.secure && config.ops.tlsCertFile) tls = { cert: readFileSync(config.ops.tlsCertFile, 'utf8'), key: readFileSync(config.ops.tlsKeyFile, 'utf8') };
+    else if (config.ops.secure) {
+      const listenHost = parseListen(config.ops.listen);
+      const hosts = ['localhost', '127.0.0.1', hostname(), ...(listenHost.ok && listenHost.host && listenHost.host !== '0.0.0.0' && listenHost.host !== '::' ? [listenHost.host] : [])];
+      tls = await selfSignedCertificate([...new Set(hosts)]);
+      log.info({ hosts }, 'ops server: no ops.tlsCertFile; serving a self-signed certificate');
+    }
+    const ops = await startOpsServer(app, config.ops.listen, tls);
+    log.info({ url: ops.url, authentication: config.ops.secure ? 'delegated (TokenReview/SubjectAccessReview)' : 'none (loopback)' }, 'ops server listening');
 
     const start = async () => {
       const fid = await store.getFrameworkId();

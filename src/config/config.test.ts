@@ -129,7 +129,7 @@ describe('precedence: defaults < file < env < flags', () => {
 describe('loadConfig errors name the key and what is allowed', () => {
   it.each<[string, LoadConfigInput, string]>([
     // unknown keys
-    ['unknown key in a section', { fileText: 'mesos:\n  mastrs: [http://a:5050]\n' }, 'config: mesos.mastrs: unknown key (did you mean mesos.masters? known keys in mesos: masters, contentType,'],
+    ['unknown key in a section', { fileText: 'mesos:\n  mastrs: [http://a:5050]\n' }, 'config: mesos.mastrs: unknown key (did you mean mesos.masters? known keys in mesos: masters, scheme, contentType,'],
     ['unknown section', { fileText: 'mesoss:\n  masters: []\n' }, 'config: mesoss: unknown key (did you mean mesos? known sections: mesos, kube, placement, pool, failover, ops)'],
     ['unknown nested key', { fileText: 'mesos:\n  refuseSeconds:\n    busy: 1s\n' }, 'config: mesos.refuseSeconds.busy: unknown key (known keys in mesos.refuseSeconds: waiting, idle)'],
     ['unknown env variable in a known section', { env: { KUBE_MESOS_POOL_IDLE_TIMOUT: '1m' } }, 'config: KUBE_MESOS_POOL_IDLE_TIMOUT: unknown configuration variable (did you mean KUBE_MESOS_POOL_IDLE_TIMEOUT?'],
@@ -139,7 +139,7 @@ describe('loadConfig errors name the key and what is allowed', () => {
     ['bad duration', { fileText: 'mesos:\n  failoverTimeout: 1w\n' }, 'config: mesos.failoverTimeout: "1w" is not a duration (expected e.g. 15s, 5m, 1h30m)'],
     ['duration as a bare number', { fileText: 'pool:\n  idleTimeout: 600\n' }, 'config: pool.idleTimeout: expected a duration such as 15s, 5m or 1h30m, got 600'],
     ['negative duration from env', { env: { KUBE_MESOS_KUBE_RETRY_PERIOD: '-2s' } }, 'config: kube.retryPeriod (from KUBE_MESOS_KUBE_RETRY_PERIOD): duration "-2s" must not be negative'],
-    ['duration below its minimum', { flags: [['mesos.implicitReconcileInterval', '1s']] }, 'config: mesos.implicitReconcileInterval (from --set): 1s is out of range (allowed: at least 10s)'],
+    ['duration below its minimum', { flags: [['mesos.implicitReconcileInterval', '1s']] }, 'config: mesos.implicitReconcileInterval (from --set): 1s is out of range (allowed: 10s to 24h)'],
     // bad master URLs
     ['ftp master', { fileText: 'mesos:\n  masters: [http://a:5050, "ftp://x"]\n' }, 'config: mesos.masters[1]: "ftp://x" is not a Mesos master URL (expected http(s)://host:port or zk://host:port/path)'],
     ['master without scheme', { env: { KUBE_MESOS_MESOS_MASTERS: 'm1:5050' } }, 'config: mesos.masters[0] (from KUBE_MESOS_MESOS_MASTERS): "m1:5050" is not a Mesos master URL'],
@@ -181,6 +181,34 @@ describe('loadConfig errors name the key and what is allowed', () => {
   it('reports every problem at once, not only the first', () => {
     const errors = errorsOf({ fileText: 'mesos:\n  failoverTimeout: soon\n  foo: 1\nkube:\n  burst: 0\n', env: { KUBE_MESOS_OPS_LOG_LEVEL: 'loud' } });
     expect(errors.map((e) => e.split(':')[1].trim().split(' ')[0])).toEqual(['mesos.foo', 'mesos.failoverTimeout', 'kube.burst', 'ops.logLevel']);
+  });
+});
+
+// Issue 16 item 8: a duration past Node's timer maximum (2^31-1 ms, about 24.8 days) fires after 1 ms, so a large value
+// became a busy loop (idleTimeout, implicit reconciliation); failover_timeout 0 makes Mesos kill every task on a disconnect.
+describe('durations are bounded, naming the key', () => {
+  it.each<[string, LoadConfigInput, string]>([
+    ['pool.idleTimeout=720h', { flags: [['pool.idleTimeout', '720h']] }, 'config: pool.idleTimeout (from --set): 720h is out of range (allowed: 0s to 168h)'],
+    ['implicitReconcileInterval=720h', { flags: [['mesos.implicitReconcileInterval', '720h']] }, 'config: mesos.implicitReconcileInterval (from --set): 720h is out of range (allowed: 10s to 24h)'],
+    ['failoverTimeout=0s', { fileText: 'mesos:\n  failoverTimeout: 0s\n' }, 'config: mesos.failoverTimeout: 0s is out of range (allowed: 1m to 8760h)'],
+    ['failoverTimeout in env', { env: { KUBE_MESOS_MESOS_FAILOVER_TIMEOUT: '30s' } }, 'config: mesos.failoverTimeout (from KUBE_MESOS_MESOS_FAILOVER_TIMEOUT): 30s is out of range (allowed: 1m to 8760h)'],
+  ])('%s', (_name, input, expected) => {
+    expect(errorsOf(input)).toEqual([expected]);
+  });
+
+  const durations = configKeys().filter((k) => k.field.type === 'duration');
+  it.each(durations.map((k) => [k.path]))('%s has an upper bound named in its error', (path) => {
+    const errors = errorsOf({ flags: [[path, '1000000h']] });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(new RegExp(`^config: ${path.replace(/\./g, '\\.')} \\(from --set\\): 1000000h is out of range \\(allowed: .* to \\d+[hms]\\)$`));
+  });
+
+  it('every duration that feeds a timer fits in one (failover timeout and refuse_seconds are sent to Mesos, not timed here)', () => {
+    for (const k of durations) {
+      if (k.path === 'mesos.failoverTimeout' || k.path.startsWith('mesos.refuseSeconds.')) continue;
+      const r = k.field.parse('2147483648ms', true);
+      expect({ path: k.path, ok: r.ok }).toEqual({ path: k.path, ok: false });
+    }
   });
 });
 
@@ -231,5 +259,44 @@ describe('flags', () => {
     const c = r.ok ? loadConfig({ flags: r.flags }) : undefined;
     expect(c?.ok && c.config.kube.leaderElect).toBe(false);
     expect(c?.ok && c.config.mesos.masters).toEqual(['zk://z:2181/mesos']);
+  });
+});
+
+// Issue 16 item 6: zk-detected masters were always http (basic-auth secrets in cleartext), and userinfo in a master
+// URL reached logs and error messages verbatim.
+describe('Mesos master transport security', () => {
+  it('mesos.scheme selects https for masters found through ZooKeeper', () => {
+    const r = loadConfig({ fileText: 'mesos:\n  masters: ["zk://z1:2181/mesos"]\n  scheme: https\n' });
+    expect(r.ok && r.config.mesos.scheme).toBe('https');
+    expect(defaultConfig().mesos.scheme).toBe('http');
+    expect(errorsOf({ flags: [['mesos.scheme', 'ftp']] })).toEqual(['config: mesos.scheme (from --set): "ftp" is not allowed (expected one of http, https)']);
+  });
+
+  it('credentials in an http(s) master URL are refused without echoing them', () => {
+    const errors = errorsOf({ fileText: 'mesos:\n  masters: ["https://ops:s3cret@m1:5050"]\n' });
+    expect(errors).toEqual(['config: mesos.masters[0]: "https://***@m1:5050" carries credentials in the URL (use mesos.principal and mesos.secretFile: a URL is logged)']);
+  });
+
+  it('a malformed zk:// URL with digest credentials is reported without them', () => {
+    const errors = errorsOf({ fileText: 'mesos:\n  masters: ["zk://ops:s3cret@z1/mesos"]\n' });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('"zk://***@z1/mesos" is not a ZooKeeper URL');
+    expect(errors[0]).not.toContain('s3cret');
+  });
+});
+
+describe('ops server security (issue 16 item 9)', () => {
+  it('is secure (HTTPS + delegated auth) by default', () => {
+    expect(defaultConfig().ops.secure).toBe(true);
+  });
+  it('ops.secure=false is allowed on loopback only', () => {
+    expect(loadConfig({ flags: [['ops.secure', 'false'], ['ops.listen', '127.0.0.1:10251']] }).ok).toBe(true);
+    expect(loadConfig({ flags: [['ops.secure', 'false'], ['ops.listen', '[::1]:0']] }).ok).toBe(true);
+    expect(errorsOf({ flags: [['ops.secure', 'false']] })).toEqual([
+      'config: ops.secure: false serves metrics, debug state and the dashboard without authentication; allowed only on a loopback ops.listen (e.g. 127.0.0.1:10251), not 0.0.0.0:10251',
+    ]);
+  });
+  it('a serving certificate needs its key', () => {
+    expect(errorsOf({ flags: [['ops.tlsCertFile', '/etc/tls/tls.crt']] })).toEqual(['config: ops.tlsCertFile: set ops.tlsCertFile and ops.tlsKeyFile together']);
   });
 });

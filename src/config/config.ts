@@ -3,6 +3,7 @@
  * ← flags (`--set section.key=value` and a few named flags). Pure: the CLI reads the file and passes env and flags in.
  */
 import { load as loadYaml, YAMLException } from 'js-yaml';
+import { redactUrl } from '../mesos/zk/master-info.js';
 import { bool, duration, int, isField, num, oneOf, quantity, str, strList, type Field, type Infer, type Section } from './schema.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -14,20 +15,22 @@ const MASTER_EXPECTED = 'expected http(s)://host:port or zk://host:port/path';
 
 /** One Mesos master URL: `http(s)://host[:port]` (a path is ignored by the client) or `zk://host:port[,host:port…]/path`. */
 export function checkMasterUrl(s: string): string | undefined {
+  const shown = redactUrl(s);
   if (s.startsWith('zk://')) {
     const m = /^zk:\/\/(?:[^@/\s]+@)?([^/\s]+)(\/\S+)$/.exec(s);
     if (m && m[1].split(',').every(hostPort)) return undefined;
-    return `"${s}" is not a ZooKeeper URL (expected zk://host:port[,host:port...]/path)`;
+    return `"${shown}" is not a ZooKeeper URL (expected zk://host:port[,host:port...]/path)`;
   }
   if (/^https?:\/\//.test(s)) {
     try {
       const u = new URL(s);
+      if (u.username !== '' || u.password !== '') return `"${shown}" carries credentials in the URL (use mesos.principal and mesos.secretFile: a URL is logged)`;
       if (u.hostname !== '' && (u.port === '' || Number(u.port) > 0)) return undefined;
     } catch {
       // falls through to the error below
     }
   }
-  return `"${s}" is not a Mesos master URL (${MASTER_EXPECTED})`;
+  return `"${shown}" is not a Mesos master URL (${MASTER_EXPECTED})`;
 }
 
 function hostPort(s: string): boolean {
@@ -53,11 +56,15 @@ export const CONFIG_SCHEMA = {
       item: checkMasterUrl,
       whole: (list) => (list.length > 1 && list.some((m) => m.startsWith('zk://')) ? 'a zk:// URL must be the only entry' : undefined),
     }),
+    scheme: oneOf(['http', 'https'] as const, {
+      default: 'http',
+      doc: 'Scheme for masters found through ZooKeeper: Mesos\' MasterInfo carries only host and port, so TLS has to be configured. Set `https` whenever `principal` is set, or the basic-auth secret travels unencrypted. http(s):// URLs in `masters` keep their own scheme.',
+    }),
     contentType: oneOf(['protobuf', 'json'] as const, { default: 'protobuf', doc: 'Encoding of scheduler API calls and events.' }),
     principal: str({ default: '', doc: 'Principal for HTTP basic authentication and the FrameworkInfo; empty = no authentication.' }),
     secretFile: str({ default: '', doc: 'File holding the secret for `principal` (e.g. a mounted Kubernetes Secret). Read at start; the secret never appears in config or logs.' }),
     caFile: str({ default: '', doc: 'PEM CA bundle for https masters; empty = the system roots.' }),
-    failoverTimeout: duration({ default: '168h', min: '0s', doc: 'How long Mesos keeps the framework\'s tasks running while the scheduler is away (FrameworkInfo.failover_timeout).' }),
+    failoverTimeout: duration({ default: '168h', min: '1m', max: '8760h', doc: 'How long Mesos keeps the framework\'s tasks running while the scheduler is away (FrameworkInfo.failover_timeout). At least 1m: with 0 Mesos kills every task of the framework the moment its connection drops.' }),
     frameworkName: str({ default: 'kube-mesos', pattern: /^\S.*$/, allowed: 'a non-empty name', allowEmpty: false, doc: 'FrameworkInfo.name, shown in the Mesos UI.' }),
     user: str({ default: '', doc: 'FrameworkInfo.user: the Unix user executors run as; empty = the user the scheduler runs as.' }),
     roles: strList({ default: ['*'], minItems: 1, item: checkRole, doc: 'Mesos roles the framework subscribes with (MULTI_ROLE); pods choose among them with `kube-mesos.io/roles`.' }),
@@ -66,10 +73,10 @@ export const CONFIG_SCHEMA = {
     heartbeatMissLimit: int({ default: 5, min: 1, max: 100, doc: 'Missed heartbeats after which the event stream is treated as dead and the scheduler re-subscribes.' }),
     refuseSeconds: {
       waiting: duration({ default: '1s', min: '0s', max: '1h', unit: 's', doc: 'refuse_seconds on DECLINE while pods are waiting (short, so offers come back soon). The value is in seconds.' }),
-      idle: duration({ default: '5m', min: '0s', unit: 's', doc: 'refuse_seconds on DECLINE when nothing is pending (long, so other frameworks get the resources). The value is in seconds.' }),
+      idle: duration({ default: '5m', min: '0s', max: '24h', unit: 's', doc: 'refuse_seconds on DECLINE when nothing is pending (long, so other frameworks get the resources). The value is in seconds.' }),
     },
-    reviveMinInterval: duration({ default: '1s', min: '0s', doc: 'REVIVE rate limit: one per interval on average; two may go out back to back after a quiet spell.' }),
-    implicitReconcileInterval: duration({ default: '5m', min: '10s', doc: 'Period of implicit task reconciliation (explicit reconciliation runs after every SUBSCRIBED).' }),
+    reviveMinInterval: duration({ default: '1s', min: '0s', max: '1h', doc: 'REVIVE rate limit: one per interval on average; two may go out back to back after a quiet spell.' }),
+    implicitReconcileInterval: duration({ default: '5m', min: '10s', max: '24h', doc: 'Period of implicit task reconciliation (explicit reconciliation runs after every SUBSCRIBED).' }),
   },
   kube: {
     kubeconfig: str({ default: '', doc: 'Path to a kubeconfig; empty = in-cluster service account.' }),
@@ -79,9 +86,9 @@ export const CONFIG_SCHEMA = {
     burst: int({ default: 100, min: 1, doc: 'Burst allowed above `qps`.' }),
     leaderElect: bool({ default: false, doc: 'Run leader election on a Lease so that several replicas can run (one active, the others standby).' }),
     leaseName: str({ default: 'kube-mesos-scheduler', pattern: DNS_SUBDOMAIN, allowEmpty: false, allowed: 'a DNS subdomain', doc: 'Name of the coordination.k8s.io Lease used for leader election.' }),
-    leaseDuration: duration({ default: '15s', min: '1s', doc: 'How long a standby waits before taking over a lease that is not renewed.' }),
-    renewDeadline: duration({ default: '10s', min: '1s', doc: 'How long the leader keeps trying to renew before it gives up leadership; must be less than `leaseDuration`.' }),
-    retryPeriod: duration({ default: '2s', min: '100ms', doc: 'Interval between lease acquire/renew attempts; must be less than `renewDeadline`.' }),
+    leaseDuration: duration({ default: '15s', min: '1s', max: '1h', doc: 'How long a standby waits before taking over a lease that is not renewed.' }),
+    renewDeadline: duration({ default: '10s', min: '1s', max: '1h', doc: 'How long the leader keeps trying to renew before it gives up leadership; must be less than `leaseDuration`.' }),
+    retryPeriod: duration({ default: '2s', min: '100ms', max: '1h', doc: 'Interval between lease acquire/renew attempts; must be less than `renewDeadline`.' }),
     stateConfigMap: str({ default: 'kube-mesos-state', pattern: DNS_SUBDOMAIN, allowEmpty: false, allowed: 'a DNS subdomain', doc: 'ConfigMap holding the framework id and other state that must survive restarts.' }),
   },
   placement: {
@@ -103,10 +110,10 @@ export const CONFIG_SCHEMA = {
     minPerZone: int({ default: 0, min: 0, doc: 'Warm kubelets kept in every zone even when idle.' }),
     max: int({ default: 0, min: 0, doc: 'Most kubelets overall; 0 = unlimited.' }),
     maxPerZone: int({ default: 0, min: 0, doc: 'Most kubelets per zone; 0 = unlimited.' }),
-    idleTimeout: duration({ default: '10m', min: '0s', doc: 'A kubelet without pods for this long is removed and its resources go back to Mesos.' }),
+    idleTimeout: duration({ default: '10m', min: '0s', max: '168h', doc: 'A kubelet without pods for this long is removed and its resources go back to Mesos.' }),
     scaleDownUtilization: num({ default: 0.5, min: 0, max: 1, doc: 'With consolidation on, kubelets below this utilisation whose pods fit elsewhere are drained.' }),
     consolidation: bool({ default: false, doc: 'Drain under-utilised kubelets (Eviction API, PodDisruptionBudgets respected) to pack pods onto fewer agents.' }),
-    consolidationDelay: duration({ default: '10m', min: '0s', doc: 'How long a kubelet must stay under `scaleDownUtilization` before consolidation drains it.' }),
+    consolidationDelay: duration({ default: '10m', min: '0s', max: '168h', doc: 'How long a kubelet must stay under `scaleDownUtilization` before consolidation drains it.' }),
     maxConcurrentScaleDowns: int({ default: 1, min: 1, doc: 'Most kubelets being drained or removed at the same time.' }),
     kubeletMode: oneOf(['real', 'hollow'] as const, { default: 'real', doc: '`real` runs `kubeletCommand` under the executor; `hollow` runs the built-in stand-in (tests, the sandbox).' }),
     kubeletCommand: str({ default: 'kubelet', allowEmpty: false, pattern: /\S/, allowed: 'a command', doc: 'The kubelet binary the executor starts in `real` mode.' }),
@@ -119,7 +126,7 @@ export const CONFIG_SCHEMA = {
     executorKubeconfig: str({ default: '', doc: 'Path, on the Mesos agents, of the kubeconfig executors use to reach the API server; empty = the same file as `kube.kubeconfig`.' }),
   },
   failover: {
-    defaultFailoverAfter: duration({ default: '5m', min: '0s', doc: 'How long after its agent or zone is lost a pod is replaced, unless its toleration or `kube-mesos.io/failover-after` says otherwise.' }),
+    defaultFailoverAfter: duration({ default: '5m', min: '0s', max: '168h', doc: 'How long after its agent or zone is lost a pod is replaced, unless its toleration or `kube-mesos.io/failover-after` says otherwise.' }),
     zoneUnhealthyFraction: num({ default: 0.55, min: 0.01, max: 1, doc: 'A zone is unhealthy when at least this fraction of its agents is lost.' }),
     safetyStopFraction: num({ default: 0.7, min: 0.01, max: 1, doc: 'If more than this fraction of all agents (or every zone) looks lost at once, the framework assumes it is cut off itself and replaces nothing.' }),
     replacementsPerMinute: int({ default: 600, min: 1, doc: 'Most replacement pods created per minute (token bucket refill).' }),
@@ -134,6 +141,13 @@ export const CONFIG_SCHEMA = {
       allowed: 'host:port, port 0-65535',
       doc: 'Address of the ops server: /healthz, /readyz, /metrics, /debug/state and the dashboard.',
     }),
+    secure: bool({
+      default: true,
+      doc: 'Serve HTTPS and require Kubernetes delegated authentication and authorization (TokenReview + SubjectAccessReview, as kube-scheduler\'s secure port) for /metrics, /debug/state and the dashboard; /healthz and /readyz stay open. `false` (plain HTTP, no authentication) is allowed only on a loopback `listen` address, e.g. the sandbox.',
+    }),
+    tlsCertFile: str({ default: '', doc: 'PEM serving certificate of the ops server; empty = a self-signed one is made at start (as kube-scheduler does).' }),
+    tlsKeyFile: str({ default: '', doc: 'PEM private key for `tlsCertFile`.' }),
+    authCacheTTL: duration({ default: '10s', min: '0s', max: '10m', doc: 'How long a TokenReview or SubjectAccessReview answer is reused.' }),
     logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', doc: 'Log level of the JSON logs.' }),
   },
 } as const satisfies Section;
@@ -315,6 +329,12 @@ function build(section: Section, prefix: string, values: Map<string, unknown>): 
   return Object.freeze(out);
 }
 
+function isLoopbackListen(listen: string): boolean {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]*)):\d+$/.exec(listen.trim());
+  const host = m ? (m[1] ?? m[2]) : '';
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost';
+}
+
 /** Rules between keys, checked once every key is valid on its own. */
 function crossChecks(get: (path: string) => unknown): string[] {
   const errors: string[] = [];
@@ -322,6 +342,10 @@ function crossChecks(get: (path: string) => unknown): string[] {
   if (n('kube.renewDeadline') >= n('kube.leaseDuration')) errors.push('kube.renewDeadline: must be less than kube.leaseDuration');
   if (n('kube.retryPeriod') >= n('kube.renewDeadline')) errors.push('kube.retryPeriod: must be less than kube.renewDeadline');
   if (n('pool.maxPerZone') > 0 && n('pool.minPerZone') > n('pool.maxPerZone')) errors.push('pool.minPerZone: must not exceed pool.maxPerZone');
+  if (!get('ops.secure') && !isLoopbackListen(get('ops.listen') as string)) {
+    errors.push(`ops.secure: false serves metrics, debug state and the dashboard without authentication; allowed only on a loopback ops.listen (e.g. 127.0.0.1:10251), not ${String(get('ops.listen'))}`);
+  }
+  if ((get('ops.tlsCertFile') === '') !== (get('ops.tlsKeyFile') === '')) errors.push('ops.tlsCertFile: set ops.tlsCertFile and ops.tlsKeyFile together');
   if (get('mesos.secretFile') !== '' && get('mesos.principal') === '') errors.push('mesos.secretFile: set mesos.principal too (the secret belongs to a principal)');
   return errors;
 }

@@ -38,3 +38,13 @@ describe('formatConfig', () => {
     expect(loadConfig({ fileText: text })).toEqual(r);
   });
 });
+
+describe('formatConfig redacts credentials', () => {
+  it('a zk:// master with digest credentials is printed without them', () => {
+    const r = loadConfig({ fileText: 'mesos:\n  masters: ["zk://ops:s3cret@z1:2181,z2:2181/mesos"]\n' });
+    if (!r.ok) throw new Error(r.errors.join('; '));
+    const text = formatConfig(r.config);
+    expect(text).toContain('masters: ["zk://***@z1:2181,z2:2181/mesos"]');
+    expect(text).not.toContain('s3cret');
+  });
+});

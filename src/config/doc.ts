@@ -1,5 +1,6 @@
 /** Renders docs/configuration.md from the schema itself, so the reference cannot drift from the code. */
 import { CONFIG_SCHEMA, configKeys, type KubeMesosConfig } from './config.js';
+import { redactUrl } from '../mesos/zk/master-info.js';
 import { isField, type Section } from './schema.js';
 
 const INTRO = `# Configuration reference
@@ -50,7 +51,7 @@ export function renderConfigDoc(): string {
     out.push(`## \`${section}\` — ${SECTION_TITLES[section] ?? section}`, '', '| key | type | default | environment | description |', '|---|---|---|---|---|');
     for (const k of keys.filter((k) => k.path.startsWith(`${section}.`))) {
       const def = k.field.format(k.field.default);
-      out.push(`| \`${k.path}\` | ${cell(k.field.type)} | ${def === '' ? '*(empty)*' : `\`${cell(def)}\``} | \`${k.env}\` | ${cell(k.field.doc)} |`);
+      out.push(`| \`${k.path}\` | ${cell(k.field.type)}${k.field.range ? ` (${cell(k.field.range)})` : ''} | ${def === '' ? '*(empty)*' : `\`${cell(def)}\``} | \`${k.env}\` | ${cell(k.field.doc)} |`);
     }
     out.push('');
   }
@@ -71,8 +72,9 @@ function yamlOf(section: Section, values: Record<string, unknown> | undefined, i
       continue;
     }
     const value = values ? values[k] : v.default;
-    if (Array.isArray(value)) lines.push(`${indent}${k}: [${(value as string[]).map((s) => JSON.stringify(s)).join(', ')}]`);
-    else if (typeof value === 'string') lines.push(`${indent}${k}: ${JSON.stringify(v.format(value))}`);
+    // URLs are printed without userinfo (zk:// digest credentials): this text goes to logs.
+    if (Array.isArray(value)) lines.push(`${indent}${k}: [${(value as string[]).map((s) => JSON.stringify(redactUrl(s))).join(', ')}]`);
+    else if (typeof value === 'string') lines.push(`${indent}${k}: ${JSON.stringify(redactUrl(v.format(value)))}`);
     else lines.push(`${indent}${k}: ${v.format(value)}`);
   }
   return lines;

@@ -13,6 +13,8 @@ export interface Field<T> {
   readonly type: string;
   readonly default: T;
   readonly doc: string;
+  /** Allowed values when bounded (`10s to 24h`), for the docs. */
+  readonly range?: string;
   /** Secrets are shown as `[redacted]` wherever config is printed. */
   readonly secret: boolean;
   /** Reads a value. `text` is true for environment variables and flags, where everything arrives as a string. */
@@ -45,8 +47,8 @@ function describe(raw: unknown): string {
   return String(raw);
 }
 
-function field<T>(type: string, opts: Common<T>, parse: Field<T>['parse'], format: (v: T) => string): Field<T> {
-  const f: Field<T> = { kind: 'field', type, default: opts.default, doc: opts.doc, secret: opts.secret ?? false, parse, format };
+function field<T>(type: string, opts: Common<T>, parse: Field<T>['parse'], format: (v: T) => string, range?: string): Field<T> {
+  const f: Field<T> = { kind: 'field', type, default: opts.default, doc: opts.doc, secret: opts.secret ?? false, parse, format, ...(range && range !== 'any' ? { range } : {}) };
   const check = f.parse(f.format(f.default), true);
   if (!check.ok) throw new TypeError(`schema: default ${f.format(f.default)} does not parse: ${check.error}`);
   return f;
@@ -94,6 +96,7 @@ function numeric(type: 'integer' | 'number', opts: Common<number> & { min?: numb
       return { ok: true, value: n };
     },
     String,
+    range,
   );
 }
 
@@ -107,11 +110,14 @@ function rangeText<T>(min: T | undefined, max: T | undefined, fmt: (v: T) => str
   return 'any';
 }
 
-/** A duration written as Go/Kubernetes write it (`15s`, `5m`, `1h30m`); the value is in milliseconds (or seconds with `unit: 's'`). */
-export function duration(opts: { doc: string; default: string; min?: string; max?: string; unit?: 'ms' | 's' }): Field<number> {
+/**
+ * A duration written as Go/Kubernetes write it (`15s`, `5m`, `1h30m`); the value is in milliseconds (or seconds with `unit: 's'`).
+ * `max` is required: an unbounded duration overflows a timer (Node fires anything past 2^31-1 ms after 1 ms).
+ */
+export function duration(opts: { doc: string; default: string; min?: string; max: string; unit?: 'ms' | 's' }): Field<number> {
   const scale = opts.unit === 's' ? 1000 : 1;
   const minMs = opts.min === undefined ? undefined : msOf(opts.min);
-  const maxMs = opts.max === undefined ? undefined : msOf(opts.max);
+  const maxMs = msOf(opts.max);
   const range = rangeText(minMs, maxMs, formatDuration);
   return field(
     'duration',
@@ -120,10 +126,11 @@ export function duration(opts: { doc: string; default: string; min?: string; max
       if (typeof raw !== 'string') return { ok: false, error: `expected a duration such as 15s, 5m or 1h30m, got ${describe(raw)}` };
       const r = parseDuration(raw);
       if (!r.ok) return { ok: false, error: r.error };
-      if ((minMs !== undefined && r.ms < minMs) || (maxMs !== undefined && r.ms > maxMs)) return { ok: false, error: `${raw} is out of range (allowed: ${range})` };
+      if ((minMs !== undefined && r.ms < minMs) || r.ms > maxMs) return { ok: false, error: `${raw} is out of range (allowed: ${range})` };
       return { ok: true, value: r.ms / scale };
     },
     (v) => formatDuration(v * scale),
+    range,
   );
 }
 
@@ -159,6 +166,7 @@ export function quantity(opts: { doc: string; default: string; of: 'cpu' | 'memo
       return { ok: true, value: r.value };
     },
     fmt,
+    range,
   );
 }
 

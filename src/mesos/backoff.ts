@@ -1,4 +1,5 @@
 /** Time and retry pacing for the Mesos clients: an injectable clock and capped exponential backoff with jitter. */
+import { setLongTimeout, type LongTimeout } from '../config/timers.js';
 
 export type TimerHandle = unknown;
 
@@ -9,14 +10,11 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Real time; timers do not keep the process alive and honour delays past Node's 24.8-day maximum (setLongTimeout). */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  setTimeout: (fn, ms) => setLongTimeout(fn, ms),
+  clearTimeout: (h) => (h as LongTimeout | undefined)?.clear(),
 };
 
 /** Resolves after `ms` on `clock`, or early (resolving false) when `signal` aborts. Never rejects. */

@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import type protobuf from 'protobufjs';
+import { mesosRoot } from './proto/index.js';
 import {
   CodecError,
   decodeExecutorCall,
@@ -374,5 +376,42 @@ describe('helpers', () => {
     ] as const) {
       for (const ct of both) expect(decodeMessage(name, encodeMessage(name, v, ct), ct)).toEqual(decodedShape(v));
     }
+  });
+});
+
+// Issue 16 item 8: a newer master may send enum values this build does not know. Events must still decode (the value
+// kept, reported once through onUnknownEnum), or the subscription would break and reconnect forever.
+describe('events from a newer master: unknown enum values are kept, never thrown', () => {
+  const root = mesosRoot();
+  const Event = root.lookupType('mesos.v1.scheduler.Event');
+  // Event{type: UPDATE(4), update{status{task_id{value:"t"}, state: 99, source: 7, reason: 250}}}
+  const update = Event.encode({ type: 4, update: { status: { task_id: { value: 't' }, state: 99, source: 7, reason: 250 } } } as unknown as protobuf.Message).finish();
+
+  it('protobuf UPDATE with an unknown TaskState, Source and Reason decodes with the numbers kept', () => {
+    const seen: string[] = [];
+    const ev = decodeSchedulerEvent(update, PROTOBUF, { onUnknownEnum: (u) => seen.push(`${u.enum}=${u.value}`) });
+    expect(ev.type).toBe('UPDATE');
+    expect(ev.type === 'UPDATE' && ev.update.status).toEqual({ task_id: { value: 't' }, state: 'UNKNOWN_99', source: 'UNKNOWN_7', reason: 'UNKNOWN_250' });
+    expect(seen.sort()).toEqual(['mesos.v1.TaskState=99', 'mesos.v1.TaskStatus.Reason=250', 'mesos.v1.TaskStatus.Source=7']);
+  });
+
+  it('JSON UPDATE with unknown names keeps the names', () => {
+    const seen: string[] = [];
+    const body = utf8(JSON.stringify({ type: 'UPDATE', update: { status: { task_id: { value: 't' }, state: 'TASK_PAUSED', source: 'SOURCE_OPERATOR', reason: 'REASON_SOMETHING_NEW' } } }));
+    const ev = decodeSchedulerEvent(body, JSON_TYPE, { onUnknownEnum: (u) => seen.push(`${u.enum}=${u.value}`) });
+    expect(ev.type === 'UPDATE' && ev.update.status).toEqual({ task_id: { value: 't' }, state: 'TASK_PAUSED', source: 'SOURCE_OPERATOR', reason: 'REASON_SOMETHING_NEW' });
+    expect(seen).toHaveLength(3);
+  });
+
+  it('an unknown event type decodes (payload dropped) so the client can ignore it', () => {
+    expect(decodeSchedulerEvent(Event.encode({ type: 77 } as unknown as protobuf.Message).finish(), PROTOBUF)).toEqual({ type: 'UNKNOWN_77' });
+    expect(decodeSchedulerEvent(utf8('{"type":"AGENT_ADDED","agent_added":{"agent_id":{"value":"a"}}}'), JSON_TYPE)).toEqual({ type: 'AGENT_ADDED' });
+    expect(decodeExecutorEvent(utf8('{"type":"PAUSE","pause":{}}'), JSON_TYPE)).toEqual({ type: 'PAUSE' });
+  });
+
+  it('a known event type still needs its payload, and encoding and call decoding stay strict', () => {
+    expect(() => decodeSchedulerEvent(utf8('{"type":"UPDATE"}'), JSON_TYPE)).toThrow(/update: Expecting 'update' to be present/);
+    expect(() => decodeSchedulerCall(utf8('{"type":"FLY"}'), JSON_TYPE)).toThrow(CodecError);
+    expect(() => encodeSchedulerEvent({ type: 'UPDATE', update: { status: { task_id: { value: 't' }, state: 'TASK_PAUSED' } } } as unknown as SchedulerEvent, JSON_TYPE)).toThrow(/unknown mesos\.v1\.TaskState value "TASK_PAUSED"/);
   });
 });

@@ -26,6 +26,25 @@ export class CodecError extends Error {
   }
 }
 
+/** An enum value a newer peer sent that this build does not know: `value` is the name (JSON) or the number (protobuf). */
+export interface UnknownEnumValue {
+  /** Full name of the enum, e.g. `mesos.v1.TaskState`. */
+  enum: string;
+  value: string | number;
+}
+
+export interface DecodeOptions {
+  /** Called for each unknown enum value kept in a decoded event (the caller logs it, e.g. once per value). */
+  onUnknownEnum?: (u: UnknownEnumValue) => void;
+}
+
+/**
+ * Events decode leniently (a newer master's enum values are kept, not refused): a name off JSON stays as sent
+ * (`TASK_PAUSED`), a number off the wire becomes `UNKNOWN_<number>`. Neither is in the types' unions, so a switch
+ * over them takes its default branch. Calls (the emulator's side) and encoders stay strict.
+ */
+export const unknownEnumName = (n: number): string => `UNKNOWN_${n}`;
+
 /** Maps a Content-Type header value (parameters and case ignored) to a ContentType, or undefined. */
 export function parseContentType(header: string | undefined | null): ContentType | undefined {
   if (!header) return undefined;
@@ -166,6 +185,9 @@ class FieldError extends Error {
   readonly segments: string[] = [];
 }
 
+/** Set while an event is decoded: unknown enum values are kept and reported here instead of refused. */
+let lenient: ((u: UnknownEnumValue) => void) | undefined;
+
 function fail(message: string): never {
   throw new FieldError(message);
 }
@@ -204,12 +226,22 @@ function convertValue(spec: FieldSpec, v: unknown, mode: Mode): unknown {
     case Kind.Enum: {
       if (typeof v === 'string') {
         const n = spec.enumValues![v];
-        if (n === undefined || !hasOwn.call(spec.enumValues, v)) fail(`unknown ${spec.enumName} value ${JSON.stringify(v)}`);
+        if (n === undefined || !hasOwn.call(spec.enumValues, v)) {
+          if (lenient && mode === Mode.FromJson) {
+            lenient({ enum: spec.enumName!, value: v });
+            return v;
+          }
+          fail(`unknown ${spec.enumName} value ${JSON.stringify(v)}`);
+        }
         return mode === Mode.Wire ? n : v;
       }
       if (typeof v === 'number' && Number.isInteger(v)) {
         const name = spec.enumNames![v];
         if (name === undefined) {
+          if (lenient && (mode === Mode.FromWire || mode === Mode.FromJson)) {
+            lenient({ enum: spec.enumName!, value: v });
+            return unknownEnumName(v);
+          }
           if (mode === Mode.FromWire) return undefined; // proto2: an unknown enum number is an unknown field
           fail(`unknown ${spec.enumName} number ${v}`);
         }
@@ -411,9 +443,11 @@ export function normalizeMessage<T>(typeName: string, obj: object): T {
 /** Types whose payload field (the lower-cased type name) may be absent. */
 const OPTIONAL_PAYLOAD = new Set(['REVIVE', 'SUPPRESS']);
 
-function checkPayload(c: Compiled, msg: Record<string, unknown>): void {
+function checkPayload(c: Compiled, msg: Record<string, unknown>, decoding = false): void {
   const type = msg.type;
   if (typeof type !== 'string' || type === 'UNKNOWN') throw new CodecError(`Expecting 'type' to be present`, { field: 'type' });
+  // A type this build does not know (a newer master's): its payload field is not in our schema; the client ignores it.
+  if (decoding && !hasOwn.call(c.fields.find((f) => f.name === 'type')?.enumValues ?? {}, type)) return;
   const payload = type.toLowerCase();
   if (OPTIONAL_PAYLOAD.has(type) || !c.fields.some((f) => f.name === payload)) return;
   if (msg[payload] === undefined || msg[payload] === null) {
@@ -421,7 +455,7 @@ function checkPayload(c: Compiled, msg: Record<string, unknown>): void {
   }
 }
 
-function envelope<T>(typeName: string) {
+function envelope<T>(typeName: string, lenientDecode: boolean) {
   let c: Compiled | undefined;
   const get = (): Compiled => (c ??= compiledFor(typeName));
   return {
@@ -430,19 +464,30 @@ function envelope<T>(typeName: string) {
       if (isPlainObject(obj)) checkPayload(comp, obj);
       return encodeWith(comp, obj as object, ct);
     },
-    decode(buf: Uint8Array, ct: ContentType): T {
+    decode(buf: Uint8Array, ct: ContentType, opts?: DecodeOptions): T {
       const comp = get();
-      const msg = decodeWith(comp, buf, ct);
-      checkPayload(comp, msg);
-      return msg as T;
+      if (!lenientDecode) {
+        const strict = decodeWith(comp, buf, ct);
+        checkPayload(comp, strict);
+        return strict as T;
+      }
+      const outer = lenient;
+      lenient = opts?.onUnknownEnum ?? ((): void => undefined);
+      try {
+        const msg = decodeWith(comp, buf, ct);
+        checkPayload(comp, msg, true);
+        return msg as T;
+      } finally {
+        lenient = outer;
+      }
     },
   };
 }
 
-const schedulerCall = envelope<SchedulerCall>('mesos.v1.scheduler.Call');
-const schedulerEvent = envelope<SchedulerEvent>('mesos.v1.scheduler.Event');
-const executorCall = envelope<ExecutorCall>('mesos.v1.executor.Call');
-const executorEvent = envelope<ExecutorEvent>('mesos.v1.executor.Event');
+const schedulerCall = envelope<SchedulerCall>('mesos.v1.scheduler.Call', false);
+const schedulerEvent = envelope<SchedulerEvent>('mesos.v1.scheduler.Event', true);
+const executorCall = envelope<ExecutorCall>('mesos.v1.executor.Call', false);
+const executorEvent = envelope<ExecutorEvent>('mesos.v1.executor.Event', true);
 
 export function encodeSchedulerCall(call: SchedulerCall, ct: ContentType): Uint8Array {
   return schedulerCall.encode(call, ct);
@@ -453,8 +498,9 @@ export function decodeSchedulerCall(buf: Uint8Array, ct: ContentType): Scheduler
 export function encodeSchedulerEvent(ev: SchedulerEvent, ct: ContentType): Uint8Array {
   return schedulerEvent.encode(ev, ct);
 }
-export function decodeSchedulerEvent(buf: Uint8Array, ct: ContentType): SchedulerEvent {
-  return schedulerEvent.decode(buf, ct);
+/** Lenient about enum values a newer master sends (see unknownEnumName); throws CodecError on malformed input. */
+export function decodeSchedulerEvent(buf: Uint8Array, ct: ContentType, opts?: DecodeOptions): SchedulerEvent {
+  return schedulerEvent.decode(buf, ct, opts);
 }
 export function encodeExecutorCall(call: ExecutorCall, ct: ContentType): Uint8Array {
   return executorCall.encode(call, ct);
@@ -465,6 +511,7 @@ export function decodeExecutorCall(buf: Uint8Array, ct: ContentType): ExecutorCa
 export function encodeExecutorEvent(ev: ExecutorEvent, ct: ContentType): Uint8Array {
   return executorEvent.encode(ev, ct);
 }
-export function decodeExecutorEvent(buf: Uint8Array, ct: ContentType): ExecutorEvent {
-  return executorEvent.decode(buf, ct);
+/** Lenient about enum values a newer agent sends (see unknownEnumName); throws CodecError on malformed input. */
+export function decodeExecutorEvent(buf: Uint8Array, ct: ContentType, opts?: DecodeOptions): ExecutorEvent {
+  return executorEvent.decode(buf, ct, opts);
 }

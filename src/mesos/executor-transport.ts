@@ -4,7 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { ExecutorCall, ExecutorEvent } from './types.js';
-import { decodeExecutorEvent, encodeExecutorCall, type ContentType } from './codec.js';
+import { decodeExecutorEvent, encodeExecutorCall, type ContentType, type UnknownEnumValue } from './codec.js';
+import { logUnknownEnumsOnce } from './unknown-enums.js';
 import { errorForStatus, MesosClientError, ProtocolError } from './errors.js';
 import { apiUrl, CallAgents, isStream, openStream, post, pumpRecords, responseContentType } from './http.js';
 import { silentLogger } from '../telemetry/log.js';
@@ -42,6 +43,7 @@ export class HttpExecutorTransport implements ExecutorTransport {
   private readonly agents: CallAgents;
   private readonly opts: HttpExecutorTransportOptions;
   private readonly log: Logger;
+  private readonly unknownEnums: (u: UnknownEnumValue) => void;
   private stream: AbortController | undefined;
 
   constructor(opts: HttpExecutorTransportOptions) {
@@ -53,6 +55,7 @@ export class HttpExecutorTransport implements ExecutorTransport {
     this.agents = new CallAgents({ ca: opts.ca });
     this.opts = opts;
     this.log = opts.log ?? silentLogger();
+    this.unknownEnums = logUnknownEnumsOnce(this.log, 'Mesos agent');
   }
 
   async subscribe(call: ExecutorCall, onEvent: (ev: ExecutorEvent) => void, onClose: (err?: Error) => void): Promise<void> {
@@ -73,7 +76,7 @@ export class HttpExecutorTransport implements ExecutorTransport {
     const onRecord = (record: Uint8Array): void => {
       let ev: ExecutorEvent;
       try {
-        ev = decodeExecutorEvent(record, ct);
+        ev = decodeExecutorEvent(record, ct, { onUnknownEnum: this.unknownEnums });
       } catch (err) {
         throw new ProtocolError(`undecodable executor event: ${(err as Error).message}`, err);
       }

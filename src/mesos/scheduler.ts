@@ -20,7 +20,8 @@ import type {
   TaskID,
   TaskStatus,
 } from './types.js';
-import { decodeSchedulerEvent, encodeSchedulerCall, type ContentType } from './codec.js';
+import { decodeSchedulerEvent, encodeSchedulerCall, type ContentType, type UnknownEnumValue } from './codec.js';
+import { logUnknownEnumsOnce } from './unknown-enums.js';
 import { Backoff, sleep, systemClock, type Clock } from './backoff.js';
 import {
   ConnectionError,
@@ -139,6 +140,7 @@ export class SchedulerClient {
   private readonly contentType: ContentType;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private unknownEnums: ((u: UnknownEnumValue) => void) | undefined;
   private readonly backoff: Backoff;
   private readonly agents: CallAgents;
   private readonly authHeader: string | undefined;
@@ -490,7 +492,7 @@ export class SchedulerClient {
     const onRecord = (record: Uint8Array): void => {
       let ev: SchedulerEvent;
       try {
-        ev = decodeSchedulerEvent(record, ct);
+        ev = decodeSchedulerEvent(record, ct, { onUnknownEnum: (this.unknownEnums ??= logUnknownEnumsOnce(this.log, 'Mesos master')) });
       } catch (err) {
         throw new ProtocolError(`undecodable scheduler event: ${(err as Error).message}`, err);
       }

@@ -23,6 +23,11 @@ export interface OpsDeps {
   debugState(): unknown;
   /** Folder served at `/`; defaults to the `public/` folder beside this module (copied to dist by the build). */
   publicDir?: string;
+  /**
+   * Guards everything but /healthz and /readyz (metrics, debug state, the dashboard and its API), e.g. delegatedAuth();
+   * absent = open (only for a loopback listener, see ops.secure).
+   */
+  auth?: express.RequestHandler;
   /** Extra routes (the dashboard's API, the sandbox's fault buttons), mounted before the static files. */
   routes?: express.Router;
   log?: Logger;
@@ -61,6 +66,8 @@ export function createOpsApp(deps: OpsDeps): express.Application {
     const ready = r.ready && Object.keys(failed).length === 0;
     res.status(ready ? 200 : 503).json(ready ? { ready, checks: r.checks } : { ready, checks: r.checks, failing: failed });
   });
+
+  if (deps.auth) app.use(deps.auth);
 
   app.get('/metrics', async (_req, res) => {
     const text = await deps.registry.metrics();

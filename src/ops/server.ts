@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 
@@ -17,11 +18,16 @@ export function parseListen(listen: string): { ok: true; host: string | undefine
   return { ok: true, host: host === '' ? undefined : host, port: Number(m[3]) };
 }
 
-/** Starts the ops server; rejects (e.g. EADDRINUSE) with the address in the message. */
-export async function startOpsServer(app: express.Application, listen: string): Promise<OpsServer> {
+/** A loopback host (127.0.0.0/8, ::1, localhost): the only place the ops server may run without TLS and auth. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && (/^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === 'localhost');
+}
+
+/** Starts the ops server, HTTPS when `tls` is given; rejects (e.g. EADDRINUSE) with the address in the message. */
+export async function startOpsServer(app: express.Application, listen: string, tls?: { cert: string; key: string }): Promise<OpsServer> {
   const addr = parseListen(listen);
   if (!addr.ok) throw new TypeError(addr.error);
-  const server: Server = createServer(app);
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createServer(app);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(new Error(`ops server: cannot listen on ${listen}: ${err.message}`, { cause: err }));
     server.once('error', onError);
@@ -32,7 +38,7 @@ export async function startOpsServer(app: express.Application, listen: string): 
   });
   const bound = server.address() as AddressInfo;
   const host = bound.address === '0.0.0.0' ? '127.0.0.1' : bound.address === '::' ? '::1' : bound.address;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
   let closing: Promise<void> | undefined;
   return {
     url,

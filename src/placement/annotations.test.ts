@@ -1,4 +1,4 @@
-import { parseConstraints, parsePlacement, parseRoles, parseSpread } from './annotations.js';
+import { MAX_PATTERN_LENGTH, parseConstraints, parsePlacement, parseRoles, parseSpread } from './annotations.js';
 
 describe('kube-mesos.io/roles', () => {
   it.each([
@@ -45,7 +45,13 @@ describe('kube-mesos.io/constraints', () => {
     ['[["rack","MAX_PER","0"]]', 'MAX_PER needs a positive integer'],
     ['[["rack","GROUP_BY","x"]]', 'GROUP_BY takes a number'],
     ['[["rack","LIKE"]]', 'LIKE needs a regular expression'],
-    ['[["rack","LIKE","("]]', 'Invalid regular expression'],
+    ['[["rack","LIKE","("]]', 'not a valid regular expression'],
+    // Java regex features an RE2-class (linear-time) engine cannot run: a clear reason, never an exception
+    ['[["rack","LIKE","(a)\\\\1"]]', 'constraint 1 ["rack","LIKE","(a)\\\\1"]: "(a)\\\\1" is not a valid regular expression (backreferences'],
+    ['[["rack","UNLIKE","(?=r)r1"]]', 'lookaround'],
+    ['[["rack","LIKE","(?<!x)r"]]', 'lookaround'],
+    ['[["rack","LIKE","a++"]]', 'not a valid regular expression'],
+    [`[["rack","LIKE","${'x'.repeat(MAX_PATTERN_LENGTH + 1)}"]]`, `pattern is ${MAX_PATTERN_LENGTH + 1} characters long (at most ${MAX_PATTERN_LENGTH})`],
     ['[["rack","IS"]]', 'IS needs a value'],
   ])('rejects %s', (text, why) => {
     const r = parseConstraints(text);

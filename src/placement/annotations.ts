@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import type { ConstraintOperator, MarathonConstraint, Scoring } from './types.js';
 import { ANNOTATION_CONSTRAINTS, ANNOTATION_PLACEMENT, ANNOTATION_ROLES, ANNOTATION_SPREAD } from '../names.js';
 
@@ -39,6 +40,40 @@ export function normaliseField(field: string): string {
   return field === 'hostname' ? '@hostname' : field;
 }
 
+/** Longest LIKE/UNLIKE pattern accepted; Marathon's are a few dozen characters, agent values at most 253 (a hostname). */
+export const MAX_PATTERN_LENGTH = 512;
+
+/** A compiled LIKE/UNLIKE pattern: `matches` is true when the pattern matches the whole value (Java's String.matches). */
+export interface ConstraintPattern {
+  matches(value: string): boolean;
+}
+
+export type CompiledPattern = { ok: true; pattern: ConstraintPattern } | { ok: false; why: string };
+
+// Java regex features a linear-time (RE2) engine cannot have; named so the pod author learns what to change.
+function unsupportedFeature(pattern: string): string | undefined {
+  if (/\\[1-9]|\\k<|\(\?P=/.test(pattern)) return 'backreferences are not supported';
+  if (/\(\?<?[=!]/.test(pattern)) return 'lookaround is not supported';
+  if (/\(\?>|[*+?}][+]/.test(pattern)) return 'atomic groups and possessive quantifiers are not supported';
+  return undefined;
+}
+
+/**
+ * Compiles a pod author's LIKE/UNLIKE pattern for RE2JS, which matches in time linear in the value (no backtracking),
+ * so no pattern can stall the scheduler. RE2 syntax is Java's without backreferences, lookaround and possessives.
+ */
+export function compilePattern(pattern: string): CompiledPattern {
+  if (pattern.length > MAX_PATTERN_LENGTH) return { ok: false, why: `pattern is ${pattern.length} characters long (at most ${MAX_PATTERN_LENGTH})` };
+  try {
+    const re = RE2JS.compile(pattern);
+    return { ok: true, pattern: { matches: (value) => re.matches(value) } };
+  } catch (e) {
+    const feature = unsupportedFeature(pattern);
+    const detail = e instanceof Error ? e.message : String(e);
+    return { ok: false, why: `${JSON.stringify(pattern)} is not a valid regular expression (${feature ? `${feature}; ` : ''}RE2 syntax: ${detail})` };
+  }
+}
+
 /** Parses Marathon-style constraints: `[["@zone","GROUP_BY","3"],["rack","MAX_PER","2"]]`. */
 export function parseConstraints(text: string): Parsed<MarathonConstraint[]> {
   let raw: unknown;
@@ -71,10 +106,9 @@ export function parseConstraints(text: string): Parsed<MarathonConstraint[]> {
       case 'LIKE':
       case 'UNLIKE':
         if (value === undefined || value === '') return bad(ANNOTATION_CONSTRAINTS, `${where}: ${op} needs a regular expression`);
-        try {
-          new RegExp(value);
-        } catch (e) {
-          return bad(ANNOTATION_CONSTRAINTS, `${where}: ${(e as Error).message}`);
+        {
+          const compiled = compilePattern(value);
+          if (!compiled.ok) return bad(ANNOTATION_CONSTRAINTS, `${where}: ${compiled.why}`);
         }
         break;
       case 'IS':

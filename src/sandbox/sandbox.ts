@@ -107,6 +107,8 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
         ['pool.kubeletMode', 'hollow'],
         ['pool.executorCommand', o.executorCommand],
         ['ops.listen', o.listen],
+        // The sandbox's dashboard is plain HTTP on loopback (ops.secure=false is refused elsewhere).
+        ['ops.secure', 'false'],
         ...(o.set ?? []),
       ],
     });

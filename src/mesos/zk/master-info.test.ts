@@ -1,4 +1,4 @@
-import { leaderFromChildren, masterInfoToUrl, parseZkUrl } from './master-info.js';
+import { leaderFromChildren, masterInfoToUrl, parseZkUrl, redactUrl } from './master-info.js';
 
 describe('parseZkUrl', () => {
   it.each([
@@ -96,5 +96,17 @@ describe('masterInfoToUrl', () => {
     const r = masterInfoToUrl(data);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(why);
+  });
+});
+
+describe('redactUrl (issue 16 item 6)', () => {
+  it.each([
+    ['zk://ops:s3cret@z1:2181,z2:2181/mesos', 'zk://***@z1:2181,z2:2181/mesos'],
+    ['https://ops:s3cret@m1:5050/api', 'https://***@m1:5050/api'],
+    ['http://m1:5050', 'http://m1:5050'],
+    ['//u:p@m1:5050/x', '//***@m1:5050/x'],
+    ['not a url', 'not a url'],
+  ])('%s → %s', (url, want) => {
+    expect(redactUrl(url)).toBe(want);
   });
 });

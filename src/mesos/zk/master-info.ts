@@ -80,9 +80,12 @@ function parseHostPort(s: string, bad: (why: string) => TypeError): ZkServerAddr
   return { host, port };
 }
 
-function redact(url: unknown): string {
-  return String(url).replace(/^(zk:\/\/)[^@/]*@/, '$1***@');
+/** A URL fit for logs and messages: userinfo (`user:secret@`) replaced by `***@`, for any scheme. */
+export function redactUrl(url: unknown): string {
+  return String(url).replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/)[^@/?#\s]*@/, '$1***@');
 }
+
+const redact = redactUrl;
 
 /**
  * The leading contender among `children` (child names of the masters' znode): the `json.info_` node with the lowest

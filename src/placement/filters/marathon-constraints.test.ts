@@ -58,4 +58,30 @@ describe('Marathon constraints', () => {
     for (const x of p.placements) z.set(x.agentId[0], (z.get(x.agentId[0]) ?? 0) + 1);
     expect(Object.fromEntries(z)).toEqual({ a: 3, b: 3, c: 3 });
   });
+
+  // Issue 16 item 1: on a backtracking engine this pattern takes seconds on a 16-character hostname (exponential in its
+  // length) on the event loop. The bound is a hang guard, far above what a linear-time match needs.
+  it('LIKE "(.*.*)*y" against long hostnames does not hang (linear-time matching)', () => {
+    // (17 characters: a backtracking engine needs seconds, not forever, so the test fails on one instead of hanging)
+    const hosts = ['a'.repeat(17), `${'x'.repeat(200)}y`];
+    const ag = hosts.map((h) => makeAgent(h).big().build());
+    const c: MarathonConstraint = { field: '@hostname', operator: 'LIKE', value: '(.*.*)*y' };
+    const t0 = performance.now();
+    const got = runFilter(marathonConstraintsFilter, makePod().constraint(c.field, c.operator, c.value).build(), ag);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(got).toEqual([R(c, true), undefined]);
+  });
+
+  it('LIKE keeps Marathon\'s full-match semantics (alternation, anchors inside the pattern)', () => {
+    const ag = ['r1', 'r12', 'rack-1'].map((h) => makeAgent(h).attr('rack', h).big().build());
+    const c: MarathonConstraint = { field: 'rack', operator: 'LIKE', value: 'r1|rack-\\d' };
+    expect(runFilter(marathonConstraintsFilter, makePod().constraint(c.field, c.operator, c.value).build(), ag)).toEqual([undefined, R(c, true), undefined]);
+  });
+
+  it('a view holding a pattern the engine cannot run refuses every agent for LIKE and none for UNLIKE, without throwing', () => {
+    const like: MarathonConstraint = { field: 'rack', operator: 'LIKE', value: '(a)\\1' };
+    const unlike: MarathonConstraint = { field: 'rack', operator: 'UNLIKE', value: '(?=r)r1' };
+    expect(runFilter(marathonConstraintsFilter, sib().constraint(like.field, like.operator, like.value).build(), agents())).toEqual([R(like, true), R(like, true), R(like, true), R(like, true)]);
+    expect(runFilter(marathonConstraintsFilter, sib().constraint(unlike.field, unlike.operator, unlike.value).build(), agents())).toEqual([undefined, undefined, undefined, undefined]);
+  });
 });

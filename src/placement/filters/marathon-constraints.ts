@@ -1,3 +1,4 @@
+import { compilePattern, type ConstraintPattern } from '../annotations.js';
 import { fail, type FilterPlugin, type Status } from '../framework.js';
 import type { DomainCounter, DomainIndex, WAgent } from '../state.js';
 import type { MarathonConstraint } from '../types.js';
@@ -10,7 +11,9 @@ interface Check {
   index: DomainIndex;
   /** The pod's siblings per value of the field. */
   counter: DomainCounter;
-  regex?: RegExp;
+  regex?: ConstraintPattern;
+  /** LIKE/UNLIKE: per domain id, 0 = not matched yet, 1 = matches, 2 = does not (each distinct value matched once). */
+  matched?: Int8Array;
   /** GROUP_BY: groups (values with siblings, plus "no such attribute" if any) and the smallest group's size. */
   groups: number;
   minCount: number;
@@ -19,13 +22,19 @@ interface Check {
   dynamicFail: Status;
 }
 
-// podFromV1 validates regexes; a view built elsewhere with a bad one matches nothing rather than throwing.
-function wholeMatch(re: string): RegExp {
-  try {
-    return new RegExp(`^(?:${re})$`);
-  } catch {
-    return /(?!)/;
-  }
+const NOTHING: ConstraintPattern = { matches: () => false };
+
+// podFromV1 rejects patterns that do not compile; a view built elsewhere with one matches nothing rather than throwing.
+function wholeMatch(re: string): ConstraintPattern {
+  const r = compilePattern(re);
+  return r.ok ? r.pattern : NOTHING;
+}
+
+function likeMatches(k: Check, d: number, value: string): boolean {
+  const m = k.matched!;
+  if (d >= m.length) return k.regex!.matches(value);
+  if (m[d] === 0) m[d] = k.regex!.matches(value) ? 1 : 2;
+  return m[d] === 1;
 }
 
 const isNumber = (s: string): boolean => /^[+-]?(\d+\.?\d*|\.\d+)$/.test(s);
@@ -37,7 +46,8 @@ function valueMatches(op: 'IS' | 'CLUSTER', actual: string, wanted: string): boo
 
 /**
  * kube-mesos.io/constraints with Marathon's semantics: counted over the pod's siblings (same owner); an agent
- * without the field is refused by every operator but UNLIKE; LIKE/UNLIKE regexes match the whole value.
+ * without the field is refused by every operator but UNLIKE; LIKE/UNLIKE regexes match the whole value,
+ * in linear time (RE2).
  */
 export const marathonConstraintsFilter: FilterPlugin<Check[]> = {
   name: 'MarathonConstraints',
@@ -56,7 +66,7 @@ export const marathonConstraintsFilter: FilterPlugin<Check[]> = {
         c,
         index,
         counter,
-        regex: c.operator === 'LIKE' || c.operator === 'UNLIKE' ? wholeMatch(c.value ?? '') : undefined,
+        ...(c.operator === 'LIKE' || c.operator === 'UNLIKE' ? { regex: wholeMatch(c.value ?? ''), matched: new Int8Array(index.names.length) } : {}),
         groups,
         minCount,
         limit: c.operator === 'MAX_PER' ? Number(c.value) : c.operator === 'GROUP_BY' ? Number(c.value ?? 0) : 0,
@@ -76,10 +86,10 @@ export const marathonConstraintsFilter: FilterPlugin<Check[]> = {
       const here = k.counter.counts[d];
       switch (k.c.operator) {
         case 'LIKE':
-          if (!k.regex!.test(value)) return k.staticFail;
+          if (!likeMatches(k, d, value)) return k.staticFail;
           break;
         case 'UNLIKE':
-          if (k.regex!.test(value)) return k.staticFail;
+          if (likeMatches(k, d, value)) return k.staticFail;
           break;
         case 'IS':
           if (!valueMatches('IS', value, k.c.value!)) return k.staticFail;
