@@ -66,8 +66,9 @@ export const command: Command = {
     log.info({ url: ops.url, authentication: config.ops.secure ? 'delegated (TokenReview/SubjectAccessReview)' : 'none (loopback)' }, 'ops server listening');
 
     const start = async () => {
-      const fid = await store.getFrameworkId();
-      if (!fid.ok) log.warn({ kind: fid.kind, message: fid.message }, 'cannot read the stored framework id; subscribing as a new framework');
+      // Never subscribe without the stored id unless the store says there is none (issue 16 item 2).
+      const fid = await store.getFrameworkIdUntilKnown({ signal: io.signal });
+      if (!fid.ok) return;
       service = await startSchedulerService({
         config,
         kubeconfig: kc,
@@ -77,7 +78,7 @@ export const command: Command = {
         executorCommand: config.pool.executorCommand || selfExecutorCommand(),
         executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
         user: io.env.USER,
-        frameworkId: fid.ok ? fid.value : undefined,
+        frameworkId: fid.value,
         registry,
         onFrameworkId: (id) => {
           store.setFrameworkId(id).then(

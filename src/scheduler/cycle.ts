@@ -15,6 +15,7 @@ import type { Launcher } from './accept.js';
 import type { Effects } from './effects.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
+import type { Reconciler } from './reconcile.js';
 import { buildSnapshot } from './snapshot.js';
 import type { CoreState } from './state.js';
 
@@ -43,6 +44,7 @@ export interface CycleParts {
   pool: PoolApplier;
   failover: FailoverApplier;
   maintenance: MaintenanceManager;
+  reconciler: Reconciler;
 }
 
 export interface CycleRunnerOptions {
@@ -118,6 +120,7 @@ export class SchedulingCycle {
       this.parts.failover.nextDueMs(now),
       this.parts.pool.nextDueMs(now),
       this.parts.stream.nextDueMs(),
+      this.parts.reconciler.nextDueMs(),
     ].filter((x): x is number => x !== undefined);
     return due.length > 0 ? Math.min(...due) : undefined;
   }
@@ -131,6 +134,7 @@ export class SchedulingCycle {
     const expired = s.offers.takeExpired(now, cfg.offerHoldMs);
     if (expired.length > 0) result.declined += stream.decline(expired, stream.refuseSeconds());
 
+    this.parts.reconciler.run(now); // tasks without a state yet: RECONCILE with backoff
     const unhealthyZones = failover.run(now);
     pool.run(now, unhealthyZones);
     stream.wantsOffers = pool.wantsOffers;

@@ -4,6 +4,7 @@
  * (offer-stream.ts), the launches (accept.ts), the pool's and failover's appliers, maintenance, and the read-only views
  * (views.ts). This file holds no logic of its own: it builds the parts and exposes them as one object.
  */
+import { DEFAULT_RECONCILE, Reconciler, type ReconcileConfig } from './reconcile.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
 import type { PlanConfig, PodDefaults } from '../placement/types.js';
@@ -56,6 +57,8 @@ export interface FrameworkCoreConfig {
   rebalance?: boolean;
   /** While agents are lost, their tasks are reconciled this often (to notice their return). */
   lostAgentReconcileMs?: number;
+  /** Reconciliation backoff and the assumed-task timeout (reconcile.ts). */
+  reconcile?: Partial<ReconcileConfig>;
 }
 
 export interface FrameworkDeps {
@@ -81,6 +84,8 @@ export class FrameworkCore {
   readonly mesosEvents: MesosEvents;
   private readonly cycle: SchedulingCycle;
   readonly maintenance: MaintenanceManager;
+  /** Explicit reconciliation until every task has a state (reconcile.ts). */
+  readonly reconciler: Reconciler;
 
   constructor(deps: FrameworkDeps) {
     const cfg = deps.config;
@@ -137,6 +142,8 @@ export class FrameworkCore {
       },
       pod: (uid) => s.pods.get(uid),
       pendingPods: () => s.queue.size,
+      // Lost pods whose task ended (TASK_GONE forgets it) still count: the fraction is lost / (running + lost).
+      taskCounts: () => ({ total: s.tasks.taskCount + s.failover.lostPodUids().filter((uid) => !s.tasks.forPod(uid)).length, awaitingReconciliation: s.tasks.unconfirmedCount() }),
       kube: deps.kube,
       mesos: deps.mesos,
       send,
@@ -144,8 +151,9 @@ export class FrameworkCore {
       log: deps.log,
       metrics: deps.metrics,
     });
-    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance }, cfg, wake);
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance };
+    const reconciler = (this.reconciler = new Reconciler(s, fx, { ...DEFAULT_RECONCILE, ...cfg.reconcile }));
+    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, reconciler }, cfg, wake);
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, reconciler };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }
