@@ -78,12 +78,13 @@ export function admitAgents(
   for (const w of want) {
     if (admitted.has(w.agentId)) continue;
     const b = bucket(w.zone);
-    if (b.tokens >= 1) {
+    const rate = rateOf(w.zone);
+    // Rate 0 is Kubernetes' never-limiter: not even the first token.
+    if (rate > 0 && b.tokens >= 1) {
       b.tokens -= 1;
       admitted.add(w.agentId);
       continue;
     }
-    const rate = rateOf(w.zone);
     if (rate > 0) {
       const at = nowMs + ((1 - b.tokens) / rate) * 1000;
       nextTokenMs = nextTokenMs === undefined ? at : Math.min(nextTokenMs, at);
