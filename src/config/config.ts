@@ -114,6 +114,7 @@ export const CONFIG_SCHEMA = {
     scaleDownUtilization: num({ default: 0.5, min: 0, max: 1, doc: 'With consolidation on, kubelets below this utilisation whose pods fit elsewhere are drained.' }),
     consolidation: bool({ default: false, doc: 'Drain under-utilised kubelets (Eviction API, PodDisruptionBudgets respected) to pack pods onto fewer agents.' }),
     consolidationDelay: duration({ default: '10m', min: '0s', max: '168h', doc: 'How long a kubelet must stay under `scaleDownUtilization` before consolidation drains it.' }),
+    drainTimeout: duration({ default: '10m', min: '1s', max: '168h', doc: 'A consolidation drain not finished after this long (a PodDisruptionBudget keeps refusing evictions) is abandoned: the Node is uncordoned and a DrainAbandoned event says why.' }),
     maxConcurrentScaleDowns: int({ default: 1, min: 1, doc: 'Most kubelets being drained or removed at the same time.' }),
     kubeletMode: oneOf(['real', 'hollow'] as const, { default: 'real', doc: '`real` runs `kubeletCommand` under the executor; `hollow` runs the built-in stand-in (tests, the sandbox).' }),
     kubeletCommand: str({ default: 'kubelet', allowEmpty: false, pattern: /\S/, allowed: 'a command', doc: 'The kubelet binary the executor starts in `real` mode.' }),

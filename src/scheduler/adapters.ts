@@ -71,6 +71,9 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
       const r = await kube.deleteNode(name);
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`delete node ${name}: ${r.kind}: ${r.message}`);
     },
+    async reportNodeWarning(name, reason, message) {
+      events.event({ kind: 'Node', apiVersion: 'v1', name, uid: name }, 'Warning', reason, message);
+    },
     // maintenance
     async uncordonNode(name) {
       const r = await kube.cordonNode(name, false);

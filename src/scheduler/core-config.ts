@@ -62,6 +62,7 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
       consolidation: c.pool.consolidation,
       maxConcurrentScaleDowns: c.pool.maxConcurrentScaleDowns,
       consolidationDelayMs: c.pool.consolidationDelay,
+      drainTimeoutMs: c.pool.drainTimeout,
     },
     rebalance: c.failover.rebalance,
     offerHoldMs: 5000,

@@ -6,7 +6,7 @@
 import type { FailoverApplier } from '../failover/applier.js';
 import { planExistingKubeletsFirst } from '../placement/existing-first.js';
 import { plan as placementPlan } from '../placement/plan.js';
-import type { PlanConfig } from '../placement/types.js';
+import type { Placement, PlanConfig } from '../placement/types.js';
 import type { PoolApplier } from '../pool/applier.js';
 import type { MaintenanceManager } from '../pool/maintenance.js';
 import { kubeletCounts } from '../pool/planner.js';
@@ -144,10 +144,11 @@ export class SchedulingCycle {
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
-      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, poolDraining: pool.draining, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
+      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
       const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan);
-      result.placed = plan.placements.length;
-      result.accepts = launcher.launch(plan.placements, counts, now);
+      const placements = pool.draining ? this.keepDrainedPodsOffNewKubelets(plan.placements, pool.drainOwners(), now) : plan.placements;
+      result.placed = placements.length;
+      result.accepts = launcher.launch(placements, counts, now);
       const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
       podEvents.unschedulable(plan.unschedulable, pods, partialView, now);
       result.unschedulable = plan.unschedulable.length;
@@ -160,6 +161,19 @@ export class SchedulingCycle {
     stream.update(now);
     this.fx.metrics?.pending(s.queue.size);
     this.fx.metrics?.cycle(this.fx.clock.now() - now, result.considered, result.placed);
+  }
+
+  /** Pods re-created from a consolidation drain wait for room on a running kubelet instead of starting a new one. */
+  private keepDrainedPodsOffNewKubelets(placements: readonly Placement[], owners: ReadonlySet<string>, now: number): Placement[] {
+    const s = this.state;
+    return placements.filter((p) => {
+      if (s.tasks.kubelet(p.agentId) || owners.size === 0) return true;
+      const view = s.queue.get(p.podKey);
+      const owner = view ? s.pods.get(view.uid)?.metadata?.ownerReferences?.find((o) => o.controller)?.uid : undefined;
+      if (!owner || !owners.has(owner)) return true;
+      s.queue.backoff(p.podKey, now);
+      return false;
+    });
   }
 
   /** True when a healthy, schedulable agent has no offer held: the cycle did not see the whole cluster. */

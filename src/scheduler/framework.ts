@@ -121,6 +121,7 @@ export class FrameworkCore {
       launchable: (agentId) => s.offers.forAgent(agentId).length > 0 && !s.failover.isAgentLost(agentId),
       markDraining: (agentId) => s.tasks.kubeletDraining(agentId),
       markRemoving: (agentId) => s.tasks.kubeletRemoving(agentId),
+      markRunning: (agentId) => s.tasks.kubeletUndrain(agentId),
       launchWarmKubelet: (agentId, now) => launcher.launchWarmKubelet(agentId, now),
       kube: deps.kube,
       mesos: deps.mesos,

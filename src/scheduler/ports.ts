@@ -47,8 +47,10 @@ export interface KubePort {
   cordonNode(nodeName: string): Promise<void>;
   /** Deletes a removed kubelet's Node. */
   deleteNode(nodeName: string): Promise<void>;
-  /** Marks a Node schedulable again (its agent's maintenance was called off). */
+  /** Marks a Node schedulable again (its agent's maintenance was called off, a drain abandoned). */
   uncordonNode?(nodeName: string): Promise<void>;
+  /** A Warning Event on a Node (e.g. DrainAbandoned). */
+  reportNodeWarning?(nodeName: string, reason: string, message: string): Promise<void>;
 }
 
 export interface Clock {

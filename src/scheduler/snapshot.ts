@@ -64,7 +64,7 @@ export function agentView(a: SnapshotAgent): AgentView {
  */
 export function buildSnapshot(
   s: CoreState,
-  o: { unhealthyZones: ReadonlySet<string>; kubeletCounts: KubeletCounts; pool: PoolConfig; poolDraining: boolean; maxPodsPerKubelet: number },
+  o: { unhealthyZones: ReadonlySet<string>; kubeletCounts: KubeletCounts; pool: PoolConfig; maxPodsPerKubelet: number },
 ): AgentView[] {
   const podsByAgent = new Map<string, PlacedPod[]>();
   const add = (agentId: string, p: PlacedPod) => {
@@ -91,8 +91,8 @@ export function buildSnapshot(
     if (a.info.zone !== undefined && o.unhealthyZones.has(a.info.zone)) continue;
     const k = s.tasks.kubelet(id);
     const pods = podsByAgent.get(id) ?? [];
-    // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
-    const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || o.poolDraining);
+    // A drain never holds back new kubelets for other pods (the cycle keeps only the drained pods off new kubelets).
+    const noNewKubelet = !k && !canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool);
     views.push(
       agentView({
         info: a.info,

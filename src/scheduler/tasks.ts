@@ -178,6 +178,14 @@ export class TaskRegistry {
     return k;
   }
 
+  /** An abandoned drain: the kubelet takes pods again. */
+  kubeletUndrain(agentId: string): KubeletRecord | undefined {
+    const k = this.kubelets.get(agentId);
+    if (!k || k.state !== 'draining') return undefined;
+    k.state = 'running';
+    return k;
+  }
+
   kubeletRemoving(agentId: string): KubeletRecord | undefined {
     const k = this.kubelets.get(agentId);
     if (k) k.state = 'removing';

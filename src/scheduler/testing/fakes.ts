@@ -87,6 +87,14 @@ export class FakeKube implements KubePort {
   async cordonNode(n: string) {
     this.cordoned.push(n);
   }
+  uncordoned: string[] = [];
+  async uncordonNode(n: string) {
+    this.uncordoned.push(n);
+  }
+  nodeWarnings: [string, string, string][] = [];
+  async reportNodeWarning(n: string, reason: string, message: string) {
+    this.nodeWarnings.push([n, reason, message]);
+  }
   async deleteNode(n: string) {
     this.deletedNodes.push(n);
   }
