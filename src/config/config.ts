@@ -132,6 +132,9 @@ export const CONFIG_SCHEMA = {
     safetyStopFraction: num({ default: 0.7, min: 0.01, max: 1, doc: 'If more than this fraction of all agents (or every zone) looks lost at once, the framework assumes it is cut off itself and replaces nothing.' }),
     replacementsPerMinute: int({ default: 600, min: 1, doc: 'Most replacement pods created per minute (token bucket refill).' }),
     replacementBurst: int({ default: 100, min: 1, doc: 'Replacement pods that may be created at once before `replacementsPerMinute` applies.' }),
+    nodeEvictionRate: num({ default: 0.1, min: 0, max: 100, doc: 'Agents per second whose pods may be replaced in a healthy (or fully disrupted) zone, as kube-controller-manager --node-eviction-rate.' }),
+    secondaryNodeEvictionRate: num({ default: 0.01, min: 0, max: 100, doc: 'Agents per second in a zone with at least `zoneUnhealthyFraction` of its agents lost (--secondary-node-eviction-rate); 0 in zones of at most `largeClusterSizeThreshold` agents.' }),
+    largeClusterSizeThreshold: int({ default: 50, min: 0, max: 100000, doc: 'Zones with at most this many agents stop replacements altogether while unhealthy (--large-cluster-size-threshold).' }),
     rebalance: bool({ default: false, doc: 'After a zone recovers, move pods back gradually within their disruption budgets.' }),
   },
   ops: {

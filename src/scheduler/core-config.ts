@@ -52,6 +52,9 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
       defaultFailoverAfterMs: c.failover.defaultFailoverAfter,
       replacementsPerMinute: c.failover.replacementsPerMinute,
       replacementBurst: c.failover.replacementBurst,
+      nodeEvictionRate: c.failover.nodeEvictionRate,
+      secondaryNodeEvictionRate: c.failover.secondaryNodeEvictionRate,
+      largeClusterSizeThreshold: c.failover.largeClusterSizeThreshold,
     },
     pool: {
       minPerZone: c.pool.minPerZone,
