@@ -296,6 +296,7 @@ function fromFlags(flags: FlagOverrides, errors: string[]): Override[] {
   const out: Override[] = [];
   for (const [path, value] of pairs) {
     if (BY_PATH.has(path)) out.push({ path, raw: value, text: true, source: '--set' });
+    else if (!/^[A-Za-z0-9_.]+$/.test(path)) errors.push(`--set ${JSON.stringify(path)}: not a configuration key (expected section.key, e.g. pool.idleTimeout)`);
     else if (sectionAt(path)) errors.push(`--set ${path}: is a section, set one of its keys (${Object.keys(sectionAt(path) ?? {}).join(', ')})`);
     else errors.push(`--set ${unknownKey(path)}`);
   }

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess, type ExitInfo } from './child.js';
+import { until } from '../../test/support/until.js';
 
 const alive = (pid: number) => {
   try {
@@ -14,13 +15,6 @@ const alive = (pid: number) => {
   }
 };
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('ManagedProcess', () => {
   let dir: string;

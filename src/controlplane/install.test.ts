@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunOptions, RunResult, Runner } from './exec.js';
 import { debSrcEntry, hasDebSrc, installControlPlane, InstallError, missingPackages, PACKAGES } from './install.js';
-import { SERVERS } from './paths.js';
+import { BUILT, RECIPE_VERSION } from './paths.js';
 
 const DEB822 = `Types: deb
 URIs: http://deb.debian.org/debian
@@ -51,7 +51,7 @@ describe('missingPackages', () => {
 });
 
 /** A scripted apt/dpkg/make: records calls, answers from `script`. */
-function fakeSystem(script: { installed: string[]; aptInstall?: number[]; aptUpdate?: number; make?: number; version?: string; vendoredReflect2?: string[] }) {
+function fakeSystem(script: { installed: string[]; sourceVersion?: string; made?: string[]; aptInstall?: number[]; aptUpdate?: number; make?: number; version?: string; vendoredReflect2?: string[] }) {
   const calls: string[] = [];
   let aptInstallCalls = 0;
   const run: Runner = async (cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
@@ -69,18 +69,21 @@ function fakeSystem(script: { installed: string[]; aptInstall?: number[]; aptUpd
       const tree = join(opts.cwd!, 'kubernetes-1.20.2');
       await mkdir(join(tree, 'vendor/github.com/modern-go/reflect2'), { recursive: true });
       await writeFile(join(tree, 'vendor/github.com/modern-go/reflect2/OLD'), 'v1.0.1');
-      await writeFile(join(opts.cwd!, 'kubernetes_1.20.2-1.dsc'), '');
+      await mkdir(join(tree, 'build/pause/linux'), { recursive: true });
+      await writeFile(join(tree, 'build/pause/linux/pause.c'), 'int main() { return 0; }\n');
+      await writeFile(join(opts.cwd!, `kubernetes_${script.sourceVersion ?? '1.20.2-1'}.dsc`), '');
       return { code: 0, output: '' };
     }
     if (cmd === 'make') {
       script.vendoredReflect2 = await readdir(join(opts.cwd!, 'vendor/github.com/modern-go/reflect2'));
+      script.made = args[0].replace(/^WHAT=/, '').split(' ').map((w) => w.replace(/^cmd\//, ''));
       opts.onLine?.('+++ [1124 14:28:25] Building go targets for linux/amd64:');
       opts.onLine?.('    cmd/kube-apiserver');
       opts.onLine?.('compiling noise');
       if (script.make) return { code: script.make, output: 'go: some package failed' };
       const out = join(opts.cwd!, '_output/local/bin/linux/amd64');
       await mkdir(out, { recursive: true });
-      for (const s of SERVERS) await writeFile(join(out, s), '#!/bin/sh\n');
+      for (const s of script.made) await writeFile(join(out, s), '#!/bin/sh\n');
       return { code: 0, output: '' };
     }
     if (args[0] === '--version') return { code: 0, output: `${script.version ?? 'Kubernetes v1.20.2'}\n` };
@@ -108,15 +111,17 @@ describe('installControlPlane', () => {
     const progress: string[] = [];
     const r = await installControlPlane({ ...opts, run: sys.run, progress: (l) => progress.push(l) });
     expect(r.cached).toBe(false);
-    expect(r.stamp.versions).toEqual({ 'kube-apiserver': 'Kubernetes v1.20.2', 'kube-controller-manager': 'Kubernetes v1.20.2', 'kube-scheduler': 'Kubernetes v1.20.2' });
+    expect(r.stamp.versions).toEqual({ 'kube-apiserver': 'Kubernetes v1.20.2', 'kube-controller-manager': 'Kubernetes v1.20.2', 'kube-scheduler': 'Kubernetes v1.20.2', kubelet: 'Kubernetes v1.20.2' });
+    expect(r.stamp.recipe).toBe(RECIPE_VERSION);
     expect(r.stamp.sourceVersion).toBe('1.20.2-1');
     expect(sys.calls).toContain('apt-get update -q'); // empty lists dir → update before install
     expect(sys.calls).toContain('apt-get install -y -q etcd-server');
-    expect(sys.calls).toContain(`make WHAT=${SERVERS.map((s) => `cmd/${s}`).join(' ')}`);
+    expect(sys.calls).toContain(`make WHAT=${BUILT.map((s) => `cmd/${s}`).join(' ')}`);
     expect(progress).toContain('  +++ [1124 14:28:25] Building go targets for linux/amd64:');
     expect(progress).toContain('  cmd/kube-apiserver');
     expect(progress).not.toContain('  compiling noise');
-    expect((await readdir(join(opts.cacheDir, 'bin'))).sort()).toEqual([...SERVERS].sort());
+    expect((await readdir(join(opts.cacheDir, 'bin'))).sort()).toEqual([...BUILT].sort());
+    expect(await readFile(join(opts.cacheDir, 'src/pause.c'), 'utf8')).toMatch(/int main/); // kept for the node images
     expect(sys.script.vendoredReflect2).toEqual(['NEW']); // Debian's reflect2 replaced the vendored one before make
     await expect(readdir(join(opts.cacheDir, 'build'))).rejects.toThrow(/ENOENT/);
     expect(await readFile(join(opts.aptDir, 'sources.list.d/kube-mesos-deb-src.sources'), 'utf8')).toMatch(/^Types: deb-src$/m);
@@ -137,11 +142,41 @@ describe('installControlPlane', () => {
     expect(r.stamp.versions['kube-scheduler']).toBe('Kubernetes v1.20.3');
   });
 
+  it('builds only the kubelet into a cache of the same source built before the kubelet was, keeping its servers', async () => {
+    await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES] }).run });
+    const stampPath = join(opts.cacheDir, 'stamp.json');
+    const old = JSON.parse(await readFile(stampPath, 'utf8')) as { versions: Record<string, string> };
+    delete old.versions.kubelet;
+    await writeFile(stampPath, JSON.stringify({ ...old, versions: { ...old.versions, 'kube-apiserver': 'Kubernetes v1.20.2 (old)' } }));
+    await rm(join(opts.cacheDir, 'bin/kubelet'));
+
+    const notRoot = await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES] }).run, isRoot: () => false }).catch((e: unknown) => e);
+    expect((notRoot as Error).message).toMatch(/must run as root: it installs the kubelet into /);
+
+    const sys = fakeSystem({ installed: [...PACKAGES], version: 'Kubernetes v1.20.2 (new)' });
+    const r = await installControlPlane({ ...opts, run: sys.run });
+    expect(sys.script.made).toEqual(['kubelet']);
+    expect(sys.calls).toContain('make WHAT=cmd/kubelet');
+    expect(r.stamp.recipe).toBe(RECIPE_VERSION);
+    expect(r.stamp.versions['kube-apiserver']).toBe('Kubernetes v1.20.2 (old)');
+    expect(r.stamp.versions.kubelet).toBe('Kubernetes v1.20.2 (new)');
+  });
+
+  it('rebuilds everything when the fetched source differs from the one the servers came from', async () => {
+    await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES] }).run });
+    await rm(join(opts.cacheDir, 'bin/kubelet'));
+    await rm(join(opts.cacheDir, 'build'), { recursive: true, force: true });
+    const sys = fakeSystem({ installed: [...PACKAGES], sourceVersion: '1.20.2-2' });
+    const r = await installControlPlane({ ...opts, run: sys.run });
+    expect(sys.script.made).toEqual([...BUILT]);
+    expect(r.stamp.sourceVersion).toBe('1.20.2-2');
+  });
+
   it('refuses clearly when not root and there is work to do', async () => {
     const sys = fakeSystem({ installed: PACKAGES.filter((p) => p !== 'rsync') });
     const err = await installControlPlane({ ...opts, run: sys.run, isRoot: () => false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InstallError);
-    expect((err as Error).message).toMatch(/must run as root.*Debian packages rsync and the servers into .*\/bin/);
+    expect((err as Error).message).toMatch(/must run as root.*Debian packages rsync and the servers and the kubelet into .*\/bin/);
     expect(sys.calls.some((c) => c.startsWith('apt-get'))).toBe(false);
   });
 
@@ -179,11 +214,15 @@ describe('installControlPlane', () => {
     expect((await readdir(join(opts.cacheDir, 'build'))).sort()).toEqual(['gopath', 'src']);
   });
 
-  it('does not fetch the source twice after a failed build', async () => {
+  it('does not fetch the source or replace reflect2 twice after a failed build', async () => {
     await installControlPlane({ ...opts, run: fakeSystem({ installed: [...PACKAGES], make: 2 }).run }).catch(() => {});
     const sys = fakeSystem({ installed: [...PACKAGES] });
-    await installControlPlane({ ...opts, run: sys.run });
+    const progress: string[] = [];
+    await installControlPlane({ ...opts, run: sys.run, progress: (l) => progress.push(l) });
     expect(sys.calls.some((c) => c.startsWith('apt-get source'))).toBe(false);
+    // nor touch vendor/ again (that would make make rerun the code generators)
+    expect(progress.some((l) => l.startsWith('replacing vendored'))).toBe(false);
+    expect(sys.script.vendoredReflect2).toEqual(['NEW']);
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../telemetry/log.js';
 import { silentLogger } from '../telemetry/log.js';
 import { run as defaultRun, tail, type Runner } from './exec.js';
-import { cacheLayout, readInstalled, RECIPE_VERSION, SERVERS, type Server, type Stamp } from './paths.js';
+import { BUILT, cacheLayout, readInstalled, readKubeletInstalled, RECIPE_VERSION, type Built, type Stamp } from './paths.js';
 
 /** Debian packages the control plane needs at build time and at run time (etcd, openssl, setpriv). */
 export const PACKAGES = [
@@ -66,9 +66,10 @@ export class InstallError extends Error {
 }
 
 /**
- * Installs the Debian packages and builds kube-apiserver, kube-controller-manager and kube-scheduler into
- * `<cacheDir>/bin`. Idempotent: when the stamp, the binaries and the packages are all there it returns in
- * well under a second without needing root.
+ * Installs the Debian packages and builds kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet into
+ * `<cacheDir>/bin`, in one make. Idempotent: when the stamp, the binaries and the packages are all there it returns in
+ * well under a second without needing root; when only the kubelet is missing (a cache from before it was built), only
+ * the kubelet is built.
  */
 export async function installControlPlane(opts: InstallOptions): Promise<InstallResult> {
   const started = Date.now();
@@ -83,12 +84,15 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
 
   const missing = await missingPackages(exec, PACKAGES);
   const installed = opts.force ? null : await readInstalled(opts.cacheDir);
-  if (installed && missing.length === 0) {
-    progress(`control plane already installed in ${layout.bin} (${installed.versions['kube-apiserver']})`);
+  const kubelet = installed ? await readKubeletInstalled(opts.cacheDir) : null;
+  const complete = installed && kubelet;
+  if (complete && missing.length === 0) {
+    progress(`control plane and kubelet already installed in ${layout.bin} (${installed.versions['kube-apiserver']})`);
     return { stamp: installed, cached: true, seconds: seconds(), binDir: layout.bin };
   }
   if (!isRoot()) {
-    const what = [missing.length ? `Debian packages ${missing.join(', ')}` : '', installed ? '' : `the servers into ${layout.bin}`].filter(Boolean);
+    const toBuild = installed ? 'the kubelet' : 'the servers and the kubelet';
+    const what = [missing.length ? `Debian packages ${missing.join(', ')}` : '', complete ? '' : `${toBuild} into ${layout.bin}`].filter(Boolean);
     throw new InstallError(`kube-mesos control-plane install must run as root: it installs ${what.join(' and ')} (apt-get, then a Kubernetes build)`);
   }
 
@@ -102,22 +106,9 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
     return r.output;
   };
 
-  if (missing.length > 0) {
-    progress(`installing Debian packages: ${missing.join(' ')}`);
-    if (!(await aptListsPresent(aptLists))) {
-      progress('apt-get update');
-      await must('apt-get update', 'apt-get', ['update', '-q']);
-    }
-    const args = ['install', '-y', '-q', ...missing];
-    const first = await exec('apt-get', args, { env, logFile: layout.buildLog, signal: opts.signal });
-    if (first.code !== 0) {
-      progress('apt-get install failed; running apt-get update and retrying');
-      await must('apt-get update', 'apt-get', ['update', '-q']);
-      await must('apt-get install', 'apt-get', args);
-    }
-  }
-  if (installed) {
-    progress(`servers already built in ${layout.bin}`);
+  if (missing.length > 0) await aptInstall(missing, { exec, env, logFile: layout.buildLog, aptListsDir: aptLists, progress, signal: opts.signal });
+  if (complete) {
+    progress(`servers and kubelet already built in ${layout.bin}`);
     return { stamp: installed, cached: false, seconds: seconds(), binDir: layout.bin };
   }
 
@@ -145,11 +136,16 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   const treeDir = join(srcRoot, tree.name);
 
   const reflect2 = opts.reflect2Dir ?? REFLECT2_SRC;
-  progress(`replacing vendored github.com/modern-go/reflect2 with ${reflect2}`);
-  if (!(await exists(reflect2))) throw new InstallError(`${reflect2} is missing: is golang-github-modern-go-reflect2-dev installed?`);
-  const vendored = join(treeDir, 'vendor/github.com/modern-go/reflect2');
-  await rm(vendored, { recursive: true, force: true });
-  await cp(reflect2, vendored, { recursive: true, dereference: true });
+  // Once per tree: touching vendor/ again makes the next make rerun the code generators (minutes).
+  const replacedMarker = join(treeDir, '.kube-mesos-reflect2-replaced');
+  if (!(await exists(replacedMarker))) {
+    progress(`replacing vendored github.com/modern-go/reflect2 with ${reflect2}`);
+    if (!(await exists(reflect2))) throw new InstallError(`${reflect2} is missing: is golang-github-modern-go-reflect2-dev installed?`);
+    const vendored = join(treeDir, 'vendor/github.com/modern-go/reflect2');
+    await rm(vendored, { recursive: true, force: true });
+    await cp(reflect2, vendored, { recursive: true, dereference: true });
+    await writeFile(replacedMarker, `${reflect2}\n`);
+  }
 
   // A GOPATH whose src/k8s.io/kubernetes is the tree, as debian/rules sets up (GO111MODULE=off build).
   const gopath = join(layout.build, 'gopath');
@@ -158,8 +154,12 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   await rm(link, { force: true, recursive: false }).catch(() => {});
   await symlink(treeDir, link);
 
-  const what = SERVERS.map((s) => `cmd/${s}`).join(' ');
-  progress(`building ${SERVERS.join(', ')} (make WHAT="${what}"; several minutes on 2 cores; log: ${layout.buildLog})`);
+  // Servers built from another source version than this tree are rebuilt with the kubelet, so all four match.
+  const keep = installed && installed.sourceVersion === sourceVersion ? installed : null;
+  const targets: Built[] = keep ? ['kubelet'] : [...BUILT];
+  const what = targets.map((s) => `cmd/${s}`).join(' ');
+  const how = keep ? 'about a minute with a kept build tree, minutes without' : 'several minutes on 2 cores';
+  progress(`building ${targets.join(', ')} (make WHAT="${what}"; ${how}; log: ${layout.buildLog})`);
   const buildEnv = {
     ...env,
     GOPATH: gopath,
@@ -182,11 +182,11 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
   }
   const buildSeconds = Math.round((Date.now() - buildStarted) / 1000);
 
-  const outDir = await findOutputDir(treeDir);
-  if (!outDir) throw new InstallError(`the build finished but left no ${SERVERS[0]} under ${treeDir}/_output/local/bin`, layout.buildLog);
+  const outDir = await findOutputDir(treeDir, targets[0]);
+  if (!outDir) throw new InstallError(`the build finished but left no ${targets[0]} under ${treeDir}/_output/local/bin`, layout.buildLog);
   await mkdir(layout.bin, { recursive: true });
-  const versions = {} as Record<Server, string>;
-  for (const s of SERVERS) {
+  const versions = { ...keep?.versions } as Stamp['versions'];
+  for (const s of targets) {
     const tmp = `${layout.binary(s)}.tmp`;
     await copyFile(join(outDir, s), tmp);
     await chmod(tmp, 0o755);
@@ -195,6 +195,12 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
     if (v.code !== 0) throw new InstallError(`${s} --version failed:\n${tail(v.output)}`, layout.buildLog);
     versions[s] = v.output.trim();
   }
+  // The node images' pause comes from this tree too; keep its one source file beyond the tree's removal.
+  const pauseC = join(treeDir, 'build/pause/linux/pause.c');
+  if (await exists(pauseC)) {
+    await mkdir(join(layout.pauseSource, '..'), { recursive: true });
+    await copyFile(pauseC, layout.pauseSource);
+  }
   const stamp: Stamp = { recipe: RECIPE_VERSION, sourceVersion, versions, builtAt: new Date().toISOString(), buildSeconds };
   await writeFile(layout.stamp, JSON.stringify(stamp, null, 2) + '\n');
   if (!opts.keepBuildTree) {
@@ -202,8 +208,34 @@ export async function installControlPlane(opts: InstallOptions): Promise<Install
     await rm(layout.build, { recursive: true, force: true });
     progress(`removed the build tree ${layout.build}`);
   }
-  progress(`installed ${SERVERS.join(', ')} (${versions['kube-apiserver']}, source ${sourceVersion}) into ${layout.bin}`);
+  progress(`installed ${targets.join(', ')} (${versions[targets[0]]}, source ${sourceVersion}) into ${layout.bin}`);
   return { stamp, cached: false, seconds: seconds(), binDir: layout.bin };
+}
+
+/**
+ * `apt-get install -y -q <pkgs>` (after an `apt-get update` when there are no package lists), retried once after an
+ * update; throws InstallError with apt's own last lines.
+ */
+export async function aptInstall(
+  pkgs: string[],
+  o: { exec: Runner; env: NodeJS.ProcessEnv; logFile: string; aptListsDir: string; progress: (l: string) => void; signal?: AbortSignal; noRecommends?: boolean },
+): Promise<void> {
+  const must = async (what: string, args: string[]) => {
+    const r = await o.exec('apt-get', args, { env: o.env, logFile: o.logFile, signal: o.signal });
+    if (r.code !== 0) throw new InstallError(`${what} failed (apt-get exited with ${r.code}):\n${tail(r.output)}`, o.logFile);
+  };
+  o.progress(`installing Debian packages: ${pkgs.join(' ')}`);
+  if (!(await aptListsPresent(o.aptListsDir))) {
+    o.progress('apt-get update');
+    await must('apt-get update', ['update', '-q']);
+  }
+  const args = ['install', '-y', '-q', ...(o.noRecommends ? ['--no-install-recommends'] : []), ...pkgs];
+  const first = await o.exec('apt-get', args, { env: o.env, logFile: o.logFile, signal: o.signal });
+  if (first.code !== 0) {
+    o.progress('apt-get install failed; running apt-get update and retrying');
+    await must('apt-get update', ['update', '-q']);
+    await must('apt-get install', args);
+  }
 }
 
 /** Which of `pkgs` dpkg does not report as installed. */
@@ -267,12 +299,12 @@ async function aptListsPresent(dir: string): Promise<boolean> {
   return names.some((n) => n.endsWith('_Packages') || n.endsWith('_Packages.lz4'));
 }
 
-async function findOutputDir(treeDir: string): Promise<string | null> {
+async function findOutputDir(treeDir: string, binary: Built): Promise<string | null> {
   const base = join(treeDir, '_output/local/bin');
   for (const os of await readdir(base).catch(() => [] as string[])) {
     for (const arch of await readdir(join(base, os)).catch(() => [] as string[])) {
       const dir = join(base, os, arch);
-      if (await exists(join(dir, SERVERS[0]))) return dir;
+      if (await exists(join(dir, binary))) return dir;
     }
   }
   return null;

@@ -5,6 +5,7 @@ import type { FrameworkInfo, Offer, SchedulerCall, SchedulerEvent, TaskInfo, Tas
 import { parseResourceSpec } from './resources.js';
 import { renderAttributes } from './agent.js';
 import { ExecutorClient, executorOptionsFromEnv } from '../mesos/executor.js';
+import { until } from '../../test/support/until.js';
 
 class Sink implements SchedulerSink {
   readonly events: SchedulerEvent[] = [];
@@ -466,12 +467,12 @@ describe('Master core (injected clock)', () => {
     const [o] = f.sink.offers();
     const executor = { executor_id: { value: 'exec-1' }, command: { value: 'unused', environment: { variables: [{ name: 'FOO', value: 'bar' }] } }, resources: parseOk('cpus:0.5;mem:64') };
     f.call({ type: 'ACCEPT', accept: { offer_ids: [o.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task('t1', o, 'cpus:1;mem:128', { command: undefined, executor })] } }] } } as never);
-    await waitFor(() => f.sink.updates().some((u) => u.state === 'TASK_RUNNING'));
+    await until(() => f.sink.updates().some((u) => u.state === 'TASK_RUNNING'), 'TASK_RUNNING');
     expect(envs[0]).toMatchObject({ MESOS_FRAMEWORK_ID: f.fid, MESOS_EXECUTOR_ID: 'exec-1', MESOS_SLAVE_ID: o.agent_id.value, MESOS_CHECKPOINT: '0', MESOS_HTTP_COMMAND_EXECUTOR: '0', FOO: 'bar' });
     expect(master.state().slaves).toMatchObject([{ used_resources: { cpus: 1.5, mem: 192 } }]);
     // Tell the executor to exit without finishing its task: the agent fails the task and the scheduler gets FAILURE.
     f.call({ type: 'MESSAGE', message: { agent_id: o.agent_id, executor_id: { value: 'exec-1' }, data: new Uint8Array([1]) } } as never);
-    await waitFor(() => f.sink.of('FAILURE').length > 0);
+    await until(() => f.sink.of('FAILURE').length > 0, 'FAILURE');
     expect(f.sink.of('FAILURE')[0].failure).toEqual({ agent_id: o.agent_id, executor_id: { value: 'exec-1' }, status: 0 });
     const running = f.sink.updates().find((u) => u.state === 'TASK_RUNNING')!;
     f.call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: o.agent_id, task_id: { value: 't1' }, uuid: running.uuid! } } as never);
@@ -484,12 +485,4 @@ function parseOk(spec: string) {
   const r = parseResourceSpec(spec);
   if (!r.ok) throw new Error(r.error);
   return r.value;
-}
-
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }

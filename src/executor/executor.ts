@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { Backoff, sleep } from '../kube/backoff.js';
+import { Backoff, sleep } from '../time/backoff.js';
 import type { AgentInfo, ExecutorEvent, KillPolicy, TaskInfo, TaskStatus, TaskStatusReason } from '../mesos/types.js';
 import { isTerminalTaskState } from '../mesos/types.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';

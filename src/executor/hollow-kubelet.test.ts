@@ -2,14 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { FakeCluster } from './fake-cluster.js';
 import { defaultAddresses, HollowKubelet, type HollowKubeletOptions } from './hollow-kubelet.js';
 import { InformerPodSource } from './pod-source.js';
+import { until } from '../../test/support/until.js';
 
-async function until(pred: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('HollowKubelet', () => {
   let kubelet: HollowKubelet | undefined;
@@ -56,14 +50,14 @@ describe('HollowKubelet', () => {
   it('renews the Lease periodically', async () => {
     const cluster = new FakeCluster();
     await start(cluster, { leaseRenewMs: 20, leaseDurationSeconds: 1 }).ready;
-    await until(() => cluster.writes.filter((w) => w === 'renew lease n1').length >= 4);
+    await until(() => cluster.writes.filter((w) => w === 'renew lease n1').length >= 4, 'four lease renewals', 3000);
   });
 
   it('one status patch per pod to Running, distinct IPs from the node range', async () => {
     const cluster = new FakeCluster();
     start(cluster, { podCIDR: '10.9.8.0/24', hostIP: '192.0.2.7' });
     for (const n of ['a', 'b', 'c']) cluster.addPod('ns', n, { nodeName: 'n1' });
-    await until(() => ['a', 'b', 'c'].every((n) => cluster.pod('ns', n)?.status?.phase === 'Running'));
+    await until(() => ['a', 'b', 'c'].every((n) => cluster.pod('ns', n)?.status?.phase === 'Running'), 'pods a, b, c Running', 3000);
     const ips = ['a', 'b', 'c'].map((n) => cluster.pod('ns', n)!.status!.podIP);
     expect(new Set(ips).size).toBe(3);
     for (const ip of ips) expect(ip).toMatch(/^10\.9\.8\.(\d+)$/);
@@ -85,7 +79,7 @@ describe('HollowKubelet', () => {
     const cluster = new FakeCluster();
     start(cluster);
     cluster.addPod('ns', 'job', { nodeName: 'n1', annotations: { 'kube-mesos.io/hollow-exit-code': value } });
-    await until(() => cluster.pod('ns', 'job')?.status?.phase === phase);
+    await until(() => cluster.pod('ns', 'job')?.status?.phase === phase, `job ${phase}`, 3000);
     expect(cluster.pod('ns', 'job')!.status!.containerStatuses![0].state?.terminated?.exitCode).toBe(code);
   });
 
@@ -93,7 +87,7 @@ describe('HollowKubelet', () => {
     const cluster = new FakeCluster();
     start(cluster);
     cluster.addPod('ns', 'job', { nodeName: 'n1', annotations: { 'kube-mesos.io/hollow-exit-code': 'soon' } });
-    await until(() => cluster.pod('ns', 'job')?.status?.phase === 'Running');
+    await until(() => cluster.pod('ns', 'job')?.status?.phase === 'Running', 'job Running', 3000);
     await new Promise((r) => setTimeout(r, 30));
     expect(cluster.pod('ns', 'job')!.status!.phase).toBe('Running');
   });
@@ -102,9 +96,9 @@ describe('HollowKubelet', () => {
     const cluster = new FakeCluster();
     start(cluster);
     cluster.addPod('ns', 'p', { nodeName: 'n1' });
-    await until(() => cluster.pod('ns', 'p')?.status?.phase === 'Running');
+    await until(() => cluster.pod('ns', 'p')?.status?.phase === 'Running', 'pod p Running', 3000);
     await cluster.deletePod('ns', 'p', { gracePeriodSeconds: 30 });
-    await until(() => cluster.pod('ns', 'p') === undefined);
+    await until(() => cluster.pod('ns', 'p') === undefined, 'pod p deleted', 3000);
     expect(cluster.writes).toContain('delete pod ns/p grace=0');
     await kubelet!.stop();
 
@@ -112,10 +106,10 @@ describe('HollowKubelet', () => {
     kubelet = new HollowKubelet({ nodeName: 'n1', api: c2, pods: new InformerPodSource(c2), honourGracePeriod: true, random: () => 0 });
     kubelet.start();
     c2.addPod('ns', 'q', { nodeName: 'n1' });
-    await until(() => c2.pod('ns', 'q')?.status?.phase === 'Running');
+    await until(() => c2.pod('ns', 'q')?.status?.phase === 'Running', 'pod q Running', 3000);
     const t0 = Date.now();
     await c2.deletePod('ns', 'q', { gracePeriodSeconds: 1 });
-    await until(() => c2.pod('ns', 'q') === undefined, 3000);
+    await until(() => c2.pod('ns', 'q') === undefined, 'pod q deleted', 3000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
   });
 

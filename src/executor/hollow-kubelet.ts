@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
-import { Backoff, sleep } from '../kube/backoff.js';
+import { Backoff, sleep } from '../time/backoff.js';
 import { rfc3339 } from '../kube/client.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
 import type { KubeletApi, PodStatusPatch } from './kube-api.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { V1Taint } from '@kubernetes/client-node';
 import { formatDuration } from '../config/duration.js';
 import { cpuCores, parseQuantity } from '../config/quantity.js';
-import { Backoff, sleep } from '../kube/backoff.js';
+import { Backoff, sleep } from '../time/backoff.js';
 import { isTerminalTaskState, type ExecutorEvent, type TaskState } from '../mesos/types.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
 import type { KubeletSupervisionEnv } from './env.js';

@@ -1,24 +1,13 @@
-import { Backoff, RequestLimiter } from './backoff.js';
+import { describe, expect, it } from '@jest/globals';
+import { FakeClock } from '../time/fake-clock.js';
+import { RequestLimiter } from './backoff.js';
 
-describe('Backoff', () => {
-  it.each([
-    [{ initialMs: 100, maxMs: 1000, jitter: 0 }, [100, 200, 400, 800, 1000, 1000]],
-    [{ initialMs: 100, maxMs: 1000, jitter: 0.5, random: () => 1 }, [150, 300, 600, 1000, 1000, 1000]],
-  ])('%j grows as %j', (opts, expected) => {
-    const b = new Backoff(opts);
-    expect(expected.map(() => b.next())).toEqual(expected);
-    b.reset();
-    expect(b.next()).toBe(expected[0]);
-  });
-
-  it.each([[{ initialMs: -1 }], [{ initialMs: 10, maxMs: 5 }], [{ factor: 0.5 }], [{ jitter: 2 }]])('rejects %j', (opts) => {
-    expect(() => new Backoff(opts)).toThrow(TypeError);
-  });
-});
+/** Lets granted acquisitions' promise callbacks run. */
+const settle = () => new Promise<void>((r) => setImmediate(r));
 
 describe('RequestLimiter', () => {
-  it('bounds requests in flight', async () => {
-    const lim = new RequestLimiter(1e6, 1e6, 2);
+  it('bounds requests in flight: a third waits until one of two is released; releasing twice frees one slot only', async () => {
+    const lim = new RequestLimiter(1e6, 1e6, 2, new FakeClock());
     const r1 = await lim.acquire();
     const r2 = await lim.acquire();
     let third = false;
@@ -26,39 +15,50 @@ describe('RequestLimiter', () => {
       third = true;
       return r;
     });
-    await new Promise((r) => setTimeout(r, 10));
+    await settle();
+    expect(lim.pending).toBe(1); // queued in the limiter, not merely not yet run
     expect(third).toBe(false);
     expect(lim.active).toBe(2);
     r1();
-    r1(); // releasing twice frees one slot only
+    r1();
     const r3 = await p3;
     expect(lim.active).toBe(2);
+    expect(lim.pending).toBe(0);
     r2();
     r3();
     expect(lim.active).toBe(0);
   });
 
-  it('lets watches pass the concurrency bound but not the rate limit', async () => {
-    let now = 0;
-    const lim = new RequestLimiter(10, 1, 1, () => now);
+  it('lets watches pass the concurrency bound but not the rate limit: granted when the clock reaches the next token', async () => {
+    const clock = new FakeClock();
+    const lim = new RequestLimiter(10, 1, 1, clock); // 10 qps: one token per 100 ms, burst 1
     const r1 = await lim.acquire();
     let watchGranted = false;
     const w = lim.acquire(false).then(() => (watchGranted = true));
-    await new Promise((r) => setTimeout(r, 5));
-    expect(watchGranted).toBe(false); // no token left in a burst of 1
-    now = 100; // 10 qps: one token per 100 ms
+    await settle();
+    expect(lim.pending).toBe(1);
+    expect(clock.pending).toBe(1); // waiting for a token, not for the in-flight slot
+    clock.advance(99);
+    await settle();
+    expect(watchGranted).toBe(false);
+    clock.advance(1);
     await w;
     expect(watchGranted).toBe(true);
     r1();
   });
 
-  it('paces at qps after the burst', async () => {
-    const lim = new RequestLimiter(200, 5, 100);
-    const t0 = Date.now();
-    for (let i = 0; i < 25; i++) (await lim.acquire())();
-    const elapsed = Date.now() - t0;
-    // 5 free, then 20 at 200/s = 100 ms
-    expect(elapsed).toBeGreaterThanOrEqual(80);
-    expect(elapsed).toBeLessThan(1000);
+  it('paces at qps after the burst: 5 at once, then one per 1/qps on the clock', async () => {
+    const clock = new FakeClock();
+    const lim = new RequestLimiter(200, 5, 100, clock);
+    let granted = 0;
+    const all = Array.from({ length: 25 }, () => lim.acquire().then((release) => (granted++, release())));
+    await settle();
+    expect(granted).toBe(5);
+    for (let k = 1; k <= 20; k++) {
+      clock.advance(5); // 200 qps: a token every 5 ms
+      await settle();
+      expect(granted).toBe(5 + k);
+    }
+    await Promise.all(all);
   });
 });

@@ -1,63 +1,4 @@
-/** Exponential backoff with jitter. `random` is injectable so tests are deterministic. */
-export interface BackoffOptions {
-  initialMs?: number;
-  maxMs?: number;
-  factor?: number;
-  /** Fraction of the delay added at random, 0..1. */
-  jitter?: number;
-  random?: () => number;
-}
-
-export class Backoff {
-  private readonly initialMs: number;
-  private readonly maxMs: number;
-  private readonly factor: number;
-  private readonly jitter: number;
-  private readonly random: () => number;
-  private attempt = 0;
-
-  constructor(opts: BackoffOptions = {}) {
-    this.initialMs = opts.initialMs ?? 500;
-    this.maxMs = opts.maxMs ?? 30_000;
-    this.factor = opts.factor ?? 2;
-    this.jitter = opts.jitter ?? 0.2;
-    this.random = opts.random ?? Math.random;
-    if (!(this.initialMs >= 0) || !(this.maxMs >= this.initialMs)) throw new TypeError('backoff: need 0 <= initialMs <= maxMs');
-    if (!(this.factor >= 1)) throw new TypeError('backoff: factor must be >= 1');
-    if (!(this.jitter >= 0 && this.jitter <= 1)) throw new TypeError('backoff: jitter must be within 0..1');
-  }
-
-  /** The delay before the next attempt; each call grows the following one. */
-  next(): number {
-    const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.attempt);
-    this.attempt++;
-    return Math.min(this.maxMs, Math.round(base * (1 + this.jitter * this.random())));
-  }
-
-  reset(): void {
-    this.attempt = 0;
-  }
-
-  get attempts(): number {
-    return this.attempt;
-  }
-}
-
-/** Resolves after `ms`, or early (without rejecting) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+import type { Clock } from '../time/backoff.js';
 
 /**
  * Client-side token bucket (like client-go's QPS/burst) plus a bound on requests in flight.
@@ -68,17 +9,22 @@ export class RequestLimiter {
   private last: number;
   private inFlight = 0;
   private readonly waiters: Array<{ inFlight: boolean; grant: () => void }> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly now: () => number;
+  private readonly wakeAfter: (fn: () => void, ms: number) => unknown;
 
+  /** `time`: a clock (tests pass a fake one) or just a time source, with real timers then. */
   constructor(
     private readonly qps: number,
     private readonly burst: number,
     private readonly maxInFlight: number,
-    private readonly now: () => number = Date.now,
+    time: Clock | (() => number) = Date.now,
   ) {
     if (!(qps > 0) || !(burst >= 1) || !(maxInFlight >= 1)) throw new TypeError('limiter: qps > 0, burst >= 1 and maxInFlight >= 1 required');
+    this.now = typeof time === 'function' ? time : () => time.now();
+    this.wakeAfter = typeof time === 'function' ? (fn, ms) => setTimeout(fn, ms) : (fn, ms) => time.setTimeout(fn, ms);
     this.tokens = burst;
-    this.last = now();
+    this.last = this.now();
   }
 
   /** Waits for a rate token and (unless `inFlight` is false, e.g. for long watches) a concurrency slot. */
@@ -123,10 +69,11 @@ export class RequestLimiter {
       if (this.tokens < 1) {
         if (!this.timer) {
           const waitMs = Math.ceil(((1 - this.tokens) / this.qps) * 1000);
-          this.timer = setTimeout(() => {
+          const wake = (): void => {
             this.timer = undefined;
             this.pump();
-          }, waitMs);
+          };
+          this.timer = this.wakeAfter(wake, waitMs);
         }
         return;
       }

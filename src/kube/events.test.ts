@@ -1,6 +1,6 @@
 import type { Result } from './client.js';
 import { EventRecorder } from './events.js';
-import { until } from './testing/fake-source.js';
+import { until } from '../../test/support/until.js';
 
 interface Ev {
   metadata: { name: string; namespace: string };

@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { RequestLimiter, sleep } from './backoff.js';
+import { RequestLimiter } from './backoff.js';
+import { sleep } from '../time/backoff.js';
 
 /** What came back from one request: an HTTP status with its JSON body, or status 0 when no answer arrived. */
 export interface HttpResponse {

@@ -1,5 +1,6 @@
 import { ResilientInformer, objectKey } from './informer.js';
-import { FakeListWatch, until } from './testing/fake-source.js';
+import { until } from '../../test/support/until.js';
+import { FakeListWatch } from './testing/fake-source.js';
 
 interface Obj {
   metadata: { name: string; namespace?: string; resourceVersion?: string };

@@ -1,7 +1,7 @@
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
-import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { Backoff, sleep, type BackoffOptions } from '../time/backoff.js';
 import { KubeHttp, type WatchEnd } from './http.js';
 
 /** The least an informer needs of an object. */

@@ -1,6 +1,7 @@
 import { LeaderElector, decideAcquire, type LeaderElectorOptions, type LeaseRecord } from './leader.js';
 import { FakeLease } from './testing/fake-lease.js';
-import { until } from './testing/fake-source.js';
+import { FakeClock } from '../time/fake-clock.js';
+import { seededRandom, sleep } from '../time/backoff.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const rec = (holder: string, transitions = 0): LeaseRecord => ({
@@ -40,20 +41,56 @@ describe('decideAcquire', () => {
   });
 });
 
+/**
+ * Virtual time for the elector: its `now` and `sleep` run on a FakeClock that the test moves in small steps, letting
+ * the elector's promises settle after each; durations below are virtual, so no assertion depends on the machine.
+ */
+class VirtualTime {
+  readonly clock = new FakeClock(T0);
+  readonly now = (): number => this.clock.now();
+  readonly sleep = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, this.clock, signal);
+
+  /** Moves the clock `ms` forward, 10 ms at a time. */
+  async advance(ms: number): Promise<void> {
+    for (let t = 0; t < ms; t += STEP_MS) {
+      this.clock.advance(STEP_MS);
+      await settle();
+    }
+  }
+
+  /** Moves the clock until `cond` holds; fails after `maxMs` of virtual time. */
+  async until(cond: () => boolean, what: string, maxMs = 10_000): Promise<void> {
+    await settle();
+    for (let t = 0; !cond(); t += STEP_MS) {
+      if (t >= maxMs) throw new Error(`no ${what} within ${maxMs} virtual ms`);
+      this.clock.advance(STEP_MS);
+      await settle();
+    }
+  }
+}
+
+const STEP_MS = 10;
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+};
+
 describe('LeaderElector', () => {
   const timing = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 50 };
 
-  function candidate(lease: FakeLease, identity: string, extra: Partial<LeaderElectorOptions> = {}) {
+  function candidate(vt: VirtualTime, lease: FakeLease, identity: string, extra: Partial<LeaderElectorOptions> = {}) {
     const state = { leading: false, started: 0, stopped: 0, startedAt: 0 };
     const ctrl = new AbortController();
     const el = new LeaderElector({
       lease,
       identity,
       ...timing,
+      now: vt.now,
+      sleep: vt.sleep,
+      random: seededRandom(identity.charCodeAt(0)),
       onStartedLeading: () => {
         state.leading = true;
         state.started++;
-        state.startedAt = Date.now();
+        state.startedAt = vt.now();
       },
       onStoppedLeading: () => {
         state.leading = false;
@@ -61,70 +98,77 @@ describe('LeaderElector', () => {
       },
       ...extra,
     });
-    const done = el.run(ctrl.signal);
-    return { el, state, stop: () => ctrl.abort(), done };
+    let finished = false;
+    const done = el.run(ctrl.signal).finally(() => (finished = true));
+    return { el, state, stop: () => ctrl.abort(), done, finished: () => finished };
   }
 
   it('two candidates -> one leader; a clean stop releases the lease and the other takes over at once', async () => {
+    const vt = new VirtualTime();
     const lease = new FakeLease();
-    const a = candidate(lease, 'a');
-    const b = candidate(lease, 'b');
-    await until(() => a.state.leading || b.state.leading, 'a leader');
-    await new Promise((r) => setTimeout(r, 300)); // several retry periods: still exactly one
+    const a = candidate(vt, lease, 'a');
+    const b = candidate(vt, lease, 'b');
+    await vt.until(() => a.state.leading || b.state.leading, 'a leader');
+    const renewedAt = lease.lease!.record.renewTime;
+    await vt.advance(300); // six retry periods: the leader renewed (time passed for both), and still exactly one leads
+    expect(lease.lease!.record.renewTime).not.toBe(renewedAt);
     expect([a.state.leading, b.state.leading].filter(Boolean)).toHaveLength(1);
     const [leader, other] = a.state.leading ? [a, b] : [b, a];
-    const t0 = Date.now();
+    const t0 = vt.now();
     leader.stop();
-    await leader.done;
+    await vt.until(leader.finished, 'the leader to stop');
     expect(leader.state.stopped).toBe(1);
     expect(['', other === a ? 'a' : 'b']).toContain(lease.lease?.record.holderIdentity); // released (or already taken)
-    await until(() => other.state.leading, 'takeover');
-    expect(Date.now() - t0).toBeLessThan(timing.leaseDurationMs); // released, so no waiting for expiry
+    await vt.until(() => other.state.leading, 'takeover');
+    expect(vt.now() - t0).toBeLessThan(timing.leaseDurationMs); // released, so no waiting for expiry
     expect(lease.lease?.record.leaseTransitions).toBe(1);
     other.stop();
-    await other.done;
+    await vt.until(other.finished, 'the other to stop');
   });
 
   it('after a crash (no release) the other leads once the lease expires, not before', async () => {
+    const vt = new VirtualTime();
     const lease = new FakeLease();
-    const a = candidate(lease, 'a', { releaseOnCancel: false });
-    await until(() => a.state.leading, 'a leads');
-    const b = candidate(lease, 'b');
-    await new Promise((r) => setTimeout(r, 200));
+    const a = candidate(vt, lease, 'a', { releaseOnCancel: false });
+    await vt.until(() => a.state.leading, 'a leads');
+    const b = candidate(vt, lease, 'b');
+    await vt.advance(200); // b has tried several retry periods while a renews
     expect(b.state.leading).toBe(false);
-    const t0 = Date.now();
+    const t0 = vt.now();
     a.stop();
-    await a.done;
+    await vt.until(a.finished, 'a to stop');
     expect(lease.lease?.record.holderIdentity).toBe('a'); // not released
-    await until(() => b.state.leading, 'b takes over', 5000);
+    await vt.until(() => b.state.leading, 'b takes over', 5000);
     const took = b.state.startedAt - t0;
     expect(took).toBeGreaterThanOrEqual(timing.leaseDurationMs - 2 * timing.retryPeriodMs);
     expect(took).toBeLessThan(timing.leaseDurationMs + 3 * timing.retryPeriodMs);
     b.stop();
-    await b.done;
+    await vt.until(b.finished, 'b to stop');
   });
 
   it('releases even when its last view of the Lease is stale (an update that landed after it stopped waiting)', async () => {
+    const vt = new VirtualTime();
     const lease = new FakeLease();
-    const a = candidate(lease, 'a');
-    await until(() => a.state.leading, 'a leads');
+    const a = candidate(vt, lease, 'a');
+    await vt.until(() => a.state.leading, 'a leads');
     // same holder, newer resourceVersion: as if a renewal cut short by shutdown had reached the server anyway
     await lease.update({ ...lease.lease!.record }, lease.lease!.resourceVersion);
     a.stop();
-    await a.done;
+    await vt.until(a.finished, 'a to stop');
     expect(lease.lease?.record.holderIdentity).toBe('');
   });
 
-  it('gives up leadership when renewals fail for the renew deadline', async () => {
+  it('gives up leadership when renewals fail for the renew deadline, before the lease could expire', async () => {
+    const vt = new VirtualTime();
     const lease = new FakeLease();
-    const a = candidate(lease, 'a');
-    await until(() => a.state.leading, 'a leads');
+    const a = candidate(vt, lease, 'a');
+    await vt.until(() => a.state.leading, 'a leads');
     lease.down = true;
-    const t0 = Date.now();
-    await a.done; // run() returns after losing the lease
+    const t0 = vt.now();
+    await vt.until(a.finished, 'run() to return after losing the lease', 5000);
     expect(a.state.stopped).toBe(1);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(timing.renewDeadlineMs);
-    expect(Date.now() - t0).toBeLessThan(timing.leaseDurationMs); // before anyone else could take it
+    expect(vt.now() - t0).toBeGreaterThanOrEqual(timing.renewDeadlineMs);
+    expect(vt.now() - t0).toBeLessThan(timing.leaseDurationMs);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '../telemetry/log.js';
-import { sleep } from './backoff.js';
+import { sleep } from '../time/backoff.js';
 import { rfc3339Micro, type KubeClient, type Result } from './client.js';
 
 /** The spec of a coordination.k8s.io/v1 Lease as leader election uses it. */

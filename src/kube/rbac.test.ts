@@ -10,7 +10,7 @@ describe('manifests/rbac.yaml', () => {
   const objs = rbacObjects();
   const byKind = (k: string) => objs.filter((o) => o.kind === k);
 
-  it('has the ServiceAccount, ClusterRole(+Binding) and namespaced Role(+Binding) in namespace kube-mesos', () => {
+  it('has the ServiceAccount, ClusterRole(+Binding), namespaced Role(+Binding), the auth-delegator binding and the ops reader roles', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
       'Namespace//kube-mesos',
       'ServiceAccount/kube-mesos/kube-mesos',
@@ -20,6 +20,9 @@ describe('manifests/rbac.yaml', () => {
       'RoleBinding/kube-mesos/kube-mesos',
       'Role/kube-node-lease/kube-mesos-node-lease',
       'RoleBinding/kube-node-lease/kube-mesos-node-lease',
+      'ClusterRoleBinding//kube-mesos:auth-delegator',
+      'ClusterRole//kube-mesos-metrics-reader',
+      'ClusterRole//kube-mesos-ops-viewer',
     ]);
   });
 

@@ -1,6 +1,6 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../telemetry/log.js';
-import { Backoff, sleep } from './backoff.js';
+import { Backoff, sleep } from '../time/backoff.js';
 import type { KubeClient, Result } from './client.js';
 
 const KEY_RE = /^[-._a-zA-Z0-9]+$/;

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ExecutorCall, ExecutorEvent, ExecutorEventSubscribed, TaskInfo, TaskStatus } from './types.js';
 import type { ContentType } from './codec.js';
-import { Backoff, sleep, systemClock, type Clock } from './backoff.js';
+import { Backoff, sleep, systemClock, type Clock } from '../time/backoff.js';
 import { ErrorEventError, MesosClientError, MesosHttpError, NotSubscribedError } from './errors.js';
 import { HttpExecutorTransport, type ExecutorTransport } from './executor-transport.js';
 import { silentLogger } from '../telemetry/log.js';

@@ -3,6 +3,7 @@
  * maxBatch) planned against a snapshot and launched, the rest reported; last the offer stream is told whether pods
  * wait. Its timer runs it on wake-ups (debounced to one cycle per interval) and when something falls due.
  */
+import { timerDelay } from '../time/timers.js';
 import type { FailoverApplier } from '../failover/applier.js';
 import { planExistingKubeletsFirst } from '../placement/existing-first.js';
 import { plan as placementPlan } from '../placement/plan.js';
@@ -217,7 +218,8 @@ export class CycleTimer {
     if (this.stopped || atMs >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = atMs;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, atMs - this.o.now()));
+    // Clamped: a wake-up due beyond Node's 24.8-day timer maximum (a pod's failover-after) must not fire after 1 ms.
+    this.timer = setTimeout(() => this.tick(), timerDelay(atMs - this.o.now()));
   }
 
   private tick(): void {

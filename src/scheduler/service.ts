@@ -4,6 +4,7 @@
  * derived configuration in core-config.ts. Used by `kube-mesos scheduler` and by the sandbox; configuration comes in as
  * values.
  */
+import { setClampedInterval } from '../time/timers.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { KubeMesosConfig } from '../config/config.js';
@@ -64,7 +65,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50 })), component: 'kube-mesos', log });
 
   // One zk:// URL: follow the leading master through ZooKeeper, as Mesos' own detector does; else a list of masters.
-  const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], log: log.child({ component: 'zk' }) }) : undefined;
+  const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], scheme: c.mesos.scheme, log: log.child({ component: 'zk' }) }) : undefined;
   const client = new SchedulerClient({
     ...(detector ? { detector } : { masters: [...c.mesos.masters] }),
     framework: frameworkInfo(c, o.frameworkId, o.user ?? 'root'),
@@ -119,7 +120,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   }, 5000);
   gaugeTimer.unref();
 
-  const reconcileTimer = setInterval(() => {
+  const reconcileTimer = setClampedInterval(() => {
     if (client.state === 'subscribed') client.reconcile([]).catch((err: unknown) => log.warn({ err }, 'implicit reconciliation failed'));
   }, c.mesos.implicitReconcileInterval);
   reconcileTimer.unref();

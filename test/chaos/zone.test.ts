@@ -15,7 +15,7 @@ afterAll(async () => {
   await t?.stop();
 }, 60_000);
 
-it('zone failure and recovery: replaced within failover-after, nothing lost, nothing twice, no orphans', async () => {
+it('zone failure and recovery: replaced no sooner than failover-after (10 s) and within 60 s, nothing lost, nothing twice, no orphans', async () => {
   const failoverAfter = { 'kube-mesos.io/failover-after': '10s' };
   await t.kubectl(['apply', '-f', '-'], spreadDeployment('web', t.schedulerName, 30, { annotations: failoverAfter }));
   for (const i of [1, 2, 3]) {
@@ -85,6 +85,7 @@ it('zone failure and recovery: replaced within failover-after, nothing lost, not
     }),
   );
   expect(final).toMatchObject({ podsLost: 0, podsRunningTwice: 0, orphanTasks: 0, orphanPods: 0, unreachableTasks: 0, holds: true });
+  expect(replacedAt! - failedAt).toBeGreaterThanOrEqual(10_000); // the lost pods were not given up before failover-after
   expect(failed.recoveredMs).toBeLessThan(60_000);
   await waitFor(async () => activeTasks(await mesosState(t.sb.mesosUrl)).length === 36, { what: '36 active tasks, one per pod' });
 }, 400_000);

@@ -9,7 +9,8 @@ import type { ExecutorCall, ExecutorEvent, TaskInfo } from '../../src/mesos/type
 import { ExecutorClient, executorOptionsFromEnv, type ExecutorClientOptions } from '../../src/mesos/executor.js';
 import { HttpExecutorTransport } from '../../src/mesos/executor-transport.js';
 import { ErrorEventError, NotSubscribedError } from '../../src/mesos/errors.js';
-import { seededRandom } from '../../src/mesos/backoff.js';
+import { seededRandom } from '../../src/time/backoff.js';
+import { FakeClock } from '../../src/time/fake-clock.js';
 import { nextEvent, ScriptedServer, type Exchange } from './client-fixtures.js';
 
 type Agent = ScriptedServer<ExecutorCall>;
@@ -186,13 +187,16 @@ describe('ExecutorClient', () => {
   it('without checkpointing exits at once on disconnection', async () => {
     const a = await startAgent();
     const streams = behaving(a);
-    const c = executor(options(a, { checkpoint: false }));
+    const clock = new FakeClock();
+    const c = new ExecutorClient({ ...options(a, { checkpoint: false }), random: seededRandom(3), clock });
+    cleanups.push(() => c.stop());
     c.start();
     await subscribed(c);
     streams[0].res.destroy();
     const reason = await nextEvent<string>((h) => c.on('exit', h), undefined, 1000);
     expect(reason).toMatch(/checkpointing off/);
-    await new Promise((r) => setTimeout(r, 50));
+    expect(c.state).toBe('stopped');
+    expect(clock.pending).toBe(0); // no re-subscribe wait armed: it cannot subscribe again
     expect(a.count('SUBSCRIBE')).toBe(1);
   });
 

@@ -175,36 +175,3 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A manual clock for the clients' timers: nothing fires until `advance()`. */
-export class FakeClock {
-  private t = 1_700_000_000_000;
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private seq = 0;
-  now = (): number => this.t;
-  setTimeout = (fn: () => void, ms: number): unknown => {
-    const id = ++this.seq;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown): void => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  get pending(): number {
-    return this.timers.length;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    const due = this.timers.filter((x) => x.at <= this.t).sort((a, b) => a.at - b.at);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.fn();
-  }
-}
-
-/** Polls `pred` every few ms until it holds (or fails the test after `timeoutMs`). */
-export async function until(pred: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

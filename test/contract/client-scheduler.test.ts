@@ -20,8 +20,10 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../../src/mesos/errors.js';
-import { seededRandom } from '../../src/mesos/backoff.js';
-import { closedPort, FakeClock, nextEvent, ScriptedServer, selfSignedCert, until, type Exchange } from './client-fixtures.js';
+import { seededRandom } from '../../src/time/backoff.js';
+import { FakeClock } from '../../src/time/fake-clock.js';
+import { closedPort, nextEvent, ScriptedServer, selfSignedCert, type Exchange } from './client-fixtures.js';
+import { until } from '../support/until.js';
 
 type Master = ScriptedServer<SchedulerCall>;
 
@@ -196,38 +198,66 @@ describe('SchedulerClient', () => {
     expect(follower.requests.find((r) => r.call.type === 'DECLINE')?.headers['mesos-stream-id']).toBe('stream-1');
   });
 
-  it('gives up a redirect loop with a typed error and backs off for SUBSCRIBE', async () => {
+  it('a call caught in a redirect loop rejects with a typed too-many-redirects error after maxRedirects', async () => {
+    const a = await startMaster();
+    const b = await startMaster();
+    a.handle = (ex) => (ex.call.type === 'SUBSCRIBE' ? acceptSubscribe(a, ex) : ex.res.writeHead(307, { Location: `//127.0.0.1:${b.port}` }).end());
+    b.handle = (ex) => ex.res.writeHead(307, { Location: `//127.0.0.1:${a.port}` }).end();
+    const c = client({ masters: [a.url], maxRedirects: 3 });
+    c.start();
+    await subscribed(c);
+    const err = await c.decline(['o1']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(MesosClientError);
+    expect((err as MesosClientError).kind).toBe('too-many-redirects');
+    expect(a.count('DECLINE') + b.count('DECLINE')).toBe(4); // the first try and 3 redirects followed
+  });
+
+  it('SUBSCRIBE caught in a redirect loop follows maxRedirects, then waits its backoff on the clock before the next round', async () => {
     const a = await startMaster();
     const b = await startMaster();
     a.handle = (ex) => ex.res.writeHead(307, { Location: `//127.0.0.1:${b.port}` }).end();
     b.handle = (ex) => ex.res.writeHead(307, { Location: `//127.0.0.1:${a.port}` }).end();
-    const c = client({ masters: [a.url], maxRedirects: 3, backoff: { initialMs: 100, maxMs: 100 } });
+    const clock = new FakeClock();
+    const c = client({ masters: [a.url], maxRedirects: 3, backoff: { initialMs: 100, maxMs: 100 }, clock });
+    const subscribes = () => a.count('SUBSCRIBE') + b.count('SUBSCRIBE');
     c.start();
-    await new Promise((r) => setTimeout(r, 250));
-    // 4 redirects per round, then a ≥50 ms pause: far from a hot loop.
-    expect(a.requests.length + b.requests.length).toBeLessThanOrEqual(20);
+    await until(() => clock.pending === 1, 'the backoff wait after the first round');
+    expect(subscribes()).toBe(4); // one round: the first try and 3 redirects followed; no more while the clock stands
     expect(c.state).toBe('connecting');
+    expect(clock.advanceToNext()).toBeGreaterThanOrEqual(50); // the wait: equal jitter within [50, 100] ms
+    await until(() => subscribes() === 8 && clock.pending === 1, 'the second round and its wait');
+    await c.stop();
   });
 
   it('retries SUBSCRIBE after 503 with backoff, then subscribes', async () => {
     const m = await startMaster();
+    const clock = new FakeClock();
     const times: number[] = [];
     m.handle = (ex) => {
-      times.push(Date.now());
+      times.push(clock.now());
       if (m.count('SUBSCRIBE') <= 3) ex.res.writeHead(503).end('Master has not finished recovery');
       else acceptSubscribe(m, ex);
     };
-    const c = client({ masters: [m.url], backoff: { initialMs: 20, maxMs: 1000 } });
+    const c = client({ masters: [m.url], backoff: { initialMs: 20, maxMs: 1000 }, clock });
     const reasons: Error[] = [];
     c.on('disconnected', (e) => reasons.push(e));
     c.start();
+    for (let k = 1; k <= 3; k++) {
+      await until(() => reasons.length === k && clock.pending === 1, `backoff wait ${k}`);
+      clock.advanceToNext();
+    }
     await subscribed(c);
     expect(m.count('SUBSCRIBE')).toBe(4);
     expect(reasons).toHaveLength(3);
     expect(reasons.every((e) => e instanceof MesosClientError && e.kind === 'service-unavailable')).toBe(true);
-    // Waits of at least initial/2, 2·initial/2, 4·initial/2.
-    expect(times[1] - times[0]).toBeGreaterThanOrEqual(9);
-    expect(times[3] - times[2]).toBeGreaterThanOrEqual(39);
+    // Waits on the clock within [c/2, c] for c = initial, 2·initial, 4·initial.
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(10);
+    expect(times[1] - times[0]).toBeLessThanOrEqual(20);
+    expect(times[3] - times[2]).toBeGreaterThanOrEqual(40);
+    expect(times[3] - times[2]).toBeLessThanOrEqual(80);
   });
 
   it('retries a call on 503 and resolves on the 202 that follows', async () => {
@@ -281,20 +311,28 @@ describe('SchedulerClient', () => {
 
   it('treats a silent stream as dead after heartbeatMissLimit × interval and re-subscribes with the framework id', async () => {
     const m = await startMaster();
+    const clock = new FakeClock();
     const t0: number[] = [];
     m.handle = (ex) => {
-      t0.push(Date.now());
+      t0.push(clock.now());
       if (ex.call.type === 'SUBSCRIBE') acceptSubscribe(m, ex, { heartbeat: 0.05, frameworkId: 'fw-hb' });
       else ex.res.writeHead(202).end();
     };
-    const c = client({ masters: [m.url], heartbeatMissLimit: 2 });
+    const c = client({ masters: [m.url], heartbeatMissLimit: 2, clock });
     c.start();
     await subscribed(c);
-    const reason = await nextEvent<Error>((h) => c.on('disconnected', h));
+    const disconnected = nextEvent<Error>((h) => c.on('disconnected', h));
+    clock.advance(99);
+    expect(clock.pending).toBe(1); // the watchdog still waits: 99 of 2 × 50 ms silent
+    clock.advance(1);
+    const reason = await disconnected;
     expect(reason).toBeInstanceOf(HeartbeatTimeoutError);
     expect(c.streamId).toBeUndefined();
-    await subscribed(c);
-    expect(t0[1] - t0[0]).toBeGreaterThanOrEqual(95); // 2 × 50 ms of silence, then a backoff wait
+    const resubscribed = subscribed(c);
+    await until(() => clock.pending === 1, 'the reconnect wait');
+    clock.advanceToNext();
+    await resubscribed;
+    expect(t0[1] - t0[0]).toBeGreaterThanOrEqual(100 + 5); // 2 × 50 ms of silence, then a backoff wait of ≥ 10/2 ms
     const again = m.requests[1].call;
     expect(again.type).toBe('SUBSCRIBE');
     expect(again.framework_id?.value).toBe('fw-hb');
@@ -311,14 +349,14 @@ describe('SchedulerClient', () => {
     c.start();
     await subscribed(c);
     clock.advance(74_999); // default limit 5 × 15 s
-    await new Promise((r) => setTimeout(r, 30));
+    expect(clock.pending).toBe(1); // the watchdog has not fired: it is still the one timer waiting
     expect(reasons).toEqual([]);
     clock.advance(1);
-    await until(() => reasons.length > 0, 2000, 'disconnect');
+    await until(() => reasons.length > 0, 'disconnect', 2000);
     expect(reasons[0]).toBeInstanceOf(HeartbeatTimeoutError);
     expect((reasons[0] as HeartbeatTimeoutError).silentMs).toBe(75_000);
     // The reconnect waits on the fake clock too: nothing happens until it moves past the backoff.
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => clock.pending === 1, 'the reconnect wait');
     expect(m.count('SUBSCRIBE')).toBe(1);
     const again = subscribed(c);
     clock.advance(1000);
@@ -326,20 +364,28 @@ describe('SchedulerClient', () => {
     expect(m.count('SUBSCRIBE')).toBe(2);
   });
 
-  it('keeps a stream alive while heartbeats arrive', async () => {
+  it('keeps a stream alive while heartbeats arrive, and drops it once they stop', async () => {
     const m = await startMaster();
-    const streams = leading(m, { heartbeat: 0.03 });
-    const c = client({ masters: [m.url], heartbeatMissLimit: 2 });
+    const streams = leading(m, { heartbeat: 15 });
+    const clock = new FakeClock();
+    const c = client({ masters: [m.url], heartbeatMissLimit: 2, clock }); // dead after 30 s of silence
     const reasons: Error[] = [];
+    let heartbeats = 0;
     c.on('disconnected', (e) => reasons.push(e));
+    c.on('event', (ev) => ev.type === 'HEARTBEAT' && heartbeats++);
     c.start();
     await subscribed(c);
-    for (let i = 0; i < 8; i++) {
-      await new Promise((r) => setTimeout(r, 25));
+    for (let i = 1; i <= 8; i++) {
+      clock.advance(20_000); // 160 s in all, each gap under the 30 s limit
       sendEvent(m, streams[0], { type: 'HEARTBEAT' });
+      await until(() => heartbeats === i, `heartbeat ${i} received`);
     }
     expect(reasons).toEqual([]);
     expect(m.count('SUBSCRIBE')).toBe(1);
+    clock.advance(30_000);
+    await until(() => reasons.length === 1, 'the silent stream to be dropped');
+    expect(reasons[0]).toBeInstanceOf(HeartbeatTimeoutError);
+    await c.stop();
   });
 
   it('surfaces an ERROR event and does not hot-loop when the framework keeps failing over', async () => {
@@ -349,18 +395,25 @@ describe('SchedulerClient', () => {
       sendEvent(m, ex, { type: 'ERROR', error: { message: 'Framework failed over' } });
       ex.res.end();
     };
-    const c = client({ masters: [m.url], backoff: { initialMs: 20, maxMs: 2000 } });
+    const clock = new FakeClock();
+    const c = client({ masters: [m.url], backoff: { initialMs: 20, maxMs: 2000 }, clock });
     const errors: SchedulerEvent[] = [];
     const reasons: Error[] = [];
+    const waits: number[] = [];
     c.on('event', (ev) => ev.type === 'ERROR' && errors.push(ev));
     c.on('disconnected', (e) => reasons.push(e));
     c.start();
-    await new Promise((r) => setTimeout(r, 400));
-    const n = m.count('SUBSCRIBE');
-    // Waits double from ~10–20 ms: 20+40+80+160 > 300, so at most ~5 tries in 400 ms (a hot loop makes hundreds).
-    expect(n).toBeGreaterThanOrEqual(2);
-    expect(n).toBeLessThanOrEqual(7);
-    expect(errors.length).toBeGreaterThanOrEqual(1);
+    for (let k = 1; k <= 5; k++) {
+      await until(() => reasons.length === k && clock.pending === 1, `the wait after failover ${k}`);
+      waits.push(clock.advanceToNext()!);
+    }
+    // Every failover is followed by a wait on the clock that doubles (within [c/2, c], c = 20·2^k): never a hot loop.
+    waits.forEach((w, k) => {
+      expect(w).toBeGreaterThanOrEqual(10 * 2 ** k);
+      expect(w).toBeLessThanOrEqual(20 * 2 ** k);
+    });
+    await until(() => m.count('SUBSCRIBE') === 6, 'the sixth SUBSCRIBE');
+    expect(errors.length).toBeGreaterThanOrEqual(5);
     expect(errors[0].type === 'ERROR' && errors[0].error.message).toBe('Framework failed over');
     expect(reasons[0]).toBeInstanceOf(ErrorEventError);
   });
@@ -468,14 +521,15 @@ describe('SchedulerClient', () => {
   it('stop() closes the stream and does not reconnect', async () => {
     const m = await startMaster();
     leading(m);
-    const c = client({ masters: [m.url] });
+    const clock = new FakeClock();
+    const c = client({ masters: [m.url], clock });
     c.start();
     await subscribed(c);
     await c.stop();
     expect(c.state).toBe('stopped');
-    await new Promise((r) => setTimeout(r, 100));
+    expect(clock.pending).toBe(0); // no watchdog and no reconnect wait left: nothing can subscribe again
     expect(m.count('SUBSCRIBE')).toBe(1);
-    expect(m.openStreams.size).toBe(0);
+    await until(() => m.openStreams.size === 0, 'the master to see the stream closed');
     await expect(c.revive()).rejects.toBeInstanceOf(NotSubscribedError);
   });
 

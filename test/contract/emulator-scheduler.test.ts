@@ -137,6 +137,41 @@ describe.each([
     await f.update('t1', 'TASK_KILLED');
   });
 
+  it("/state lists a framework's executors as the real master does (frameworks[].executors: json(ExecutorInfo) + slave_id); command executors are not listed; a shut-down executor leaves the list", async () => {
+    const f = fw();
+    const o = await f.offer();
+    const executor = {
+      executor_id: { value: 'kubelet-exec' },
+      name: 'Kubelet Executor',
+      command: { value: 'test-executor --flag', uris: [{ value: 'http://fetch/exec.tgz', executable: false }] },
+      resources: [
+        { name: 'cpus', type: 'SCALAR' as const, scalar: { value: 0.25 } },
+        { name: 'mem', type: 'SCALAR' as const, scalar: { value: 64 } },
+      ],
+    };
+    const cmd = { ...task('c1', o), executor: undefined, command: { value: 'true' }, resources: [{ name: 'cpus', type: 'SCALAR' as const, scalar: { value: 0.1 } }] };
+    await f.client.accept([o.id.value], [{ type: 'LAUNCH', launch: { task_infos: [task('t1', o, { executor }), cmd] } }]);
+    await f.update('t1', 'TASK_RUNNING');
+    await f.update('c1', 'TASK_RUNNING');
+    type ExecutorJson = Record<string, unknown>;
+    const executors = async () => ((await state(emu.url)).frameworks[0] as unknown as { executors: ExecutorJson[] }).executors;
+    expect(await executors()).toEqual([
+      {
+        executor_id: 'kubelet-exec',
+        name: 'Kubelet Executor',
+        framework_id: f.client.frameworkId,
+        slave_id: o.agent_id.value,
+        agent_id: o.agent_id.value,
+        command: { value: 'test-executor --flag', argv: [], uris: [{ value: 'http://fetch/exec.tgz', executable: false }] },
+        resources: { cpus: 0.25, mem: 64, gpus: 0, disk: 0 },
+        role: '*',
+      },
+    ]);
+    await f.client.shutdown('kubelet-exec', o.agent_id.value);
+    await f.update('t1', 'TASK_KILLED');
+    await eventually(async () => ((await executors()).length === 0 ? true : undefined));
+  });
+
   it('LAUNCH_GROUP delivers the task group to one executor; SHUTDOWN ends the executor: its tasks get TASK_KILLED and the scheduler a FAILURE event', async () => {
     const f = fw();
     const o = await f.offer();
@@ -183,7 +218,10 @@ describe.each([
     const outstanding = f.events.flatMap((e) => (e.type === 'OFFERS' ? (e.offers.offers ?? []).map((x) => x.id.value) : []));
     await f.client.decline(outstanding, { refuse_seconds: 0 });
     const quiet = f.events.length;
-    await new Promise((r) => setTimeout(r, 400));
+    const sent = emu.master.stats.offersSent;
+    const cycles = emu.master.stats.allocationCycles;
+    await eventually(() => emu.master.stats.allocationCycles >= cycles + 3); // three allocation cycles ran while suppressed…
+    expect(emu.master.stats.offersSent).toBe(sent); // …and made no offer
     expect(f.events.slice(quiet).filter((e) => e.type === 'OFFERS')).toHaveLength(0);
     await f.client.revive();
     await f.next('OFFERS', () => true, 2000, quiet);
@@ -267,7 +305,9 @@ describe.each([
     expect(JSON.parse(r.body)).toEqual({ zone: 'a', agents: [o.agent_id.value] });
     const failedAt = f.events.length;
     await f.update('z1', 'TASK_UNREACHABLE');
-    await new Promise((res) => setTimeout(res, 200));
+    const cycles = emu.master.stats.allocationCycles;
+    await eventually(() => emu.master.stats.allocationCycles >= cycles + 3); // allocation ran with zone a down
+    expect((await state(emu.url)).slaves.filter((a) => a.id === o.agent_id.value).map((a) => a.state)).toEqual(['unreachable']);
     const zoneOf = (e: SchedulerEvent) => (e.type === 'OFFERS' ? (e.offers.offers ?? []).map((x) => x.domain?.fault_domain?.zone.name) : []);
     expect(f.events.slice(failedAt).flatMap(zoneOf)).not.toContain('a');
     const recoveredAt = f.events.length;

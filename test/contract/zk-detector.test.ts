@@ -7,7 +7,8 @@ import { ZooKeeperClient, ZkCode, ZkError, type ZkAcl } from '../../src/mesos/zk
 import { ZooKeeperMasterDetector, DetectorStoppedError } from '../../src/mesos/zk/detector.js';
 import { startZooKeeper, type TestZooKeeper } from '../support/zookeeper.js';
 import { decodeSchedulerCall, encodeSchedulerEvent } from '../../src/mesos/codec.js';
-import { seededRandom } from '../../src/mesos/backoff.js';
+import { seededRandom } from '../../src/time/backoff.js';
+import { until } from '../support/until.js';
 import { SchedulerClient, type SubscribedInfo } from '../../src/mesos/scheduler.js';
 import type { SchedulerCall } from '../../src/mesos/types.js';
 import { nextEvent, ScriptedServer, type Exchange } from './client-fixtures.js';
@@ -94,13 +95,6 @@ function leaderBecomes(d: ZooKeeperMasterDetector, pred: (url: string | undefine
   });
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Settles-or-not probe for a promise, without sleeping: lets pending I/O callbacks run once. */
 async function isSettled(p: Promise<unknown>): Promise<boolean> {
@@ -208,7 +202,7 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
     const d = detector(zk.url(path));
     const pending = d.next();
     // Once the detector has looked, the path is watched for creation.
-    await until(() => d.synced, 'the detector to read ZooKeeper');
+    await until(() => d.synced, 'the detector to read ZooKeeper', 30_000);
     expect(await isSettled(pending)).toBe(false);
     await admin.ensurePath(path);
     const a = await contend(path, 'master-a');

@@ -78,10 +78,10 @@ it('drains 3 agents ahead of their maintenance window and accepts their inverse 
       const accepted = drainedIds.every((id) => m.agents.find((a) => a.id === id)?.accepted_by.includes(fid));
       return accepted && running;
     },
-    { timeoutMs: 30_000, intervalMs: 500, what: 'web pods off the 3 agents and their inverse offers accepted, before the window starts' },
+    { timeoutMs: 90_000, intervalMs: 500, what: 'web pods off the 3 agents and their inverse offers accepted' },
   );
   const tookMs = Date.now() - postedAt;
-  expect(tookMs).toBeLessThan(30_000);
+  expect(tookMs).toBeLessThan(30_000); // done before the window starts (30 s after posting); the wait above allows longer, so this decides
   expect(after.every((p) => !drainedNodes.includes(p.spec.nodeName!))).toBe(true);
   for (const n of drainedNodes) expect(await nodeUnschedulable(n)).toBe(true);
   const m = await maintenance();

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { Backoff, sleep, systemClock, type Clock, type TimerHandle } from '../backoff.js';
+import { Backoff, sleep, systemClock, type Clock, type TimerHandle } from '../../time/backoff.js';
 import { silentLogger } from '../../telemetry/log.js';
 import { FrameDecoder, JuteReader, JuteWriter, ZkProtocolError, type ZkStat } from './jute.js';
 

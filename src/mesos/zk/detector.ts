@@ -4,7 +4,7 @@
  * loss (the masters' sessions outlive it too) and forgets it when our session expires.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../backoff.js';
+import type { Clock } from '../../time/backoff.js';
 import type { MasterDetector } from '../scheduler.js';
 import { silentLogger } from '../../telemetry/log.js';
 import { ZooKeeperClient, ZkError, type ZkWatchEvent } from './client.js';

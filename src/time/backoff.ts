@@ -1,5 +1,8 @@
-/** Time and retry pacing for the Mesos clients: an injectable clock and capped exponential backoff with jitter. */
-import { setLongTimeout, type LongTimeout } from '../config/timers.js';
+/**
+ * Time and retry pacing for every client in the project (Mesos, Kubernetes, the executor's kubelets): an injectable
+ * clock, the one `sleep`, and the one capped exponential backoff with jitter.
+ */
+import { setLongTimeout, timerDelay, type LongTimeout } from './timers.js';
 
 export type TimerHandle = unknown;
 
@@ -17,20 +20,37 @@ export const systemClock: Clock = {
   clearTimeout: (h) => (h as LongTimeout | undefined)?.clear(),
 };
 
-/** Resolves after `ms` on `clock`, or early (resolving false) when `signal` aborts. Never rejects. */
-export function sleep(ms: number, clock: Clock = systemClock, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
+/**
+ * Resolves after `ms` on `clock` (default: real timers that keep the process alive while it waits), or at once when
+ * `signal` aborts; callers that care check `signal.aborted`. Never rejects.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void>;
+export function sleep(ms: number, clock: Clock, signal?: AbortSignal): Promise<void>;
+export function sleep(ms: number, clockOrSignal?: Clock | AbortSignal, maybeSignal?: AbortSignal): Promise<void> {
+  const clock = clockOrSignal && !isAbortSignal(clockOrSignal) ? clockOrSignal : keepAliveClock;
+  const signal = isAbortSignal(clockOrSignal) ? clockOrSignal : maybeSignal;
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const onAbort = (): void => {
       clock.clearTimeout(handle);
-      resolve(false);
+      resolve();
     };
     const handle = clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
-      resolve(true);
+      resolve();
     }, Math.max(0, ms));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+const keepAliveClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, timerDelay(ms)),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+function isAbortSignal(x: unknown): x is AbortSignal {
+  return typeof AbortSignal !== 'undefined' && x instanceof AbortSignal;
 }
 
 export interface BackoffOptions {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { systemClock } from '../mesos/backoff.js';
+import { systemClock } from './backoff.js';
 import { MAX_TIMER_MS, setClampedInterval, setLongTimeout, timerDelay } from './timers.js';
 
 const H = 3_600_000;

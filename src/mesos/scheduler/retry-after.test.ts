@@ -1,4 +1,4 @@
-import { MAX_RETRY_AFTER_MS, retryAfterMs } from './scheduler.js';
+import { MAX_RETRY_AFTER_MS, retryAfterMs } from './session.js';
 
 describe('retryAfterMs (Mesos calls answered 503/429)', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Backoff, seededRandom, sleep, type Clock } from './backoff.js';
+import { Backoff, seededRandom, sleep } from './backoff.js';
+import { FakeClock } from './fake-clock.js';
 
 describe('Backoff', () => {
   it.each([
@@ -50,47 +51,34 @@ describe('Backoff', () => {
 });
 
 describe('sleep', () => {
-  function fakeClock(): Clock & { advance(ms: number): void } {
-    let now = 0;
-    let timers: Array<{ at: number; fn: () => void; id: number }> = [];
-    let seq = 0;
-    return {
-      now: () => now,
-      setTimeout: (fn, ms) => {
-        const t = { at: now + ms, fn, id: ++seq };
-        timers.push(t);
-        return t.id;
-      },
-      clearTimeout: (h) => {
-        timers = timers.filter((t) => t.id !== h);
-      },
-      advance(ms: number) {
-        now += ms;
-        const due = timers.filter((t) => t.at <= now);
-        timers = timers.filter((t) => t.at > now);
-        for (const t of due) t.fn();
-      },
-    };
-  }
-
-  it('resolves true when the injected clock passes the delay', async () => {
-    const clock = fakeClock();
-    let done: boolean | undefined;
-    const p = sleep(1000, clock).then((v) => (done = v));
+  it('resolves when the injected clock passes the delay, not before', async () => {
+    const clock = new FakeClock();
+    let done = false;
+    const p = sleep(1000, clock).then(() => (done = true));
     clock.advance(999);
     await Promise.resolve();
-    expect(done).toBeUndefined();
+    expect(done).toBe(false);
+    expect(clock.pending).toBe(1);
     clock.advance(1);
     await p;
     expect(done).toBe(true);
   });
 
-  it('resolves false at once when aborted', async () => {
-    const clock = fakeClock();
+  it('resolves at once when aborted, and its timer is cleared', async () => {
+    const clock = new FakeClock();
     const ac = new AbortController();
     const p = sleep(60_000, clock, ac.signal);
     ac.abort();
-    await expect(p).resolves.toBe(false);
-    await expect(sleep(10, clock, ac.signal)).resolves.toBe(false);
+    await p;
+    expect(clock.pending).toBe(0);
+    await sleep(10, clock, ac.signal); // already aborted: resolves without a timer
+    expect(clock.pending).toBe(0);
+  });
+
+  it('takes a signal alone (real timers) and resolves at once when it is aborted', async () => {
+    const ac = new AbortController();
+    const p = sleep(3_600_000, ac.signal);
+    ac.abort();
+    await expect(p).resolves.toBeUndefined();
   });
 });

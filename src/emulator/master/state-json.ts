@@ -1,0 +1,142 @@
+import type { Agent, Task } from '../agent.js';
+import type { CommandInfo, ExecutorInfo } from '../proto-types.js';
+import { bagsByRole, ResourceBag } from '../resources.js';
+import { domainOf, type MasterState } from './shared.js';
+
+/**
+ * A subset of the real master's /state JSON (master/readonly_handler.cpp, common/http.cpp): what a person debugging
+ * looks at. Field names follow the real master's, `slave_id` included; emulator-only fields (`state`, `reachable`,
+ * `host_up`, `kind`) are extras.
+ */
+export function stateJson(s: MasterState, offeredOn: (a: Agent) => ResourceBag): Record<string, unknown> {
+  const taskJson = (t: Task) => {
+    const res = new ResourceBag();
+    for (const b of t.resources.values()) res.add(b);
+    return {
+      id: t.info.task_id.value,
+      name: t.info.name,
+      framework_id: t.frameworkId,
+      executor_id: t.info.executor ? t.executorId : '',
+      slave_id: t.agentId,
+      agent_id: t.agentId,
+      state: t.state,
+      role: t.role,
+      resources: res.toJSON(),
+      statuses: t.lastStatus ? [{ state: t.lastStatus.state, timestamp: t.lastStatus.timestamp, reason: t.lastStatus.reason, message: t.lastStatus.message }] : [],
+    };
+  };
+  const { hostname, ip, port } = s.address;
+  const unreachable = [...s.agents.values()].filter((a) => a.state === 'unreachable');
+  return {
+    version: s.opts.version ?? '1.11.0',
+    id: s.masterId,
+    pid: `master@${ip}:${port}`,
+    hostname,
+    start_time: s.startTime / 1000,
+    elected_time: s.electedTime / 1000,
+    activated_slaves: [...s.agents.values()].filter((a) => a.state === 'active').length,
+    deactivated_slaves: [...s.agents.values()].filter((a) => a.state === 'disconnected').length,
+    unreachable_slaves: unreachable.length,
+    leader: `master@${ip}:${port}`,
+    leader_info: s.masterInfo(),
+    slaves: [...s.agents.values()]
+      .filter((a) => a.state !== 'gone')
+      .map((a) => ({
+        id: a.id,
+        hostname: a.hostname,
+        port: s.agentEndpoint.port,
+        pid: `slave(1)@${s.agentAddress()}`,
+        active: a.state === 'active',
+        state: a.state,
+        reachable: a.reachable,
+        host_up: a.hostUp,
+        registered_time: a.registeredAt / 1000,
+        ...domainOf(a),
+        resources: a.totalBag().toJSON(),
+        used_resources: a.usedBag().toJSON(),
+        offered_resources: offeredOn(a).toJSON(),
+        attributes: Object.fromEntries(a.attributes.map((x) => [x.name, x.text?.value ?? x.scalar?.value ?? x.set?.item ?? x.ranges?.range])),
+        executors: [...a.executors.values()].map((e) => ({
+          id: e.executorId,
+          framework_id: e.frameworkId,
+          container: e.containerId,
+          directory: e.directory,
+          state: e.state,
+          kind: e.kind,
+          tasks: [...a.tasks.values()].filter((t) => t.frameworkId === e.frameworkId && t.executorId === e.executorId).map((t) => t.info.task_id.value),
+        })),
+      })),
+    frameworks: [...s.frameworks.values()].map((f) => ({
+      id: f.id,
+      name: f.info.name,
+      user: f.info.user,
+      principal: f.info.principal,
+      roles: f.roles,
+      suppressed_roles: [...f.suppressed],
+      capabilities: [...f.capabilities],
+      failover_timeout: f.info.failover_timeout ?? 0,
+      checkpoint: f.info.checkpoint ?? false,
+      active: !!f.sink,
+      connected: !!f.sink,
+      registered_time: f.registeredTime / 1000,
+      reregistered_time: f.reregisteredTime !== undefined ? f.reregisteredTime / 1000 : undefined,
+      unregistered_time: f.unregisteredTime !== undefined ? f.unregisteredTime / 1000 : undefined,
+      offers: [...f.offers].map((oid) => {
+        const o = s.offers.get(oid)!;
+        const b = new ResourceBag();
+        for (const p of o.parts.values()) b.add(p);
+        return { id: oid, slave_id: o.agentId, role: o.role, resources: b.toJSON() };
+      }),
+      tasks: [...f.tasks.values()].filter((t) => t.state !== 'TASK_UNREACHABLE').map(taskJson),
+      unreachable_tasks: [...f.tasks.values()].filter((t) => t.state === 'TASK_UNREACHABLE').map(taskJson),
+      completed_tasks: f.completed.slice(-100).map(taskJson),
+      executors: frameworkExecutors(s, f.id),
+    })),
+    completed_frameworks: [...s.removedFrameworks.values()].map((f) => ({ id: f.id, name: f.info.name })),
+    unregistered_frameworks: [],
+  };
+}
+
+/**
+ * `frameworks[].executors`: the framework's executors the master knows, one per agent, as FullFrameworkWriter writes
+ * them (json(ExecutorInfo) + `slave_id`). Command executors are the agent's own and not listed, as in Mesos.
+ */
+function frameworkExecutors(s: MasterState, frameworkId: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const a of s.agents.values()) {
+    if (a.state === 'gone') continue;
+    for (const e of a.executors.values()) {
+      if (e.frameworkId !== frameworkId || e.kind !== 'custom' || e.state === 'terminated') continue;
+      out.push({ ...executorJson(e.info, frameworkId), slave_id: a.id, agent_id: a.id });
+    }
+  }
+  return out;
+}
+
+/** common/http.cpp json(ExecutorInfo). */
+function executorJson(info: ExecutorInfo, frameworkId: string): Record<string, unknown> {
+  const resources = new ResourceBag();
+  for (const b of bagsByRole(info.resources).values()) resources.add(b);
+  const first = info.resources?.[0];
+  return {
+    executor_id: info.executor_id.value,
+    name: info.name ?? '',
+    framework_id: info.framework_id?.value ?? frameworkId,
+    command: commandJson(info.command ?? {}),
+    resources: { cpus: 0, gpus: 0, mem: 0, disk: 0, ...resources.toJSON() },
+    ...(first ? { role: first.allocation_info?.role ?? first.role ?? '*' } : {}),
+    ...(info.labels ? { labels: info.labels.labels ?? [] } : {}),
+    ...(info.type ? { type: info.type } : {}),
+  };
+}
+
+/** common/http.cpp json(CommandInfo): shell and value when set, argv, environment, uris. */
+function commandJson(c: CommandInfo): Record<string, unknown> {
+  return {
+    ...(c.shell !== undefined ? { shell: c.shell } : {}),
+    ...(c.value !== undefined ? { value: c.value } : {}),
+    argv: c.arguments ?? [],
+    ...(c.environment ? { environment: c.environment } : {}),
+    uris: (c.uris ?? []).map((u) => ({ value: u.value, executable: u.executable ?? false })),
+  };
+}
