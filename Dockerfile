@@ -11,6 +11,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/ ./scripts/
 COPY src/ ./src/
 RUN npm run build
+# The executor bundle the scheduler serves to Mesos agents (delivery.serve; docs/executor.md "Delivery"), with this
+# image's node binary: agents need no Node.js.
+RUN npm run bundle:executor
 
 # 2. Production dependencies only.
 FROM ${NODE_IMAGE} AS deps

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
         ...emu.master.stats,
         http: http.limiterState,
         bindings: await value('kube_mesos_executor_bindings_total'),
-        bindingSecondsSum: Math.round(await value('kube_mesos_executor_binding_seconds', 'kube_mesos_executor_binding_seconds_sum')),
+        bindingSecondsSum: Math.round(await value('kube_mesos_executor_binding_duration_seconds', 'kube_mesos_executor_binding_duration_seconds_sum')),
         updates: await value('kube_mesos_executor_task_updates_total'),
         statusWrites: await value('kube_mesos_hollow_pod_status_writes_total'),
       };

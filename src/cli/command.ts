@@ -41,6 +41,20 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * A start-up failure the user can fix (no credentials, an unreachable server, a bad config file): printed as is, one line
+ * per problem naming the cause and the fix, no stack trace; exit code 1 (2 for configuration errors, as for usage).
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, f] of Object.entries(cmd.flags)) {

@@ -1,5 +1,6 @@
 import { createLogger } from '../telemetry/log.js';
-import type { Command } from './command.js';
+import { createRegistry } from '../telemetry/metrics.js';
+import { stringFlag, type Command } from './command.js';
 
 export const command: Command = {
   name: 'executor',
@@ -14,29 +15,48 @@ export const command: Command = {
     '  KUBE_MESOS_KUBELET_MAX_RESTARTS (5) within KUBE_MESOS_KUBELET_RESTART_WINDOW (5m), KUBE_MESOS_KUBELET_BACKOFF (1s),',
     '  KUBE_MESOS_KUBELET_BACKOFF_MAX (30s), KUBE_MESOS_KUBELET_STOP_GRACE (10s)',
   ].join('\n'),
-  flags: {},
-  async run(_args, io) {
+  flags: {
+    'metrics-listen': {
+      type: 'string',
+      value: '<host:port>',
+      description: 'Serve /metrics (executor, hollow kubelet, Kubernetes client and process metrics) and /healthz here; off when not given',
+    },
+  },
+  async run(args, io) {
     const { ExecutorConfigError, kubeHttpFromFile, parseFullEnv, runExecutor } = await import('../executor/runtime.js');
     const { InformerPodSource, nodePodInformer } = await import('../executor/pod-source.js');
+    const { ExecutorMetrics } = await import('../executor/metrics.js');
+    const { startMetricsServer } = await import('../executor/metrics-server.js');
+    const registry = createRegistry({ defaultMetrics: true });
     let env;
     let http;
     try {
       env = parseFullEnv(io.env);
-      http = kubeHttpFromFile(env.kube.kubeconfig!);
+      http = kubeHttpFromFile(env.kube.kubeconfig!, { registry });
     } catch (err) {
       if (!(err instanceof ExecutorConfigError)) throw err;
       io.stderr.write(`kube-mesos executor: ${err.message}\n`);
       return 1;
     }
     const log = createLogger({ level: env.kube.logLevel, destination: io.stderr, name: 'kube-mesos-executor' });
+    const listen = stringFlag(args, 'metrics-listen');
+    // A metrics port that is taken must not cost the pods their executor: say so and run without it.
+    const metricsServer = listen
+      ? await startMetricsServer(registry, listen).catch((err: unknown) => {
+          log.warn({ err }, 'metrics server not started');
+          return undefined;
+        })
+      : undefined;
+    if (metricsServer) log.info({ url: `${metricsServer.url}/metrics` }, 'serving metrics');
     const informer = nodePodInformer(http, env.kube.nodeName, { log });
     informer.start();
     try {
-      const exit = await runExecutor({ env, http, pods: new InformerPodSource(informer), log }, io.signal);
+      const exit = await runExecutor({ env, http, pods: new InformerPodSource(informer), log, metrics: new ExecutorMetrics(registry) }, io.signal);
       return exit.code;
     } finally {
       await informer.stop();
       http.close();
+      await metricsServer?.close();
     }
   },
 };

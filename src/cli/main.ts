@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { helpText, parseCommandArgs, UsageError, type Command } from './command.js';
+import { helpText, parseCommandArgs, StartupError, UsageError, type Command } from './command.js';
 
 /** Commands load lazily so `kube-mesos executor` does not pay for the emulator, and so on. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -54,6 +54,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     }
     return await cmd.run(args, { env, stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
   } catch (err) {
+    if (err instanceof StartupError) {
+      for (const line of err.message.split('\n')) process.stderr.write(`kube-mesos ${name}: ${line}\n`);
+      return err.exitCode;
+    }
     if (err instanceof UsageError) {
       process.stderr.write(`kube-mesos ${name}: ${err.message}\nRun 'kube-mesos ${name} --help' for usage.\n`);
       return 2;

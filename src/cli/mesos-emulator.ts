@@ -56,6 +56,7 @@ export const command: Command = {
     'status-update-retry': { type: 'string', value: '<duration>', description: 'First retry of an unacknowledged status update (doubles up to 10m)', default: '10s' },
     'executor-registration-timeout': { type: 'string', value: '<duration>', description: 'An executor that does not subscribe in time is killed', default: '1m' },
     'executor-mode': { type: 'string', value: '<process|inprocess>', description: 'Run executors as processes, or inside the emulator', default: 'process' },
+    isolation: { type: 'string', value: '<none|cgroups>', description: 'process mode: cgroups = each executor in a cgroup v1 container sized to its resources (root)', default: 'none' },
     'executor-module': { type: 'string', value: '<path>', description: `Module with the in-process ExecutorFactory (default: ${DEFAULT_EXECUTOR_MODULE} beside the CLI)` },
     'work-dir': { type: 'string', value: '<dir>', description: 'Root of executor sandboxes (default: a directory under the system temp dir)' },
     'log-level': { type: 'string', value: '<level>', description: 'Log level (trace, debug, info, warn, error)', default: 'info' },
@@ -79,6 +80,8 @@ export const command: Command = {
     } catch (err) {
       throw new UsageError(`--listen: ${(err as Error).message}`);
     }
+    const isolation = stringFlag(args, 'isolation');
+    if (isolation !== 'none' && isolation !== 'cgroups') throw new UsageError(`--isolation must be none or cgroups, got "${isolation}"`);
     if (args.values['executor-module'] !== undefined && mode !== 'inprocess') throw new UsageError('--executor-module only applies to --executor-mode inprocess');
     const factory = mode === 'inprocess' ? await loadFactory(stringFlag(args, 'executor-module')) : undefined;
     const log = createLogger({ level: stringFlag(args, 'log-level'), destination: io.stderr, name: 'kube-mesos-emulator' });
@@ -99,6 +102,7 @@ export const command: Command = {
         statusUpdateRetryMs: duration(args, 'status-update-retry'),
         executorRegistrationTimeoutMs: duration(args, 'executor-registration-timeout'),
         executorMode: mode,
+        isolation,
         executorFactory: factory as never,
         baseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => typeof e[1] === 'string')),
         workDir: stringFlag(args, 'work-dir'),

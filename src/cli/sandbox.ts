@@ -8,10 +8,11 @@ import { selfExecutorCommand } from './scheduler-config.js';
 
 export const command: Command = {
   name: 'sandbox',
-  summary: 'Run everything on one machine: a real Kubernetes control plane, an emulated Mesos cluster, hollow kubelets and the kube-mesos scheduler.',
+  summary: 'Run everything on one machine: a real Kubernetes control plane, an emulated Mesos cluster, real kubelets on containerd (or hollow ones) and the kube-mesos scheduler.',
   flags: {
     dir: { type: 'string', value: '<dir>', description: 'Where the sandbox keeps its data, logs, kubeconfig and sandbox.json', default: '.sandbox' },
     agents: { type: 'string', value: '<n>', description: 'Number of Mesos agents', default: '9' },
+    kubelets: { type: 'string', value: '<real|hollow>', description: 'real: kubelets on containerd run real containers (root, cgroup v1); hollow: stand-ins, for scale', default: 'real' },
     zones: { type: 'string', value: '<a,b,c>', description: 'Zones the agents are spread over (round-robin)', default: 'a,b,c' },
     region: { type: 'string', value: '<name>', description: 'Region of every agent', default: 'r1' },
     'agent-resources': { type: 'string', value: '<spec>', description: 'Resources of each agent', default: 'cpus:8;mem:16384;disk:100000;ports:[31000-32000]' },
@@ -27,6 +28,8 @@ export const command: Command = {
     if (zones.length === 0) throw new UsageError('--zones needs at least one zone');
     const set = parseSetFlags((args.values.set as string[] | undefined) ?? []);
     if (!set.ok) throw new UsageError(set.errors.join('\n'));
+    const kubelets = stringFlag(args, 'kubelets');
+    if (kubelets !== 'real' && kubelets !== 'hollow') throw new UsageError(`--kubelets must be real or hollow, got "${kubelets}"`);
     const dir = resolve(stringFlag(args, 'dir')!);
     const log = createLogger({ level: stringFlag(args, 'log-level'), destination: io.stderr, name: 'sandbox' });
     const t0 = Date.now();
@@ -38,6 +41,7 @@ export const command: Command = {
       region: stringFlag(args, 'region')!,
       agentResources: stringFlag(args, 'agent-resources')!,
       agentAttributes: stringFlag(args, 'agent-attributes'),
+      kubelets,
       executorCommand: selfExecutorCommand(),
       baseEnv: Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined && /^(PATH|HOME|USER|LANG|TZ|TMPDIR|NODE_OPTIONS)$/.test(e[0]))),
       listen: stringFlag(args, 'listen')!,

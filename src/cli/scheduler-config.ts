@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CONFIG_FLAGS, flagOverrides, loadConfig, type KubeMesosConfig } from '../config/config.js';
-import { UsageError, type ParsedArgs } from './command.js';
+import { StartupError, UsageError, type ParsedArgs } from './command.js';
 
 export { CONFIG_FLAGS };
 
@@ -12,13 +12,16 @@ export function configFromArgs(args: ParsedArgs, env: NodeJS.ProcessEnv): KubeMe
     try {
       fileText = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new UsageError(`cannot read --config ${file}: ${(err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+      throw new StartupError(`cannot read the config file --config ${file}: ${why}. Fix: pass the path of a readable YAML file (see docs/configuration.md).`, 2);
     }
   }
   const flags = flagOverrides(args.values);
   if (!flags.ok) throw new UsageError(flags.errors.join('\n'));
   const r = loadConfig({ fileText, fileName: file, env, flags: flags.flags });
-  if (!r.ok) throw new UsageError(r.errors.join('\n'));
+  // each line names the key, the source and what is allowed
+  if (!r.ok) throw new StartupError(r.errors.join('\n'), 2);
   return r.config;
 }
 

@@ -1,19 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube/client.js';
 import { KubeHttp } from '../kube/http.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { LeaderElector, leaseApi } from '../kube/leader.js';
 import { ConfigMapStateStore } from '../kube/state-store.js';
 import { createOpsApp } from '../ops/app.js';
 import { dashboardRouter } from '../ops/dashboard.js';
+import { DeliveryConfigError, setupDelivery } from '../delivery/setup.js';
 import { delegatedAuth, kubeAccessReviewer, selfSignedCertificate } from '../ops/auth.js';
 import { parseListen, startOpsServer } from '../ops/server.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { createLogger } from '../telemetry/log.js';
 import { createRegistry } from '../telemetry/metrics.js';
-import { UsageError, type Command } from './command.js';
+import { StartupError, UsageError, type Command } from './command.js';
+import { checkApiServer, checkMesosMasters } from './preflight.js';
 import { CONFIG_FLAGS, configFromArgs, selfExecutorCommand } from './scheduler-config.js';
 
 export const command: Command = {
@@ -24,21 +26,20 @@ export const command: Command = {
   async run(args, io) {
     const config = configFromArgs(args, io.env);
     const log = createLogger({ level: config.ops.logLevel });
-    let secret: string | undefined;
-    if (config.mesos.secretFile) {
-      try {
-        secret = readFileSync(config.mesos.secretFile, 'utf8').trim();
-      } catch (err) {
-        throw new UsageError(`mesos.secretFile ${config.mesos.secretFile}: ${(err as Error).message}`);
-      }
-    }
-    const ca = config.mesos.caFile ? readFileSync(config.mesos.caFile, 'utf8') : undefined;
-    const kc = new KubeConfig();
-    if (config.kube.kubeconfig) kc.loadFromFile(config.kube.kubeconfig);
-    else kc.loadFromCluster();
-    const kube = new KubeClient(new KubeHttp(kc, { qps: 10, burst: 20 }));
-    const store = new ConfigMapStateStore({ client: kube, namespace: config.kube.namespace, name: config.kube.stateConfigMap, log });
+    const secret = config.mesos.secretFile ? readStartupFile(config.mesos.secretFile, 'mesos.secretFile', 'the Mesos principal\'s secret').trim() : undefined;
+    const ca = config.mesos.caFile ? readStartupFile(config.mesos.caFile, 'mesos.caFile', 'a PEM CA bundle') : undefined;
+    const found = loadKubeConfig({ path: config.kube.kubeconfig, env: io.env });
+    if (!found.ok) throw new StartupError(found.error);
+    const { kc } = found;
     const registry = createRegistry({ defaultMetrics: true });
+    const http = new KubeHttp(kc, { qps: 10, burst: 20, tokenFile: found.tokenFile, registry });
+    log.info({ kubeconfig: found.source, server: found.server }, 'Kubernetes credentials');
+    const apiServer = await checkApiServer(http, found.source, { signal: io.signal });
+    if (!apiServer.ok) throw new StartupError(apiServer.error);
+    const masters = await checkMesosMasters(config.mesos.masters, { ca, signal: io.signal });
+    if (!masters.ok) throw new StartupError(masters.error);
+    const kube = new KubeClient(http);
+    const store = new ConfigMapStateStore({ client: kube, namespace: config.kube.namespace, name: config.kube.stateConfigMap, log });
 
     let service: SchedulerService | undefined;
     let leading = !config.kube.leaderElect;
@@ -54,6 +55,13 @@ export const command: Command = {
       routes: dashboardRouter({ state: () => service?.core.dashboardState(), unavailable: () => (leading ? 'the scheduler is starting' : 'standby: another replica leads; open its dashboard') }),
       log,
     });
+    let delivery;
+    try {
+      delivery = await setupDelivery(config, { log, preinstalledCommand: config.pool.executorCommand || selfExecutorCommand() });
+    } catch (err) {
+      if (err instanceof DeliveryConfigError) throw new UsageError(err.message);
+      throw err;
+    }
     let tls: { cert: string; key: string } | undefined;
     if (config.ops.secure && config.ops.tlsCertFile) tls = { cert: readFileSync(config.ops.tlsCertFile, 'utf8'), key: readFileSync(config.ops.tlsKeyFile, 'utf8') };
     else if (config.ops.secure) {
@@ -62,7 +70,9 @@ export const command: Command = {
       tls = await selfSignedCertificate([...new Set(hosts)]);
       log.info({ hosts }, 'ops server: no ops.tlsCertFile; serving a self-signed certificate');
     }
-    const ops = await startOpsServer(app, config.ops.listen, tls);
+    const ops = await startOpsServer(app, config.ops.listen, tls).catch((err: unknown) => {
+      throw new StartupError(`${(err as Error).message}. Fix: choose a free address with --listen (ops.listen).`);
+    });
     log.info({ url: ops.url, authentication: config.ops.secure ? 'delegated (TokenReview/SubjectAccessReview)' : 'none (loopback)' }, 'ops server listening');
 
     const start = async () => {
@@ -72,10 +82,12 @@ export const command: Command = {
       service = await startSchedulerService({
         config,
         kubeconfig: kc,
+        tokenFile: found.tokenFile,
         log,
         secret,
         ca,
         executorCommand: config.pool.executorCommand || selfExecutorCommand(),
+        executorDelivery: delivery.delivery,
         executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
         user: io.env.USER,
         frameworkId: fid.value,
@@ -126,8 +138,20 @@ export const command: Command = {
     } finally {
       await service?.stop();
       await ops.close();
+      await delivery.server?.stop();
     }
     log.info('stopped');
     return 0;
   },
 };
+
+/** A file the configuration names, read at start; a failure is one line naming the key, the path and the fix. */
+function readStartupFile(path: string, key: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new StartupError(`${key} ${path}: cannot read it: ${why}. Fix: point ${key} at ${what} (e.g. a mounted Secret or ConfigMap).`);
+  }
+}

@@ -130,7 +130,7 @@ describe('loadConfig errors name the key and what is allowed', () => {
   it.each<[string, LoadConfigInput, string]>([
     // unknown keys
     ['unknown key in a section', { fileText: 'mesos:\n  mastrs: [http://a:5050]\n' }, 'config: mesos.mastrs: unknown key (did you mean mesos.masters? known keys in mesos: masters, scheme, contentType,'],
-    ['unknown section', { fileText: 'mesoss:\n  masters: []\n' }, 'config: mesoss: unknown key (did you mean mesos? known sections: mesos, kube, placement, pool, failover, ops)'],
+    ['unknown section', { fileText: 'mesoss:\n  masters: []\n' }, 'config: mesoss: unknown key (did you mean mesos? known sections: mesos, kube, placement, pool, delivery, failover, ops)'],
     ['unknown nested key', { fileText: 'mesos:\n  refuseSeconds:\n    busy: 1s\n' }, 'config: mesos.refuseSeconds.busy: unknown key (known keys in mesos.refuseSeconds: waiting, idle)'],
     ['unknown env variable in a known section', { env: { KUBE_MESOS_POOL_IDLE_TIMOUT: '1m' } }, 'config: KUBE_MESOS_POOL_IDLE_TIMOUT: unknown configuration variable (did you mean KUBE_MESOS_POOL_IDLE_TIMEOUT?'],
     ['unknown --set key', { flags: [['ops.lissen', ':1']] }, 'config: --set ops.lissen: unknown key (did you mean ops.listen?'],
@@ -169,6 +169,10 @@ describe('loadConfig errors name the key and what is allowed', () => {
     // rules between keys
     ['renewDeadline ≥ leaseDuration', { fileText: 'kube:\n  leaseDuration: 10s\n  renewDeadline: 10s\n' }, 'config: kube.renewDeadline: must be less than kube.leaseDuration'],
     ['minPerZone > maxPerZone', { fileText: 'pool:\n  minPerZone: 3\n  maxPerZone: 2\n' }, 'config: pool.minPerZone: must not exceed pool.maxPerZone'],
+    ['image delivery without an image', { fileText: 'delivery:\n  mode: image\n' }, 'config: delivery.image: required with delivery.mode image'],
+    ['fetch delivery with nothing to fetch', { fileText: 'delivery:\n  mode: fetch\n' }, 'config: delivery.executorBundleUrl: set it, or delivery.serve.listen'],
+    ['artifact server TLS half set', { fileText: 'delivery:\n  serve:\n    tlsCertFile: /c.pem\n' }, 'config: delivery.serve.tlsCertFile: set both tlsCertFile and tlsKeyFile, or neither'],
+    ['a bundle URL the fetcher cannot take', { env: { KUBE_MESOS_DELIVERY_EXECUTOR_BUNDLE_URL: 'hdfs://nn/b.tgz' } }, 'config: delivery.executorBundleUrl (from KUBE_MESOS_DELIVERY_EXECUTOR_BUNDLE_URL): "hdfs://nn/b.tgz" is not allowed (expected an http(s):// or file:// URL)'],
     ['secret without principal', { fileText: 'mesos:\n  secretFile: /etc/secret\n' }, 'config: mesos.secretFile: set mesos.principal too (the secret belongs to a principal)'],
     // the file itself
     ['invalid YAML', { fileText: 'mesos: [\n', fileName: 'kube-mesos.yaml' }, 'config: kube-mesos.yaml: not valid YAML:'],
@@ -236,7 +240,7 @@ describe('environment names', () => {
   });
 
   it('every section name is a schema section', () => {
-    expect(Object.keys(CONFIG_SCHEMA)).toEqual(['mesos', 'kube', 'placement', 'pool', 'failover', 'ops']);
+    expect(Object.keys(CONFIG_SCHEMA)).toEqual(['mesos', 'kube', 'placement', 'pool', 'delivery', 'failover', 'ops']);
   });
 });
 

@@ -10,6 +10,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const ATTRIBUTE = /^[A-Za-z0-9_.\-/]+$/;
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/\S*)?$/;
+const FETCH_URL = /^(https?:\/\/[^\s/?#]+|file:\/\/)\/\S*$/;
+const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):([0-5]?\d{1,4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/;
 
 const MASTER_EXPECTED = 'expected http(s)://host:port or zk://host:port/path';
 
@@ -79,7 +81,7 @@ export const CONFIG_SCHEMA = {
     implicitReconcileInterval: duration({ default: '5m', min: '10s', max: '24h', doc: 'Period of implicit task reconciliation (explicit reconciliation runs after every SUBSCRIBED).' }),
   },
   kube: {
-    kubeconfig: str({ default: '', doc: 'Path to a kubeconfig; empty = in-cluster service account.' }),
+    kubeconfig: str({ default: '', doc: 'Path to a kubeconfig; empty = $KUBECONFIG, then ~/.kube/config, then the in-cluster service account.' }),
     namespace: str({ default: 'kube-mesos', pattern: DNS_LABEL, allowEmpty: false, allowed: 'a DNS label', doc: 'Namespace of the framework\'s own objects (Lease, state ConfigMap, events about itself).' }),
     schedulerName: str({ default: 'kube-mesos', pattern: DNS_SUBDOMAIN, allowEmpty: false, allowed: 'a DNS subdomain', doc: 'Pods with this `spec.schedulerName` are scheduled by kube-mesos.' }),
     qps: num({ default: 50, min: 1, doc: 'Client-side rate limit for Kubernetes API requests (per second).' }),
@@ -125,6 +127,23 @@ export const CONFIG_SCHEMA = {
     }),
     executorCommand: str({ default: '', doc: 'Command the Mesos agent runs for the executor; empty = this kube-mesos binary with `executor`.' }),
     executorKubeconfig: str({ default: '', doc: 'Path, on the Mesos agents, of the kubeconfig executors use to reach the API server; empty = the same file as `kube.kubeconfig`.' }),
+  },
+  delivery: {
+    mode: oneOf(['preinstalled', 'fetch', 'image'] as const, {
+      default: 'preinstalled',
+      doc: 'How the executor reaches an agent: `fetch` = the agent\'s fetcher downloads the executor bundle (and the kubelet) into the sandbox; `image` = a Mesos container from `delivery.image`; `preinstalled` = `pool.executorCommand` (or this binary) is already on every agent. See docs/executor.md.',
+    }),
+    executorBundleUrl: str({ default: '', pattern: FETCH_URL, allowed: 'an http(s):// or file:// URL', doc: 'URL of the executor bundle (`npm run bundle:executor`) for `fetch`; empty = the one the scheduler serves (`delivery.serve.bundlePath`).' }),
+    kubeletUrl: str({ default: '', pattern: FETCH_URL, allowed: 'an http(s):// or file:// URL', doc: 'URL of the kubelet binary agents fetch in `real` kubelet mode; empty = the one the scheduler serves (`delivery.serve.kubeletPath`), else `pool.kubeletCommand` on the agent.' }),
+    image: str({ default: '', doc: 'Docker image with `kube-mesos` on its PATH for `image` delivery (run by the agent\'s Mesos containerizer).' }),
+    serve: {
+      listen: str({ default: '', pattern: LISTEN, allowed: 'host:port, port 0-65535', doc: 'host:port of the scheduler\'s artifact server (serves the bundle and kubelet below to agents); empty = off.' }),
+      advertiseUrl: str({ default: '', pattern: HTTP_URL, allowed: 'an http(s):// URL', doc: 'Base URL agents reach the artifact server at (e.g. `http://kube-mesos.kube-system.svc:10252`); empty = the listen address.' }),
+      bundlePath: str({ default: '', doc: 'The executor bundle file the artifact server serves; empty = the bundle built next to this program (`dist/artifacts/`).' }),
+      kubeletPath: str({ default: '', doc: 'The kubelet binary the artifact server serves; empty = none.' }),
+      tlsCertFile: str({ default: '', doc: 'PEM certificate for an https artifact server (with `tlsKeyFile`).' }),
+      tlsKeyFile: str({ default: '', doc: 'PEM private key for an https artifact server.' }),
+    },
   },
   failover: {
     defaultFailoverAfter: duration({ default: '5m', min: '0s', max: '168h', doc: 'How long after its agent or zone is lost a pod is replaced, unless its toleration or `kube-mesos.io/failover-after` says otherwise.' }),
@@ -347,6 +366,10 @@ function crossChecks(get: (path: string) => unknown): string[] {
   if (n('kube.renewDeadline') >= n('kube.leaseDuration')) errors.push('kube.renewDeadline: must be less than kube.leaseDuration');
   if (n('kube.retryPeriod') >= n('kube.renewDeadline')) errors.push('kube.retryPeriod: must be less than kube.renewDeadline');
   if (n('pool.maxPerZone') > 0 && n('pool.minPerZone') > n('pool.maxPerZone')) errors.push('pool.minPerZone: must not exceed pool.maxPerZone');
+  if (get('delivery.mode') === 'image' && get('delivery.image') === '') errors.push('delivery.image: required with delivery.mode image');
+  if (get('delivery.mode') === 'fetch' && get('delivery.executorBundleUrl') === '' && get('delivery.serve.listen') === '')
+    errors.push('delivery.executorBundleUrl: set it, or delivery.serve.listen so the scheduler serves the bundle itself (delivery.mode fetch)');
+  if ((get('delivery.serve.tlsCertFile') === '') !== (get('delivery.serve.tlsKeyFile') === '')) errors.push('delivery.serve.tlsCertFile: set both tlsCertFile and tlsKeyFile, or neither');
   if (!get('ops.secure') && !isLoopbackListen(get('ops.listen') as string)) {
     errors.push(`ops.secure: false serves metrics, debug state and the dashboard without authentication; allowed only on a loopback ops.listen (e.g. 127.0.0.1:10251), not ${String(get('ops.listen'))}`);
   }
@@ -381,7 +404,7 @@ export const CONFIG_FLAGS = {
   master: { type: 'string', value: '<urls>', description: 'Mesos masters (mesos.masters), comma-separated, or one zk:// URL' },
   'framework-name': { type: 'string', value: '<name>', description: 'Framework name (mesos.frameworkName)' },
   role: { type: 'string', value: '<roles>', description: 'Mesos roles, comma-separated (mesos.roles)' },
-  kubeconfig: { type: 'string', value: '<file>', description: 'kubeconfig path; empty = in-cluster (kube.kubeconfig)' },
+  kubeconfig: { type: 'string', value: '<file>', description: 'kubeconfig path (kube.kubeconfig); empty = $KUBECONFIG, ~/.kube/config, then in-cluster' },
   namespace: { type: 'string', value: '<ns>', description: 'Namespace of the framework\'s Lease and state (kube.namespace)' },
   'leader-elect': { type: 'boolean', description: 'Enable leader election for HA replicas (kube.leaderElect)' },
   listen: { type: 'string', value: '<host:port>', description: 'Ops server address (ops.listen)' },

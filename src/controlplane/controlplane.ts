@@ -133,10 +133,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,
         '--authorization-mode=Node,RBAC',
+        // Kubelets (system:node:<name>) may change only their own Node and the pods bound to it (docs/executor.md).
+        '--enable-admission-plugins=NodeRestriction',
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         // Loopback is not a valid endpoint for the `kubernetes` Service, and nothing in-cluster needs it.
         '--endpoint-reconciler-type=none',
         '--allow-privileged=true',
+        // Real kubelets register their node IP and a Hostname address nothing resolves: logs, exec and port-forward
+        // must reach them by InternalIP.
+        '--kubelet-preferred-address-types=InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP',
         `--cert-dir=${join(dir, 'pki', 'apiserver-generated')}`,
         '--profiling=false',
       ],

@@ -26,6 +26,14 @@ export interface ExecutorSink {
 export interface ExecutorHandle {
   /** Stop it now (SIGKILL / abort). Its exit is reported through the launcher's `exited` callback. */
   kill(): void;
+  /** Resize its container to what it holds now (process mode with cgroups; Mesos' containerizer update()). */
+  update?(holding: ContainerHolding): void;
+}
+
+/** What an executor's container holds: the executor's own resources and those of its tasks that still hold theirs. */
+export interface ContainerHolding {
+  executor: Resource[] | undefined;
+  tasks: Pick<TaskInfo, 'resources' | 'limits'>[];
 }
 
 export interface ExecutorRun {

@@ -319,9 +319,10 @@ export class EmulatorHttp {
         recover: (id) => this.master.recoverAgent(id),
         partition: (id) => this.master.partitionAgent(id),
         gone: (id) => this.master.markAgentGone(id),
+        restart: (id) => this.master.restartAgent(id),
       };
       const op = ops[action];
-      if (!op) return json(res, 404, { error: `unknown agent action "${action}" (fail, recover, partition, gone)` });
+      if (!op) return json(res, 404, { error: `unknown agent action "${action}" (fail, recover, partition, gone, restart)` });
       if (!this.master.agents.has(agentId)) return json(res, 404, { error: `agent "${agentId}" not found` });
       if (!op(agentId)) return json(res, 409, { error: `agent "${agentId}" is gone` });
       const a = this.master.agents.get(agentId)!;

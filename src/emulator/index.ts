@@ -1,7 +1,11 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from '../telemetry/log.js';
 import { silentLogger } from '../telemetry/log.js';
 import { renderAttributes } from './agent.js';
 import { type ExecutorFactory, type ExecutorLauncher, InProcessLauncher, ProcessLauncher } from './executors.js';
+import { cgroupsV1Available } from './cgroups.js';
+import { Fetcher } from './fetcher.js';
 import { EmulatorHttp } from './http.js';
 import { Master } from './master.js';
 import { parseResourceSpec } from './resources.js';
@@ -11,6 +15,7 @@ export type { SchedulerSink, MasterOptions, CallResult } from './master.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { InProcessExecutorTransport, InProcessLauncher, ProcessLauncher, type ExecutorFactory, type ExecutorLauncher } from './executors.js';
 export { parseResourceSpec } from './resources.js';
+export { Fetcher, fetchUris, type FetchOutcome, type FetcherOptions } from './fetcher.js';
 export { renderAttributes } from './agent.js';
 
 export const DEFAULT_AGENT_RESOURCES = 'cpus:8;mem:16384;disk:100000;ports:[31000-32000]';
@@ -39,9 +44,18 @@ export interface EmulatorOptions {
   executorMode?: 'process' | 'inprocess';
   /** Required for `inprocess` mode: runs one executor inside this process. */
   executorFactory?: ExecutorFactory;
+  /**
+   * `process` mode only. `cgroups` = Mesos' `--isolation=cgroups/cpu,cgroups/mem`: each executor runs in a cgroup v1
+   * container (`<cgroupsRoot>/<container id>`, default root /kube-mesos-emulator) sized to its and its tasks' resources,
+   * destroyed with everything in it when the executor ends. Needs root and cgroup v1. Default `none`.
+   */
+  isolation?: 'none' | 'cgroups';
+  cgroupsRoot?: string;
   /** Environment executors inherit in `process` mode (a real agent passes its own). */
   baseEnv?: Record<string, string>;
   workDir?: string;
+  /** The fetcher's options in `process` mode; each agent's cache is `<cacheDir>/<agent id>` (default `<workDir>/fetcher-cache`). */
+  fetcher?: { cacheDir?: string; cacheBytes?: number; stallTimeoutMs?: number; ca?: string | Buffer };
   log?: Logger;
   random?: () => number;
 }
@@ -84,7 +98,23 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   }
   const mode = opts.executorMode ?? 'process';
   if (mode === 'inprocess' && !opts.executorFactory) throw new EmulatorConfigError('inprocess executor mode needs an executorFactory');
-  const launcher: ExecutorLauncher = mode === 'inprocess' ? new InProcessLauncher(opts.executorFactory!, () => master) : new ProcessLauncher();
+  const fetchers = new Map<string, Fetcher>();
+  const cacheRoot = opts.fetcher?.cacheDir ?? join(opts.workDir ?? join(tmpdir(), 'kube-mesos-emulator'), 'fetcher-cache');
+  const fetcherFor = (agentId: string) => {
+    let f = fetchers.get(agentId);
+    if (!f) fetchers.set(agentId, (f = new Fetcher({ ...opts.fetcher, cacheDir: join(cacheRoot, agentId) })));
+    return f;
+  };
+  if (opts.isolation === 'cgroups') {
+    if (mode !== 'process') throw new EmulatorConfigError('cgroups isolation needs the process executor mode');
+    const avail = cgroupsV1Available();
+    if (!avail.ok) throw new EmulatorConfigError(`cgroups isolation: ${avail.reason}`);
+  }
+  const cgroups = opts.isolation === 'cgroups' ? { root: opts.cgroupsRoot ?? '/kube-mesos-emulator' } : undefined;
+  const launcher: ExecutorLauncher =
+    mode === 'inprocess'
+      ? new InProcessLauncher(opts.executorFactory!, () => master)
+      : new ProcessLauncher({ cgroups, fetcherFor, warn: (msg, detail) => log.warn({ component: 'emulator', ...detail }, msg) });
   const master: Master = new Master({
     log: log.child({ component: 'emulator' }),
     allocationIntervalMs: opts.allocationIntervalMs,
@@ -143,6 +173,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     async stop() {
       master.stop();
       await http.close();
+      await launcher.close?.();
     },
   };
 }

@@ -78,6 +78,20 @@ describe('Master core (injected clock)', () => {
     expect(sink.of('HEARTBEAT')).toHaveLength(3);
   });
 
+  it('offers a GPU agent (with its gpus) only to frameworks with GPU_RESOURCES, as Mesos does', () => {
+    const { clock, master } = setup({ agents: 1 });
+    master.addAgent({ hostname: 'gpu-0', zone: 'a', region: 'r1', resources: parseOk('cpus:4;mem:8192;gpus:2'), attributes: [] });
+    const plain = subscribe(master, fwInfo({ name: 'plain' }));
+    clock.advance(0);
+    expect(plain.sink.offers().map((o) => o.hostname)).toEqual(['agent-0']);
+    const gpu = subscribe(master, fwInfo({ name: 'gpu', capabilities: [{ type: 'GPU_RESOURCES' }] }));
+    clock.advance(1000);
+    const offers = gpu.sink.offers();
+    expect(offers.map((o) => o.hostname)).toEqual(['gpu-0']);
+    expect(offers[0].resources?.find((r) => r.name === 'gpus')).toMatchObject({ scalar: { value: 2 } });
+    expect(plain.sink.offers().map((o) => o.hostname)).toEqual(['agent-0']);
+  });
+
   it('offers every agent with resources, attributes, hostname and fault domain; allocation_info only for MULTI_ROLE', () => {
     const { clock, master } = setup({ agents: 3 });
     const f = subscribe(master, fwInfo());
@@ -477,6 +491,48 @@ describe('Master core (injected clock)', () => {
     const running = f.sink.updates().find((u) => u.state === 'TASK_RUNNING')!;
     f.call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: o.agent_id, task_id: { value: 't1' }, uuid: running.uuid! } } as never);
     expect(f.sink.updates().at(-1)).toMatchObject({ state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED' });
+    master.stop();
+  });
+
+  it.each([
+    [true, 'the executor re-subscribes and its task keeps running; no FAILURE'],
+    [false, 'without checkpointing the executor is shut down: TASK_FAILED (REASON_EXECUTOR_TERMINATED) and FAILURE'],
+  ])('agent restart (checkpoint %s): %s', async (checkpoint) => {
+    let subscribes = 0;
+    const factory: ExecutorFactory = async ({ env, transport, signal }) => {
+      const client = new ExecutorClient({ ...executorOptionsFromEnv(env), transport, subscriptionBackoffMaxMs: 50 });
+      await new Promise<void>((resolve) => {
+        client.on('subscribed', () => subscribes++);
+        client.on('event', (ev) => {
+          if (ev.type === 'LAUNCH') void client.update({ task_id: ev.launch.task.task_id, state: 'TASK_RUNNING' });
+        });
+        client.on('exit', () => resolve());
+        signal.addEventListener('abort', () => resolve());
+        client.start();
+      });
+      await client.stop();
+    };
+    const { clock, master } = setup({ agents: 1, factory });
+    const f = subscribe(master, fwInfo({ checkpoint }));
+    clock.advance(0);
+    const [o] = f.sink.offers();
+    const executor = { executor_id: { value: 'exec-r' }, command: { value: 'unused' }, resources: parseOk('cpus:0.5;mem:64') };
+    f.call({ type: 'ACCEPT', accept: { offer_ids: [o.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task('t1', o, 'cpus:1;mem:128', { command: undefined, executor })] } }] } } as never);
+    await until(() => f.sink.updates().some((u) => u.state === 'TASK_RUNNING'), 'TASK_RUNNING');
+    expect(subscribes).toBe(1);
+    expect(master.restartAgent(o.agent_id.value)).toBe(true);
+    if (checkpoint) {
+      await until(() => subscribes === 2, 'the executor re-subscribed');
+      // the agent took it back: a call on the new stream is accepted, and the task is still RUNNING, nothing failed
+      expect((master.state() as { slaves: { executors: unknown[] }[] }).slaves[0].executors).toMatchObject([{ id: 'exec-r', state: 'subscribed' }]);
+      expect(f.sink.of('FAILURE')).toEqual([]);
+      expect(f.sink.updates().filter((u) => u.task_id.value === 't1').map((u) => u.state)).toEqual(['TASK_RUNNING']);
+    } else {
+      await until(() => f.sink.of('FAILURE').length > 0, 'FAILURE');
+      const running = f.sink.updates().find((u) => u.state === 'TASK_RUNNING')!;
+      f.call({ type: 'ACKNOWLEDGE', acknowledge: { agent_id: o.agent_id, task_id: { value: 't1' }, uuid: running.uuid! } } as never);
+      expect(f.sink.updates().at(-1)).toMatchObject({ task_id: { value: 't1' }, state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_EXECUTOR_TERMINATED' });
+    }
     master.stop();
   });
 });

@@ -171,6 +171,11 @@ export class Master implements ExecutorEndpoint {
     return this.p.agents.failAgent(agentId);
   }
 
+  /** The agent process restarts: checkpointing frameworks' executors reconnect, the others are shut down. */
+  restartAgent(agentId: string): boolean {
+    return this.p.agents.restartAgent(agentId);
+  }
+
   /** The agent is cut off from the master but keeps running its tasks. */
   partitionAgent(agentId: string): boolean {
     return this.p.agents.partitionAgent(agentId);

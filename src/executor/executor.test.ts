@@ -130,7 +130,7 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     expect(text).toContain('kube_mesos_executor_bindings_total{result="bound"} 1');
     expect(text).toContain('kube_mesos_executor_task_updates_total{state="TASK_RUNNING"} 1');
     expect(text).toContain('kube_mesos_hollow_pod_status_writes_total{phase="Running"} 1');
-    expect(text).toContain('kube_mesos_executor_binding_seconds_count 1');
+    expect(text).toContain('kube_mesos_executor_binding_duration_seconds_count 1');
   });
 
   it.each([

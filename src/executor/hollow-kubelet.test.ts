@@ -30,14 +30,26 @@ describe('HollowKubelet', () => {
     expect(cluster.leases.has('n1')).toBe(true);
   });
 
-  it('takes over an existing Node: labels and taints updated, not recreated', async () => {
+  it("takes over an existing Node: its labels updated, others' taints kept, configured ones added, not recreated", async () => {
     const cluster = new FakeCluster();
-    await cluster.createNode({ metadata: { name: 'n1', labels: { old: 'x' } }, spec: { taints: [{ key: 'stale', effect: 'NoExecute' }] } });
-    await start(cluster, { labels: { 'topology.kubernetes.io/zone': 'b' }, taints: [] }).ready;
+    await cluster.createNode({ metadata: { name: 'n1', labels: { old: 'x' } }, spec: { taints: [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }] } });
+    await start(cluster, { labels: { 'topology.kubernetes.io/zone': 'b' }, taints: [{ key: 'mesos', effect: 'PreferNoSchedule' }] }).ready;
     const node = cluster.nodes.get('n1')!;
     expect(node.metadata?.labels).toMatchObject({ old: 'x', 'topology.kubernetes.io/zone': 'b' });
-    expect(node.spec?.taints).toBeUndefined();
+    expect(node.spec?.taints).toEqual([
+      { key: 'dedicated', value: 'x', effect: 'NoSchedule' },
+      { key: 'mesos', effect: 'PreferNoSchedule' },
+    ]);
     expect(cluster.writes.filter((w) => w === 'create node n1')).toHaveLength(2); // the test's own, then ours (AlreadyExists)
+  });
+
+  it('copies extended resources patched into capacity to allocatable at the next status post, as the kubelet does', async () => {
+    const cluster = new FakeCluster();
+    await start(cluster, { capacity: { cpu: '4', memory: '8Gi', 'ephemeral-storage': '100Gi', pods: '50' }, statusRefreshMs: 20, leaseRenewMs: 20 }).ready;
+    const n = cluster.nodes.get('n1')!;
+    cluster.nodes.set('n1', { ...n, status: { ...n.status, capacity: { ...n.status!.capacity, 'example.com/widget': '3' } } });
+    await until(() => cluster.nodes.get('n1')!.status?.allocatable?.['example.com/widget'] === '3', 'the widget in allocatable');
+    expect(cluster.nodes.get('n1')!.status?.allocatable).toMatchObject({ cpu: '4', 'ephemeral-storage': '100Gi', 'example.com/widget': '3' });
   });
 
   it('retries registration after transient failures', async () => {

@@ -3,6 +3,7 @@ import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import { Backoff, sleep } from '../time/backoff.js';
 import { rfc3339 } from '../kube/client.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
+import { isExtendedResourceName } from '../placement/filters/extended-resources.js';
 import type { KubeletApi, PodStatusPatch } from './kube-api.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { PodEvent, PodSource } from './pod-source.js';
@@ -229,7 +230,12 @@ export class HollowKubelet {
       this.log.info('node created');
       if (!(await this.clearNotReadyTaints(created.value))) return false;
     } else if (created.kind === 'AlreadyExists') {
-      const patched = await api.patchNode(this.nodeName, { labels: allLabels, annotations, taints });
+      // As a kubelet re-registering: its own labels updated, the taints others set (kubectl taint, the node lifecycle
+      // controller) left alone; configured taints the Node lacks are added.
+      const existing = await api.getNode(this.nodeName);
+      const current = existing.ok ? (existing.value.spec?.taints ?? []) : [];
+      const missing = taints.filter((t) => !current.some((c) => c.key === t.key && c.effect === t.effect));
+      const patched = await api.patchNode(this.nodeName, { labels: allLabels, annotations, ...(missing.length ? { taints: [...current, ...missing] } : {}) });
       if (!patched.ok) return this.failed('take over node', patched);
       this.nodeUid = patched.value.metadata?.uid;
       this.log.info('existing node taken over');
@@ -290,7 +296,35 @@ export class HollowKubelet {
     const r = await this.opts.api.patchNodeStatus(this.nodeName, this.nodeStatus(full));
     if (!r.ok) return this.failed('post node status', r);
     this.nodeUid = r.value.metadata?.uid ?? this.nodeUid;
+    if (!(await this.syncExtendedAllocatable(r.value))) return false;
     return this.clearNotReadyTaints(r.value);
+  }
+
+  /**
+   * As the kubelet does: extended resources someone patched into the Node's capacity (and that no device plugin
+   * manages) are copied to its allocatable; removed ones leave it.
+   */
+  private async syncExtendedAllocatable(node: V1Node): Promise<boolean> {
+    const capacity = (node.status?.capacity ?? {}) as Record<string, string>;
+    const allocatable: Record<string, string | null> = { ...((node.status?.allocatable ?? {}) as Record<string, string>) };
+    let changed = false;
+    for (const [k, v] of Object.entries(capacity)) {
+      if (isExtendedResourceName(k) && allocatable[k] !== v) {
+        allocatable[k] = v;
+        changed = true;
+      }
+    }
+    for (const k of Object.keys(allocatable)) {
+      if (isExtendedResourceName(k) && capacity[k] === undefined && allocatable[k] !== null) {
+        allocatable[k] = null; // strategic merge patch: null removes the key
+        changed = true;
+      }
+    }
+    if (!changed) return true;
+    const r = await this.opts.api.patchNodeStatus(this.nodeName, { allocatable });
+    if (!r.ok) return this.failed('copy extended resources to allocatable', r);
+    this.log.info({ allocatable }, 'extended resources in capacity copied to allocatable');
+    return true;
   }
 
   /** The node owner clears the not-ready/unreachable taints once its Node is Ready (ARCHITECTURE §6). */

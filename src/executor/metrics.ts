@@ -17,7 +17,7 @@ export class ExecutorMetrics {
       registers,
     });
     this.bindingSeconds = new Histogram({
-      name: 'kube_mesos_executor_binding_seconds',
+      name: 'kube_mesos_executor_binding_duration_seconds',
       help: 'Seconds from LAUNCH to the pod bound (retries included).',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,

@@ -220,7 +220,8 @@ function supervisor(opts: Partial<RealKubeletOptions> & { ignoreSigterm?: boolea
     policy: { maxRestarts: 3, restartWindowMs: 60_000, backoffInitialMs: 100, backoffMaxMs: 1000, stopGraceMs: 5000 },
     onGiveUp: (m) => giveUps.push(m),
     clock,
-    random: () => 0,
+    // The top of the equal-jitter range [d/2, d]: each delay is exactly the capped exponential ceiling d.
+    random: () => 1 - 1e-9,
     spawn: (command, args) => {
       spawned.push({ command, args });
       if (opts.throwOnSpawn) throw new Error('spawn /bin/sh EACCES');

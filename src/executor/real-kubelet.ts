@@ -253,6 +253,10 @@ export interface RealKubeletOptions {
   /** Called once when the kubelet exited more than policy.maxRestarts times within policy.restartWindowMs. */
   onGiveUp: (message: string) => void;
   labelsToPatch?: Record<string, string>;
+  /** Annotations the executor puts on the Node (e.g. the pod subnet of a real runtime). */
+  annotationsToPatch?: Record<string, string>;
+  /** What the process is, for logs and messages (default "kubelet"; the real runtime supervises containerd too). */
+  process?: string;
   api?: Pick<KubeletApi, 'getNode' | 'patchNode'>;
   spawn?: KubeletSpawner;
   clock?: SupervisorClock;
@@ -290,6 +294,7 @@ export class RealKubelet implements Kubelet {
   private stderrTail = '';
   private labelling = false;
   private runs = 0;
+  private readonly what: string;
 
   constructor(private readonly opts: RealKubeletOptions) {
     if (!opts.nodeName || !opts.command?.trim()) throw new TypeError('RealKubelet: nodeName and command are required');
@@ -300,7 +305,8 @@ export class RealKubelet implements Kubelet {
     }
     this.clock = opts.clock ?? systemClock;
     this.spawnKubelet = opts.spawn ?? shellSpawner;
-    this.log = (opts.log ?? silentLogger()).child({ component: 'real-kubelet', node: opts.nodeName });
+    this.what = opts.process ?? 'kubelet';
+    this.log = (opts.log ?? silentLogger()).child({ component: this.what === 'kubelet' ? 'real-kubelet' : this.what, node: opts.nodeName });
   }
 
   /** How many times the kubelet process was started. */
@@ -320,15 +326,15 @@ export class RealKubelet implements Kubelet {
     try {
       for (const d of [paths.dir, paths.rootDir, paths.certDir]) mkdirSync(d, { recursive: true });
     } catch (err) {
-      this.giveUp(`cannot prepare the kubelet's directories under ${paths.dir}: ${(err as Error).message}`);
+      this.giveUp(`cannot prepare the ${this.what}'s directories under ${paths.dir}: ${(err as Error).message}`);
       return;
     }
     this.out = createWriteStream(paths.stdoutLog, { flags: 'a' });
     this.err = createWriteStream(paths.stderrLog, { flags: 'a' });
-    for (const s of [this.out, this.err]) s.on('error', (e) => this.log.warn({ err: e }, 'kubelet log file write failed'));
+    for (const s of [this.out, this.err]) s.on('error', (e) => this.log.warn({ err: e }, `${this.what} log file write failed`));
     this.loop = this.supervise(signal).catch((err: unknown) => {
-      this.log.error({ err }, 'kubelet supervision crashed');
-      this.giveUp(`kubelet supervision crashed: ${String(err)}`);
+      this.log.error({ err }, `${this.what} supervision crashed`);
+      this.giveUp(`${this.what} supervision crashed: ${String(err)}`);
     });
   }
 
@@ -337,13 +343,13 @@ export class RealKubelet implements Kubelet {
     this.abort.abort();
     const cur = this.current;
     if (cur) {
-      this.log.info({ pid: cur.child.pid }, 'stopping kubelet (SIGTERM)');
+      this.log.info({ pid: cur.child.pid }, `stopping ${this.what} (SIGTERM)`);
       cur.child.kill('SIGTERM');
       const grace = new AbortController();
       const killed = await Promise.race([cur.exited.then(() => false), this.clock.sleep(this.opts.policy.stopGraceMs, grace.signal).then(() => true)]);
       grace.abort();
       if (killed) {
-        this.log.warn({ pid: cur.child.pid, graceMs: this.opts.policy.stopGraceMs }, 'kubelet still running after SIGTERM; SIGKILL');
+        this.log.warn({ pid: cur.child.pid, graceMs: this.opts.policy.stopGraceMs }, `${this.what} still running after SIGTERM; SIGKILL`);
         cur.child.kill('SIGKILL');
         await cur.exited;
       }
@@ -353,7 +359,7 @@ export class RealKubelet implements Kubelet {
   }
 
   private giveUp(message: string): void {
-    this.log.error({ message }, 'giving up on the kubelet');
+    this.log.error({ message }, `giving up on the ${this.what}`);
     this.opts.onGiveUp(message);
   }
 
@@ -371,7 +377,7 @@ export class RealKubelet implements Kubelet {
       const tail = this.lastOutput();
       if (exits.length > policy.maxRestarts) {
         this.giveUp(
-          `the kubelet of node ${this.opts.nodeName} could not be kept running: it stopped ${exits.length} times within ${formatDuration(policy.restartWindowMs)}` +
+          `the ${this.what} of node ${this.opts.nodeName} could not be kept running: it stopped ${exits.length} times within ${formatDuration(policy.restartWindowMs)}` +
             ` (last: ${describeExit(exit)}${tail ? `; stderr: ${tail}` : ''})`,
         );
         return;
@@ -379,14 +385,14 @@ export class RealKubelet implements Kubelet {
       // A run that outlived the longest backoff was healthy: the next crash starts the backoff afresh.
       if (now - startedAt >= policy.backoffMaxMs) backoff.reset();
       const delayMs = backoff.next();
-      this.log.warn({ exit: describeExit(exit), stderr: tail, restartInMs: delayMs, recentExits: exits.length }, 'kubelet stopped; restarting');
+      this.log.warn({ exit: describeExit(exit), stderr: tail, restartInMs: delayMs, recentExits: exits.length }, `${this.what} stopped; restarting`);
       await this.clock.sleep(delayMs, signal);
     }
   }
 
   private runOnce(): Promise<ExitInfo> {
     this.runs++;
-    const header = `--- kube-mesos: kubelet start #${this.runs} at ${new Date(this.clock.now()).toISOString()}: ${this.opts.command} ${this.opts.args.join(' ')}\n`;
+    const header = `--- kube-mesos: ${this.what} start #${this.runs} at ${new Date(this.clock.now()).toISOString()}: ${this.opts.command} ${this.opts.args.join(' ')}\n`;
     this.out?.write(header);
     this.err?.write(header);
     this.stderrTail = '';
@@ -413,7 +419,7 @@ export class RealKubelet implements Kubelet {
       this.err?.write(c);
       this.stderrTail = (this.stderrTail + c.toString()).slice(-TAIL_BYTES);
     });
-    this.log.info({ pid: child.pid, start: this.runs }, 'kubelet started');
+    this.log.info({ pid: child.pid, start: this.runs }, `${this.what} started`);
     if (this.abort) void this.ensureLabels(this.abort.signal);
     return exited;
   }
@@ -427,8 +433,9 @@ export class RealKubelet implements Kubelet {
   /** Waits for the kubelet's Node and puts the labels it may not set itself on it (merge patch). */
   private async ensureLabels(signal: AbortSignal): Promise<void> {
     const want = this.opts.labelsToPatch ?? {};
+    const wantAnn = this.opts.annotationsToPatch ?? {};
     const api = this.opts.api;
-    if (!api || Object.keys(want).length === 0 || this.labelling) return;
+    if (!api || Object.keys(want).length + Object.keys(wantAnn).length === 0 || this.labelling) return;
     this.labelling = true;
     try {
       const backoff = new Backoff({ initialMs: 250, maxMs: 10_000, random: this.opts.random });
@@ -436,8 +443,9 @@ export class RealKubelet implements Kubelet {
         const got = await api.getNode(this.opts.nodeName);
         if (got.ok) {
           const have = got.value.metadata?.labels ?? {};
-          if (Object.entries(want).every(([k, v]) => have[k] === v)) return;
-          const p = await api.patchNode(this.opts.nodeName, { labels: want });
+          const haveAnn = got.value.metadata?.annotations ?? {};
+          if (Object.entries(want).every(([k, v]) => have[k] === v) && Object.entries(wantAnn).every(([k, v]) => haveAnn[k] === v)) return;
+          const p = await api.patchNode(this.opts.nodeName, { labels: want, annotations: wantAnn });
           if (p.ok) {
             this.log.info({ labels: Object.keys(want) }, 'node labels set');
             return;

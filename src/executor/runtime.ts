@@ -1,3 +1,4 @@
+import { DEFAULT_EXTENDED } from '../placement/filters/extended-resources.js';
 import type { AgentInfo } from '../mesos/types.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '../kube/client.js';
@@ -9,6 +10,8 @@ import { KUBELET_SUPERVISION_DEFAULTS, parseExecutorEnv, type ExecutorEnv } from
 import { KubeletExecutor, type ExecutorExit, type Kubelet } from './executor.js';
 import { HollowKubelet } from './hollow-kubelet.js';
 import { createKubeletApi } from './kube-api.js';
+import { parseNodeRuntimeEnv, type NodeRuntimeEnv } from './node-env.js';
+import { NodeRuntime } from './node-runtime.js';
 import type { ExecutorMetrics } from './metrics.js';
 import type { PodSource } from './pod-source.js';
 import { detectMachine, GiveUpDriver, kubeletFlags, openTasks, RealKubelet, type KubeletSpawner, type MachineResources } from './real-kubelet.js';
@@ -25,6 +28,8 @@ export class ExecutorConfigError extends Error {
 export interface ParsedExecutorEnv {
   kube: ExecutorEnv;
   mesos: ReturnType<typeof executorOptionsFromEnv>;
+  /** Real mode: the node-local runtime settings (from the agent's environment). */
+  node?: NodeRuntimeEnv;
 }
 
 /** Both halves of the environment (KUBE_MESOS_* from the scheduler, MESOS_* from the agent); throws ExecutorConfigError. */
@@ -40,8 +45,10 @@ export function parseFullEnv(env: Record<string, string | undefined>, opts: { re
     problems.push(...err.problems.map((p) => `${p.variable}: ${p.message}`));
   }
   if (kube.ok && kube.value.kubeletMode === 'real' && mesos && !mesos.sandbox) problems.push('KUBE_MESOS_KUBELET_MODE=real needs MESOS_SANDBOX (or MESOS_DIRECTORY): the kubelet\'s root dir, certificates and logs go there');
+  const node = kube.ok && kube.value.kubeletMode === 'real' ? parseNodeRuntimeEnv(env) : undefined;
+  if (node && !node.ok) problems.push(...node.errors);
   if (problems.length > 0 || !kube.ok || !mesos) throw new ExecutorConfigError(problems);
-  return { kube: kube.value, mesos };
+  return { kube: kube.value, mesos, node: node?.ok ? node.value : undefined };
 }
 
 /** Loads a kubeconfig file into a KubeHttp; throws ExecutorConfigError with the path on failure. */
@@ -73,7 +80,7 @@ export interface RunExecutorDeps {
 
 /** Wires the ExecutorClient, the Kubernetes calls and the kubelet (hollow, or a supervised real one) into one KubeletExecutor and runs it. */
 export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): Promise<ExecutorExit> {
-  const { kube, mesos } = deps.env;
+  const { kube, mesos, node } = deps.env;
   const log = deps.log.child({ executor: mesos.executorId });
   const client = new ExecutorClient({ ...mesos, transport: deps.transport, log: log.child({ component: 'executor-client' }) });
   const api = createKubeletApi(new KubeClient(deps.http), deps.bindHttp ? new KubeClient(deps.bindHttp) : undefined);
@@ -101,7 +108,21 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
         return { start: () => void driver!.failAll(openTasks(executor.taskStates), message), stop: async () => undefined };
       }
       for (const w of plan.value.warnings) log.warn(w);
-      log.info({ args: plan.value.args, allocatable: plan.value.allocatable, labelsToPatch: plan.value.labelsToPatch }, 'real kubelet mode');
+      log.info({ args: plan.value.args, allocatable: plan.value.allocatable, labelsToPatch: plan.value.labelsToPatch, runtime: node?.runtime ?? 'none' }, 'real kubelet mode');
+      const onGiveUp = (msg: string) => void driver!.failAll(openTasks(executor.taskStates), msg);
+      if (node?.runtime === 'containerd') {
+        return new NodeRuntime({
+          nodeName: kube.nodeName,
+          executorId: mesos.executorId,
+          sandbox: mesos.sandbox ?? '',
+          env: node,
+          kubelet: { command: kube.kubeletCommand ?? 'kubelet', args: plan.value.args, paths: plan.value.paths, labelsToPatch: plan.value.labelsToPatch },
+          policy: kube.kubeletSupervision ?? KUBELET_SUPERVISION_DEFAULTS,
+          api,
+          log,
+          onGiveUp,
+        });
+      }
       return new RealKubelet({
         nodeName: kube.nodeName,
         command: kube.kubeletCommand ?? 'kubelet',
@@ -134,16 +155,24 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
   return executor.run(signal);
 }
 
-/** The agent's total cpus and memory as Node capacity quantities (`8000m`, `16384Mi`). */
-export function agentCapacity(agent: AgentInfo | undefined): Record<string, string> {
+/**
+ * The agent's total resources as Node capacity quantities, as a kubelet on that machine reports them: cpu (`8000m`),
+ * memory (`16384Mi`), ephemeral-storage from `disk` (`100000Mi`), and Mesos scalars mapped to extended resources
+ * (`gpus` → `nvidia.com/gpu`).
+ */
+export function agentCapacity(agent: AgentInfo | undefined, extended: Readonly<Record<string, string>> = DEFAULT_EXTENDED): Record<string, string> {
   const out: Record<string, string> = {};
-  let cpus = 0;
-  let mem = 0;
-  for (const r of agent?.resources ?? []) {
-    if (r.name === 'cpus') cpus += r.scalar?.value ?? 0;
-    if (r.name === 'mem') mem += r.scalar?.value ?? 0;
-  }
+  const sums = new Map<string, number>();
+  for (const r of agent?.resources ?? []) if (r.scalar) sums.set(r.name, (sums.get(r.name) ?? 0) + r.scalar.value);
+  const cpus = sums.get('cpus') ?? 0;
+  const mem = sums.get('mem') ?? 0;
+  const disk = sums.get('disk') ?? 0;
   if (cpus > 0) out.cpu = `${Math.round(cpus * 1000)}m`;
   if (mem > 0) out.memory = `${Math.round(mem)}Mi`;
+  if (disk > 0) out['ephemeral-storage'] = `${Math.round(disk)}Mi`;
+  for (const [kube, mesos] of Object.entries(extended)) {
+    const n = Math.floor(sums.get(mesos) ?? 0);
+    if (n > 0) out[kube] = String(n);
+  }
   return out;
 }

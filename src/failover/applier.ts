@@ -37,7 +37,7 @@ export interface FailoverDeps {
   send(p: Promise<unknown>, what: string): void;
   note(type: 'Normal' | 'Warning', reason: string, object: string, message: string): void;
   log: { warn(obj: object, msg: string): void };
-  metrics?: { podReplaced?(reason: string): void };
+  metrics?: { podReplaced?(reason: string): void; failoverHeld?(reason: string, pods: number): void };
 }
 
 /** Rebalancing runs this long after a zone recovers, one round of evictions every REBALANCE_ROUND_MS. */
@@ -93,6 +93,7 @@ export class FailoverApplier {
   private replace(now: number): Set<string> {
     const d = this.deps;
     const tick = d.manager.tick(d.agents(), now, d.taskCounts?.());
+    d.metrics?.failoverHeld?.('safety-stop', tick.heldForSafety);
     for (const action of tick.replace) {
       const rec = d.taskForPod(action.lost.uid);
       if (rec) d.forgetReplaced(rec.taskId, now);

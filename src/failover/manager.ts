@@ -81,7 +81,12 @@ export class FailoverManager {
   }
 
   /** A bound pod's task became unreachable, lost or gone. `gone`: the task will never come back (TASK_GONE…). */
-  podLost(pod: V1Pod, agentId: string, zone: string, gone: boolean, nowMs: number): { ok: true } | { ok: false; error: string } {
+  /**
+   * `gone`: the task is dead for good, replace at once (TASK_GONE…). `opts.dead`: the task is dead (its executor
+   * terminated) but the pod is replaced only after its failover-after; either way nothing can run twice, so the delete
+   * is grace 0 and pods that wait for GONE (StatefulSet, claims, bare) may go too.
+   */
+  podLost(pod: V1Pod, agentId: string, zone: string, gone: boolean, nowMs: number, opts: { dead?: boolean } = {}): { ok: true } | { ok: false; error: string } {
     const uid = pod.metadata?.uid;
     if (!uid) return { ok: true };
     const after = failoverAfter(pod.metadata?.annotations, pod.spec?.tolerations, this.config.defaultFailoverAfterMs);
@@ -100,6 +105,7 @@ export class FailoverManager {
       failoverAfterMs: after.ok ? after.ms : this.config.defaultFailoverAfterMs,
       lostSinceMs: existing?.lost.lostSinceMs ?? nowMs,
       gone: gone || (existing?.lost.gone ?? false),
+      dead: opts.dead || (existing?.lost.dead ?? false),
     };
     this.lostPods.set(uid, { lost, pod });
     return after.ok ? { ok: true } : { ok: false, error: after.error };

@@ -116,6 +116,12 @@ export interface LostPod {
   lostSinceMs: number;
   /** TASK_GONE / GONE_BY_OPERATOR / agent removed: the task is known dead; replace at once. */
   gone: boolean;
+  /**
+   * The task is known dead but the pod is still replaced only after its failover-after (an executor that terminated:
+   * the agent reported the task ended). Like `gone` for what may be done (grace 0, StatefulSet members may go), not
+   * for when.
+   */
+  dead?: boolean;
   /** What the pod tolerates while its task is only unreachable (loss-policy.ts). Absent: derived from `owned`. */
   policy?: LossPolicy;
   terminationGraceSeconds?: number;
@@ -201,7 +207,7 @@ export function planReplacements(
       held.push({ key: p.key, reason: 'safety-stop' });
       continue;
     }
-    if (policy.kind === 'wait-for-gone' && !p.gone) {
+    if (policy.kind === 'wait-for-gone' && !p.gone && !p.dead) {
       held.push({ key: p.key, reason: 'awaiting-gone', why: policy.why });
       continue;
     }
@@ -216,11 +222,11 @@ export function planReplacements(
   const pacingCfg = { ...DEFAULT_PACING, unhealthyZoneThreshold: c.zoneUnhealthyFraction, ...definedOnly(c) };
   const zoneCounts = new Map([...health.zones].map(([z, n]) => [z, { agents: n.agents, lost: n.lost }]));
   // A task proven gone is not paced (Kubernetes' pod GC does not wait for a token either).
-  const paced = due.filter((d) => !d.p.gone).map((d) => ({ agentId: d.p.agentId, zone: d.p.zone }));
+  const paced = due.filter((d) => !d.p.gone && !d.p.dead).map((d) => ({ agentId: d.p.agentId, zone: d.p.zone }));
   const admission = admitAgents(paced, zoneCounts, extra.pacing ?? newPacing(), pacingCfg, nowMs);
   if (admission.nextTokenMs !== undefined) soon(admission.nextTokenMs);
   for (const { p, policy } of due) {
-    if (!p.gone && !admission.admitted.has(p.agentId)) {
+    if (!p.gone && !p.dead && !admission.admitted.has(p.agentId)) {
       held.push({ key: p.key, reason: 'pacing' });
       continue;
     }
@@ -231,7 +237,7 @@ export function planReplacements(
     }
     l = { ...l, tokens: l.tokens - 1 };
     const recreate = policy.kind === 'wait-for-gone' ? policy.replace === 'recreate' : !p.owned && p.rescheduleOnLoss;
-    replace.push(recreate ? { kind: 'recreate', pod: p } : { kind: 'delete', pod: p, graceSeconds: deleteGraceSeconds(p.gone ? 'gone' : 'unreachable', p.terminationGraceSeconds) });
+    replace.push(recreate ? { kind: 'recreate', pod: p } : { kind: 'delete', pod: p, graceSeconds: deleteGraceSeconds(p.gone || p.dead ? 'gone' : 'unreachable', p.terminationGraceSeconds) });
   }
   return { replace, held, limiter: l, pacing: admission.state, nextDueMs };
 }

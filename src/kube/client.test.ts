@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import { createRegistry } from '../telemetry/metrics.js';
 import { KubeClient, failureKind, rfc3339Micro } from './client.js';
 
 describe('failureKind', () => {
@@ -25,7 +27,10 @@ describe('failureKind', () => {
 
 interface Seen {
   method: string;
+  /** The path without the query. */
   url: string;
+  query: Record<string, string>;
+  userAgent?: string;
   contentType?: string;
   body: unknown;
 }
@@ -42,7 +47,8 @@ async function fakeServer(reply: (s: Seen) => [number, unknown]) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString();
-      const s: Seen = { method: req.method!, url: req.url!, contentType: req.headers['content-type'], body: text ? JSON.parse(text) : undefined };
+      const u = new URL(req.url!, 'http://x');
+      const s: Seen = { method: req.method!, url: u.pathname, query: Object.fromEntries(u.searchParams), userAgent: req.headers['user-agent'], contentType: req.headers['content-type'], body: text ? JSON.parse(text) : undefined };
       seen.push(s);
       const [status, body] = reply(s);
       setTimeout(() => {
@@ -108,7 +114,7 @@ describe('KubeClient against a scripted server', () => {
     });
     await client.setPodScheduledCondition(pod, { status: 'True' }, now);
     expect((srv.seen[1].body as { status: { conditions: Array<{ lastTransitionTime: string }> } }).status.conditions[0].lastTransitionTime).toBe('2026-01-01T00:00:10Z');
-    if (r.ok) expect(r.value.status?.conditions?.[0].lastTransitionTime).toBeInstanceOf(Date); // typed model, as client-node returns
+    if (r.ok) expect(r.value.status?.conditions?.[0].lastTransitionTime).toBe('2026-01-01T00:00:00Z'); // the API server's JSON, as informer objects
   });
 
   it.each([
@@ -134,6 +140,51 @@ describe('KubeClient against a scripted server', () => {
       ['PATCH', '/api/v1/nodes/n1', 'application/merge-patch+json', { spec: { unschedulable: true } }],
       ['PATCH', '/api/v1/namespaces/ns1/pods/p', 'application/merge-patch+json', { metadata: { annotations: { 'kube-mesos.io/task-id': 't1', old: null } } }],
     ]);
+  });
+
+  it('sends User-Agent kube-mesos/<version> (<os>/<arch>) on every request and fieldManager=kube-mesos on every create, update and patch', async () => {
+    answer = (x) => [x.method === 'POST' ? 201 : 200, { metadata: { name: 'n' } }];
+    await client.getPod('ns1', 'p');
+    await client.createPod('ns1', { metadata: { name: 'p', creationTimestamp: new Date('2026-01-01T00:00:00Z') } });
+    await client.bindPod('ns1', 'p', undefined, 'node-a');
+    await client.patchPodAnnotations('ns1', 'p', { a: 'b' });
+    await client.setPodScheduledCondition({ metadata: { name: 'p', namespace: 'ns1' } }, { status: 'True' });
+    await client.evictPod('ns1', 'p');
+    await client.deletePod('ns1', 'p');
+    await client.createNode({ metadata: { name: 'n' } });
+    await client.patchNode('n', { metadata: { labels: { a: 'b' } } });
+    await client.patchNodeStatus('n', { status: {} });
+    await client.replaceConfigMap('ns1', { metadata: { name: 'c' } });
+    await client.raw('POST', '/api/v1/namespaces/ns1/events', { body: {} });
+    await client.raw('PUT', '/apis/coordination.k8s.io/v1/namespaces/ns1/leases/l', { body: {} });
+    expect(srv.seen).toHaveLength(13);
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    for (const x of srv.seen) expect(x.userAgent).toMatch(new RegExp(`^kube-mesos/${version.replace(/\./g, '\\.')} \\((linux|darwin|win32)/(amd64|arm64|[a-z0-9]+)\\)$`));
+    const writes = srv.seen.filter((x) => ['POST', 'PUT', 'PATCH'].includes(x.method));
+    expect(writes).toHaveLength(11);
+    for (const x of writes) expect([x.method, x.url, x.query.fieldManager]).toEqual([x.method, x.url, 'kube-mesos']);
+    for (const x of srv.seen.filter((y) => !writes.includes(y))) expect(x.query.fieldManager).toBeUndefined();
+    // a Date in a model object goes out as RFC 3339
+    expect((srv.seen[1].body as { metadata: { creationTimestamp: string } }).metadata.creationTimestamp).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('counts requests by verb, resource and code, and limiter waits, on the registry given', async () => {
+    const registry = createRegistry();
+    const c = new KubeClient(srv.kc, { registry });
+    answer = (x) => (x.url.endsWith('/binding') ? [409, status(409, 'Conflict')] : [200, { items: [] }]);
+    await c.getPod('ns1', 'p');
+    await c.bindPod('ns1', 'p', undefined, 'a');
+    await c.bindPod('ns1', 'p', undefined, 'a');
+    await c.raw('GET', '/api/v1/namespaces/ns1/pods');
+    await c.raw('GET', '/apis/coordination.k8s.io/v1/namespaces/ns1/leases/l');
+    c.http.close();
+    const text = await registry.metrics();
+    expect(text).toContain('kube_mesos_rest_client_requests_total{verb="get",resource="pods",code="200"} 1');
+    expect(text).toContain('kube_mesos_rest_client_requests_total{verb="create",resource="pods/binding",code="409"} 2');
+    expect(text).toContain('kube_mesos_rest_client_requests_total{verb="list",resource="pods",code="200"} 1');
+    expect(text).toContain('kube_mesos_rest_client_requests_total{verb="get",resource="leases",code="200"} 1');
+    expect(text).toContain('kube_mesos_rest_client_request_duration_seconds_count{verb="create",resource="pods/binding"} 2');
+    expect(text).toContain('kube_mesos_rest_client_rate_limiter_duration_seconds_count{verb="get"} 2');
   });
 
   it('keeps at most maxInFlight requests open', async () => {

@@ -1,5 +1,4 @@
 import type { KubeConfig, V1ConfigMap, V1Node, V1Pod, V1PodCondition } from '@kubernetes/client-node';
-import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { KubeHttp, type HttpResponse, type KubeHttpOptions } from './http.js';
 
 /** What went wrong, as a kind to branch on; never branch on message text. */
@@ -64,7 +63,8 @@ const podPath = (ns: string, name: string) => `/api/v1/namespaces/${enc(ns)}/pod
 
 /**
  * The writes kube-mesos makes, each returning a Result value (expected failures such as NotFound/Conflict are values,
- * not exceptions). Objects returned are client-node model objects (timestamps as Date). Shares the transport's QPS limit.
+ * not exceptions). Objects returned are the API server's JSON typed as client-node models: timestamps are RFC 3339 strings,
+ * not Dates (read them with `new Date(x)`). Shares the transport's QPS limit.
  */
 export class KubeClient {
   readonly http: KubeHttp;
@@ -78,11 +78,11 @@ export class KubeClient {
   // ---- pods ----
 
   getPod(ns: string, name: string): Promise<Result<V1Pod>> {
-    return this.typed('GET', podPath(ns, name), 'V1Pod');
+    return this.typed('GET', podPath(ns, name));
   }
 
   createPod(ns: string, pod: V1Pod): Promise<Result<V1Pod>> {
-    return this.typed('POST', `/api/v1/namespaces/${enc(ns)}/pods`, 'V1Pod', { body: ObjectSerializer.serialize(pod, 'V1Pod', '') });
+    return this.typed('POST', `/api/v1/namespaces/${enc(ns)}/pods`, { body: wire(pod) });
   }
 
   /**
@@ -122,12 +122,12 @@ export class KubeClient {
       lastProbeTime: null,
       lastTransitionTime: rfc3339(transition),
     };
-    return this.typed('PATCH', `${podPath(namespace, name)}/status`, 'V1Pod', { body: { status: { conditions: [condition] } }, contentType: PatchType.strategic });
+    return this.typed('PATCH', `${podPath(namespace, name)}/status`, { body: { status: { conditions: [condition] } }, contentType: PatchType.strategic });
   }
 
   /** Merge-patches annotations; a null value removes that annotation. */
   patchPodAnnotations(ns: string, name: string, annotations: Record<string, string | null>): Promise<Result<V1Pod>> {
-    return this.typed('PATCH', podPath(ns, name), 'V1Pod', { body: { metadata: { annotations } }, contentType: PatchType.merge });
+    return this.typed('PATCH', podPath(ns, name), { body: { metadata: { annotations } }, contentType: PatchType.merge });
   }
 
   deletePod(ns: string, name: string, opts: { gracePeriodSeconds?: number; uid?: string } = {}): Promise<Result<void>> {
@@ -146,21 +146,21 @@ export class KubeClient {
   // ---- nodes ----
 
   getNode(name: string): Promise<Result<V1Node>> {
-    return this.typed('GET', `/api/v1/nodes/${enc(name)}`, 'V1Node');
+    return this.typed('GET', `/api/v1/nodes/${enc(name)}`);
   }
 
   createNode(node: V1Node): Promise<Result<V1Node>> {
-    return this.typed('POST', '/api/v1/nodes', 'V1Node', { body: ObjectSerializer.serialize(node, 'V1Node', '') });
+    return this.typed('POST', '/api/v1/nodes', { body: wire(node) });
   }
 
   /** Patches the node object (labels, taints, spec); strategic merge by default. */
   patchNode(name: string, patch: object, type: keyof typeof PatchType = 'strategic'): Promise<Result<V1Node>> {
-    return this.typed('PATCH', `/api/v1/nodes/${enc(name)}`, 'V1Node', { body: patch, contentType: PatchType[type] });
+    return this.typed('PATCH', `/api/v1/nodes/${enc(name)}`, { body: patch, contentType: PatchType[type] });
   }
 
   /** Patches nodes/status, e.g. `{ status: { conditions: [{ type: 'Ready', status: 'True', ... }] } }` (strategic merge on type). */
   patchNodeStatus(name: string, patch: object, type: keyof typeof PatchType = 'strategic'): Promise<Result<V1Node>> {
-    return this.typed('PATCH', `/api/v1/nodes/${enc(name)}/status`, 'V1Node', { body: patch, contentType: PatchType[type] });
+    return this.typed('PATCH', `/api/v1/nodes/${enc(name)}/status`, { body: patch, contentType: PatchType[type] });
   }
 
   cordonNode(name: string, unschedulable = true): Promise<Result<V1Node>> {
@@ -174,18 +174,18 @@ export class KubeClient {
   // ---- config maps ----
 
   getConfigMap(ns: string, name: string): Promise<Result<V1ConfigMap>> {
-    return this.typed('GET', `/api/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, 'V1ConfigMap');
+    return this.typed('GET', `/api/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`);
   }
 
   createConfigMap(ns: string, cm: V1ConfigMap): Promise<Result<V1ConfigMap>> {
-    return this.typed('POST', `/api/v1/namespaces/${enc(ns)}/configmaps`, 'V1ConfigMap', { body: ObjectSerializer.serialize(cm, 'V1ConfigMap', '') });
+    return this.typed('POST', `/api/v1/namespaces/${enc(ns)}/configmaps`, { body: wire(cm) });
   }
 
   /** PUT: with metadata.resourceVersion set, a concurrent change makes this fail with kind 'Conflict'. */
   replaceConfigMap(ns: string, cm: V1ConfigMap): Promise<Result<V1ConfigMap>> {
     const name = cm.metadata?.name;
     if (!name) return Promise.resolve(invalid('configmap needs metadata.name'));
-    return this.typed('PUT', `/api/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, 'V1ConfigMap', { body: ObjectSerializer.serialize(cm, 'V1ConfigMap', '') });
+    return this.typed('PUT', `/api/v1/namespaces/${enc(ns)}/configmaps/${enc(name)}`, { body: wire(cm) });
   }
 
   // ---- raw JSON objects (events, leases): their MicroTime fields are written as strings by their owners ----
@@ -195,16 +195,22 @@ export class KubeClient {
     return ok(res.status) ? { ok: true, value: res.body as T } : toFailure(res);
   }
 
-  private async typed<T>(method: string, path: string, type: string, opts: { body?: unknown; contentType?: string } = {}): Promise<Result<T>> {
+  /** The answer as the API server's JSON (timestamps stay RFC 3339 strings, as informer objects are). */
+  private async typed<T>(method: string, path: string, opts: { body?: unknown; contentType?: string } = {}): Promise<Result<T>> {
     const res = await this.http.request(method, path, opts);
     if (!ok(res.status)) return toFailure(res);
-    return { ok: true, value: ObjectSerializer.deserialize(res.body, type, '') as T };
+    return { ok: true, value: res.body as T };
   }
 
   private async unit(method: string, path: string, opts: { body?: unknown; contentType?: string } = {}): Promise<Result<void>> {
     const res = await this.http.request(method, path, opts);
     return ok(res.status) ? { ok: true, value: undefined } : toFailure(res);
   }
+}
+
+/** A client-node model object as the API server reads it: Dates become RFC 3339 strings, undefined fields are dropped. */
+export function wire<T>(obj: T): unknown {
+  return JSON.parse(JSON.stringify(obj)) as unknown;
 }
 
 function deleteOptions(opts: { gracePeriodSeconds?: number; uid?: string }): object {

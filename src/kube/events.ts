@@ -124,7 +124,7 @@ export class EventRecorder {
     if (ref) this.event(ref, 'Normal', 'Scheduled', `Successfully assigned ${ref.namespace}/${ref.name} to ${nodeName}`);
   }
 
-  /** `FailedScheduling` (Warning) with a kube-scheduler-style message (`0/12 agents available: ...`). */
+  /** `FailedScheduling` (Warning) with a kube-scheduler-style message (`0/12 nodes are available: ...`). */
   failedScheduling(pod: PodLike, message: string): void {
     const ref = podRef(pod);
     if (ref) this.event(ref, 'Warning', 'FailedScheduling', message);

@@ -136,11 +136,12 @@ describe('httpListWatch', () => {
         JSON.stringify(page === 1 ? { items: [item('a'), item('b')], metadata: { continue: 'p2', resourceVersion: '10' } } : { items: [item('c')], metadata: { resourceVersion: '10' } }),
       );
     });
-    const src = httpListWatch<V1Pod>(h, { path: '/api/v1/pods', type: 'V1Pod', fieldSelector: 'spec.schedulerName=kube-mesos', limit: 2 });
+    const src = httpListWatch<V1Pod>(h, { path: '/api/v1/pods', fieldSelector: 'spec.schedulerName=kube-mesos', limit: 2 });
     const r = await src.list(new AbortController().signal);
     expect(r.ok && r.items.map((p) => p.metadata?.name)).toEqual(['a', 'b', 'c']);
     expect(r.ok && r.resourceVersion).toBe('10');
-    expect(r.ok && r.items[0].metadata?.creationTimestamp).toBeInstanceOf(Date);
+    // kept as the API server's JSON: timestamps stay RFC 3339 strings
+    expect(r.ok && r.items[0].metadata?.creationTimestamp).toBe('2026-01-01T00:00:00Z');
     expect(queries).toEqual(['fieldSelector=spec.schedulerName%3Dkube-mesos&limit=2', 'fieldSelector=spec.schedulerName%3Dkube-mesos&limit=2&continue=p2']);
     await close();
   });
@@ -151,7 +152,7 @@ describe('httpListWatch', () => {
       res.write(JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '42' } } }) + '\n');
       res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } }) + '\n');
     });
-    const src = httpListWatch<V1Pod>(h, { path: '/api/v1/pods', type: 'V1Pod' });
+    const src = httpListWatch<V1Pod>(h, { path: '/api/v1/pods' });
     const evs: unknown[] = [];
     await src.watch('7', (e) => evs.push(e), new AbortController().signal);
     expect(evs).toEqual([

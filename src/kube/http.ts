@@ -1,9 +1,19 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import type { Registry } from 'prom-client';
+import { SocksProxyAgent } from 'socks-proxy-agent';
+import { userAgent } from '../telemetry/build.js';
 import { RequestLimiter } from './backoff.js';
 import { sleep } from '../time/backoff.js';
+import { KubeClientMetrics, requestResource, requestVerb } from './metrics.js';
+
+/** The field manager every write names (managedFields, audit logs), as kube-scheduler writes as `kube-scheduler`. */
+export const FIELD_MANAGER = 'kube-mesos';
 
 /** What came back from one request: an HTTP status with its JSON body, or status 0 when no answer arrived. */
 export interface HttpResponse {
@@ -40,8 +50,19 @@ export interface KubeHttpOptions {
   maxInFlight?: number;
   /** Per-request timeout; watches use their own idle timeout. */
   timeoutMs?: number;
-  /** How long credentials from the kubeconfig are reused before being read again (token files rotate). */
+  /**
+   * How long credentials from the kubeconfig are reused before being read again: client certificate, key and CA files,
+   * token files. A changed certificate, key or CA gets a new connection pool; a changed token is sent from then on.
+   */
   authRefreshMs?: number;
+  /** A bearer token file read at every refresh (a kubeconfig's `token-file`; client-node reads it only once). */
+  tokenFile?: string;
+  /** `User-Agent` of every request; default `kube-mesos/<version> (<os>/<arch>)`. */
+  userAgent?: string;
+  /** `fieldManager` of every create, update and patch; default `kube-mesos`. */
+  fieldManager?: string;
+  /** Registry for the request metrics (`kube_mesos_rest_client_*`); none = not counted. */
+  registry?: Registry;
   now?: () => number;
   /** Retries of a 429/5xx that carries Retry-After (default 10, as client-go); 0 = never. */
   maxRetryAfterRetries?: number;
@@ -72,7 +93,11 @@ interface Auth {
   agent: http.Agent;
   headers: Record<string, string>;
   at: number;
+  /** Hash of the TLS material the agent was built with: when it changes, the agent is replaced. */
+  tls: string;
 }
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * A minimal HTTP/JSON transport to the API server built from a KubeConfig: keep-alive connections, a QPS/burst limit,
@@ -86,8 +111,15 @@ export class KubeHttp {
   private readonly now: () => number;
   private readonly maxRetryAfterRetries: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly userAgent: string;
+  private readonly fieldManager: string;
+  private readonly tokenFile: string | undefined;
+  private readonly metrics: KubeClientMetrics | undefined;
+  private readonly proxyUrl: string | undefined;
   private auth: Auth | undefined;
   private authPending: Promise<Auth> | undefined;
+  /** How many times the client certificate/CA changed and the connections were rebuilt. */
+  tlsReloads = 0;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -103,6 +135,14 @@ export class KubeHttp {
     this.authRefreshMs = opts.authRefreshMs ?? 60_000;
     this.maxRetryAfterRetries = opts.maxRetryAfterRetries ?? 10;
     this.sleep = opts.sleep ?? sleep;
+    this.userAgent = opts.userAgent ?? userAgent();
+    this.fieldManager = opts.fieldManager ?? FIELD_MANAGER;
+    this.tokenFile = opts.tokenFile;
+    this.metrics = opts.registry ? KubeClientMetrics.for(opts.registry) : undefined;
+    this.proxyUrl = cluster.proxyUrl || undefined;
+    if (this.proxyUrl && !/^(https?|socks[45]?h?):\/\//.test(this.proxyUrl)) {
+      throw new TypeError(`kubeconfig proxy-url ${this.proxyUrl}: expected an http://, https:// or socks5:// URL`);
+    }
   }
 
   /** Accepts either a KubeConfig or an existing transport, so callers can share one limiter. */
@@ -130,9 +170,19 @@ export class KubeHttp {
   }
 
   private async requestOnce(method: string, path: string, opts: RequestOptions): Promise<HttpResponse> {
+    const verb = this.metrics ? requestVerb(method, path) : '';
+    const queued = this.now();
     const release = await this.limiter.acquire(true);
+    const sent = this.now();
     try {
-      return await this.send(method, path, opts);
+      const res = await this.send(method, path, opts);
+      if (this.metrics) {
+        const resource = requestResource(path);
+        this.metrics.rateLimiterDuration.observe({ verb }, (sent - queued) / 1000);
+        this.metrics.requestDuration.observe({ verb, resource }, (this.now() - sent) / 1000);
+        this.metrics.requests.inc({ verb, resource, code: res.status === 0 ? '<error>' : String(res.status) });
+      }
+      return res;
     } finally {
       release();
     }
@@ -143,21 +193,27 @@ export class KubeHttp {
    * after `timeoutSeconds`; if nothing arrives for `idleMs` the connection is treated as dead and closed here.
    */
   async watch(path: string, query: RequestOptions['query'], onEvent: (ev: RawWatchEvent) => void, opts: { signal?: AbortSignal; idleMs: number }): Promise<WatchEnd> {
+    const queued = this.now();
     await this.limiter.acquire(false);
+    const sent = this.now();
+    this.metrics?.rateLimiterDuration.observe({ verb: 'watch' }, (sent - queued) / 1000);
     if (opts.signal?.aborted) return { kind: 'aborted' };
     let auth: Auth;
     try {
       auth = await this.getAuth();
     } catch (err) {
+      this.countWatch(path, 0, sent);
       return { kind: 'failed', status: 0, error: err as Error };
     }
     const url = this.url(path, { ...query, watch: true });
     return new Promise<WatchEnd>((resolve) => {
       let settled = false;
+      let counted = false;
       let idle: NodeJS.Timeout | undefined;
       const finish = (end: WatchEnd) => {
         if (settled) return;
         settled = true;
+        if (!counted && end.kind !== 'aborted') this.countWatch(path, end.kind === 'failed' ? end.status : 0, sent);
         clearTimeout(idle);
         opts.signal?.removeEventListener('abort', onAbort);
         req.destroy();
@@ -171,6 +227,10 @@ export class KubeHttp {
       const mod = url.protocol === 'https:' ? https : http;
       const req = mod.request(url, { method: 'GET', agent: auth.agent, headers: { ...auth.headers, Accept: 'application/json' } }, (res) => {
         const status = res.statusCode ?? 0;
+        if (status === 200) {
+          counted = true;
+          this.countWatch(path, 200, sent);
+        }
         if (status !== 200) {
           readBody(res).then(
             (body) => finish({ kind: 'failed', status, body }),
@@ -219,6 +279,13 @@ export class KubeHttp {
     });
   }
 
+  private countWatch(path: string, status: number, sent: number): void {
+    if (!this.metrics) return;
+    const resource = requestResource(path);
+    this.metrics.requests.inc({ verb: 'watch', resource, code: status === 0 ? '<error>' : String(status) });
+    this.metrics.requestDuration.observe({ verb: 'watch', resource }, (this.now() - sent) / 1000);
+  }
+
   private async send(method: string, path: string, opts: RequestOptions): Promise<HttpResponse> {
     let auth: Auth;
     try {
@@ -226,7 +293,9 @@ export class KubeHttp {
     } catch (err) {
       return { status: 0, body: undefined, error: err as Error };
     }
-    const url = this.url(path, opts.query);
+    // Every write names its field manager (managedFields, audit), unless the caller chose one.
+    const query = WRITES.has(method.toUpperCase()) && opts.query?.fieldManager === undefined ? { ...opts.query, fieldManager: this.fieldManager } : opts.query;
+    const url = this.url(path, query);
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: Record<string, string> = { ...auth.headers, Accept: 'application/json' };
     if (payload) {
@@ -280,19 +349,37 @@ export class KubeHttp {
   }
 
   private async loadAuth(): Promise<Auth> {
+    // client-node re-reads the certificate, key and CA files here on every call.
     const o: https.RequestOptions = {};
     await this.kubeConfig.applyToHTTPSOptions(o);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
     if (o.auth) headers.Authorization = 'Basic ' + Buffer.from(o.auth).toString('base64');
-    // Our own keep-alive agent (client-node's is one-shot); TLS material as the kubeconfig gives it. Reused across refreshes.
-    const agent =
-      this.auth?.agent ??
-      (this.server.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ca: o.ca, cert: o.cert, key: o.key, pfx: o.pfx, passphrase: o.passphrase, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
-        : new http.Agent({ keepAlive: true }));
-    this.auth = { agent, headers, at: this.now() };
+    if (this.tokenFile) headers.Authorization = `Bearer ${readFileSync(this.tokenFile, 'utf8').trim()}`;
+    headers['User-Agent'] = this.userAgent;
+    const tlsOptions: https.AgentOptions = { ca: o.ca, cert: o.cert, key: o.key, pfx: o.pfx, passphrase: o.passphrase, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername };
+    const tls = fingerprint(tlsOptions);
+    let agent = this.auth?.agent;
+    if (!agent || this.auth?.tls !== tls) {
+      // First use, or a rotated certificate/key/CA: new connections from now on; the old pool closes its idle sockets and
+      // drops the busy ones when their request (or watch) ends.
+      if (agent) {
+        retire(agent);
+        this.tlsReloads++;
+      }
+      agent = this.createAgent(tlsOptions);
+    }
+    this.auth = { agent, headers, at: this.now(), tls };
     return this.auth;
+  }
+
+  /** Our own keep-alive agent (client-node's is one-shot), through the kubeconfig's `proxy-url` when it has one. */
+  private createAgent(tlsOptions: https.AgentOptions): http.Agent {
+    const https_ = this.server.protocol === 'https:';
+    const opts = { keepAlive: true, ...(https_ ? tlsOptions : {}) };
+    if (!this.proxyUrl) return https_ ? new https.Agent(opts) : new http.Agent(opts);
+    if (this.proxyUrl.startsWith('socks')) return new SocksProxyAgent(this.proxyUrl, opts);
+    return https_ ? new HttpsProxyAgent({ ...opts, proxy: this.proxyUrl }) : new HttpProxyAgent({ ...opts, proxy: this.proxyUrl });
   }
 
   /** Closes idle keep-alive sockets (open watches end through their own signals). */
@@ -300,6 +387,21 @@ export class KubeHttp {
     this.auth?.agent.destroy();
     this.auth = undefined;
   }
+}
+
+function fingerprint(o: https.AgentOptions): string {
+  const h = createHash('sha256');
+  for (const v of [o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername]) {
+    h.update(v === undefined ? '\u0000' : Buffer.isBuffer(v) ? v : JSON.stringify(v));
+    h.update('\u0001');
+  }
+  return h.digest('hex');
+}
+
+/** Stops an agent from keeping sockets: idle ones close now, busy ones when their request ends. */
+function retire(agent: http.Agent): void {
+  (agent as { keepAlive?: boolean }).keepAlive = false;
+  for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
 }
 
 function readBody(res: http.IncomingMessage): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRegistry } from '../telemetry/metrics.js';
 import { SchedulerMetrics } from './metrics.js';
+import { renderMetricsDoc } from './metrics-doc.js';
 
 async function names(): Promise<string[]> {
   const registry = createRegistry();
@@ -16,7 +17,7 @@ describe('SchedulerMetrics', () => {
       expect.arrayContaining([
         'kube_mesos_pending_pods',
         'kube_mesos_scheduling_cycle_duration_seconds',
-        'kube_mesos_pod_scheduling_latency_seconds',
+        'kube_mesos_pod_scheduling_duration_seconds',
         'kube_mesos_offers_received_total',
         'kube_mesos_offers_declined_total',
         'kube_mesos_offers_accepted_total',
@@ -33,10 +34,15 @@ describe('SchedulerMetrics', () => {
     );
   });
 
-  it('docs/metrics.md lists exactly the registered metrics', async () => {
+  it('docs/metrics.md is current (regenerate with `npx tsx src/ops/gen-metrics-doc.ts`)', () => {
     const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
-    const documented = [...doc.matchAll(/^\| `(kube_mesos_[a-z_]+)` \|/gm)].map((m) => m[1]);
-    expect([...documented].sort()).toEqual((await names()).sort());
+    expect(doc).toBe(renderMetricsDoc());
+  });
+
+  it('docs/metrics.md lists every registered scheduler metric', async () => {
+    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]));
+    for (const n of await names()) expect([n, documented.has(n)]).toEqual([n, true]);
   });
 
   it('several instances live side by side on their own registries', async () => {
@@ -86,6 +92,17 @@ describe('SchedulerMetrics', () => {
     expect(text).toContain('kube_mesos_leader 1');
   });
 
+  it('failover_held_pods reports each reason, 0 when nothing is held', async () => {
+    const registry = createRegistry();
+    const m = new SchedulerMetrics(registry);
+    m.setFailoverHeld([['safety-stop', 7]]);
+    let text = await registry.getSingleMetricAsString('kube_mesos_failover_held_pods');
+    expect(text).toContain('kube_mesos_failover_held_pods{reason="safety-stop"} 7');
+    m.setFailoverHeld([]);
+    text = await registry.getSingleMetricAsString('kube_mesos_failover_held_pods');
+    expect(text).toContain('kube_mesos_failover_held_pods{reason="safety-stop"} 0');
+  });
+
   it('histograms observe in seconds into their buckets', async () => {
     const registry = createRegistry();
     const m = new SchedulerMetrics(registry);
@@ -95,5 +112,19 @@ describe('SchedulerMetrics', () => {
     expect(text).toContain('kube_mesos_scheduling_cycle_duration_seconds_bucket{le="0.0025"} 0');
     expect(text).toContain('kube_mesos_scheduling_cycle_duration_seconds_bucket{le="0.005"} 1');
     expect(text).toContain('kube_mesos_reconciliation_duration_seconds_count{kind="explicit"} 1');
+  });
+});
+
+describe('the process registry', () => {
+  it('serves the standard process metrics unprefixed and kube_mesos_build_info with the package version', async () => {
+    const registry = createRegistry({ defaultMetrics: true });
+    const text = await registry.metrics();
+    expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(text).not.toContain('kube_mesos_process_');
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect(text).toContain(`kube_mesos_build_info{version="${version}",node_version="${process.version}",platform="${process.platform}/`);
+    expect(text).toMatch(/^kube_mesos_build_info\{[^}]*\} 1$/m);
   });
 });

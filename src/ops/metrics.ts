@@ -1,10 +1,12 @@
 /**
  * Every scheduler metric, created once on a given registry, so the scheduler just calls `metrics.offersReceived.inc(n)`.
- * Names are prefixed `kube_mesos_`; docs/metrics.md lists them (a test keeps the two in step).
+ * Names are prefixed `kube_mesos_`; docs/metrics.md is generated from these definitions (`npx tsx src/ops/gen-metrics-doc.ts`).
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type MesosConnectionState = 'disconnected' | 'connecting' | 'subscribed';
+/** Hold reasons reported (as 0 when nothing is held); the failover manager reports the safety stop's. */
+export const FAILOVER_HOLD_REASONS = ['safety-stop'] as const;
 export const MESOS_CONNECTION_STATES: readonly MesosConnectionState[] = ['disconnected', 'connecting', 'subscribed'];
 
 /** Seconds; from sub-millisecond cycles (a few pods) to multi-second ones (thousands of pods against thousands of agents). */
@@ -39,11 +41,13 @@ export class SchedulerMetrics {
   readonly reconciliationDuration: Histogram<'kind'>;
   readonly leader: Gauge;
   readonly podReplacements: Counter<'reason'>;
+  readonly failoverHeldPods: Gauge<'reason'>;
+  readonly kubeletLaunchFailures: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.pendingPods = new Gauge({ name: 'kube_mesos_pending_pods', help: 'Pods with our schedulerName waiting for placement.', registers });
-    this.unschedulablePods = new Gauge({ name: 'kube_mesos_unschedulable_pods', help: 'Pending pods that did not fit in the last cycle they were tried in.', registers });
+    this.unschedulablePods = new Gauge({ name: 'kube_mesos_unschedulable_pods', help: 'Pending pods that did not fit in the last cycle they were tried in (see their FailedScheduling events).', registers });
     this.schedulingCycleDuration = new Histogram({
       name: 'kube_mesos_scheduling_cycle_duration_seconds',
       help: 'Time of one scheduling cycle: snapshot, plan, assume.',
@@ -57,47 +61,59 @@ export class SchedulerMetrics {
       registers,
     });
     this.podSchedulingLatency = new Histogram({
-      name: 'kube_mesos_pod_scheduling_latency_seconds',
-      help: 'Time from a pod entering the queue to its task being launched.',
+      name: 'kube_mesos_pod_scheduling_duration_seconds',
+      help: 'Time from a pod entering the queue to its task being launched (includes waiting for offers and kubelets).',
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.offersReceived = new Counter({ name: 'kube_mesos_offers_received_total', help: 'Offers received from Mesos.', registers });
-    this.offersDeclined = new Counter({ name: 'kube_mesos_offers_declined_total', help: 'Offers declined.', registers });
+    this.offersDeclined = new Counter({ name: 'kube_mesos_offers_declined_total', help: 'Offers declined (with refuse_seconds from mesos.refuseSeconds).', registers });
     this.offersAccepted = new Counter({ name: 'kube_mesos_offers_accepted_total', help: 'Offers used in an ACCEPT call.', registers });
     this.offersRescinded = new Counter({ name: 'kube_mesos_offers_rescinded_total', help: 'Offers rescinded by the master.', registers });
     this.offersHeld = new Gauge({ name: 'kube_mesos_offers_held', help: 'Offers currently held by the offer pool.', registers });
     this.podLaunches = new Counter({ name: 'kube_mesos_pod_launches_total', help: 'Pod tasks sent to Mesos in LAUNCH operations.', registers });
-    this.kubeletLaunches = new Counter({ name: 'kube_mesos_kubelet_launches_total', help: 'Kubelet executors started (first pod task on an agent).', registers });
+    this.kubeletLaunches = new Counter({ name: 'kube_mesos_kubelet_launches_total', help: 'Kubelet executors started (the first pod task on an agent starts one).', registers });
     this.kubeletScaleDowns = new Counter({ name: 'kube_mesos_kubelet_scale_downs_total', help: 'Kubelets removed by the pool, by reason (idle, drained).', labelNames: ['reason'], registers });
     this.kubeletStartSeconds = new Histogram({
-      name: 'kube_mesos_kubelet_start_seconds',
+      name: 'kube_mesos_kubelet_start_duration_seconds',
       help: 'Time from launching a kubelet executor to its first task update.',
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.bindings = new Counter({ name: 'kube_mesos_bindings_total', help: 'Pod bindings by result (ok, conflict, error).', labelNames: ['result'], registers });
-    this.taskUpdates = new Counter({ name: 'kube_mesos_task_updates_total', help: 'Task status updates received, by Mesos task state.', labelNames: ['state'], registers });
+    this.bindings = new Counter({ name: 'kube_mesos_bindings_total', help: 'Pod bindings by result: ok, conflict, error.', labelNames: ['result'], registers });
+    this.taskUpdates = new Counter({ name: 'kube_mesos_task_updates_total', help: 'Task status updates received, by Mesos task state (TASK_RUNNING, TASK_LOST, …).', labelNames: ['state'], registers });
     this.tasks = new Gauge({ name: 'kube_mesos_tasks', help: 'Tasks the framework knows, by last Mesos task state.', labelNames: ['state'], registers });
     this.kubelets = new Gauge({ name: 'kube_mesos_kubelets', help: 'Kubelet executors by zone and state.', labelNames: ['zone', 'state'], registers });
-    this.agents = new Gauge({ name: 'kube_mesos_agents', help: 'Mesos agents seen by zone and health (active, unreachable, lost).', labelNames: ['zone', 'state'], registers });
-    this.zoneHealthy = new Gauge({ name: 'kube_mesos_zone_healthy', help: '1 when the zone is healthy, 0 when enough of its agents are lost to call it failed.', labelNames: ['zone'], registers });
+    this.agents = new Gauge({ name: 'kube_mesos_agents', help: 'Mesos agents seen, by zone and health (active, unreachable, lost).', labelNames: ['zone', 'state'], registers });
+    this.zoneHealthy = new Gauge({ name: 'kube_mesos_zone_healthy', help: '1 when the zone is healthy, 0 when enough of its agents are lost (failover.zoneUnhealthyFraction) to call it failed.', labelNames: ['zone'], registers });
     this.mesosConnectionState = new Gauge({
       name: 'kube_mesos_mesos_connection_state',
-      help: 'Connection to the Mesos master: 1 for the current state, 0 for the others.',
+      help: '1 for the current connection state to the Mesos master (disconnected, connecting, subscribed), 0 for the others.',
       labelNames: ['state'],
       registers,
     });
-    this.mesosReconnects = new Counter({ name: 'kube_mesos_mesos_reconnects_total', help: 'Re-subscriptions to the Mesos master after the stream was lost.', registers });
+    this.mesosReconnects = new Counter({ name: 'kube_mesos_mesos_reconnects_total', help: 'Re-subscriptions after the event stream was lost (master failover, network, missed heartbeats).', registers });
     this.reconciliationDuration = new Histogram({
       name: 'kube_mesos_reconciliation_duration_seconds',
-      help: 'Time from a reconciliation request until every task in it was answered (explicit) or the call returned (implicit).',
+      help: 'Task reconciliation time, explicit (after each SUBSCRIBED, until every task is answered) or implicit (periodic, until the call returned).',
       labelNames: ['kind'],
       buckets: RECONCILE_BUCKETS,
       registers,
     });
     this.leader = new Gauge({ name: 'kube_mesos_leader', help: '1 when this replica is the leader (or leader election is off), 0 on standby.', registers });
     this.podReplacements = new Counter({ name: 'kube_mesos_pod_replacements_total', help: 'Pods replaced after their agent or zone was lost, by reason.', labelNames: ['reason'], registers });
+    this.failoverHeldPods = new Gauge({
+      name: 'kube_mesos_failover_held_pods',
+      help: 'Pods on lost agents whose replacement is held back, by reason: safety-stop (more than failover.safetyStopFraction of the agents, or every zone, looks lost at once).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.kubeletLaunchFailures = new Counter({
+      name: 'kube_mesos_kubelet_launch_failures_total',
+      help: 'Pod tasks that failed on their agent before the pod was bound (kubelet executor did not start, LAUNCH refused), by Mesos reason.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.setMesosConnectionState('disconnected');
     this.leader.set(0);
   }
@@ -126,6 +142,13 @@ export class SchedulerMetrics {
   setZoneHealth(zones: Iterable<[zone: string, healthy: boolean]>): void {
     this.zoneHealthy.reset();
     for (const [zone, healthy] of zones) this.zoneHealthy.set({ zone }, healthy ? 1 : 0);
+  }
+
+  /** Replaces every failover_held_pods{reason} series; the reasons always present are reported as 0 when nothing is held. */
+  setFailoverHeld(held: Iterable<[reason: string, count: number]>): void {
+    this.failoverHeldPods.reset();
+    for (const r of FAILOVER_HOLD_REASONS) this.failoverHeldPods.set({ reason: r }, 0);
+    for (const [reason, count] of held) this.failoverHeldPods.inc({ reason }, count);
   }
 
   /** Replaces every tasks{state} series. */

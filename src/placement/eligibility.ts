@@ -22,10 +22,12 @@ export function eligibleAgents(
     fields,
     opts.schedulableOnly ? 1 : 0,
   ]);
-  const mask = st.memoize(`elig:${sig}`, () => {
-    const m = new Uint8Array(st.agents.length);
-    let all = true;
-    for (const a of st.agents) {
+  // Kept across plans, updated at agents whose view changed.
+  const table = st.table;
+  const e = st.perAgent(
+    `elig:${sig}`,
+    (n) => ({ m: new Uint8Array(n).fill(1), out: 0 }),
+    (e, a) => {
       let ok = !(opts.schedulableOnly && a.view.unschedulable);
       if (ok && honorAffinity) ok = pod.nodeMatch!(a);
       if (ok && honorTaints) {
@@ -37,11 +39,12 @@ export function eligibleAgents(
         }
       }
       if (ok) for (const k of keys) if (a.labels[k] === undefined) ok = false;
-      if (ok) for (const f of fields) if (st.domainIndex(`field:${f}`).ids[a.idx] < 0) ok = false;
-      m[a.idx] = ok ? 1 : 0;
-      if (!ok) all = false;
-    }
-    return { m: all ? null : m };
-  }).m;
+      if (ok) for (const f of fields) if (table.domainIndex(`field:${f}`).ids[a.idx] < 0) ok = false;
+      const v = ok ? 1 : 0;
+      e.out += e.m[a.idx] - v; // agents left out, so that "all in" gives no mask
+      e.m[a.idx] = v;
+    },
+  );
+  const mask = e.out === 0 ? null : e.m;
   return { mask, sig };
 }

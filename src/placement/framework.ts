@@ -1,5 +1,6 @@
 // Plugin shapes, after kube-scheduler's framework: a filter sees the working copy and returns a status value,
 // never throws; a score returns a raw number that plan() normalises and weighs.
+import { splitExtended, type MesosScalarNeed, type NodeExtNeed } from './filters/extended-resources.js';
 import { compileNodeSelectorTerms, type NodeLike } from './selectors.js';
 import { podGroupKey, type CycleState, type WAgent } from './state.js';
 import type { PodSpecView, Res, Scoring } from './types.js';
@@ -51,6 +52,10 @@ export interface PodCtx {
   needExec: Res;
   /** Numbers this pod within the cycle (per-agent caches compare it). */
   seq: number;
+  /** Extended resources taken from Mesos offers (nvidia.com/gpu → gpus); null = none. */
+  mesosScalars: MesosScalarNeed[] | null;
+  /** Extended resources the Node advertises, outside Mesos; null = none. */
+  nodeExt: NodeExtNeed[] | null;
 }
 
 export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
@@ -69,6 +74,7 @@ export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
       };
     });
   }
+  const ext = splitExtended(pod, st.cfg);
   return {
     pod,
     roles: pod.roles.length ? pod.roles : st.cfg.defaultRoles,
@@ -82,7 +88,9 @@ export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
       mem: pod.requests.mem + st.cfg.executor.mem,
       disk: pod.requests.disk + st.cfg.executor.disk,
     },
-    seq: ++st.podSeq,
+    seq: st.nextPodSeq(),
+    mesosScalars: ext.mesos,
+    nodeExt: ext.node,
   };
 }
 

@@ -34,7 +34,7 @@ describe('plan', () => {
     expect(p.placements.map((x) => x.newKubelet)).toEqual([true, false, false]);
     expect(p.kubeletsToLaunch).toEqual(['x']);
     const p2 = plan(agents, [...pods, makePod('p3').requests({ cpus: 0.01 }).build()], testConfig());
-    expect(p2.unschedulable.map((u) => u.message)).toEqual(['0/1 agents available: 1 Insufficient cpus.']);
+    expect(p2.unschedulable.map((u) => u.message)).toEqual(['0/1 nodes are available: 1 Insufficient cpu.']);
   });
 
   it('never mutates its inputs and gives the same answer twice', () => {
@@ -51,7 +51,7 @@ describe('plan', () => {
     expect(plan(agents, pods, testConfig())).toEqual(first);
     expect(first.placements).toHaveLength(11);
     // the old pods' anti-affinity to app=x covers every zone
-    expect(first.unschedulable.map((u) => u.message)).toEqual(["0/6 agents available: 6 node(s) didn't satisfy existing pods anti-affinity rules."]);
+    expect(first.unschedulable.map((u) => u.message)).toEqual(["0/6 nodes are available: 6 node(s) didn't satisfy existing pods anti-affinity rules."]);
   });
 
   it('counts reasons per agent like kube-scheduler, sorted', () => {
@@ -63,8 +63,8 @@ describe('plan', () => {
     expect(p.unschedulable).toEqual([
       {
         podKey: 'default/big',
-        message: "0/9 agents available: 3 Insufficient cpus, 6 node(s) didn't match Pod's node affinity/selector.",
-        reasons: { 'Insufficient cpus': 3, "node(s) didn't match Pod's node affinity/selector": 6 },
+        message: "0/9 nodes are available: 3 Insufficient cpu, 6 node(s) didn't match Pod's node affinity.",
+        reasons: { 'Insufficient cpu': 3, "node(s) didn't match Pod's node affinity": 6 },
         unresolvable: false,
       },
     ]);
@@ -118,7 +118,7 @@ describe('plan', () => {
     const pods = [0, 1].map((i) => makePod(`p${i}`).hostPort(8080).build());
     const p = plan(agents, pods, testConfig());
     expect(p.placements).toEqual([expect.objectContaining({ podKey: 'default/p0', hostPorts: [8080] })]);
-    expect(p.unschedulable[0].message).toBe("0/1 agents available: 1 node(s) didn't have free ports for the requested pod ports.");
+    expect(p.unschedulable[0].message).toBe("0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.");
   });
 
   it('reports every copy of a pod that fits nowhere, and still places smaller ones after it', () => {
@@ -130,7 +130,7 @@ describe('plan', () => {
     ];
     const p = plan(agents, pods, testConfig());
     expect(p.unschedulable.map((u) => [u.podKey, u.message])).toEqual(
-      ['big0', 'big1', 'big2', 'big3'].map((n) => [`default/${n}`, '0/1 agents available: 1 Insufficient cpus.']),
+      ['big0', 'big1', 'big2', 'big3'].map((n) => [`default/${n}`, '0/1 nodes are available: 1 Insufficient cpu.']),
     );
     expect(p.placements.map((x) => x.podKey)).toEqual(['default/small']);
   });
@@ -143,7 +143,7 @@ describe('plan', () => {
   });
 
   it('handles no agents', () => {
-    expect(plan([], [makePod('a').build()], testConfig()).unschedulable[0].message).toBe('0/0 agents available.');
+    expect(plan([], [makePod('a').build()], testConfig()).unschedulable[0].message).toBe('0/0 nodes are available.');
   });
 
   it.each([

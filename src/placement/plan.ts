@@ -1,3 +1,4 @@
+import { nodeExtFits, takeExtended } from './filters/extended-resources.js';
 import { chooseSlot, need } from './filters/fit.js';
 import { fitFilter } from './filters/fit.js';
 import { interPodAffinityFilter } from './filters/inter-pod-affinity.js';
@@ -15,11 +16,12 @@ import { unschedulableMessage } from './message.js';
 import { round3 } from './quantity.js';
 import { interPodAffinityScore } from './scores/inter-pod-affinity.js';
 import { kubeletScore } from './scores/kubelet.js';
+import { nodePreferAvoidPodsScore } from './scores/node-prefer-avoid-pods.js';
 import { nodeAffinityScore } from './scores/node-affinity.js';
-import { resourcesScore } from './scores/resources.js';
+import { resourcesAndBalanceScore } from './scores/resources.js';
 import { taintTolerationScore } from './scores/taint-toleration.js';
 import { topologySpreadScore } from './scores/topology-spread.js';
-import { CycleState, type Slot, type WAgent } from './state.js';
+import { CycleState, slotOf, type AgentTable, type Slot, type WAgent } from './state.js';
 import type { AgentView, Plan, PlanConfig, PlacedPod, PodSpecView, PortRange } from './types.js';
 
 /** In kube-scheduler's order: cheap, static checks first; the first failing filter gives the agent's reasons. */
@@ -49,7 +51,8 @@ const FAST_ORDER: readonly FilterPlugin<unknown>[] = [
 ] as unknown as FilterPlugin<unknown>[];
 
 export const SCORES: readonly ScorePlugin<unknown>[] = [
-  resourcesScore,
+  resourcesAndBalanceScore, // resourcesScore + balancedAllocationScore
+  nodePreferAvoidPodsScore,
   kubeletScore,
   nodeAffinityScore,
   taintTolerationScore,
@@ -83,9 +86,11 @@ function takePorts(ranges: PortRange[], ports: readonly number[]): void {
  * Places `pods` one by one in the given (queue) order on a working copy of `agents`, so later pods see earlier
  * ones: resources, ports, pod counts, spread and affinity counters. Pure: inputs are never mutated, no clock, no
  * randomness (ties go to the first agent in a rotating scan order, as kube-scheduler's start index rotates).
+ * `table`: the working copy of the previous plans, to be brought up to date rather than rebuilt (agent-table.ts); the
+ * plan is the same with or without it, provided a changed agent is a new AgentView object (views are never mutated).
  */
-export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[], cfg: PlanConfig): Plan {
-  const st = new CycleState(agents, cfg);
+export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[], cfg: PlanConfig, table?: AgentTable): Plan {
+  const st = new CycleState(agents, cfg, table);
   const out: Plan = { placements: [], unschedulable: [], kubeletsToLaunch: [] };
   const n = st.agents.length;
   const toFind = feasibleToFind(n, cfg.percentageOfAgentsToScore);
@@ -107,7 +112,7 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       !pod.spread &&
       !pod.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
     const specKey = monotone
-      ? JSON.stringify([pod.namespace, pod.labels, pod.requests, pod.roles, pod.hostPorts, pod.nodeName, pod.nodeSelector, pod.affinity, pod.tolerations])
+      ? JSON.stringify([pod.namespace, pod.labels, pod.requests, pod.extended, pod.roles, pod.hostPorts, pod.nodeName, pod.nodeSelector, pod.affinity, pod.tolerations])
       : '';
     const known = monotone ? failedSpecs.get(specKey) : undefined;
     if (known) {
@@ -135,7 +140,7 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
     const passes = (a: WAgent): boolean => {
       if (mask[a.idx] === 0) return false;
       for (let k = 0; k < activeF.length; k++) if (activeF[k].filter(dataF[k], a, ctx, st)) return false;
-      return a.podCount < a.maxPods && chooseSlot(ctx, a) !== undefined;
+      return a.podCount < a.maxPods && chooseSlot(ctx, a) !== undefined && (ctx.nodeExt === null || nodeExtFits(ctx, a));
     };
     // binpack with preferExistingKubelet: agents that have a kubelet first, the rest only if none of them fits,
     // so a partial scan does not start kubelets on fresh agents while running ones have room.
@@ -178,7 +183,8 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       }
       const u = { podKey: pod.key, ...unschedulableMessage(n, failed) };
       out.unschedulable.push(u);
-      if (monotone) failedSpecs.set(specKey, u);
+      if (pod.nominatedNodeName) holdNominated(st, ctx);
+      else if (monotone) failedSpecs.set(specKey, u);
       continue;
     }
     let best = feasible[0];
@@ -205,12 +211,34 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
   return out;
 }
 
+/**
+ * A pod that preemption nominated to an agent and that does not fit there yet (its victims are still terminating)
+ * keeps what is free there from the pods after it in this plan, as kube-scheduler counts nominated pods on their
+ * node: the room the evictions made is for it.
+ */
+function holdNominated(st: CycleState, ctx: PodCtx): void {
+  const name = ctx.pod.nominatedNodeName;
+  const a = st.agents.find((x) => x.name === name || x.id === name || x.view.hostname === name);
+  if (!a) return;
+  const slot = slotOf(a, ctx.roles[0] ?? '*');
+  if (!slot) return;
+  const n = need(ctx, a, st);
+  slot.cpus = round3(Math.max(0, slot.cpus - n.cpus));
+  slot.mem = round3(Math.max(0, slot.mem - n.mem));
+  slot.disk = round3(Math.max(0, slot.disk - n.disk));
+  st.touch(a);
+  if (ctx.mesosScalars && slot.scalars) for (const x of ctx.mesosScalars) slot.scalars[x.mesos] = Math.max(0, (slot.scalars[x.mesos] ?? 0) - x.amount);
+  a.slotSeq = 0;
+}
+
 function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
   const slot = chooseSlot(ctx, a, st) as Slot; // the filter just found one
   const n = need(ctx, a, st);
+  st.touch(a);
   slot.cpus = round3(slot.cpus - n.cpus);
   slot.mem = round3(slot.mem - n.mem);
   slot.disk = round3(slot.disk - n.disk);
+  const scalars = ctx.mesosScalars || ctx.nodeExt ? takeExtended(ctx, a, slot) : undefined;
   if (ctx.ports.length) {
     takePorts(slot.ports, ctx.ports);
     for (const p of ctx.ports) (a.usedPorts ??= new Set()).add(p);
@@ -242,5 +270,6 @@ function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
     res: { cpus: pod.requests.cpus, mem: pod.requests.mem, disk: pod.requests.disk },
     hostPorts: [...ctx.ports],
     newKubelet,
+    ...(scalars ? { scalars } : {}),
   });
 }

@@ -119,3 +119,29 @@ describe('podFromV1', () => {
     expect(r).toEqual({ ok: false, reason: 'invalid request of container a cpu: "lots"' });
   });
 });
+
+describe('podFromV1: extended resources, owner kind, preemption fields', () => {
+  const c = (name: string, requests: Record<string, string>, limits: Record<string, string> = {}) => ({ name, image: 'i', resources: { requests, limits } });
+  it.each([
+    ['none', [c('a', { cpu: '1' })], [], undefined],
+    ['summed over containers', [c('a', { 'nvidia.com/gpu': '1' }), c('b', { 'nvidia.com/gpu': '2', 'example.com/widget': '1' })], [], { 'nvidia.com/gpu': 3, 'example.com/widget': 1 }],
+    ['a limit alone is the request', [c('a', {}, { 'nvidia.com/gpu': '2' })], [], { 'nvidia.com/gpu': 2 }],
+    ['raised to the largest init container', [c('a', { 'example.com/widget': '1' })], [c('i', { 'example.com/widget': '4' })], { 'example.com/widget': 4 }],
+    ['native and hugepages are not extended', [c('a', { 'hugepages-2Mi': '2Mi', 'kubernetes.io/x': '1' })], [], undefined],
+  ])('%s', (_n, containers, initContainers, want) => {
+    const r = podFromV1(pod({ containers, initContainers }), defaults);
+    expect(r.ok && r.pod.extended).toEqual(want ?? undefined);
+  });
+  it('rejects a fractional extended resource with the field named', () => {
+    expect(podFromV1(pod({ containers: [c('a', { 'example.com/widget': '500m' })] }), defaults)).toEqual({
+      ok: false,
+      reason: 'invalid request of container a example.com/widget: "500m" (extended resources are whole numbers)',
+    });
+  });
+  it('owner kind, preemptionPolicy and nominatedNodeName', () => {
+    const v = pod({ preemptionPolicy: 'Never' });
+    v.status = { nominatedNodeName: 'host-3' };
+    const r = podFromV1(v, defaults);
+    expect(r.ok && [r.pod.ownerKind, r.pod.ownerUid, r.pod.preemptionPolicy, r.pod.nominatedNodeName]).toEqual(['ReplicaSet', 'rs-uid', 'Never', 'host-3']);
+  });
+});

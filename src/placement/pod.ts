@@ -6,6 +6,7 @@ import {
   parseRoles,
   parseSpread,
 } from './annotations.js';
+import { isExtendedResourceName } from './filters/extended-resources.js';
 import { parseQuantity, round3 } from './quantity.js';
 import type { PodDefaults, PodSpecView, Res } from './types.js';
 
@@ -124,6 +125,9 @@ export function podFromV1(pod: V1Pod, defaults: PodDefaults): { ok: true; pod: P
     scoring = r.value;
   }
 
+  const ext = extendedRequests(spec.containers ?? [], spec.initContainers ?? []);
+  if (!ext.ok) return ext;
+
   const owners = meta.ownerReferences ?? [];
   const owner = owners.find((o) => o.controller) ?? owners[0];
   const created = meta.creationTimestamp as Date | string | undefined;
@@ -137,6 +141,10 @@ export function podFromV1(pod: V1Pod, defaults: PodDefaults): { ok: true; pod: P
     labels: { ...(meta.labels ?? {}) },
     annotations,
     ownerUid: owner?.uid,
+    ...(owner?.kind ? { ownerKind: owner.kind } : {}),
+    ...(ext.v ? { extended: ext.v } : {}),
+    ...(spec.preemptionPolicy ? { preemptionPolicy: spec.preemptionPolicy } : {}),
+    ...(pod.status?.nominatedNodeName ? { nominatedNodeName: pod.status.nominatedNodeName } : {}),
     priority: spec.priority ?? 0,
     createdAtMs: Number.isNaN(createdAtMs) ? 0 : createdAtMs,
     requests,
@@ -161,4 +169,36 @@ function containerAmounts(c: V1Container): { ok: true; req: Amounts; limit: Amou
   const limit = amounts(c.resources?.limits as Record<string, string> | undefined, `limit of container ${c.name}`);
   if (!limit.ok) return limit;
   return { ok: true, req: req.v, limit: limit.v };
+}
+
+/**
+ * Extended resources (`nvidia.com/gpu`, `example.com/widget`): whole numbers, a limit alone is the request (the API
+ * server defaults it so), summed over containers and raised to the largest init container. undefined = none.
+ */
+function extendedRequests(containers: V1Container[], inits: V1Container[]): { ok: true; v?: Record<string, number> } | { ok: false; reason: string } {
+  const one = (c: V1Container): { ok: true; v: Record<string, number> } | { ok: false; reason: string } => {
+    const v: Record<string, number> = {};
+    const req = (c.resources?.requests ?? {}) as Record<string, string>;
+    const lim = (c.resources?.limits ?? {}) as Record<string, string>;
+    for (const name of new Set([...Object.keys(req), ...Object.keys(lim)])) {
+      if (!isExtendedResourceName(name)) continue;
+      const raw = req[name] ?? lim[name];
+      const q = parseQuantity(raw);
+      if (q === undefined || q < 0 || !Number.isInteger(q)) return { ok: false, reason: `invalid request of container ${c.name} ${name}: "${String(raw)}" (extended resources are whole numbers)` };
+      if (q > 0) v[name] = q;
+    }
+    return { ok: true, v };
+  };
+  let sum: Record<string, number> | undefined;
+  for (const c of containers) {
+    const r = one(c);
+    if (!r.ok) return r;
+    for (const [k, q] of Object.entries(r.v)) (sum ??= {})[k] = (sum[k] ?? 0) + q;
+  }
+  for (const c of inits) {
+    const r = one(c);
+    if (!r.ok) return r;
+    for (const [k, q] of Object.entries(r.v)) if (q > (sum?.[k] ?? 0)) (sum ??= {})[k] = q;
+  }
+  return { ok: true, v: sum };
 }

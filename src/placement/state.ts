@@ -2,10 +2,12 @@
 // counters of pods per topology domain (built lazily, kept up to date incrementally) so that every pod of a cycle
 // sees the ones placed before it without rescanning all pods.
 import type { V1PodAffinityTerm } from '@kubernetes/client-node';
-import { round3 } from './quantity.js';
+import { AgentTable, type DomainIndex, type WAgent } from './agent-table.js';
 import { compileLabelSelector, selectorKey, type LabelMatcher, type Labels } from './selectors.js';
-import type { AgentView, PlacedPod, PlanConfig, PortRange } from './types.js';
+import type { AgentView, PlacedPod, PlanConfig } from './types.js';
 import { LABEL_AGENT_ID, LABEL_ATTRIBUTE_PREFIX } from '../names.js';
+
+export { fieldValue, slotOf, AgentTable, type DomainIndex, type Slot, type WAgent } from './agent-table.js';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
@@ -18,110 +20,6 @@ export function agentLabels(a: { id: string; hostname: string; zone?: string; re
   if (a.region !== undefined) l[LABEL_REGION] = a.region;
   for (const [k, v] of Object.entries(a.attributes ?? {})) l[LABEL_ATTRIBUTE_PREFIX + k] = v;
   return l;
-}
-
-/** A Marathon field's value on an agent; undefined when the agent lacks it. */
-export function fieldValue(a: AgentView, field: string): string | undefined {
-  switch (field) {
-    case '@hostname':
-    case 'hostname':
-      return a.hostname;
-    case '@zone':
-      return a.zone;
-    case '@region':
-      return a.region;
-    default:
-      return a.attributes[field];
-  }
-}
-
-export interface Slot {
-  role: string;
-  cpus: number;
-  mem: number;
-  disk: number;
-  ports: PortRange[];
-}
-
-export interface WAgent {
-  idx: number;
-  view: AgentView;
-  id: string;
-  labels: Labels;
-  /** The Node name (NodeLike: a WAgent is what node selectors look at). */
-  name: string;
-  slots: Slot[];
-  hasKubelet: boolean;
-  /** A kubelet is launched on this agent by this plan. */
-  newKubelet: boolean;
-  podCount: number;
-  maxPods: number;
-  /** Host ports of the pods here; null while there are none. */
-  usedPorts: Set<number> | null;
-  /** Pods placed here by this plan. */
-  added: PlacedPod[];
-  /** chooseSlot()'s answer for the pod numbered slotSeq. */
-  slot: Slot | undefined;
-  slotSeq: number;
-}
-
-function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
-  // Runs for every agent in every cycle: plain loops, no closures.
-  const slots: Slot[] = [];
-  const offered = view.offered;
-  for (let i = 0; i < offered.length; i++) {
-    const o = offered[i];
-    let s: Slot | undefined;
-    for (let j = 0; j < slots.length; j++) if (slots[j].role === o.role) s = slots[j];
-    const ports: PortRange[] = [];
-    for (let j = 0; j < o.ports.length; j++) ports.push([o.ports[j][0], o.ports[j][1]]);
-    if (!s) slots.push({ role: o.role, cpus: o.res.cpus, mem: o.res.mem, disk: o.res.disk, ports });
-    else {
-      s.cpus = round3(s.cpus + o.res.cpus);
-      s.mem = round3(s.mem + o.res.mem);
-      s.disk = round3(s.disk + o.res.disk);
-      for (const r of ports) s.ports.push(r);
-      s.ports.sort((x, y) => x[0] - y[0]);
-    }
-  }
-  let usedPorts: Set<number> | null = null;
-  const pods = view.pods;
-  for (let i = 0; i < pods.length; i++) {
-    const hp = pods[i].hostPorts;
-    for (let j = 0; j < hp.length; j++) (usedPorts ??= new Set()).add(hp[j]);
-  }
-  // Pods assumed on an agent whose kubelet has not reported yet ride on the executor launched with the first one.
-  const hasKubelet = view.kubelet !== undefined || view.pods.length > 0;
-  const labels = view.labels;
-  return {
-    idx,
-    view,
-    id: view.id,
-    labels,
-    name: view.nodeName ?? view.hostname,
-    slots,
-    hasKubelet,
-    newKubelet: false,
-    podCount: Math.max(view.kubelet?.podCount ?? 0, view.pods.length),
-    maxPods: view.kubelet?.maxPods ?? cfg.maxPodsPerKubelet,
-    usedPorts,
-    added: [],
-    slot: undefined,
-    slotSeq: 0,
-  };
-}
-
-/** The agent's offered resources for a role (few roles per agent: a scan beats a Map). */
-export function slotOf(a: WAgent, role: string): Slot | undefined {
-  const slots = a.slots;
-  for (let i = 0; i < slots.length; i++) if (slots[i].role === role) return slots[i];
-  return undefined;
-}
-
-/** Agents numbered per distinct value of a label or Marathon field. ids[agent] = -1: the agent lacks it. */
-export interface DomainIndex {
-  ids: Int32Array;
-  names: string[];
 }
 
 /** Pods that look alike for every selector: same namespace, sibling group, labels and anti-affinity terms. */
@@ -312,47 +210,49 @@ export class CycleState {
   nextStartKubelet = 0;
   /** Agents with a kubelet, running or launched by this plan. */
   readonly kubeletAgents: WAgent[];
-  podSeq = 0;
-  private domainIndexes = new Map<string, DomainIndex>();
   private groups: Map<string, PodGroup> | null = null;
   private counters = new Map<string, DomainCounter>();
   private counterList: DomainCounter[] = [];
   /** Required anti-affinity terms declared by placed pods, each with a counter of its declarers per domain. */
   private readonly antiTerms = new Map<string, AntiTerm>();
   antiTermsVersion = 0;
-  /** Per-cycle memo for anything keyed by a text signature (compiled selectors, eligibility masks, …). */
+  /** Per-cycle memo for anything keyed by a text signature (compiled selectors, spread terms, …). */
   readonly memo = new Map<string, unknown>();
+  /** The working copy, kept across plans when the caller passes one in (see agent-table.ts). */
+  readonly table: AgentTable;
 
   constructor(
     views: readonly AgentView[],
     readonly cfg: PlanConfig,
+    table?: AgentTable,
   ) {
-    this.agents = new Array<WAgent>(views.length);
-    this.kubeletAgents = [];
-    let cpus = 0;
-    let mem = 0;
-    let anti = false;
-    let preferNoSchedule = false;
-    for (let i = 0; i < views.length; i++) {
-      const v = views[i];
-      const a = makeAgent(v, i, cfg);
-      this.agents[i] = a;
-      if (a.hasKubelet) this.kubeletAgents.push(a);
-      let c = 0;
-      let m = 0;
-      for (const s of a.slots) {
-        c += s.cpus;
-        m += s.mem;
-      }
-      if (c > cpus) cpus = c;
-      if (m > mem) mem = m;
-      if (!anti) for (const p of v.pods) if (p.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) anti = true;
-      if (!preferNoSchedule) for (const t of v.taints) if (t.effect === 'PreferNoSchedule') preferNoSchedule = true;
-    }
-    this.maxFree = { cpus: cpus || 1, mem: mem || 1 };
-    this.hasAntiAffinityPods = anti;
-    this.hasPreferNoSchedule = preferNoSchedule;
+    this.table = table ?? new AgentTable();
+    this.table.sync(views, cfg);
+    this.agents = this.table.agents;
+    this.kubeletAgents = this.table.kubeletAgents;
+    this.maxFree = this.table.maxFree();
+    this.hasAntiAffinityPods = this.table.hasAntiAffinityPods;
+    this.hasPreferNoSchedule = this.table.hasPreferNoSchedule;
+    this.hasAvoidPods = this.table.hasAvoidPods;
   }
+
+  /** Numbers the pods of this plan (and of the table's earlier plans): per-agent caches compare it. */
+  nextPodSeq(): number {
+    return ++this.table.podSeq;
+  }
+
+  /** plan() draws on this agent's working copy (resources, ports, pods, kubelet). */
+  touch(a: WAgent): void {
+    this.table.touch(a);
+  }
+
+  /** An array over agents computed from their views alone, kept across plans (see AgentTable.perAgent). */
+  perAgent<T>(key: string, make: (n: number) => T, fill: (value: T, a: WAgent) => void): T {
+    return this.table.perAgent(key, make, fill);
+  }
+
+  /** Some agent's Node names controllers in preferAvoidPods (else that score is skipped). */
+  readonly hasAvoidPods: boolean;
 
   /** Some agent has a PreferNoSchedule taint (else that score is skipped). */
   readonly hasPreferNoSchedule: boolean;
@@ -387,36 +287,14 @@ export class CycleState {
 
   /** spec: 'label:<key>' or 'field:<Marathon field>'. */
   domainIndex(spec: string): DomainIndex {
-    let idx = this.domainIndexes.get(spec);
-    if (idx) return idx;
-    const ids = new Int32Array(this.agents.length);
-    const names: string[] = [];
-    const byName = new Map<string, number>();
-    const isLabel = spec.startsWith('label:');
-    const key = spec.slice(spec.indexOf(':') + 1);
-    for (const a of this.agents) {
-      const v = isLabel ? a.labels[key] : fieldValue(a.view, key);
-      if (v === undefined) {
-        ids[a.idx] = -1;
-        continue;
-      }
-      let id = byName.get(v);
-      if (id === undefined) {
-        id = names.length;
-        names.push(v);
-        byName.set(v, id);
-      }
-      ids[a.idx] = id;
-    }
-    idx = { ids, names };
-    this.domainIndexes.set(spec, idx);
-    return idx;
+    return this.table.domainIndex(spec);
   }
 
   private ensureGroups(): Map<string, PodGroup> {
     if (this.groups) return this.groups;
     this.groups = new Map();
     for (const a of this.agents) {
+      if (a.view.pods.length === 0 && a.added.length === 0) continue;
       for (const list of [a.view.pods, a.added]) {
         for (const p of list) {
           const g = this.groupOf(p);

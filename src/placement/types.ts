@@ -21,6 +21,14 @@ export interface OfferedSlice {
   role: string;
   res: Res;
   ports: PortRange[];
+  /** Other Mesos scalars offered to this role (`gpus`, …), by Mesos name; absent = none. */
+  scalars?: Record<string, number>;
+}
+
+/** A controller named in a Node's `scheduler.alpha.kubernetes.io/preferAvoidPods` annotation. */
+export interface AvoidController {
+  kind: string;
+  uid: string;
 }
 
 /** One Mesos agent as the scheduler sees it this cycle. Read-only: plan() never mutates it. */
@@ -43,6 +51,15 @@ export interface AgentView {
   kubelet?: { podCount: number; maxPods: number };
   /** Pods running or assumed here. */
   pods: PlacedPod[];
+  /**
+   * Extended resources the Node advertises that Mesos does not manage (a device plugin's, or patched onto its
+   * status): its allocatable, by Kubernetes name. Absent = none. Bound pods' requests are subtracted by plan().
+   */
+  nodeExtended?: Record<string, number>;
+  /** Controllers the Node's preferAvoidPods annotation names (NodePreferAvoidPods score). */
+  avoidControllers?: AvoidController[];
+  /** What the agent holds for kube-mesos in all (offered + held by its pods), for balanced allocation; absent = offered + pods' requests. */
+  capacity?: { cpus: number; mem: number };
 }
 
 /** A pod already on an agent (running or assumed), as far as placement needs to know it. */
@@ -57,6 +74,16 @@ export interface PlacedPod {
   affinity?: V1Affinity;
   /** Sibling group for Marathon constraints and kube-mesos.io/spread; defaults to ownerUid, else uid. */
   constraintGroup?: string;
+  /** For preemption and Node-advertised resources; absent = unknown (not a preemption victim). */
+  priority?: number;
+  /** The pod's requests and the role its task took them from. */
+  requests?: Res;
+  role?: string;
+  /** Extended resource requests by Kubernetes name. */
+  extended?: Record<string, number>;
+  /** When the pod started (ms), for preemption's tie-break; and whether it is terminating already. */
+  startedAtMs?: number;
+  terminating?: boolean;
 }
 
 export type ConstraintOperator = 'UNIQUE' | 'CLUSTER' | 'GROUP_BY' | 'LIKE' | 'UNLIKE' | 'MAX_PER' | 'IS';
@@ -84,6 +111,14 @@ export interface PodSpecView {
   createdAtMs: number;
   requests: Res;
   limits: Partial<Res>;
+  /** Extended resource requests by Kubernetes name (`nvidia.com/gpu`, `example.com/widget`); absent = none. */
+  extended?: Record<string, number>;
+  /** Kind of the controlling owner (ReplicaSet, DaemonSet…), for NodePreferAvoidPods. */
+  ownerKind?: string;
+  /** spec.preemptionPolicy: 'Never' = this pod does not preempt others. */
+  preemptionPolicy?: string;
+  /** status.nominatedNodeName: the room preemption made for it. */
+  nominatedNodeName?: string;
   hostPorts: { port: number; protocol: string }[];
   nodeName?: string;
   nodeSelector?: Record<string, string>;
@@ -120,6 +155,11 @@ export interface PlanConfig {
    * feasible (at least 100). 0 or absent = kube-scheduler's adaptive default; 100 = always all agents.
    */
   percentageOfAgentsToScore?: number;
+  /**
+   * Extended resources that are Mesos scalars: Kubernetes name → Mesos resource name. Absent = DEFAULT_EXTENDED
+   * ({ 'nvidia.com/gpu': 'gpus' }). A pod's request of one is taken from the offer, like cpus.
+   */
+  extendedResources?: Record<string, string>;
 }
 
 export interface Placement {
@@ -130,11 +170,13 @@ export interface Placement {
   hostPorts: number[];
   /** This pod is the first on an agent without kubelet: its task carries the new kubelet executor. */
   newKubelet: boolean;
+  /** Mesos scalars beyond cpus/mem/disk its task takes (`{ gpus: 1 }`); absent = none. */
+  scalars?: Record<string, number>;
 }
 
 export interface Unschedulable {
   podKey: string;
-  /** kube-scheduler style: `0/9 agents available: 3 Insufficient cpus, 6 node(s) didn't match ….` */
+  /** kube-scheduler's: `0/9 nodes are available: 3 Insufficient cpu, 6 node(s) didn't match ….` */
   message: string;
   /** reason → number of agents that gave it */
   reasons: Record<string, number>;

@@ -1,7 +1,9 @@
 /**
  * Everything on one machine: a real control plane (installed first if needed), the Mesos emulator with agents in
- * several zones whose executors are real `kube-mesos executor` processes running hollow kubelets, and the scheduler with
- * its ops server and dashboard. Used by `kube-mesos sandbox` / `npm start` and by the e2e tests.
+ * several zones whose executors are real `kube-mesos executor` processes — each running a real kubelet with its own
+ * containerd inside a cgroup container sized to what Mesos allocated (or a hollow kubelet, for scale) — a loopback
+ * image registry, and the scheduler with its ops server and dashboard. Used by `kube-mesos sandbox` / `npm start` and
+ * by the e2e tests.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,6 +12,7 @@ import { loadConfig, type KubeMesosConfig } from '../config/config.js';
 import { installControlPlane } from '../controlplane/install.js';
 import { readInstalled } from '../controlplane/paths.js';
 import { startControlPlane, type ControlPlane } from '../controlplane/controlplane.js';
+import { setupDelivery, type DeliverySetup } from '../delivery/setup.js';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator/index.js';
 import { createOpsApp } from '../ops/app.js';
 import { dashboardRouter } from '../ops/dashboard.js';
@@ -17,6 +20,7 @@ import { startOpsServer, type OpsServer } from '../ops/server.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { silentLogger, type Logger } from '../telemetry/log.js';
 import { emulatorFaults } from './faults.js';
+import { startRealNodes, type KubeletKind, type RealNodes } from './real-nodes.js';
 
 export interface SandboxOptions {
   dir: string;
@@ -30,6 +34,10 @@ export interface SandboxOptions {
   region: string;
   agentResources: string;
   agentAttributes?: string;
+  /** `real`: kubelets on containerd, pods are containers (the CLI's default); `hollow` (default here): stand-ins, for scale. */
+  kubelets?: KubeletKind;
+  /** Real kubelets: host-wide directory of slot claims and sockets (default /run/kube-mesos). */
+  runtimeDir?: string;
   /** Further emulator settings (timeouts for tests, …). */
   emulator?: Pick<EmulatorOptions, 'agentUnreachableTimeoutMs' | 'allocationIntervalMs' | 'heartbeatIntervalMs' | 'failoverRedirectMs'>;
   /** Environment the emulated agents give executors (a real agent passes its own: PATH, HOME…). */
@@ -52,9 +60,13 @@ export interface Sandbox {
   schedulerUrl: string;
   /** Absent when an existing control plane was given. */
   controlPlane?: ControlPlane;
+  /** Real kubelets only: the node install, the registry, what executors get. */
+  realNodes?: RealNodes;
   emulator: RunningEmulator;
   scheduler: SchedulerService;
   config: KubeMesosConfig;
+  /** How executors reach the agents (`delivery.*` in `set`), with the artifact server when it serves. */
+  delivery: DeliverySetup;
   stop(): Promise<void>;
 }
 
@@ -83,7 +95,16 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       kubeconfigPath = started.kubeconfigPath;
     }
 
-    progress(`Starting the Mesos emulator: ${o.agents} agents in zones ${o.zones.join(', ')}…`);
+    const kubelets = o.kubelets ?? 'hollow';
+    let realNodes: RealNodes | undefined;
+    if (kubelets === 'real') {
+      progress('Starting the image registry for real kubelets…');
+      realNodes = await startRealNodes({ cacheDir: o.cacheDir, registryLog: join(dir, 'registry.log'), runtimeDir: o.runtimeDir, log: log.child({ component: 'real-nodes' }), progress, signal: o.signal });
+      const rn = realNodes;
+      stops.push(() => rn.stop());
+    }
+
+    progress(`Starting the Mesos emulator: ${o.agents} agents in zones ${o.zones.join(', ')}, ${kubelets} kubelets…`);
     const emulator = await startEmulator({
       listen: '127.0.0.1:0',
       agents: o.agents,
@@ -92,9 +113,11 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       agentResources: o.agentResources,
       agentAttributes: o.agentAttributes,
       executorMode: 'process',
+      // Real kubelets: each executor in a cgroup container holding what Mesos allocated to it and its pods.
+      isolation: realNodes ? 'cgroups' : 'none',
       hostnamePrefix: o.hostnamePrefix,
       ...o.emulator,
-      baseEnv: o.baseEnv,
+      baseEnv: { ...o.baseEnv, ...realNodes?.executorEnv },
       workDir: join(dir, 'mesos'),
       log: log.child({ component: 'emulator' }),
     });
@@ -104,7 +127,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       flags: [
         ['mesos.masters', emulator.url],
         ['kube.kubeconfig', kubeconfigPath],
-        ['pool.kubeletMode', 'hollow'],
+        ...(realNodes?.schedulerSettings ?? [['pool.kubeletMode', 'hollow'] as [string, string]]),
         ['pool.executorCommand', o.executorCommand],
         ['ops.listen', o.listen],
         // The sandbox's dashboard is plain HTTP on loopback (ops.secure=false is refused elsewhere).
@@ -117,6 +140,9 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
 
+    const delivery = await setupDelivery(config, { log: log.child({ component: 'delivery' }), preinstalledCommand: o.executorCommand });
+    if (delivery.server) stops.push(() => delivery.server!.stop());
+
     progress('Starting the kube-mesos scheduler…');
     const scheduler = await startSchedulerService({
       config,
@@ -124,6 +150,7 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       log: log.child({ component: 'scheduler' }),
       executorCommand: o.executorCommand,
       executorKubeconfig: kubeconfigPath,
+      executorDelivery: delivery.delivery,
     });
     stops.push(() => scheduler.stop());
     const app = createOpsApp({
@@ -143,12 +170,14 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       mesosUrl: emulator.url,
       schedulerUrl: ops.url,
       controlPlane: cp,
+      realNodes,
       emulator,
       scheduler,
       config,
+      delivery,
       stop: stopAll,
     };
-    await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ kubeconfig: kubeconfigPath, mesos: emulator.url, scheduler: ops.url }, null, 2) + '\n');
+    await writeFile(join(dir, 'sandbox.json'), JSON.stringify({ kubeconfig: kubeconfigPath, mesos: emulator.url, scheduler: ops.url, kubelets, registry: realNodes?.registry.url }, null, 2) + '\n');
     return sandbox;
   } catch (err) {
     await stopAll();

@@ -74,7 +74,7 @@ export class Launcher {
       const taskInfos = [];
       const assumed: TaskRecord[] = [];
       for (const p of list) {
-        const view = s.queue.get(p.podKey);
+        const view = s.queue.get(p.podKey) ?? s.boundWaiting.get(p.podKey);
         const pod = view ? s.pods.get(view.uid) : undefined;
         if (!view || !pod) continue;
         const carved = carveTaskResources.take(remaining, p);
@@ -88,6 +88,7 @@ export class Launcher {
         const rec = { taskId, podKey: view.key, podUid: view.uid, agentId, executorId: executor.executor_id.value, launchedAtMs: now, cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, hostPorts: p.hostPorts };
         assumed.push(s.tasks.assume(rec, now));
         s.queue.delete(view.key);
+        s.boundWaiting.delete(view.key);
         s.lastUnschedulable.delete(view.key);
         s.failingSince.delete(view.key);
       }

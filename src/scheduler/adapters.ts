@@ -4,7 +4,7 @@
  * `FrameworkMetrics`.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeClient } from '../kube/client.js';
+import { rfc3339, type KubeClient } from '../kube/client.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { SchedulerClient } from '../mesos/scheduler.js';
 import type { TaskStatus } from '../mesos/types.js';
@@ -35,6 +35,15 @@ export function mesosPort(client: SchedulerClient): MesosPort {
 
 export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): KubePort {
   const ref = (pod: V1Pod) => ({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? '', uid: pod.metadata?.uid });
+  const statusPath = (pod: V1Pod) => `/api/v1/namespaces/${encodeURIComponent(pod.metadata?.namespace ?? 'default')}/pods/${encodeURIComponent(pod.metadata?.name ?? '')}/status`;
+  /** The DisruptionTarget condition Kubernetes puts on pods it deletes for its own reasons, and an event saying why. */
+  const disruption = async (pod: V1Pod, reason: string, message: string, eventReason: string) => {
+    events.event(ref(pod), 'Normal', eventReason, message);
+    const cond = { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: rfc3339(new Date()) };
+    const c = await kube.raw('PATCH', statusPath(pod), { body: { status: { conditions: [cond] } }, contentType: 'application/strategic-merge-patch+json' });
+    if (!c.ok && c.kind !== 'NotFound') log.warn({ pod: ref(pod).name, kind: c.kind, message: c.message }, 'could not add the DisruptionTarget condition');
+  };
+  const FAILOVER = 'kube-mesos failover: the pod\'s Mesos agent was lost; it is deleted so that its owner replaces it elsewhere';
   return {
     async reportUnschedulable(pod, message) {
       events.event(ref(pod), 'Warning', 'FailedScheduling', message);
@@ -53,6 +62,7 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`set condition ${TASK_LOSS_CONDITION} on ${ref(pod).name}: ${r.kind}: ${r.message}`);
     },
     async deletePod(pod, gracePeriodSeconds) {
+      await disruption(pod, 'DeletionByKubeMesosFailover', FAILOVER, 'FailoverDeleted');
       const r = await kube.deletePod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { gracePeriodSeconds, uid: pod.metadata?.uid });
       if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`delete pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
     },
@@ -79,8 +89,30 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
       const r = await kube.cordonNode(name, false);
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`uncordon node ${name}: ${r.kind}: ${r.message}`);
     },
+    async failPod(pod, reason, message) {
+      events.event(ref(pod), 'Warning', reason, message);
+      const r = await kube.raw('PATCH', statusPath(pod), {
+        body: { status: { phase: 'Failed', reason, message } },
+        contentType: 'application/strategic-merge-patch+json',
+      });
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`fail pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+    async setNominatedNode(pod, nodeName) {
+      const r = await kube.raw('PATCH', statusPath(pod), {
+        body: { status: { nominatedNodeName: nodeName } },
+        contentType: 'application/merge-patch+json',
+      });
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`nominate pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
+    async preemptPod(pod, message) {
+      const ns = pod.metadata?.namespace ?? 'default';
+      await disruption(pod, 'PreemptionByKubeScheduler', message, 'Preempted');
+      const r = await kube.deletePod(ns, pod.metadata?.name ?? '', { uid: pod.metadata?.uid });
+      if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`preempt pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
     async recreatePod(pod) {
       const ns = pod.metadata?.namespace ?? 'default';
+      await disruption(pod, 'DeletionByKubeMesosFailover', `${FAILOVER} (kube-mesos.io/reschedule-on-loss: a copy is created)`, 'FailoverRecreated');
       const del = await kube.deletePod(ns, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, uid: pod.metadata?.uid });
       // Conflict: the uid precondition failed, the name already holds a newer pod (an earlier attempt's copy).
       if (!del.ok && del.kind === 'Conflict') return;
@@ -122,5 +154,7 @@ export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     kubeletStarted: (seconds) => m.kubeletStartSeconds.observe(seconds),
     kubeletLaunched: () => m.kubeletLaunches.inc(),
     podReplaced: (reason) => m.podReplacements.inc({ reason }),
+    failoverHeld: (reason, pods) => m.failoverHeldPods.set({ reason }, pods),
+    kubeletLaunchFailed: (reason) => m.kubeletLaunchFailures.inc({ reason }),
   };
 }

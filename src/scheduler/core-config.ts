@@ -3,10 +3,12 @@
  * the core's settings. Pure.
  */
 import type { KubeMesosConfig } from '../config/config.js';
+import type { ExecutorDelivery } from '../delivery/executor-delivery.js';
 import type { FrameworkInfo } from '../mesos/types.js';
 import type { FrameworkCoreConfig } from './framework.js';
 
-const CAPABILITIES = ['MULTI_ROLE', 'PARTITION_AWARE', 'REGION_AWARE', 'TASK_KILLING_STATE'] as const;
+// GPU_RESOURCES: without it Mesos offers nothing of an agent that has GPUs (pods ask for them as nvidia.com/gpu).
+const CAPABILITIES = ['MULTI_ROLE', 'PARTITION_AWARE', 'REGION_AWARE', 'TASK_KILLING_STATE', 'GPU_RESOURCES'] as const;
 
 export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: string): FrameworkInfo {
   return {
@@ -22,7 +24,9 @@ export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: 
   };
 }
 
-export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string }): FrameworkCoreConfig {
+/** `executorDelivery` (delivery/setup.ts) replaces the command and adds the fetcher URIs or the container. */
+export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string; executorDelivery?: ExecutorDelivery }): FrameworkCoreConfig {
+  const d = o.executorDelivery;
   return {
     plan: {
       executor: { cpus: c.pool.executorCpus, mem: c.pool.executorMem, disk: 0 },
@@ -33,12 +37,14 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
     },
     podDefaults: { cpus: c.placement.defaultRequests.cpu, mem: c.placement.defaultRequests.memory, roles: [...c.mesos.roles] },
     executor: {
-      command: o.executorCommand,
+      command: d?.command ?? o.executorCommand,
+      ...(d && d.uris.length > 0 ? { uris: d.uris } : {}),
+      ...(d?.container ? { container: d.container } : {}),
       cpus: c.pool.executorCpus,
       mem: c.pool.executorMem,
       kubeconfigPath: o.executorKubeconfig,
       kubeletMode: c.pool.kubeletMode,
-      kubeletCommand: c.pool.kubeletMode === 'real' ? c.pool.kubeletCommand : undefined,
+      kubeletCommand: c.pool.kubeletMode === 'real' ? (d?.kubeletCommand ?? c.pool.kubeletCommand) : undefined,
       kubeletExtraFlags: c.pool.kubeletMode === 'real' ? c.pool.kubeletExtraFlags : undefined,
       maxPods: c.pool.maxPodsPerKubelet,
       logLevel: c.ops.logLevel,

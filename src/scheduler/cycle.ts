@@ -6,6 +6,7 @@
 import { timerDelay } from '../time/timers.js';
 import type { FailoverApplier } from '../failover/applier.js';
 import { planExistingKubeletsFirst } from '../placement/existing-first.js';
+import { AgentTable } from '../placement/agent-table.js';
 import { plan as placementPlan } from '../placement/plan.js';
 import type { Placement, PlanConfig } from '../placement/types.js';
 import type { PoolApplier } from '../pool/applier.js';
@@ -13,11 +14,14 @@ import type { MaintenanceManager } from '../pool/maintenance.js';
 import { kubeletCounts } from '../pool/planner.js';
 import type { Logger } from '../telemetry/log.js';
 import type { Launcher } from './accept.js';
+import type { BoundPods } from './bound-pods.js';
 import type { Effects } from './effects.js';
+import type { ExecutorLossHandler } from './executor-loss.js';
+import type { Preemptor } from './preemptor.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
 import type { Reconciler } from './reconcile.js';
-import { buildSnapshot } from './snapshot.js';
+import { buildSnapshot, SnapshotCache } from './snapshot.js';
 import type { CoreState } from './state.js';
 
 export interface CycleConfig {
@@ -28,6 +32,8 @@ export interface CycleConfig {
   maxBatch: number;
   /** A pod that fits nothing while some agent has no offer out is reported only after this long (0: at once). */
   unschedulableGraceMs?: number;
+  /** Keep placement's working copy across cycles (AgentTable + SnapshotCache); default off, see docs/performance.md. */
+  keepAgentTable?: boolean;
 }
 
 export interface CycleResult {
@@ -39,6 +45,10 @@ export interface CycleResult {
 }
 
 export interface CycleParts {
+  /** Pods bound by someone else, waiting for their task. */
+  bound?: BoundPods;
+  /** DefaultPreemption for pods that fit nowhere. */
+  preemptor?: Preemptor;
   stream: OfferStream;
   pods: PodEvents;
   launcher: Launcher;
@@ -46,6 +56,7 @@ export interface CycleParts {
   failover: FailoverApplier;
   maintenance: MaintenanceManager;
   reconciler: Reconciler;
+  loss: ExecutorLossHandler;
 }
 
 export interface CycleRunnerOptions {
@@ -70,6 +81,12 @@ export class CycleWaker {
 export class SchedulingCycle {
   private running = false;
   private readonly timer: CycleTimer | undefined;
+  /**
+   * Kept from cycle to cycle when `keepAgentTable`: unchanged agents keep their views and plan() rebuilds only the agents
+   * that changed. Off by default: it saves memory but measured no CPU gain (docs/performance.md, issue 18).
+   */
+  private readonly snapshotCache: SnapshotCache | undefined;
+  private readonly agentTable: AgentTable | undefined;
 
   constructor(
     private readonly state: CoreState,
@@ -81,6 +98,10 @@ export class SchedulingCycle {
   ) {
     if (config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
     waker?.bind(this);
+    if (config.keepAgentTable) {
+      this.snapshotCache = new SnapshotCache();
+      this.agentTable = new AgentTable();
+    }
     this.timer = runner.timer ? new CycleTimer(this, { intervalMs: runner.timer.intervalMs, now: () => fx.clock.now(), log: fx.log }) : undefined;
   }
 
@@ -119,6 +140,7 @@ export class SchedulingCycle {
       s.queue.nextBackoffExpiry(now),
       s.offers.size > 0 ? s.offers.nextExpiry(this.config.offerHoldMs) : undefined,
       this.parts.failover.nextDueMs(now),
+      this.parts.loss.nextDueMs(now),
       this.parts.pool.nextDueMs(now),
       this.parts.stream.nextDueMs(),
       this.parts.reconciler.nextDueMs(),
@@ -137,6 +159,7 @@ export class SchedulingCycle {
 
     this.parts.reconciler.run(now); // tasks without a state yet: RECONCILE with backoff
     const unhealthyZones = failover.run(now);
+    this.parts.loss.sweep();
     pool.run(now, unhealthyZones);
     stream.wantsOffers = pool.wantsOffers;
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
@@ -145,20 +168,39 @@ export class SchedulingCycle {
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
-      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
-      const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan);
+      const views = buildSnapshot(s, {
+        unhealthyZones,
+        kubeletCounts: counts,
+        pool: pool.config,
+        maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet,
+        cache: this.snapshotCache,
+      });
+      // Consolidation plans twice over different agent lists: a kept table would start over each time, so it gets none.
+      const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan, this.agentTable);
       const placements = pool.draining ? this.keepDrainedPodsOffNewKubelets(plan.placements, pool.drainOwners(), now) : plan.placements;
       result.placed = placements.length;
       result.accepts = launcher.launch(placements, counts, now);
       const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
       podEvents.unschedulable(plan.unschedulable, pods, partialView, now);
       result.unschedulable = plan.unschedulable.length;
+      if (plan.unschedulable.length > 0) this.parts.preemptor?.run(views, plan.unschedulable, pods, now);
     } else if (pods.length > 0) {
       // Nothing offered right now: the pods wait for offers (backoff ends early when offers arrive).
       for (const p of pods) s.queue.backoff(p.key, now);
     }
 
-    if (s.queue.size === 0 && s.offers.size > 0 && !stream.wantsOffers) result.declined += stream.decline(s.offers.takeAll(), stream.refuseSeconds());
+    // Pods bound by someone else take their room from what the offers still hold.
+    if (this.parts.bound && s.boundWaiting.size > 0 && s.offers.size > 0) {
+      const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
+      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
+      const placements = this.parts.bound.run(views, counts);
+      if (placements.length > 0) {
+        result.placed += placements.length;
+        result.accepts += launcher.launch(placements, counts, now);
+      }
+    }
+
+    if (s.queue.size === 0 && s.offers.size > 0 && !stream.wantsOffers && s.boundWaiting.size === 0) result.declined += stream.decline(s.offers.takeAll(), stream.refuseSeconds());
     stream.update(now);
     this.fx.metrics?.pending(s.queue.size);
     this.fx.metrics?.cycle(this.fx.clock.now() - now, result.considered, result.placed);

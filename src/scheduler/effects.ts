@@ -22,6 +22,10 @@ export interface FrameworkMetrics {
   kubeletLaunched?(): void;
   kubeletStarted?(seconds: number): void;
   podReplaced?(reason: string): void;
+  /** Pods on lost agents whose replacement is held back, by reason (`safety-stop`), as of the last failover pass. */
+  failoverHeld?(reason: string, pods: number): void;
+  /** A pod task ended before its pod was bound (the kubelet executor did not start, LAUNCH refused), by Mesos reason. */
+  kubeletLaunchFailed?(reason: string): void;
 }
 
 export interface EffectsDeps {

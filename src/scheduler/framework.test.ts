@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { OfferOperation, TaskInfo, TaskStatus } from '../mesos/types.js';
 import { silentLogger } from '../telemetry/log.js';
 import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
-import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
+import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
 import type { KubePort, MesosPort } from './ports.js';
 import { aPod, anOffer, statusFor, statusOf } from './testing/builders.js';
 
@@ -100,6 +100,18 @@ function setup(over: Partial<FrameworkCoreConfig> = {}) {
   return { core, mesos, kube, advance: (ms: number) => (now += ms) };
 }
 
+const noMetrics: FrameworkMetrics = {
+  offersReceived: () => {},
+  offersDeclined: () => {},
+  offersAccepted: () => {},
+  offersRescinded: () => {},
+  launches: () => {},
+  taskState: () => {},
+  cycle: () => {},
+  podScheduled: () => {},
+  pending: () => {},
+};
+
 describe('FrameworkCore', () => {
   it('places many pods per offer and sends one ACCEPT per agent, the executor with the first pod', async () => {
     const { core, mesos } = setup();
@@ -128,7 +140,7 @@ describe('FrameworkCore', () => {
     await core.drain();
     expect(r.unschedulable).toBe(1);
     expect(kube.unschedulable).toHaveLength(1);
-    expect(kube.unschedulable[0][1]).toMatch(/^0\/2 agents available: 2 Insufficient cpus/);
+    expect(kube.unschedulable[0][1]).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu/);
     expect(mesos.accepts).toHaveLength(0);
     expect(core.queue.size).toBe(1);
     // the same message is not re-reported on the next attempt
@@ -184,6 +196,21 @@ describe('FrameworkCore', () => {
     await core.drain();
     expect(mesos.tasks()).toHaveLength(2);
     expect(mesos.tasks()[1].task_id.value).not.toBe(task.task_id.value);
+  });
+
+  it('counts a launch that failed before binding as a kubelet launch failure, by Mesos reason', async () => {
+    const failures: string[] = [];
+    const mesos = new FakeMesos();
+    const kube = new FakeKube();
+    const core = new FrameworkCore({ mesos, kube, clock: { now: () => 1000 }, log: silentLogger(), config, metrics: { ...noMetrics, kubeletLaunchFailed: (r) => failures.push(r) } });
+    core.onSubscribed('fw');
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    core.onUpdate(statusOf(task).state('TASK_FAILED').reason('REASON_EXECUTOR_TERMINATED').build());
+    await core.drain();
+    expect(failures).toEqual(['REASON_EXECUTOR_TERMINATED']);
   });
 
   it('acknowledges updates with a uuid only, and reports Scheduled on the first confirmation', async () => {
@@ -305,7 +332,7 @@ describe('FrameworkCore', () => {
     expect(withPod.kubelet).toBe('running');
     expect(withPod.used.cpus).toBeCloseTo(0.5);
     expect(withPod.free).toEqual({ cpus: 4, mem: 8192 });
-    expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpus/), sinceMs: 0 }]);
+    expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpu/), sinceMs: 0 }]);
     expect(d.events.map((e) => e.reason)).toEqual(['Scheduled', 'FailedScheduling', 'KubeletLaunched']);
     expect(d.totals).toMatchObject({ agents: 2, kubelets: 1, tasks: 1, pending: 1 });
     const g = core.gauges();
@@ -357,6 +384,36 @@ describe('FrameworkCore', () => {
       core.onUpdate(statusOf(inB).state('TASK_RUNNING').withoutUuid().reason('REASON_RECONCILIATION').build());
       await core.drain();
       expect(mesos.kills).toContain(inB.task_id.value);
+    });
+
+    it('reports the pods the safety stop holds when every agent looks lost at once, and replaces none', async () => {
+      const held: [string, number][] = [];
+      let now = 1000;
+      const mesos = new FakeMesos();
+      const kube = new FakeKube();
+      const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config, metrics: { ...noMetrics, failoverHeld: (r, n) => held.push([r, n]) } });
+      core.onSubscribed('fw');
+      const pods = ['a', 'b'].map((z) => owned(`web-${z}`, { 'kube-mesos.io/failover-after': '20s' }));
+      for (const p of pods) core.onPodUpsert(p);
+      core.onOffers([anOffer('a1').zone('a').build(), anOffer('b1').zone('b').build()]);
+      core.runCycle();
+      const tasks = mesos.tasks();
+      expect(tasks).toHaveLength(2);
+      for (const t of tasks) {
+        core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
+        core.onPodUpsert(bound(pods.find((p) => t.task_id.value.startsWith(`ns.${p.metadata!.name}.`))!, `${t.agent_id.value}.example`, t));
+      }
+      core.runCycle();
+      expect(held.at(-1)).toEqual(['safety-stop', 0]);
+      for (const t of tasks) {
+        core.onUpdate(statusOf(t).state('TASK_UNREACHABLE').reason('REASON_AGENT_REMOVED').build());
+        core.onFailure(t.agent_id.value, undefined);
+      }
+      now += 60_000; // past failover-after
+      core.runCycle();
+      await core.drain();
+      expect(held.at(-1)).toEqual(['safety-stop', 2]);
+      expect(kube.deleted).toEqual([]);
     });
 
     it('does not replace pods whose agent comes back in time', async () => {
@@ -531,7 +588,7 @@ describe('FrameworkCore', () => {
       await core.drain();
       expect(mesos.tasks()).toHaveLength(1);
       expect(kube.unschedulable).toHaveLength(1);
-      expect(kube.unschedulable[0][1]).toMatch(/^0\/2 agents available/);
+      expect(kube.unschedulable[0][1]).toMatch(/^0\/2 nodes are available/);
     });
   });
 });

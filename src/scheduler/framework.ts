@@ -5,6 +5,9 @@
  * (views.ts). This file holds no logic of its own: it builds the parts and exposes them as one object.
  */
 import { DEFAULT_RECONCILE, Reconciler, type ReconcileConfig } from './reconcile.js';
+import { BoundPods } from './bound-pods.js';
+import { Preemptor } from './preemptor.js';
+import type { NodeChange } from '../kube/node-informer.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
 import type { PlanConfig, PodDefaults } from '../placement/types.js';
@@ -19,6 +22,7 @@ import { Launcher } from './accept.js';
 import type { AgentInfo, AgentInfoOptions } from './agent-info.js';
 import { CycleWaker, SchedulingCycle, type CycleResult } from './cycle.js';
 import { Effects, type FrameworkMetrics } from './effects.js';
+import { ExecutorLossHandler } from './executor-loss.js';
 import type { ExecutorConfig } from './launch.js';
 import { MesosEvents } from './mesos-events.js';
 import type { OfferPolicyConfig } from './offer-pool.js';
@@ -86,6 +90,7 @@ export class FrameworkCore {
   readonly maintenance: MaintenanceManager;
   /** Explicit reconciliation until every task has a state (reconcile.ts). */
   readonly reconciler: Reconciler;
+  private readonly wakeCycle: () => void;
 
   constructor(deps: FrameworkDeps) {
     const cfg = deps.config;
@@ -96,6 +101,7 @@ export class FrameworkCore {
     const send = fx.send.bind(fx);
     const waker = new CycleWaker();
     const wake = waker.wake;
+    this.wakeCycle = wake;
     this.stream = new OfferStream(s, fx, cfg.offers);
     this.podEvents = new PodEvents(s, fx, cfg, wake);
     this.maintenance = new MaintenanceManager({
@@ -153,8 +159,12 @@ export class FrameworkCore {
       metrics: deps.metrics,
     });
     const reconciler = (this.reconciler = new Reconciler(s, fx, { ...DEFAULT_RECONCILE, ...cfg.reconcile }));
-    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, reconciler }, cfg, wake);
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, reconciler };
+    const loss = new ExecutorLossHandler(s, fx, wake);
+    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss, reconciler }, cfg, wake);
+    const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
+    this.podEvents.bound = bound;
+    const preemptor = new Preemptor(s, fx, { plan: cfg.plan });
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor, reconciler };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }
@@ -180,6 +190,15 @@ export class FrameworkCore {
   onUpdate = (status: TaskStatus): void => this.mesosEvents.update(status);
   onFailure = (agentId: string | undefined, executorId: string | undefined): void => this.mesosEvents.failure(agentId, executorId);
   adoptFromPods = (): number => this.mesosEvents.adoptFromPods();
+
+  // ---- Node events (the kubelets' Nodes: labels, taints, cordon, resources) ----
+  /** A Node placement reads changed (or appeared, or went): pods that waited may fit now, so they are tried again. */
+  onNodeChange = (c: NodeChange): void => {
+    if (c.node) this.state.nodes.set(c.agentId, c.node);
+    else this.state.nodes.delete(c.agentId);
+    this.state.queue.moveAllToActive();
+    this.wakeCycle();
+  };
 
   // ---- pod events (pod-events.ts) ----
   onPodUpsert = (pod: V1Pod): void => this.podEvents.upsert(pod);

@@ -50,6 +50,18 @@ describe('TaskInfo and ExecutorInfo', () => {
   const info = agentInfoFromOffer({ ...offers[0], domain: { fault_domain: { region: { name: 'r1' }, zone: { name: 'a' } } } });
   const executor = buildExecutorInfo({ agent: info, executorId: 'kubelet.a1.1', frameworkId: 'fw', config: exec, role: '*', offers });
 
+  it('carries the delivery: fetcher URIs on the command, the container for image delivery; none without', () => {
+    const uris = [{ value: 'http://s/artifacts/0123456789abcdef/b.tgz', extract: true, executable: false, cache: true }];
+    const fetched = buildExecutorInfo({ agent: info, executorId: 'e', frameworkId: 'fw', config: { ...exec, command: 'exec "$MESOS_SANDBOX/kube-mesos/bin/kube-mesos" executor', uris }, role: '*', offers });
+    expect(fetched.command).toMatchObject({ shell: true, value: 'exec "$MESOS_SANDBOX/kube-mesos/bin/kube-mesos" executor', uris });
+    expect(fetched.container).toBeUndefined();
+    const container = { type: 'MESOS' as const, mesos: { image: { type: 'DOCKER' as const, docker: { name: 'reg/kube-mesos:1' } } } };
+    expect(buildExecutorInfo({ agent: info, executorId: 'e', frameworkId: 'fw', config: { ...exec, container }, role: '*', offers }).container).toEqual(container);
+    expect(executor.command!.uris).toBeUndefined();
+    // rebuilt the same way (after a restart) it is the same ExecutorInfo, as Mesos requires for a running executor
+    expect(buildExecutorInfo({ agent: info, executorId: 'e', frameworkId: 'fw', config: { ...exec, uris }, role: '*', offers })).toEqual(buildExecutorInfo({ agent: info, executorId: 'e', frameworkId: 'fw', config: { ...exec, uris }, role: '*', offers }));
+  });
+
   it('gives the executor its node identity through the environment', () => {
     const env = Object.fromEntries(executor.command!.environment!.variables!.map((v) => [v.name, v.value]));
     expect(env.KUBE_MESOS_NODE_NAME).toBe('h1');

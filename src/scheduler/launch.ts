@@ -5,16 +5,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ExecutorInfo, Offer, Resource, TaskInfo } from '../mesos/types.js';
+import type { CommandURI, ContainerInfo, ExecutorInfo, Offer, Resource, TaskInfo } from '../mesos/types.js';
 import type { PodSpecView, Res } from '../placement/types.js';
 import type { AgentInfo } from './agent-info.js';
 import * as resources from '../mesos/resources.js';
+import { expectedNodeLabels } from '../placement/node-view.js';
 import { LABEL_NODE_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../names.js';
 
 
 export interface ExecutorConfig {
   /** Shell command that starts the executor on the agent (e.g. `kube-mesos executor`). */
   command: string;
+  /** What the agent's fetcher downloads into the sandbox first (executor bundle, kubelet): docs/executor.md "Delivery". */
+  uris?: readonly CommandURI[];
+  /** Image delivery: the Mesos container the executor runs in. */
+  container?: ContainerInfo;
   cpus: number;
   mem: number;
   /** Path of the kubeconfig the executor uses to reach the API server. */
@@ -65,8 +70,8 @@ export const carveTaskResources = {
   },
 
   /** Takes one pod's resources; a value, never an exception, when the offers do not hold them. */
-  take(c: Carving, p: { role: string; res: Res; hostPorts: number[] }): { ok: true; resources: Resource[] } | { ok: false; reason: string } {
-    const r = resources.takeResources(c.remaining, { cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, ports: p.hostPorts }, [p.role]);
+  take(c: Carving, p: { role: string; res: Res; hostPorts: number[]; scalars?: Record<string, number> }): { ok: true; resources: Resource[] } | { ok: false; reason: string } {
+    const r = resources.takeResources(c.remaining, { cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, ports: p.hostPorts, scalars: p.scalars }, [p.role]);
     if (!r.ok) return { ok: false, reason: `offers lack ${r.insufficient.join(', ')} for role ${p.role}` };
     c.remaining = r.remaining;
     return { ok: true, resources: r.resources };
@@ -87,7 +92,8 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
   const fields = src ? roleFields(src) : {};
   const env: Record<string, string> = {
     KUBE_MESOS_NODE_NAME: a.agent.nodeName,
-    KUBE_MESOS_NODE_LABELS: JSON.stringify(a.agent.labels),
+    // The labels the Node will have, as placement assumed them for this agent before its kubelet existed (os/arch too).
+    KUBE_MESOS_NODE_LABELS: JSON.stringify(expectedNodeLabels(a.agent)),
     // Only the pod limit: the executor takes cpu and memory from its agent (SUBSCRIBED), so this ExecutorInfo is the same
     // whichever scheduler instance builds it — Mesos refuses a different one for an executor that is already running.
     KUBE_MESOS_NODE_CAPACITY: JSON.stringify({ pods: String(a.config.maxPods) }),
@@ -108,8 +114,10 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
     command: {
       shell: true,
       value: a.config.command,
+      ...(a.config.uris && a.config.uris.length > 0 ? { uris: a.config.uris.map((u) => ({ ...u })) } : {}),
       environment: { variables: Object.entries(env).map(([name, value]) => ({ name, type: 'VALUE', value })) },
     },
+    ...(a.config.container ? { container: a.config.container } : {}),
     resources: [
       { name: 'cpus', type: 'SCALAR', scalar: { value: a.config.cpus }, ...fields },
       { name: 'mem', type: 'SCALAR', scalar: { value: a.config.mem }, ...fields },

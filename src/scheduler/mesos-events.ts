@@ -10,6 +10,7 @@ import { classifyLoss } from '../failover/loss-policy.js';
 import { checkAdoption, isKeeperTaskOf } from './adoption.js';
 import { agentInfoFromOffer, type AgentInfoOptions } from './agent-info.js';
 import type { Effects } from './effects.js';
+import type { ExecutorLossHandler } from './executor-loss.js';
 import { podOfTaskId } from './launch.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
@@ -22,7 +23,7 @@ export class MesosEvents {
   constructor(
     private readonly state: CoreState,
     private readonly fx: Effects,
-    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; reconciler: Reconciler },
+    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler },
     private readonly config: { agentInfo: AgentInfoOptions },
     private readonly wake: () => void,
   ) {}
@@ -143,6 +144,7 @@ export class MesosEvents {
       case 'launch-failed': {
         const pod = s.pods.get(out.record.podUid);
         fx.log.info({ pod: out.record.podKey, taskId, state: status.state, reason: status.reason, message: status.message }, 'launch failed before binding: re-queueing');
+        fx.metrics?.kubeletLaunchFailed?.(status.reason ?? 'REASON_UNKNOWN');
         fx.note('Warning', 'FailedLaunch', out.record.podKey, `task ${taskId} ended ${status.state} before binding: ${status.message ?? status.reason ?? ''}`);
         if (pod) {
           fx.send(fx.kube.reportWarning(pod, 'FailedLaunch', `task ${taskId} ended ${status.state} (${status.reason ?? 'no reason'}): ${status.message ?? ''}`.trim()), 'FailedLaunch event');
@@ -154,6 +156,10 @@ export class MesosEvents {
         return;
       }
       case 'terminal':
+        if (this.parts.loss.taskEnded(out.record, status, now)) {
+          s.queue.moveAllToActive();
+          return;
+        }
         if (classifyLoss(status.state, status.reason) !== undefined) {
           this.taskLost(out.record, status, classifyLoss(status.state, status.reason) === 'gone', now);
         } else {
@@ -175,6 +181,7 @@ export class MesosEvents {
         this.fx.note('Warning', 'KubeletGone', gone.nodeName, `executor ${executorId} terminated`);
         s.executorInfos.delete(agentId);
         this.fx.log.warn({ agentId, executorId }, 'kubelet executor terminated');
+        this.parts.loss.executorGone(agentId, executorId, gone.nodeName, this.fx.clock.now());
       }
     } else if (agentId) {
       this.fx.log.warn({ agentId }, 'agent lost');

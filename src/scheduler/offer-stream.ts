@@ -55,7 +55,7 @@ export class OfferStream {
 
   /** Before a wake-up: pods wait while we are suppressed, so REVIVE now rather than at the end of the next cycle. */
   onWake(now: number): void {
-    if (this.state.subscribed && this.state.queue.size > 0 && this.suppressed) this.update(now);
+    if (this.state.subscribed && this.state.queue.size + this.state.boundWaiting.size > 0 && this.suppressed) this.update(now);
   }
 
   /** A REVIVE held back by the bucket is due then (the cycle that runs at that time sends it). */
@@ -65,7 +65,7 @@ export class OfferStream {
 
   /** At the end of a cycle: SUPPRESS, REVIVE, or nothing. */
   update(now: number): void {
-    const pendingPods = this.state.queue.size;
+    const pendingPods = this.state.queue.size + this.state.boundWaiting.size;
     const action = offerStreamAction({ pendingPods, wantsOffers: this.wantsOffers, suppressed: this.suppressed, reviveBudget: this.reviveBudget, nowMs: now }, this.config);
     if (action.kind === 'suppress') {
       this.suppressed = true;

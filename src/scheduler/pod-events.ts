@@ -6,6 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { podFromV1 } from '../placement/pod.js';
 import type { PodDefaults, PodSpecView } from '../placement/types.js';
+import type { BoundPods } from './bound-pods.js';
 import type { Effects } from './effects.js';
 import { isFinished, podKey } from './pods.js';
 import type { CoreState } from './state.js';
@@ -24,6 +25,8 @@ export class PodEvents {
     private readonly fx: Effects,
     private readonly config: PodEventsConfig,
     private readonly wake: () => void,
+    /** Pods bound by someone else; set by the core once built. */
+    public bound?: BoundPods,
   ) {}
 
   /** A pod of this scheduler was added or changed (informer). The object is read-only. */
@@ -38,6 +41,7 @@ export class PodEvents {
     if (pod.spec?.nodeName) {
       s.queue.delete(key);
       s.tasks.markBound(uid);
+      if (this.bound?.note(pod)) this.wake(); // it needs offers: revive and run a cycle
       return;
     }
     if (pod.metadata?.deletionTimestamp || isFinished(pod)) {
@@ -57,6 +61,7 @@ export class PodEvents {
     const key = podKey(pod);
     if (s.podUidByKey.get(key) === uid) s.podUidByKey.delete(key);
     s.failover.podBack(uid);
+    this.bound?.forget(pod);
     s.queue.delete(key);
     s.lastUnschedulable.delete(key);
     s.failingSince.delete(key);

@@ -51,6 +51,15 @@ export interface KubePort {
   uncordonNode?(nodeName: string): Promise<void>;
   /** A Warning Event on a Node (e.g. DrainAbandoned). */
   reportNodeWarning?(nodeName: string, reason: string, message: string): Promise<void>;
+  /** Fails a pod as a kubelet's admission does (phase Failed, reason OutOfcpu…) with a Warning event. */
+  failPod?(pod: V1Pod, reason: string, message: string): Promise<void>;
+  /** status.nominatedNodeName (null clears it). */
+  setNominatedNode?(pod: V1Pod, nodeName: string | null): Promise<void>;
+  /**
+   * Deletes a preemption victim gracefully, as kube-scheduler does: a DisruptionTarget condition (reason
+   * PreemptionByKubeScheduler) and a `Preempted` event first.
+   */
+  preemptPod?(pod: V1Pod, message: string): Promise<void>;
 }
 
 export interface Clock {

@@ -7,11 +7,13 @@
 import { setClampedInterval } from '../time/timers.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import type { ExecutorDelivery } from '../delivery/executor-delivery.js';
 import type { KubeMesosConfig } from '../config/config.js';
 import { KubeClient } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
-import { podInformer, type ResilientInformer } from '../kube/informer.js';
+import { httpListWatch, podInformer, ResilientInformer } from '../kube/informer.js';
+import { KubeMesosNodes } from '../kube/node-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
 import { SchedulerMetrics } from '../ops/metrics.js';
@@ -25,6 +27,8 @@ import { FrameworkCore } from './framework.js';
 export interface SchedulerServiceOptions {
   config: KubeMesosConfig;
   kubeconfig: KubeConfig;
+  /** The kubeconfig's token file (or the service account's), re-read when it rotates. */
+  tokenFile?: string;
   log: Logger;
   /** Secret for mesos.principal, read by the caller from mesos.secretFile. */
   secret?: string;
@@ -34,6 +38,8 @@ export interface SchedulerServiceOptions {
   executorCommand: string;
   /** Kubeconfig path handed to executors (they reach the API server with it). */
   executorKubeconfig: string;
+  /** How the executor reaches the agents (delivery/setup.ts); without it, `executorCommand` and nothing fetched. */
+  executorDelivery?: ExecutorDelivery;
   /** FrameworkInfo.user when mesos.user is empty (the CLI passes $USER); default root. */
   user?: string;
   /** The framework id from a previous run (state store), if any. */
@@ -59,10 +65,10 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const registry = o.registry ?? createRegistry({ defaultMetrics: true });
   const metrics = new SchedulerMetrics(registry);
   metrics.setLeader(true); // the service runs only on the leader (or without leader election)
-  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst });
+  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst, tokenFile: o.tokenFile, registry });
   const kube = new KubeClient(http);
   // Events get their own transport and QPS budget so they never delay scheduling writes.
-  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50 })), component: 'kube-mesos', log });
+  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50, tokenFile: o.tokenFile, registry })), component: 'kube-mesos', log });
 
   // One zk:// URL: follow the leading master through ZooKeeper, as Mesos' own detector does; else a list of masters.
   const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], scheme: c.mesos.scheme, log: log.child({ component: 'zk' }) }) : undefined;
@@ -103,7 +109,22 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   informer.on('update', (pod) => core.podEvents.upsert(pod));
   informer.on('delete', (pod) => core.podEvents.delete(pod));
   informer.start();
-  await informer.ready;
+  // The kubelets' Nodes: labels, taints, cordon and Node-advertised resources for placement.
+  const nodes = KubeMesosNodes.watch(http, { log: log.child({ component: 'node-informer' }) });
+  nodes.onChange((ch) => core.onNodeChange(ch));
+  nodes.start();
+  await Promise.all([informer.ready, nodes.ready]);
+  // Pods other schedulers (or their authors, or the DaemonSet controller) bound to kube-mesos Nodes: they need Mesos tasks too.
+  const foreign = new ResilientInformer<V1Pod>(
+    httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: `spec.schedulerName!=${c.kube.schedulerName},spec.nodeName!=` }),
+    { name: 'foreign-pods', log: log.child({ component: 'foreign-pod-informer' }) },
+  );
+  const ours = (pod: V1Pod) => nodes.agentOf(pod.spec?.nodeName ?? '') !== undefined;
+  foreign.on('add', (pod) => ours(pod) && core.podEvents.upsert(pod));
+  foreign.on('update', (pod) => ours(pod) && core.podEvents.upsert(pod));
+  foreign.on('delete', (pod) => ours(pod) && core.podEvents.delete(pod));
+  foreign.start();
+  await foreign.ready;
   const adopted = core.mesosEvents.adoptFromPods();
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
   client.start();
@@ -132,7 +153,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     metrics,
     registry,
     readiness: () => {
-      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() };
+      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     async stop() {
@@ -141,6 +162,8 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await client.stop();
       await detector?.stop();
       await informer.stop();
+      await nodes.stop();
+      await foreign.stop();
       await core.stop();
       await events.stop();
     },

@@ -1,8 +1,11 @@
 /**
  * Builds the read-only snapshot that placement's plan() sees: every known agent with what its held offers give per role,
- * its kubelet, and the pods on it. Pure: it reads the core's state and changes nothing.
+ * its kubelet, the pods on it, and its Kubernetes side (the kubelet's Node, or the Node it will have). Pure: it reads
+ * the core's state and changes nothing.
  */
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { reservationRole } from '../mesos/resources.js';
+import { DEFAULT_NODE_VIEW, nodeView, type NodeView, type NodeViewConfig } from '../placement/node-view.js';
 import type { Offer } from '../mesos/types.js';
 import type { AgentView, OfferedSlice, PlacedPod, PortRange } from '../placement/types.js';
 import { ANNOTATION_AGENT_ID } from '../names.js';
@@ -11,7 +14,8 @@ import type { AgentInfo } from './agent-info.js';
 import { hostPortsOf, isFinished, placedPod } from './pods.js';
 import type { CoreState } from './state.js';
 
-export function offeredSlices(offers: readonly Offer[]): OfferedSlice[] {
+/** `scalars`: Mesos scalars beyond cpus/mem/disk that placement accounts (the extended-resource mapping's Mesos names). */
+export function offeredSlices(offers: readonly Offer[], scalars: ReadonlySet<string> = DEFAULT_MESOS_SCALARS): OfferedSlice[] {
   const byRole = new Map<string, OfferedSlice>();
   for (const o of offers) {
     for (const r of o.resources ?? []) {
@@ -23,6 +27,7 @@ export function offeredSlices(offers: readonly Offer[]): OfferedSlice[] {
         if (r.name === 'cpus') s.res.cpus += r.scalar.value;
         else if (r.name === 'mem') s.res.mem += r.scalar.value;
         else if (r.name === 'disk') s.res.disk += r.scalar.value;
+        else if (scalars.has(r.name)) (s.scalars ??= {})[r.name] = (s.scalars[r.name] ?? 0) + r.scalar.value;
       } else if (r.type === 'RANGES' && r.name === 'ports') {
         for (const range of r.ranges?.range ?? []) s.ports.push([range.begin, range.end] as PortRange);
       }
@@ -32,15 +37,33 @@ export function offeredSlices(offers: readonly Offer[]): OfferedSlice[] {
   return [...byRole.values()];
 }
 
+const DEFAULT_MESOS_SCALARS: ReadonlySet<string> = new Set(Object.values(DEFAULT_NODE_VIEW.extendedResources));
+
 export interface SnapshotAgent {
   info: AgentInfo;
   offers: readonly Offer[];
   kubelet?: { podCount: number; maxPods: number };
   pods: PlacedPod[];
+  /** kube-mesos' own reasons: lost, kubelet going away, no kubelet may start. A cordon comes from the Node. */
   unschedulable: boolean;
+  /** The kubelet's Node, when it has registered. */
+  node?: V1Node;
 }
 
-export function agentView(a: SnapshotAgent): AgentView {
+// A Node object (or, for an agent without one, its AgentInfo) gives the same view until it changes.
+const viewCache = new WeakMap<object, { cfg: NodeViewConfig; view: NodeView }>();
+
+function kubeSide(a: SnapshotAgent, cfg: NodeViewConfig): NodeView {
+  const key: object = a.node ?? a.info;
+  const hit = viewCache.get(key);
+  if (hit && hit.cfg === cfg) return hit.view;
+  const view = nodeView(a.info, a.node, false, cfg);
+  viewCache.set(key, { cfg, view });
+  return view;
+}
+
+export function agentView(a: SnapshotAgent, cfg: NodeViewConfig = DEFAULT_NODE_VIEW, scalars?: ReadonlySet<string>): AgentView {
+  const k = kubeSide(a, cfg);
   return {
     id: a.info.id,
     hostname: a.info.hostname,
@@ -48,24 +71,87 @@ export function agentView(a: SnapshotAgent): AgentView {
     zone: a.info.zone,
     region: a.info.region,
     attributes: a.info.attributes,
-    labels: a.info.labels,
-    taints: [],
-    unschedulable: a.unschedulable,
-    offered: offeredSlices(a.offers),
+    labels: k.labels,
+    taints: k.taints,
+    unschedulable: a.unschedulable || k.unschedulable,
+    offered: offeredSlices(a.offers, scalars),
     kubelet: a.kubelet,
     pods: a.pods,
+    nodeExtended: k.nodeExtended,
+    avoidControllers: k.avoidControllers,
+    capacity: undefined,
   };
+}
+
+/** A pod's PlacedPod stays the same object while its pod object, task and host ports do (see SnapshotCache). */
+const placedCache = new WeakMap<V1Pod, { task: object | undefined; hostPorts: number[]; placed: PlacedPod }>();
+
+function placedOnce(pod: V1Pod, hostPorts: number[], task?: Parameters<typeof placedPod>[2]): PlacedPod {
+  const hit = placedCache.get(pod);
+  if (hit && hit.task === task && (hit.hostPorts === hostPorts || sameNumbers(hit.hostPorts, hostPorts))) return hit.placed;
+  const placed = placedPod(pod, hostPorts, task);
+  placedCache.set(pod, { task, hostPorts, placed });
+  return placed;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The previous snapshot's views by agent. An agent whose inputs are all the same objects as last time (info, Node,
+ * offers, pods, kubelet figures, unschedulable) keeps its AgentView object, so that placement's AgentTable rebuilds
+ * only the agents that changed (plan(…, table)).
+ */
+export class SnapshotCache {
+  readonly byAgent = new Map<string, { a: SnapshotAgent; cfg: NodeViewConfig; view: AgentView }>();
+  /** Views reused by the last buildSnapshot(). */
+  reused = 0;
+}
+
+function sameInputs(x: SnapshotAgent, y: SnapshotAgent): boolean {
+  return (
+    x.info === y.info &&
+    x.node === y.node &&
+    x.unschedulable === y.unschedulable &&
+    x.kubelet?.podCount === y.kubelet?.podCount &&
+    x.kubelet?.maxPods === y.kubelet?.maxPods &&
+    sameItems(x.offers, y.offers) &&
+    sameItems(x.pods, y.pods)
+  );
 }
 
 /**
  * The snapshot of a cycle: every agent outside the failed zones with its held offers, its kubelet and the pods on it
  * (tasks' pods, and bound pods the registry does not know yet). An agent is marked unschedulable while it is lost, its
- * kubelet is going away, or it has no kubelet and the pool may not start one (limit reached, or a drain in progress).
+ * kubelet is going away, or it has no kubelet and the pool may not start one (limit reached, a drain in progress, or its
+ * dead executor's Node not deleted yet).
  */
 export function buildSnapshot(
   s: CoreState,
-  o: { unhealthyZones: ReadonlySet<string>; kubeletCounts: KubeletCounts; pool: PoolConfig; maxPodsPerKubelet: number },
+  o: {
+    unhealthyZones: ReadonlySet<string>;
+    kubeletCounts: KubeletCounts;
+    pool: PoolConfig;
+    maxPodsPerKubelet: number;
+    nodeView?: NodeViewConfig;
+    /** Reuse unchanged agents' views from the previous snapshot (and remember this one's). */
+    cache?: SnapshotCache;
+  },
 ): AgentView[] {
+  const cache = o.cache;
+  if (cache) cache.reused = 0;
+  const present = cache ? new Set<string>() : undefined;
+  const nodeCfg = o.nodeView ?? DEFAULT_NODE_VIEW;
+  const scalars = nodeCfg === DEFAULT_NODE_VIEW ? DEFAULT_MESOS_SCALARS : new Set(Object.values(nodeCfg.extendedResources));
   const podsByAgent = new Map<string, PlacedPod[]>();
   const add = (agentId: string, p: PlacedPod) => {
     let list = podsByAgent.get(agentId);
@@ -77,13 +163,13 @@ export function buildSnapshot(
     const pod = s.pods.get(t.podUid);
     if (!pod) continue;
     seen.add(t.podUid);
-    add(t.agentId, placedPod(pod, t.hostPorts));
+    add(t.agentId, placedOnce(pod, t.hostPorts, t));
   }
   for (const pod of s.pods.values()) {
     const uid = pod.metadata!.uid!;
     if (seen.has(uid) || !pod.spec?.nodeName || isFinished(pod)) continue;
     const agentId = pod.metadata?.annotations?.[ANNOTATION_AGENT_ID] ?? s.agentByNode.get(pod.spec.nodeName);
-    if (agentId) add(agentId, placedPod(pod, hostPortsOf(pod)));
+    if (agentId) add(agentId, placedOnce(pod, hostPortsOf(pod)));
   }
   const views: AgentView[] = [];
   for (const [id, a] of s.agents) {
@@ -91,17 +177,32 @@ export function buildSnapshot(
     if (a.info.zone !== undefined && o.unhealthyZones.has(a.info.zone)) continue;
     const k = s.tasks.kubelet(id);
     const pods = podsByAgent.get(id) ?? [];
-    // A drain never holds back new kubelets for other pods (the cycle keeps only the drained pods off new kubelets).
-    const noNewKubelet = !k && !canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool);
-    views.push(
-      agentView({
-        info: a.info,
-        offers: s.offers.forAgent(id),
-        kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
-        pods,
-        unschedulable: s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,
-      }),
-    );
+    // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
+    // A dead executor's Node is deleted before the agent gets a new executor, so the new kubelet registers a fresh Node.
+    const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || s.executorLoss.agentWaiting(id));
+    const sa: SnapshotAgent = {
+      info: a.info,
+      offers: s.offers.forAgent(id),
+      kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
+      pods,
+      unschedulable: s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,
+      node: s.nodes.get(id),
+    };
+    if (!cache) {
+      views.push(agentView(sa, nodeCfg, scalars));
+      continue;
+    }
+    present!.add(id);
+    const prev = cache.byAgent.get(id);
+    if (prev && prev.cfg === nodeCfg && sameInputs(prev.a, sa)) {
+      views.push(prev.view);
+      cache.reused++;
+      continue;
+    }
+    const view = agentView(sa, nodeCfg, scalars);
+    cache.byAgent.set(id, { a: sa, cfg: nodeCfg, view });
+    views.push(view);
   }
+  if (cache) for (const id of cache.byAgent.keys()) if (!present!.has(id)) cache.byAgent.delete(id);
   return views;
 }

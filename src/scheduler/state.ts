@@ -3,9 +3,10 @@
  * the task and kubelet registry, and the failover and maintenance trackers. Every handler reads and changes this one
  * object; none keeps a second copy. No I/O here: effects go through `Effects`.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ExecutorInfo, Offer } from '../mesos/types.js';
 import type { PodSpecView } from '../placement/types.js';
+import { ExecutorLossTracker } from '../failover/executor-loss.js';
 import { FailoverManager } from '../failover/manager.js';
 import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy.js';
 import type { AgentInfo } from './agent-info.js';
@@ -29,6 +30,10 @@ export class CoreState {
   readonly tasks = new TaskRegistry();
   readonly agents = new Map<string, KnownAgent>();
   readonly agentByNode = new Map<string, string>();
+  /** Pods bound to a kube-mesos Node by someone else, waiting for a task (bound-pods.ts), by key. */
+  readonly boundWaiting = new Map<string, PodSpecView>();
+  /** agentId → its kubelet's Node (the Node informer's object; never mutated). */
+  readonly nodes = new Map<string, V1Node>();
   /** Every pod of this scheduler the informer has shown us, by uid. Never mutated. */
   readonly pods = new Map<string, V1Pod>();
   readonly podUidByKey = new Map<string, string>();
@@ -41,6 +46,8 @@ export class CoreState {
   /** Tasks whose pods failover replaced: never adopted again, killed if they come back. Bounded. */
   private readonly replaced = new Set<string>();
   readonly failover: FailoverManager;
+  /** Nodes of kubelet executors that died, deleted once empty (scheduler/executor-loss.ts). */
+  readonly executorLoss = new ExecutorLossTracker();
   frameworkId: string | undefined;
   subscribed = false;
 

@@ -27,6 +27,7 @@ export function debugState(s: CoreState, o: { nowMs: number; suppressed: boolean
     tasks: s.tasks.taskCount,
     kubelets: [...s.tasks.allKubelets()].map((k) => ({ agentId: k.agentId, executorId: k.executorId, nodeName: k.nodeName, state: k.state, tasks: k.taskIds.size })),
     failover: s.failover.debugState(),
+    deadExecutorNodes: s.executorLoss.debugState(),
     maintenance: o.maintenance,
   };
 }

@@ -63,12 +63,12 @@ spec:
       { timeoutMs: 30_000, what: 'PodScheduled=False on pod big' },
     );
     expect(cond.reason).toBe('Unschedulable');
-    expect(cond.message).toMatch(/^0\/9 agents available: .*Insufficient cpus/);
+    expect(cond.message).toMatch(/^0\/9 nodes are available: .*Insufficient cpu/);
     const described = await waitFor(async () => {
       const d = await kubectl(['describe', 'pod', 'big', '-n', t.ns.name], { kubeconfig: t.kubeconfig });
       return /FailedScheduling/.test(d.stdout) && d.stdout;
     }, { what: 'a FailedScheduling event in kubectl describe' });
-    expect(described).toMatch(/0\/9 agents available/);
+    expect(described).toMatch(/0\/9 nodes are available/);
 
     const res = await fetch(`${t.sb.mesosUrl}/emulator/agents`, {
       method: 'POST',

@@ -1,6 +1,8 @@
-// The Helm chart charts/kube-mesos, rendered by tools/helm-render (the `helm template` stand-in), checked against the
-// scheduler's own config schema and manifests/rbac.yaml, and applied with `kubectl apply --dry-run=server` to the run's
-// real kube-apiserver (1.20: PodDisruptionBudget is policy/v1beta1 there).
+// The Helm chart charts/kube-mesos, rendered by tools/helm-render (the `helm template` stand-in, which validates values
+// against values.schema.json as helm does and lints as `helm lint` does), checked against the scheduler's own config
+// schema and manifests/rbac.yaml, and applied with `kubectl apply --dry-run=server` to the run's real kube-apiserver
+// (1.20: PodDisruptionBudget is policy/v1beta1 there), with minimal Prometheus Operator CRDs installed for the
+// ServiceMonitor and PrometheusRule.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,7 +92,9 @@ const HA_VALUES = {
   placement: { defaultScoring: 'binpack', zoneAttribute: 'zone' },
   pool: { minPerZone: 1, maxPerZone: 20, idleTimeout: '15m' },
   failover: { defaultFailoverAfter: '2m', rebalance: true },
-  metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } } },
+  metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } }, prometheusRule: { enabled: true, labels: { release: 'prometheus' } } },
+  networkPolicy: { enabled: true, ingress: { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] } },
+  image: { digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' },
   extraConfig: { mesos: { heartbeatMissLimit: 10 } },
   resources: { requests: { cpu: '200m', memory: '512Mi' }, limits: { memory: '1Gi' } },
 };
@@ -119,7 +123,9 @@ describe('default values', () => {
 
   it('renders the whole install, every namespaced object in the release namespace (node Leases aside)', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      // the Pod is the `helm test` hook (templates/tests/), which `helm template` prints too
+      // with ops.secure (the default): the auth-delegator binding and the metrics-reader / ops-viewer ClusterRoles
+      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Pod', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
     const namespaced = objects.filter((x) => !x.kind.startsWith('Cluster'));
     for (const o of namespaced.filter((x) => x.metadata.namespace !== 'kube-node-lease')) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, ns.name]);
@@ -148,8 +154,12 @@ describe('default values', () => {
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'ops' });
+    expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'ops', scheme: 'HTTPS' });
+    expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThanOrEqual(60);
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops', scheme: 'HTTPS' });
+    expect(pod.priorityClassName).toBe('system-cluster-critical');
+    expect(c.image).toBe('ghcr.io/kube-mesos/kube-mesos:0.1.0');
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'ops', scheme: 'HTTPS' });
     const cfg = loadConfig({ fileText: one(objects, 'ConfigMap').data['config.yaml'] });
     if (!cfg.ok) throw new Error(cfg.errors.join('\n'));
     const port = Number(cfg.config.ops.listen.split(':').pop());
@@ -163,12 +173,17 @@ describe('default values', () => {
 
   it('grants exactly the rules of manifests/rbac.yaml', () => {
     const manual = docs(readFileSync(join(ROOT, 'manifests/rbac.yaml'), 'utf8'));
-    expect(one(objects, 'ClusterRole').rules).toEqual(one(manual, 'ClusterRole').rules);
+    // the same ClusterRoles by role (the chart's names carry the release), the same rules
+    const byRole = (list: K8sObject[], prefix: string) =>
+      Object.fromEntries(list.filter((o) => o.kind === 'ClusterRole').map((o) => [o.metadata.name.replace(prefix, '') || 'scheduler', (o as Any).rules]));
+    expect(byRole(objects, 'km-kube-mesos')).toEqual(byRole(manual, 'kube-mesos'));
+    const delegator = (list: K8sObject[]) => list.filter((o) => o.kind === 'ClusterRoleBinding' && (o as Any).roleRef.name === 'system:auth-delegator').length;
+    expect(delegator(objects)).toBe(delegator(manual));
     const roles = (list: K8sObject[]) => list.filter((o) => o.kind === 'Role').map((o) => [o.metadata.namespace === 'kube-node-lease', o.rules]);
     const release = (list: K8sObject[], n: string) => roles(list).map(([lease, rules]) => [lease, rules, n]);
     expect(release(objects, 'chart')).toEqual(release(manual, 'chart'));
     const sa = one(objects, 'ServiceAccount').metadata.name;
-    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: ns.name }]);
+    for (const crb of objects.filter((o) => o.kind === 'ClusterRoleBinding')) expect((crb as Any).subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: ns.name }]);
     for (const rb of objects.filter((o) => o.kind === 'RoleBinding')) expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: sa, namespace: ns.name }]);
   });
 
@@ -193,24 +208,9 @@ describe('values.yaml', () => {
     expect(Number(d.ops.listen.split(':').pop())).toBe(values.ops.port);
   });
 
-  it('has every key documented in docs/deploy.md', () => {
-    const values = yaml.load(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Any;
-    const doc = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
-    const leaves: string[] = [];
-    const walk = (o: Any, prefix: string) => {
-      for (const [k, v] of Object.entries(o)) {
-        const path = `${prefix}${k}`;
-        // the scheduler sections are documented key by key in docs/configuration.md
-        if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !['placement', 'pool', 'failover', 'resources', 'livenessProbe', 'readinessProbe', 'podSecurityContext', 'securityContext'].includes(path)) walk(v, `${path}.`);
-        else leaves.push(path);
-      }
-    };
-    walk(values, '');
-    expect(leaves.filter((k) => !doc.includes(`\`${k}\``))).toEqual([]);
-  });
 });
 
-describe('HA, ZooKeeper, credentials, CA and ServiceMonitor', () => {
+describe('HA, ZooKeeper, credentials, CA, ServiceMonitor, PrometheusRule and NetworkPolicy', () => {
   let objects: K8sObject[];
   let text: string;
   beforeAll(async () => {
@@ -267,16 +267,123 @@ describe('HA, ZooKeeper, credentials, CA and ServiceMonitor', () => {
     expect(one(objects, 'PodDisruptionBudget').apiVersion).toBe(served ? 'policy/v1' : 'policy/v1beta1');
   });
 
-  it('renders a ServiceMonitor for the ops port; the kube API server accepts the rest (no Prometheus CRDs here)', async () => {
+  it('renders a ServiceMonitor for the ops port, a PrometheusRule with the alerts, a NetworkPolicy and the image by digest', () => {
     const sm = one(objects, 'ServiceMonitor');
     expect(sm.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(sm.metadata.labels.release).toBe('prometheus');
-    expect(sm.spec.endpoints).toEqual([{ port: 'ops', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    expect(sm.spec.endpoints).toEqual([
+      { port: 'ops', path: '/metrics', interval: '30s', scrapeTimeout: '10s', scheme: 'https', bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig: { insecureSkipVerify: true } },
+    ]);
     expect(sm.spec.selector.matchLabels).toEqual(one(objects, 'Service').spec.selector);
-    const rest = objects.filter((o) => o.kind !== 'ServiceMonitor');
-    const out = await dryRun(rest.map((o) => yaml.dump(o)).join('---\n'));
-    expect(out.trim().split('\n')).toHaveLength(rest.length);
-  }, 120_000);
+    const rule = one(objects, 'PrometheusRule');
+    const alerts = rule.spec.groups[0].rules.map((r: Any) => r.alert);
+    expect(alerts).toEqual(expect.arrayContaining(['KubeMesosNotSubscribed', 'KubeMesosPodsPending', 'KubeMesosZoneUnhealthy', 'KubeMesosFailoverSafetyStop', 'KubeMesosKubeletLaunchesFailing']));
+    for (const r of rule.spec.groups[0].rules) expect(r.expr).toContain(`namespace="${ns.name}",job="prod-kube-mesos"`);
+    const np = one(objects, 'NetworkPolicy');
+    expect(np.spec.podSelector.matchLabels).toEqual(one(objects, 'Service').spec.selector);
+    expect(np.spec.ingress).toEqual([{ ports: [{ port: 'ops', protocol: 'TCP' }], from: HA_VALUES.networkPolicy.ingress.from }]);
+    expect(np.spec.egress[0].ports).toContainEqual({ port: 5050, protocol: 'TCP' });
+    expect(one(objects, 'Deployment').spec.template.spec.containers[0].image).toBe(`ghcr.io/kube-mesos/kube-mesos@${HA_VALUES.image.digest}`);
+  });
+
+  it('the kube API server accepts all of it, ServiceMonitor and PrometheusRule included (kubectl apply --dry-run=server)', async () => {
+    await installPrometheusOperatorCrds();
+    const out = await dryRun(text);
+    for (const o of objects) expect(out).toMatch(new RegExp(`^${o.kind.toLowerCase()}[./][^ ]*${o.metadata.name} created \\(server dry run\\)$`, 'm'));
+    expect(out.trim().split('\n')).toHaveLength(objects.length);
+  }, 180_000);
+
+  it('passes the checks `helm lint` makes, and the standard labels, for the cluster it renders for', async () => {
+    const r = await run(helmRender, ['prod', CHART, '-n', ns.name, '-f', valuesFile('ha-lint.yaml', HA_VALUES), '--lint', '--kubeconfig', controlPlaneInfo().kubeconfigPath]);
+    expect(r.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(r.stdout).not.toContain('[ERROR]');
+    expect(r.code).toBe(0);
+  });
+});
+
+/**
+ * The two Prometheus Operator CRDs the chart uses, cut down to the fields it sets (structural schemas, so the API server
+ * checks types and required fields as the real CRDs do). Applied, never removed: other runs may use them at once.
+ */
+async function installPrometheusOperatorCrds(): Promise<void> {
+  const crd = (plural: string, kind: string, spec: object) => ({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.monitoring.coreos.com` },
+    spec: {
+      group: 'monitoring.coreos.com',
+      scope: 'Namespaced',
+      names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec } } } }],
+    },
+  });
+  const labelSelector = { type: 'object', properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } } } };
+  const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+  const crds = [
+    crd('servicemonitors', 'ServiceMonitor', {
+      type: 'object',
+      required: ['selector', 'endpoints'],
+      properties: {
+        selector: labelSelector,
+        namespaceSelector: { type: 'object', properties: { matchNames: { type: 'array', items: { type: 'string' } } } },
+        endpoints: { type: 'array', items: { type: 'object', properties: {
+              port: { type: 'string' },
+              path: { type: 'string' },
+              interval: { type: 'string' },
+              scrapeTimeout: { type: 'string' },
+              scheme: { type: 'string' },
+              bearerTokenFile: { type: 'string' },
+              tlsConfig: { type: 'object', properties: { insecureSkipVerify: { type: 'boolean' } } },
+            } } },
+      },
+    }),
+    crd('prometheusrules', 'PrometheusRule', {
+      type: 'object',
+      required: ['groups'],
+      properties: {
+        groups: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'rules'],
+            properties: {
+              name: { type: 'string' },
+              rules: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['expr'],
+                  properties: { alert: { type: 'string' }, record: { type: 'string' }, expr: { type: 'string' }, for: { type: 'string' }, labels: stringMap, annotations: stringMap },
+                },
+              },
+            },
+          },
+        },
+      },
+    }),
+  ];
+  await kubectl(['apply', '-f', '-'], { input: crds.map((c) => JSON.stringify(c)).join('\n') });
+  for (const c of crds) await kubectl(['wait', '--for=condition=Established', `crd/${c.metadata.name}`, '--timeout=60s']);
+}
+
+describe('values.schema.json, as helm validates values (helm-render uses helm\'s validator, gojsonschema)', () => {
+  it('rejects a wrong type and an unknown key, naming the same keys as the scheduler does', async () => {
+    const r = await run(helmRender, [CHART, '--set', 'pool.idleTimeout=10', '--set', 'extraConfig.mesos.mastrs=http://m:5050']);
+    expect(r.code).toBe(1);
+    const helm = r.stderr.split('\n').filter((l) => l.startsWith('- '));
+    expect(helm.sort()).toEqual(['- extraConfig.mesos: Additional property mastrs is not allowed', '- pool.idleTimeout: Invalid type. Expected: string, given: integer']);
+    expect(r.stderr).toContain("values don't meet the specifications of the schema(s) in the following chart(s):\nkube-mesos:");
+    const scheduler = loadConfig({ fileText: yaml.dump({ pool: { idleTimeout: 10 }, mesos: { mastrs: ['http://m:5050'] } }) });
+    expect(scheduler.ok).toBe(false);
+    const errors = scheduler.ok ? [] : scheduler.errors;
+    // side by side: the same key and the same kind of problem, in each tool's own wording
+    expect(errors).toEqual([expect.stringMatching(/^config: mesos\.mastrs: unknown key \(did you mean mesos\.masters\?/), 'config: pool.idleTimeout: expected a duration such as 15s, 5m or 1h30m, got 10']);
+  });
+
+  it('accepts the default values and the HA values', async () => {
+    expect((await run(helmRender, [CHART])).code).toBe(0);
+    expect((await run(helmRender, [CHART, '-f', valuesFile('ha-schema.yaml', HA_VALUES)])).code).toBe(0);
+  });
 });
 
 describe('an existing credentials Secret and masters given with --set', () => {
@@ -311,7 +418,6 @@ describe('bad values fail the render with a message naming the value', () => {
     ['no master', ['--set', 'mesos.masters=null'], /mesos\.masters: set at least one Mesos master/],
     ['zk:// next to another master', ['--set', 'mesos.masters={http://a:5050,zk://z:2181/mesos}'], /mesos\.masters: a zk:\/\/ URL must be the only entry/],
     ['replicas without leader election', ['--set', 'replicas=2,leaderElection.enabled=false'], /replicas: 2 replicas need leader election/],
-    ['a leader election mode that is none', ['--set', 'leaderElection.enabled=sometimes'], /leaderElection\.enabled: "sometimes" is not one of auto, true, false/],
     ['credentials without a principal', ['--set', 'mesos.credentials.secret=x'], /mesos\.principal: set the principal the credentials belong to/],
     ['no ServiceAccount name when not creating one', ['--set', 'serviceAccount.create=false'], /serviceAccount\.name is required/],
   ])('%s', async (_what, args, message) => {
@@ -320,6 +426,12 @@ describe('bad values fail the render with a message naming the value', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/^Error: execution error at \(kube-mesos\/templates\/\S+:\d+:\d+\): /);
   });
+});
+
+it('a leader election mode that is none is refused by values.schema.json before any template runs', async () => {
+  const r = await run(helmRender, [CHART, '--set', 'leaderElection.enabled=sometimes']);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('- leaderElection.enabled: leaderElection.enabled must be one of the following: "auto", true, false, "true", "false"');
 });
 
 describe('NOTES.txt and the plain manifests', () => {
@@ -336,4 +448,33 @@ describe('NOTES.txt and the plain manifests', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, 120_000);
+});
+
+describe('executor delivery values (delivery.*)', () => {
+  it('fetch from the scheduler: the config serves the bundle at the advertised URL, pod and Service expose the artifacts port; the API server accepts it', async () => {
+    const values = valuesFile('delivery-fetch.yaml', { delivery: { mode: 'fetch', serve: { port: 10252, advertiseUrl: 'http://mesos-artifacts.example:30252' } } });
+    const text = await render(['km', CHART, '--namespace', ns.name, '-f', values, '--kubeconfig', controlPlaneInfo().kubeconfigPath]);
+    const objects = docs(text);
+    const cfg = loadConfig({ fileText: one(objects, 'ConfigMap').data['config.yaml'] });
+    if (!cfg.ok) throw new Error(cfg.errors.join('\n'));
+    expect(cfg.config.delivery).toEqual({ mode: 'fetch', executorBundleUrl: '', kubeletUrl: '', image: '', serve: { ...defaultConfig().delivery.serve, listen: '0.0.0.0:10252', advertiseUrl: 'http://mesos-artifacts.example:30252' } });
+    const c = one(objects, 'Deployment').spec.template.spec.containers[0];
+    expect(c.ports).toContainEqual({ name: 'artifacts', containerPort: 10252, protocol: 'TCP' });
+    expect(one(objects, 'Service').spec.ports).toContainEqual({ name: 'artifacts', port: 10252, targetPort: 'artifacts', protocol: 'TCP' });
+    await dryRun(text);
+  }, 120_000);
+
+  it('image delivery defaults to the chart\'s own image; the default install serves nothing', async () => {
+    const values = valuesFile('delivery-image.yaml', { image: { repository: 'reg.example.com/kube-mesos', tag: '9.9.9' }, delivery: { mode: 'image' } });
+    const cfgOf = async (args: string[]) => {
+      const objects = docs(await render(['km', CHART, '--namespace', ns.name, ...args]));
+      const r = loadConfig({ fileText: one(objects, 'ConfigMap').data['config.yaml'] });
+      if (!r.ok) throw new Error(r.errors.join('\n'));
+      return { config: r.config, objects };
+    };
+    expect((await cfgOf(['-f', values])).config.delivery).toMatchObject({ mode: 'image', image: 'reg.example.com/kube-mesos:9.9.9' });
+    const d = await cfgOf([]);
+    expect(d.config.delivery).toEqual(defaultConfig().delivery);
+    expect(one(d.objects, 'Service').spec.ports.map((p: { name: string }) => p.name)).toEqual(['ops']);
+  });
 });

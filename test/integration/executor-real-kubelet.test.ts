@@ -186,6 +186,8 @@ function realExecutor(prefix: string) {
         KUBE_MESOS_NODE_CAPACITY: '{"cpu":"1500m","memory":"1024Mi","pods":"20"}',
         KUBE_MESOS_KUBECONFIG: controlPlaneInfo().kubeconfigPath,
         KUBE_MESOS_KUBELET_MODE: 'real',
+        // The fake kubelet needs no container runtime.
+        KUBE_MESOS_CONTAINER_RUNTIME: 'none',
         KUBE_MESOS_KUBELET_COMMAND: `${process.execPath} --import ${tsx} ${script}`,
         KUBE_MESOS_KUBELET_EXTRA_FLAGS: '["--v=2"]',
         KUBE_MESOS_KUBELET_BACKOFF: '200ms',

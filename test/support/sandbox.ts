@@ -39,12 +39,12 @@ export interface StateTask {
 
 export async function startTestSandbox(
   prefix: string,
-  opts: Partial<Pick<SandboxOptions, 'agents' | 'zones' | 'agentResources' | 'emulator'>> & { set?: [string, string][] } = {},
+  opts: Partial<Pick<SandboxOptions, 'agents' | 'zones' | 'agentResources' | 'emulator'>> & { set?: [string, string][]; /** Another way to the run's API server (e.g. a recording proxy). */ kubeconfig?: string } = {},
 ): Promise<TestSandbox> {
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` first (the executor runs from it)');
   const suffix = randomBytes(3).toString('hex');
   const schedulerName = `kube-mesos-${prefix}-${suffix}`;
-  const kubeconfig = controlPlaneInfo().kubeconfigPath;
+  const kubeconfig = opts.kubeconfig ?? controlPlaneInfo().kubeconfigPath;
   const ns = await createTestNamespace(prefix);
   const sb = await startSandbox({
     dir: mkdtempSync(join(tmpdir(), `kube-mesos-${prefix}-`)),

@@ -25,6 +25,9 @@ Flags:
       --kubeconfig FILE     read .Capabilities (KubeVersion, APIVersions) from that cluster's discovery API instead
   -s, --show-only PATH      only output the manifests of this template, e.g. templates/deployment.yaml (repeatable)
       --notes               also render templates/NOTES.txt and print it to stderr
+      --lint                instead of the manifests, print what "helm lint" would find (Chart.yaml fields, values
+                            against values.schema.json, template output, removed API versions) plus the standard
+                            app.kubernetes.io/* labels; exit 1 on any [ERROR]
   -h, --help                this help
 `
 
@@ -38,6 +41,7 @@ type options struct {
 	kubeconfig  string
 	showOnly    []string
 	notes       bool
+	lint        bool
 	orderedSets []setArg
 }
 
@@ -73,6 +77,8 @@ func parseArgs(args []string) (*options, error) {
 			return nil, errHelp
 		case "notes":
 			o.notes = true
+		case "lint":
+			o.lint = true
 		case "f", "values":
 			v, err = takeValue()
 			o.valueFiles = append(o.valueFiles, v)
@@ -138,6 +144,10 @@ func main() {
 		os.Exit(2)
 	}
 	out, notes, err := run(o)
+	if err == errLintFailed {
+		fmt.Print(out)
+		os.Exit(1)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		os.Exit(1)

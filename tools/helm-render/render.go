@@ -50,6 +50,9 @@ func run(o *options) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
+	if err := validateValues(o.chartDir, meta.Name, vals); err != nil {
+		return "", "", err
+	}
 	caps, err := capabilities(o)
 	if err != nil {
 		return "", "", err
@@ -75,6 +78,9 @@ func run(o *options) (string, string, error) {
 	notesName := meta.Name + "/templates/NOTES.txt"
 	notes := rendered[notesName]
 	delete(rendered, notesName)
+	if o.lint {
+		return lintReport(o, meta, rendered, caps)
+	}
 	out, err := assemble(rendered, meta.Name, o.showOnly)
 	return out, notes, err
 }
@@ -361,4 +367,27 @@ func numbered(s string) string {
 		lines[i] = fmt.Sprintf("%4d | %s", i+1, l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// errLintFailed: the lint report is printed; the exit code says it has errors.
+var errLintFailed = errors.New("lint failed")
+
+func lintReport(o *options, meta *chartMetadata, rendered map[string]string, caps *Capabilities) (string, string, error) {
+	msgs := lintChart(o, meta, rendered, caps)
+	var b strings.Builder
+	fmt.Fprintf(&b, "==> Linting %s\n", o.chartDir)
+	failed := false
+	for _, m := range msgs {
+		fmt.Fprintln(&b, m.String())
+		failed = failed || m.severity == "ERROR"
+	}
+	nFailed := 0
+	if failed {
+		nFailed = 1
+	}
+	fmt.Fprintf(&b, "\n1 chart(s) linted, %d chart(s) failed\n", nFailed)
+	if failed {
+		return b.String(), "", errLintFailed
+	}
+	return b.String(), "", nil
 }

@@ -27,12 +27,17 @@ app.kubernetes.io/name: {{ include "kube-mesos.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{- define "kube-mesos.labels" -}}
+{{/* The recommended labels of every object, but app.kubernetes.io/component. */}}
+{{- define "kube-mesos.baseLabels" -}}
 helm.sh/chart: {{ include "kube-mesos.chart" . }}
 {{ include "kube-mesos.selectorLabels" . }}
-app.kubernetes.io/component: scheduler
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "kube-mesos.labels" -}}
+{{ include "kube-mesos.baseLabels" . }}
+app.kubernetes.io/component: scheduler
 {{- end -}}
 
 {{- define "kube-mesos.serviceAccountName" -}}
@@ -43,8 +48,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{/* repository@digest when a digest is given (the tag is then ignored), else repository:tag (tag defaults to appVersion). */}}
 {{- define "kube-mesos.image" -}}
+{{- with .Values.image.digest -}}
+{{- if not (regexMatch "^[a-z0-9]+:[a-f0-9]{32,}$" (toString .)) -}}
+{{- fail (printf "image.digest: %q is not a digest (expected sha256:<hex>)" (toString .)) -}}
+{{- end -}}
+{{- printf "%s@%s" $.Values.image.repository . -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion (toString .Values.image.tag)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Label matchers of this release's series in alert expressions. */}}
+{{- define "kube-mesos.alertSelector" -}}
+{{- default (printf "namespace=%q,job=%q" .Release.Namespace (include "kube-mesos.fullname" .)) .Values.metrics.prometheusRule.selector -}}
 {{- end -}}
 
 {{/* "true" or "false": leader election, on by default as soon as there is more than one replica. */}}
@@ -132,12 +150,23 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   "retryPeriod" $v.leaderElection.retryPeriod
   "stateConfigMap" (printf "%s-state" $fullname | trunc 63 | trimSuffix "-")
 -}}
-{{- $ops := dict "listen" (printf "0.0.0.0:%d" (int $v.ops.port)) "logLevel" $v.ops.logLevel -}}
+{{- $ops := dict "listen" (printf "0.0.0.0:%d" (int $v.ops.port)) "logLevel" $v.ops.logLevel "secure" $v.ops.secure -}}
+{{- $serve := dict "listen" "" "advertiseUrl" "" "kubeletPath" $v.delivery.serve.kubeletPath -}}
+{{- if gt (int $v.delivery.serve.port) 0 -}}
+{{- $_ := set $serve "listen" (printf "0.0.0.0:%d" (int $v.delivery.serve.port)) -}}
+{{- $_ := set $serve "advertiseUrl" (default (printf "http://%s.%s.svc:%d" (include "kube-mesos.fullname" .) .Release.Namespace (int $v.delivery.serve.port)) $v.delivery.serve.advertiseUrl) -}}
+{{- end -}}
+{{- $image := $v.delivery.image -}}
+{{- if and (eq $v.delivery.mode "image") (not $image) -}}
+{{- $image = include "kube-mesos.image" . -}}
+{{- end -}}
+{{- $delivery := dict "mode" $v.delivery.mode "executorBundleUrl" $v.delivery.executorBundleUrl "kubeletUrl" $v.delivery.kubeletUrl "image" $image "serve" $serve -}}
 {{- $config := dict
   "mesos" $mesos
   "kube" $kube
   "placement" (deepCopy $v.placement)
   "pool" (deepCopy $v.pool)
+  "delivery" $delivery
   "failover" (deepCopy $v.failover)
   "ops" $ops
 -}}
@@ -171,6 +200,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: [""]
   resources: ["nodes/status"]
   verbs: ["patch", "update"]
+{{- end -}}
+
+{{/* http or https: the ops server's scheme (ops.secure). */}}
+{{- define "kube-mesos.opsScheme" -}}
+{{- if .Values.ops.secure }}HTTPS{{ else }}HTTP{{ end -}}
+{{- end -}}
+
+{{/* A probe with the ops server's scheme on its httpGet (unless it names one). Argument: (list $ probe). */}}
+{{- define "kube-mesos.probe" -}}
+{{- $probe := deepCopy (index . 1) -}}
+{{- if $probe.httpGet -}}
+{{- $_ := set $probe.httpGet "scheme" (default (include "kube-mesos.opsScheme" (index . 0)) $probe.httpGet.scheme) -}}
+{{- end -}}
+{{- toYaml $probe -}}
 {{- end -}}
 
 {{- define "kube-mesos.namespaceRules" -}}

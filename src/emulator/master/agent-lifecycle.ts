@@ -50,6 +50,24 @@ export class AgentLifecycle {
     return true;
   }
 
+  /**
+   * The agent process restarts while its host stays up (slave.cpp recover, `--recover=reconnect`): every executor's
+   * connection drops. Executors of frameworks with checkpointing keep running and re-subscribe, keeping their tasks;
+   * those of frameworks without it are shut down with the old agent (slave.cpp finalize), so their tasks fail with
+   * REASON_EXECUTOR_TERMINATED and the framework gets FAILURE for them.
+   */
+  restartAgent(agentId: string): boolean {
+    const a = this.s.agents.get(agentId);
+    if (!a || a.state === 'gone') return false;
+    if (!a.hostUp) return true;
+    for (const e of [...a.executors.values()]) {
+      if (this.s.frameworks.get(e.frameworkId)?.info.checkpoint === true) this.p.executors.dropExecutorStream(e);
+      else e.handle?.kill();
+    }
+    this.s.log.info({ agent: a.id }, 'agent restarted');
+    return true;
+  }
+
   /** The agent is cut off from the master but keeps running its tasks; the master notices only at the ping timeout. */
   partitionAgent(agentId: string): boolean {
     const a = this.s.agents.get(agentId);

@@ -81,7 +81,10 @@ export class Allocator {
         const a = agents[(start + n) % agents.length];
         if (a.state !== 'active') continue;
         const order = fws.length === 1 ? fws : [...fws].sort((x, y) => shares.get(x)! - shares.get(y)! || (x.id < y.id ? -1 : 1));
+        const gpuAgent = hasGpus(a.total);
         for (const fw of order) {
+          // As Mesos' allocator with --filter_gpu_resources (the default): a GPU agent only to GPU_RESOURCES frameworks.
+          if (gpuAgent && !fw.capabilities.has('GPU_RESOURCES')) continue;
           for (const role of fw.roles) {
             if (fw.suppressed.has(role)) continue;
             const pools = role === '*' ? ['*'] : ['*', role];
@@ -235,4 +238,10 @@ export function refuseOf(seconds: number | undefined): number {
 
 function safeDiv(a: number, b: number): number {
   return b > 0 ? a / b : 0;
+}
+
+/** The agent has `gpus` in its total resources, in any pool. */
+function hasGpus(total: ReadonlyMap<string, ResourceBag>): boolean {
+  for (const b of total.values()) if (b.scalar('gpus') > 0) return true;
+  return false;
 }

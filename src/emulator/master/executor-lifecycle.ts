@@ -126,6 +126,15 @@ export class ExecutorLifecycle {
     } else e.queued.push({ tasks, group });
     const fw = this.s.frameworks.get(e.frameworkId);
     if (fw && !e.handle) this.startExecutor(fw, a, e);
+    this.resizeContainer(a, e.frameworkId, e.executorId);
+  }
+
+  /** Process mode with cgroups: the executor's container holds its own resources plus its live tasks'. */
+  resizeContainer(a: Agent, frameworkId: string, executorId: string): void {
+    const e = a.executors.get(key(frameworkId, executorId));
+    if (!e?.handle?.update || e.state === 'terminated') return;
+    const tasks = [...a.tasks.values()].filter((t) => t.frameworkId === frameworkId && t.executorId === executorId && t.holdsResources).map((t) => t.info);
+    e.handle.update({ executor: e.info.resources, tasks });
   }
 
   private commandExecutorSubscribed(a: Agent, e: ExecutorRun): void {
@@ -266,6 +275,15 @@ export class ExecutorLifecycle {
     }
   }
 
+  /** The agent side of the executor's connection goes away (the agent process restarts): the executor sees its stream end. */
+  dropExecutorStream(e: ExecutorRun): void {
+    const sink = e.sink;
+    if (!sink) return;
+    this.executorSinks.delete(sink);
+    e.sink = undefined;
+    sink.close();
+  }
+
   executorStreamClosed(sink: ExecutorSink): void {
     const e = this.executorSinks.get(sink);
     this.executorSinks.delete(sink);
@@ -281,13 +299,15 @@ export class ExecutorLifecycle {
     for (const t of a.tasks.values()) {
       if (t.frameworkId !== e.frameworkId || t.executorId !== e.executorId || isTerminal(t.state)) continue;
       const killed = t.killRequested || e.shutdownRequested;
-      const reason = e.registrationTimedOut && neverSubscribed ? 'REASON_EXECUTOR_REGISTRATION_TIMEOUT' : 'REASON_EXECUTOR_TERMINATED';
+      // slave.cpp executorLaunched(): a container that failed to launch (e.g. a fetch failed) fails its tasks so.
+      const launchFailed = status.launchFailed === true && !killed;
+      const reason = launchFailed ? 'REASON_CONTAINER_LAUNCH_FAILED' : e.registrationTimedOut && neverSubscribed ? 'REASON_EXECUTOR_REGISTRATION_TIMEOUT' : 'REASON_EXECUTOR_TERMINATED';
       this.p.updates.agentStatusUpdate(a, e.frameworkId, {
         task_id: t.info.task_id,
         state: killed ? 'TASK_KILLED' : 'TASK_FAILED',
         source: 'SOURCE_AGENT',
         reason,
-        message: status.error ? `Executor terminated: ${status.error}` : 'Executor terminated',
+        message: launchFailed ? `Failed to launch container: ${status.error ?? 'unknown error'}` : status.error ? `Executor terminated: ${status.error}` : 'Executor terminated',
         executor_id: id(e.executorId),
         agent_id: id(a.id),
       });

@@ -70,6 +70,7 @@ export class StatusUpdates {
     if (!t.holdsResources) return;
     t.holdsResources = false;
     a.release(t.resources);
+    this.p.executors.resizeContainer(a, t.frameworkId, t.executorId);
     const fw = this.s.frameworks.get(t.frameworkId);
     if (fw) for (const b of t.resources.values()) addScalars(fw.allocated, b, -1);
     this.p.allocator.scheduleAllocation();

@@ -1,10 +1,14 @@
 import { fail, failMany, type FilterPlugin, type PodCtx, type Status } from '../framework.js';
 import { slotOf, type CycleState, type Slot, type WAgent } from '../state.js';
 import type { PortRange } from '../types.js';
+import { nodeExtFits, nodeExtShortfalls, scalarShortfalls, scalarsFit } from './extended-resources.js';
 
 export const REASON_TOO_MANY_PODS = 'Too many pods';
+/** Mesos-only: the agent's held offers have nothing for any of the pod's roles. */
 export const REASON_NO_OFFERS = "node(s) had no offers for the pod's roles";
-export const insufficient = (what: 'cpus' | 'mem' | 'disk' | 'ports'): string => `Insufficient ${what}`;
+/** kube-scheduler's names for the resources (Mesos' cpus, mem, disk); `ports` is Mesos-only (the offered ranges). */
+const KUBE_NAME = { cpus: 'cpu', mem: 'memory', disk: 'ephemeral-storage', ports: 'ports' } as const;
+export const insufficient = (what: 'cpus' | 'mem' | 'disk' | 'ports'): string => `Insufficient ${KUBE_NAME[what]}`;
 
 const EPS = 1e-6;
 const TOO_MANY = fail(REASON_TOO_MANY_PODS);
@@ -23,12 +27,13 @@ export function need(pod: PodCtx, a: WAgent, _st?: CycleState): { cpus: number; 
   return a.hasKubelet ? pod.pod.requests : pod.needExec;
 }
 
-function shortfalls(s: Slot, n: { cpus: number; mem: number; disk: number }, ports: readonly number[]): string[] {
+function shortfalls(s: Slot, n: { cpus: number; mem: number; disk: number }, pod: PodCtx): string[] {
   const out: string[] = [];
   if (s.cpus + EPS < n.cpus) out.push(insufficient('cpus'));
   if (s.mem + EPS < n.mem) out.push(insufficient('mem'));
   if (s.disk + EPS < n.disk) out.push(insufficient('disk'));
-  if (ports.length && !portsAvailable(s.ports, ports)) out.push(insufficient('ports'));
+  scalarShortfalls(s, pod.mesosScalars, out);
+  if (pod.ports.length && !portsAvailable(s.ports, pod.ports)) out.push(insufficient('ports'));
   return out;
 }
 
@@ -37,39 +42,58 @@ function shortfalls(s: Slot, n: { cpus: number; mem: number; disk: number }, por
  * wants all of a task's (and its executor's) resources allocated to one role.
  */
 export function chooseSlot(pod: PodCtx, a: WAgent, _st?: CycleState): Slot | undefined {
-  if (a.slotSeq === pod.seq) return a.slot; // nothing on the agent changes between filter, score and commit
+  const slots = a.slots;
+  if (a.slotSeq === pod.seq) return a.slotIdx < 0 ? undefined : slots[a.slotIdx]; // nothing on the agent changes between filter, score and commit
   const n = a.hasKubelet ? pod.pod.requests : pod.needExec;
-  let found: Slot | undefined;
-  for (const role of pod.roles) {
-    const s = slotOf(a, role);
-    if (!s) continue;
-    if (s.cpus + EPS >= n.cpus && s.mem + EPS >= n.mem && s.disk + EPS >= n.disk && (pod.ports.length === 0 || portsAvailable(s.ports, pod.ports))) {
-      found = s;
-      break;
+  let found = -1;
+  const roles = pod.roles;
+  outer: for (let r = 0; r < roles.length; r++) {
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i];
+      if (s.role !== roles[r]) continue;
+      if (
+        s.cpus + EPS >= n.cpus &&
+        s.mem + EPS >= n.mem &&
+        s.disk + EPS >= n.disk &&
+        (pod.ports.length === 0 || portsAvailable(s.ports, pod.ports)) &&
+        (pod.mesosScalars === null || scalarsFit(s, pod.mesosScalars))
+      ) {
+        found = i;
+        break outer;
+      }
+      break; // one slot per role
     }
   }
-  a.slot = found;
+  a.slotIdx = found;
   a.slotSeq = pod.seq;
-  return found;
+  return found < 0 ? undefined : slots[found];
 }
 
-/** Resources (cpus, mem, disk, ports) from one of the pod's roles, and the kubelet's pod limit. */
+/**
+ * Resources (cpus, mem, disk, Mesos-managed extended resources, ports) from one of the pod's roles, Node-advertised
+ * extended resources, and the kubelet's pod limit.
+ */
 export const fitFilter: FilterPlugin<true> = {
   name: 'NodeResourcesFit',
   prepare: () => true,
   filter: (_d, a, pod, st): Status | undefined => {
     if (a.podCount >= a.maxPods) return TOO_MANY;
-    if (chooseSlot(pod, a, st)) return undefined;
+    const nodeOk = nodeExtFits(pod, a);
+    if (nodeOk && chooseSlot(pod, a, st)) return undefined;
     // Report the shortfalls of the offered role that came closest.
     const n = need(pod, a, st);
     let best: string[] | undefined;
-    for (const role of pod.roles) {
-      const s = slotOf(a, role);
-      if (!s) continue;
-      const f = shortfalls(s, n, pod.ports);
-      if (!best || f.length < best.length) best = f;
+    if (!chooseSlot(pod, a, st)) {
+      for (const role of pod.roles) {
+        const s = slotOf(a, role);
+        if (!s) continue;
+        const f = shortfalls(s, n, pod);
+        if (!best || f.length < best.length) best = f;
+      }
+      if (!best && nodeOk) return NO_OFFERS;
     }
-    if (!best) return NO_OFFERS;
-    return failMany(best);
+    const out = best ?? (chooseSlot(pod, a, st) ? [] : [REASON_NO_OFFERS]);
+    if (!nodeOk) nodeExtShortfalls(pod, a, out);
+    return out.length ? failMany(out) : NO_OFFERS;
   },
 };

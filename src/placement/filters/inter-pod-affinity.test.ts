@@ -52,7 +52,7 @@ describe('InterPodAffinity filter', () => {
     const p = plan(agents, pods, testConfig());
     expect(new Set(p.placements.map((x) => x.agentId)).size).toBe(3);
     // the placed siblings' own terms reject it first, as in kube-scheduler
-    expect(p.unschedulable.map((u) => u.message)).toEqual([`0/3 agents available: 3 ${REASON_EXISTING_ANTI_AFFINITY}.`]);
+    expect(p.unschedulable.map((u) => u.message)).toEqual([`0/3 nodes are available: 3 ${REASON_EXISTING_ANTI_AFFINITY}.`]);
   });
 
   it('symmetric anti-affinity of a pod placed earlier in the same plan', () => {

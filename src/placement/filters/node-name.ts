@@ -1,6 +1,7 @@
 import { fail, type FilterPlugin } from '../framework.js';
 
-export const REASON_NODE_NAME = "node(s) didn't match the requested node name";
+/** kube-scheduler 1.20's nodename.ErrReason. */
+export const REASON_NODE_NAME = "node(s) didn't match the requested hostname";
 const FAIL = fail(REASON_NODE_NAME, true);
 
 /** spec.nodeName matches the agent's Node name, hostname or agent id. */

@@ -5,9 +5,9 @@ import { nodeNameFilter } from './node-name.js';
 import { nodePortsFilter } from './node-ports.js';
 import { taintTolerationFilter } from './taint-toleration.js';
 import { unschedulableFilter } from './unschedulable.js';
-import type { V1NodeSelectorRequirement } from '@kubernetes/client-node';
+import type { V1NodeSelectorRequirement, V1Taint, V1Toleration } from '@kubernetes/client-node';
 
-const AFF = "!node(s) didn't match Pod's node affinity/selector";
+const AFF = "!node(s) didn't match Pod's node affinity";
 
 describe('NodeUnschedulable', () => {
   it.each([
@@ -26,7 +26,7 @@ describe('NodeName', () => {
     ['no nodeName', undefined, undefined],
     ['hostname', 'h1', undefined],
     ['agent id', 'id1', undefined],
-    ['other', 'h2', "!node(s) didn't match the requested node name"],
+    ['other', 'h2', "!node(s) didn't match the requested hostname"],
   ])('%s', (_n, name, want) => {
     const pod = makePod();
     if (name) pod.nodeName(name);
@@ -35,18 +35,38 @@ describe('NodeName', () => {
 });
 
 describe('TaintToleration', () => {
+  const DEDICATED = "!node(s) had taint {dedicated: gpu}, that the pod didn't tolerate";
   const agent = makeAgent().taint({ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }).build();
   it.each([
-    ['no toleration', [], '!node(s) had untolerated taint {dedicated: gpu}'],
+    ['no toleration', [], DEDICATED],
     ['Equal', [{ key: 'dedicated', operator: 'Equal', value: 'gpu' }], undefined],
-    ['Equal other value', [{ key: 'dedicated', operator: 'Equal', value: 'cpu' }], '!node(s) had untolerated taint {dedicated: gpu}'],
+    ['Equal other value', [{ key: 'dedicated', operator: 'Equal', value: 'cpu' }], DEDICATED],
     ['Exists', [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }], undefined],
-    ['other effect', [{ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }], '!node(s) had untolerated taint {dedicated: gpu}'],
+    ['other effect', [{ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }], DEDICATED],
     ['wildcard', [{ operator: 'Exists' }], undefined],
   ])('%s', (_n, tolerations, want) => {
     const pod = makePod();
     for (const t of tolerations) pod.toleration(t);
     expect(runFilter(taintTolerationFilter, pod.build(), [agent])).toEqual([want]);
+  });
+  it.each([
+    ['NoExecute untolerated', { key: 'evict', value: 'now', effect: 'NoExecute' }, [], "!node(s) had taint {evict: now}, that the pod didn't tolerate"],
+    ['NoExecute tolerated for a while', { key: 'evict', value: 'now', effect: 'NoExecute' }, [{ key: 'evict', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 30 }], undefined],
+    ['not-ready', { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }, [], "!node(s) had taint {node.kubernetes.io/not-ready: }, that the pod didn't tolerate"],
+    [
+      'unreachable tolerated (DefaultTolerationSeconds)',
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' },
+      [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+      undefined,
+    ],
+  ] as [string, V1Taint, V1Toleration[], string | undefined][])('%s', (_n, taint, tolerations, want) => {
+    const pod = makePod();
+    for (const t of tolerations) pod.toleration(t);
+    expect(runFilter(taintTolerationFilter, pod.build(), [makeAgent().taint(taint).build()])).toEqual([want]);
+  });
+  it('reports the first untolerated taint only', () => {
+    const agent = makeAgent().taint({ key: 'a', value: '1', effect: 'NoSchedule' }).taint({ key: 'b', value: '2', effect: 'NoSchedule' }).build();
+    expect(runFilter(taintTolerationFilter, makePod().toleration({ key: 'a', operator: 'Exists' }).build(), [agent])).toEqual(["!node(s) had taint {b: 2}, that the pod didn't tolerate"]);
   });
   it('ignores PreferNoSchedule', () => {
     expect(runFilter(taintTolerationFilter, makePod().build(), [makeAgent().taint({ key: 'k', effect: 'PreferNoSchedule' }).build()])).toEqual([undefined]);

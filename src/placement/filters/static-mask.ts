@@ -9,7 +9,8 @@ const FAILED = Object.freeze({ reasons: Object.freeze(['static filters']), unres
 
 /**
  * The filters that depend on the pod's spec and the agent only (unschedulable, nodeName, taints, node affinity),
- * folded into one mask per distinct spec and cycle: pods of one workload pay for them once, not once per agent.
+ * folded into one mask per distinct spec, kept across plans and updated only at agents whose view changed: pods of one
+ * workload pay for them once, not once per agent and cycle.
  * Used only to search; reasons come from the filters themselves.
  */
 export const staticMaskFilter: FilterPlugin<Uint8Array> = {
@@ -17,14 +18,19 @@ export const staticMaskFilter: FilterPlugin<Uint8Array> = {
   prepare: (pod, st) => {
     const p = pod.pod;
     const sig = JSON.stringify([p.nodeName ?? '', pod.nodeMatchSig, p.tolerations]);
-    return st.memoize(`static:${sig}`, () => {
-      const prepared: [FilterPlugin<unknown>, unknown][] = [];
-      for (const f of STATIC) {
-        const d = f.prepare(pod, st);
-        if (d !== undefined) prepared.push([f, d]);
-      }
-      const mask = new Uint8Array(st.agents.length);
-      for (const a of st.agents) {
+    let prepared: [FilterPlugin<unknown>, unknown][] = [];
+    return st.perAgent(
+      `static:${sig}`,
+      (n) => {
+        prepared = [];
+        for (const f of STATIC) {
+          const d = f.prepare(pod, st);
+          if (d !== undefined) prepared.push([f, d]);
+        }
+        return new Uint8Array(n);
+      },
+      (mask, a) => {
+        // The filters read only the agent's view and what the pod's signature names (kept from the first such pod).
         let ok = 1;
         for (const [f, d] of prepared) {
           if (f.filter(d, a, pod, st)) {
@@ -33,9 +39,8 @@ export const staticMaskFilter: FilterPlugin<Uint8Array> = {
           }
         }
         mask[a.idx] = ok;
-      }
-      return mask;
-    });
+      },
+    );
   },
   filter: (mask, a) => (mask[a.idx] ? undefined : FAILED),
 };

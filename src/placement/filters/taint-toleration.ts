@@ -1,6 +1,7 @@
 import { fail, tolerates, type FilterPlugin } from '../framework.js';
 
-export const untoleratedTaint = (key: string, value?: string): string => `node(s) had untolerated taint {${key}: ${value ?? ''}}`;
+/** kube-scheduler 1.20's words for the first untolerated NoSchedule/NoExecute taint. */
+export const untoleratedTaint = (key: string, value?: string): string => `node(s) had taint {${key}: ${value ?? ''}}, that the pod didn't tolerate`;
 
 /** NoSchedule and NoExecute taints the pod does not tolerate keep it off the agent. */
 export const taintTolerationFilter: FilterPlugin<true> = {

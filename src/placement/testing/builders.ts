@@ -62,8 +62,30 @@ export class PodBuilder {
     this.p.labels = { ...this.p.labels, ...l };
     return this;
   }
-  owner(uid: string): this {
+  owner(uid: string, kind?: string): this {
     this.p.ownerUid = uid;
+    if (kind) this.p.ownerKind = kind;
+    return this;
+  }
+  /** An extended resource request (`nvidia.com/gpu`, `example.com/widget`). */
+  extended(name: string, n: number): this {
+    this.p.extended = { ...(this.p.extended ?? {}), [name]: n };
+    return this;
+  }
+  priority(n: number): this {
+    this.p.priority = n;
+    return this;
+  }
+  preemptionPolicy(p: 'Never' | 'PreemptLowerPriority'): this {
+    this.p.preemptionPolicy = p;
+    return this;
+  }
+  nominated(node: string): this {
+    this.p.nominatedNodeName = node;
+    return this;
+  }
+  createdAt(ms: number): this {
+    this.p.createdAtMs = ms;
     return this;
   }
   hostPort(port: number, protocol = 'TCP'): this {
@@ -121,8 +143,8 @@ export class PodBuilder {
   build(): PodSpecView {
     return structuredClone(this.p);
   }
-  /** The same pod as already placed somewhere. */
-  placed(): PlacedPod {
+  /** The same pod as already placed somewhere (role '*', started at its creation time). */
+  placed(extra: Partial<PlacedPod> = {}): PlacedPod {
     const p = this.p;
     return {
       uid: p.uid,
@@ -132,6 +154,12 @@ export class PodBuilder {
       ownerUid: p.ownerUid,
       hostPorts: p.hostPorts.map((h) => h.port),
       affinity: p.affinity,
+      priority: p.priority,
+      requests: { ...p.requests },
+      role: '*',
+      startedAtMs: p.createdAtMs,
+      ...(p.extended ? { extended: { ...p.extended } } : {}),
+      ...extra,
     };
   }
 }
@@ -172,8 +200,29 @@ export class AgentBuilder {
     this.a.unschedulable = u;
     return this;
   }
-  offer(role: string, res: Partial<Res>, ports: PortRange[] = []): this {
-    this.a.offered.push({ role, res: { cpus: 0, mem: 0, disk: 0, ...res }, ports });
+  offer(role: string, res: Partial<Res>, ports: PortRange[] = [], scalars?: Record<string, number>): this {
+    this.a.offered.push({ role, res: { cpus: 0, mem: 0, disk: 0, ...res }, ports, ...(scalars ? { scalars } : {}) });
+    return this;
+  }
+  /** Other Mesos scalars (`gpus`) in the last offer (a new '*' one when there is none). */
+  scalar(name: string, amount: number): this {
+    if (this.a.offered.length === 0) this.offer('*', {});
+    const o = this.a.offered[this.a.offered.length - 1];
+    o.scalars = { ...(o.scalars ?? {}), [name]: amount };
+    return this;
+  }
+  /** An extended resource the Node advertises (its allocatable). */
+  nodeExtended(name: string, n: number): this {
+    this.a.nodeExtended = { ...(this.a.nodeExtended ?? {}), [name]: n };
+    return this;
+  }
+  /** The Node's preferAvoidPods names this controller. */
+  avoid(kind: string, uid: string): this {
+    (this.a.avoidControllers ??= []).push({ kind, uid });
+    return this;
+  }
+  capacity(cpus: number, mem: number): this {
+    this.a.capacity = { cpus, mem };
     return this;
   }
   /** A typical unreserved offer: 4 cpus, 8 GB, ports 31000-32000. */
@@ -184,8 +233,8 @@ export class AgentBuilder {
     this.a.kubelet = { podCount, maxPods };
     return this;
   }
-  pod(p: PlacedPod | PodBuilder): this {
-    this.a.pods.push(p instanceof PodBuilder ? p.placed() : p);
+  pod(p: PlacedPod | PodBuilder, extra: Partial<PlacedPod> = {}): this {
+    this.a.pods.push(p instanceof PodBuilder ? p.placed(extra) : { ...p, ...extra });
     if (this.a.kubelet) this.a.kubelet.podCount++;
     return this;
   }

@@ -1,0 +1,148 @@
+import { AgentTable } from './agent-table.js';
+import { plan } from './plan.js';
+import { agentLabels } from './state.js';
+import { makeAgent, makePod, resetSeq, testConfig } from './testing/builders.js';
+import type { AgentView, Plan, PodSpecView } from './types.js';
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ZONES = ['a', 'b', 'c'];
+
+function agents(n: number): AgentView[] {
+  const out: AgentView[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = makeAgent(`agent-${i}`).zone(ZONES[i % 3]).attr('rack', `r${i % 4}`).offer('*', { cpus: 2 + (i % 3), mem: 4096, disk: 1000 }, [[31000, 31010]]);
+    if (i % 7 === 0) b.offer('prod', { cpus: 1, mem: 1024, disk: 100 });
+    out.push(b.build());
+  }
+  return out;
+}
+
+/** A batch mixing every input the table caches for: zone spread, anti-affinity, Marathon constraints, selectors, ports, tolerations. */
+function batch(rnd: () => number, cycle: number, n: number): PodSpecView[] {
+  const out: PodSpecView[] = [];
+  for (let i = 0; i < n; i++) {
+    const app = `app-${cycle % 3}-${i % 4}`;
+    const p = makePod(`c${cycle}-p${i}`).labels({ app }).owner(`owner-${app}`).requests({ cpus: [0.1, 0.25, 0.5][Math.floor(rnd() * 3)], mem: 128 });
+    switch (i % 8) {
+      case 0:
+        p.spreadConstraint({ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { app } } });
+        break;
+      case 1:
+        p.antiAffinity({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app } } });
+        break;
+      case 2:
+        p.constraint('@zone', 'GROUP_BY', '3');
+        break;
+      case 3:
+        p.nodeSelector({ 'topology.kubernetes.io/zone': ZONES[cycle % 3] });
+        break;
+      case 4:
+        p.hostPort(31000 + (i % 5));
+        break;
+      case 5:
+        p.toleration({ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }).scoring('binpack');
+        break;
+      case 6:
+        p.roles('prod', '*');
+        break;
+      default:
+        p.spreadConstraint({ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app } } });
+    }
+    out.push(p.build());
+  }
+  return out;
+}
+
+/** The next snapshot: placed pods' resources taken, the pods on their agents; every changed agent a new object. */
+function next(views: AgentView[], pods: PodSpecView[], r: Plan, rnd: () => number, cycle: number): AgentView[] {
+  const out = [...views];
+  // Every third plan is not carried out (its ACCEPTs failed): the agents it drew on keep their views.
+  if (cycle % 3 === 2) r = { ...r, placements: [] };
+  const byKey = new Map(pods.map((p) => [p.key, p]));
+  const index = new Map(views.map((v, i) => [v.id, i]));
+  for (const pl of r.placements) {
+    const i = index.get(pl.agentId)!;
+    const v = out[i];
+    const pod = byKey.get(pl.podKey)!;
+    const offered = v.offered.map((o) =>
+      o.role === pl.role ? { role: o.role, res: { cpus: o.res.cpus - pl.res.cpus, mem: o.res.mem - pl.res.mem, disk: o.res.disk }, ports: o.ports } : o,
+    );
+    const placed = { uid: pod.uid, namespace: pod.namespace, name: pod.name, labels: pod.labels, ownerUid: pod.ownerUid, hostPorts: pl.hostPorts, affinity: pod.affinity };
+    out[i] = { ...v, offered, pods: [...v.pods, placed], kubelet: { podCount: v.pods.length + 1, maxPods: 110 } };
+  }
+  // Changes from outside: a taint, a cordon, a zone relabel, pods gone and offers back.
+  const j = Math.floor(rnd() * out.length);
+  const v = out[j];
+  switch (cycle % 4) {
+    case 0:
+      out[j] = { ...v, taints: v.taints.length ? [] : [{ key: 'dedicated', value: 'x', effect: 'NoSchedule' }] };
+      break;
+    case 1:
+      out[j] = { ...v, unschedulable: !v.unschedulable };
+      break;
+    case 2: {
+      const zone = ZONES[(ZONES.indexOf(v.zone!) + 1) % 3];
+      out[j] = { ...v, zone, labels: agentLabels({ ...v, zone }) };
+      break;
+    }
+    default:
+      out[j] = { ...v, pods: v.pods.slice(1), offered: v.offered.map((o) => ({ ...o, res: { ...o.res, cpus: o.res.cpus + 0.5 } })) };
+  }
+  return out;
+}
+
+describe('AgentTable: the working copy kept across plans', () => {
+  beforeEach(() => resetSeq());
+
+  it('gives the same plan as a fresh working copy, cycle after cycle, through placements, plans not carried out, taints, cordons, relabels and removals', () => {
+    const rnd = mulberry32(7);
+    const cfg = testConfig();
+    let views = agents(30);
+    const table = new AgentTable();
+    let placed = 0;
+    for (let cycle = 0; cycle < 12; cycle++) {
+      if (cycle === 8) views = views.slice(1); // an agent goes away: everything is renumbered
+      const pods = batch(rnd, cycle, 24);
+      const fresh = plan(views, pods, cfg);
+      const kept = plan(views, pods, cfg, table);
+      expect(kept).toEqual(fresh);
+      placed += fresh.placements.length;
+      views = next(views, pods, fresh, rnd, cycle);
+    }
+    expect(placed).toBeGreaterThan(100); // the cycles did place pods, so the comparison covered drawn-on agents
+  });
+
+  it('rebuilds only the agents whose view changed or that the previous plan drew on', () => {
+    const cfg = testConfig();
+    const views = agents(40);
+    const table = new AgentTable();
+    const pods = [makePod().owner('o').build(), makePod().owner('o').build(), makePod().owner('o').build()];
+    const r = plan(views, pods, cfg, table);
+    expect(table.rebuilt).toBe(40);
+    const changed = new Set(r.placements.map((p) => p.agentId));
+    expect(changed.size).toBe(3); // the sibling spread put them on three agents
+    const again = views.map((v) => (changed.has(v.id) ? { ...v, pods: [...v.pods] } : v));
+    plan(again, [makePod().build()], cfg, table);
+    expect(table.rebuilt).toBe(3);
+    plan(again, [], cfg, table);
+    expect(table.rebuilt).toBe(0);
+  });
+
+  it('starts over when the configuration object changes', () => {
+    const views = agents(5);
+    const table = new AgentTable();
+    plan(views, [], testConfig(), table);
+    plan(views, [], testConfig({ maxPodsPerKubelet: 1 }), table);
+    expect(table.rebuilt).toBe(5);
+  });
+});

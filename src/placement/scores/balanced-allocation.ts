@@ -1,0 +1,72 @@
+import { need } from '../filters/fit.js';
+import type { ScorePlugin } from '../framework.js';
+import type { CycleState, WAgent } from '../state.js';
+
+/**
+ * kube-scheduler 1.20's NodeResourcesBalancedAllocation: (1 − |cpu fraction − memory fraction|) · 100 after the pod,
+ * 0 when either fraction reaches 1. The fractions are of what the agent holds for kube-mesos: the Node's `capacity`
+ * when the snapshot gives it, else what is offered plus what kube-mesos' pods there requested (Mesos shows a framework
+ * its offers, not the agent's size).
+ */
+export const balancedAllocationScore: ScorePlugin<Float64Array> = {
+  name: 'NodeResourcesBalancedAllocation',
+  normalize: 'none',
+  prepare: (_pod, st) => ({ data: capacities(st), weight: 1 }),
+  score: (cap, a, pod, st) => balancedScore(cap, a, need(pod, a, st)),
+};
+
+/** The score for an agent, given what the pod takes there; `cap` from capacities(). Exported for the fused resources score. */
+export function balancedScore(cap: Float64Array, a: WAgent, n: { cpus: number; mem: number }): number {
+  const i = a.idx * 2;
+  if (cap[i] !== cap[i]) fillCapacity(cap, a); // NaN: not filled yet
+  let cpus = 0;
+  let mem = 0;
+  const slots = a.slots;
+  for (let k = 0; k < slots.length; k++) {
+    cpus += slots[k].cpus;
+    mem += slots[k].mem;
+  }
+  const c = cap[i];
+  const m = cap[i + 1];
+  const fc = c > 0 ? (c - cpus + n.cpus) / c : 1;
+  const fm = m > 0 ? (m - mem + n.mem) / m : 1;
+  if (fc >= 1 || fm >= 1) return 0;
+  return (1 - Math.abs(fc - fm)) * 100;
+}
+
+/** Per agent [cpus, mem] capacity, filled on first use (NaN = not yet): free resources change as pods are placed, capacity does not. */
+export function capacities(st: CycleState): Float64Array {
+  // Kept across plans: an agent's entry goes back to "not yet" when its view changes.
+  return st.perAgent(
+    'balanced:capacity',
+    (n) => new Float64Array(n * 2).fill(NaN),
+    (cap, a) => {
+      cap[a.idx * 2] = NaN;
+      cap[a.idx * 2 + 1] = NaN;
+    },
+  );
+}
+
+function fillCapacity(cap: Float64Array, a: WAgent): void {
+  const i = a.idx * 2;
+  const given = a.view.capacity;
+  if (given) {
+    cap[i] = given.cpus;
+    cap[i + 1] = given.mem;
+    return;
+  }
+  let cpus = 0;
+  let mem = 0;
+  // At the start of the cycle: the view's offers (slots have been drawn on by this plan since).
+  for (const o of a.view.offered) {
+    cpus += o.res.cpus;
+    mem += o.res.mem;
+  }
+  for (const p of a.view.pods) {
+    if (!p.requests) continue;
+    cpus += p.requests.cpus;
+    mem += p.requests.mem;
+  }
+  cap[i] = cpus;
+  cap[i + 1] = mem;
+}
