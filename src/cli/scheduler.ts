@@ -76,8 +76,9 @@ export const command: Command = {
     log.info({ url: ops.url, authentication: config.ops.secure ? 'delegated (TokenReview/SubjectAccessReview)' : 'none (loopback)' }, 'ops server listening');
 
     const start = async () => {
-      const fid = await store.getFrameworkId();
-      if (!fid.ok) log.warn({ kind: fid.kind, message: fid.message }, 'cannot read the stored framework id; subscribing as a new framework');
+      // Never subscribe without the stored id unless the store says there is none (issue 16 item 2).
+      const fid = await store.getFrameworkIdUntilKnown({ signal: io.signal });
+      if (!fid.ok) return;
       service = await startSchedulerService({
         config,
         kubeconfig: kc,
@@ -89,7 +90,7 @@ export const command: Command = {
         executorDelivery: delivery.delivery,
         executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
         user: io.env.USER,
-        frameworkId: fid.ok ? fid.value : undefined,
+        frameworkId: fid.value,
         registry,
         onFrameworkId: (id) => {
           store.setFrameworkId(id).then(

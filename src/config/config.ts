@@ -116,6 +116,7 @@ export const CONFIG_SCHEMA = {
     scaleDownUtilization: num({ default: 0.5, min: 0, max: 1, doc: 'With consolidation on, kubelets below this utilisation whose pods fit elsewhere are drained.' }),
     consolidation: bool({ default: false, doc: 'Drain under-utilised kubelets (Eviction API, PodDisruptionBudgets respected) to pack pods onto fewer agents.' }),
     consolidationDelay: duration({ default: '10m', min: '0s', max: '168h', doc: 'How long a kubelet must stay under `scaleDownUtilization` before consolidation drains it.' }),
+    drainTimeout: duration({ default: '10m', min: '1s', max: '168h', doc: 'A consolidation drain not finished after this long (a PodDisruptionBudget keeps refusing evictions) is abandoned: the Node is uncordoned and a DrainAbandoned event says why.' }),
     maxConcurrentScaleDowns: int({ default: 1, min: 1, doc: 'Most kubelets being drained or removed at the same time.' }),
     kubeletMode: oneOf(['real', 'hollow'] as const, { default: 'real', doc: '`real` runs `kubeletCommand` under the executor; `hollow` runs the built-in stand-in (tests, the sandbox).' }),
     kubeletCommand: str({ default: 'kubelet', allowEmpty: false, pattern: /\S/, allowed: 'a command', doc: 'The kubelet binary the executor starts in `real` mode.' }),
@@ -150,6 +151,9 @@ export const CONFIG_SCHEMA = {
     safetyStopFraction: num({ default: 0.7, min: 0.01, max: 1, doc: 'If more than this fraction of all agents (or every zone) looks lost at once, the framework assumes it is cut off itself and replaces nothing.' }),
     replacementsPerMinute: int({ default: 600, min: 1, doc: 'Most replacement pods created per minute (token bucket refill).' }),
     replacementBurst: int({ default: 100, min: 1, doc: 'Replacement pods that may be created at once before `replacementsPerMinute` applies.' }),
+    nodeEvictionRate: num({ default: 0.1, min: 0, max: 100, doc: 'Agents per second whose pods may be replaced in a healthy (or fully disrupted) zone, as kube-controller-manager --node-eviction-rate.' }),
+    secondaryNodeEvictionRate: num({ default: 0.01, min: 0, max: 100, doc: 'Agents per second in a zone with at least `zoneUnhealthyFraction` of its agents lost (--secondary-node-eviction-rate); 0 in zones of at most `largeClusterSizeThreshold` agents.' }),
+    largeClusterSizeThreshold: int({ default: 50, min: 0, max: 100000, doc: 'Zones with at most this many agents stop replacements altogether while unhealthy (--large-cluster-size-threshold).' }),
     rebalance: bool({ default: false, doc: 'After a zone recovers, move pods back gradually within their disruption budgets.' }),
   },
   ops: {

@@ -5,7 +5,7 @@
  * (`planRebalance`). The framework core drives it through `FailoverDeps`; this module imports nothing of the scheduler.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { FailoverManager } from './manager.js';
+import type { FailoverAction, FailoverManager } from './manager.js';
 import { planRebalance, type RebalancePod } from './rebalance.js';
 
 export interface FailoverDeps {
@@ -25,7 +25,14 @@ export interface FailoverDeps {
   pod(uid: string): V1Pod | undefined;
   /** Pods waiting to be placed: rebalancing waits while there are any. */
   pendingPods(): number;
-  kube: { deletePod(pod: V1Pod, gracePeriodSeconds: number): Promise<void>; recreatePod(pod: V1Pod): Promise<void>; evictPod(pod: V1Pod): Promise<unknown> };
+  /** Every task known, and how many adopted ones still await their first update (failover holds until 0). */
+  taskCounts?(): { total: number; awaitingReconciliation: number };
+  kube: {
+    deletePod(pod: V1Pod, gracePeriodSeconds: number): Promise<void>;
+    recreatePod(pod: V1Pod): Promise<void>;
+    evictPod(pod: V1Pod): Promise<unknown>;
+    reportAwaitingGone?(pod: V1Pod, message: string): Promise<void>;
+  };
   mesos: { reconcile(tasks: { taskId: string; agentId?: string }[]): Promise<void> };
   send(p: Promise<unknown>, what: string): void;
   note(type: 'Normal' | 'Warning', reason: string, object: string, message: string): void;
@@ -36,12 +43,26 @@ export interface FailoverDeps {
 /** Rebalancing runs this long after a zone recovers, one round of evictions every REBALANCE_ROUND_MS. */
 const REBALANCE_WINDOW_MS = 10 * 60_000;
 const REBALANCE_ROUND_MS = 10_000;
+/** A failed failover write is tried again after 1 s, doubling up to a minute, until it succeeds or is obsolete. */
+export const WRITE_RETRY_INITIAL_MS = 1000;
+export const WRITE_RETRY_MAX_MS = 60_000;
+
+interface PendingWrite {
+  action: FailoverAction;
+  attempts: number;
+  nextMs: number;
+  inflight: boolean;
+}
 
 export class FailoverApplier {
   private lastUnhealthyZones = new Set<string>();
   private rebalanceUntilMs = 0;
   private lastRebalanceMs = -Infinity;
   private lastLostReconcileMs = 0;
+  /** Failover writes not yet known to have succeeded, by pod uid. */
+  private readonly writes = new Map<string, PendingWrite>();
+  /** Pods told (condition + event) that they wait for their task to be gone. */
+  private readonly toldAwaiting = new Set<string>();
 
   constructor(private readonly deps: FailoverDeps) {}
 
@@ -59,22 +80,42 @@ export class FailoverApplier {
       d.manager.nextDueMs(),
       d.rebalance && now < this.rebalanceUntilMs ? Math.max(now, this.lastRebalanceMs + REBALANCE_ROUND_MS) : undefined,
       d.manager.lostAgentIds().length > 0 ? this.lastLostReconcileMs + d.lostAgentReconcileMs : undefined,
+      ...[...this.writes.values()].filter((w) => !w.inflight).map((w) => w.nextMs),
     ].filter((x): x is number => x !== undefined);
     return due.length > 0 ? Math.min(...due) : undefined;
   }
 
+  /** Writes still being tried (failover deletes and re-creations), for the debug view and tests. */
+  pendingWrites(): number {
+    return this.writes.size;
+  }
+
   private replace(now: number): Set<string> {
     const d = this.deps;
-    const tick = d.manager.tick(d.agents(), now);
+    const tick = d.manager.tick(d.agents(), now, d.taskCounts?.());
     d.metrics?.failoverHeld?.('safety-stop', tick.heldForSafety);
     for (const action of tick.replace) {
       const rec = d.taskForPod(action.lost.uid);
       if (rec) d.forgetReplaced(rec.taskId, now);
-      d.note('Warning', 'Replaced', action.lost.key, `agent ${action.lost.agentId} lost: ${action.kind === 'delete' ? 'deleted for its controller to re-create' : 're-created elsewhere'}`);
-      d.log.warn({ pod: action.lost.key, agentId: action.lost.agentId, kind: action.kind }, 'replacing a pod of a lost agent');
+      const how = action.kind === 'recreate' ? 're-created elsewhere' : action.graceSeconds === 0 ? 'its task is gone: deleted for its controller to re-create' : `unreachable: deleted gracefully (${action.graceSeconds}s) for its controller to re-create; the old task is killed if its agent returns`;
+      d.note('Warning', 'Replaced', action.lost.key, `agent ${action.lost.agentId} lost: ${how}`);
+      d.log.warn({ pod: action.lost.key, agentId: action.lost.agentId, kind: action.kind, graceSeconds: action.graceSeconds }, 'replacing a pod of a lost agent');
       d.metrics?.podReplaced?.(action.lost.gone ? 'gone' : 'agent-lost');
-      d.send(action.kind === 'delete' ? d.kube.deletePod(action.pod, 0) : d.kube.recreatePod(action.pod), `failover ${action.kind}`);
+      this.writes.set(action.lost.uid, { action, attempts: 0, nextMs: now, inflight: false });
     }
+    this.tryWrites(now);
+    const waiting = new Set<string>();
+    for (const h of tick.held) {
+      if (h.reason !== 'awaiting-gone') continue;
+      waiting.add(h.uid);
+      const pod = d.pod(h.uid);
+      if (this.toldAwaiting.has(h.uid) || !pod || !d.kube.reportAwaitingGone) continue;
+      this.toldAwaiting.add(h.uid);
+      const message = `its task is unreachable and ${h.why ?? 'it must not run twice'}: it is replaced only once Mesos reports the task gone (TASK_GONE, TASK_GONE_BY_OPERATOR, agent removed)`;
+      d.note('Warning', 'WaitingForTaskGone', h.key, message);
+      d.send(d.kube.reportAwaitingGone(pod, message), 'failover awaiting-gone condition');
+    }
+    for (const uid of this.toldAwaiting) if (!waiting.has(uid)) this.toldAwaiting.delete(uid);
     const lost = d.manager.lostAgentIds();
     if (lost.length > 0 && now - this.lastLostReconcileMs >= d.lostAgentReconcileMs) {
       this.lastLostReconcileMs = now;
@@ -82,6 +123,36 @@ export class FailoverApplier {
       if (tasks.length > 0) d.send(d.mesos.reconcile(tasks), 'reconcile lost agents');
     }
     return tick.health.unhealthyZones;
+  }
+
+  /** Sends each due write; a failure schedules the next attempt with backoff; a write whose pod is gone is dropped. */
+  private tryWrites(now: number): void {
+    const d = this.deps;
+    for (const [uid, w] of this.writes) {
+      if (w.inflight || w.nextMs > now) continue;
+      // Obsolete: the informer no longer shows the pod (deleted), or a graceful delete already shows its deletion.
+      const pod = d.pod(uid);
+      const obsolete = w.attempts > 0 && (!pod || (w.action.kind === 'delete' && w.action.graceSeconds > 0 && pod.metadata?.deletionTimestamp !== undefined));
+      if (obsolete) {
+        this.writes.delete(uid);
+        continue;
+      }
+      w.inflight = true;
+      w.attempts++;
+      const a = w.action;
+      const call = a.kind === 'delete' ? d.kube.deletePod(a.pod, a.graceSeconds) : d.kube.recreatePod(a.pod);
+      d.send(
+        call.then(
+          () => this.writes.delete(uid),
+          (err: unknown) => {
+            w.inflight = false;
+            w.nextMs = now + Math.min(WRITE_RETRY_MAX_MS, WRITE_RETRY_INITIAL_MS * 2 ** (w.attempts - 1));
+            d.log.warn({ err, pod: a.lost.key, attempt: w.attempts, retryInMs: w.nextMs - now }, `failover ${a.kind} failed: retrying`);
+          },
+        ),
+        `failover ${a.kind}`,
+      );
+    }
   }
 
   /** After a zone recovers (failover.rebalance), evict a few pods per round from the fullest zones of their spread. */

@@ -75,10 +75,13 @@ describe('planReplacements', () => {
     expect(planReplacements([lost('p', { gone: true })], healthy, newRateLimiter(C, 0), C, 0).replace).toHaveLength(1);
   });
 
-  it('deletes owned pods, re-creates opted-in bare pods, leaves other bare pods', () => {
-    const plan = planReplacements([lost('owned'), lost('bare-opt', { owned: false, rescheduleOnLoss: true }), lost('bare', { owned: false })], healthy, newRateLimiter(C, 0), C, 60_000);
-    expect(plan.replace.map((r) => [r.kind, r.pod.key])).toEqual([['recreate', 'bare-opt'], ['delete', 'owned']]);
-    expect(plan.held).toEqual([{ key: 'bare', reason: 'bare-pod' }]);
+  it('deletes owned pods (gracefully while only unreachable); opted-in bare pods wait for GONE, then are re-created; other bare pods stay', () => {
+    const pods = [lost('owned'), lost('bare-opt', { owned: false, rescheduleOnLoss: true }), lost('bare', { owned: false })];
+    const plan = planReplacements(pods, healthy, newRateLimiter(C, 0), C, 60_000);
+    expect(plan.replace.map((r) => [r.kind, r.pod.key, r.kind === 'delete' ? r.graceSeconds : undefined])).toEqual([['delete', 'owned', 30]]);
+    expect(plan.held.map((h) => [h.key, h.reason])).toEqual([['bare', 'bare-pod'], ['bare-opt', 'awaiting-gone']]);
+    const gone = planReplacements([lost('bare-opt', { owned: false, rescheduleOnLoss: true, gone: true })], healthy, newRateLimiter(C, 0), C, 60_000);
+    expect(gone.replace.map((r) => [r.kind, r.pod.key])).toEqual([['recreate', 'bare-opt']]);
   });
 
   it('replaces nothing under the safety stop', () => {
@@ -90,7 +93,8 @@ describe('planReplacements', () => {
 
   it('rate-limits replacements with a token bucket', () => {
     const cfg = { ...C, replacementBurst: 2, replacementsPerMinute: 60 };
-    const pods = ['a', 'b', 'c', 'd'].map((k) => lost(k));
+    // gone tasks: not paced per agent, so only the pod token bucket applies
+    const pods = ['a', 'b', 'c', 'd'].map((k) => lost(k, { gone: true }));
     const first = planReplacements(pods, healthy, newRateLimiter(cfg, 0), cfg, 60_000);
     expect(first.replace.map((r) => r.pod.key)).toEqual(['a', 'b']);
     expect(first.held.filter((h) => h.reason === 'rate-limit')).toHaveLength(2);

@@ -4,11 +4,16 @@
  */
 import { parseDuration } from '../config/duration.js';
 import { ANNOTATION_FAILOVER_AFTER } from '../names.js';
+import { deleteGraceSeconds, type LossPolicy } from './loss-policy.js';
+import { admitAgents, DEFAULT_PACING, newPacing, type PacingConfig, type PacingState } from './pacing.js';
 
-export interface FailoverConfig {
+export interface FailoverConfig extends Partial<PacingConfig> {
   /** A zone is unhealthy when at least this fraction of its agents is lost (kube-controller-manager: 0.55). */
   zoneUnhealthyFraction: number;
-  /** More than this fraction of all agents lost at once: assume we are cut off and replace nothing. */
+  /**
+   * More than this fraction of all agents, or of all tasks (more than 2 of them), lost at once: assume we are cut off
+   * and replace nothing.
+   */
   safetyStopFraction: number;
   /** Used when a pod has neither the annotation nor an unreachable toleration with seconds. */
   defaultFailoverAfterMs: number;
@@ -109,11 +114,27 @@ export interface LostPod {
   failoverAfterMs: number;
   /** When its agent (or task) was lost. */
   lostSinceMs: number;
-  /** TASK_GONE / GONE_BY_OPERATOR: the agent is known to be gone for good; replace at once. */
+  /** TASK_GONE / GONE_BY_OPERATOR / agent removed: the task is known dead; replace at once. */
   gone: boolean;
+  /**
+   * The task is known dead but the pod is still replaced only after its failover-after (an executor that terminated:
+   * the agent reported the task ended). Like `gone` for what may be done (grace 0, StatefulSet members may go), not
+   * for when.
+   */
+  dead?: boolean;
+  /** What the pod tolerates while its task is only unreachable (loss-policy.ts). Absent: derived from `owned`. */
+  policy?: LossPolicy;
+  terminationGraceSeconds?: number;
 }
 
-export type Replacement = { kind: 'delete'; pod: LostPod } | { kind: 'recreate'; pod: LostPod };
+/** `graceSeconds` is 0 only for a task proven gone (loss-policy.ts `deleteGraceSeconds`). */
+export type Replacement = { kind: 'delete'; pod: LostPod; graceSeconds: number } | { kind: 'recreate'; pod: LostPod };
+
+function policyOf(p: LostPod): LossPolicy {
+  if (p.policy) return p.policy;
+  if (p.owned) return { kind: 'replace-when-unreachable' };
+  return { kind: 'wait-for-gone', why: 'bare pod', replace: p.rescheduleOnLoss ? 'recreate' : 'none' };
+}
 
 export interface RateLimiterState {
   tokens: number;
@@ -129,46 +150,104 @@ function refill(s: RateLimiterState, c: FailoverConfig, nowMs: number): RateLimi
   return { tokens: Math.min(c.replacementBurst, s.tokens + Math.max(0, add)), lastMs: Math.max(nowMs, s.lastMs) };
 }
 
+export type HeldReason = 'safety-stop' | 'rate-limit' | 'not-due' | 'bare-pod' | 'awaiting-gone' | 'pacing' | 'reconciling';
+
+/** Beyond zone health: how many tasks there are and how many are lost, and whether adopted tasks still await an answer. */
+export interface TaskCounts {
+  total: number;
+  lost: number;
+  /** Adopted tasks (after a restart) whose state Mesos has not told yet: their agents are unknown, so hold everything. */
+  awaitingReconciliation: number;
+}
+
+/** More than 2 tasks and more than safetyStopFraction of them lost: we are probably the ones cut off. */
+export function taskCutOff(t: TaskCounts, c: FailoverConfig): boolean {
+  return t.lost > 2 && t.total > 0 && t.lost / t.total > c.safetyStopFraction;
+}
+
 export interface ReplacementPlan {
   replace: Replacement[];
   /** Pods due but held back, with why. */
-  held: { key: string; reason: 'safety-stop' | 'rate-limit' | 'not-due' | 'bare-pod' }[];
+  held: { key: string; reason: HeldReason; why?: string }[];
   limiter: RateLimiterState;
+  pacing: PacingState;
   /** When the next held pod becomes due (to schedule a timer). */
   nextDueMs: number | undefined;
 }
 
-export function planReplacements(pods: readonly LostPod[], health: ZoneHealth, limiter: RateLimiterState, c: FailoverConfig, nowMs: number): ReplacementPlan {
+export function planReplacements(
+  pods: readonly LostPod[],
+  health: ZoneHealth,
+  limiter: RateLimiterState,
+  c: FailoverConfig,
+  nowMs: number,
+  extra: { tasks?: TaskCounts; pacing?: PacingState } = {},
+): ReplacementPlan {
   const held: ReplacementPlan['held'] = [];
   const replace: Replacement[] = [];
   let l = refill(limiter, c, nowMs);
   let nextDueMs: number | undefined;
+  const soon = (at: number) => (nextDueMs = nextDueMs === undefined ? at : Math.min(nextDueMs, at));
+  const cutOff = health.cutOff || (extra.tasks !== undefined && taskCutOff(extra.tasks, c));
+  const reconciling = (extra.tasks?.awaitingReconciliation ?? 0) > 0;
   const sorted = [...pods].sort((a, b) => a.lostSinceMs + a.failoverAfterMs - (b.lostSinceMs + b.failoverAfterMs) || a.key.localeCompare(b.key));
+  // First pass: which pods are due and allowed at all; the agents of unreachable ones then go through pacing.
+  const due: { p: LostPod; policy: LossPolicy }[] = [];
   for (const p of sorted) {
-    if (!p.owned && !p.rescheduleOnLoss) {
-      held.push({ key: p.key, reason: 'bare-pod' });
+    const policy = policyOf(p);
+    if (policy.kind === 'wait-for-gone' && policy.replace === 'none') {
+      held.push({ key: p.key, reason: 'bare-pod', why: policy.why });
       continue;
     }
-    if (health.cutOff) {
+    if (reconciling) {
+      held.push({ key: p.key, reason: 'reconciling' });
+      continue;
+    }
+    if (cutOff) {
       held.push({ key: p.key, reason: 'safety-stop' });
       continue;
     }
-    const due = p.gone ? p.lostSinceMs : p.lostSinceMs + p.failoverAfterMs;
-    if (due > nowMs) {
+    if (policy.kind === 'wait-for-gone' && !p.gone && !p.dead) {
+      held.push({ key: p.key, reason: 'awaiting-gone', why: policy.why });
+      continue;
+    }
+    const dueAt = p.gone ? p.lostSinceMs : p.lostSinceMs + p.failoverAfterMs;
+    if (dueAt > nowMs) {
       held.push({ key: p.key, reason: 'not-due' });
-      nextDueMs = nextDueMs === undefined ? due : Math.min(nextDueMs, due);
+      soon(dueAt);
+      continue;
+    }
+    due.push({ p, policy });
+  }
+  const pacingCfg = { ...DEFAULT_PACING, unhealthyZoneThreshold: c.zoneUnhealthyFraction, ...definedOnly(c) };
+  const zoneCounts = new Map([...health.zones].map(([z, n]) => [z, { agents: n.agents, lost: n.lost }]));
+  // A task proven gone is not paced (Kubernetes' pod GC does not wait for a token either).
+  const paced = due.filter((d) => !d.p.gone && !d.p.dead).map((d) => ({ agentId: d.p.agentId, zone: d.p.zone }));
+  const admission = admitAgents(paced, zoneCounts, extra.pacing ?? newPacing(), pacingCfg, nowMs);
+  if (admission.nextTokenMs !== undefined) soon(admission.nextTokenMs);
+  for (const { p, policy } of due) {
+    if (!p.gone && !p.dead && !admission.admitted.has(p.agentId)) {
+      held.push({ key: p.key, reason: 'pacing' });
       continue;
     }
     if (l.tokens < 1) {
       held.push({ key: p.key, reason: 'rate-limit' });
-      const wait = ((1 - l.tokens) / c.replacementsPerMinute) * 60_000;
-      nextDueMs = nextDueMs === undefined ? nowMs + wait : Math.min(nextDueMs, nowMs + wait);
+      soon(nowMs + ((1 - l.tokens) / c.replacementsPerMinute) * 60_000);
       continue;
     }
     l = { ...l, tokens: l.tokens - 1 };
-    replace.push(p.owned ? { kind: 'delete', pod: p } : { kind: 'recreate', pod: p });
+    const recreate = policy.kind === 'wait-for-gone' ? policy.replace === 'recreate' : !p.owned && p.rescheduleOnLoss;
+    replace.push(recreate ? { kind: 'recreate', pod: p } : { kind: 'delete', pod: p, graceSeconds: deleteGraceSeconds(p.gone || p.dead ? 'gone' : 'unreachable', p.terminationGraceSeconds) });
   }
-  return { replace, held, limiter: l, nextDueMs };
+  return { replace, held, limiter: l, pacing: admission.state, nextDueMs };
+}
+
+function definedOnly(c: FailoverConfig): Partial<PacingConfig> {
+  const out: Partial<PacingConfig> = {};
+  if (c.nodeEvictionRate !== undefined) out.nodeEvictionRate = c.nodeEvictionRate;
+  if (c.secondaryNodeEvictionRate !== undefined) out.secondaryNodeEvictionRate = c.secondaryNodeEvictionRate;
+  if (c.largeClusterSizeThreshold !== undefined) out.largeClusterSizeThreshold = c.largeClusterSizeThreshold;
+  return out;
 }
 
 /**

@@ -104,13 +104,18 @@ export class KubeClient {
    * lastTransitionTime moves only when the status changes, as kube-scheduler does.
    */
   setPodScheduledCondition(pod: PodRef, cond: { status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string }, now = new Date()): Promise<Result<V1Pod>> {
+    return this.setPodCondition(pod, 'PodScheduled', cond, now);
+  }
+
+  /** Sets one pod condition (strategic merge on `type`), keeping its lastTransitionTime while the status is unchanged. */
+  setPodCondition(pod: PodRef, type: string, cond: { status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string }, now = new Date()): Promise<Result<V1Pod>> {
     const namespace = pod.metadata?.namespace;
     const name = pod.metadata?.name;
     if (!namespace || !name) return Promise.resolve(invalid('pod needs metadata.namespace and metadata.name'));
-    const prev = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const prev = pod.status?.conditions?.find((c) => c.type === type);
     const transition = prev && prev.status === cond.status && prev.lastTransitionTime ? new Date(prev.lastTransitionTime) : now;
     const condition = {
-      type: 'PodScheduled',
+      type,
       status: cond.status,
       reason: cond.reason ?? null,
       message: cond.message ?? null,

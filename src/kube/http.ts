@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { SocksProxyAgent } from 'socks-proxy-agent';
 import { userAgent } from '../telemetry/build.js';
 import { RequestLimiter } from './backoff.js';
+import { sleep } from '../time/backoff.js';
 import { KubeClientMetrics, requestResource, requestVerb } from './metrics.js';
 
 /** The field manager every write names (managedFields, audit logs), as kube-scheduler writes as `kube-scheduler`. */
@@ -63,6 +64,29 @@ export interface KubeHttpOptions {
   /** Registry for the request metrics (`kube_mesos_rest_client_*`); none = not counted. */
   registry?: Registry;
   now?: () => number;
+  /** Retries of a 429/5xx that carries Retry-After (default 10, as client-go); 0 = never. */
+  maxRetryAfterRetries?: number;
+  /** Waits between those retries (tests inject it). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Longest wait a Retry-After header can impose on one retry. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** How long to wait before retrying (undefined: do not retry): 429 or 5xx with Retry-After, within the retry budget. */
+export function retryAfterWaitMs(status: number, retryAfterSeconds: number | undefined, attempt: number, maxRetries: number): number | undefined {
+  if (retryAfterSeconds === undefined || attempt >= maxRetries) return undefined;
+  if (status !== 429 && !(status >= 500 && status <= 599)) return undefined;
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, retryAfterSeconds) * 1000);
+}
+
+/** Retry-After as delay-seconds or an HTTP-date (RFC 9110 §10.2.3), in seconds from `nowMs`; undefined if absent or bad. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - nowMs) / 1000)) : undefined;
 }
 
 interface Auth {
@@ -85,6 +109,8 @@ export class KubeHttp {
   private readonly timeoutMs: number;
   private readonly authRefreshMs: number;
   private readonly now: () => number;
+  private readonly maxRetryAfterRetries: number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly userAgent: string;
   private readonly fieldManager: string;
   private readonly tokenFile: string | undefined;
@@ -107,6 +133,8 @@ export class KubeHttp {
     this.limiter = new RequestLimiter(opts.qps ?? 50, opts.burst ?? 100, opts.maxInFlight ?? 50, this.now);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.authRefreshMs = opts.authRefreshMs ?? 60_000;
+    this.maxRetryAfterRetries = opts.maxRetryAfterRetries ?? 10;
+    this.sleep = opts.sleep ?? sleep;
     this.userAgent = opts.userAgent ?? userAgent();
     this.fieldManager = opts.fieldManager ?? FIELD_MANAGER;
     this.tokenFile = opts.tokenFile;
@@ -126,7 +154,22 @@ export class KubeHttp {
     return { active: this.limiter.active, pending: this.limiter.pending };
   }
 
+  /**
+   * One request, repeated while the server answers 429 or 5xx with a Retry-After header (as client-go does, up to
+   * `maxRetryAfterRetries` times, default 10), after waiting what the header asks (at most 60 s per wait). Without the
+   * header the answer goes back to the caller, whose own backoff decides.
+   */
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.requestOnce(method, path, opts);
+      const wait = retryAfterWaitMs(res.status, res.retryAfterSeconds, attempt, this.maxRetryAfterRetries);
+      if (wait === undefined || opts.signal?.aborted) return res;
+      await this.sleep(wait, opts.signal);
+      if (opts.signal?.aborted) return res;
+    }
+  }
+
+  private async requestOnce(method: string, path: string, opts: RequestOptions): Promise<HttpResponse> {
     const verb = this.metrics ? requestVerb(method, path) : '';
     const queued = this.now();
     const release = await this.limiter.acquire(true);
@@ -281,8 +324,7 @@ export class KubeHttp {
       const req = mod.request(url, { method, agent: auth.agent, headers }, (res) => {
         readBody(res).then(
           (body) => {
-            const retryAfter = Number(res.headers['retry-after']);
-            finish({ status: res.statusCode ?? 0, body, retryAfterSeconds: Number.isFinite(retryAfter) && res.headers['retry-after'] ? retryAfter : undefined });
+            finish({ status: res.statusCode ?? 0, body, retryAfterSeconds: parseRetryAfter(res.headers['retry-after'], this.now()) });
           },
           (err: Error) => finish({ status: 0, body: undefined, error: err }),
         );

@@ -101,3 +101,47 @@ describe('ConfigMapStateStore', () => {
     expect(calls).toBe(3);
   });
 });
+
+describe('ConfigMapStateStore.getFrameworkIdUntilKnown (issue 16 item 2)', () => {
+  it('retries a 503 with backoff instead of answering "no id", and returns the stored id once readable', async () => {
+    const api = new FakeConfigMaps();
+    await new ConfigMapStateStore({ client: api, namespace: 'ns' }).setFrameworkId('fw-old');
+    let failures = 3;
+    const flaky = {
+      ...api,
+      createConfigMap: api.createConfigMap.bind(api),
+      replaceConfigMap: api.replaceConfigMap.bind(api),
+      getConfigMap: async (ns: string, name: string): Promise<Result<V1ConfigMap>> =>
+        failures-- > 0 ? { ok: false, kind: 'Retryable', status: 503, message: 'etcd leader changed' } : api.getConfigMap(ns, name),
+    };
+    const waits: number[] = [];
+    const s = new ConfigMapStateStore({ client: flaky, namespace: 'ns', random: () => 0 });
+    // Before the fix the caller used getFrameworkId(), which answers the 503 as an error the CLI read as "new framework".
+    expect((await s.getFrameworkId()).ok).toBe(false);
+    const r = await s.getFrameworkIdUntilKnown({ initialMs: 100, maxMs: 1000, sleep: async (ms) => void waits.push(ms) });
+    expect(r).toEqual({ ok: true, value: 'fw-old' });
+    expect(waits).toEqual([50, 100]); // equal jitter, random() = 0: half of 100, 200
+  });
+
+  it('answers "none" only when the store says so: ConfigMap absent (404) or key missing', async () => {
+    const api = new FakeConfigMaps();
+    const s = new ConfigMapStateStore({ client: api, namespace: 'ns' });
+    const noSleep = async () => {
+      throw new Error('must not wait');
+    };
+    expect(await s.getFrameworkIdUntilKnown({ sleep: noSleep })).toEqual({ ok: true, value: undefined });
+    await s.set('other', 'x');
+    expect(await s.getFrameworkIdUntilKnown({ sleep: noSleep })).toEqual({ ok: true, value: undefined });
+  });
+
+  it('keeps retrying a 403 until aborted, and then says so instead of inventing an answer', async () => {
+    const api = new FakeConfigMaps();
+    api.failGet = true;
+    const s = new ConfigMapStateStore({ client: api, namespace: 'ns', random: () => 0 });
+    const ac = new AbortController();
+    let waits = 0;
+    const r = await s.getFrameworkIdUntilKnown({ signal: ac.signal, initialMs: 1, maxMs: 4, sleep: async () => void (++waits === 5 && ac.abort()) });
+    expect(r).toEqual({ ok: false, aborted: true });
+    expect(waits).toBe(5);
+  });
+});

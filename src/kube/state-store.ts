@@ -69,6 +69,25 @@ export class ConfigMapStateStore {
     return this.get(StateKeys.frameworkId);
   }
 
+  /**
+   * The stored framework id, read until the store answers: `undefined` only when it positively says there is none (the
+   * ConfigMap is absent (404) or has no such key). Any other failure (503, timeout, 403…) is retried with backoff —
+   * subscribing without the id would register a new framework and every running task would be lost with the old one.
+   * Resolves `{ ok: false }` only when `signal` aborts.
+   */
+  async getFrameworkIdUntilKnown(opts: { signal?: AbortSignal; initialMs?: number; maxMs?: number; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> } = {}): Promise<{ ok: true; value: string | undefined } | { ok: false; aborted: true }> {
+    const backoff = new Backoff({ initialMs: opts.initialMs ?? 500, maxMs: opts.maxMs ?? 30_000, random: this.random });
+    const wait = opts.sleep ?? sleep;
+    for (;;) {
+      if (opts.signal?.aborted) return { ok: false, aborted: true };
+      const r = await this.getFrameworkId();
+      if (r.ok) return r;
+      const delay = backoff.next();
+      this.log.warn({ kind: r.kind, status: r.status, message: r.message, attempt: backoff.attempts, retryInMs: delay }, 'cannot read the stored framework id; not subscribing until it is known');
+      await wait(delay, opts.signal);
+    }
+  }
+
   setFrameworkId(id: string): Promise<Result<Record<string, string>>> {
     return this.set(StateKeys.frameworkId, id);
   }

@@ -32,10 +32,15 @@ export interface PoolDeps {
   /** Registry transitions; undefined when the kubelet is not in a state that allows it. */
   markDraining(agentId: string): PoolKubeletRecord | undefined;
   markRemoving(agentId: string): PoolKubeletRecord | undefined;
+  /** A drain was abandoned: the kubelet is running (schedulable) again. */
+  markRunning?(agentId: string): PoolKubeletRecord | undefined;
   /** Starts a kubelet with no pod (its keeper task holds it up): the core builds and sends the ACCEPT. */
   launchWarmKubelet(agentId: string, nowMs: number): void;
   kube: {
     cordonNode(nodeName: string): Promise<void>;
+    uncordonNode?(nodeName: string): Promise<void>;
+    /** A Warning Event on the Node (an abandoned drain). */
+    reportNodeWarning?(nodeName: string, reason: string, message: string): Promise<void>;
     deleteNode(nodeName: string): Promise<void>;
     evictPod(pod: V1Pod): Promise<'evicted' | 'blocked' | 'gone'>;
   };
@@ -47,11 +52,14 @@ export interface PoolDeps {
 }
 
 const DRAIN_RETRY_MS = 5000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000;
 const POOL_REVIEW_MS = 5000;
 
 export class PoolApplier {
   private readonly underusedSince = new Map<string, number>();
-  private readonly drains = new Map<string, { startedMs: number; lastEvictMs: number }>();
+  private readonly drains = new Map<string, { startedMs: number; lastEvictMs: number; owners: Set<string> }>();
+  /** Agents whose drain was abandoned: not consolidated again before this time (ms). */
+  private readonly abandonedUntil = new Map<string, number>();
   private wants = false;
 
   constructor(private readonly deps: PoolDeps) {}
@@ -70,6 +78,16 @@ export class PoolApplier {
     return this.drains.size > 0;
   }
 
+  /**
+   * Controller uids of the pods being drained: their re-created pods must land on running kubelets, not start new
+   * ones (that would undo the consolidation). Other pods may start kubelets as usual while a drain lasts.
+   */
+  drainOwners(): ReadonlySet<string> {
+    const out = new Set<string>();
+    for (const d of this.drains.values()) for (const o of d.owners) out.add(o);
+    return out;
+  }
+
   /** The pool's part of a cycle. */
   run(now: number, unhealthyZones: ReadonlySet<string>): void {
     const cfg = this.deps.config;
@@ -85,9 +103,10 @@ export class PoolApplier {
         continue;
       }
       if (action.kind === 'consolidate') {
+        if ((this.abandonedUntil.get(action.agentId) ?? -Infinity) > now) continue;
         const k = this.deps.markDraining(action.agentId);
         if (!k) continue;
-        this.drains.set(action.agentId, { startedMs: now, lastEvictMs: -Infinity });
+        this.drains.set(action.agentId, { startedMs: now, lastEvictMs: -Infinity, owners: new Set() });
         this.deps.note('Normal', 'KubeletDraining', k.nodeName, `under-used: draining ${action.evict.length} pod(s) onto other kubelets (pool.consolidation)`);
         this.deps.send(this.deps.kube.cordonNode(k.nodeName), 'cordon for consolidation');
         continue;
@@ -138,9 +157,16 @@ export class PoolApplier {
         this.removeKubelet(agentId, 'drained');
         continue;
       }
+      const timeout = this.deps.config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+      if (now - d.startedMs >= timeout) {
+        this.abandonDrain(agentId, k.nodeName, podTasks.map((t) => t.key), timeout, now);
+        continue;
+      }
       if (now - d.lastEvictMs < DRAIN_RETRY_MS) continue;
       d.lastEvictMs = now;
       for (const t of podTasks) {
+        const owner = t.pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+        if (owner) d.owners.add(owner);
         if (t.pod.metadata?.deletionTimestamp) continue;
         this.deps.send(
           this.deps.kube.evictPod(t.pod).then((r) => {
@@ -150,6 +176,19 @@ export class PoolApplier {
         );
       }
     }
+  }
+
+  /** The drain took too long (a PDB keeps refusing): uncordon, the kubelet runs on, and it is not drained again soon. */
+  private abandonDrain(agentId: string, nodeName: string, left: string[], timeoutMs: number, now: number): void {
+    this.drains.delete(agentId);
+    this.underusedSince.delete(agentId);
+    // Not picked again before another full consolidation delay and drain timeout have passed.
+    this.abandonedUntil.set(agentId, now + this.deps.config.consolidationDelayMs + timeoutMs);
+    this.deps.markRunning?.(agentId);
+    const message = `consolidation drain abandoned after ${Math.round(timeoutMs / 1000)} s: ${left.length} pod(s) could not be evicted (PodDisruptionBudget): ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}; uncordoned`;
+    this.deps.note('Warning', 'DrainAbandoned', nodeName, message);
+    if (this.deps.kube.uncordonNode) this.deps.send(this.deps.kube.uncordonNode(nodeName), 'uncordon after an abandoned drain');
+    if (this.deps.kube.reportNodeWarning) this.deps.send(this.deps.kube.reportNodeWarning(nodeName, 'DrainAbandoned', message), 'DrainAbandoned event');
   }
 
   private removeKubelet(agentId: string, why: string): void {

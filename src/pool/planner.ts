@@ -18,6 +18,8 @@ export interface PoolConfig {
   maxConcurrentScaleDowns: number;
   /** How long a kubelet must have been under-used before consolidation considers it. */
   consolidationDelayMs: number;
+  /** A consolidation drain still not done after this long (a PodDisruptionBudget blocks it) is abandoned. Default 10 min. */
+  drainTimeoutMs?: number;
 }
 
 export const DEFAULT_POOL_CONFIG: PoolConfig = {

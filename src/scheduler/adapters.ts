@@ -8,6 +8,7 @@ import { rfc3339, type KubeClient } from '../kube/client.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { SchedulerClient } from '../mesos/scheduler.js';
 import type { TaskStatus } from '../mesos/types.js';
+import { TASK_LOSS_CONDITION } from '../failover/loss-policy.js';
 import { BINDING_ANNOTATIONS } from '../names.js';
 import type { SchedulerMetrics } from '../ops/metrics.js';
 import type { Logger } from '../telemetry/log.js';
@@ -55,6 +56,11 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
     async reportWarning(pod, reason, message) {
       events.event(ref(pod), 'Warning', reason, message);
     },
+    async reportAwaitingGone(pod, message) {
+      events.event(ref(pod), 'Warning', 'WaitingForTaskGone', message);
+      const r = await kube.setPodCondition(pod, TASK_LOSS_CONDITION, { status: 'True', reason: 'WaitingForTaskGone', message });
+      if (!r.ok && r.kind !== 'NotFound') throw new Error(`set condition ${TASK_LOSS_CONDITION} on ${ref(pod).name}: ${r.kind}: ${r.message}`);
+    },
     async deletePod(pod, gracePeriodSeconds) {
       await disruption(pod, 'DeletionByKubeMesosFailover', FAILOVER, 'FailoverDeleted');
       const r = await kube.deletePod(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? '', { gracePeriodSeconds, uid: pod.metadata?.uid });
@@ -74,6 +80,9 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
     async deleteNode(name) {
       const r = await kube.deleteNode(name);
       if (!r.ok && r.kind !== 'NotFound') throw new Error(`delete node ${name}: ${r.kind}: ${r.message}`);
+    },
+    async reportNodeWarning(name, reason, message) {
+      events.event({ kind: 'Node', apiVersion: 'v1', name, uid: name }, 'Warning', reason, message);
     },
     // maintenance
     async uncordonNode(name) {
@@ -105,9 +114,12 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
       const ns = pod.metadata?.namespace ?? 'default';
       await disruption(pod, 'DeletionByKubeMesosFailover', `${FAILOVER} (kube-mesos.io/reschedule-on-loss: a copy is created)`, 'FailoverRecreated');
       const del = await kube.deletePod(ns, pod.metadata?.name ?? '', { gracePeriodSeconds: 0, uid: pod.metadata?.uid });
+      // Conflict: the uid precondition failed, the name already holds a newer pod (an earlier attempt's copy).
+      if (!del.ok && del.kind === 'Conflict') return;
       if (!del.ok && del.kind !== 'NotFound') throw new Error(`delete pod ${ref(pod).name}: ${del.kind}: ${del.message}`);
       const r = await kube.createPod(ns, freshCopy(pod));
-      if (!r.ok) throw new Error(`re-create pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+      // AlreadyExists: an earlier attempt (or its controller) already made the copy.
+      if (!r.ok && r.kind !== 'AlreadyExists') throw new Error(`re-create pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
     },
   };
 }

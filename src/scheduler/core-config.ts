@@ -58,6 +58,9 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
       defaultFailoverAfterMs: c.failover.defaultFailoverAfter,
       replacementsPerMinute: c.failover.replacementsPerMinute,
       replacementBurst: c.failover.replacementBurst,
+      nodeEvictionRate: c.failover.nodeEvictionRate,
+      secondaryNodeEvictionRate: c.failover.secondaryNodeEvictionRate,
+      largeClusterSizeThreshold: c.failover.largeClusterSizeThreshold,
     },
     pool: {
       minPerZone: c.pool.minPerZone,
@@ -68,6 +71,7 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
       consolidation: c.pool.consolidation,
       maxConcurrentScaleDowns: c.pool.maxConcurrentScaleDowns,
       consolidationDelayMs: c.pool.consolidationDelay,
+      drainTimeoutMs: c.pool.drainTimeout,
     },
     rebalance: c.failover.rebalance,
     offerHoldMs: 5000,

@@ -8,7 +8,7 @@ import type { FailoverApplier } from '../failover/applier.js';
 import { planExistingKubeletsFirst } from '../placement/existing-first.js';
 import { AgentTable } from '../placement/agent-table.js';
 import { plan as placementPlan } from '../placement/plan.js';
-import type { PlanConfig } from '../placement/types.js';
+import type { Placement, PlanConfig } from '../placement/types.js';
 import type { PoolApplier } from '../pool/applier.js';
 import type { MaintenanceManager } from '../pool/maintenance.js';
 import { kubeletCounts } from '../pool/planner.js';
@@ -20,6 +20,7 @@ import type { ExecutorLossHandler } from './executor-loss.js';
 import type { Preemptor } from './preemptor.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
+import type { Reconciler } from './reconcile.js';
 import { buildSnapshot, SnapshotCache } from './snapshot.js';
 import type { CoreState } from './state.js';
 
@@ -54,6 +55,7 @@ export interface CycleParts {
   pool: PoolApplier;
   failover: FailoverApplier;
   maintenance: MaintenanceManager;
+  reconciler: Reconciler;
   loss: ExecutorLossHandler;
 }
 
@@ -141,6 +143,7 @@ export class SchedulingCycle {
       this.parts.loss.nextDueMs(now),
       this.parts.pool.nextDueMs(now),
       this.parts.stream.nextDueMs(),
+      this.parts.reconciler.nextDueMs(),
     ].filter((x): x is number => x !== undefined);
     return due.length > 0 ? Math.min(...due) : undefined;
   }
@@ -154,6 +157,7 @@ export class SchedulingCycle {
     const expired = s.offers.takeExpired(now, cfg.offerHoldMs);
     if (expired.length > 0) result.declined += stream.decline(expired, stream.refuseSeconds());
 
+    this.parts.reconciler.run(now); // tasks without a state yet: RECONCILE with backoff
     const unhealthyZones = failover.run(now);
     this.parts.loss.sweep();
     pool.run(now, unhealthyZones);
@@ -168,14 +172,14 @@ export class SchedulingCycle {
         unhealthyZones,
         kubeletCounts: counts,
         pool: pool.config,
-        poolDraining: pool.draining,
         maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet,
         cache: this.snapshotCache,
       });
       // Consolidation plans twice over different agent lists: a kept table would start over each time, so it gets none.
       const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan, this.agentTable);
-      result.placed = plan.placements.length;
-      result.accepts = launcher.launch(plan.placements, counts, now);
+      const placements = pool.draining ? this.keepDrainedPodsOffNewKubelets(plan.placements, pool.drainOwners(), now) : plan.placements;
+      result.placed = placements.length;
+      result.accepts = launcher.launch(placements, counts, now);
       const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
       podEvents.unschedulable(plan.unschedulable, pods, partialView, now);
       result.unschedulable = plan.unschedulable.length;
@@ -188,7 +192,7 @@ export class SchedulingCycle {
     // Pods bound by someone else take their room from what the offers still hold.
     if (this.parts.bound && s.boundWaiting.size > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
-      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, poolDraining: pool.draining, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
+      const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
       const placements = this.parts.bound.run(views, counts);
       if (placements.length > 0) {
         result.placed += placements.length;
@@ -200,6 +204,19 @@ export class SchedulingCycle {
     stream.update(now);
     this.fx.metrics?.pending(s.queue.size);
     this.fx.metrics?.cycle(this.fx.clock.now() - now, result.considered, result.placed);
+  }
+
+  /** Pods re-created from a consolidation drain wait for room on a running kubelet instead of starting a new one. */
+  private keepDrainedPodsOffNewKubelets(placements: readonly Placement[], owners: ReadonlySet<string>, now: number): Placement[] {
+    const s = this.state;
+    return placements.filter((p) => {
+      if (s.tasks.kubelet(p.agentId) || owners.size === 0) return true;
+      const view = s.queue.get(p.podKey);
+      const owner = view ? s.pods.get(view.uid)?.metadata?.ownerReferences?.find((o) => o.controller)?.uid : undefined;
+      if (!owner || !owners.has(owner)) return true;
+      s.queue.backoff(p.podKey, now);
+      return false;
+    });
   }
 
   /** True when a healthy, schedulable agent has no offer held: the cycle did not see the whole cluster. */

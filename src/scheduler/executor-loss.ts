@@ -30,7 +30,7 @@ export class ExecutorLossHandler {
     s.executorLoss.executorTerminated({ nodeName: node, agentId: rec.agentId, executorId: rec.executorId, sinceMs: now });
     const pod = s.pods.get(rec.podUid);
     if (pod && rec.bound) {
-      const r = s.failover.podLost(pod, rec.agentId, s.zoneOf(rec.agentId), false, now);
+      const r = s.failover.podLost(pod, rec.agentId, s.zoneOf(rec.agentId), false, now, { dead: true });
       if (!r.ok) this.fx.send(this.fx.kube.reportWarning(pod, 'InvalidAnnotation', r.error), 'invalid failover-after');
     }
     this.wake();

@@ -372,7 +372,7 @@ describe('FrameworkCore', () => {
       advance(1000);
       core.runCycle();
       await core.drain();
-      expect(kube.deleted).toEqual([[podB.metadata!.name, 0]]);
+      expect(kube.deleted).toEqual([[podB.metadata!.name, 30]]); // only unreachable: graceful, never a force delete
       // a replacement pod arrives: zone b (failed) is not a candidate
       core.onPodUpsert(owned('web-new'));
       core.onOffers([anOffer('a1').zone('a').build(), anOffer('b1').zone('b').build(), anOffer('c1').zone('c').build()]);

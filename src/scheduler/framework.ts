@@ -4,6 +4,7 @@
  * (offer-stream.ts), the launches (accept.ts), the pool's and failover's appliers, maintenance, and the read-only views
  * (views.ts). This file holds no logic of its own: it builds the parts and exposes them as one object.
  */
+import { DEFAULT_RECONCILE, Reconciler, type ReconcileConfig } from './reconcile.js';
 import { BoundPods } from './bound-pods.js';
 import { Preemptor } from './preemptor.js';
 import type { NodeChange } from '../kube/node-informer.js';
@@ -60,6 +61,8 @@ export interface FrameworkCoreConfig {
   rebalance?: boolean;
   /** While agents are lost, their tasks are reconciled this often (to notice their return). */
   lostAgentReconcileMs?: number;
+  /** Reconciliation backoff and the assumed-task timeout (reconcile.ts). */
+  reconcile?: Partial<ReconcileConfig>;
 }
 
 export interface FrameworkDeps {
@@ -85,6 +88,8 @@ export class FrameworkCore {
   readonly mesosEvents: MesosEvents;
   private readonly cycle: SchedulingCycle;
   readonly maintenance: MaintenanceManager;
+  /** Explicit reconciliation until every task has a state (reconcile.ts). */
+  readonly reconciler: Reconciler;
   private readonly wakeCycle: () => void;
 
   constructor(deps: FrameworkDeps) {
@@ -122,6 +127,7 @@ export class FrameworkCore {
       launchable: (agentId) => s.offers.forAgent(agentId).length > 0 && !s.failover.isAgentLost(agentId),
       markDraining: (agentId) => s.tasks.kubeletDraining(agentId),
       markRemoving: (agentId) => s.tasks.kubeletRemoving(agentId),
+      markRunning: (agentId) => s.tasks.kubeletUndrain(agentId),
       launchWarmKubelet: (agentId, now) => launcher.launchWarmKubelet(agentId, now),
       kube: deps.kube,
       mesos: deps.mesos,
@@ -143,6 +149,8 @@ export class FrameworkCore {
       },
       pod: (uid) => s.pods.get(uid),
       pendingPods: () => s.queue.size,
+      // Lost pods whose task ended (TASK_GONE forgets it) still count: the fraction is lost / (running + lost).
+      taskCounts: () => ({ total: s.tasks.taskCount + s.failover.lostPodUids().filter((uid) => !s.tasks.forPod(uid)).length, awaitingReconciliation: s.tasks.unconfirmedCount() }),
       kube: deps.kube,
       mesos: deps.mesos,
       send,
@@ -150,12 +158,13 @@ export class FrameworkCore {
       log: deps.log,
       metrics: deps.metrics,
     });
+    const reconciler = (this.reconciler = new Reconciler(s, fx, { ...DEFAULT_RECONCILE, ...cfg.reconcile }));
     const loss = new ExecutorLossHandler(s, fx, wake);
-    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss }, cfg, wake);
+    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss, reconciler }, cfg, wake);
     const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
     this.podEvents.bound = bound;
     const preemptor = new Preemptor(s, fx, { plan: cfg.plan });
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor };
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor, reconciler };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }

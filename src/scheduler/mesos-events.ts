@@ -6,12 +6,15 @@
 import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
 import { ANNOTATION_AGENT_ID, ANNOTATION_EXECUTOR_ID, ANNOTATION_TASK_ID } from '../names.js';
 import type { MaintenanceManager } from '../pool/maintenance.js';
+import { classifyLoss } from '../failover/loss-policy.js';
+import { checkAdoption, isKeeperTaskOf } from './adoption.js';
 import { agentInfoFromOffer, type AgentInfoOptions } from './agent-info.js';
 import type { Effects } from './effects.js';
 import type { ExecutorLossHandler } from './executor-loss.js';
 import { podOfTaskId } from './launch.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
+import type { Reconciler } from './reconcile.js';
 import { hostPortsOf, isFinished, podKey, requestsOf } from './pods.js';
 import type { CoreState } from './state.js';
 import { isTerminal, type TaskRecord } from './tasks.js';
@@ -20,7 +23,7 @@ export class MesosEvents {
   constructor(
     private readonly state: CoreState,
     private readonly fx: Effects,
-    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler },
+    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler },
     private readonly config: { agentInfo: AgentInfoOptions },
     private readonly wake: () => void,
   ) {}
@@ -60,8 +63,8 @@ export class MesosEvents {
     this.state.frameworkId = frameworkId;
     this.state.subscribed = true;
     this.parts.stream.subscribed(this.fx.clock.now());
-    const known = [...this.state.tasks.all()].map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
-    if (known.length > 0) this.fx.send(this.fx.mesos.reconcile(known), 'reconcile');
+    // Every known task is reconciled (again with backoff until it answers), plus one implicit reconciliation.
+    this.parts.reconciler.subscribed(this.fx.clock.now());
     this.wake();
   }
 
@@ -89,6 +92,7 @@ export class MesosEvents {
       s.agentByNode.set(info.nodeName, info.id);
       s.offers.add(o, now);
       if (s.failover.agentBack(info.id)) this.fx.note('Normal', 'AgentBack', info.nodeName, `agent ${info.id} offers again`);
+      this.adoptRunningExecutor(info.id, info.nodeName, o.executor_ids?.map((e) => e.value) ?? [], now);
     }
     this.fx.metrics?.offersReceived(offers.length);
     if (offers.length > 0) this.parts.stream.offersArrived(now);
@@ -101,11 +105,13 @@ export class MesosEvents {
     if (status.uuid && status.uuid.length > 0) fx.send(fx.mesos.acknowledge(status), 'acknowledge');
     const now = fx.clock.now();
     const taskId = status.task_id.value;
+    this.parts.reconciler.answered(taskId);
     fx.metrics?.taskState(status.state);
     const out = s.tasks.applyUpdate({ taskId, state: status.state, agentId: status.agent_id?.value }, now);
     switch (out.kind) {
       case 'unknown-task':
         if (!isTerminal(status.state)) this.adoptOrKill(status, now);
+        else if (classifyLoss(status.state, status.reason) === 'gone') this.forceDeleteReplaced(taskId);
         return;
       case 'progress': {
         const rec = out.record;
@@ -154,8 +160,8 @@ export class MesosEvents {
           s.queue.moveAllToActive();
           return;
         }
-        if (status.state === 'TASK_LOST' || status.state === 'TASK_GONE' || status.state === 'TASK_GONE_BY_OPERATOR') {
-          this.taskLost(out.record, status, status.state !== 'TASK_LOST', now);
+        if (classifyLoss(status.state, status.reason) !== undefined) {
+          this.taskLost(out.record, status, classifyLoss(status.state, status.reason) === 'gone', now);
         } else {
           s.failover.podBack(out.record.podUid);
           if (status.state !== 'TASK_FINISHED' && status.state !== 'TASK_KILLED') fx.note('Warning', status.state, out.record.podKey, `task ${taskId}: ${status.message ?? status.reason ?? ''}`);
@@ -200,14 +206,50 @@ export class MesosEvents {
       const agentId = a[ANNOTATION_AGENT_ID];
       const executorId = a[ANNOTATION_EXECUTOR_ID];
       if (!taskId || !agentId || !executorId || isFinished(pod) || s.tasks.get(taskId)) continue;
+      const check = checkAdoption(pod, taskId, { requireBound: true, agentNodeName: s.tasks.kubelet(agentId)?.nodeName });
+      if (!check.ok) {
+        this.fx.log.warn({ pod: podKey(pod), taskId, reason: check.reason }, 'not adopting the task a pod names');
+        this.fx.note('Warning', 'NotAdopted', podKey(pod), check.reason);
+        continue;
+      }
       if (!s.tasks.kubelet(agentId)) {
         s.tasks.launchKubelet(agentId, executorId, pod.spec?.nodeName ?? agentId, now);
         s.tasks.kubeletRunning(agentId, executorId);
       }
-      s.tasks.adopt({ taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId, state: 'TASK_RUNNING', bound: true, launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) });
+      s.tasks.adopt({ taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId, state: 'TASK_RUNNING', bound: true, launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) }, { unconfirmed: true });
       n++;
     }
     return n;
+  }
+
+  /**
+   * An offer lists the framework's executors running on its agent (Offer.executor_ids). One we do not know is a kubelet
+   * from before a restart (a warm one whose keeper task is not adopted yet): adopt it rather than start a second
+   * executor for the same Node.
+   */
+  private adoptRunningExecutor(agentId: string, nodeName: string, executorIds: readonly string[], now: number): void {
+    const s = this.state;
+    const ours = executorIds.filter((e) => e.startsWith(`kubelet.${agentId}.`));
+    if (ours.length === 0) return;
+    const k = s.tasks.kubelet(agentId);
+    if (k) {
+      for (const other of ours) if (other !== k.executorId) this.fx.log.warn({ agentId, known: k.executorId, other }, 'a second kubelet executor of this framework runs on the agent');
+      return;
+    }
+    s.tasks.launchKubelet(agentId, ours[0], nodeName, now);
+    s.tasks.kubeletRunning(agentId, ours[0]);
+    this.fx.note('Normal', 'KubeletAdopted', nodeName, `kubelet executor ${ours[0]} found running on agent ${agentId}: adopted`);
+  }
+
+  /** TASK_GONE for a task whose pod failover replaced with a graceful delete: the pod object may stay Terminating. */
+  private forceDeleteReplaced(taskId: string): void {
+    const s = this.state;
+    if (!s.wasReplaced(taskId)) return;
+    const ref = podOfTaskId(taskId);
+    const pod = ref ? s.podByName(ref.namespace, ref.name) : undefined;
+    if (!pod || !pod.metadata?.deletionTimestamp || pod.metadata.annotations?.[ANNOTATION_TASK_ID] !== taskId) return;
+    this.fx.note('Normal', 'TaskGone', podKey(pod), `task ${taskId} is gone: the Terminating pod is removed`);
+    this.fx.send(this.fx.kube.deletePod(pod, 0), 'delete pod of a gone task');
   }
 
   /** A bound pod's task is unreachable, lost or gone: failover decides when to replace the pod. */
@@ -232,19 +274,41 @@ export class MesosEvents {
     const s = this.state;
     const taskId = status.task_id.value;
     const agentId = status.agent_id?.value;
+    const executorId = status.executor_id?.value;
+    if (agentId && executorId && isKeeperTaskOf(taskId, agentId) && !s.wasReplaced(taskId)) return this.adoptKeeper(taskId, agentId, executorId, status.state, now);
     const ref = podOfTaskId(taskId);
     const pod = ref ? s.podByName(ref.namespace, ref.name) : undefined;
-    const uidOk = pod && ref && (pod.metadata?.uid ?? '').replace(/-/g, '').startsWith(ref.uidPrefix);
+    const check = pod ? checkAdoption(pod, taskId, { requireBound: false, agentNodeName: agentId ? s.nodeName(agentId) : undefined }) : { ok: false as const, reason: 'no such pod' };
     const annotated = pod?.metadata?.annotations?.[ANNOTATION_TASK_ID];
-    if (pod && uidOk && agentId && !s.wasReplaced(taskId) && (annotated === undefined || annotated === taskId) && !isFinished(pod) && !pod.metadata?.deletionTimestamp) {
-      const executorId = status.executor_id?.value ?? pod.metadata?.annotations?.[ANNOTATION_EXECUTOR_ID] ?? '';
-      s.tasks.adopt({ taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId, state: status.state, bound: Boolean(pod.spec?.nodeName), launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) });
+    const boundElsewhere = pod?.spec?.nodeName !== undefined && annotated !== undefined && annotated !== taskId;
+    if (pod && check.ok && agentId && !s.wasReplaced(taskId) && !boundElsewhere && !isFinished(pod) && !pod.metadata?.deletionTimestamp) {
+      const exec = executorId ?? pod.metadata?.annotations?.[ANNOTATION_EXECUTOR_ID] ?? '';
+      s.tasks.adopt({ taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId: exec, state: status.state, bound: Boolean(pod.spec?.nodeName), launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) });
       s.queue.delete(podKey(pod));
       this.fx.log.info({ taskId, pod: podKey(pod) }, 'adopted a running task');
       return;
     }
-    this.fx.log.warn({ taskId, state: status.state }, 'update for a task no pod claims: killing it');
+    this.fx.log.warn({ taskId, state: status.state, reason: check.ok ? undefined : check.reason }, 'update for a task no pod claims: killing it');
     this.fx.note('Warning', 'OrphanTask', taskId, `task ${taskId} (${status.state}) belongs to no pod: killed`);
     this.fx.send(this.fx.mesos.kill(taskId, agentId), 'kill orphan');
+  }
+
+  /** A warm-pool keeper task from before a restart: adopt it and its kubelet (never a second executor there). */
+  private adoptKeeper(taskId: string, agentId: string, executorId: string, state: string, now: number): void {
+    const s = this.state;
+    const k = s.tasks.kubelet(agentId);
+    if (k && k.executorId !== executorId) {
+      // Another kubelet already serves this agent's Node: this keeper's executor would be a second one.
+      this.fx.note('Warning', 'OrphanTask', taskId, `keeper task ${taskId} of executor ${executorId}: agent ${agentId} already has kubelet ${k.executorId}; killed`);
+      this.fx.send(this.fx.mesos.kill(taskId, agentId), 'kill duplicate keeper');
+      return;
+    }
+    const nodeName = s.nodeName(agentId) ?? agentId;
+    if (!k) {
+      s.tasks.launchKubelet(agentId, executorId, nodeName, now);
+      s.tasks.kubeletRunning(agentId, executorId);
+    }
+    s.tasks.adopt({ taskId, podKey: `kubelet/${nodeName}`, podUid: `keeper:${agentId}`, agentId, executorId, state, bound: true, launchedAtMs: now, lastUpdateMs: now, cpus: 0.01, mem: 1, disk: 0, hostPorts: [] });
+    this.fx.log.info({ taskId, agentId, executorId }, 'adopted a warm-pool keeper task and its kubelet');
   }
 }

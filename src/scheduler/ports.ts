@@ -29,7 +29,12 @@ export interface KubePort {
   reportScheduled(pod: V1Pod, nodeName: string): Promise<void>;
   /** A Warning event on the pod (launch failed, task lost…). */
   reportWarning(pod: V1Pod, reason: string, message: string): Promise<void>;
-  /** Deletes the pod (failover: grace 0, its node is gone), guarded by its uid. */
+  /**
+   * Failover: the pod waits for its task to be proven gone (StatefulSet member, claim, bare pod): condition
+   * `kube-mesos.io/TaskUnreachable` (reason WaitingForTaskGone, the message says why) and a Warning event.
+   */
+  reportAwaitingGone?(pod: V1Pod, message: string): Promise<void>;
+  /** Deletes the pod, guarded by its uid (failover: the pod's grace while its task may run, 0 once it is gone). */
   deletePod(pod: V1Pod, gracePeriodSeconds: number): Promise<void>;
   /** Re-creates a bare pod elsewhere: deletes it, then creates a copy without its binding. */
   recreatePod(pod: V1Pod): Promise<void>;
@@ -42,8 +47,10 @@ export interface KubePort {
   cordonNode(nodeName: string): Promise<void>;
   /** Deletes a removed kubelet's Node. */
   deleteNode(nodeName: string): Promise<void>;
-  /** Marks a Node schedulable again (its agent's maintenance was called off). */
+  /** Marks a Node schedulable again (its agent's maintenance was called off, a drain abandoned). */
   uncordonNode?(nodeName: string): Promise<void>;
+  /** A Warning Event on a Node (e.g. DrainAbandoned). */
+  reportNodeWarning?(nodeName: string, reason: string, message: string): Promise<void>;
   /** Fails a pod as a kubelet's admission does (phase Failed, reason OutOfcpu…) with a Warning event. */
   failPod?(pod: V1Pod, reason: string, message: string): Promise<void>;
   /** status.nominatedNodeName (null clears it). */

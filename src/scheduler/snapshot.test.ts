@@ -56,7 +56,7 @@ describe('agentView: the Kubernetes side', () => {
 
 describe('buildSnapshot with a SnapshotCache', () => {
   const offerOn = (id: string, agent: string): Offer => ({ ...offer([scalar('cpus', 2), scalar('mem', 1024)]), id: { value: id }, agent_id: { value: agent }, hostname: agent });
-  const opts = (cache: SnapshotCache) => ({ unhealthyZones: new Set<string>(), kubeletCounts: kubeletCounts([]), pool: DEFAULT_POOL_CONFIG, poolDraining: false, maxPodsPerKubelet: 110, cache });
+  const opts = (cache: SnapshotCache) => ({ unhealthyZones: new Set<string>(), kubeletCounts: kubeletCounts([]), pool: DEFAULT_POOL_CONFIG, maxPodsPerKubelet: 110, cache });
 
   it('keeps the view objects of agents whose inputs did not change and makes new ones for the others', () => {
     const s = new CoreState({ nowMs: 0 });

@@ -148,7 +148,6 @@ export function buildSnapshot(
     unhealthyZones: ReadonlySet<string>;
     kubeletCounts: KubeletCounts;
     pool: PoolConfig;
-    poolDraining: boolean;
     maxPodsPerKubelet: number;
     nodeView?: NodeViewConfig;
     /** Reuse unchanged agents' views from the previous snapshot (and remember this one's). */
@@ -187,7 +186,7 @@ export function buildSnapshot(
     const pods = podsByAgent.get(id) ?? [];
     // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
     // A dead executor's Node is deleted before the agent gets a new executor, so the new kubelet registers a fresh Node.
-    const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || o.poolDraining || s.executorLoss.agentWaiting(id));
+    const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || s.executorLoss.agentWaiting(id));
     const sa: SnapshotAgent = {
       info: a.info,
       offers: s.offers.forAgent(id),

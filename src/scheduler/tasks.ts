@@ -50,6 +50,8 @@ export class TaskRegistry {
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly byPod = new Map<string, string>(); // podUid → taskId
   private readonly kubelets = new Map<string, KubeletRecord>(); // agentId → kubelet
+  /** Adopted tasks (after a restart) with no update yet: their agents' state is unknown until Mesos answers. */
+  private readonly unconfirmed = new Set<string>();
 
   get taskCount(): number {
     return this.tasks.size;
@@ -68,9 +70,13 @@ export class TaskRegistry {
     return record;
   }
 
-  /** Adopts a task known from elsewhere (pod annotations after a restart, reconciliation). */
-  adopt(rec: TaskRecord): void {
+  /**
+   * Adopts a task known from elsewhere (pod annotations after a restart, reconciliation). `unconfirmed`: no update has
+   * shown it yet (adopted from annotations); it counts in `unconfirmedCount` until its first update.
+   */
+  adopt(rec: TaskRecord, opts: { unconfirmed?: boolean } = {}): void {
     this.tasks.set(rec.taskId, rec);
+    if (opts.unconfirmed) this.unconfirmed.add(rec.taskId);
     this.byPod.set(rec.podUid, rec.taskId);
     const k = this.kubelets.get(rec.agentId);
     if (k && k.executorId === rec.executorId) {
@@ -84,6 +90,7 @@ export class TaskRegistry {
     const rec = this.tasks.get(taskId);
     if (!rec) return undefined;
     this.tasks.delete(taskId);
+    this.unconfirmed.delete(taskId);
     if (this.byPod.get(rec.podUid) === taskId) this.byPod.delete(rec.podUid);
     const k = this.kubelets.get(rec.agentId);
     if (k && k.taskIds.delete(taskId) && k.taskIds.size === 0) k.idleSinceMs = nowMs;
@@ -111,6 +118,7 @@ export class TaskRegistry {
   applyUpdate(u: { taskId: string; state: string; agentId?: string }, nowMs: number): UpdateOutcome {
     const rec = this.tasks.get(u.taskId);
     if (!rec) return { kind: 'unknown-task' };
+    this.unconfirmed.delete(u.taskId);
     const firstConfirmation = rec.state === 'ASSUMED';
     rec.state = u.state;
     rec.lastUpdateMs = nowMs;
@@ -120,6 +128,11 @@ export class TaskRegistry {
       return rec.bound ? { kind: 'terminal', record: rec } : { kind: 'launch-failed', record: rec };
     }
     return { kind: 'progress', record: rec, firstConfirmation };
+  }
+
+  /** Adopted tasks still waiting for their first update (failover replaces nothing meanwhile). */
+  unconfirmedCount(): number {
+    return this.unconfirmed.size;
   }
 
   markBound(podUid: string): void {
@@ -162,6 +175,14 @@ export class TaskRegistry {
   kubeletDraining(agentId: string): KubeletRecord | undefined {
     const k = this.kubelets.get(agentId);
     if (k) k.state = 'draining';
+    return k;
+  }
+
+  /** An abandoned drain: the kubelet takes pods again. */
+  kubeletUndrain(agentId: string): KubeletRecord | undefined {
+    const k = this.kubelets.get(agentId);
+    if (!k || k.state !== 'draining') return undefined;
+    k.state = 'running';
     return k;
   }
 

@@ -78,9 +78,22 @@ describe('checkInvariants', () => {
       { ...ok, podsRunningTwice: 1, orphanTasks: 1, holds: false },
     ],
     [
-      'two Running pod objects of one name run twice',
-      { pods: [pod('solo', { uid: 'eeeeeeee-1', task: a, node: 'n1' }), pod('solo', { uid: 'ffffffff-1', task: b, node: 'n2', deleting: true })], tasks: [task(a), task(b)], deployments: [] },
-      { ...ok, podsRunningTwice: 1, holds: false },
+      'a re-created pod Running while the unreachable task of its earlier object (same name, other uid) may still run runs twice',
+      {
+        pods: [pod('db-0', { uid: 'ffffffff-2', task: tid('db-0', 'ffffffff', 'new000'), node: 'n2' })],
+        tasks: [task(tid('db-0', 'ffffffff', 'new000'), 'TASK_RUNNING', 'S2'), task(tid('db-0', 'eeeeeeee', 'old000'), 'TASK_UNREACHABLE', 'S1')],
+        deployments: [],
+      },
+      { ...ok, podsRunningTwice: 1, unreachableTasks: 1, holds: false },
+    ],
+    [
+      'the earlier object\'s task alone (new pod not yet Running elsewhere) is not twice',
+      {
+        pods: [pod('db-0', { uid: 'ffffffff-2', phase: 'Pending' })],
+        tasks: [task(tid('db-0', 'eeeeeeee', 'old000'), 'TASK_UNREACHABLE', 'S1')],
+        deployments: [],
+      },
+      { ...ok, unreachableTasks: 1 },
     ],
     ['a bound pod whose task ended is an orphan pod', { ...healthy, tasks: [task(a), task(b, 'TASK_FAILED')] }, { ...ok, orphanPods: 1, holds: false }],
     ['a bound pod whose task is unreachable is an orphan pod (not yet replaced)', { ...healthy, tasks: [task(a), task(b, 'TASK_UNREACHABLE')] }, { ...ok, orphanPods: 1, unreachableTasks: 1, holds: false }],
@@ -131,6 +144,17 @@ describe('waitForInvariants', () => {
     await expect(
       waitForInvariants(sample, { sinceMs: 0, timeoutMs: 1000, intervalMs: 0, now: () => t, extra: () => 'old task still running' }),
     ).rejects.toThrow(/did not hold within 1 s .*\n {2}old task still running/);
+  });
+
+  it('fails at once on a sample where a pod runs twice, even if the next samples are clean (safety, not eventual)', async () => {
+    let t = 0;
+    let i = 0;
+    const twice: InvariantInput = { ...healthy, tasks: [...healthy.tasks, task(tid('web-a', 'aaaaaaaa', 'old000'), 'TASK_UNREACHABLE', 'S9')] };
+    const sample = async () => {
+      t += 100;
+      return i++ === 1 ? twice : healthy;
+    };
+    await expect(waitForInvariants(sample, { sinceMs: 0, timeoutMs: 10_000, intervalMs: 0, stableSamples: 5, now: () => t })).rejects.toThrow(/safety violated: pod chaos\/web-a runs twice/);
   });
 
   it('with requireReachable, waits until no task is unreachable', async () => {

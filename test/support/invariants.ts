@@ -95,8 +95,10 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
 
   // Running twice: a pod name with two live tasks (a bare pod re-created while its old task still runs), or two
   // Running pod objects of one name (an old one still terminating).
+  // Running twice counts tasks out of reach too: an UNREACHABLE task may well still run behind its partition.
+  const maybeRunning = input.tasks.filter((t) => LIVE.has(t.state) || OUT_OF_REACH.has(t.state));
   const tasksByPod = new Map<string, string[]>();
-  for (const t of live) {
+  for (const t of maybeRunning) {
     const ref = podOfTaskId(t.id);
     if (!ref) continue;
     const k = key(ref.namespace, ref.name);
@@ -106,20 +108,22 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
   for (const [k, ids] of tasksByPod) {
     if (ids.length > 1) {
       twice.add(k);
-      details.push(`pod ${k} runs twice: live tasks ${ids.sort().join(', ')}`);
+      details.push(`pod ${k} runs twice: live or unreachable tasks ${ids.sort().join(', ')}`);
     }
   }
-  const runningByName = new Map<string, number>();
-  for (const p of input.pods) if (p.status.phase === 'Running') runningByName.set(key(p.metadata.namespace, p.metadata.name), (runningByName.get(key(p.metadata.namespace, p.metadata.name)) ?? 0) + 1);
-  for (const [k, n] of runningByName) {
-    if (n > 1 && !twice.has(k)) {
+  // A bound, Running pod object beside a task of an earlier object of the same name (another uid): a StatefulSet member
+  // or re-created bare pod whose old copy may still run. (Two pod objects of one name cannot exist at once.)
+  for (const p of input.pods) {
+    const k = key(p.metadata.namespace, p.metadata.name);
+    if (twice.has(k) || p.status.phase !== 'Running' || !p.spec.nodeName) continue;
+    const uid8 = p.metadata.uid.replace(/-/g, '').slice(0, 8);
+    const older = (tasksByPod.get(k) ?? []).find((id) => podOfTaskId(id)?.uidPrefix !== uid8);
+    if (older) {
       twice.add(k);
-      details.push(`pod ${k} runs twice: ${n} Running pod objects`);
+      details.push(`pod ${k} runs twice: Running as uid ${p.metadata.uid} while task ${older} of an earlier pod object is live or unreachable`);
     }
   }
 
-  // A task is claimed by the pod whose annotation names it, or — before the executor annotated the pod — by the pod
-  // its id was made from (same namespace, name and uid prefix).
   const claimed = new Set<string>();
   const unannotated = new Set<string>();
   for (const p of input.pods) {
@@ -204,6 +208,8 @@ export async function waitForInvariants(sample: () => Promise<InvariantInput>, o
       const at = now();
       samples++;
       last = checkInvariants(input);
+      // Never twice is a safety property: one sample showing it fails the scenario, however briefly it lasted.
+      if (last.podsRunningTwice > 0) throw new SafetyViolation(last.details.filter((d) => d.includes('runs twice')));
       const extra = o.extra?.(input);
       const problems = [...last.details, ...(o.requireReachable && last.unreachableTasks > 0 ? [`${last.unreachableTasks} tasks unreachable`] : []), ...(extra ? [extra] : [])];
       if (problems.length === 0) {
@@ -215,10 +221,50 @@ export async function waitForInvariants(sample: () => Promise<InvariantInput>, o
         lastProblem = problems.slice(0, 10).join('\n  ') + (problems.length > 10 ? `\n  … and ${problems.length - 10} more` : '');
       }
     } catch (err) {
+      if (err instanceof SafetyViolation) throw err;
       streak = 0;
       lastProblem = `sampling failed: ${err instanceof Error ? err.message : String(err)}`;
     }
     if (now() >= deadline) throw new Error(`invariants did not hold within ${o.timeoutMs / 1000} s (${samples} samples); last:\n  ${lastProblem}`);
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 500));
+  }
+}
+
+/** A safety property (nothing runs twice) was violated in a sample. */
+export class SafetyViolation extends Error {
+  constructor(readonly violations: string[]) {
+    super(`safety violated: ${violations.join('; ')}`);
+  }
+}
+
+/**
+ * Samples the safety invariant continuously, from the first fault of a scenario file to its end, so a double run
+ * between two scenario steps is seen too. `stop()` resolves the figures; every sample must hold.
+ */
+export class SafetyMonitor {
+  samples = 0;
+  readonly violations: string[] = [];
+  private running = true;
+  private readonly done: Promise<void>;
+
+  constructor(sample: () => Promise<InvariantInput>, intervalMs = 500) {
+    this.done = (async () => {
+      while (this.running) {
+        try {
+          const r = checkInvariants(await sample());
+          this.samples++;
+          if (r.podsRunningTwice > 0) this.violations.push(...r.details.filter((d) => d.includes('runs twice')));
+        } catch {
+          // an API or master restarting: no sample, not a violation
+        }
+        await new Promise((res) => setTimeout(res, intervalMs));
+      }
+    })();
+  }
+
+  async stop(): Promise<{ samples: number; violations: string[] }> {
+    this.running = false;
+    await this.done;
+    return { samples: this.samples, violations: [...new Set(this.violations)] };
   }
 }

@@ -88,9 +88,11 @@ export class SchedulerSession {
         this.leader = next;
         continue;
       }
-      if (r.status === 503 && retry.attempts < (this.o.callRetries ?? 5)) {
-        const delay = retry.next();
-        this.o.log.debug({ call: call.type, delay }, '503 from master; retrying call');
+      if ((r.status === 503 || r.status === 429) && retry.attempts < (this.o.callRetries ?? 5)) {
+        // Retry-After (seconds or an HTTP-date), when the master or a proxy sends one, is the least we wait.
+        const asked = retryAfterMs(headerString(r.headers['retry-after']), this.o.clock.now());
+        const delay = Math.max(retry.next(), asked ?? 0);
+        this.o.log.debug({ call: call.type, delay, status: r.status, retryAfterMs: asked }, 'master busy; retrying call');
         await sleep(delay, this.o.clock, stop);
         if (stop.aborted) throw new MesosClientError('stopped', 'client stopped');
         continue;
@@ -128,4 +130,14 @@ export class SchedulerSession {
   destroy(): void {
     this.agents.destroy();
   }
+}
+
+/** Longest wait a Retry-After header can impose on one retried call. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** A Retry-After header (delay-seconds or HTTP-date) as milliseconds from `nowMs`, capped; undefined if absent or bad. */
+export function retryAfterMs(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const ms = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - nowMs;
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
 }

@@ -1,0 +1,64 @@
+// Issue 16 item 7: Retry-After on 429/5xx is honoured by the Kubernetes transport (it used to be parsed and ignored).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeHttp, parseRetryAfter, retryAfterWaitMs } from './http.js';
+
+describe('retryAfterWaitMs', () => {
+  it.each([
+    [429, 2, 0, 2000],
+    [503, 1, 9, 1000],
+    [500, 0, 0, 0],
+    [503, 1, 10, undefined], // budget spent
+    [503, undefined, 0, undefined], // no header: the caller's backoff decides
+    [409, 1, 0, undefined],
+    [429, 3600, 0, 60_000], // capped
+  ])('status %d, Retry-After %p, attempt %d → %p', (status, ra, attempt, want) => {
+    expect(retryAfterWaitMs(status, ra, attempt, 10)).toBe(want);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads delay-seconds and HTTP-dates, ignores garbage', () => {
+    expect(parseRetryAfter('7', 0)).toBe(7);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:10 GMT', 0)).toBe(10);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter(undefined, 0)).toBeUndefined();
+  });
+});
+
+describe('KubeHttp and Retry-After', () => {
+  it('waits what a 429 asks and retries, returning the success', async () => {
+    let calls = 0;
+    const server = http.createServer((_req, res) => {
+      calls++;
+      if (calls <= 2) {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '3' });
+        res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests' }));
+      } else {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Pod' }));
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const waits: number[] = [];
+    const h = new KubeHttp(kc, { sleep: async (ms) => void waits.push(ms) });
+    try {
+      const r = await h.request('DELETE', '/api/v1/namespaces/ns/pods/p');
+      expect([r.status, r.error?.message]).toEqual([200, undefined]);
+      expect(waits).toEqual([3000, 3000]);
+      expect(calls).toBe(3);
+    } finally {
+      h.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

@@ -1,0 +1,102 @@
+// Recording fakes of the core's ports for the scheduler's tests (reliability tests; framework.test.ts keeps its own).
+import type { V1Pod } from '@kubernetes/client-node';
+import type { OfferOperation, TaskInfo, TaskStatus } from '../../mesos/types.js';
+import type { KubePort, MesosPort } from '../ports.js';
+
+export class FakeMesos implements MesosPort {
+  accepts: { offerIds: string[]; operations: OfferOperation[]; refuse: number }[] = [];
+  declines: { offerIds: string[]; refuse: number }[] = [];
+  acks: TaskStatus[] = [];
+  kills: string[] = [];
+  revives = 0;
+  suppresses = 0;
+  failAccept = false;
+  async accept(offerIds: string[], operations: OfferOperation[], refuse: number) {
+    this.accepts.push({ offerIds, operations, refuse });
+    if (this.failAccept) throw new Error('503 from master');
+  }
+  async decline(offerIds: string[], refuse: number) {
+    this.declines.push({ offerIds, refuse });
+  }
+  async acknowledge(s: TaskStatus) {
+    this.acks.push(s);
+  }
+  reconciles: { taskId: string; agentId?: string }[][] = [];
+  async reconcile(tasks: { taskId: string; agentId?: string }[]) {
+    this.reconciles.push(tasks);
+  }
+  async kill(taskId: string) {
+    this.kills.push(taskId);
+  }
+  async revive() {
+    this.revives++;
+  }
+  async suppress() {
+    this.suppresses++;
+  }
+  shutdowns: string[] = [];
+  async shutdownExecutor(executorId: string) {
+    this.shutdowns.push(executorId);
+  }
+  tasks(): TaskInfo[] {
+    return this.accepts.flatMap((a) => a.operations.flatMap((o) => o.launch?.task_infos ?? []));
+  }
+}
+
+export class FakeKube implements KubePort {
+  unschedulable: [string, string][] = [];
+  scheduled: [string, string][] = [];
+  warnings: [string, string][] = [];
+  deleted: [string, number][] = [];
+  recreated: string[] = [];
+  async reportUnschedulable(p: V1Pod, m: string) {
+    this.unschedulable.push([p.metadata!.name!, m]);
+  }
+  async reportScheduled(p: V1Pod, node: string) {
+    this.scheduled.push([p.metadata!.name!, node]);
+  }
+  async reportWarning(p: V1Pod, reason: string) {
+    this.warnings.push([p.metadata!.name!, reason]);
+  }
+  /** Fail the next this-many deletes with a 503 (retries must follow). */
+  failDeletes = 0;
+  deleteAttempts = 0;
+  async deletePod(p: V1Pod, grace: number) {
+    this.deleteAttempts++;
+    if (this.failDeletes > 0) {
+      this.failDeletes--;
+      throw new Error('delete pod: ServiceUnavailable: 503');
+    }
+    this.deleted.push([p.metadata!.name!, grace]);
+  }
+  awaitingGone: [string, string][] = [];
+  async reportAwaitingGone(p: V1Pod, message: string) {
+    this.awaitingGone.push([p.metadata!.name!, message]);
+  }
+  async recreatePod(p: V1Pod) {
+    this.recreated.push(p.metadata!.name!);
+  }
+  evicted: string[] = [];
+  evictAnswer: 'evicted' | 'blocked' | 'gone' = 'evicted';
+  async evictPod(p: V1Pod) {
+    this.evicted.push(p.metadata!.name!);
+    return this.evictAnswer;
+  }
+  cordoned: string[] = [];
+  deletedNodes: string[] = [];
+  async cordonNode(n: string) {
+    this.cordoned.push(n);
+  }
+  uncordoned: string[] = [];
+  async uncordonNode(n: string) {
+    this.uncordoned.push(n);
+  }
+  nodeWarnings: [string, string, string][] = [];
+  async reportNodeWarning(n: string, reason: string, message: string) {
+    this.nodeWarnings.push([n, reason, message]);
+  }
+  async deleteNode(n: string) {
+    this.deletedNodes.push(n);
+  }
+}
+
