@@ -59,6 +59,16 @@ describe('checkInvariants', () => {
       { ...ok, unreachableTasks: 1 },
     ],
     [
+      'a bound pod whose own task is unreachable waits for GONE: out of reach, not an orphan pod',
+      { ...healthy, tasks: [task(a), task(b, 'TASK_UNREACHABLE', 'S2')] },
+      { ...ok, unreachableTasks: 1 },
+    ],
+    [
+      'a bound pod whose task is gone is an orphan pod',
+      { ...healthy, tasks: [task(a), task(b, 'TASK_GONE', 'S2')] },
+      { ...ok, orphanPods: 1, holds: false },
+    ],
+    [
       'a task launched for a pod not yet annotated is claimed by its id',
       { ...healthy, pods: [healthy.pods[0], pod('web-b', { uid: 'bbbbbbbb-1' })], tasks: [task(a), task(b, 'TASK_STAGING')] },
       { ...ok, podsLost: 1, holds: false },
@@ -96,7 +106,6 @@ describe('checkInvariants', () => {
       { ...ok, unreachableTasks: 1 },
     ],
     ['a bound pod whose task ended is an orphan pod', { ...healthy, tasks: [task(a), task(b, 'TASK_FAILED')] }, { ...ok, orphanPods: 1, holds: false }],
-    ['a bound pod whose task is unreachable is an orphan pod (not yet replaced)', { ...healthy, tasks: [task(a), task(b, 'TASK_UNREACHABLE')] }, { ...ok, orphanPods: 1, unreachableTasks: 1, holds: false }],
     ['a bound pod without a task-id annotation is an orphan pod', { ...healthy, pods: [healthy.pods[0], pod('web-b', { uid: 'bbbbbbbb-1', node: 'n2' })] }, { ...ok, orphanPods: 1, holds: false }],
     ['a finished pod needs no task', { ...healthy, pods: [...healthy.pods, pod('job', { node: 'n1', phase: 'Succeeded', task: 'gone', app: 'job' })] }, ok],
   ])('%s', (_name, input, want) => {

@@ -145,6 +145,8 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
     if (!p.spec.nodeName || isFinished(p) || p.metadata.deletionTimestamp) continue;
     const id = p.metadata.annotations?.[TASK_ID];
     if (id && liveById.has(id)) continue;
+    // A pod whose task is only out of reach is not an orphan: it waits for GONE or the agent's return (issue #16 item 3).
+    if (id && input.tasks.some((t) => t.id === id && OUT_OF_REACH.has(t.state))) continue;
     orphanPods++;
     const state = id ? (input.tasks.find((t) => t.id === id)?.state ?? 'no such task') : 'no task-id annotation';
     details.push(`orphan pod ${key(p.metadata.namespace, p.metadata.name)} on ${p.spec.nodeName}: task ${id ?? '-'} ${state}`);
