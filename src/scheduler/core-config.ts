@@ -25,7 +25,7 @@ export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: 
 }
 
 /** `executorDelivery` (delivery/setup.ts) replaces the command and adds the fetcher URIs or the container. */
-export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string; executorDelivery?: ExecutorDelivery }): FrameworkCoreConfig {
+export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string; executorDelivery?: ExecutorDelivery; frameworkId?: string }): FrameworkCoreConfig {
   const d = o.executorDelivery;
   return {
     plan: {
@@ -79,5 +79,7 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
     unschedulableReportIntervalMs: 60_000,
     // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.
     unschedulableGraceMs: 5_000,
+    // Resuming a stored framework: learn an earlier leader's in-flight tasks before launching (never a pod twice).
+    adoptionGraceMs: o.frameworkId ? 3_000 : 0,
   };
 }

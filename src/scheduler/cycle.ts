@@ -135,6 +135,7 @@ export class SchedulingCycle {
     const s = this.state;
     const now = this.fx.clock.now();
     // Pods ready (left over beyond maxBatch, or back from backoff) and offers held: the next cycle is due now.
+    if (s.subscribed && now < s.launchHoldUntilMs) return s.launchHoldUntilMs;
     if (s.subscribed && s.offers.size > 0 && s.queue.counts(now).active > 0) return now;
     const due = [
       s.queue.nextBackoffExpiry(now),
@@ -164,7 +165,8 @@ export class SchedulingCycle {
     stream.wantsOffers = pool.wantsOffers;
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
-    const pods = s.queue.ready(now, cfg.maxBatch);
+    // Within the adoption grace, tasks of an earlier leader may still be reported for pods that look pending.
+    const pods = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
@@ -190,7 +192,7 @@ export class SchedulingCycle {
     }
 
     // Pods bound by someone else take their room from what the offers still hold.
-    if (this.parts.bound && s.boundWaiting.size > 0 && s.offers.size > 0) {
+    if (this.parts.bound && s.boundWaiting.size > 0 && s.offers.size > 0 && now >= s.launchHoldUntilMs) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
       const views = buildSnapshot(s, { unhealthyZones, kubeletCounts: counts, pool: pool.config, maxPodsPerKubelet: cfg.plan.maxPodsPerKubelet });
       const placements = this.parts.bound.run(views, counts);

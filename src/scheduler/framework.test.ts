@@ -489,6 +489,21 @@ describe('FrameworkCore', () => {
       expect(core.queue.has('ns/b')).toBe(false);
       expect(core.tasks.kubelet('a1')?.executorId).toBe('e1');
     });
+    it('after SUBSCRIBED with a stored framework id, launches nothing within the adoption grace, so an earlier leader\'s task for a pending pod is adopted, not launched twice', async () => {
+      const { core, mesos, advance } = setup({ adoptionGraceMs: 3000 });
+      core.onPodUpsert(aPod('b').build()); // launched by the previous leader, binding not visible yet
+      core.onPodUpsert(aPod('c').build()); // never launched
+      core.onOffers([anOffer('a1').zone('z1').build()]);
+      expect(core.runCycle()).toMatchObject({ considered: 0, placed: 0 });
+      expect(core.nextWakeMs()).toBe(1000 + 3000);
+      core.onUpdate(statusFor('ns.b.uidb-222', 'a1').executor('e1').state('TASK_STAGING').withoutUuid().build());
+      advance(3000);
+      const r = core.runCycle();
+      await core.drain();
+      expect(r).toMatchObject({ considered: 1, placed: 1 });
+      expect(mesos.tasks().map((t) => t.task_id.value.split('.')[1])).toEqual(['c']);
+      expect(core.tasks.taskCount).toBe(2);
+    });
   });
 
   describe('elastic pool', () => {

@@ -54,6 +54,12 @@ export interface FrameworkCoreConfig {
    * only after failing this long. With every agent offered, it is reported at once. Default 0: at once.
    */
   unschedulableGraceMs?: number;
+  /**
+   * After SUBSCRIBED with a stored framework id, pending pods are not launched for this long: the implicit
+   * reconciliation sent on subscribe reports the tasks an earlier leader launched for pods not yet bound, and they
+   * are adopted instead of launched a second time. Default 0 (a new framework has no tasks to learn about).
+   */
+  adoptionGraceMs?: number;
   queue?: { initialBackoffMs?: number; maxBackoffMs?: number };
   failover?: FailoverConfig;
   pool?: PoolConfig;

@@ -24,7 +24,7 @@ export class MesosEvents {
     private readonly state: CoreState,
     private readonly fx: Effects,
     private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler },
-    private readonly config: { agentInfo: AgentInfoOptions },
+    private readonly config: { agentInfo: AgentInfoOptions; adoptionGraceMs?: number },
     private readonly wake: () => void,
   ) {}
 
@@ -62,6 +62,7 @@ export class MesosEvents {
   subscribed(frameworkId: string): void {
     this.state.frameworkId = frameworkId;
     this.state.subscribed = true;
+    this.state.launchHoldUntilMs = this.fx.clock.now() + (this.config.adoptionGraceMs ?? 0);
     this.parts.stream.subscribed(this.fx.clock.now());
     // Every known task is reconciled (again with backoff until it answers), plus one implicit reconciliation.
     this.parts.reconciler.subscribed(this.fx.clock.now());

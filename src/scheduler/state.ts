@@ -50,6 +50,8 @@ export class CoreState {
   readonly executorLoss = new ExecutorLossTracker();
   frameworkId: string | undefined;
   subscribed = false;
+  /** No pending pod is launched before this time (the adoption grace after SUBSCRIBED; see FrameworkCoreConfig). */
+  launchHoldUntilMs = 0;
 
   constructor(o: { queue?: { initialBackoffMs?: number; maxBackoffMs?: number }; failover?: FailoverConfig; nowMs: number }) {
     this.queue = new SchedulingQueue<PodSpecView>(o.queue);
