@@ -196,8 +196,8 @@ describe('examples/', () => {
   const dir = join(root, 'examples');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 
-  it('has the four documented examples', () => {
-    expect(files).toEqual(['binpack-job.yaml', 'failover-pod.yaml', 'marathon-constraints.yaml', 'spread-deployment.yaml']);
+  it('has the six documented examples', () => {
+    expect(files).toEqual(['binpack-job.yaml', 'failover-pod.yaml', 'hello-job.yaml', 'marathon-constraints.yaml', 'spread-deployment.yaml', 'web-pod.yaml']);
   });
 
   it.each(files)('%s: pods use kube-mesos, ask for little, and carry valid kube-mesos annotations', (file) => {
