@@ -222,6 +222,6 @@ describe('examples/', () => {
     const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', dir], { kubeconfig: kubeconfig() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n')).toHaveLength(4);
+    expect(r.stdout.trim().split('\n')).toHaveLength(6);
   });
 });
