@@ -135,7 +135,7 @@ export class FailoverManager {
   /** Decides which lost pods to replace now. Replaced pods are no longer tracked. */
   tick(agents: Iterable<{ id: string; zone: string }>, nowMs: number, tasks?: Omit<TaskCounts, 'lost'>): FailoverTick {
     const health = this.health(agents);
-    const counts = tasks ? { ...tasks, lost: this.lostPods.size } : undefined;
+    const counts = tasks ? { ...tasks, lost: [...this.lostPods.values()].filter((l) => !l.lost.dead).length } : undefined;
     const plan = planReplacements([...this.lostPods.values()].map((l) => l.lost), health, this.limiter, this.config, nowMs, { tasks: counts, pacing: this.pacing });
     this.limiter = plan.limiter;
     this.pacing = plan.pacing;

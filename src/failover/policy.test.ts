@@ -91,6 +91,13 @@ describe('planReplacements', () => {
     expect(plan.held).toEqual([{ key: 'p', reason: 'safety-stop' }]);
   });
 
+  it('the safety stop holds a GONE task (a new framework id says GONE for everything) but not one whose executor its agent saw terminate', () => {
+    const cut = zoneHealth(agents('a', 3, 3), C);
+    const plan = planReplacements([lost('gone', { gone: true }), lost('dead', { dead: true })], cut, newRateLimiter(C, 0), C, 60_000);
+    expect(plan.replace.map((r) => r.pod.key)).toEqual(['dead']);
+    expect(plan.held).toEqual([{ key: 'gone', reason: 'safety-stop' }]);
+  });
+
   it('rate-limits replacements with a token bucket', () => {
     const cfg = { ...C, replacementBurst: 2, replacementsPerMinute: 60 };
     // gone tasks: not paced per agent, so only the pod token bucket applies

@@ -203,7 +203,9 @@ export function planReplacements(
       held.push({ key: p.key, reason: 'reconciling' });
       continue;
     }
-    if (cutOff) {
+    // The safety stop guards against losses we may be imagining (cut off ourselves, or a new framework's TASK_GONE); an
+    // executor its agent saw terminate is not one.
+    if (cutOff && !p.dead) {
       held.push({ key: p.key, reason: 'safety-stop' });
       continue;
     }
