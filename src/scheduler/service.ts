@@ -119,7 +119,12 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: `spec.schedulerName!=${c.kube.schedulerName},spec.nodeName!=` }),
     { name: 'foreign-pods', log: log.child({ component: 'foreign-pod-informer' }) },
   );
-  const ours = (pod: V1Pod) => nodes.agentOf(pod.spec?.nodeName ?? '') !== undefined;
+  // Only Nodes of agents this framework was offered: other kube-mesos instances' kubelets (another framework on the same
+  // API server, as the test suites run them) are not ours to account.
+  const ours = (pod: V1Pod) => {
+    const agentId = nodes.agentOf(pod.spec?.nodeName ?? '');
+    return agentId !== undefined && core.agentInfo(agentId) !== undefined;
+  };
   foreign.on('add', (pod) => ours(pod) && core.podEvents.upsert(pod));
   foreign.on('update', (pod) => ours(pod) && core.podEvents.upsert(pod));
   foreign.on('delete', (pod) => ours(pod) && core.podEvents.delete(pod));
