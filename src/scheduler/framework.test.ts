@@ -1,84 +1,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { OfferOperation, TaskInfo, TaskStatus } from '../mesos/types.js';
+import type { TaskInfo } from '../mesos/types.js';
 import { silentLogger } from '../telemetry/log.js';
 import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
 import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
-import type { KubePort, MesosPort } from './ports.js';
 import { aPod, anOffer, statusFor, statusOf } from './testing/builders.js';
+import { FakeKube, FakeMesos } from './testing/fakes.js';
 
-class FakeMesos implements MesosPort {
-  accepts: { offerIds: string[]; operations: OfferOperation[]; refuse: number }[] = [];
-  declines: { offerIds: string[]; refuse: number }[] = [];
-  acks: TaskStatus[] = [];
-  kills: string[] = [];
-  revives = 0;
-  suppresses = 0;
-  failAccept = false;
-  async accept(offerIds: string[], operations: OfferOperation[], refuse: number) {
-    this.accepts.push({ offerIds, operations, refuse });
-    if (this.failAccept) throw new Error('503 from master');
-  }
-  async decline(offerIds: string[], refuse: number) {
-    this.declines.push({ offerIds, refuse });
-  }
-  async acknowledge(s: TaskStatus) {
-    this.acks.push(s);
-  }
-  async reconcile() {}
-  async kill(taskId: string) {
-    this.kills.push(taskId);
-  }
-  async revive() {
-    this.revives++;
-  }
-  async suppress() {
-    this.suppresses++;
-  }
-  shutdowns: string[] = [];
-  async shutdownExecutor(executorId: string) {
-    this.shutdowns.push(executorId);
-  }
-  tasks(): TaskInfo[] {
-    return this.accepts.flatMap((a) => a.operations.flatMap((o) => o.launch?.task_infos ?? []));
-  }
-}
-
-class FakeKube implements KubePort {
-  unschedulable: [string, string][] = [];
-  scheduled: [string, string][] = [];
-  warnings: [string, string][] = [];
-  deleted: [string, number][] = [];
-  recreated: string[] = [];
-  async reportUnschedulable(p: V1Pod, m: string) {
-    this.unschedulable.push([p.metadata!.name!, m]);
-  }
-  async reportScheduled(p: V1Pod, node: string) {
-    this.scheduled.push([p.metadata!.name!, node]);
-  }
-  async reportWarning(p: V1Pod, reason: string) {
-    this.warnings.push([p.metadata!.name!, reason]);
-  }
-  async deletePod(p: V1Pod, grace: number) {
-    this.deleted.push([p.metadata!.name!, grace]);
-  }
-  async recreatePod(p: V1Pod) {
-    this.recreated.push(p.metadata!.name!);
-  }
-  evicted: string[] = [];
-  evictAnswer: 'evicted' | 'blocked' | 'gone' = 'evicted';
-  async evictPod(p: V1Pod) {
-    this.evicted.push(p.metadata!.name!);
-    return this.evictAnswer;
-  }
-  cordoned: string[] = [];
-  deletedNodes: string[] = [];
-  async cordonNode(n: string) {
-    this.cordoned.push(n);
-  }
-  async deleteNode(n: string) {
-    this.deletedNodes.push(n);
-  }
-}
 
 const config: FrameworkCoreConfig = {
   plan: { executor: { cpus: 0.25, mem: 128, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 110, defaultRoles: ['*'] },

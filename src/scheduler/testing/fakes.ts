@@ -1,4 +1,4 @@
-// Recording fakes of the core's ports for the scheduler's tests (reliability tests; framework.test.ts keeps its own).
+// Recording fakes of the core's ports for the scheduler's tests.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { OfferOperation, TaskInfo, TaskStatus } from '../../mesos/types.js';
 import type { KubePort, MesosPort } from '../ports.js';
