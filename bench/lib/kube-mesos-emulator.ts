@@ -31,9 +31,8 @@ async function main(): Promise<void> {
   const log = createLogger({ level: 'warn', name: 'bench-emulator' });
   const http = new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight });
   const registry = createRegistry();
-  // Bindings on their own transport with the same limits (as the executors do by default, so they never queue behind status writes).
-  const bindHttp = new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight });
-  const factory = createExecutorFactory({ http, bindHttp, schedulerName: o.schedulerName, log, registry });
+  // The scheduler writes the Bindings (on TASK_STARTING); the executors share one transport for their own writes.
+  const factory = createExecutorFactory({ http, schedulerName: o.schedulerName, log, registry });
   const emu = await startEmulator({
     listen: '127.0.0.1:0',
     agents: o.agents,

@@ -9,7 +9,10 @@ export const command: Command = {
     'Configured by its environment, as a Mesos agent launches it:',
     '  MESOS_AGENT_ENDPOINT, MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID, MESOS_CHECKPOINT, … (set by the agent)',
     '  KUBE_MESOS_NODE_NAME, KUBE_MESOS_NODE_LABELS (JSON), KUBE_MESOS_NODE_TAINTS (JSON), KUBE_MESOS_NODE_CAPACITY (JSON),',
-    '  KUBE_MESOS_KUBECONFIG, KUBE_MESOS_KUBELET_MODE (hollow|real), KUBE_MESOS_LOG_LEVEL (set by the scheduler)',
+    '  KUBE_MESOS_KUBELET_MODE (hollow|real), KUBE_MESOS_LOG_LEVEL (set by the scheduler)',
+    'Node identity (docs/executor.md): the executor obtains a system:node:<name> certificate through the scheduler (a Mesos',
+    '  MESSAGE) within KUBE_MESOS_NODE_CERTIFICATE_TIMEOUT (2m); KUBE_MESOS_KUBECONFIG (pool.executorKubeconfig) replaces it',
+    '  with a shared kubeconfig file (insecure opt-out)',
     'Real kubelet mode (KUBE_MESOS_KUBELET_MODE=real; see docs/executor.md):',
     '  KUBE_MESOS_KUBELET_COMMAND (the kubelet, may carry arguments), KUBE_MESOS_KUBELET_EXTRA_FLAGS (JSON array),',
     '  KUBE_MESOS_KUBELET_MAX_RESTARTS (5) within KUBE_MESOS_KUBELET_RESTART_WINDOW (5m), KUBE_MESOS_KUBELET_BACKOFF (1s),',
@@ -23,16 +26,13 @@ export const command: Command = {
     },
   },
   async run(args, io) {
-    const { ExecutorConfigError, kubeHttpFromFile, parseFullEnv, runExecutor } = await import('../executor/runtime.js');
-    const { InformerPodSource, nodePodInformer } = await import('../executor/pod-source.js');
+    const { ExecutorConfigError, parseFullEnv, runExecutor } = await import('../executor/runtime.js');
     const { ExecutorMetrics } = await import('../executor/metrics.js');
     const { startMetricsServer } = await import('../executor/metrics-server.js');
     const registry = createRegistry({ defaultMetrics: true });
     let env;
-    let http;
     try {
       env = parseFullEnv(io.env);
-      http = kubeHttpFromFile(env.kube.kubeconfig!, { registry });
     } catch (err) {
       if (!(err instanceof ExecutorConfigError)) throw err;
       io.stderr.write(`kube-mesos executor: ${err.message}\n`);
@@ -48,14 +48,15 @@ export const command: Command = {
         })
       : undefined;
     if (metricsServer) log.info({ url: `${metricsServer.url}/metrics` }, 'serving metrics');
-    const informer = nodePodInformer(http, env.kube.nodeName, { log });
-    informer.start();
     try {
-      const exit = await runExecutor({ env, http, pods: new InformerPodSource(informer), log, metrics: new ExecutorMetrics(registry) }, io.signal);
+      const exit = await runExecutor({ env, httpOptions: { registry }, log, metrics: new ExecutorMetrics(registry) }, io.signal);
+      if (exit.code !== 0) io.stderr.write(`kube-mesos executor: ${exit.reason}\n`);
       return exit.code;
+    } catch (err) {
+      if (!(err instanceof ExecutorConfigError)) throw err;
+      io.stderr.write(`kube-mesos executor: ${err.message}\n`);
+      return 1;
     } finally {
-      await informer.stop();
-      http.close();
       await metricsServer?.close();
     }
   },

@@ -88,7 +88,7 @@ export const command: Command = {
         ca,
         executorCommand: config.pool.executorCommand || selfExecutorCommand(),
         executorDelivery: delivery.delivery,
-        executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
+        executorKubeconfig: config.pool.executorKubeconfig,
         user: io.env.USER,
         frameworkId: fid.value,
         registry,

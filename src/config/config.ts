@@ -126,7 +126,12 @@ export const CONFIG_SCHEMA = {
       doc: 'Extra flags passed to every real kubelet.',
     }),
     executorCommand: str({ default: '', doc: 'Command the Mesos agent runs for the executor; empty = this kube-mesos binary with `executor`.' }),
-    executorKubeconfig: str({ default: '', doc: 'Path, on the Mesos agents, of the kubeconfig executors use to reach the API server; empty = the same file as `kube.kubeconfig`.' }),
+    executorKubeconfig: str({
+      default: '',
+      doc: 'INSECURE opt-out of node identities: path, on the Mesos agents, of a kubeconfig every executor and kubelet uses instead of its own `system:node:<name>` certificate (a shared credential on every agent). Empty (the default) = each executor obtains a node certificate through the scheduler (docs/executor.md, "Node identity").',
+    }),
+    nodeApiServer: str({ default: '', pattern: /^https?:\/\/\S+$/, allowed: 'an http(s):// URL', doc: 'API server URL the executors\' node kubeconfigs point at, as the agents reach it; empty = the server of the scheduler\'s own kubeconfig.' }),
+    nodeCertificateConcurrency: int({ default: 32, min: 1, max: 1000, doc: 'Node certificates (CSR create, approve, signed) the scheduler issues at the same time; more executors asking wait in line.' }),
   },
   delivery: {
     mode: oneOf(['preinstalled', 'fetch', 'image'] as const, {

@@ -28,6 +28,7 @@ describe('parseExecutorEnv', () => {
         taints: [{ key: 'dedicated', value: 'spark', effect: 'NoSchedule' }],
         capacity: { cpu: '8', memory: '16384Mi', pods: '110' },
         kubeconfig: '/etc/kube-mesos/kubeconfig',
+        certificateTimeoutMs: 120_000,
         kubeletMode: 'hollow',
         kubeletCommand: undefined,
         logLevel: 'debug',
@@ -52,9 +53,11 @@ describe('parseExecutorEnv', () => {
     });
   });
 
-  it('kubeconfig may be optional (in-process executors share one client)', () => {
+  it('KUBE_MESOS_KUBECONFIG is optional (the executor obtains a node certificate); the certificate timeout is a duration', () => {
     const { KUBE_MESOS_KUBECONFIG: _k, ...env } = good;
-    expect(parseExecutorEnv(env, { requireKubeconfig: false }).ok).toBe(true);
+    expect(parseExecutorEnv(env)).toMatchObject({ ok: true, value: { kubeconfig: undefined, certificateTimeoutMs: 120_000 } });
+    expect(parseExecutorEnv({ ...env, KUBE_MESOS_NODE_CERTIFICATE_TIMEOUT: '45s' })).toMatchObject({ ok: true, value: { certificateTimeoutMs: 45_000 } });
+    expect(parseExecutorEnv({ ...env, KUBE_MESOS_NODE_CERTIFICATE_TIMEOUT: 'soon' })).toMatchObject({ ok: false, errors: [expect.stringContaining('KUBE_MESOS_NODE_CERTIFICATE_TIMEOUT')] });
   });
 
   it.each<[string, Record<string, string | undefined>, RegExp]>([
@@ -69,7 +72,6 @@ describe('parseExecutorEnv', () => {
     ['taint bad effect', { KUBE_MESOS_NODE_TAINTS: '[{"key":"k","effect":"Nope"}]' }, /\[0\]\.effect must be/],
     ['taint no key', { KUBE_MESOS_NODE_TAINTS: '[{"effect":"NoSchedule"}]' }, /\[0\]\.key is missing/],
     ['capacity bad quantity', { KUBE_MESOS_NODE_CAPACITY: '{"cpu":"eight","memory":"1Gi"}' }, /"cpu" is not a quantity/],
-    ['missing kubeconfig', { KUBE_MESOS_KUBECONFIG: undefined }, /KUBE_MESOS_KUBECONFIG is not set/],
     ['bad mode', { KUBE_MESOS_KUBELET_MODE: 'ghost' }, /must be hollow or real/],
     ['real without command', { KUBE_MESOS_KUBELET_MODE: 'real' }, /KUBE_MESOS_KUBELET_COMMAND is required/],
     ['bad scheduler name', { KUBE_MESOS_SCHEDULER_NAME: 'Kube Mesos' }, /KUBE_MESOS_SCHEDULER_NAME="Kube Mesos" is not a valid scheduler name/],
@@ -83,6 +85,6 @@ describe('parseExecutorEnv', () => {
   it('reports every problem at once', () => {
     const r = parseExecutorEnv({ KUBE_MESOS_NODE_LABELS: 'x' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.length).toBe(3);
+    if (!r.ok) expect(r.errors.length).toBe(2);
   });
 });

@@ -8,7 +8,10 @@ export interface ExecutorEnv {
   taints: V1Taint[];
   /** Node capacity as Kubernetes quantities: cpu, memory, pods (and whatever else Mesos offered). */
   capacity: Record<string, string>;
+  /** A shared kubeconfig (pool.executorKubeconfig, insecure opt-out); absent: the executor obtains its node certificate. */
   kubeconfig: string | undefined;
+  /** How long the executor waits for its node certificate before its tasks fail. */
+  certificateTimeoutMs: number;
   kubeletMode: 'hollow' | 'real';
   kubeletCommand: string | undefined;
   logLevel: string;
@@ -46,6 +49,7 @@ export const ENV = {
   taints: 'KUBE_MESOS_NODE_TAINTS',
   capacity: 'KUBE_MESOS_NODE_CAPACITY',
   kubeconfig: 'KUBE_MESOS_KUBECONFIG',
+  certificateTimeout: 'KUBE_MESOS_NODE_CERTIFICATE_TIMEOUT',
   kubeletMode: 'KUBE_MESOS_KUBELET_MODE',
   kubeletCommand: 'KUBE_MESOS_KUBELET_COMMAND',
   logLevel: 'KUBE_MESOS_LOG_LEVEL',
@@ -99,7 +103,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Parses and validates the KUBE_MESOS_* variables; every problem is reported, each naming its variable. Pure. */
-export function parseExecutorEnv(env: Record<string, string | undefined>, opts: { requireKubeconfig?: boolean } = {}): EnvResult {
+export function parseExecutorEnv(env: Record<string, string | undefined>): EnvResult {
   const errors: string[] = [];
   const nodeName = env[ENV.nodeName]?.trim() ?? '';
   if (nodeName === '') errors.push(`${ENV.nodeName} is not set`);
@@ -154,7 +158,14 @@ export function parseExecutorEnv(env: Record<string, string | undefined>, opts: 
   capacity.pods ??= '110';
 
   const kubeconfig = env[ENV.kubeconfig]?.trim() || undefined;
-  if (!kubeconfig && (opts.requireKubeconfig ?? true)) errors.push(`${ENV.kubeconfig} is not set`);
+  let certificateTimeoutMs = 120_000;
+  const rawTimeout = env[ENV.certificateTimeout]?.trim();
+  if (rawTimeout) {
+    const d = parseDuration(rawTimeout);
+    if (!d.ok) errors.push(`${ENV.certificateTimeout}: ${d.error}`);
+    else if (d.ms < 1000) errors.push(`${ENV.certificateTimeout}="${rawTimeout}" must be at least 1s`);
+    else certificateTimeoutMs = d.ms;
+  }
 
   const mode = env[ENV.kubeletMode]?.trim() || 'hollow';
   if (mode !== 'hollow' && mode !== 'real') errors.push(`${ENV.kubeletMode}="${mode}" must be hollow or real`);
@@ -170,7 +181,7 @@ export function parseExecutorEnv(env: Record<string, string | undefined>, opts: 
   const real = mode === 'real' ? parseRealKubeletEnv(env, errors) : undefined;
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { nodeName, labels, taints, capacity, kubeconfig, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel, schedulerName, ...real } };
+  return { ok: true, value: { nodeName, labels, taints, capacity, kubeconfig, certificateTimeoutMs, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel, schedulerName, ...real } };
 }
 
 /** The real-mode variables: extra kubelet flags (JSON array of --name[=value]) and the restart policy. */

@@ -10,10 +10,13 @@ import { ExecutorMetrics } from './metrics.js';
 
 const NODE = 'agent-1';
 
+/** The agent, and the scheduler's part: on a task's first TASK_STARTING it binds the pod as the scheduler would. */
 class FakeDriver extends EventEmitter implements ExecutorDriver {
   readonly updates: ExecutorStatusUpdate[] = [];
   started = false;
   stopped = false;
+  /** Set: the scheduler binds pods on TASK_STARTING (task id → pod); unset: nobody binds. */
+  scheduler: { cluster: FakeCluster; tasks: Map<string, { ns: string; name: string }> } | undefined;
   private waiters: Array<() => void> = [];
   start(): void {
     this.started = true;
@@ -23,6 +26,13 @@ class FakeDriver extends EventEmitter implements ExecutorDriver {
   }
   async update(status: ExecutorStatusUpdate): Promise<void> {
     this.updates.push(status);
+    const task = this.scheduler?.tasks.get(status.task_id.value);
+    if (status.state === 'TASK_STARTING' && task && this.scheduler) {
+      const { cluster } = this.scheduler;
+      const pod = cluster.pod(task.ns, task.name);
+      const annotations = { 'kube-mesos.io/task-id': status.task_id.value, 'kube-mesos.io/agent-id': 'S1', 'kube-mesos.io/executor-id': 'kubelet-S1' };
+      if (pod && !pod.spec?.nodeName) queueMicrotask(() => void cluster.bindPod({ namespace: task.ns, name: task.name, uid: pod.metadata!.uid! }, NODE, annotations));
+    }
     for (const w of this.waiters.splice(0)) w();
   }
   send(ev: ExecutorEvent): void {
@@ -44,7 +54,10 @@ class FakeDriver extends EventEmitter implements ExecutorDriver {
   }
 }
 
+let binder: FakeDriver['scheduler'];
+
 function taskFor(cluster: FakeCluster, ns: string, name: string, taskId = `task-${name}`, graceSeconds?: number): TaskInfo {
+  binder?.tasks.set(taskId, { ns, name });
   const pod = cluster.pod(ns, name);
   return {
     name,
@@ -77,10 +90,12 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     stop = undefined;
   });
 
-  function setup(opts: { hollow?: boolean } = {}) {
+  function setup(opts: { hollow?: boolean; schedulerBinds?: boolean } = {}) {
     const cluster = new FakeCluster();
     const pods = new InformerPodSource(cluster);
     const driver = new FakeDriver();
+    binder = opts.schedulerBinds === false ? undefined : { cluster, tasks: new Map() };
+    driver.scheduler = binder;
     const abort = new AbortController();
     const registry = createRegistry();
     const metrics = new ExecutorMetrics(registry);
@@ -108,7 +123,7 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     return { cluster, driver, executor, running, abort, registry, kubelet: () => kubelet };
   }
 
-  it('LAUNCH binds with the three annotations in one write, then STARTING, then RUNNING (healthy)', async () => {
+  it('LAUNCH: TASK_STARTING at once, the scheduler binds, then RUNNING (healthy); the executor writes no Binding', async () => {
     const { cluster, driver, kubelet, registry } = setup();
     cluster.addPod('ns', 'web');
     driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
@@ -127,10 +142,9 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     expect(node.spec?.taints ?? []).toEqual([]);
     expect(cluster.leases.get(NODE)?.leaseDurationSeconds).toBe(40);
     const text = await registry.metrics();
-    expect(text).toContain('kube_mesos_executor_bindings_total{result="bound"} 1');
     expect(text).toContain('kube_mesos_executor_task_updates_total{state="TASK_RUNNING"} 1');
     expect(text).toContain('kube_mesos_hollow_pod_status_writes_total{phase="Running"} 1');
-    expect(text).toContain('kube_mesos_executor_binding_duration_seconds_count 1');
+    expect(text).toContain('kube_mesos_executor_binding_wait_seconds_count 1');
   });
 
   it.each([
@@ -187,52 +201,41 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     expect(driver.states('task-web')).toEqual(['TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED']);
   });
 
-  it.each<[string, (c: FakeCluster) => TaskInfo, RegExp]>([
-    ['pod not found', (c) => taskFor(c, 'ns', 'ghost'), /pod ns\/ghost not found/],
-    [
-      'uid mismatch',
-      (c) => {
-        c.addPod('ns', 'web');
-        const t = taskFor(c, 'ns', 'web');
-        t.labels!.labels![2].value = 'other-uid';
-        return t;
-      },
-      /has uid uid-1, the task is for uid other-uid/,
-    ],
-    [
-      'bound elsewhere',
-      (c) => {
-        c.addPod('ns', 'web', { nodeName: 'agent-9' });
-        return taskFor(c, 'ns', 'web');
-      },
-      /already bound to node agent-9/,
-    ],
-    ['no pod labels', () => ({ name: 'x', task_id: { value: 'task-x' }, agent_id: { value: 'S1' } }), /missing label\(s\) kube-mesos.io\/pod-namespace/],
-  ])('%s → TASK_FAILED REASON_TASK_INVALID', async (_name, make, message) => {
-    const { cluster, driver } = setup();
-    const task = make(cluster);
-    driver.send({ type: 'LAUNCH', launch: { task } });
+  it('a task without pod labels → TASK_FAILED REASON_TASK_INVALID', async () => {
+    const { driver } = setup();
+    driver.send({ type: 'LAUNCH', launch: { task: { name: 'x', task_id: { value: 'task-x' }, agent_id: { value: 'S1' } } } });
     await driver.until(() => driver.updates.length > 0);
-    expect(driver.updates).toEqual([expect.objectContaining({ task_id: task.task_id, state: 'TASK_FAILED', reason: 'REASON_TASK_INVALID', message: expect.stringMatching(message) })]);
+    expect(driver.updates).toEqual([expect.objectContaining({ state: 'TASK_FAILED', reason: 'REASON_TASK_INVALID', message: expect.stringMatching(/missing label\(s\) kube-mesos.io\/pod-namespace/) })]);
   });
 
-  it('a re-launch of a pod already bound to this node carries on (annotations refreshed)', async () => {
-    const { cluster, driver } = setup({ hollow: false });
-    cluster.addPod('ns', 'web', { nodeName: NODE, annotations: { 'kube-mesos.io/task-id': 'old-task' } });
-    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web', 'new-task') } });
-    await driver.until(() => driver.updates.length > 0);
-    expect(driver.states('new-task')).toEqual(['TASK_STARTING']);
-    expect(cluster.pod('ns', 'web')!.metadata!.annotations!['kube-mesos.io/task-id']).toBe('new-task');
-  });
-
-  it('transient binding errors are retried', async () => {
-    const { cluster, driver } = setup({ hollow: false });
+  it('until the scheduler binds, the task stays TASK_STARTING; a KILL then ends it without touching the pod', async () => {
+    const { cluster, driver } = setup({ schedulerBinds: false });
     cluster.addPod('ns', 'web');
-    cluster.failNext.set('bindPod', 2);
     driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
-    await driver.until(() => driver.updates.length > 0, 5000);
-    expect(driver.states('task-web')).toEqual(['TASK_STARTING']);
-    expect(cluster.writes.filter((w) => w.startsWith('create binding'))).toHaveLength(1);
+    await driver.until(() => driver.updates.length > 0);
+    expect(driver.updates[0]).toMatchObject({ state: 'TASK_STARTING', message: 'waiting for the scheduler to bind pod ns/web to node agent-1' });
+    driver.send({ type: 'KILL', kill: { task_id: { value: 'task-web' } } });
+    await driver.until(() => driver.states('task-web').includes('TASK_KILLED'));
+    expect(driver.updates.map((u) => [u.state, u.reason])).toEqual([
+      ['TASK_STARTING', undefined],
+      ['TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH'],
+    ]);
+    expect(cluster.pod('ns', 'web')?.metadata?.deletionTimestamp).toBeUndefined();
+    expect(cluster.writes.filter((w) => w.includes('ns/web'))).toEqual([]);
+  });
+
+  it('a re-launch of a pod already bound to this node is followed at once', async () => {
+    const { cluster, driver } = setup({ hollow: false, schedulerBinds: false });
+    cluster.addPod('ns', 'web', { nodeName: NODE });
+    cluster.mutatePod('ns/web', (p) => {
+      p.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
+    });
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web', 'new-task') } });
+    await driver.until(() => driver.updates.length >= 2);
+    expect(driver.updates.map((u) => [u.state, u.healthy])).toEqual([
+      ['TASK_STARTING', undefined],
+      ['TASK_RUNNING', true],
+    ]);
   });
 
   it('follows health: Ready flips give a new TASK_RUNNING, same state gives nothing', async () => {

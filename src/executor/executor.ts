@@ -46,8 +46,6 @@ export interface KubeletExecutorOptions {
   agentId?: string;
   /** How long SHUTDOWN waits for pods to go before sending final updates anyway. */
   shutdownTimeoutMs?: number;
-  /** Attempts to bind before the task fails (transient API errors only). */
-  bindAttempts?: number;
   log?: Logger;
   metrics?: ExecutorMetrics;
   random?: () => number;
@@ -64,13 +62,13 @@ interface Task {
   name: string;
   uid: string;
   killPolicy?: KillPolicy;
+  /** 'binding': TASK_STARTING sent, waiting for the scheduler's Binding to show on the pod. */
   phase: 'binding' | 'bound' | 'done';
   killRequested: boolean;
   /** A warm-pool keeper task: RUNNING until killed, no pod behind it. */
   keeper?: boolean;
   last?: PodTaskState;
-  /** The latest pod seen while binding, applied once TASK_STARTING went out. */
-  pendingPod?: { pod: V1Pod | undefined };
+  launchedAtMs?: number;
   /** Updates of one task go out in order. */
   chain: Promise<void>;
 }
@@ -78,8 +76,9 @@ interface Task {
 type Reason = TaskStatusReason;
 
 /**
- * The kubelet executor: binds each launched pod to its node (one Binding carrying the task annotations), follows the pod
- * and reports its state as task updates; KILL deletes the pod gracefully; SHUTDOWN drains. Lifecycle: run(signal).
+ * The kubelet executor: reports each launched pod's task TASK_STARTING (the scheduler then binds the pod to this node),
+ * follows the pod once it is bound here and reports its state as task updates; KILL deletes the pod gracefully;
+ * SHUTDOWN drains. It never writes a Binding: it runs as its node (`system:node:<name>`). Lifecycle: run(signal).
  */
 export class KubeletExecutor {
   private readonly log: Logger;
@@ -194,75 +193,21 @@ export class KubeletExecutor {
       return;
     }
     this.byUid.set(uid, taskId);
-    void this.bind(task).catch((err: unknown) => {
-      this.log.error({ err, task: taskId }, 'binding crashed');
-      this.terminal(task, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', `binding failed: ${String(err)}`);
-    });
+    task.launchedAtMs = Date.now();
+    // The scheduler binds the pod when this TASK_STARTING reaches it (a node identity may not create pods/binding).
+    this.report(task, { state: 'TASK_STARTING', message: `waiting for the scheduler to bind pod ${namespace}/${name} to node ${this.nodeName}` });
+    const already = this.opts.pods.podsOnNode(this.nodeName).find((p) => p.metadata?.uid === uid);
+    if (already) this.bound(task, already);
   }
 
-  private async bind(task: Task): Promise<void> {
-    const pod = `${task.namespace}/${task.name}`;
-    const annotations = {
-      [POD_ANNOTATIONS.taskId]: task.taskId,
-      [POD_ANNOTATIONS.agentId]: this.agentId ?? '',
-      [POD_ANNOTATIONS.executorId]: this.executorId ?? '',
-    };
-    const backoff = new Backoff({ initialMs: 250, maxMs: 4000, random: this.random });
-    const attempts = this.opts.bindAttempts ?? 6;
-    const started = Date.now();
-    const metrics = this.opts.metrics;
-    let lastError = '';
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const r = await this.opts.api.bindPod({ namespace: task.namespace, name: task.name, uid: task.uid }, this.nodeName, annotations);
-      if (r.ok) {
-        this.log.info({ task: task.taskId, pod }, 'bound');
-        metrics?.bindings.inc({ result: 'bound' });
-        metrics?.bindingSeconds.observe((Date.now() - started) / 1000);
-        return this.bound(task);
-      }
-      lastError = `${r.kind}: ${r.message}`;
-      // Whatever the error, the pod itself says what happened: gone, replaced, already ours, bound elsewhere, or not yet.
-      const got = await this.opts.api.getPod(task.namespace, task.name);
-      if (!got.ok && got.kind === 'NotFound') return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} not found`);
-      if (got.ok) {
-        const p = got.value;
-        if (p.metadata?.uid !== task.uid) return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} has uid ${p.metadata?.uid}, the task is for uid ${task.uid}`);
-        const boundTo = p.spec?.nodeName;
-        if (boundTo === this.nodeName) {
-          this.log.info({ task: task.taskId, pod }, 'pod already bound to this node; carrying on');
-          metrics?.bindings.inc({ result: 'already_bound' });
-          if (Object.entries(annotations).some(([k, v]) => p.metadata?.annotations?.[k] !== v)) {
-            const a = await this.opts.api.patchPodAnnotations(task.namespace, task.name, annotations);
-            if (!a.ok) this.log.warn({ pod, kind: a.kind, msg: a.message }, 'could not refresh task annotations');
-          }
-          return this.bound(task);
-        }
-        if (boundTo) return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} is already bound to node ${boundTo}`);
-        if (p.metadata?.deletionTimestamp) return this.bindFailed(task, 'REASON_TASK_INVALID', `pod ${pod} is being deleted`);
-      }
-      if (r.kind !== 'Retryable' && r.kind !== 'Conflict') break;
-      this.log.warn({ task: task.taskId, pod, attempt, err: lastError }, 'binding failed; retrying');
-      await sleep(backoff.next());
-      if (task.killRequested) return this.bindFailed(task, 'REASON_TASK_KILLED_DURING_LAUNCH', 'killed before the pod was bound');
-    }
-    this.bindFailed(task, 'REASON_CONTAINER_LAUNCH_FAILED', `could not bind pod ${pod}: ${lastError}`);
-  }
-
-  private bindFailed(task: Task, reason: Reason, message: string): void {
-    this.log.warn({ task: task.taskId, reason }, message);
-    this.opts.metrics?.bindings.inc({ result: 'failed' });
-    if (task.killRequested) return this.terminal(task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', `killed during launch (${message})`);
-    this.terminal(task, 'TASK_FAILED', reason, message);
-  }
-
-  private bound(task: Task): void {
+  /** The pod showed up bound to this node: follow it from now on. */
+  private bound(task: Task, pod: V1Pod): void {
     if (task.phase !== 'binding') return;
     task.phase = 'bound';
-    this.report(task, { state: 'TASK_STARTING', message: `pod bound to node ${this.nodeName}` });
-    const seen = task.pendingPod;
-    task.pendingPod = undefined;
-    const current = seen ? seen.pod : this.opts.pods.podsOnNode(this.nodeName).find((p) => p.metadata?.uid === task.uid);
-    if (current) this.follow(task, current);
+    const waitedMs = Date.now() - (task.launchedAtMs ?? Date.now());
+    this.opts.metrics?.bindingWait.observe(waitedMs / 1000);
+    this.log.info({ task: task.taskId, pod: `${task.namespace}/${task.name}`, waitedMs }, 'pod bound to this node');
+    this.follow(task, pod);
     if (task.killRequested) void this.deletePod(task);
   }
 
@@ -274,13 +219,15 @@ export class KubeletExecutor {
     const task = taskId ? this.tasks.get(taskId) : undefined;
     if (!task) return;
     const pod = ev.type === 'delete' ? undefined : ev.pod;
-    if (task.phase === 'binding') task.pendingPod = { pod };
-    else if (task.phase === 'bound') this.follow(task, pod);
+    // Before the binding only this node's pods are dispatched, so a pod seen here is bound to it.
+    if (task.phase === 'binding') {
+      if (pod?.spec?.nodeName === this.nodeName) this.bound(task, pod);
+    } else if (task.phase === 'bound') this.follow(task, pod);
   }
 
   private follow(task: Task, pod: V1Pod | undefined): void {
     const next = podTaskState(pod);
-    if (next.state === 'TASK_STARTING') return; // sent once bound
+    if (next.state === 'TASK_STARTING') return; // sent at LAUNCH
     if (!isNewTaskState(task.last, next)) return;
     if (isTerminalTaskState(next.state)) return this.terminal(task, next.state, undefined, next.message);
     this.report(task, next);
@@ -301,7 +248,9 @@ export class KubeletExecutor {
     if (policy) task.killPolicy = policy;
     if (task.killRequested) return;
     task.killRequested = true;
-    if (task.phase === 'bound') void this.deletePod(task);
+    // Not bound yet: the pod is still the scheduler's pending pod, not ours to delete.
+    if (task.phase === 'binding') return this.terminal(task, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'killed before the pod was bound');
+    void this.deletePod(task);
   }
 
   private async deletePod(task: Task): Promise<void> {

@@ -213,6 +213,8 @@ export class HollowKubelet {
    * its Lease is created directly: three writes (create, clear the not-ready taint the admission plugin adds, Lease) where
    * a patch of each would take five.
    */
+  /** NodeRestriction refused a taint change: taints are left to the controllers. */
+  private taintsForbidden = false;
   private async register(): Promise<boolean> {
     const { api, labels, taints } = this.opts;
     const allLabels = { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...labels };
@@ -327,11 +329,19 @@ export class HollowKubelet {
     return true;
   }
 
-  /** The node owner clears the not-ready/unreachable taints once its Node is Ready (ARCHITECTURE §6). */
+  /**
+   * The node owner clears the not-ready taints once its Node is Ready (ARCHITECTURE §6). As its node, NodeRestriction
+   * refuses (403): kube-controller-manager's node lifecycle controller clears them then, as for a real kubelet.
+   */
   private async clearNotReadyTaints(node: V1Node): Promise<boolean> {
     const current = node.spec?.taints ?? [];
-    if (current.some((t) => NOT_READY_TAINTS.has(t.key))) {
+    if (current.some((t) => NOT_READY_TAINTS.has(t.key)) && !this.taintsForbidden) {
       const p = await this.opts.api.patchNode(this.nodeName, { taints: current.filter((t) => !NOT_READY_TAINTS.has(t.key)) });
+      if (!p.ok && p.kind === 'Forbidden') {
+        this.taintsForbidden = true;
+        this.log.info({ msg: p.message }, 'may not change its own taints (node identity): the node lifecycle controller clears the not-ready taint');
+        return true;
+      }
       if (!p.ok) return this.failed('clear not-ready taint', p);
       this.log.debug('cleared not-ready taint');
     }

@@ -12,13 +12,15 @@ import { kubeHttpFromFile, parseFullEnv, runExecutor } from './runtime.js';
 export type InProcessExecutorFactory = (ctx: { env: Record<string, string>; transport: ExecutorTransport; signal: AbortSignal }) => Promise<void>;
 
 export interface InProcessDeps {
-  /** Shared API transport; default: loaded once from the first executor's KUBE_MESOS_KUBECONFIG. */
-  http?: KubeHttp;
-  /** The Bindings' own transport; default: loaded from KUBE_MESOS_KUBECONFIG (1000 QPS, 100 in flight), else `http`. */
-  bindHttp?: KubeHttp;
   /**
-   * Pods are followed through ONE informer, dispatched by node: over this scheduler's pods (default: the first executor's
-   * KUBE_MESOS_SCHEDULER_NAME), else over every bound pod.
+   * A transport every executor shares (a test harness's credential); default: one loaded from the first executor's
+   * KUBE_MESOS_KUBECONFIG when the scheduler sends one. Without either, each executor obtains its node certificate and
+   * its own transport and pod watch, exactly as a process executor does.
+   */
+  http?: KubeHttp;
+  /**
+   * With `http`: pods are followed through ONE informer, dispatched by node: over this scheduler's pods (default: the
+   * first executor's KUBE_MESOS_SCHEDULER_NAME), else over every bound pod.
    */
   schedulerName?: string;
   log?: Logger;
@@ -27,29 +29,28 @@ export interface InProcessDeps {
 }
 
 /**
- * A factory for thousands of executors in one process: one API transport and one pod informer shared by all (no watch per
- * executor). Bad environment → the returned promise rejects with ExecutorConfigError naming each variable.
+ * A factory for many executors in one process. With a shared `http`: one API transport and one pod informer for all (no
+ * watch per executor), as the benchmarks need for thousands of agents. Bad environment → the returned promise rejects
+ * with ExecutorConfigError naming each variable.
  */
 export function createExecutorFactory(deps: InProcessDeps = {}): InProcessExecutorFactory & { close(): Promise<void> } {
   let http = deps.http;
-  let bindHttp = deps.bindHttp;
   let informer: ResilientInformer<V1Pod> | undefined;
   let source: InformerPodSource | undefined;
   let log = deps.log;
   const metrics = deps.registry ? new ExecutorMetrics(deps.registry) : undefined;
   const factory = async (ctx: { env: Record<string, string>; transport: ExecutorTransport; signal: AbortSignal }): Promise<void> => {
-    const env = parseFullEnv(ctx.env, { requireKubeconfig: !http });
+    const env = parseFullEnv(ctx.env);
     log ??= createLogger({ level: env.kube.logLevel, name: 'kube-mesos-executor' });
-    // Shared by every executor of the process: 1000 nodes renew a Lease every 10 s, so the limit is sized for that.
-    http ??= kubeHttpFromFile(env.kube.kubeconfig!, { qps: 1000, burst: 2000, maxInFlight: 200 });
-    // Bindings get their own connection pool and queue: a burst of status writes and Lease renewals never delays them.
-    bindHttp ??= env.kube.kubeconfig ? kubeHttpFromFile(env.kube.kubeconfig, { qps: 1000, burst: 2000, maxInFlight: 100 }) : undefined;
-    if (!informer) {
+    // A shared kubeconfig (the insecure opt-out) is loaded once and shared, as a given transport is.
+    if (!http && env.kube.kubeconfig) http = kubeHttpFromFile(env.kube.kubeconfig, { qps: 1000, burst: 2000, maxInFlight: 200 });
+    if (http && !informer) {
       informer = schedulerPodInformer(http, deps.schedulerName ?? env.kube.schedulerName, { log });
       source = new InformerPodSource(informer);
       informer.start();
     }
-    const exit = await runExecutor({ env, http, bindHttp, pods: source!, log, transport: ctx.transport, metrics }, ctx.signal);
+    const shared = http ? { http, pods: source! } : undefined;
+    const exit = await runExecutor({ env, shared, log, transport: ctx.transport, metrics, httpOptions: deps.registry ? { registry: deps.registry } : undefined }, ctx.signal);
     if (exit.code !== 0) throw new Error(`executor ${env.mesos.executorId} exited: ${exit.reason}`);
   };
   return Object.assign(factory, {

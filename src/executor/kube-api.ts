@@ -2,7 +2,7 @@ import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import { rfc3339Micro, type KubeClient, type Result } from '../kube/client.js';
 
 // The Kubernetes calls the executor and the hollow kubelet make, as one narrow interface (fakes in unit tests), built on
-// src/kube's KubeClient. The Binding with annotations is written here: KubeClient.bindPod takes none.
+// src/kube's KubeClient. No Binding: the scheduler writes it (a node identity may not create pods/binding).
 
 export type { Result };
 
@@ -16,8 +16,6 @@ export interface PodIdentity {
 export type PodStatusPatch = Record<string, unknown>;
 
 export interface KubeletApi {
-  /** ONE write: pods/binding with the uid as precondition and annotations the API server copies onto the pod. */
-  bindPod(pod: PodIdentity, nodeName: string, annotations: Record<string, string>): Promise<Result<void>>;
   getPod(namespace: string, name: string): Promise<Result<V1Pod>>;
   /** Graceful delete; `uid` as a precondition so a re-created pod of the same name is never hit. */
   deletePod(namespace: string, name: string, opts: { gracePeriodSeconds?: number; uid?: string }): Promise<Result<void>>;
@@ -53,18 +51,8 @@ function unit(r: Result<unknown>): Result<void> {
   return r.ok ? { ok: true, value: undefined } : r;
 }
 
-/** `bindClient`: a separate client (own queue and limits) for Bindings, so they never wait behind status writes. */
-export function createKubeletApi(client: KubeClient, bindClient: KubeClient = client): KubeletApi {
+export function createKubeletApi(client: KubeClient): KubeletApi {
   return {
-    async bindPod(p, nodeName, annotations) {
-      const body = {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: p.name, namespace: p.namespace, uid: p.uid, annotations },
-        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-      };
-      return unit(await bindClient.raw('POST', `${podPath(p.namespace, p.name)}/binding`, { body }));
-    },
     getPod: (ns, name) => client.getPod(ns, name),
     deletePod: (ns, name, opts) => client.deletePod(ns, name, opts),
     async patchPodStatus(ns, name, status) {

@@ -447,6 +447,9 @@ describe('GiveUpDriver', () => {
     task('a');
     task('b');
     for (let i = 0; i < 20 && inner.states('t-b').length === 0; i++) await flush();
+    // The scheduler (played by the test) binds both pods on their TASK_STARTING.
+    for (const name of ['a', 'b']) await cluster.bindPod({ namespace: 'ns', name, uid: cluster.pod('ns', name)!.metadata!.uid! }, 'agent-1', {});
+    await flush();
     // The kubelet (played by the test) runs pod a; pod b stays Pending.
     cluster.mutatePod('ns/a', (p) => (p.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }));
     await flush();

@@ -1,6 +1,8 @@
 import { DEFAULT_EXTENDED } from '../placement/filters/extended-resources.js';
 import type { AgentInfo } from '../mesos/types.js';
 import { KubeConfig } from '@kubernetes/client-node';
+import { HeldEventsDriver, obtainNodeCredential } from './node-identity.js';
+import { InformerPodSource, nodePodInformer } from './pod-source.js';
 import { KubeClient } from '../kube/client.js';
 import { KubeHttp, type KubeHttpOptions } from '../kube/http.js';
 import { ExecutorClient, ExecutorEnvError, executorOptionsFromEnv } from '../mesos/executor.js';
@@ -33,9 +35,9 @@ export interface ParsedExecutorEnv {
 }
 
 /** Both halves of the environment (KUBE_MESOS_* from the scheduler, MESOS_* from the agent); throws ExecutorConfigError. */
-export function parseFullEnv(env: Record<string, string | undefined>, opts: { requireKubeconfig?: boolean } = {}): ParsedExecutorEnv {
+export function parseFullEnv(env: Record<string, string | undefined>): ParsedExecutorEnv {
   const problems: string[] = [];
-  const kube = parseExecutorEnv(env, opts);
+  const kube = parseExecutorEnv(env);
   if (!kube.ok) problems.push(...kube.errors);
   let mesos: ParsedExecutorEnv['mesos'] | undefined;
   try {
@@ -51,7 +53,7 @@ export function parseFullEnv(env: Record<string, string | undefined>, opts: { re
   return { kube: kube.value, mesos, node: node?.ok ? node.value : undefined };
 }
 
-/** Loads a kubeconfig file into a KubeHttp; throws ExecutorConfigError with the path on failure. */
+/** Loads a kubeconfig file into a KubeHttp (the shared opt-out credential); throws ExecutorConfigError with the path on failure. */
 export function kubeHttpFromFile(path: string, opts?: KubeHttpOptions): KubeHttp {
   const kc = new KubeConfig();
   try {
@@ -64,10 +66,16 @@ export function kubeHttpFromFile(path: string, opts?: KubeHttpOptions): KubeHttp
 
 export interface RunExecutorDeps {
   env: ParsedExecutorEnv;
-  http: KubeHttp;
-  /** Bindings go through this transport when given (their own queue: scheduling latency is what counts). */
-  bindHttp?: KubeHttp;
-  pods: PodSource;
+  /**
+   * A shared API transport and pod source (in-process executors of a test harness). Without it the executor builds its
+   * own: from KUBE_MESOS_KUBECONFIG when set (pool.executorKubeconfig, the insecure opt-out), else from the node
+   * certificate it obtains through the scheduler (node-identity.ts).
+   */
+  shared?: { http: KubeHttp; pods: PodSource };
+  /** Options of the executor's own transport (e.g. the metrics registry). */
+  httpOptions?: KubeHttpOptions;
+  /** How often an unanswered CSR is sent again (default 5 s). */
+  csrResendMs?: number;
   log: Logger;
   /** In-process mode: the emulator's transport instead of HTTP to the agent. */
   transport?: ExecutorTransport;
@@ -78,12 +86,52 @@ export interface RunExecutorDeps {
   spawnKubelet?: KubeletSpawner;
 }
 
-/** Wires the ExecutorClient, the Kubernetes calls and the kubelet (hollow, or a supervised real one) into one KubeletExecutor and runs it. */
+/**
+ * Connects to the agent, gets the executor its API credential (see RunExecutorDeps.shared), then wires the Kubernetes
+ * calls and the kubelet (hollow, or a supervised real one) into one KubeletExecutor and runs it. Without a credential
+ * the tasks LAUNCHed meanwhile fail with the reason and the executor ends with code 1.
+ */
 export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): Promise<ExecutorExit> {
-  const { kube, mesos, node } = deps.env;
+  const { kube, mesos } = deps.env;
   const log = deps.log.child({ executor: mesos.executorId });
   const client = new ExecutorClient({ ...mesos, transport: deps.transport, log: log.child({ component: 'executor-client' }) });
-  const api = createKubeletApi(new KubeClient(deps.http), deps.bindHttp ? new KubeClient(deps.bindHttp) : undefined);
+  const held = new HeldEventsDriver(client);
+  if (deps.shared) return runWithApi(deps, { ...deps.shared, kubeconfigPath: kube.kubeconfig }, held, log, signal);
+  let kc: KubeConfig;
+  let kubeconfigPath = kube.kubeconfig;
+  if (kubeconfigPath) {
+    kc = new KubeConfig();
+    try {
+      kc.loadFromFile(kubeconfigPath);
+    } catch (err) {
+      throw new ExecutorConfigError([`KUBE_MESOS_KUBECONFIG=${kubeconfigPath}: ${(err as Error).message}`]);
+    }
+  } else {
+    held.connect();
+    const cred = await obtainNodeCredential({ channel: client, nodeName: kube.nodeName, sandbox: mesos.sandbox, timeoutMs: kube.certificateTimeoutMs, resendMs: deps.csrResendMs ?? 5000, log, signal });
+    if (!cred.ok) {
+      const failed = await held.failHeld(`no node identity for ${kube.nodeName}: ${cred.error}`);
+      log.error({ error: cred.error, failedTasks: failed }, 'no node certificate: exiting');
+      await client.stop().catch(() => undefined);
+      return { code: signal.aborted ? 0 : 1, reason: `no node certificate: ${cred.error}` };
+    }
+    kc = cred.value.kubeConfig;
+    kubeconfigPath = cred.value.kubeconfigPath;
+  }
+  const http = new KubeHttp(kc, deps.httpOptions);
+  const informer = nodePodInformer(http, kube.nodeName, { log });
+  informer.start();
+  try {
+    return await runWithApi(deps, { http, pods: new InformerPodSource(informer), kubeconfigPath }, held, log, signal);
+  } finally {
+    await informer.stop();
+    http.close();
+  }
+}
+
+async function runWithApi(deps: RunExecutorDeps, k: { http: KubeHttp; pods: PodSource; kubeconfigPath: string | undefined }, client: HeldEventsDriver, log: Logger, signal: AbortSignal): Promise<ExecutorExit> {
+  const { kube, mesos, node } = deps.env;
+  const api = createKubeletApi(new KubeClient(k.http));
   const real = kube.kubeletMode === 'real';
   // Real mode: a kubelet that cannot be kept running fails every open task and ends the executor through this driver.
   const driver = real ? new GiveUpDriver(client) : undefined;
@@ -97,7 +145,7 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
         labels: kube.labels,
         taints: kube.taints,
         capacity: capacityFor(agent),
-        kubeconfig: kube.kubeconfig ?? '',
+        kubeconfig: k.kubeconfigPath ?? '',
         sandbox: mesos.sandbox ?? '',
         machine: deps.machine ?? detectMachine(),
         extraFlags: kube.kubeletExtraFlags,
@@ -138,13 +186,13 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
     };
   } else {
     kubelet = (agent) =>
-      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: capacityFor(agent), api, pods: deps.pods, log, metrics: deps.metrics });
+      new HollowKubelet({ nodeName: kube.nodeName, labels: kube.labels, taints: kube.taints, capacity: capacityFor(agent), api, pods: k.pods, log, metrics: deps.metrics });
   }
   const executor = new KubeletExecutor({
     config: kube,
     driver: driver ?? client,
     api,
-    pods: deps.pods,
+    pods: k.pods,
     executorId: mesos.executorId,
     agentId: kube.labels[LABEL_AGENT_ID],
     shutdownTimeoutMs: deps.shutdownTimeoutMs ?? Math.max(1000, mesos.shutdownGracePeriodMs - 1000),

@@ -31,6 +31,9 @@ export class SchedulerMetrics {
   readonly kubeletScaleDowns: Counter<'reason'>;
   readonly kubeletStartSeconds: Histogram;
   readonly bindings: Counter<'result'>;
+  readonly bindingDuration: Histogram;
+  readonly nodeCertificates: Counter<'result'>;
+  readonly nodeCertificateDuration: Histogram;
   readonly taskUpdates: Counter<'state'>;
   readonly tasks: Gauge<'state'>;
   readonly kubelets: Gauge<'zone' | 'state'>;
@@ -80,7 +83,30 @@ export class SchedulerMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.bindings = new Counter({ name: 'kube_mesos_bindings_total', help: 'Pod bindings by result: ok, conflict, error.', labelNames: ['result'], registers });
+    this.bindings = new Counter({
+      name: 'kube_mesos_bindings_total',
+      help: 'Bindings the scheduler wrote once a task reached its agent, by result: bound, already-bound, rejected (pod gone, replaced or bound elsewhere), failed (API refused or retries exhausted).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.bindingDuration = new Histogram({
+      name: 'kube_mesos_binding_duration_seconds',
+      help: 'Time from the first TASK_STARTING of a task to its pod bound (the Binding call, retries included).',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.nodeCertificates = new Counter({
+      name: 'kube_mesos_node_certificates_total',
+      help: 'Kubelet client certificates requested by executors (node identity), by result: issued, denied (the CSR or its sender failed a check), failed (API error).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.nodeCertificateDuration = new Histogram({
+      name: 'kube_mesos_node_certificate_issue_duration_seconds',
+      help: 'Time from an executor\'s CSR message to the certificate sent back: create, approve, signed by kube-controller-manager (queueing included).',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
     this.taskUpdates = new Counter({ name: 'kube_mesos_task_updates_total', help: 'Task status updates received, by Mesos task state (TASK_RUNNING, TASK_LOST, …).', labelNames: ['state'], registers });
     this.tasks = new Gauge({ name: 'kube_mesos_tasks', help: 'Tasks the framework knows, by last Mesos task state.', labelNames: ['state'], registers });
     this.kubelets = new Gauge({ name: 'kube_mesos_kubelets', help: 'Kubelet executors by zone and state.', labelNames: ['zone', 'state'], registers });

@@ -149,7 +149,8 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
       kubeconfig: kc,
       log: log.child({ component: 'scheduler' }),
       executorCommand: o.executorCommand,
-      executorKubeconfig: kubeconfigPath,
+      // Each executor obtains its own node certificate (system:node:<name>); `set` may give pool.executorKubeconfig.
+      executorKubeconfig: config.pool.executorKubeconfig,
       executorDelivery: delivery.delivery,
     });
     stops.push(() => scheduler.stop());

@@ -4,7 +4,9 @@
  * `FrameworkMetrics`.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { bindPodWithAnnotations } from '../kube/binding.js';
 import { rfc3339, type KubeClient } from '../kube/client.js';
+import { issueNodeCertificate } from '../kube/node-certificates.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { SchedulerClient } from '../mesos/scheduler.js';
 import type { TaskStatus } from '../mesos/types.js';
@@ -27,6 +29,7 @@ export function mesosPort(client: SchedulerClient): MesosPort {
     revive: () => client.revive(),
     suppress: () => client.suppress(),
     shutdownExecutor: (executorId, agentId) => client.shutdown(executorId, agentId),
+    message: (agentId, executorId, data) => client.message(agentId, executorId, data),
     // maintenance
     acceptInverseOffers: (ids, refuseSeconds) => client.acceptInverseOffers(ids, { refuse_seconds: refuseSeconds }),
     declineInverseOffers: (ids, refuseSeconds) => client.declineInverseOffers(ids, { refuse_seconds: refuseSeconds }),
@@ -45,6 +48,9 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
   };
   const FAILOVER = 'kube-mesos failover: the pod\'s Mesos agent was lost; it is deleted so that its owner replaces it elsewhere';
   return {
+    bindPod: (pod, nodeName, annotations) =>
+      bindPodWithAnnotations(kube, { namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', nodeName, annotations }),
+    issueNodeCertificate: (req) => issueNodeCertificate(kube, req),
     async reportUnschedulable(pod, message) {
       events.event(ref(pod), 'Warning', 'FailedScheduling', message);
       const r = await kube.setPodScheduledCondition(pod, { status: 'False', reason: 'Unschedulable', message });
@@ -156,5 +162,13 @@ export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     podReplaced: (reason) => m.podReplacements.inc({ reason }),
     failoverHeld: (reason, pods) => m.failoverHeldPods.set({ reason }, pods),
     kubeletLaunchFailed: (reason) => m.kubeletLaunchFailures.inc({ reason }),
+    binding: (result, seconds) => {
+      m.bindings.inc({ result });
+      if (result === 'bound' || result === 'already-bound') m.bindingDuration.observe(seconds);
+    },
+    nodeCertificate: (result, seconds) => {
+      m.nodeCertificates.inc({ result });
+      if (result === 'issued') m.nodeCertificateDuration.observe(seconds);
+    },
   };
 }

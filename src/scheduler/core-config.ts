@@ -6,6 +6,7 @@ import type { KubeMesosConfig } from '../config/config.js';
 import type { ExecutorDelivery } from '../delivery/executor-delivery.js';
 import type { FrameworkInfo } from '../mesos/types.js';
 import type { FrameworkCoreConfig } from './framework.js';
+import type { NodeIdentityConfig } from './node-identity.js';
 
 // GPU_RESOURCES: without it Mesos offers nothing of an agent that has GPUs (pods ask for them as nvidia.com/gpu).
 const CAPABILITIES = ['MULTI_ROLE', 'PARTITION_AWARE', 'REGION_AWARE', 'TASK_KILLING_STATE', 'GPU_RESOURCES'] as const;
@@ -25,7 +26,10 @@ export function frameworkInfo(c: KubeMesosConfig, id: string | undefined, user: 
 }
 
 /** `executorDelivery` (delivery/setup.ts) replaces the command and adds the fetcher URIs or the container. */
-export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; executorKubeconfig: string; executorDelivery?: ExecutorDelivery; frameworkId?: string }): FrameworkCoreConfig {
+export function coreConfig(
+  c: KubeMesosConfig,
+  o: { executorCommand: string; executorKubeconfig: string; executorDelivery?: ExecutorDelivery; frameworkId?: string; nodeIdentity?: Omit<NodeIdentityConfig, 'maxConcurrent'> },
+): FrameworkCoreConfig {
   const d = o.executorDelivery;
   return {
     plan: {
@@ -79,6 +83,7 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
     unschedulableReportIntervalMs: 60_000,
     // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.
     unschedulableGraceMs: 5_000,
+    ...(o.nodeIdentity ? { nodeIdentity: { ...o.nodeIdentity, server: c.pool.nodeApiServer || o.nodeIdentity.server, maxConcurrent: c.pool.nodeCertificateConcurrency } } : {}),
     // Resuming a stored framework: learn an earlier leader's in-flight tasks before launching (never a pod twice).
     adoptionGraceMs: o.frameworkId ? 3_000 : 0,
   };

@@ -26,6 +26,10 @@ export interface FrameworkMetrics {
   failoverHeld?(reason: string, pods: number): void;
   /** A pod task ended before its pod was bound (the kubelet executor did not start, LAUNCH refused), by Mesos reason. */
   kubeletLaunchFailed?(reason: string): void;
+  /** A Binding ended (bound, already-bound, rejected, failed) after this many seconds. */
+  binding?(result: string, seconds: number): void;
+  /** A node certificate request ended (issued, denied, failed) after this many seconds. */
+  nodeCertificate?(result: string, seconds: number): void;
 }
 
 export interface EffectsDeps {

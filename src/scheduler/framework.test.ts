@@ -140,17 +140,42 @@ describe('FrameworkCore', () => {
     expect(failures).toEqual(['REASON_EXECUTOR_TERMINATED']);
   });
 
-  it('acknowledges updates with a uuid only, and reports Scheduled on the first confirmation', async () => {
+  it('acknowledges updates with a uuid only; binds the pod on TASK_STARTING, once, and then reports Scheduled', async () => {
     const { core, mesos, kube } = setup();
     core.onPodUpsert(aPod('p1').build());
     core.onOffers([anOffer('a1').zone('z1').build()]);
     core.runCycle();
     const [task] = mesos.tasks();
+    expect(kube.bindings).toEqual([]); // launched, not bound: the task has not reached its agent
     core.onUpdate(statusOf(task).state('TASK_STARTING').build());
+    core.onUpdate(statusOf(task).state('TASK_STARTING').withoutUuid().build()); // a retried update binds nothing twice
+    await core.drain();
     core.onUpdate(statusOf(task).state('TASK_RUNNING').withoutUuid().build());
     await core.drain();
     expect(mesos.acks).toHaveLength(1);
+    expect(kube.bindings).toEqual([['p1', 'a1.example', { 'kube-mesos.io/task-id': task.task_id.value, 'kube-mesos.io/agent-id': 'a1', 'kube-mesos.io/executor-id': task.executor!.executor_id.value }]]);
     expect(kube.scheduled).toEqual([['p1', 'a1.example']]);
+    expect(core.tasks.get(task.task_id.value)?.bound).toBe(true);
+  });
+
+  it.each<[string, 'rejected' | 'failed']>([
+    ['pod bound elsewhere', 'rejected'],
+    ['403 without pods/binding', 'failed'],
+  ])('a Binding that cannot be written (%s) kills the task with a FailedScheduling event, and the pod is queued again', async (_name, kind) => {
+    const { core, mesos, kube } = setup();
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    kube.bindAnswers.push({ kind, message: 'nope' });
+    core.onUpdate(statusOf(task).state('TASK_STARTING').build());
+    await core.drain();
+    expect(mesos.kills).toEqual([task.task_id.value]);
+    expect(kube.warnings).toEqual([['p1', 'FailedScheduling']]);
+    expect(kube.scheduled).toEqual([]);
+    core.onUpdate(statusOf(task).state('TASK_KILLED').build());
+    await core.drain();
+    expect(core.queue.has('ns/p1')).toBe(true);
   });
 
   it('kills the task of a deleted pod, and unknown tasks', async () => {
@@ -249,6 +274,8 @@ describe('FrameworkCore', () => {
     core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build()]);
     core.runCycle();
     const [task] = mesos.tasks();
+    core.onUpdate(statusOf(task).state('TASK_STARTING').build());
+    await core.drain();
     core.onUpdate(statusOf(task).state('TASK_RUNNING').build());
     await core.drain();
     const d = core.dashboardState();

@@ -6,6 +6,8 @@
  */
 import { DEFAULT_RECONCILE, Reconciler, type ReconcileConfig } from './reconcile.js';
 import { BoundPods } from './bound-pods.js';
+import { TaskBinder } from './binder.js';
+import { NodeIdentityIssuer, type NodeIdentityConfig } from './node-identity.js';
 import { Preemptor } from './preemptor.js';
 import type { NodeChange } from '../kube/node-informer.js';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -67,6 +69,8 @@ export interface FrameworkCoreConfig {
   rebalance?: boolean;
   /** While agents are lost, their tasks are reconciled this often (to notice their return). */
   lostAgentReconcileMs?: number;
+  /** Node certificates for executors (node-identity.ts): where their kubeconfigs point. Absent: every CSR is denied. */
+  nodeIdentity?: NodeIdentityConfig;
   /** Reconciliation backoff and the assumed-task timeout (reconcile.ts). */
   reconcile?: Partial<ReconcileConfig>;
 }
@@ -166,7 +170,9 @@ export class FrameworkCore {
     });
     const reconciler = (this.reconciler = new Reconciler(s, fx, { ...DEFAULT_RECONCILE, ...cfg.reconcile }));
     const loss = new ExecutorLossHandler(s, fx, wake);
-    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss, reconciler }, cfg, wake);
+    const binder = new TaskBinder(s, fx, wake);
+    const identity = new NodeIdentityIssuer(s, fx, cfg.nodeIdentity);
+    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss, reconciler, binder, identity }, cfg, wake);
     const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
     this.podEvents.bound = bound;
     const preemptor = new Preemptor(s, fx, { plan: cfg.plan });

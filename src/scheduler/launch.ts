@@ -22,7 +22,10 @@ export interface ExecutorConfig {
   container?: ContainerInfo;
   cpus: number;
   mem: number;
-  /** Path of the kubeconfig the executor uses to reach the API server. */
+  /**
+   * Path, on the agents, of a shared kubeconfig for every executor (pool.executorKubeconfig, the insecure opt-out);
+   * empty: each executor obtains its own node certificate through the scheduler.
+   */
   kubeconfigPath: string;
   kubeletMode: 'hollow' | 'real';
   kubeletCommand?: string;
@@ -97,7 +100,7 @@ export function buildExecutorInfo(a: { agent: AgentInfo; executorId: string; fra
     // Only the pod limit: the executor takes cpu and memory from its agent (SUBSCRIBED), so this ExecutorInfo is the same
     // whichever scheduler instance builds it — Mesos refuses a different one for an executor that is already running.
     KUBE_MESOS_NODE_CAPACITY: JSON.stringify({ pods: String(a.config.maxPods) }),
-    KUBE_MESOS_KUBECONFIG: a.config.kubeconfigPath,
+    ...(a.config.kubeconfigPath ? { KUBE_MESOS_KUBECONFIG: a.config.kubeconfigPath } : {}),
     KUBE_MESOS_KUBELET_MODE: a.config.kubeletMode,
     ...(a.config.kubeletCommand ? { KUBE_MESOS_KUBELET_COMMAND: a.config.kubeletCommand } : {}),
     ...(a.config.kubeletExtraFlags && a.config.kubeletExtraFlags.length > 0 ? { KUBE_MESOS_KUBELET_EXTRA_FLAGS: JSON.stringify(a.config.kubeletExtraFlags) } : {}),

@@ -9,7 +9,9 @@ import type { MaintenanceManager } from '../pool/maintenance.js';
 import { classifyLoss } from '../failover/loss-policy.js';
 import { checkAdoption, isKeeperTaskOf } from './adoption.js';
 import { agentInfoFromOffer, type AgentInfoOptions } from './agent-info.js';
+import type { TaskBinder } from './binder.js';
 import type { Effects } from './effects.js';
+import type { NodeIdentityIssuer } from './node-identity.js';
 import type { ExecutorLossHandler } from './executor-loss.js';
 import { podOfTaskId } from './launch.js';
 import type { OfferStream } from './offer-stream.js';
@@ -23,7 +25,7 @@ export class MesosEvents {
   constructor(
     private readonly state: CoreState,
     private readonly fx: Effects,
-    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler },
+    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler; binder: TaskBinder; identity: NodeIdentityIssuer },
     private readonly config: { agentInfo: AgentInfoOptions; adoptionGraceMs?: number },
     private readonly wake: () => void,
   ) {}
@@ -48,8 +50,9 @@ export class MesosEvents {
         return this.parts.maintenance.onInverseOffers(ev.inverse_offers.inverse_offers ?? []);
       case 'RESCIND_INVERSE_OFFER':
         return this.parts.maintenance.onRescindInverseOffer(ev.rescind_inverse_offer.inverse_offer_id.value);
-      case 'HEARTBEAT':
       case 'MESSAGE':
+        return this.parts.identity.onMessage(ev.message.agent_id?.value, ev.message.executor_id?.value, ev.message.data);
+      case 'HEARTBEAT':
       case 'UPDATE_OPERATION_STATUS':
         return;
       default: {
@@ -130,16 +133,8 @@ export class MesosEvents {
           fx.note('Normal', 'AgentBack', rec.agentId, `task ${taskId} is ${status.state} again`);
         }
         s.failover.podBack(rec.podUid);
-        if (out.firstConfirmation && (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING')) {
-          const pod = s.pods.get(rec.podUid);
-          const node = s.agents.get(rec.agentId)?.info.nodeName ?? rec.agentId;
-          if (pod) {
-            fx.note('Normal', 'Scheduled', rec.podKey, `assigned to ${node} (task ${taskId})`);
-            fx.send(fx.kube.reportScheduled(pod, node), 'Scheduled event');
-            const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
-            if (Number.isFinite(created)) fx.metrics?.podScheduled(Math.max(0, now - created));
-          }
-        }
+        // The task reached its agent: the scheduler binds the pod (once; binder.ts), which also reports Scheduled.
+        if (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING') this.parts.binder.taskStarted(rec);
         return;
       }
       case 'launch-failed': {
@@ -284,9 +279,12 @@ export class MesosEvents {
     const boundElsewhere = pod?.spec?.nodeName !== undefined && annotated !== undefined && annotated !== taskId;
     if (pod && check.ok && agentId && !s.wasReplaced(taskId) && !boundElsewhere && !isFinished(pod) && !pod.metadata?.deletionTimestamp) {
       const exec = executorId ?? pod.metadata?.annotations?.[ANNOTATION_EXECUTOR_ID] ?? '';
-      s.tasks.adopt({ taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId: exec, state: status.state, bound: Boolean(pod.spec?.nodeName), launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) });
+      const rec: TaskRecord = { taskId, podKey: podKey(pod), podUid: pod.metadata!.uid!, agentId, executorId: exec, state: status.state, bound: Boolean(pod.spec?.nodeName), launchedAtMs: now, lastUpdateMs: now, ...requestsOf(pod), hostPorts: hostPortsOf(pod) };
+      s.tasks.adopt(rec);
       s.queue.delete(podKey(pod));
-      this.fx.log.info({ taskId, pod: podKey(pod) }, 'adopted a running task');
+      this.fx.log.info({ taskId, pod: podKey(pod), bound: rec.bound }, 'adopted a running task');
+      // Launched by an earlier leader whose Binding never happened (it stopped in between): bind it now.
+      if (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING') this.parts.binder.taskStarted(rec);
       return;
     }
     this.fx.log.warn({ taskId, state: status.state, reason: check.ok ? undefined : check.reason }, 'update for a task no pod claims: killing it');

@@ -15,6 +15,8 @@ export interface MesosPort {
   revive(): Promise<void>;
   suppress(): Promise<void>;
   shutdownExecutor(executorId: string, agentId: string): Promise<void>;
+  /** Scheduler MESSAGE to one executor (node certificates); optional so fakes without it still type-check. */
+  message?(agentId: string, executorId: string, data: Uint8Array): Promise<void>;
   // ---- maintenance: optional so fakes without them still type-check ----
   /** ACCEPT_INVERSE_OFFERS with filters.refuse_seconds. */
   acceptInverseOffers?(inverseOfferIds: string[], refuseSeconds: number): Promise<void>;
@@ -22,7 +24,24 @@ export interface MesosPort {
   declineInverseOffers?(inverseOfferIds: string[], refuseSeconds: number): Promise<void>;
 }
 
+/**
+ * How a Binding ended: `bound`, or `already-bound` (the pod was bound to that Node before, e.g. by its author; the task
+ * annotations were refreshed); `rejected` when it never can be (pod gone or replaced, bound elsewhere, being deleted);
+ * `failed` when the API refused it (403 without `pods/binding`, retries exhausted).
+ */
+export type BindOutcome = { kind: 'bound' | 'already-bound' } | { kind: 'rejected' | 'failed'; message: string };
+
+/** A kubelet's CSR to submit and approve (src/kube/node-certificates.ts). */
+export type NodeCertificateResult = { ok: true; certificatePem: string; csrName: string } | { ok: false; error: string; retryable: boolean };
+
 export interface KubePort {
+  /**
+   * pods/binding of `pod` (uid as precondition) to `nodeName`, carrying `annotations` (the API server copies a Binding's
+   * annotations onto the pod); transient errors are retried inside. Optional so fakes without it still type-check.
+   */
+  bindPod?(pod: V1Pod, nodeName: string, annotations: Record<string, string>): Promise<BindOutcome>;
+  /** Submits, approves and waits for a kubelet client certificate (node identity). */
+  issueNodeCertificate?(req: { nodeName: string; csrPem: string; requester: string }): Promise<NodeCertificateResult>;
   /** PodScheduled=False/Unschedulable with the message, and a FailedScheduling event. */
   reportUnschedulable(pod: V1Pod, message: string): Promise<void>;
   /** A `Scheduled` event: "Successfully assigned ns/name to node". */

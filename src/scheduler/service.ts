@@ -4,6 +4,7 @@
  * derived configuration in core-config.ts. Used by `kube-mesos scheduler` and by the sandbox; configuration comes in as
  * values.
  */
+import { readFileSync } from 'node:fs';
 import { setClampedInterval } from '../time/timers.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
@@ -36,7 +37,7 @@ export interface SchedulerServiceOptions {
   ca?: string;
   /** Shell command Mesos agents run for the executor. */
   executorCommand: string;
-  /** Kubeconfig path handed to executors (they reach the API server with it). */
+  /** pool.executorKubeconfig: a shared kubeconfig path for every executor (insecure opt-out); empty = node certificates. */
   executorKubeconfig: string;
   /** How the executor reaches the agents (delivery/setup.ts); without it, `executorCommand` and nothing fetched. */
   executorDelivery?: ExecutorDelivery;
@@ -86,7 +87,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     kube: kubePort(kube, events, log.child({ component: 'kube' })),
     clock: { now: () => Date.now() },
     log: log.child({ component: 'core' }),
-    config: coreConfig(c, o),
+    config: coreConfig(c, { ...o, nodeIdentity: nodeIdentityFrom(o.kubeconfig) }),
     metrics: metricsAdapter(metrics),
     cycleIntervalMs: c.placement.cycleInterval,
   });
@@ -173,4 +174,12 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await events.stop();
     },
   };
+}
+
+/** Where the executors' node kubeconfigs point: the scheduler's own API server and CA (pool.nodeApiServer overrides the URL). */
+export function nodeIdentityFrom(kc: KubeConfig): { server: string; caData?: string; insecureSkipTlsVerify?: boolean } | undefined {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server) return undefined;
+  const caData = cluster.caData ?? (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+  return { server: cluster.server, ...(caData ? { caData } : {}), ...(cluster.skipTLSVerify ? { insecureSkipTlsVerify: true } : {}) };
 }

@@ -18,8 +18,9 @@ describe('TaskRegistry', () => {
     const r = new TaskRegistry();
     r.assume(launch('t1', 'p1'), 0);
     const out = r.applyUpdate({ taskId: 't1', state: 'TASK_STARTING' }, 10);
-    expect(out).toMatchObject({ kind: 'progress', firstConfirmation: true, record: { state: 'TASK_STARTING', bound: true } });
-    expect(r.applyUpdate({ taskId: 't1', state: 'TASK_RUNNING' }, 20)).toMatchObject({ kind: 'progress', firstConfirmation: false });
+    // STARTING: on its agent, not bound yet (the scheduler binds now); RUNNING is only sent for a bound pod.
+    expect(out).toMatchObject({ kind: 'progress', firstConfirmation: true, record: { state: 'TASK_STARTING', bound: false } });
+    expect(r.applyUpdate({ taskId: 't1', state: 'TASK_RUNNING' }, 20)).toMatchObject({ kind: 'progress', firstConfirmation: false, record: { bound: true } });
   });
 
   it.each(['TASK_DROPPED', 'TASK_LOST', 'TASK_ERROR', 'TASK_FAILED', 'TASK_GONE'])('forgets a launch that ends in %s before binding', (state) => {

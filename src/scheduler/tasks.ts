@@ -18,7 +18,7 @@ export interface TaskRecord {
   executorId: string;
   /** 'ASSUMED' until the first update; then the last Mesos TaskState seen. */
   state: string;
-  /** The pod is bound to the agent's node (TASK_STARTING seen, or the pod shows the binding). */
+  /** The pod is bound to the agent's node (our Binding succeeded, TASK_RUNNING seen, or the pod shows the binding). */
   bound: boolean;
   launchedAtMs: number;
   lastUpdateMs: number;
@@ -122,7 +122,9 @@ export class TaskRegistry {
     const firstConfirmation = rec.state === 'ASSUMED';
     rec.state = u.state;
     rec.lastUpdateMs = nowMs;
-    if (u.state === 'TASK_STARTING' || u.state === 'TASK_RUNNING') rec.bound = true;
+    // TASK_STARTING: the task reached its agent and the scheduler binds the pod now (binder.ts sets `bound`). The
+    // executor reports RUNNING only for a pod it saw bound to its Node.
+    if (u.state === 'TASK_RUNNING') rec.bound = true;
     if (isTerminal(u.state)) {
       this.forget(u.taskId, nowMs);
       return rec.bound ? { kind: 'terminal', record: rec } : { kind: 'launch-failed', record: rec };

@@ -199,7 +199,7 @@ function realExecutor(prefix: string) {
       ctx.informer = nodePodInformer(ctx.http, nodeName);
       ctx.informer.start();
       // The machine has at least 1.5 cpus and 1.1Gi, else allocatable cannot equal the grant (a warning, not a failure).
-      ctx.running = runExecutor({ env, http: ctx.http, pods: new InformerPodSource(ctx.informer), log: silentLogger(), transport: ctx.agent, shutdownTimeoutMs: 15_000 }, ctx.abort.signal);
+      ctx.running = runExecutor({ env, shared: { http: ctx.http, pods: new InformerPodSource(ctx.informer) }, log: silentLogger(), transport: ctx.agent, shutdownTimeoutMs: 15_000 }, ctx.abort.signal);
     },
     async stop() {
       ctx.abort.abort();

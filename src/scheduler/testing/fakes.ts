@@ -1,7 +1,7 @@
 // Recording fakes of the core's ports for the scheduler's tests.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { OfferOperation, TaskInfo, TaskStatus } from '../../mesos/types.js';
-import type { KubePort, MesosPort } from '../ports.js';
+import type { BindOutcome, KubePort, MesosPort, NodeCertificateResult } from '../ports.js';
 
 export class FakeMesos implements MesosPort {
   accepts: { offerIds: string[]; operations: OfferOperation[]; refuse: number }[] = [];
@@ -38,12 +38,39 @@ export class FakeMesos implements MesosPort {
   async shutdownExecutor(executorId: string) {
     this.shutdowns.push(executorId);
   }
+  messages: { agentId: string; executorId: string; data: Uint8Array }[] = [];
+  async message(agentId: string, executorId: string, data: Uint8Array) {
+    this.messages.push({ agentId, executorId, data });
+  }
   tasks(): TaskInfo[] {
     return this.accepts.flatMap((a) => a.operations.flatMap((o) => o.launch?.task_infos ?? []));
   }
 }
 
 export class FakeKube implements KubePort {
+  /** Bindings written: pod name, node, annotations. */
+  bindings: [string, string, Record<string, string>][] = [];
+  /** What the next Bindings answer (default: bound). */
+  bindAnswers: BindOutcome[] = [];
+  async bindPod(p: V1Pod, node: string, annotations: Record<string, string>): Promise<BindOutcome> {
+    this.bindings.push([p.metadata!.name!, node, annotations]);
+    return this.bindAnswers.shift() ?? { kind: 'bound' };
+  }
+  /** CSRs submitted: node name, requester. */
+  csrs: [string, string][] = [];
+  /** Answers the certificate requests, in order; default: a fake certificate. Pending ones wait for `releaseCsrs`. */
+  csrAnswer: (nodeName: string) => NodeCertificateResult = (n) => ({ ok: true, certificatePem: `CERT ${n}`, csrName: `csr-${n}` });
+  csrGate: Promise<void> | undefined;
+  csrInFlight = 0;
+  csrMaxInFlight = 0;
+  async issueNodeCertificate(req: { nodeName: string; csrPem: string; requester: string }): Promise<NodeCertificateResult> {
+    this.csrs.push([req.nodeName, req.requester]);
+    this.csrInFlight++;
+    this.csrMaxInFlight = Math.max(this.csrMaxInFlight, this.csrInFlight);
+    await this.csrGate;
+    this.csrInFlight--;
+    return this.csrAnswer(req.nodeName);
+  }
   unschedulable: [string, string][] = [];
   scheduled: [string, string][] = [];
   warnings: [string, string][] = [];

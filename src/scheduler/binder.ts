@@ -1,0 +1,89 @@
+/**
+ * The Binding, written by the scheduler once a pod's task reached its agent (the executor's first TASK_STARTING, or a
+ * RUNNING first seen after a restart): executors run with node identities (`system:node:<name>`), which may not create
+ * `pods/binding`. Exactly one Binding per task: a task whose Binding is in flight or done is not bound again. The Binding
+ * carries the task annotations, so the pod names its task, agent and executor from the moment it is bound.
+ *
+ * A Binding that can never succeed (pod gone or replaced, bound elsewhere, being deleted) or that the API refuses kills
+ * the task: its TASK_KILLED arrives before any binding, so the pod goes back to the queue (mesos-events.ts).
+ */
+import { ANNOTATION_AGENT_ID, ANNOTATION_EXECUTOR_ID, ANNOTATION_TASK_ID } from '../names.js';
+import type { Effects } from './effects.js';
+import type { BindOutcome } from './ports.js';
+import { podKey } from './pods.js';
+import type { CoreState } from './state.js';
+import type { TaskRecord } from './tasks.js';
+
+export class TaskBinder {
+  /** Tasks whose Binding is in flight. */
+  private readonly inflight = new Set<string>();
+
+  constructor(
+    private readonly state: CoreState,
+    private readonly fx: Effects,
+    private readonly wake: () => void,
+  ) {}
+
+  /** Binds the task's pod to its agent's Node unless that is done or under way. Keeper tasks have no pod. */
+  taskStarted(rec: TaskRecord): void {
+    if (rec.bound || this.inflight.has(rec.taskId) || rec.podUid.startsWith('keeper:')) return;
+    const s = this.state;
+    const bind = this.fx.kube.bindPod?.bind(this.fx.kube);
+    const pod = s.pods.get(rec.podUid);
+    const nodeName = s.nodeName(rec.agentId);
+    if (!bind || !pod || !nodeName) {
+      // No pod: it was deleted (pod-events.ts kills the task). No Node name: an agent never offered nor adopted.
+      if (pod && !nodeName) this.fx.log.warn({ taskId: rec.taskId, agentId: rec.agentId }, 'cannot bind: the agent\'s node name is unknown');
+      return;
+    }
+    const annotations = { [ANNOTATION_TASK_ID]: rec.taskId, [ANNOTATION_AGENT_ID]: rec.agentId, [ANNOTATION_EXECUTOR_ID]: rec.executorId };
+    this.inflight.add(rec.taskId);
+    const started = this.fx.clock.now();
+    this.fx.send(
+      bind(pod, nodeName, annotations).then(
+        (out) => this.done(rec, nodeName, out, started),
+        (err: unknown) => this.done(rec, nodeName, { kind: 'failed', message: String((err as Error)?.message ?? err) }, started),
+      ),
+      'bind pod',
+    );
+  }
+
+  /** Tasks with a Binding in flight (debug view and tests). */
+  get pending(): number {
+    return this.inflight.size;
+  }
+
+  private done(rec: TaskRecord, nodeName: string, out: BindOutcome, startedMs: number): void {
+    const s = this.state;
+    const fx = this.fx;
+    this.inflight.delete(rec.taskId);
+    const now = fx.clock.now();
+    fx.metrics?.binding?.(out.kind, (now - startedMs) / 1000);
+    const pod = s.pods.get(rec.podUid);
+    const live = s.tasks.get(rec.taskId);
+    if (!('message' in out)) {
+      if (!live) {
+        // The task ended while its Binding was in flight: the pod is bound to a Node where nothing runs it.
+        fx.log.warn({ taskId: rec.taskId, pod: rec.podKey, nodeName }, 'pod bound after its task ended');
+        fx.note('Warning', 'BoundWithoutTask', rec.podKey, `bound to ${nodeName} after task ${rec.taskId} ended`);
+        return;
+      }
+      live.bound = true;
+      fx.log.info({ taskId: rec.taskId, pod: rec.podKey, nodeName, result: out.kind }, 'pod bound');
+      fx.note('Normal', 'Scheduled', rec.podKey, `assigned to ${nodeName} (task ${rec.taskId})`);
+      if (pod) {
+        fx.send(fx.kube.reportScheduled(pod, nodeName), 'Scheduled event');
+        const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
+        if (Number.isFinite(created)) fx.metrics?.podScheduled(Math.max(0, now - created));
+      }
+      return;
+    }
+    const message = `Binding rejected: ${out.message}`;
+    fx.log.warn({ taskId: rec.taskId, pod: rec.podKey, nodeName, result: out.kind, message: out.message }, 'binding failed: killing the task');
+    fx.note('Warning', 'FailedScheduling', pod ? podKey(pod) : rec.podKey, message);
+    if (pod) fx.send(fx.kube.reportWarning(pod, 'FailedScheduling', message), 'FailedScheduling event');
+    // Its TASK_KILLED comes before any Binding: the pod (if it still waits) goes back to the queue.
+    if (live) fx.send(fx.mesos.kill(rec.taskId, rec.agentId), 'kill unbindable task');
+    this.wake();
+  }
+}
