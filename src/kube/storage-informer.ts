@@ -95,6 +95,11 @@ export class KubeStorage {
     return this.byPersistenceId.get(persistenceId);
   }
 
+  /** Every PersistentVolume written for a Mesos volume (it carries a persistence id). */
+  mesosVolumes(): Iterable<V1PersistentVolume> {
+    return this.byPersistenceId.values();
+  }
+
   private track<T extends KubeObject>(kind: StorageChange['kind'], inf: StorageInformerLike<T>, into: Map<string, T>): void {
     const put = (o: T, old?: T) => {
       into.set(objectKey(o), o);

@@ -16,6 +16,8 @@ export interface ClaimLookups {
 /** The storage objects the core reads (kube/storage-informer.ts): lookups, the PV index by persistence id, sync. */
 export interface StorageView extends ClaimLookups {
   volumeByPersistenceId(persistenceId: string): V1PersistentVolume | undefined;
+  /** Every PersistentVolume written for a Mesos volume. */
+  mesosVolumes(): Iterable<V1PersistentVolume>;
   hasSynced(): boolean;
 }
 

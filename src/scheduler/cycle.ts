@@ -165,7 +165,7 @@ export class SchedulingCycle {
     const unhealthyZones = failover.run(now);
     this.parts.loss.sweep();
     pool.run(now, unhealthyZones);
-    stream.wantsOffers = pool.wantsOffers;
+    stream.wantsOffers = pool.wantsOffers || (this.parts.volumes?.wantsOffers() ?? false);
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
     // Volumes of deleted claims go back before pods are placed: their disk is free for the pods of this cycle's next offers.

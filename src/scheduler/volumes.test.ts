@@ -58,6 +58,7 @@ class Storage implements StorageView {
   volume = (name: string) => this.volumes.get(name);
   storageClass = (name: string) => (name === 'mesos' ? mesosClass : undefined);
   volumeByPersistenceId = (pid: string) => [...this.volumes.values()].find((v) => v.metadata?.annotations?.[ANNOTATION_PERSISTENCE_ID] === pid);
+  mesosVolumes = () => [...this.volumes.values()].filter((v) => v.metadata?.annotations?.[ANNOTATION_PERSISTENCE_ID]);
   hasSynced = () => this.synced;
 }
 
@@ -187,6 +188,24 @@ describe('Mesos volumes in the framework core', () => {
       expect(mesos.accepts).toEqual([]);
       expect(mesos.declines.length).toBeGreaterThan(0); // proof the cycle ran and let the offer go
       expect(kube.deletedVolumes).toEqual([]);
+    });
+
+    it('a PV released for deletion keeps offers coming while no pod waits (REVIVE after SUPPRESS); a Retain one does not', async () => {
+      const { core, mesos, storage } = setup();
+      core.runCycle();
+      await core.drain();
+      expect(mesos.suppresses).toBe(1); // nothing pending: suppressed
+      const revives = mesos.revives;
+      storage.volumes.set('pvc-c-r', pvOf('c-r', 'a1', { persistentVolumeReclaimPolicy: 'Retain' }, 'Released'));
+      core.onStorageChange();
+      core.runCycle();
+      await core.drain();
+      expect(mesos.revives).toBe(revives);
+      storage.volumes.set('pvc-c-d', pvOf('c-d', 'a1', {}, 'Released'));
+      core.onStorageChange();
+      core.runCycle();
+      await core.drain();
+      expect(mesos.revives).toBe(revives + 1);
     });
 
     it('nothing is reclaimed before the storage informers have synced (a restart)', async () => {

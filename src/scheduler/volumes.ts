@@ -10,7 +10,7 @@ import type { Resource } from '../mesos/types.js';
 import { claimViews, mesosPersistentVolume, mountsClaims } from './claims.js';
 import type { Effects } from './effects.js';
 import type { CoreState } from './state.js';
-import { podVolumes, reclaimOperations, volumeHostPath, volumeRoleOf, type NewVolume, type PodVolumes } from './volume-plan.js';
+import { podVolumes, reclaimOperations, volumeHostPath, volumeReleasedForDelete, volumeRoleOf, type NewVolume, type PodVolumes } from './volume-plan.js';
 
 export interface VolumesConfig {
   /** The agents' work dir (`{agentId}` replaced): volumes live under `<dir>/volumes/roles/<role>/<persistence id>`. */
@@ -81,6 +81,17 @@ export class Volumes {
       const create = this.fx.kube.createPersistentVolume?.(pv, v.claim);
       if (create) this.fx.send(create, 'create persistent volume');
     }
+  }
+
+  /**
+   * True while a Mesos volume's PersistentVolume is released for deletion: its agent's offers are wanted (no SUPPRESS,
+   * REVIVE if suppressed) so that the volume is offered and destroyed, though no pod waits.
+   */
+  wantsOffers(): boolean {
+    const storage = this.state.storage;
+    if (!storage?.hasSynced()) return false;
+    for (const pv of storage.mesosVolumes()) if (volumeReleasedForDelete(pv)) return true;
+    return false;
   }
 
   /**
