@@ -14,6 +14,7 @@ import { OfferPool } from './offer-pool.js';
 import { SchedulingQueue } from './queue.js';
 import type { StorageView } from './claims.js';
 import { TaskRegistry } from './tasks.js';
+import type { PdbView } from '../placement/preemption.js';
 
 export interface KnownAgent {
   info: AgentInfo;
@@ -53,6 +54,8 @@ export class CoreState {
   storage: StorageView | undefined;
   /** Mesos volumes whose ACCEPT went out and whose PersistentVolume is not seen yet: persistence id → since (ms). */
   readonly volumesInFlight = new Map<string, number>();
+  /** The cluster's PodDisruptionBudgets, as preemption reads them (the PDB informer's latest list). */
+  pdbs: readonly PdbView[] = [];
   frameworkId: string | undefined;
   subscribed = false;
   /** No pending pod is launched before this time (the adoption grace after SUBSCRIBED; see FrameworkCoreConfig). */
