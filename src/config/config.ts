@@ -157,6 +157,15 @@ export const CONFIG_SCHEMA = {
     largeClusterSizeThreshold: int({ default: 50, min: 0, max: 100000, doc: 'Zones with at most this many agents stop replacements altogether while unhealthy (--large-cluster-size-threshold).' }),
     rebalance: bool({ default: false, doc: 'After a zone recovers, move pods back gradually within their disruption budgets.' }),
   },
+  storage: {
+    agentWorkDir: str({
+      default: '/var/lib/mesos',
+      allowEmpty: false,
+      pattern: /^\/\S*$/,
+      allowed: 'an absolute path',
+      doc: 'The Mesos agents\' `--work_dir`; `{agentId}` is replaced by the agent id. A Mesos volume lives at `<agentWorkDir>/volumes/roles/<role>/<persistence id>` on its agent, the path of the local PersistentVolume kube-mesos writes for it (docs/stateful.md).',
+    }),
+  },
   ops: {
     listen: str({
       default: '0.0.0.0:10251',
