@@ -122,7 +122,14 @@ export class FrameworkCore {
       wake,
       note,
     });
-    const launcher = new Launcher(s, fx, this.stream, { executor: cfg.executor, pool }, (pod) => this.podEvents.requeue(pod));
+    const launcher = new Launcher(
+      s,
+      fx,
+      this.stream,
+      { executor: cfg.executor, pool },
+      (pod) => this.podEvents.requeue(pod),
+      (tasks) => this.reconciler.check(tasks, fx.clock.now()),
+    );
     const poolApplier = new PoolApplier({
       config: pool,
       kubelets: () => s.tasks.allKubelets(),
