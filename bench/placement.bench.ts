@@ -162,18 +162,26 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
   let rebuilt = 0;
   // BENCH_PLACEMENT_TABLE=1: the working copy is kept across cycles (AgentTable): only agents whose view changed are
   // rebuilt. Off by default, as in the scheduler: it saves memory but measured no CPU gain (docs/performance.md).
-  const table = process.env.BENCH_PLACEMENT_TABLE === '1' ? new AgentTable() : undefined;
+  const keep = process.env.BENCH_PLACEMENT_TABLE === '1';
+  const table = keep ? new AgentTable() : undefined;
+  let visited = 0;
+  let examined = 0;
   for (let i = 0; i < all.length; i += CYCLE) {
     const batch = all.slice(i, i + CYCLE);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const r = plan(agents, batch, cfg, table);
+    // Without a kept table, a fresh one per plan: what plan() makes itself when given none (its counters read here).
+    const t = table ?? new AgentTable();
+    const before = { ...t.searchStats };
+    const r = plan(agents, batch, cfg, t);
     const c1 = process.cpuUsage(c0);
     times.push(performance.now() - t0);
     cpuTimes.push((c1.user + c1.system) / 1000);
     placed += r.placements.length;
     unschedulable += r.unschedulable.length;
-    rebuilt += table?.rebuilt ?? agents.length;
+    rebuilt += t.rebuilt;
+    visited += t.searchStats.visited - before.visited;
+    examined += t.searchStats.examined - before.examined;
     apply(agents, index, podsByKey, r, cfg);
     const m = process.memoryUsage();
     rss = Math.max(rss, m.rss);
@@ -205,6 +213,9 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
       heapMB: Math.round(heap / 2 ** 20),
       rssMB: Math.round(rss / 2 ** 20),
       agentsRebuiltPerCycle: Math.round(rebuilt / times.length),
+      // the search: agents visited per pod, and of those examined afresh (not answered by the per-spec cache)
+      agentsVisitedPerPod: Math.round(visited / (placed + unschedulable)),
+      agentsExaminedPerPod: Math.round(examined / (placed + unschedulable)),
       ...check(agents, w),
     }),
   );

@@ -71,4 +71,13 @@ export const topologySpreadFilter: FilterPlugin<Hard[]> = {
     }
     return undefined;
   },
+  rejectsAt: (hard, idx) => {
+    for (let k = 0; k < hard.length; k++) {
+      const h = hard[k];
+      const t = h.term;
+      const d = t.index.ids[idx];
+      if (d < 0 || t.counter.counts[d] + t.self - h.minMatch > t.maxSkew) return true;
+    }
+    return false;
+  },
 };
