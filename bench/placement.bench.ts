@@ -155,6 +155,7 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
   global.gc?.();
   const times: number[] = [];
   const cpuTimes: number[] = [];
+  const batchSizes: number[] = [];
   let placed = 0;
   let unschedulable = 0;
   let rss = 0;
@@ -168,6 +169,7 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
   let examined = 0;
   for (let i = 0; i < all.length; i += CYCLE) {
     const batch = all.slice(i, i + CYCLE);
+    batchSizes.push(batch.length);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     // Without a kept table, a fresh one per plan: what plan() makes itself when given none (its counters read here).
@@ -210,6 +212,13 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
       podsPerCpuSec: Math.round((placed + unschedulable) / (cpu / 1000)),
       cpuCycleMsP50: +pct(cpuSorted, 50).toFixed(1),
       cpuCycleMsP99: +pct(cpuSorted, 99).toFixed(1),
+      // the first plan builds the kept table and every spec's cache from nothing (a scheduler's first cycle); the rest
+      // are the steady state
+      firstCycleMs: +times[0].toFixed(1),
+      firstCycleCpuMs: +cpuTimes[0].toFixed(1),
+      laterCycleMsP99: times.length > 1 ? +pct([...times.slice(1)].sort((x, y) => x - y), 99).toFixed(1) : null,
+      laterCycleCpuMsP99: times.length > 1 ? +pct([...cpuTimes.slice(1)].sort((x, y) => x - y), 99).toFixed(1) : null,
+      laterPodsPerCpuSec: times.length > 1 ? Math.round((placed + unschedulable - batchSizes[0]) / ((cpu - cpuTimes[0]) / 1000)) : null,
       heapMB: Math.round(heap / 2 ** 20),
       rssMB: Math.round(rss / 2 ** 20),
       agentsRebuiltPerCycle: Math.round(rebuilt / times.length),
