@@ -7,6 +7,7 @@
 import { DEFAULT_RECONCILE, Reconciler, type ReconcileConfig } from './reconcile.js';
 import { BoundPods } from './bound-pods.js';
 import { Preemptor } from './preemptor.js';
+import type { PdbView } from '../placement/preemption.js';
 import type { NodeChange } from '../kube/node-informer.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
@@ -204,6 +205,11 @@ export class FrameworkCore {
     else this.state.nodes.delete(c.agentId);
     this.state.queue.moveAllToActive();
     this.wakeCycle();
+  };
+
+  /** The PDB informer's latest list: preemption picks victims that violate as few as possible. */
+  setPodDisruptionBudgets = (pdbs: readonly PdbView[]): void => {
+    this.state.pdbs = pdbs;
   };
 
   // ---- pod events (pod-events.ts) ----

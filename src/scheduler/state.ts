@@ -13,6 +13,7 @@ import type { AgentInfo } from './agent-info.js';
 import { OfferPool } from './offer-pool.js';
 import { SchedulingQueue } from './queue.js';
 import { TaskRegistry } from './tasks.js';
+import type { PdbView } from '../placement/preemption.js';
 
 export interface KnownAgent {
   info: AgentInfo;
@@ -48,6 +49,8 @@ export class CoreState {
   readonly failover: FailoverManager;
   /** Nodes of kubelet executors that died, deleted once empty (scheduler/executor-loss.ts). */
   readonly executorLoss = new ExecutorLossTracker();
+  /** The cluster's PodDisruptionBudgets, as preemption reads them (the PDB informer's latest list). */
+  pdbs: readonly PdbView[] = [];
   frameworkId: string | undefined;
   subscribed = false;
   /** No pending pod is launched before this time (the adoption grace after SUBSCRIBED; see FrameworkCoreConfig). */

@@ -189,6 +189,10 @@ app.kubernetes.io/component: scheduler
 - apiGroups: [""]
   resources: ["pods/eviction"]
   verbs: ["create"]
+# preemption picks victims that violate as few PodDisruptionBudgets as possible (informer)
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["list", "watch"]
 # Scheduled / FailedScheduling, correlated: create once, then patch count
 - apiGroups: [""]
   resources: ["events"]
