@@ -11,7 +11,8 @@ export interface Slot {
   cpus: number;
   mem: number;
   disk: number;
-  ports: PortRange[];
+  /** Free port ranges; shared with the view until a pod takes ports (then replaced, never changed in place). */
+  ports: readonly PortRange[];
   /** Other Mesos scalars offered to the role (`gpus`); null = none. */
   scalars: Record<string, number> | null;
 }
@@ -51,16 +52,15 @@ function slotsOf(view: AgentView): Slot[] {
     const o = offered[i];
     let s: Slot | undefined;
     for (let j = 0; j < slots.length; j++) if (slots[j].role === o.role) s = slots[j];
-    const ports: PortRange[] = [];
-    for (let j = 0; j < o.ports.length; j++) ports.push([o.ports[j][0], o.ports[j][1]]);
+    // The view's ranges, shared: a slot's ports are never changed in place, only replaced (plan.ts takePorts).
+    const ports = o.ports;
     const sc = o.scalars;
     if (!s) slots.push({ role: o.role, cpus: o.res.cpus, mem: o.res.mem, disk: o.res.disk, ports, scalars: sc ? { ...sc } : null });
     else {
       s.cpus = round3(s.cpus + o.res.cpus);
       s.mem = round3(s.mem + o.res.mem);
       s.disk = round3(s.disk + o.res.disk);
-      for (const r of ports) s.ports.push(r);
-      s.ports.sort((x, y) => x[0] - y[0]);
+      s.ports = [...s.ports, ...ports].sort((x, y) => x[0] - y[0]);
       if (sc) {
         const t = (s.scalars ??= {});
         for (const k in sc) t[k] = round3((t[k] ?? 0) + sc[k]);

@@ -86,16 +86,19 @@ export function feasibleToFind(agents: number, percentage = 0): number {
   return Math.max(MIN_FEASIBLE, Math.floor((agents * pct) / 100));
 }
 
-function takePorts(ranges: PortRange[], ports: readonly number[]): void {
+/** `ranges` without `ports`, as a new array (slots share their ranges with the views: never changed in place). */
+function withoutPorts(ranges: readonly PortRange[], ports: readonly number[]): PortRange[] {
+  const out = [...ranges];
   for (const p of ports) {
-    const i = ranges.findIndex((r) => p >= r[0] && p <= r[1]);
+    const i = out.findIndex((r) => p >= r[0] && p <= r[1]);
     if (i < 0) continue;
-    const [b, e] = ranges[i];
+    const [b, e] = out[i];
     const rest: PortRange[] = [];
     if (b < p) rest.push([b, p - 1]);
     if (p < e) rest.push([p + 1, e]);
-    ranges.splice(i, 1, ...rest);
+    out.splice(i, 1, ...rest);
   }
+  return out;
 }
 
 /**
@@ -222,7 +225,7 @@ function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
   slot.disk = round3(slot.disk - n.disk);
   const scalars = ctx.mesosScalars || ctx.nodeExt ? takeExtended(ctx, a, slot) : undefined;
   if (ctx.ports.length) {
-    takePorts(slot.ports, ctx.ports);
+    slot.ports = withoutPorts(slot.ports, ctx.ports);
     for (const p of ctx.ports) (a.usedPorts ??= new Set()).add(p);
   }
   a.podCount++;
