@@ -54,6 +54,7 @@ export function coreConfig(
       logLevel: c.ops.logLevel,
       schedulerName: c.kube.schedulerName,
     },
+    volumes: { agentWorkDir: c.storage.agentWorkDir, principal: c.mesos.principal },
     agentInfo: { zoneAttribute: c.placement.zoneAttribute || undefined, regionAttribute: c.placement.regionAttribute || undefined },
     offers: { refuseWhileWaitingSeconds: c.mesos.refuseSeconds.waiting, refuseIdleSeconds: c.mesos.refuseSeconds.idle, reviveMinIntervalMs: c.mesos.reviveMinInterval },
     failover: {
@@ -76,6 +77,7 @@ export function coreConfig(
       maxConcurrentScaleDowns: c.pool.maxConcurrentScaleDowns,
       consolidationDelayMs: c.pool.consolidationDelay,
       drainTimeoutMs: c.pool.drainTimeout,
+      daemonSetPodsKeepKubelet: c.pool.daemonSetPodsKeepKubelet,
     },
     rebalance: c.failover.rebalance,
     offerHoldMs: 5000,
