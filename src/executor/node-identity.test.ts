@@ -86,13 +86,24 @@ describe('HeldEventsDriver', () => {
     expect(seen).toEqual(['SUBSCRIBED', 'LAUNCH', 'KILL']);
   });
 
+  it('a held LAUNCH is reported TASK_STARTING at once (the scheduler binds meanwhile), and only once', async () => {
+    const ch = new FakeChannel();
+    const d = new HeldEventsDriver(ch);
+    ch.emit('event', { type: 'LAUNCH', launch: { task: { task_id: { value: 't1' } } } } as never);
+    expect(ch.updates.map((u) => [u.task_id.value, u.state])).toEqual([['t1', 'TASK_STARTING']]);
+    d.start();
+    await d.update({ task_id: { value: 't1' }, state: 'TASK_STARTING' });
+    await d.update({ task_id: { value: 't1' }, state: 'TASK_RUNNING' });
+    expect(ch.updates.map((u) => [u.task_id.value, u.state])).toEqual([['t1', 'TASK_STARTING'], ['t1', 'TASK_RUNNING']]);
+  });
+
   it('failHeld fails the tasks of held LAUNCHes with the reason', async () => {
     const ch = new FakeChannel();
     const d = new HeldEventsDriver(ch);
     ch.emit('event', { type: 'LAUNCH', launch: { task: { task_id: { value: 't1' } } } } as never);
     ch.emit('event', { type: 'LAUNCH_GROUP', launch_group: { task_group: { tasks: [{ task_id: { value: 't2' } }] } } } as never);
     expect(await d.failHeld('no node identity for node-1: timed out')).toBe(2);
-    expect(ch.updates).toEqual([
+    expect(ch.updates.filter((u) => u.state !== 'TASK_STARTING')).toEqual([
       { task_id: { value: 't1' }, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: 'no node identity for node-1: timed out' },
       { task_id: { value: 't2' }, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: 'no node identity for node-1: timed out' },
     ]);

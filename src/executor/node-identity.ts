@@ -171,8 +171,20 @@ export class HeldEventsDriver implements ExecutorDriver {
   private exitHandler: ((reason: string) => void) | undefined;
   private started = false;
 
+  /** Tasks reported TASK_STARTING while held: the executor's own STARTING for them is not sent twice. */
+  private readonly startedEarly = new Set<string>();
+
   constructor(private readonly inner: ExecutorDriver & { readonly state?: string }) {
-    inner.on('event', (ev) => (this.started && this.eventHandler ? this.eventHandler(ev) : this.held.push(ev)));
+    inner.on('event', (ev) => {
+      if (this.started && this.eventHandler) return this.eventHandler(ev);
+      this.held.push(ev);
+      // The task reached its agent: TASK_STARTING at once lets the scheduler bind the pod while the certificate is on
+      // its way (the Binding needs no credential of ours), so a leader change meanwhile finds the pod bound.
+      for (const id of launchedTaskIds(ev)) {
+        this.startedEarly.add(id);
+        this.inner.update({ task_id: { value: id }, state: 'TASK_STARTING', message: 'launching: the executor is obtaining its node certificate' }).catch(() => undefined);
+      }
+    });
     inner.on('exit', (reason) => (this.started && this.exitHandler ? this.exitHandler(reason) : (this.heldExit = reason)));
   }
 
@@ -202,15 +214,22 @@ export class HeldEventsDriver implements ExecutorDriver {
     return this.inner.stop();
   }
 
-  update(status: ExecutorStatusUpdate): Promise<void> {
+  async update(status: ExecutorStatusUpdate): Promise<void> {
+    if (status.state === 'TASK_STARTING' && this.startedEarly.delete(status.task_id.value)) return;
     return this.inner.update(status);
   }
 
   /** TASK_FAILED for every task a held LAUNCH carried; resolves once the updates went out. */
   async failHeld(message: string): Promise<number> {
-    const ids = this.held.flatMap((ev) => (ev.type === 'LAUNCH' ? [ev.launch.task.task_id.value] : ev.type === 'LAUNCH_GROUP' ? (ev.launch_group.task_group.tasks ?? []).map((t) => t.task_id.value) : []));
+    const ids = this.held.flatMap(launchedTaskIds);
     this.held = [];
     await Promise.allSettled(ids.map((id) => this.inner.update({ task_id: { value: id }, state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message })));
     return ids.length;
   }
+}
+
+function launchedTaskIds(ev: ExecutorEvent): string[] {
+  if (ev.type === 'LAUNCH') return [ev.launch.task.task_id.value];
+  if (ev.type === 'LAUNCH_GROUP') return (ev.launch_group.task_group.tasks ?? []).map((t) => t.task_id.value);
+  return [];
 }

@@ -121,15 +121,14 @@ describe('default values', () => {
     objects = docs(text);
   });
 
-  it('renders the whole install, every namespaced object in the release namespace (node Leases aside)', () => {
+  it('renders the whole install, every namespaced object in the release namespace (none in kube-node-lease: kubelets renew their own Leases)', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
       // the Pod is the `helm test` hook (templates/tests/), which `helm template` prints too
       // with ops.secure (the default): the auth-delegator binding and the metrics-reader / ops-viewer ClusterRoles
-      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Pod', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Pod', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
     const namespaced = objects.filter((x) => !x.kind.startsWith('Cluster'));
-    for (const o of namespaced.filter((x) => x.metadata.namespace !== 'kube-node-lease')) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, ns.name]);
-    expect(namespaced.filter((x) => x.metadata.namespace === 'kube-node-lease').map((o) => o.kind).sort()).toEqual(['Role', 'RoleBinding']);
+    for (const o of namespaced) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, ns.name]);
     expect(objects.every((o) => o.metadata.labels?.['app.kubernetes.io/name'] === 'kube-mesos')).toBe(true);
   });
 

@@ -33,7 +33,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kubectl(['delete', 'clusterrolebinding', `kube-mesos:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
-  await kubectl(['delete', 'rolebinding', '-n', 'kube-node-lease', `kube-mesos-node-lease:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
   await ns?.delete();
   admin?.http.close();
   client?.http.close();

@@ -32,7 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.http.close();
   await kubectl(['delete', 'clusterrolebinding', `kube-mesos:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
-  await kubectl(['delete', 'rolebinding', '-n', 'kube-node-lease', `kube-mesos-node-lease:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
   await ns?.delete();
 });
 

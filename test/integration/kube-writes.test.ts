@@ -1,8 +1,10 @@
-// The write path (binding, PodScheduled, events, eviction, nodes) against the real control plane, as the kube-mesos
+// The write path (binding, PodScheduled, events, eviction, nodes, node certificates) against the real control plane, as the kube-mesos
 // ServiceAccount bound to manifests/rbac.yaml: a missing permission fails here.
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { KubeClient } from '../../src/kube/client.js';
+import { buildCsr, newNodeKey } from '../../src/kube/csr.js';
+import { issueNodeCertificate } from '../../src/kube/node-certificates.js';
 import { EventRecorder } from '../../src/kube/events.js';
 import { nodeInformer } from '../../src/kube/informer.js';
 import { rbacYaml } from '../../src/kube/rbac.js';
@@ -35,10 +37,19 @@ afterAll(async () => {
   for (const n of nodes) await admin.deleteNode(n);
   admin.http.close();
   await kubectl(['delete', 'clusterrolebinding', `kube-mesos:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
-  await kubectl(['delete', 'rolebinding', '-n', 'kube-node-lease', `kube-mesos-node-lease:${ns.name}:kube-mesos`, '--ignore-not-found'], { allowFailure: true });
   await ns?.delete();
   client?.http.close();
 });
+
+/** Nodes are registered by kubelets as themselves; the tests make them as the admin. */
+async function adminCreateNode(node: V1Node) {
+  const admin = new KubeClient(testKubeConfig());
+  try {
+    return await admin.createNode(node);
+  } finally {
+    admin.http.close();
+  }
+}
 
 async function create(name: string, labels?: Record<string, string>): Promise<V1Pod> {
   const r = await waitFor(async () => {
@@ -52,7 +63,7 @@ async function create(name: string, labels?: Record<string, string>): Promise<V1
 describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
   stableIt('binds a pod once; a second bind is kind Conflict, a missing pod NotFound', async () => {
     const node = `kube-writes-${ns.name}`;
-    const created = await client.createNode({ metadata: { name: node, labels: { 'kube-mesos.io/agent-id': 'a1' } } });
+    const created = await adminCreateNode({ metadata: { name: node, labels: { 'kube-mesos.io/agent-id': 'a1' } } });
     expect(created.ok).toBe(true);
     nodes.push(node);
     const pod = await create('bind-me');
@@ -109,7 +120,7 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     }, { what: 'the evicted pod to be gone' });
   });
 
-  stableIt('annotates pods, cordons, patches node status and deletes nodes; the node informer follows', async () => {
+  stableIt('annotates pods, cordons and deletes nodes (never registers one: kubelets do, as their node); the node informer follows', async () => {
     const label = `it-${ns.name}`;
     const inf = nodeInformer(sa, { labelSelector: `kube-mesos.io/test=${label}`, freeze: true });
     const seen: string[] = [];
@@ -122,17 +133,15 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     const a = await client.patchPodAnnotations(ns.name, 'annotated', { 'kube-mesos.io/task-id': 'task-1' });
     expect(a.ok && a.value.metadata?.annotations?.['kube-mesos.io/task-id']).toBe('task-1');
     const node = `kube-writes-n2-${ns.name}`;
-    expect((await client.createNode({ metadata: { name: node, labels: { 'kube-mesos.io/test': label } } })).ok).toBe(true);
+    expect(await client.createNode({ metadata: { name: node } })).toMatchObject({ ok: false, kind: 'Forbidden' });
+    expect((await adminCreateNode({ metadata: { name: node, labels: { 'kube-mesos.io/test': label } } })).ok).toBe(true);
     nodes.push(node);
-    expect(await client.createNode({ metadata: { name: node } })).toMatchObject({ ok: false, kind: 'AlreadyExists' });
-    // the node heartbeat Lease a kubelet keeps (Role in kube-node-lease)
+    // A kubelet's Lease and Node status are its own (Node authorizer), not the scheduler's.
     const lease = await client.raw('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
       body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: node }, spec: { holderIdentity: node, leaseDurationSeconds: 40 } },
     });
-    expect(lease.ok).toBe(true);
-    expect((await client.raw('DELETE', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`)).ok).toBe(false); // not granted
-    const st = await client.patchNodeStatus(node, { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'hollow', lastHeartbeatTime: new Date().toISOString() }] } });
-    expect(st.ok && st.value.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(lease).toMatchObject({ ok: false, kind: 'Forbidden' });
+    expect(await client.patchNodeStatus(node, { status: { conditions: [{ type: 'Ready', status: 'True' }] } })).toMatchObject({ ok: false, kind: 'Forbidden' });
     const c = await client.cordonNode(node);
     expect(c.ok && c.value.spec?.unschedulable).toBe(true);
     expect((await client.deleteNode(node)).ok).toBe(true);
@@ -141,13 +150,21 @@ describe('KubeClient writes (as the kube-mesos ServiceAccount)', () => {
     expect(seen[0]).toBe('add false');
     expect(seen).toContain('update true');
     await inf.stop();
-    await kubectl(['delete', 'lease', '-n', 'kube-node-lease', node, '--ignore-not-found']);
+  });
+
+  stableIt('issues a kubelet client certificate: creates and approves the CSR, kube-controller-manager signs it', async () => {
+    const nodeName = `kube-writes-cert-${ns.name}`;
+    const csrPem = buildCsr(newNodeKey().privateKey, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'] });
+    const r = await issueNodeCertificate(client, { nodeName, csrPem, requester: 'kube-writes test' });
+    if (!r.ok) throw new Error(r.error);
+    expect(r.certificatePem).toMatch(/BEGIN CERTIFICATE/);
+    await kubectl(['delete', 'csr', r.csrName, '--ignore-not-found'], { allowFailure: true });
   });
 
   stableIt('creates and binds 300 pods with 50 requests in flight', async () => {
     const fast = new KubeClient(sa, { qps: 1000, burst: 1000, maxInFlight: 50 });
     const node = `kube-writes-bulk-${ns.name}`;
-    expect((await fast.createNode({ metadata: { name: node } })).ok).toBe(true);
+    expect((await adminCreateNode({ metadata: { name: node } })).ok).toBe(true);
     nodes.push(node);
     const names = Array.from({ length: 300 }, (_, i) => `bulk-${i}`);
     let t = Date.now();

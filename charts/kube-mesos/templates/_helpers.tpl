@@ -182,7 +182,7 @@ app.kubernetes.io/component: scheduler
 - apiGroups: [""]
   resources: ["pods/binding"]
   verbs: ["create"]
-# the PodScheduled condition and the pod phase the hollow kubelet reports
+# the PodScheduled and DisruptionTarget conditions, nominated node, a pod failed at admission
 - apiGroups: [""]
   resources: ["pods/status"]
   verbs: ["patch"]
@@ -197,13 +197,22 @@ app.kubernetes.io/component: scheduler
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
-# kubelet nodes: register, label/taint/cordon, delete when an agent is gone
+# kubelet Nodes: watch, cordon/uncordon, delete when an executor or agent is gone. The kubelets register and update
+# their own Node, Lease and pods as system:node:<name> (Node authorizer, NodeRestriction): they need no RBAC here.
 - apiGroups: [""]
   resources: ["nodes"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
-- apiGroups: [""]
-  resources: ["nodes/status"]
-  verbs: ["patch", "update"]
+  verbs: ["get", "list", "watch", "patch", "delete"]
+# node identities (docs/executor.md): submit each executor's CSR, approve it as the kubelet client signer's approver
+- apiGroups: ["certificates.k8s.io"]
+  resources: ["certificatesigningrequests"]
+  verbs: ["get", "create"]
+- apiGroups: ["certificates.k8s.io"]
+  resources: ["certificatesigningrequests/approval"]
+  verbs: ["update"]
+- apiGroups: ["certificates.k8s.io"]
+  resources: ["signers"]
+  resourceNames: ["kubernetes.io/kube-apiserver-client-kubelet"]
+  verbs: ["approve"]
 # Mesos volumes: claims, volumes and classes placement reads; the PersistentVolumes kube-mesos provisions
 # and deletes (docs/stateful.md)
 - apiGroups: [""]
