@@ -79,6 +79,30 @@ describe('a kubelet identity issued by kube-mesos, under NodeRestriction', () =>
     expect(await asA.deletePod(ns.name, 'other')).toMatchObject({ ok: false, status: 403 });
   });
 
+  it('a burst of 100 executors asking at once: every certificate issued (latency printed, 32 at a time as the scheduler does)', async () => {
+    const n = 100;
+    const names = Array.from({ length: n }, (_, i) => `nid-${suffix}-burst-${i}`);
+    const latencies: number[] = [];
+    const t0 = Date.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const nodeName = names[next++];
+        const started = Date.now();
+        const csrPem = buildCsr(newNodeKey().privateKey, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'] });
+        const r = await issueNodeCertificate(admin, { nodeName, csrPem, requester: 'burst' });
+        if (!r.ok) throw new Error(r.error);
+        latencies.push(Date.now() - started);
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    const wall = Date.now() - t0;
+    latencies.sort((a, b) => a - b);
+    const q = (f: number) => latencies[Math.min(n - 1, Math.floor(f * n))];
+    process.stdout.write(`node certificates, burst of ${n} (32 in flight): wall ${wall} ms, p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${latencies[n - 1]} ms\n`);
+    expect(latencies).toHaveLength(n);
+  }, 120_000);
+
   it('cannot bind pods (pods/binding is the scheduler\'s): 403', async () => {
     await admin.createPod(ns.name, { metadata: { name: 'pending' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.2' }] } });
     const r = await asA.bindPod(ns.name, 'pending', undefined, nodeA);
