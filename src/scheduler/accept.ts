@@ -1,18 +1,26 @@
 /**
  * The cycle's last step: assume each placement in the task registry, start the agent's kubelet executor with its first
- * pod, and send one ACCEPT with LAUNCH operations per agent. An ACCEPT the master never got is undone: the assumed
- * tasks are forgotten and their pods re-queued. Also starts warm kubelets (pool.minPerZone) the same way.
+ * pod, and send one ACCEPT with LAUNCH operations per agent. An ACCEPT the master refused is undone: the assumed
+ * tasks are forgotten and their pods re-queued. An ACCEPT that may have been applied (the connection dropped, no
+ * answer) is not: its tasks stay assumed and are reconciled at once, so a pod is never launched a second time while its
+ * first task may run; its offers are declined (a no-op for offers the master used), so they come back if it was not.
+ * Also starts warm kubelets (pool.minPerZone) the same way.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { reservationRole } from '../mesos/resources.js';
 import type { Placement } from '../placement/types.js';
 import { LABEL_KUBELET_KEEPER } from '../names.js';
 import { canAddKubelet, type KubeletCounts, type PoolConfig } from '../pool/planner.js';
+import { MesosHttpError, NotSubscribedError } from '../mesos/errors.js';
+import type { Offer } from '../mesos/types.js';
 import type { Effects } from './effects.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, taskIdFor, type ExecutorConfig } from './launch.js';
 import type { OfferStream } from './offer-stream.js';
 import type { CoreState } from './state.js';
 import type { TaskRecord } from './tasks.js';
+import type { NewVolume } from './volume-plan.js';
+import type { Volumes } from './volumes.js';
+import type { OfferOperation } from '../mesos/types.js';
 
 /** What a warm kubelet's keeper task holds: next to nothing, the executor's own resources are what count. */
 const KEEPER_RESOURCES = { cpus: 0.01, mem: 1, disk: 0 };
@@ -29,6 +37,10 @@ export class Launcher {
     private readonly stream: OfferStream,
     private readonly config: LauncherConfig,
     private readonly requeue: (pod: V1Pod) => void,
+    /** Asks the master for these tasks' state now (reconciliation). */
+    private readonly reconcileNow: (tasks: readonly { taskId: string; agentId: string }[]) => void,
+    /** Mesos volumes for pods' claims (RESERVE + CREATE before the LAUNCH, the volume in the task). */
+    private readonly volumes?: Volumes,
   ) {}
 
   /**
@@ -73,18 +85,34 @@ export class Launcher {
       const remaining = carveTaskResources.start(offers, k.state === 'launching' && k.taskIds.size === 0 ? executor : undefined);
       const taskInfos = [];
       const assumed: TaskRecord[] = [];
+      const volumeOps: OfferOperation[] = [];
+      const created: NewVolume[] = [];
       for (const p of list) {
         const view = s.queue.get(p.podKey) ?? s.boundWaiting.get(p.podKey);
         const pod = view ? s.pods.get(view.uid) : undefined;
         if (!view || !pod) continue;
+        const before = remaining.remaining;
+        const vols = this.volumes?.forLaunch(remaining.remaining, view.uid, p);
+        if (vols && !vols.ok) {
+          this.fx.log.warn({ pod: p.podKey, agentId, reason: vols.reason }, 'the pod\'s volumes do not fit the offers: re-queueing');
+          this.fx.send(this.fx.kube.reportWarning(pod, 'FailedVolumeCreate', `Mesos volume on agent ${agentId}: ${vols.reason}`), 'report volume failure');
+          s.queue.backoff(p.podKey, now);
+          continue;
+        }
+        if (vols) remaining.remaining = vols.remaining;
         const carved = carveTaskResources.take(remaining, p);
         if (!carved.ok) {
+          remaining.remaining = before;
           this.fx.log.error({ pod: p.podKey, agentId, reason: carved.reason }, 'placement does not fit the offers (bug): re-queueing');
           s.queue.backoff(p.podKey, now);
           continue;
         }
+        if (vols) {
+          volumeOps.push(...vols.operations);
+          created.push(...vols.created);
+        }
         const taskId = taskIdFor(view);
-        taskInfos.push(buildTaskInfo({ taskId, agentId, pod, view, resources: carved.resources, executor }));
+        taskInfos.push(buildTaskInfo({ taskId, agentId, pod, view, resources: vols ? [...carved.resources, ...vols.taskVolumes] : carved.resources, executor }));
         const rec = { taskId, podKey: view.key, podUid: view.uid, agentId, executorId: executor.executor_id.value, launchedAtMs: now, cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, hostPorts: p.hostPorts };
         assumed.push(s.tasks.assume(rec, now));
         s.queue.delete(view.key);
@@ -100,9 +128,17 @@ export class Launcher {
       accepts++;
       this.fx.metrics?.offersAccepted(offerIds.length);
       this.fx.metrics?.launches(taskInfos.length);
-      const accept = this.fx.mesos.accept(offerIds, [{ type: 'LAUNCH', launch: { task_infos: taskInfos } }], this.stream.refuseSeconds());
+      this.volumes?.sending(created, now);
+      const accept = this.fx.mesos.accept(offerIds, [...volumeOps, { type: 'LAUNCH', launch: { task_infos: taskInfos } }], this.stream.refuseSeconds());
       this.fx.send(
-        accept.catch((err: unknown) => this.undo(agentId, assumed, err)),
+        accept.then(
+          () => this.volumes?.provisioned(agentId, created),
+          (err: unknown) => {
+            if (!refused(err)) return this.inDoubt(offers, assumed, err); // volumes stay in flight: they may exist
+            this.volumes?.notSent(created);
+            this.undo(agentId, assumed, err);
+          },
+        ),
         'accept',
       );
     }
@@ -150,6 +186,13 @@ export class Launcher {
     );
   }
 
+  /** The master may have applied the launch: keep the tasks assumed and ask for their state; give the offers back. */
+  private inDoubt(offers: readonly Offer[], assumed: readonly TaskRecord[], err: unknown): void {
+    this.fx.log.warn({ err, tasks: assumed.map((r) => r.taskId) }, 'ACCEPT unanswered: reconciling its tasks before any relaunch');
+    this.stream.decline(offers, 0);
+    this.reconcileNow(assumed.map((r) => ({ taskId: r.taskId, agentId: r.agentId })));
+  }
+
   /** The master never got the launch: forget the assumed tasks and try the pods again. */
   private undo(agentId: string, assumed: readonly TaskRecord[], err: unknown): void {
     const s = this.state;
@@ -166,4 +209,10 @@ export class Launcher {
       s.executorInfos.delete(agentId);
     }
   }
+}
+
+/** The master certainly did not apply the call: it answered 4xx or 503, or it was never sent. */
+function refused(err: unknown): boolean {
+  if (err instanceof NotSubscribedError) return true;
+  return err instanceof MesosHttpError && ((err.status >= 400 && err.status < 500) || err.status === 503);
 }

@@ -21,6 +21,7 @@ import type { Preemptor } from './preemptor.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
 import type { Reconciler } from './reconcile.js';
+import type { Volumes } from './volumes.js';
 import { buildSnapshot, SnapshotCache } from './snapshot.js';
 import type { CoreState } from './state.js';
 
@@ -60,6 +61,8 @@ export interface CycleParts {
   maintenance: MaintenanceManager;
   reconciler: Reconciler;
   loss: ExecutorLossHandler;
+  /** Pods' claims for placement, and the reclaim of released Mesos volumes. */
+  volumes?: Volumes;
 }
 
 export interface CycleRunnerOptions {
@@ -165,11 +168,15 @@ export class SchedulingCycle {
     const unhealthyZones = failover.run(now);
     this.parts.loss.sweep();
     pool.run(now, unhealthyZones);
-    stream.wantsOffers = pool.wantsOffers;
+    stream.wantsOffers = pool.wantsOffers || (this.parts.volumes?.wantsOffers() ?? false);
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
+    // Volumes of deleted claims go back before pods are placed: their disk is free for the pods of this cycle's next offers.
+    if (now >= s.launchHoldUntilMs) this.parts.volumes?.reclaim(now);
+
     // Within the adoption grace, tasks of an earlier leader may still be reported for pods that look pending.
-    const pods = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
+    const ready = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
+    const pods = this.parts.volumes && ready.length > 0 ? this.parts.volumes.withClaims(ready) : ready;
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));

@@ -32,6 +32,8 @@ import { PodEvents } from './pod-events.js';
 import type { Clock, KubePort, MesosPort } from './ports.js';
 import { CoreState } from './state.js';
 import { dashboardState, debugState, gauges, type GaugeSnapshot } from './views.js';
+import type { StorageView } from './claims.js';
+import { Volumes, type VolumesConfig } from './volumes.js';
 
 export type { CycleResult } from './cycle.js';
 export type { FrameworkMetrics } from './effects.js';
@@ -70,6 +72,8 @@ export interface FrameworkCoreConfig {
   lostAgentReconcileMs?: number;
   /** Reconciliation backoff and the assumed-task timeout (reconcile.ts). */
   reconcile?: Partial<ReconcileConfig>;
+  /** Mesos volumes for claims (volumes.ts); default agent work dir /var/lib/mesos, no principal. */
+  volumes?: VolumesConfig;
 }
 
 export interface FrameworkDeps {
@@ -123,7 +127,16 @@ export class FrameworkCore {
       wake,
       note,
     });
-    const launcher = new Launcher(s, fx, this.stream, { executor: cfg.executor, pool }, (pod) => this.podEvents.requeue(pod));
+    const volumes = new Volumes(s, fx, cfg.volumes ?? { agentWorkDir: '/var/lib/mesos' });
+    const launcher = new Launcher(
+      s,
+      fx,
+      this.stream,
+      { executor: cfg.executor, pool },
+      (pod) => this.podEvents.requeue(pod),
+      (tasks) => this.reconciler.check(tasks, fx.clock.now()),
+      volumes,
+    );
     const poolApplier = new PoolApplier({
       config: pool,
       kubelets: () => s.tasks.allKubelets(),
@@ -171,7 +184,7 @@ export class FrameworkCore {
     const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
     this.podEvents.bound = bound;
     const preemptor = new Preemptor(s, fx, { plan: cfg.plan });
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor, reconciler };
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, volumes, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor, reconciler };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }
@@ -207,6 +220,16 @@ export class FrameworkCore {
     this.wakeCycle();
   };
 
+  // ---- storage (claims, volumes, classes: kube/storage-informer.ts) ----
+  /** From now on pods' claims are looked at (placement's VolumeBinding, Mesos volumes). */
+  setStorage = (storage: StorageView): void => {
+    this.state.storage = storage;
+  };
+  /** A claim, volume or class changed: pods that waited for it may fit now, and volumes may be reclaimable. */
+  onStorageChange = (): void => {
+    this.state.queue.moveAllToActive();
+    this.wakeCycle();
+  };
   /** The PDB informer's latest list: preemption picks victims that violate as few as possible. */
   setPodDisruptionBudgets = (pdbs: readonly PdbView[]): void => {
     this.state.pdbs = pdbs;

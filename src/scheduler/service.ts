@@ -14,6 +14,7 @@ import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
 import { httpListWatch, podInformer, ResilientInformer } from '../kube/informer.js';
 import { KubeMesosNodes } from '../kube/node-informer.js';
+import { KubeStorage } from '../kube/storage-informer.js';
 import { discoverPolicyVersion, PodDisruptionBudgets } from '../kube/pdb-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
@@ -47,6 +48,8 @@ export interface SchedulerServiceOptions {
   frameworkId?: string;
   onFrameworkId?: (id: string) => void;
   registry?: Registry;
+  /** false: ready but not subscribed until `subscribe()` (a leader elector decides); default true. */
+  subscribe?: boolean;
 }
 
 export interface SchedulerService {
@@ -56,6 +59,8 @@ export interface SchedulerService {
   metrics: SchedulerMetrics;
   registry: Registry;
   readiness(): { ready: boolean; checks: Record<string, boolean | string> };
+  /** Starts the Mesos subscription; idempotent (done at start unless `subscribe: false`). */
+  subscribe(): void;
   stop(): Promise<void>;
 }
 
@@ -117,11 +122,17 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const nodes = KubeMesosNodes.watch(http, { log: log.child({ component: 'node-informer' }) });
   nodes.onChange((ch) => core.onNodeChange(ch));
   nodes.start();
+  // Claims, volumes and storage classes: placement's VolumeBinding and the Mesos volumes (docs/stateful.md). Synced
+  // before Mesos is subscribed, so that no volume offered after a restart is taken for an orphan.
+  const storage = KubeStorage.watch(http, { log: log.child({ component: 'storage-informer' }) });
+  core.setStorage(storage);
+  storage.onChange(() => core.onStorageChange());
+  storage.start();
   // PodDisruptionBudgets: preemption prefers victims whose eviction violates none.
   const pdbs = PodDisruptionBudgets.watch(http, policy.version, { log: log.child({ component: 'pdb-informer' }) });
   pdbs.onChange(() => core.setPodDisruptionBudgets(pdbs.views()));
   pdbs.start();
-  await Promise.all([informer.ready, nodes.ready, pdbs.ready]);
+  await Promise.all([informer.ready, nodes.ready, pdbs.ready, storage.ready]);
   // Pods other schedulers (or their authors, or the DaemonSet controller) bound to kube-mesos Nodes: they need Mesos tasks too.
   const foreign = new ResilientInformer<V1Pod>(
     httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: `spec.schedulerName!=${c.kube.schedulerName},spec.nodeName!=` }),
@@ -140,7 +151,13 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   await foreign.ready;
   const adopted = core.mesosEvents.adoptFromPods();
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
-  client.start();
+  let subscribing = false;
+  const subscribe = (): void => {
+    if (subscribing) return;
+    subscribing = true;
+    client.start();
+  };
+  if (o.subscribe !== false) subscribe();
 
   // Gauges by zone and state are recomputed every few seconds rather than on every change.
   const gaugeTimer = setInterval(() => {
@@ -166,9 +183,10 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     metrics,
     registry,
     readiness: () => {
-      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() && pdbs.hasSynced() };
+      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() && pdbs.hasSynced() && storage.hasSynced() };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
+    subscribe,
     async stop() {
       clearInterval(reconcileTimer);
       clearInterval(gaugeTimer);
@@ -176,6 +194,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await detector?.stop();
       await informer.stop();
       await nodes.stop();
+      await storage.stop();
       await pdbs.stop();
       await foreign.stop();
       await core.stop();
