@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { kubectl, waitFor } from '../support/kube.js';
-import { listPods, nodeZones, startTestSandbox, type PodJson, type TestSandbox } from '../support/sandbox.js';
+import { listPods, mesosTasks, nodeZones, startTestSandbox, type PodJson, type TestSandbox } from '../support/sandbox.js';
+import { fault } from '../chaos/chaos.js';
 
 const ROLE = 'kube-mesos';
 
@@ -28,7 +29,7 @@ describe('a StatefulSet on Mesos volumes', () => {
   let t: TestSandbox;
   const cls = `mesos-volume-${randomBytes(3).toString('hex')}`;
   beforeAll(async () => {
-    t = await startTestSandbox('e2e-stateful', { agents: 3, zones: ['a', 'b', 'c'], set: [['mesos.roles', `${ROLE},*`]] });
+    t = await startTestSandbox('e2e-stateful', { agents: 3, zones: ['a', 'b', 'c'], set: [['mesos.roles', `${ROLE},*`]], emulator: { agentUnreachableTimeoutMs: 2000 } });
     await t.kubectl(['apply', '-f', '-'], storageClass(cls));
   }, 180_000);
   afterAll(async () => {
@@ -42,16 +43,28 @@ describe('a StatefulSet on Mesos volumes', () => {
     return (JSON.parse(r.stdout) as { items: Pv[] }).items.filter((v) => v.spec.claimRef?.namespace === t.ns.name);
   };
   const agents = async () => ((await (await fetch(`${t.sb.mesosUrl}/state`)).json()) as { slaves: StateAgent[] }).slaves;
-  const running = (n: number, not: PodJson[] = []) =>
+  const running = (n: number, not: PodJson[] = [], app = 'db') =>
     waitFor(
       async () => {
-        const pods = (await listPods(t, 'app=db')).filter((p) => !p.metadata.deletionTimestamp);
+        const pods = (await listPods(t, `app=${app}`)).filter((p) => !p.metadata.deletionTimestamp);
         return pods.length === n && pods.every((p) => p.status.phase === 'Running' && !not.some((o) => o.metadata.uid === p.metadata.uid)) && pods;
       },
-      { timeoutMs: 120_000, what: `${n} db pods Running`, describe: async () => JSON.stringify((await listPods(t, 'app=db')).map((p) => [p.metadata.name, p.status.phase, p.spec.nodeName, p.status.conditions?.find((c) => c.type === 'PodScheduled')?.message])) },
+      { timeoutMs: 120_000, what: `${n} ${app} pods Running`, describe: async () => JSON.stringify((await listPods(t, `app=${app}`)).map((p) => [p.metadata.name, p.status.phase, p.spec.nodeName, p.status.conditions?.find((c) => c.type === 'PodScheduled')?.message])) },
     );
+  /** Applies a StatefulSet and returns how long until all its pods ran. */
+  const timeToRunning = async (yaml: string, app: string, n: number) => {
+    const t0 = Date.now();
+    await t.kubectl(['apply', '-f', '-'], yaml);
+    await running(n, [], app);
+    return Date.now() - t0;
+  };
+  const gone = (app: string) => waitFor(async () => (await listPods(t, `app=${app}`)).length === 0, { timeoutMs: 60_000, what: `no ${app} pods` });
 
   it('3 replicas → 3 volumes on 3 agents in 3 zones; a deleted pod comes back to its data; scale to 0 + delete claims → nothing left', async () => {
+    // figures: 3 pods without volumes on new kubelets (cold), then with new volumes and without, on running kubelets
+    const coldPlainMs = await timeToRunning(statefulSet(t, undefined, 3, 'plain'), 'plain', 3);
+    await t.kubectl(['delete', 'statefulset', 'plain']);
+    await gone('plain');
     const started = Date.now();
     await t.kubectl(['apply', '-f', '-'], statefulSet(t, cls, 3));
     const pods = await running(3);
@@ -62,7 +75,9 @@ describe('a StatefulSet on Mesos volumes', () => {
       },
       { timeoutMs: 60_000, what: '3 claims Bound', describe: async () => JSON.stringify((await claims()).map((c) => [c.metadata.name, c.status.phase])) },
     );
-    const firstRunningMs = Date.now() - started;
+    const withVolumesMs = Date.now() - started;
+    const warmPlainMs = await timeToRunning(statefulSet(t, undefined, 3, 'plain2'), 'plain2', 3);
+    await t.kubectl(['delete', 'statefulset', 'plain2']);
     const pvs = await volumes();
     expect(pvs).toHaveLength(3);
     // one volume per agent, each PV a local volume at that agent's volume directory, pinned to that agent's Node
@@ -118,8 +133,36 @@ describe('a StatefulSet on Mesos volumes', () => {
         describe: async () => JSON.stringify({ reserved: (await agents()).map((a) => [a.id, a.reserved_resources_full]), pvs: (await volumes()).map((v) => [v.metadata.name, v.status.phase]) }),
       },
     );
-    console.log(JSON.stringify({ test: 'stateful e2e', firstThreeRunningWithNewVolumesMs: firstRunningMs, totalMs: Date.now() - started }));
+    console.log(JSON.stringify({ test: 'stateful e2e: 3 pods to Running (ms)', coldKubeletsNoVolumes: coldPlainMs, newVolumes: withVolumesMs, noVolumes: warmPlainMs, totalMs: Date.now() - started }));
   }, 360_000);
+
+  it('its agent partitioned: the pod waits for TASK_GONE past failover-after, never a second copy; back, the same task runs on', async () => {
+    await t.kubectl(['apply', '-f', '-'], statefulSet(t, cls, 1, 'solo'));
+    const [pod] = await running(1, [], 'solo');
+    const agentId = pod.metadata.annotations!['kube-mesos.io/agent-id'];
+    const taskId = pod.metadata.annotations!['kube-mesos.io/task-id'];
+    const copies = async () => (await mesosTasks(t)).filter((x) => x.name === `pod ${t.ns.name}/solo-0`);
+    const partitionedAt = Date.now();
+    await fault(t.sb.mesosUrl, `agents/${agentId}/partition`);
+    await waitFor(async () => (await copies()).some((x) => x.id === taskId && x.state === 'TASK_UNREACHABLE'), { timeoutMs: 30_000, what: 'solo-0\'s task TASK_UNREACHABLE', describe: async () => JSON.stringify(await copies()) });
+    // sampled every second well past failover-after (2 s): one task, the same pod, waiting for GONE
+    let samples = 0;
+    let waiting = false;
+    while (Date.now() - partitionedAt < 12_000 || samples < 5) {
+      const tasks = await copies();
+      expect(tasks.map((x) => x.id)).toEqual([taskId]);
+      const pods = await listPods(t, 'app=solo');
+      expect(pods.map((p) => p.metadata.uid)).toEqual([pod.metadata.uid]);
+      waiting ||= pods[0].status.conditions?.some((c) => c.type === 'kube-mesos.io/TaskUnreachable' && c.reason === 'WaitingForTaskGone') ?? false;
+      samples++;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(waiting).toBe(true);
+    await fault(t.sb.mesosUrl, `agents/${agentId}/recover`);
+    await waitFor(async () => (await copies()).every((x) => x.id === taskId && x.state === 'TASK_RUNNING') && (await copies()).length === 1, { timeoutMs: 30_000, what: 'the same task RUNNING again', describe: async () => JSON.stringify(await copies()) });
+    const [after] = await running(1, [], 'solo');
+    expect(after.metadata.uid).toBe(pod.metadata.uid);
+  }, 120_000);
 });
 
 function storageClass(name: string): string {
@@ -133,34 +176,39 @@ reclaimPolicy: Delete
 `;
 }
 
-function statefulSet(t: TestSandbox, cls: string, replicas: number): string {
+/** A StatefulSet `app` (pods labelled app=<app>); with `cls`, a volumeClaimTemplate `data` of that class. */
+function statefulSet(t: TestSandbox, cls: string | undefined, replicas: number, app = 'db'): string {
   return `
 apiVersion: apps/v1
 kind: StatefulSet
-metadata: { name: db }
+metadata: { name: ${app} }
 spec:
-  serviceName: db
+  serviceName: ${app}
   replicas: ${replicas}
   podManagementPolicy: Parallel
-  selector: { matchLabels: { app: db } }
+  selector: { matchLabels: { app: ${app} } }
   template:
     metadata:
-      labels: { app: db }
+      labels: { app: ${app} }
+      annotations: { kube-mesos.io/failover-after: 2s }
     spec:
       schedulerName: ${t.schedulerName}
       terminationGracePeriodSeconds: 2
       topologySpreadConstraints:
-      - { maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: { matchLabels: { app: db } } }
+      - { maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: { matchLabels: { app: ${app} } } }
       containers:
       - name: db
         image: busybox
         resources: { requests: { cpu: 100m, memory: 64Mi } }
-        volumeMounts: [{ name: data, mountPath: /data }]
-  volumeClaimTemplates:
+${cls ? '        volumeMounts: [{ name: data, mountPath: /data }]' : ''}
+${cls ? claimTemplate(cls) : ''}`;
+}
+
+function claimTemplate(cls: string): string {
+  return `  volumeClaimTemplates:
   - metadata: { name: data }
     spec:
       accessModes: [ReadWriteOnce]
       storageClassName: ${cls}
-      resources: { requests: { storage: 64Mi } }
-`;
+      resources: { requests: { storage: 64Mi } }`;
 }
