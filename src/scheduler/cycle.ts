@@ -25,6 +25,9 @@ import type { Volumes } from './volumes.js';
 import { buildSnapshot, SnapshotCache } from './snapshot.js';
 import type { CoreState } from './state.js';
 
+/** At most one REVIVE per this interval for pods waiting for their Mesos volume to be offered. */
+const VOLUME_REVIVE_MS = 5000;
+
 export interface CycleConfig {
   plan: PlanConfig;
   /** How long an offer is held for pods that may still come before it is declined. */
@@ -174,6 +177,8 @@ export class SchedulingCycle {
     // Within the adoption grace, tasks of an earlier leader may still be reported for pods that look pending.
     const ready = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
     const pods = this.parts.volumes && ready.length > 0 ? this.parts.volumes.withClaims(ready) : ready;
+    // A volume offered while its pod was away was declined with the idle refuse_seconds: REVIVE clears that filter.
+    if (pods !== ready && this.parts.volumes!.waitingForVolume(pods)) stream.reviveFiltered(now, VOLUME_REVIVE_MS);
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));

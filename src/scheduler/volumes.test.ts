@@ -66,10 +66,11 @@ function setup() {
   const mesos = new FakeMesos();
   const kube = new FakeKube();
   const storage = new Storage();
-  const core = new FrameworkCore({ mesos, kube, clock: { now: () => 1000 }, log: silentLogger(), config });
+  let now = 1000;
+  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config });
   core.setStorage(storage);
   core.onSubscribed('fw');
-  return { core, mesos, kube, storage };
+  return { core, mesos, kube, storage, advance: (ms: number) => (now += ms) };
 }
 
 const statefulPod = (name: string, claimName: string) => aPod(name).spec({ volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] }).build();
@@ -133,13 +134,17 @@ describe('Mesos volumes in the framework core', () => {
   });
 
   it('a claim bound to a Mesos volume: only its agent, only once the volume is offered; the task takes it, nothing is reserved', async () => {
-    const { core, mesos, kube, storage } = setup();
+    const { core, mesos, kube, storage, advance } = setup();
     storage.claims.set('d', claim('d', { storageClassName: 'mesos', volumeName: 'pvc-c-d' }));
     storage.volumes.set('pvc-c-d', pvOf('c-d', 'a1'));
+    advance(6000); // past the subscription's REVIVE: at most one per 5 s
     core.onPodUpsert(statefulPod('web-0', 'd'));
     core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    await core.drain();
+    const revivesBefore = mesos.revives;
     expect(core.runCycle()).toMatchObject({ placed: 0, unschedulable: 1 });
     await core.drain();
+    expect(mesos.revives).toBe(revivesBefore + 1); // the volume may be filtered by an earlier DECLINE: REVIVE
     expect(kube.unschedulable[0][1]).toMatch(/1 node\(s\) didn't offer the claim's Mesos volume.*1 node\(s\) had volume node affinity conflict|1 node\(s\) had volume node affinity conflict.*1 node\(s\) didn't offer/);
     core.onOffers([offer('a1', 'z1', [volume('c-d')])]);
     core.queue.moveAllToActive();

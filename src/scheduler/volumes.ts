@@ -41,6 +41,18 @@ export class Volumes {
     });
   }
 
+  /** True when one of `pods` waits for its Mesos volume on an agent whose held offers do not carry it. */
+  waitingForVolume(pods: readonly PodSpecView[]): boolean {
+    const s = this.state;
+    for (const p of pods)
+      for (const c of p.claims ?? []) {
+        if (!c.mesos || s.failover.isAgentLost(c.mesos.agentId)) continue;
+        const offered = s.offers.forAgent(c.mesos.agentId).some((o) => (o.resources ?? []).some((r) => r.disk?.persistence?.id === c.mesos!.persistenceId));
+        if (!offered) return true;
+      }
+    return false;
+  }
+
   /** The volume operations and task volumes of one placed pod, out of its agent's remaining offered resources. */
   forLaunch(remaining: readonly Resource[], podUid: string, p: Placement): PodVolumes | undefined {
     const s = this.state;
