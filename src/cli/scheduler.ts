@@ -11,6 +11,7 @@ import { dashboardRouter } from '../ops/dashboard.js';
 import { DeliveryConfigError, setupDelivery } from '../delivery/setup.js';
 import { delegatedAuth, kubeAccessReviewer, selfSignedCertificate } from '../ops/auth.js';
 import { parseListen, startOpsServer } from '../ops/server.js';
+import { LeaderWork } from '../scheduler/leading.js';
 import { startSchedulerService, type SchedulerService } from '../scheduler/service.js';
 import { createLogger } from '../telemetry/log.js';
 import { createRegistry } from '../telemetry/metrics.js';
@@ -41,18 +42,20 @@ export const command: Command = {
     const kube = new KubeClient(http);
     const store = new ConfigMapStateStore({ client: kube, namespace: config.kube.namespace, name: config.kube.stateConfigMap, log });
 
-    let service: SchedulerService | undefined;
+    let work: LeaderWork<SchedulerService> | undefined;
+    const current = (): SchedulerService | undefined => work?.service;
     let leading = !config.kube.leaderElect;
     const app = createOpsApp({
       health: () => true,
       readiness: () => {
+        const service = current();
         if (!service) return { ready: config.kube.leaderElect, checks: { leaderOrStandby: config.kube.leaderElect ? 'standby' : 'starting' } };
         return service.readiness();
       },
       registry,
-      debugState: () => ({ leading, ...(service ? service.core.debugState() : {}) }),
+      debugState: () => ({ leading, ...(current()?.core.debugState() ?? {}) }),
       ...(config.ops.secure ? { auth: delegatedAuth({ reviewer: kubeAccessReviewer(kc), cacheTtlMs: config.ops.authCacheTTL, log: log.child({ component: 'ops-auth' }) }) } : {}),
-      routes: dashboardRouter({ state: () => service?.core.dashboardState(), unavailable: () => (leading ? 'the scheduler is starting' : 'standby: another replica leads; open its dashboard') }),
+      routes: dashboardRouter({ state: () => current()?.core.dashboardState(), unavailable: () => (leading ? 'the scheduler is starting' : 'standby: another replica leads; open its dashboard') }),
       log,
     });
     let delivery;
@@ -75,31 +78,41 @@ export const command: Command = {
     });
     log.info({ url: ops.url, authentication: config.ops.secure ? 'delegated (TokenReview/SubjectAccessReview)' : 'none (loopback)' }, 'ops server listening');
 
-    const start = async () => {
-      // Never subscribe without the stored id unless the store says there is none (issue 16 item 2).
-      const fid = await store.getFrameworkIdUntilKnown({ signal: io.signal });
-      if (!fid.ok) return;
-      service = await startSchedulerService({
-        config,
-        kubeconfig: kc,
-        tokenFile: found.tokenFile,
-        log,
-        secret,
-        ca,
-        executorCommand: config.pool.executorCommand || selfExecutorCommand(),
-        executorDelivery: delivery.delivery,
-        executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
-        user: io.env.USER,
-        frameworkId: fid.value,
-        registry,
-        onFrameworkId: (id) => {
-          store.setFrameworkId(id).then(
-            (r) => r.ok || log.error({ kind: r.kind, message: r.message }, 'cannot store the framework id'),
-            (err: unknown) => log.error({ err }, 'cannot store the framework id'),
-          );
-        },
-      });
-    };
+    // Prepared when leadership is won; subscribes only if it still leads once ready (issue 16 item 8).
+    const leaderWork = (work = new LeaderWork<SchedulerService>({
+      prepare: async (leadership) => {
+        // Never subscribe without the stored id unless the store says there is none (issue 16 item 2).
+        const fid = await store.getFrameworkIdUntilKnown({ signal: leadership });
+        if (!fid.ok) return undefined;
+        return startSchedulerService({
+          config,
+          kubeconfig: kc,
+          tokenFile: found.tokenFile,
+          log,
+          secret,
+          ca,
+          executorCommand: config.pool.executorCommand || selfExecutorCommand(),
+          executorDelivery: delivery.delivery,
+          executorKubeconfig: config.pool.executorKubeconfig || config.kube.kubeconfig,
+          user: io.env.USER,
+          frameworkId: fid.value,
+          registry,
+          subscribe: false,
+          onFrameworkId: (id) => {
+            store.setFrameworkId(id).then(
+              (r) => r.ok || log.error({ kind: r.kind, message: r.message }, 'cannot store the framework id'),
+              (err: unknown) => log.error({ err }, 'cannot store the framework id'),
+            );
+          },
+        });
+      },
+      log,
+      onError: (err) => {
+        if (!config.kube.leaderElect) return; // thrown below, as any start-up failure
+        log.error({ err }, 'scheduler failed to start');
+        process.exitCode = 1;
+      },
+    }));
 
     try {
       if (config.kube.leaderElect) {
@@ -111,13 +124,10 @@ export const command: Command = {
           renewDeadlineMs: config.kube.renewDeadline,
           retryPeriodMs: config.kube.retryPeriod,
           log,
-          onStartedLeading: () => {
+          onStartedLeading: (leadership) => {
             leading = true;
             log.info({ identity }, 'became leader');
-            start().catch((err: unknown) => {
-              log.error({ err }, 'scheduler failed to start');
-              process.exitCode = 1;
-            });
+            void leaderWork.started(leadership); // a failure is logged and sets the exit code (onError)
           },
           onStoppedLeading: () => {
             leading = false;
@@ -126,17 +136,19 @@ export const command: Command = {
         });
         await elector.run(io.signal);
         if (!io.signal.aborted) {
-          // Leadership lost: exit so the supervisor restarts us as a standby, as client-go's schedulers do.
-          await service?.stop();
+          // Leadership lost: exit so the supervisor restarts us as a standby, as client-go's schedulers do. A start
+          // still pending is waited for and stopped before it subscribes.
+          await leaderWork.stop();
           await ops.close();
           return 1;
         }
       } else {
-        await start();
+        const term = await leaderWork.started(io.signal);
+        if (term.kind === 'failed') throw term.error;
         await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
       }
     } finally {
-      await service?.stop();
+      await leaderWork.stop();
       await ops.close();
       await delivery.server?.stop();
     }

@@ -204,6 +204,10 @@ export class EmulatorHttp {
       this.master.subscribe(sink, call);
       return;
     }
+    // An injected fault (/emulator/faults): the connection drops unanswered, before or after the master applied the call.
+    const lost = call.type === 'ACCEPT' ? this.master.faults.takeAccept((call.accept?.offer_ids ?? []).map((o) => o.value)) : undefined;
+    if (lost?.mode === 'lose-response') this.master.call(call, streamId);
+    if (lost) return void setTimeout(() => res.destroy(), lost.delayMs).unref();
     const r = this.master.call(call, streamId);
     if (r.status === 202) return text(res, 202, '');
     if (r.status === 200) return text(res, 200, '');
@@ -300,6 +304,7 @@ export class EmulatorHttp {
     if (req.method === 'GET' && parts[1] === 'agents' && parts.length === 2) {
       return json(res, 200, { agents: [...this.master.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, zone: a.zone, state: a.state, reachable: a.reachable })) });
     }
+    if (req.method === 'GET' && parts[1] === 'faults' && parts.length === 2) return json(res, 200, this.master.faults.view());
     if (req.method !== 'POST') return methodNotAllowed(res, ['POST'], req.method);
     const raw = await readBody(req);
     let body: Record<string, unknown> = {};
@@ -311,6 +316,10 @@ export class EmulatorHttp {
       } catch (err) {
         return json(res, 400, { error: `body is not JSON: ${(err as Error).message}` });
       }
+    }
+    if (parts[1] === 'faults' && parts.length === 2) {
+      const r = this.master.faults.set(body);
+      return r.ok ? json(res, 200, r.value) : json(res, 400, { error: r.error });
     }
     if (parts[1] === 'agents' && parts.length === 4) {
       const [, , agentId, action] = parts;

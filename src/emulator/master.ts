@@ -78,6 +78,10 @@ export class Master implements ExecutorEndpoint {
   get stats(): MasterState['stats'] {
     return this.s.stats;
   }
+  /** Injected protocol faults: lost ACCEPT requests or responses, duplicated status updates. */
+  get faults(): MasterState['faults'] {
+    return this.s.faults;
+  }
   /** The latest RESERVE/UNRESERVE/CREATE/DESTROY operations, each with the reason it was dropped if it was. */
   get operationLog(): MasterState['operationLog'] {
     return this.s.operationLog;

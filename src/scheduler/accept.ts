@@ -1,13 +1,18 @@
 /**
  * The cycle's last step: assume each placement in the task registry, start the agent's kubelet executor with its first
- * pod, and send one ACCEPT with LAUNCH operations per agent. An ACCEPT the master never got is undone: the assumed
- * tasks are forgotten and their pods re-queued. Also starts warm kubelets (pool.minPerZone) the same way.
+ * pod, and send one ACCEPT with LAUNCH operations per agent. An ACCEPT the master refused is undone: the assumed
+ * tasks are forgotten and their pods re-queued. An ACCEPT that may have been applied (the connection dropped, no
+ * answer) is not: its tasks stay assumed and are reconciled at once, so a pod is never launched a second time while its
+ * first task may run; its offers are declined (a no-op for offers the master used), so they come back if it was not.
+ * Also starts warm kubelets (pool.minPerZone) the same way.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { reservationRole } from '../mesos/resources.js';
 import type { Placement } from '../placement/types.js';
 import { LABEL_KUBELET_KEEPER } from '../names.js';
 import { canAddKubelet, type KubeletCounts, type PoolConfig } from '../pool/planner.js';
+import { MesosHttpError, NotSubscribedError } from '../mesos/errors.js';
+import type { Offer } from '../mesos/types.js';
 import type { Effects } from './effects.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, taskIdFor, type ExecutorConfig } from './launch.js';
 import type { OfferStream } from './offer-stream.js';
@@ -32,6 +37,8 @@ export class Launcher {
     private readonly stream: OfferStream,
     private readonly config: LauncherConfig,
     private readonly requeue: (pod: V1Pod) => void,
+    /** Asks the master for these tasks' state now (reconciliation). */
+    private readonly reconcileNow: (tasks: readonly { taskId: string; agentId: string }[]) => void,
     /** Mesos volumes for pods' claims (RESERVE + CREATE before the LAUNCH, the volume in the task). */
     private readonly volumes?: Volumes,
   ) {}
@@ -127,6 +134,7 @@ export class Launcher {
         accept.then(
           () => this.volumes?.provisioned(agentId, created),
           (err: unknown) => {
+            if (!refused(err)) return this.inDoubt(offers, assumed, err); // volumes stay in flight: they may exist
             this.volumes?.notSent(created);
             this.undo(agentId, assumed, err);
           },
@@ -178,6 +186,13 @@ export class Launcher {
     );
   }
 
+  /** The master may have applied the launch: keep the tasks assumed and ask for their state; give the offers back. */
+  private inDoubt(offers: readonly Offer[], assumed: readonly TaskRecord[], err: unknown): void {
+    this.fx.log.warn({ err, tasks: assumed.map((r) => r.taskId) }, 'ACCEPT unanswered: reconciling its tasks before any relaunch');
+    this.stream.decline(offers, 0);
+    this.reconcileNow(assumed.map((r) => ({ taskId: r.taskId, agentId: r.agentId })));
+  }
+
   /** The master never got the launch: forget the assumed tasks and try the pods again. */
   private undo(agentId: string, assumed: readonly TaskRecord[], err: unknown): void {
     const s = this.state;
@@ -194,4 +209,10 @@ export class Launcher {
       s.executorInfos.delete(agentId);
     }
   }
+}
+
+/** The master certainly did not apply the call: it answered 4xx or 503, or it was never sent. */
+function refused(err: unknown): boolean {
+  if (err instanceof NotSubscribedError) return true;
+  return err instanceof MesosHttpError && ((err.status >= 400 && err.status < 500) || err.status === 503);
 }

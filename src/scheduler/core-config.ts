@@ -73,6 +73,7 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
       maxConcurrentScaleDowns: c.pool.maxConcurrentScaleDowns,
       consolidationDelayMs: c.pool.consolidationDelay,
       drainTimeoutMs: c.pool.drainTimeout,
+      daemonSetPodsKeepKubelet: c.pool.daemonSetPodsKeepKubelet,
     },
     rebalance: c.failover.rebalance,
     offerHoldMs: 5000,

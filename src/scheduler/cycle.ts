@@ -36,7 +36,10 @@ export interface CycleConfig {
   maxBatch: number;
   /** A pod that fits nothing while some agent has no offer out is reported only after this long (0: at once). */
   unschedulableGraceMs?: number;
-  /** Keep placement's working copy across cycles (AgentTable + SnapshotCache); default off, see docs/performance.md. */
+  /**
+   * Keep placement's working copy and its per-spec search cache across cycles (AgentTable + SnapshotCache); default on.
+   * The plan is the same either way (placement/agent-table.test.ts); off only to compare (docs/performance.md).
+   */
   keepAgentTable?: boolean;
 }
 
@@ -88,8 +91,8 @@ export class SchedulingCycle {
   private running = false;
   private readonly timer: CycleTimer | undefined;
   /**
-   * Kept from cycle to cycle when `keepAgentTable`: unchanged agents keep their views and plan() rebuilds only the agents
-   * that changed. Off by default: it saves memory but measured no CPU gain (docs/performance.md, issue 18).
+   * Kept from cycle to cycle unless `keepAgentTable: false`: unchanged agents keep their views, plan() rebuilds only the
+   * agents that changed and reuses what its search learned about the others (docs/performance.md, issue 18).
    */
   private readonly snapshotCache: SnapshotCache | undefined;
   private readonly agentTable: AgentTable | undefined;
@@ -104,7 +107,7 @@ export class SchedulingCycle {
   ) {
     if (config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
     waker?.bind(this);
-    if (config.keepAgentTable) {
+    if (config.keepAgentTable ?? true) {
       this.snapshotCache = new SnapshotCache();
       this.agentTable = new AgentTable();
     }

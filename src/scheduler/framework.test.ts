@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { ConnectionError } from '../mesos/errors.js';
 import type { TaskInfo } from '../mesos/types.js';
 import { silentLogger } from '../telemetry/log.js';
 import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
@@ -231,6 +232,34 @@ describe('FrameworkCore', () => {
     expect(core.tasks.taskCount).toBe(0);
   });
 
+  it('an ACCEPT whose answer was lost is not undone: the task stays assumed and is reconciled at once, its offers declined; no second launch', async () => {
+    const { core, mesos, advance } = setup();
+    mesos.failAccept = new ConnectionError('http://master/api/v1/scheduler: socket hang up');
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
+    core.runCycle();
+    await core.drain();
+    const [task] = mesos.tasks();
+    expect(core.tasks.taskCount).toBe(1);
+    expect(core.queue.size).toBe(0);
+    expect(mesos.declines).toEqual([{ offerIds: mesos.accepts[0].offerIds, refuse: 0 }]);
+    expect(mesos.reconciles.at(-1)).toEqual([{ taskId: task.task_id.value, agentId: 'a1' }]);
+    // more offers come: the pod is not launched again while its task may run
+    mesos.failAccept = false;
+    advance(2000);
+    core.onOffers([anOffer('a2').zone('z1').build()]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.tasks()).toHaveLength(1);
+    // the master never got it: reconciliation answers TASK_GONE, and only then is the pod launched again
+    core.onUpdate(statusFor(task.task_id.value, 'a1').state('TASK_GONE').reason('REASON_RECONCILIATION').withoutUuid().build());
+    advance(60_000);
+    core.onOffers([anOffer('a3').zone('z1').build()]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.tasks().map((t) => t.name)).toHaveLength(2);
+  });
+
   it('does not schedule a pod with a malformed annotation, and says why', async () => {
     const { core, kube } = setup();
     const p = aPod('bad').build();
@@ -457,6 +486,27 @@ describe('FrameworkCore', () => {
       expect(core.tasks.kubelet('a1')?.state).toBe('removing');
       core.onFailure('a1', t.executor!.executor_id.value);
       expect(core.tasks.kubelet('a1')).toBeUndefined();
+    });
+
+    it.each([
+      { keep: false, removed: true },
+      { keep: true, removed: false },
+    ])('a kubelet running only a DaemonSet pod: removed after idleTimeout unless daemonSetPodsKeepKubelet ($keep)', async ({ keep, removed }) => {
+      const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 30_000, daemonSetPodsKeepKubelet: keep } });
+      core.onPodUpsert(aPod('web').owned().build());
+      core.onPodUpsert(aPod('ds').owned('ds1', 'DaemonSet').build());
+      core.onOffers([anOffer('a1').zone('z1').build()]);
+      core.runCycle();
+      const [web, ds] = mesos.tasks();
+      for (const t of [web, ds]) core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
+      core.onUpdate(statusOf(web).state('TASK_FINISHED').build());
+      core.runCycle(); // the pool sees the kubelet with the DaemonSet pod alone from now on
+      advance(30_000);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.shutdowns).toEqual(removed ? [ds.executor!.executor_id.value] : []);
+      expect(kube.deletedNodes).toEqual(removed ? ['a1.example'] : []);
+      if (removed) expect(core.dashboardState().events.filter((n) => n.reason === 'KubeletRemoved').map((n) => n.message)).toEqual([expect.stringMatching(/^only DaemonSet pods \(1\) for 30 s: cordoned/)]);
     });
 
     it('keeps pool.minPerZone warm kubelets: a keeper task on an agent of each zone short of them, offers revived for it', async () => {

@@ -128,7 +128,15 @@ export class FrameworkCore {
       note,
     });
     const volumes = new Volumes(s, fx, cfg.volumes ?? { agentWorkDir: '/var/lib/mesos' });
-    const launcher = new Launcher(s, fx, this.stream, { executor: cfg.executor, pool }, (pod) => this.podEvents.requeue(pod), volumes);
+    const launcher = new Launcher(
+      s,
+      fx,
+      this.stream,
+      { executor: cfg.executor, pool },
+      (pod) => this.podEvents.requeue(pod),
+      (tasks) => this.reconciler.check(tasks, fx.clock.now()),
+      volumes,
+    );
     const poolApplier = new PoolApplier({
       config: pool,
       kubelets: () => s.tasks.allKubelets(),

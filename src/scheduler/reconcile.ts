@@ -41,6 +41,12 @@ export class Reconciler {
     this.run(now);
   }
 
+  /** These tasks' state is in doubt now (an ACCEPT whose answer was lost): ask the master at once, then with backoff. */
+  check(tasks: readonly { taskId: string; agentId: string }[], now: number): void {
+    for (const t of tasks) this.pending.set(t.taskId, { agentId: t.agentId, attempts: 0, nextMs: now });
+    this.run(now);
+  }
+
   /** Any update for the task answers it. */
   answered(taskId: string): void {
     this.pending.delete(taskId);

@@ -48,6 +48,8 @@ export interface SchedulerServiceOptions {
   frameworkId?: string;
   onFrameworkId?: (id: string) => void;
   registry?: Registry;
+  /** false: ready but not subscribed until `subscribe()` (a leader elector decides); default true. */
+  subscribe?: boolean;
 }
 
 export interface SchedulerService {
@@ -57,6 +59,8 @@ export interface SchedulerService {
   metrics: SchedulerMetrics;
   registry: Registry;
   readiness(): { ready: boolean; checks: Record<string, boolean | string> };
+  /** Starts the Mesos subscription; idempotent (done at start unless `subscribe: false`). */
+  subscribe(): void;
   stop(): Promise<void>;
 }
 
@@ -147,7 +151,13 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   await foreign.ready;
   const adopted = core.mesosEvents.adoptFromPods();
   log.info({ pods: informer.size, adoptedTasks: adopted }, 'pod informer synced');
-  client.start();
+  let subscribing = false;
+  const subscribe = (): void => {
+    if (subscribing) return;
+    subscribing = true;
+    client.start();
+  };
+  if (o.subscribe !== false) subscribe();
 
   // Gauges by zone and state are recomputed every few seconds rather than on every change.
   const gaugeTimer = setInterval(() => {
@@ -176,6 +186,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() && pdbs.hasSynced() && storage.hasSynced() };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
+    subscribe,
     async stop() {
       clearInterval(reconcileTimer);
       clearInterval(gaugeTimer);

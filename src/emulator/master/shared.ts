@@ -11,6 +11,7 @@ import type { Agent, Task } from '../agent.js';
 import type { Clock, Timer } from '../clock.js';
 import type { ExecutorLauncher } from '../executors.js';
 import type { Maintenance } from '../maintenance.js';
+import { ProtocolFaults } from '../faults.js';
 import { type FrameworkInfo, type MasterInfo, type SchedulerEvent, type TaskState, TERMINAL_STATES } from '../proto-types.js';
 import type { ResourceBag } from '../resources.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
@@ -122,6 +123,8 @@ export class MasterState {
   /** The latest RESERVE/UNRESERVE/CREATE/DESTROY operations and why any was dropped (newest last, at most 100). */
   readonly operationLog: { frameworkId: string; agentId: string; type: string; error?: string }[] = [];
   readonly stats = { offersSent: 0, allocationCycles: 0, lastCycleMs: 0, totalCycleMs: 0, updatesForwarded: 0 };
+  /** Injected protocol faults (/emulator/faults). */
+  readonly faults = new ProtocolFaults();
   address = { hostname: 'localhost', ip: '127.0.0.1', port: 5050 };
   /** The address agents (and so executors) are reached at; stays put across leader failovers. */
   agentEndpoint = { ip: '127.0.0.1', port: 5051 };

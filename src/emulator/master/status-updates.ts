@@ -44,6 +44,11 @@ export class StatusUpdates {
     if (!fw?.sink) return;
     fw.sink.send({ type: 'UPDATE', update: { status: head } });
     this.s.stats.updatesForwarded++;
+    if (this.s.faults.duplicateUpdates) {
+      // The same update (same uuid) once more, as when the agent retries before the acknowledgement arrived.
+      fw.sink.send({ type: 'UPDATE', update: { status: head } });
+      this.s.faults.updatesDuplicated++;
+    }
   }
 
   acknowledge(fw: Framework, agentId: string, taskId: string, uuid: Uint8Array): void {

@@ -1,6 +1,7 @@
 // Recording fakes of the core's ports for the scheduler's tests.
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { OfferOperation, TaskInfo, TaskStatus } from '../../mesos/types.js';
+import { ServiceUnavailableError } from '../../mesos/errors.js';
 import type { KubePort, MesosPort } from '../ports.js';
 
 export class FakeMesos implements MesosPort {
@@ -10,10 +11,12 @@ export class FakeMesos implements MesosPort {
   kills: string[] = [];
   revives = 0;
   suppresses = 0;
-  failAccept = false;
+  /** true: the master answers 503 (the call was not applied); an Error: the call fails with it (e.g. a lost answer). */
+  failAccept: boolean | Error = false;
   async accept(offerIds: string[], operations: OfferOperation[], refuse: number) {
     this.accepts.push({ offerIds, operations, refuse });
-    if (this.failAccept) throw new Error('503 from master');
+    if (this.failAccept === true) throw new ServiceUnavailableError('master is not the leader', 'http://master/api/v1/scheduler');
+    if (this.failAccept) throw this.failAccept;
   }
   async decline(offerIds: string[], refuse: number) {
     this.declines.push({ offerIds, refuse });
