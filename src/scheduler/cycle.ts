@@ -175,7 +175,8 @@ export class SchedulingCycle {
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
     // Volumes of deleted claims go back before pods are placed: their disk is free for the pods of this cycle's next offers.
-    if (now >= s.launchHoldUntilMs) this.parts.volumes?.reclaim(now);
+    // Not held by the adoption grace: a volume in use is never offered, so a restart's first offers are safe to reclaim.
+    this.parts.volumes?.reclaim(now);
 
     // Within the adoption grace, tasks of an earlier leader may still be reported for pods that look pending.
     const ready = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);

@@ -5,8 +5,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { kubectl, waitFor } from '../support/kube.js';
-import { listPods, mesosTasks, nodeZones, startTestSandbox, type PodJson, type TestSandbox } from '../support/sandbox.js';
+import { listPods, mesosTasks, nodeZones, ROOT, startTestSandbox, type PodJson, type TestSandbox } from '../support/sandbox.js';
+import { silentLogger } from '../../src/telemetry/log.js';
 import { fault } from '../chaos/chaos.js';
+import { startSchedulerService, type SchedulerService } from '../../src/scheduler/service.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { join } from 'node:path';
 
 const ROLE = 'kube-mesos';
 
@@ -163,6 +167,50 @@ describe('a StatefulSet on Mesos volumes', () => {
     const [after] = await running(1, [], 'solo');
     expect(after.metadata.uid).toBe(pod.metadata.uid);
   }, 120_000);
+});
+
+describe('after a scheduler restart', () => {
+  let t: TestSandbox;
+  let second: SchedulerService | undefined;
+  const cls = `mesos-volume-${randomBytes(3).toString('hex')}`;
+  beforeAll(async () => {
+    t = await startTestSandbox('e2e-stateful-restart', { agents: 1, zones: ['a'], set: [['mesos.roles', `${ROLE},*`]] });
+    await t.kubectl(['apply', '-f', '-'], storageClass(cls));
+  }, 180_000);
+  afterAll(async () => {
+    await second?.stop();
+    await t?.stop();
+    await kubectl(['delete', 'storageclass', cls, '--ignore-not-found', '--wait=false'], { kubeconfig: t?.kubeconfig });
+  }, 60_000);
+
+  it('a volume whose PV was deleted while the scheduler was down is destroyed and unreserved by the next one', async () => {
+    await t.kubectl(['apply', '-f', '-'], statefulSet(t, cls, 1, 'kept'));
+    await waitFor(async () => (await listPods(t, 'app=kept')).some((p) => p.status.phase === 'Running'), { timeoutMs: 120_000, what: 'kept-0 Running' });
+    const pv = await waitFor(async () => (JSON.parse((await kubectl(['get', 'pv', '-o', 'json'], { kubeconfig: t.kubeconfig })).stdout) as { items: Pv[] }).items.find((v) => v.spec.claimRef?.namespace === t.ns.name), { timeoutMs: 30_000, what: 'the PV' });
+    const dir = pv.spec.local!.path;
+    await t.kubectl(['scale', 'statefulset', 'kept', '--replicas=0']);
+    await waitFor(async () => (await listPods(t, 'app=kept')).length === 0, { timeoutMs: 60_000, what: 'no kept pods' });
+    const frameworkId = t.sb.scheduler.core.debugState().frameworkId!;
+    await t.sb.scheduler.stop();
+    // while no scheduler runs: the claim and its PV go (the PV controller only releases it; we delete it by hand)
+    await t.kubectl(['delete', 'pvc', '--all']);
+    const del = await kubectl(['delete', 'pv', pv.metadata.name, '--wait=true', '--timeout=60s'], { kubeconfig: t.kubeconfig });
+    expect(del.code).toBe(0);
+    const reserved = async () => ((await (await fetch(`${t.sb.mesosUrl}/state`)).json()) as { slaves: StateAgent[] }).slaves.flatMap((a) => a.reserved_resources_full?.[ROLE] ?? []);
+    expect((await reserved()).length).toBeGreaterThan(0);
+    expect(existsSync(dir)).toBe(true);
+    const kc = new KubeConfig();
+    kc.loadFromFile(t.sb.kubeconfigPath);
+    second = await startSchedulerService({
+      config: t.sb.config,
+      kubeconfig: kc,
+      log: silentLogger(),
+      executorCommand: `'${process.execPath}' '${join(ROOT, 'dist/cli/main.js')}' executor`,
+      executorKubeconfig: t.sb.kubeconfigPath,
+      frameworkId,
+    });
+    await waitFor(async () => (await reserved()).length === 0 && !existsSync(dir), { timeoutMs: 60_000, what: 'the orphan volume destroyed and unreserved', describe: async () => JSON.stringify(await reserved()) });
+  }, 240_000);
 });
 
 function storageClass(name: string): string {
