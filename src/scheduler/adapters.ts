@@ -169,5 +169,6 @@ export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     podReplaced: (reason) => m.podReplacements.inc({ reason }),
     failoverHeld: (reason, pods) => m.failoverHeldPods.set({ reason }, pods),
     kubeletLaunchFailed: (reason) => m.kubeletLaunchFailures.inc({ reason }),
+    volumeOperations: (operation, n) => m.volumeOperations.inc({ operation }, n),
   };
 }

@@ -5,7 +5,7 @@ import type { Offer, Resource } from '../mesos/types.js';
 import { ANNOTATION_PERSISTENCE_ID, ANNOTATION_VOLUME_AGENT, LABEL_CLAIM_UID, PROVISIONER_MESOS_VOLUME } from '../names.js';
 import { silentLogger } from '../telemetry/log.js';
 import type { StorageView } from './claims.js';
-import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
+import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
 import { aPod } from './testing/builders.js';
 import { FakeKube, FakeMesos } from './testing/fakes.js';
 
@@ -67,17 +67,24 @@ function setup() {
   const kube = new FakeKube();
   const storage = new Storage();
   let now = 1000;
-  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config });
+  const volumeOps: [string, number][] = [];
+  const nothing = () => {};
+  const metrics: FrameworkMetrics = {
+    offersReceived: nothing, offersDeclined: nothing, offersAccepted: nothing, offersRescinded: nothing, launches: nothing,
+    taskState: nothing, cycle: nothing, podScheduled: nothing, pending: nothing,
+    volumeOperations: (op, n) => volumeOps.push([op, n]),
+  };
+  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config, metrics });
   core.setStorage(storage);
   core.onSubscribed('fw');
-  return { core, mesos, kube, storage, advance: (ms: number) => (now += ms) };
+  return { core, mesos, kube, storage, volumeOps, advance: (ms: number) => (now += ms) };
 }
 
 const statefulPod = (name: string, claimName: string) => aPod(name).spec({ volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] }).build();
 
 describe('Mesos volumes in the framework core', () => {
   it('a pod with an unbound claim of the Mesos class: RESERVE + CREATE + LAUNCH in one ACCEPT, the task holds the volume, then its PV', async () => {
-    const { core, mesos, kube, storage } = setup();
+    const { core, mesos, kube, storage, volumeOps } = setup();
     storage.claims.set('data-web-0', claim('data-web-0', { storageClassName: 'mesos', resources: { requests: { storage: '1Gi' } } }));
     core.onPodUpsert(statefulPod('web-0', 'data-web-0'));
     core.onOffers([offer('a1', 'z1')]);
@@ -103,6 +110,7 @@ describe('Mesos volumes in the framework core', () => {
       capacity: { storage: '1024Mi' },
     });
     expect(pv.spec!.nodeAffinity!.required!.nodeSelectorTerms[0].matchExpressions![0]).toMatchObject({ key: 'kubernetes.io/hostname', operator: 'In' });
+    expect(volumeOps).toEqual([['create', 1]]);
   });
 
   it('an ACCEPT that fails creates no PersistentVolume and the pod goes back on the queue', async () => {
@@ -173,7 +181,8 @@ describe('Mesos volumes in the framework core', () => {
       ['no PersistentVolume (deleted, or never written)', undefined, []],
       ['its PV released with reclaim policy Delete (claim deleted): the PV is deleted after', pvOf('c-d', 'a1', {}, 'Released'), ['pvc-c-d']],
     ])('%s → DESTROY + UNRESERVE with refuse 0', async (_n, pv, deleted) => {
-      const { mesos, kube } = await run(pv);
+      const { mesos, kube, volumeOps } = await run(pv);
+      expect(volumeOps).toEqual([['destroy', 1]]);
       expect(mesos.accepts).toHaveLength(1);
       expect(mesos.accepts[0].refuse).toBe(0);
       const ops = mesos.accepts[0].operations;

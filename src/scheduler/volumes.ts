@@ -74,6 +74,7 @@ export class Volumes {
   /** New volumes are about to be sent: protected from reclaim until their PersistentVolume shows up. */
   sending(created: readonly NewVolume[], now: number): void {
     for (const v of created) this.state.volumesInFlight.set(v.persistenceId, now);
+    if (created.length > 0) this.fx.metrics?.volumeOperations?.('create', created.length);
   }
 
   /** The ACCEPT never reached the master: nothing was made. */
@@ -124,6 +125,9 @@ export class Volumes {
       if (r.operations.length === 0) continue;
       const taken = s.offers.takeAgent(agentId);
       accepts++;
+      const destroys = r.operations.filter((o) => o.type === 'DESTROY').length;
+      if (destroys > 0) this.fx.metrics?.volumeOperations?.('destroy', destroys);
+      if (r.operations.length - 2 * destroys > 0) this.fx.metrics?.volumeOperations?.('unreserve', r.operations.length - 2 * destroys);
       this.fx.log.info({ agentId, volumes: r.persistenceIds }, 'reclaiming Mesos volumes: DESTROY + UNRESERVE');
       this.fx.note('Normal', 'VolumeReclaimed', agentId, `Mesos volume(s) ${r.persistenceIds.join(', ')} destroyed and unreserved on agent ${agentId}`);
       // refuse 0: the rest of the agent's resources come back in the next allocation, for pods that wait.
