@@ -101,8 +101,9 @@ describe('Mesos volumes in the framework core', () => {
     expect(task.resources).toContainEqual(vol);
     // the pod's own disk is not the volume's: 10000 offered, 1024 reserved, the rest stays plain
     expect(kube.createdVolumes).toHaveLength(1);
-    const [pv, claimName] = kube.createdVolumes[0];
+    const [pv, claimName, nodeName] = kube.createdVolumes[0];
     expect(claimName).toBe('data-web-0');
+    expect(nodeName).toBe(core.agentInfo('a1')!.nodeName); // the claim's selected-node
     expect(pv.spec).toMatchObject({
       local: { path: '/work/slaves/a1/volumes/roles/kube/kube-mesos-c-data-web-0' },
       claimRef: { namespace: 'ns', name: 'data-web-0', uid: 'c-data-web-0' },

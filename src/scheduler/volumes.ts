@@ -91,7 +91,7 @@ export class Volumes {
       if (!storageClass) continue; // the class was deleted meanwhile: reclaim gives the volume back
       const pv = mesosPersistentVolume({ claim: v.claim, storageClass, agentId, nodeName, path: volumeHostPath(this.config.agentWorkDir, agentId, v.role, v.persistenceId), sizeMb: v.sizeMb });
       this.fx.note('Normal', 'VolumeCreated', claimKey(v.claim), `Mesos volume ${v.persistenceId} (${v.sizeMb} MB, role ${v.role}) on agent ${agentId}`);
-      const create = this.fx.kube.createPersistentVolume?.(pv, v.claim);
+      const create = this.fx.kube.createPersistentVolume?.(pv, v.claim, nodeName);
       if (create) this.fx.send(create, 'create persistent volume');
     }
   }

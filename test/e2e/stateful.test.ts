@@ -15,7 +15,7 @@ import { join } from 'node:path';
 const ROLE = 'kube-mesos';
 
 interface Pvc {
-  metadata: { name: string; uid: string };
+  metadata: { name: string; uid: string; annotations?: Record<string, string> };
   spec: { volumeName?: string };
   status: { phase?: string };
 }
@@ -92,6 +92,7 @@ describe('a StatefulSet on Mesos volumes', () => {
       expect(pv.spec.local!.path).toMatch(new RegExp(`/slaves/${agentId}/volumes/roles/${ROLE}/kube-mesos-${claim.metadata.uid}$`));
       expect(existsSync(pv.spec.local!.path)).toBe(true);
       expect(claim.spec.volumeName).toBe(pv.metadata.name);
+      expect(claim.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe(pods.find((p) => `data-${p.metadata.name}` === claim.metadata.name)!.spec.nodeName);
       agentOf.set(claim.metadata.name, agentId);
     }
     expect(new Set(agentOf.values()).size).toBe(3);

@@ -27,7 +27,7 @@ afterAll(async () => {
   await ns?.delete();
 });
 
-it('syncs, sees a claim of the Mesos class; a pre-bound PV it creates is bound by the PV controller, then deleted', async () => {
+it('syncs, sees a claim of the Mesos class; selected-node hands it to our provisioner; a pre-bound PV it creates is bound by the PV controller, then deleted', async () => {
   const http = KubeHttp.from(sa);
   const storage = KubeStorage.watch(http);
   storage.start();
@@ -38,6 +38,10 @@ it('syncs, sees a claim of the Mesos class; a pre-bound PV it creates is bound b
     const [claim, sc] = await waitFor(() => { const c = storage.claim(ns.name, 'data'); const s = storage.storageClass(cls); return c && s && ([c, s] as [V1PersistentVolumeClaim, V1StorageClass]); }, { what: 'the claim and its class in the informers', timeoutMs: 30_000 });
     const pv = mesosPersistentVolume({ claim, storageClass: sc, agentId: 'S0', nodeName: `node-${ns.name}`, path: `/var/lib/mesos/volumes/roles/kube/x-${ns.name}`, sizeMb: 64 });
     const client = new KubeClient(http);
+    // kube-scheduler's VolumeBinding step: the claim names its node; the PV controller then waits for the provisioner
+    const selected = await client.raw('PATCH', `/api/v1/namespaces/${ns.name}/persistentvolumeclaims/data`, { body: { metadata: { annotations: { 'volume.kubernetes.io/selected-node': `node-${ns.name}` } } }, contentType: 'application/merge-patch+json' });
+    expect(selected).toMatchObject({ ok: true });
+    await waitFor(() => storage.claim(ns.name, 'data')?.metadata?.annotations?.['volume.beta.kubernetes.io/storage-provisioner'] === 'kube-mesos.io/mesos-volume', { what: 'the PV controller handing the claim to kube-mesos.io/mesos-volume', timeoutMs: 60_000 });
     const created = await client.raw('POST', '/api/v1/persistentvolumes', { body: pv });
     expect(created).toMatchObject({ ok: true });
     await waitFor(() => storage.claim(ns.name, 'data')?.spec?.volumeName === pv.metadata!.name && storage.volume(pv.metadata!.name!)?.status?.phase === 'Bound', { what: 'the claim bound to the PV by the PV controller', timeoutMs: 60_000 });
