@@ -10,7 +10,7 @@ describe('manifests/rbac.yaml', () => {
   const objs = rbacObjects();
   const byKind = (k: string) => objs.filter((o) => o.kind === k);
 
-  it('has the ServiceAccount, ClusterRole(+Binding), namespaced Role(+Binding), the auth-delegator binding and the ops reader roles', () => {
+  it('has the ServiceAccount, ClusterRole(+Binding), namespaced Role(+Binding), the auth-delegator binding and the ops reader roles; nothing in kube-node-lease (kubelets renew their own Leases)', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
       'Namespace//kube-mesos',
       'ServiceAccount/kube-mesos/kube-mesos',
@@ -18,8 +18,6 @@ describe('manifests/rbac.yaml', () => {
       'ClusterRoleBinding//kube-mesos',
       'Role/kube-mesos/kube-mesos',
       'RoleBinding/kube-mesos/kube-mesos',
-      'Role/kube-node-lease/kube-mesos-node-lease',
-      'RoleBinding/kube-node-lease/kube-mesos-node-lease',
       'ClusterRoleBinding//kube-mesos:auth-delegator',
       'ClusterRole//kube-mesos-metrics-reader',
       'ClusterRole//kube-mesos-ops-viewer',
@@ -33,10 +31,12 @@ describe('manifests/rbac.yaml', () => {
     ['ClusterRole', '', 'pods/status', 'patch'],
     ['ClusterRole', '', 'pods/eviction', 'create'],
     ['ClusterRole', '', 'events', 'create,patch'],
-    ['ClusterRole', '', 'nodes', 'create,delete,get,list,patch,update,watch'],
-    ['ClusterRole', '', 'nodes/status', 'patch,update'],
+    ['ClusterRole', '', 'nodes', 'delete,get,list,patch,watch'],
+    ['ClusterRole', 'certificates.k8s.io', 'certificatesigningrequests', 'create,get'],
+    ['ClusterRole', 'certificates.k8s.io', 'certificatesigningrequests/approval', 'update'],
+    ['ClusterRole', 'certificates.k8s.io', 'signers', 'approve'],
     ['ClusterRole', 'policy', 'poddisruptionbudgets', 'list,watch'],
-    ['ClusterRole', '', 'persistentvolumeclaims', 'get,list,watch'],
+    ['ClusterRole', '', 'persistentvolumeclaims', 'get,list,patch,watch'],
     ['ClusterRole', '', 'persistentvolumes', 'create,delete,get,list,watch'],
     ['ClusterRole', 'storage.k8s.io', 'storageclasses', 'get,list,watch'],
     ['Role', 'coordination.k8s.io', 'leases', 'create,get,update'],
@@ -50,10 +50,11 @@ describe('manifests/rbac.yaml', () => {
   it('grants nothing beyond the table above', () => {
     const all = [...byKind('ClusterRole'), ...byKind('Role')].flatMap((o) => o.rules as Rule[]);
     expect(all.flatMap((r) => r.resources ?? []).sort()).toEqual(
-      ['configmaps', 'events', 'leases', 'leases', 'nodes', 'nodes/status', 'persistentvolumeclaims', 'persistentvolumes', 'poddisruptionbudgets', 'pods', 'pods/binding', 'pods/eviction', 'pods/status', 'storageclasses'].sort(),
+      ['certificatesigningrequests', 'certificatesigningrequests/approval', 'configmaps', 'events', 'leases', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'poddisruptionbudgets', 'pods', 'pods/binding', 'pods/eviction', 'pods/status', 'signers', 'storageclasses'].sort(),
     );
-    const nodeLease = objs.find((o) => o.kind === 'Role' && o.metadata.namespace === 'kube-node-lease')!.rules as Rule[];
-    expect(nodeLease).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update', 'patch'] }]);
+    // Approving is limited to the kubelet client signer.
+    const signers = (objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'kube-mesos')!.rules as (Rule & { resourceNames?: string[] })[]).find((r) => r.resources.includes('signers'))!;
+    expect(signers.resourceNames).toEqual(['kubernetes.io/kube-apiserver-client-kubelet']);
     expect(JSON.stringify(all)).not.toContain('*');
   });
 
@@ -63,9 +64,6 @@ describe('manifests/rbac.yaml', () => {
     expect(o.find((x) => x.kind === 'Role')!.metadata.namespace).toBe('test-1');
     const crb = o.find((x) => x.kind === 'ClusterRoleBinding')!;
     expect(crb.metadata.name).toBe('kube-mesos:test-1:sched');
-    const nodeLeaseBinding = o.find((x) => x.kind === 'RoleBinding' && x.metadata.namespace === 'kube-node-lease')!;
-    expect(nodeLeaseBinding.metadata.name).toBe('kube-mesos-node-lease:test-1:sched');
-    expect(nodeLeaseBinding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
     expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
     expect(o.find((x) => x.kind === 'RoleBinding' && x.metadata.namespace === 'test-1')!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'sched', namespace: 'test-1' }]);
   });

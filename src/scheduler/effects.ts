@@ -30,6 +30,8 @@ export interface FrameworkMetrics {
   binding?(result: string, seconds: number): void;
   /** A node certificate request ended (issued, denied, failed) after this many seconds. */
   nodeCertificate?(result: string, seconds: number): void;
+  /** Mesos volume operations sent: `create` (RESERVE + CREATE), `destroy` (DESTROY + UNRESERVE), `unreserve`. */
+  volumeOperations?(operation: 'create' | 'destroy' | 'unreserve', n: number): void;
 }
 
 export interface EffectsDeps {
