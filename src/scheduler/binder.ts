@@ -17,6 +17,8 @@ import type { TaskRecord } from './tasks.js';
 export class TaskBinder {
   /** Tasks whose Binding is in flight. */
   private readonly inflight = new Set<string>();
+  /** agentId → tasks that reached it but wait for its node name. */
+  private readonly awaitingAgent = new Map<string, Set<string>>();
 
   constructor(
     private readonly state: CoreState,
@@ -31,9 +33,12 @@ export class TaskBinder {
     const bind = this.fx.kube.bindPod?.bind(this.fx.kube);
     const pod = s.pods.get(rec.podUid);
     const nodeName = s.nodeName(rec.agentId);
-    if (!bind || !pod || !nodeName) {
-      // No pod: it was deleted (pod-events.ts kills the task). No Node name: an agent never offered nor adopted.
-      if (pod && !nodeName) this.fx.log.warn({ taskId: rec.taskId, agentId: rec.agentId }, 'cannot bind: the agent\'s node name is unknown');
+    if (!bind || !pod) return; // no pod: it was deleted (pod-events.ts kills the task)
+    if (!nodeName) {
+      // An agent not offered since a restart (all its resources in use) and with no Node yet: bound once it is known.
+      const waiting = this.awaitingAgent.get(rec.agentId) ?? new Set<string>();
+      if (waiting.size === 0) this.fx.log.info({ taskId: rec.taskId, agentId: rec.agentId }, 'binding waits: the agent\'s node name is not known yet');
+      this.awaitingAgent.set(rec.agentId, waiting.add(rec.taskId));
       return;
     }
     const annotations = { [ANNOTATION_TASK_ID]: rec.taskId, [ANNOTATION_AGENT_ID]: rec.agentId, [ANNOTATION_EXECUTOR_ID]: rec.executorId };
@@ -46,6 +51,17 @@ export class TaskBinder {
       ),
       'bind pod',
     );
+  }
+
+  /** The agent's node name became known (an offer, its Node, an adopted kubelet): bind the tasks that waited for it. */
+  agentKnown(agentId: string): void {
+    const waiting = this.awaitingAgent.get(agentId);
+    if (!waiting || !this.state.nodeName(agentId)) return;
+    this.awaitingAgent.delete(agentId);
+    for (const taskId of waiting) {
+      const rec = this.state.tasks.get(taskId);
+      if (rec && !rec.bound && (rec.state === 'TASK_STARTING' || rec.state === 'TASK_RUNNING')) this.taskStarted(rec);
+    }
   }
 
   /** Tasks with a Binding in flight (debug view and tests). */

@@ -3,6 +3,7 @@ import { ConnectionError } from '../mesos/errors.js';
 import type { TaskInfo } from '../mesos/types.js';
 import { silentLogger } from '../telemetry/log.js';
 import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
+import { taskIdFor } from './launch.js';
 import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
 import { aPod, anOffer, statusFor, statusOf } from './testing/builders.js';
 import { FakeKube, FakeMesos } from './testing/fakes.js';
@@ -157,6 +158,20 @@ describe('FrameworkCore', () => {
     expect(kube.bindings).toEqual([['p1', 'a1.example', { 'kube-mesos.io/task-id': task.task_id.value, 'kube-mesos.io/agent-id': 'a1', 'kube-mesos.io/executor-id': task.executor!.executor_id.value }]]);
     expect(kube.scheduled).toEqual([['p1', 'a1.example']]);
     expect(core.tasks.get(task.task_id.value)?.bound).toBe(true);
+  });
+
+  it('a task an earlier leader launched on an agent not offered since is adopted unbound, and bound once the agent is known', async () => {
+    const { core, kube } = setup();
+    const pod = aPod('p1').build();
+    core.onPodUpsert(pod);
+    const taskId = taskIdFor({ namespace: 'ns', name: 'p1', uid: pod.metadata!.uid! });
+    core.onUpdate(statusFor(taskId, 'a9').state('TASK_STARTING').executor('kubelet.a9.x').build());
+    await core.drain();
+    expect(kube.bindings).toEqual([]); // a9's node name is not known yet
+    core.onOffers([anOffer('a9').zone('z1').build()]);
+    await core.drain();
+    expect(kube.bindings.map(([name, node]) => [name, node])).toEqual([['p1', 'a9.example']]);
+    expect(core.tasks.get(taskId)?.bound).toBe(true);
   });
 
   it.each<[string, 'rejected' | 'failed']>([

@@ -106,6 +106,7 @@ export class FrameworkCore {
   /** Explicit reconciliation until every task has a state (reconcile.ts). */
   readonly reconciler: Reconciler;
   private readonly wakeCycle: () => void;
+  private readonly binder: TaskBinder;
 
   constructor(deps: FrameworkDeps) {
     const cfg = deps.config;
@@ -184,7 +185,7 @@ export class FrameworkCore {
     });
     const reconciler = (this.reconciler = new Reconciler(s, fx, { ...DEFAULT_RECONCILE, ...cfg.reconcile }));
     const loss = new ExecutorLossHandler(s, fx, wake);
-    const binder = new TaskBinder(s, fx, wake);
+    const binder = (this.binder = new TaskBinder(s, fx, wake));
     const identity = new NodeIdentityIssuer(s, fx, cfg.nodeIdentity);
     this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss, reconciler, binder, identity }, cfg, wake);
     const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
@@ -222,6 +223,7 @@ export class FrameworkCore {
   onNodeChange = (c: NodeChange): void => {
     if (c.node) this.state.nodes.set(c.agentId, c.node);
     else this.state.nodes.delete(c.agentId);
+    if (c.node) this.binder.agentKnown(c.agentId);
     this.state.queue.moveAllToActive();
     this.wakeCycle();
   };

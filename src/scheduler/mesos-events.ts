@@ -97,6 +97,7 @@ export class MesosEvents {
       s.offers.add(o, now);
       if (s.failover.agentBack(info.id)) this.fx.note('Normal', 'AgentBack', info.nodeName, `agent ${info.id} offers again`);
       this.adoptRunningExecutor(info.id, info.nodeName, o.executor_ids?.map((e) => e.value) ?? [], now);
+      this.parts.binder.agentKnown(info.id);
     }
     this.fx.metrics?.offersReceived(offers.length);
     if (offers.length > 0) this.parts.stream.offersArrived(now);

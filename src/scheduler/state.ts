@@ -77,7 +77,7 @@ export class CoreState {
   }
 
   nodeName(agentId: string): string | undefined {
-    return this.agents.get(agentId)?.info.nodeName ?? this.tasks.kubelet(agentId)?.nodeName;
+    return this.agents.get(agentId)?.info.nodeName ?? this.tasks.kubelet(agentId)?.nodeName ?? this.nodes.get(agentId)?.metadata?.name;
   }
 
   zoneOf(agentId: string): string {
