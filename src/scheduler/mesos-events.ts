@@ -69,6 +69,11 @@ export class MesosEvents {
     this.wake();
   }
 
+  /** The master removed our framework: say so; the next SUBSCRIBED (a new id) reconciles the old tasks into losses. */
+  frameworkRemoved(frameworkId: string, message: string): void {
+    this.fx.note('Warning', 'FrameworkRemoved', frameworkId, `Mesos: ${message}; registering as a new framework, the old framework's tasks are gone and their pods will be replaced`);
+  }
+
   /** The subscription broke: offers are void, nothing can be launched until the next SUBSCRIBED. */
   disconnected(): void {
     this.state.subscribed = false;
