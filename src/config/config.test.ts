@@ -130,7 +130,7 @@ describe('loadConfig errors name the key and what is allowed', () => {
   it.each<[string, LoadConfigInput, string]>([
     // unknown keys
     ['unknown key in a section', { fileText: 'mesos:\n  mastrs: [http://a:5050]\n' }, 'config: mesos.mastrs: unknown key (did you mean mesos.masters? known keys in mesos: masters, scheme, contentType,'],
-    ['unknown section', { fileText: 'mesoss:\n  masters: []\n' }, 'config: mesoss: unknown key (did you mean mesos? known sections: mesos, kube, placement, pool, delivery, failover, ops)'],
+    ['unknown section', { fileText: 'mesoss:\n  masters: []\n' }, 'config: mesoss: unknown key (did you mean mesos? known sections: mesos, kube, placement, pool, delivery, failover, storage, ops)'],
     ['unknown nested key', { fileText: 'mesos:\n  refuseSeconds:\n    busy: 1s\n' }, 'config: mesos.refuseSeconds.busy: unknown key (known keys in mesos.refuseSeconds: waiting, idle)'],
     ['unknown env variable in a known section', { env: { KUBE_MESOS_POOL_IDLE_TIMOUT: '1m' } }, 'config: KUBE_MESOS_POOL_IDLE_TIMOUT: unknown configuration variable (did you mean KUBE_MESOS_POOL_IDLE_TIMEOUT?'],
     ['unknown --set key', { flags: [['ops.lissen', ':1']] }, 'config: --set ops.lissen: unknown key (did you mean ops.listen?'],
@@ -240,7 +240,7 @@ describe('environment names', () => {
   });
 
   it('every section name is a schema section', () => {
-    expect(Object.keys(CONFIG_SCHEMA)).toEqual(['mesos', 'kube', 'placement', 'pool', 'delivery', 'failover', 'ops']);
+    expect(Object.keys(CONFIG_SCHEMA)).toEqual(['mesos', 'kube', 'placement', 'pool', 'delivery', 'failover', 'storage', 'ops']);
   });
 });
 

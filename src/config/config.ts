@@ -113,6 +113,7 @@ export const CONFIG_SCHEMA = {
     max: int({ default: 0, min: 0, doc: 'Most kubelets overall; 0 = unlimited.' }),
     maxPerZone: int({ default: 0, min: 0, doc: 'Most kubelets per zone; 0 = unlimited.' }),
     idleTimeout: duration({ default: '10m', min: '0s', max: '168h', doc: 'A kubelet without pods for this long is removed and its resources go back to Mesos.' }),
+    daemonSetPodsKeepKubelet: bool({ default: false, doc: "A kubelet whose only pods are DaemonSet pods counts as idle unless this is true (cluster-autoscaler does not count DaemonSet pods either): after `idleTimeout` it is removed, its Node deleted and the DaemonSet's pod with it." }),
     scaleDownUtilization: num({ default: 0.5, min: 0, max: 1, doc: 'With consolidation on, kubelets below this utilisation whose pods fit elsewhere are drained.' }),
     consolidation: bool({ default: false, doc: 'Drain under-utilised kubelets (Eviction API, PodDisruptionBudgets respected) to pack pods onto fewer agents.' }),
     consolidationDelay: duration({ default: '10m', min: '0s', max: '168h', doc: 'How long a kubelet must stay under `scaleDownUtilization` before consolidation drains it.' }),
@@ -155,6 +156,15 @@ export const CONFIG_SCHEMA = {
     secondaryNodeEvictionRate: num({ default: 0.01, min: 0, max: 100, doc: 'Agents per second in a zone with at least `zoneUnhealthyFraction` of its agents lost (--secondary-node-eviction-rate); 0 in zones of at most `largeClusterSizeThreshold` agents.' }),
     largeClusterSizeThreshold: int({ default: 50, min: 0, max: 100000, doc: 'Zones with at most this many agents stop replacements altogether while unhealthy (--large-cluster-size-threshold).' }),
     rebalance: bool({ default: false, doc: 'After a zone recovers, move pods back gradually within their disruption budgets.' }),
+  },
+  storage: {
+    agentWorkDir: str({
+      default: '/var/lib/mesos',
+      allowEmpty: false,
+      pattern: /^\/\S*$/,
+      allowed: 'an absolute path',
+      doc: 'The Mesos agents\' `--work_dir`; `{agentId}` is replaced by the agent id. A Mesos volume lives at `<agentWorkDir>/volumes/roles/<role>/<persistence id>` on its agent, the path of the local PersistentVolume kube-mesos writes for it (docs/stateful.md).',
+    }),
   },
   ops: {
     listen: str({

@@ -39,6 +39,15 @@ describe('ensurePki', () => {
     expect(srv.keyUsage).toEqual(expect.arrayContaining(['1.3.6.1.5.5.7.3.1'])); // serverAuth
   });
 
+  it("makes kube-apiserver's kubelet client certificate (O=system:masters, CN=kube-apiserver-kubelet-client, clientAuth), signed by the CA", async () => {
+    const ca = new X509Certificate(await readFile(pki.caCert));
+    const c = new X509Certificate(await readFile(pki.kubeletClientCert));
+    expect(c.verify(ca.publicKey)).toBe(true);
+    expect(c.subject.split('\n').sort()).toEqual(['CN=kube-apiserver-kubelet-client', 'O=system:masters']);
+    expect(c.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']); // clientAuth only
+    expect(c.checkPrivateKey(createPrivateKey(await readFile(pki.kubeletClientKey)))).toBe(true);
+  });
+
   it('makes a matching service-account key pair', async () => {
     const pub = createPublicKey(await readFile(pki.saPub));
     const priv = createPrivateKey(await readFile(pki.saKey));

@@ -9,6 +9,13 @@ export interface Pki {
   caKey: string;
   serverCert: string;
   serverKey: string;
+  /**
+   * kube-apiserver's client certificate towards kubelets (logs, exec, port-forward): CN kube-apiserver-kubelet-client,
+   * O system:masters, as kubeadm issues it, so a kubelet authenticates it by the cluster CA and its webhook authorizer
+   * allows it.
+   */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   /** Service-account signing key (private, PKCS#8) and its public half (SPKI). */
   saKey: string;
   saPub: string;
@@ -48,6 +55,8 @@ export async function ensurePki(dir: string, exec: Runner = defaultRun): Promise
     caKey: p('ca.key'),
     serverCert: p('apiserver.crt'),
     serverKey: p('apiserver.key'),
+    kubeletClientCert: p('apiserver-kubelet-client.crt'),
+    kubeletClientKey: p('apiserver-kubelet-client.key'),
     saKey: p('sa.key'),
     saPub: p('sa.pub'),
     tokensFile: p('tokens.csv'),
@@ -67,6 +76,14 @@ export async function ensurePki(dir: string, exec: Runner = defaultRun): Promise
     await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', pki.serverKey, '-out', csr, '-subj', '/CN=kube-apiserver']);
     await openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
       '-out', pki.serverCert, '-days', '3650', '-extfile', ext]);
+  }
+  if (!(await exists(pki.kubeletClientCert)) || !(await exists(pki.kubeletClientKey))) {
+    const csr = p('apiserver-kubelet-client.csr');
+    const ext = p('apiserver-kubelet-client.ext');
+    await writeFile(ext, 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n');
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', pki.kubeletClientKey, '-out', csr, '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client']);
+    await openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
+      '-out', pki.kubeletClientCert, '-days', '3650', '-extfile', ext]);
   }
   if (!(await exists(pki.saKey)) || !(await exists(pki.saPub))) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

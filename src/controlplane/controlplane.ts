@@ -142,6 +142,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         // Real kubelets register their node IP and a Hostname address nothing resolves: logs, exec and port-forward
         // must reach them by InternalIP.
         '--kubelet-preferred-address-types=InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP',
+        // Kubelets authenticate the API server by this certificate (x509 against the cluster CA) and ask it, by
+        // webhook, whether the caller may use their API (docs/executor.md: the kubelet's own API).
+        `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+        `--kubelet-client-key=${pki.kubeletClientKey}`,
         `--cert-dir=${join(dir, 'pki', 'apiserver-generated')}`,
         '--profiling=false',
       ],

@@ -294,6 +294,39 @@ describe('Master core (injected clock)', () => {
     master.stop();
   });
 
+  it.each([
+    { name: 'PARTITION_AWARE', capabilities: [{ type: 'PARTITION_AWARE' }], dropped: 'TASK_DROPPED' },
+    { name: 'not partition-aware', capabilities: [], dropped: 'TASK_LOST' },
+  ])('a re-SUBSCRIBE that does not know a task sent on the old connection: $name → $dropped, REASON_AGENT_RESTARTED (slave.cpp subscribe; v1 name of REASON_SLAVE_RESTARTED)', ({ capabilities, dropped }) => {
+    const envs: Record<string, string>[] = [];
+    const { clock, master } = setup({ agents: 1, factory: async ({ env, signal }) => { envs.push(env); return new Promise<void>((r) => signal.addEventListener('abort', () => r())); } });
+    const f = subscribe(master, fwInfo({ capabilities: capabilities as FrameworkInfo['capabilities'] }));
+    clock.advance(0);
+    const [o] = f.sink.offers();
+    const executor = { executor_id: { value: 'e' }, command: { value: 'x' } };
+    f.call({ type: 'ACCEPT', accept: { offer_ids: [o.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task('t1', o, 'cpus:1', { command: undefined, executor })] } }] } } as never);
+    clock.advance(0);
+    expect(envs).toHaveLength(1);
+    const token = envs[0].MESOS_EXECUTOR_AUTHENTICATION_TOKEN;
+    const ids = { framework_id: { value: f.fid }, executor_id: { value: 'e' } };
+    const events: string[][] = [[], []];
+    const sinkOf = (i: number) => ({ send: (ev: { type: string; launch?: { task: TaskInfo } }) => events[i].push(ev.type === 'LAUNCH' ? `LAUNCH ${ev.launch!.task.task_id.value}` : ev.type), close: () => undefined });
+    // The first connection takes SUBSCRIBED and the queued LAUNCH of t1; a second task goes out on it too.
+    expect(master.executorSubscribe(token, { type: 'SUBSCRIBE', ...ids, subscribe: {} } as never, sinkOf(0) as never)).toEqual({ status: 200 });
+    clock.advance(6000); // past the default 5 s filter on the accepted offer's remainder
+    const [o2] = f.sink.offers().slice(-1);
+    expect(o2.id).not.toEqual(o.id);
+    f.call({ type: 'ACCEPT', accept: { offer_ids: [o2.id], operations: [{ type: 'LAUNCH', launch: { task_infos: [task('t2', o2, 'cpus:1', { command: undefined, executor })] } }] } } as never);
+    expect(events[0]).toEqual(['SUBSCRIBED', 'LAUNCH t1', 'LAUNCH t2']);
+    f.sink.clear();
+    // The executor never saw t1 (the connection broke); it re-subscribes knowing only t2.
+    const t2 = task('t2', o2, 'cpus:1', { command: undefined, executor });
+    expect(master.executorSubscribe(token, { type: 'SUBSCRIBE', ...ids, subscribe: { unacknowledged_tasks: [t2] } } as never, sinkOf(1) as never)).toEqual({ status: 200 });
+    expect(events[1]).toEqual(['SUBSCRIBED']);
+    expect(f.sink.updates().map((u) => [u.task_id.value, u.state, u.source, u.reason, u.message])).toEqual([['t1', dropped, 'SOURCE_AGENT', 'REASON_AGENT_RESTARTED', 'Task launched during agent restart']]);
+    master.stop();
+  });
+
   it('UPDATE_FRAMEWORK changes roles and suppression (answers 200); offers of a dropped role are rescinded', () => {
     const { clock, master } = setup({ agents: 1 });
     const f = subscribe(master, fwInfo({ roles: ['r1'], capabilities: [{ type: 'MULTI_ROLE' }] }));

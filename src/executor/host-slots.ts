@@ -138,6 +138,21 @@ function rmdirAll(dirs: string[]): string[] {
 }
 
 /** Cleans every stale slot (holder gone) in `runtimeDir`: for the sandbox's stop and for operators. */
+/** Slots whose holder (an executor) is alive. */
+export function liveSlots(runtimeDir: string): SlotRecord[] {
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(runtimeDir, 'slots'));
+  } catch {
+    return [];
+  }
+  return files.flatMap((f) => {
+    if (!/^slot-\d+\.json$/.test(f)) return [];
+    const r = readRecord(join(runtimeDir, 'slots', f));
+    return r && holderAlive(r) ? [r] : [];
+  });
+}
+
 export async function sweepStaleSlots(runtimeDir: string): Promise<{ swept: SlotRecord[]; reports: CleanupReport[] }> {
   const swept: SlotRecord[] = [];
   const reports: CleanupReport[] = [];

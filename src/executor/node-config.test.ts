@@ -66,11 +66,18 @@ describe('runtime configuration', () => {
       oomScoreAdj: 0,
       makeIPTablesUtilChains: false,
       volumePluginDir: '/sb/vp',
-      authorization: { mode: 'AlwaysAllow' },
     });
     expect(runtimeKubeletFlags({ kubeletConfig: '/sb/k.yaml', socket: layout.socket, nodeIp: '192.0.2.2', rootDir: layout.kubeletRoot })).toEqual(
       expect.arrayContaining(['--root-dir=/var/lib/kube-mesos/slot-2/kubelet', '--config=/sb/k.yaml', '--container-runtime=remote', '--container-runtime-endpoint=unix:///run/kube-mesos/slot-2/containerd.sock', '--node-ip=192.0.2.2']),
     );
+  });
+
+  it('admits no anonymous caller: the API server by its client certificate (x509 against the given CA), others by token; every request authorized by SubjectAccessReview', () => {
+    const k = JSON.parse(kubeletConfiguration({ nodeIp: '192.0.2.2', net, cgroupRoot: '/r', volumePluginDir: '/vp', clientCaFile: '/sb/kubelet/client-ca.crt' })) as Record<string, unknown>;
+    expect(k.authentication).toEqual({ anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: '2m' }, x509: { clientCAFile: '/sb/kubelet/client-ca.crt' } });
+    expect(k.authorization).toMatchObject({ mode: 'Webhook' });
+    const noCa = JSON.parse(kubeletConfiguration({ nodeIp: '192.0.2.2', net, cgroupRoot: '/r', volumePluginDir: '/vp' })) as Record<string, unknown>;
+    expect(noCa.authentication).toEqual({ anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: '2m' } });
   });
 });
 

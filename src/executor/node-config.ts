@@ -196,12 +196,15 @@ export interface KubeletConfigInput {
   /** The executor's container in every cgroup hierarchy: pods go to <cgroupRoot>/kubepods. */
   cgroupRoot: string;
   volumePluginDir: string;
+  /** CA of the API server's kubelet client certificate; undefined: only bearer tokens authenticate (TokenReview). */
+  clientCaFile?: string;
 }
 
 /**
  * The KubeletConfiguration (kubelet.config.k8s.io/v1beta1) of one agent; YAML is a superset of JSON, so JSON it is.
- * The API server reaches the kubelet (logs, exec, port-forward) without a client certificate, hence anonymous +
- * AlwaysAllow, bound to the node IP only: sandbox-grade, see docs/executor.md. Pure.
+ * The kubelet's API (logs, exec, port-forward, metrics) admits no anonymous caller: the API server authenticates by
+ * its client certificate (x509, `clientCaFile`), others by bearer token (webhook TokenReview), and every request is
+ * authorized by SubjectAccessReview (webhook) — kubeadm's kubelet settings. Pure.
  */
 export function kubeletConfiguration(i: KubeletConfigInput): string {
   return (
@@ -214,8 +217,8 @@ export function kubeletConfiguration(i: KubeletConfigInput): string {
         readOnlyPort: 0,
         healthzBindAddress: '127.0.0.1',
         healthzPort: i.net.healthzPort,
-        authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
-        authorization: { mode: 'AlwaysAllow' },
+        authentication: { anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: '2m' }, ...(i.clientCaFile ? { x509: { clientCAFile: i.clientCaFile } } : {}) },
+        authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5m', cacheUnauthorizedTTL: '30s' } },
         cgroupDriver: 'cgroupfs',
         cgroupsPerQOS: true,
         cgroupRoot: i.cgroupRoot,

@@ -22,6 +22,11 @@ export interface NodeRuntimeEnv {
   /** Host-wide directory of the kubelets' root dirs (short paths: the kubelet listens on sockets below it). */
   stateDir: string;
   slots: SlotPlan;
+  /**
+   * The CA the kubelet authenticates API-server callers (logs, exec, port-forward) by: the one that signed
+   * kube-apiserver's `--kubelet-client-certificate`. Undefined: the CA of the kubelet's kubeconfig (kubeadm's layout).
+   */
+  clientCaFile: string | undefined;
 }
 
 export const NODE_ENV = {
@@ -37,6 +42,7 @@ export const NODE_ENV = {
   stateDir: 'KUBE_MESOS_STATE_DIR',
   podNetwork: 'KUBE_MESOS_POD_NETWORK',
   kubeletPortBase: 'KUBE_MESOS_KUBELET_PORT_BASE',
+  clientCaFile: 'KUBE_MESOS_KUBELET_CLIENT_CA',
 } as const;
 
 const ABSOLUTE = /^\/[^\0]*$/;
@@ -62,6 +68,8 @@ export function parseNodeRuntimeEnv(env: Record<string, string | undefined>): No
   const cniBinDir = path(NODE_ENV.cniBinDir, NODE_BINARIES.cniBinDir);
   const runtimeDir = path(NODE_ENV.runtimeDir, '/run/kube-mesos');
   const stateDir = path(NODE_ENV.stateDir, '/var/lib/kube-mesos');
+  const clientCaFile = get(NODE_ENV.clientCaFile);
+  if (clientCaFile !== undefined && !ABSOLUTE.test(clientCaFile)) errors.push(`${NODE_ENV.clientCaFile}="${clientCaFile}" must be an absolute path`);
   const pauseImage = get(NODE_ENV.pauseImage) ?? imageRef('pause');
   if (/\s/.test(pauseImage)) errors.push(`${NODE_ENV.pauseImage}="${pauseImage}" is not an image reference`);
 
@@ -98,6 +106,6 @@ export function parseNodeRuntimeEnv(env: Record<string, string | undefined>): No
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
-    value: { runtime: runtime as NodeRuntimeEnv['runtime'], containerd, ctr, runc, cniBinDir, pauseImage, mirrors, nodeIp, runtimeDir, stateDir, slots: { podNetwork, portBase } },
+    value: { runtime: runtime as NodeRuntimeEnv['runtime'], containerd, ctr, runc, cniBinDir, pauseImage, mirrors, nodeIp, runtimeDir, stateDir, slots: { podNetwork, portBase }, clientCaFile },
   };
 }

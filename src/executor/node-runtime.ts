@@ -13,6 +13,7 @@ import type { KubeletSupervisionEnv } from './env.js';
 import type { Kubelet } from './executor.js';
 import { claimSlot, cleanupSlot, releaseSlot, type SlotRecord } from './host-slots.js';
 import type { KubeletApi } from './kube-api.js';
+import { resolveClientCa } from './client-ca.js';
 import { cniConflist, containerdConfig, kubeletConfiguration, runtimeKubeletFlags, runtimeLayout, slotNetwork, type RuntimeLayout, type SlotNetwork } from './node-config.js';
 import type { NodeRuntimeEnv } from './node-env.js';
 import { createCgroupPath, defaultRouteIp, deleteLink, linkExists, ownCgroup, reapUnifiedPodCgroups, run, waitForSocket } from './node-host.js';
@@ -165,7 +166,9 @@ export class NodeRuntime implements Kubelet {
     }
     writeFileSync(layout.containerdConfig, containerdConfig({ layout, runc: env.runc, cniBinDir: env.cniBinDir, sandboxImage: env.pauseImage, mirrors: env.mirrors }));
     writeFileSync(join(layout.cniConfDir, '10-kube-mesos.conflist'), cniConflist(net, layout.cniIpamDir));
-    writeFileSync(layout.kubeletConfig, kubeletConfiguration({ nodeIp, net, cgroupRoot, volumePluginDir: layout.volumePluginDir }));
+    const ca = resolveClientCa({ configured: env.clientCaFile, kubeletArgs: this.opts.kubelet.args, target: join(layout.dir, 'client-ca.crt') });
+    if (!ca.ok) this.log.warn({ reason: ca.reason }, 'no client CA for the kubelet: the API server cannot authenticate to it (kubectl logs/exec refused); set KUBE_MESOS_KUBELET_CLIENT_CA');
+    writeFileSync(layout.kubeletConfig, kubeletConfiguration({ nodeIp, net, cgroupRoot, volumePluginDir: layout.volumePluginDir, clientCaFile: ca.ok ? ca.file : undefined }));
     if (signal.aborted) return;
 
     const spawner = namespaceSpawner(() => [this.containerd?.pid, this.kubelet?.pid], layout.hostBinds);

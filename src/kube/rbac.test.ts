@@ -35,6 +35,10 @@ describe('manifests/rbac.yaml', () => {
     ['ClusterRole', '', 'events', 'create,patch'],
     ['ClusterRole', '', 'nodes', 'create,delete,get,list,patch,update,watch'],
     ['ClusterRole', '', 'nodes/status', 'patch,update'],
+    ['ClusterRole', 'policy', 'poddisruptionbudgets', 'list,watch'],
+    ['ClusterRole', '', 'persistentvolumeclaims', 'get,list,watch'],
+    ['ClusterRole', '', 'persistentvolumes', 'create,delete,get,list,watch'],
+    ['ClusterRole', 'storage.k8s.io', 'storageclasses', 'get,list,watch'],
     ['Role', 'coordination.k8s.io', 'leases', 'create,get,update'],
     ['Role', '', 'configmaps', 'create,get,update'],
   ])('%s grants %s/%s: %s', (kind, group, resource, verbs) => {
@@ -45,8 +49,8 @@ describe('manifests/rbac.yaml', () => {
 
   it('grants nothing beyond the table above', () => {
     const all = [...byKind('ClusterRole'), ...byKind('Role')].flatMap((o) => o.rules as Rule[]);
-    expect(all.flatMap((r) => r.resources).sort()).toEqual(
-      ['configmaps', 'events', 'leases', 'leases', 'nodes', 'nodes/status', 'pods', 'pods/binding', 'pods/eviction', 'pods/status'].sort(),
+    expect(all.flatMap((r) => r.resources ?? []).sort()).toEqual(
+      ['configmaps', 'events', 'leases', 'leases', 'nodes', 'nodes/status', 'persistentvolumeclaims', 'persistentvolumes', 'poddisruptionbudgets', 'pods', 'pods/binding', 'pods/eviction', 'pods/status', 'storageclasses'].sort(),
     );
     const nodeLease = objs.find((o) => o.kind === 'Role' && o.metadata.namespace === 'kube-node-lease')!.rules as Rule[];
     expect(nodeLease).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update', 'patch'] }]);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   add,
-  allocatePorts,
   byRole,
   coalesceRanges,
   contains,
@@ -19,8 +18,8 @@ import {
   setItems,
   subtract,
   subtractRanges,
-  takeResources,
 } from './resources.js';
+import { allocatePorts, takeResources } from './carve.js';
 import type { Range, Resource } from './types.js';
 
 // Small builders, Mesos-style: cpus(2), cpus(2, 'prod'), ports([[31000, 31010]], 'prod').

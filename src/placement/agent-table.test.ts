@@ -63,6 +63,51 @@ function batch(rnd: () => number, cycle: number, n: number): PodSpecView[] {
   return out;
 }
 
+/** Agents with every input the search cache reads: roles, capacities, PreferNoSchedule taints, preferAvoidPods, Node-advertised resources. */
+function richAgents(n: number): AgentView[] {
+  const out: AgentView[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = makeAgent(`agent-${i}`).zone(ZONES[i % 3]).offer('*', { cpus: 1 + (i % 4), mem: 2048 + 512 * (i % 3), disk: 1000 }, [[31000, 31004]]);
+    if (i % 5 === 0) b.offer('prod', { cpus: 1, mem: 1024, disk: 100 });
+    if (i % 6 === 1) b.taint({ key: 'soft', value: 'x', effect: 'PreferNoSchedule' });
+    if (i % 7 === 2) b.avoid('ReplicaSet', 'rs-1');
+    if (i % 4 === 3) b.nodeExtended('example.com/widget', 2);
+    if (i % 9 === 4) b.capacity(8, 8192);
+    out.push(b.build());
+  }
+  return out;
+}
+
+/** Replicas: few specs, many pods each (the cache's case), with the inputs it keys on varied between specs. */
+function replicaBatch(rnd: () => number, cycle: number, n: number): PodSpecView[] {
+  const out: PodSpecView[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = (i + cycle) % 6;
+    const app = `rs-${kind}`;
+    const p = makePod(`c${cycle}-r${i}`).labels({ app }).owner(kind === 1 ? 'rs-1' : `owner-${app}`, 'ReplicaSet').requests({ cpus: [0.1, 0.25][Math.floor(rnd() * 2)], mem: 128 });
+    switch (kind) {
+      case 0:
+        p.spreadConstraint({ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { app } } });
+        break;
+      case 1:
+        break; // the controller some Nodes prefer to avoid
+      case 2:
+        p.extended('example.com/widget', 1);
+        break;
+      case 3:
+        p.scoring('binpack').toleration({ key: 'soft', operator: 'Exists', effect: 'PreferNoSchedule' });
+        break;
+      case 4:
+        p.roles('prod', '*').hostPort(31000 + (i % 3));
+        break;
+      default:
+        p.affinity({ nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, preference: { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['b'] }] } }] } });
+    }
+    out.push(p.build());
+  }
+  return out;
+}
+
 /** The next snapshot: placed pods' resources taken, the pods on their agents; every changed agent a new object. */
 function next(views: AgentView[], pods: PodSpecView[], r: Plan, rnd: () => number, cycle: number): AgentView[] {
   const out = [...views];
@@ -113,13 +158,64 @@ describe('AgentTable: the working copy kept across plans', () => {
     for (let cycle = 0; cycle < 12; cycle++) {
       if (cycle === 8) views = views.slice(1); // an agent goes away: everything is renumbered
       const pods = batch(rnd, cycle, 24);
-      const fresh = plan(views, pods, cfg);
+      const fresh = plan(views, pods, cfg, new AgentTable({ searchCache: false }));
       const kept = plan(views, pods, cfg, table);
       expect(kept).toEqual(fresh);
       placed += fresh.placements.length;
       views = next(views, pods, fresh, rnd, cycle);
     }
     expect(placed).toBeGreaterThan(100); // the cycles did place pods, so the comparison covered drawn-on agents
+  });
+
+  it("gives the same plan with the per-spec search cache as the uncached search, within a plan and across kept plans", () => {
+    const rnd = mulberry32(11);
+    const cfg = testConfig();
+    let views = richAgents(36);
+    const kept = new AgentTable();
+    let placed = 0;
+    for (let cycle = 0; cycle < 12; cycle++) {
+      if (cycle === 9) views = views.slice(2); // agents go away: everything is renumbered
+      const pods = replicaBatch(rnd, cycle, 30);
+      const reference = plan(views, pods, cfg, new AgentTable({ searchCache: false }));
+      expect(plan(views, pods, cfg)).toEqual(reference); // cache within one plan
+      expect(plan(views, pods, cfg, kept)).toEqual(reference); // cache kept across plans
+      placed += reference.placements.length;
+      views = next(views, pods, reference, rnd, cycle);
+    }
+    expect(placed).toBeGreaterThan(150);
+    // the cache answered most visits, so the comparison covered cached entries, not only fresh ones
+    expect(kept.searchStats.examined).toBeLessThan(kept.searchStats.visited / 2);
+  });
+
+  it('examines afresh an agent a placement drew on, for the next replica of the same spec', () => {
+    const cfg = testConfig();
+    // room for two pods of 1 cpu beside the executor (0.1), not three
+    const views = [makeAgent('a').offer('*', { cpus: 2.15, mem: 4096, disk: 100 }).build()];
+    const pods = [0, 1, 2].map(() => makePod().owner('o').requests({ cpus: 1, mem: 10 }).build());
+    const table = new AgentTable();
+    const r = plan(views, pods, cfg, table);
+    expect(r).toEqual(plan(views, pods, cfg, new AgentTable({ searchCache: false })));
+    expect(r.placements).toHaveLength(2); // the third did not reuse the cached "fits" of the first two
+    expect(r.unschedulable).toHaveLength(1);
+    expect(r.unschedulable[0].message).toContain('Insufficient cpu');
+    expect(table.searchStats).toEqual({ visited: 3, examined: 3 });
+  });
+
+  it('examines afresh, in the next plan, an agent whose view changed although no plan drew on it', () => {
+    const cfg = testConfig();
+    const table = new AgentTable();
+    const spec = (name: string): PodSpecView => makePod(name).owner('o').requests({ cpus: 1, mem: 10 }).build();
+    const views = [makeAgent('a').offer('*', { cpus: 8, mem: 4096 }).build(), makeAgent('b').offer('*', { cpus: 8, mem: 4096 }).build()];
+    const first = plan(views, [spec('p1')], cfg, table);
+    expect(first.placements).toHaveLength(1);
+    const used = first.placements[0].agentId;
+    // the other agent is cordoned: a new view, and the spread score would otherwise prefer it (no sibling there)
+    const after = views.map((v) =>
+      v.id === used ? { ...v, pods: [makePod('p1').owner('o').placed()], offered: [{ role: '*', res: { cpus: 6.9, mem: 4054, disk: 0 }, ports: [] }] } : { ...v, unschedulable: true },
+    );
+    const second = plan(after, [spec('p2')], cfg, table);
+    expect(second.placements.map((p) => p.agentId)).toEqual([used]);
+    expect(second).toEqual(plan(after, [spec('p2')], cfg, new AgentTable({ searchCache: false })));
   });
 
   it('rebuilds only the agents whose view changed or that the previous plan drew on', () => {

@@ -11,7 +11,8 @@ export interface Slot {
   cpus: number;
   mem: number;
   disk: number;
-  ports: PortRange[];
+  /** Free port ranges; shared with the view until a pod takes ports (then replaced, never changed in place). */
+  ports: readonly PortRange[];
   /** Other Mesos scalars offered to the role (`gpus`); null = none. */
   scalars: Record<string, number> | null;
 }
@@ -51,16 +52,15 @@ function slotsOf(view: AgentView): Slot[] {
     const o = offered[i];
     let s: Slot | undefined;
     for (let j = 0; j < slots.length; j++) if (slots[j].role === o.role) s = slots[j];
-    const ports: PortRange[] = [];
-    for (let j = 0; j < o.ports.length; j++) ports.push([o.ports[j][0], o.ports[j][1]]);
+    // The view's ranges, shared: a slot's ports are never changed in place, only replaced (plan.ts takePorts).
+    const ports = o.ports;
     const sc = o.scalars;
     if (!s) slots.push({ role: o.role, cpus: o.res.cpus, mem: o.res.mem, disk: o.res.disk, ports, scalars: sc ? { ...sc } : null });
     else {
       s.cpus = round3(s.cpus + o.res.cpus);
       s.mem = round3(s.mem + o.res.mem);
       s.disk = round3(s.disk + o.res.disk);
-      for (const r of ports) s.ports.push(r);
-      s.ports.sort((x, y) => x[0] - y[0]);
+      s.ports = [...s.ports, ...ports].sort((x, y) => x[0] - y[0]);
       if (sc) {
         const t = (s.scalars ??= {});
         for (const k in sc) t[k] = round3((t[k] ?? 0) + sc[k]);
@@ -170,6 +170,24 @@ function flagsOf(v: AgentView): number {
 /** Derived arrays not used by this many plans in a row are dropped (pod specs come and go). */
 const KEEP_UNUSED_PLANS = 20;
 
+/**
+ * What the search learned about each agent for one pod spec (search-cache.ts): entry i holds while stamp[i] equals the
+ * agent's version (AgentTable.ver).
+ */
+export interface SearchCache {
+  stamp: Int32Array;
+  /** The agent passes the filters that read only its own working copy and the pod's spec. */
+  ok: Uint8Array;
+  /** The weighted sum of the scores that read only the agent's working copy and the pod's spec (valid where ok). */
+  score: Float64Array;
+  usedInPlan: number;
+}
+
+export interface AgentTableOptions {
+  /** Keep per-spec search results (search-cache.ts); off only to compare against the uncached search. Default on. */
+  searchCache?: boolean;
+}
+
 export class AgentTable {
   agents: WAgent[] = [];
   /** Agents with a kubelet, running or launched by the current plan, in agent order. */
@@ -180,6 +198,8 @@ export class AgentTable {
   plans = 0;
   /** Agents (re)built from their view by the last sync(): a measure of the incremental work. */
   rebuilt = 0;
+  /** Agents the searches visited, and examined afresh (not answered by the per-spec cache), since the table was made. */
+  readonly searchStats = { visited: 0, examined: 0 };
   private cfg: PlanConfig | undefined;
   private touched: WAgent[] = [];
   private isTouched = new Uint8Array(0);
@@ -191,6 +211,18 @@ export class AgentTable {
   private max = { cpus: 1, mem: 1 };
   private flags = new Uint8Array(0);
   private flagCounts = [0, 0, 0];
+  /**
+   * Per agent, a number that changes whenever its working copy may have (rebuilt, reset, drawn on by plan()); unique
+   * across the table's life, so per-spec caches compare it (never 0).
+   */
+  ver = new Int32Array(0);
+  private verSeq = 0;
+  private searchCaches = new Map<string, SearchCache>();
+  readonly searchCacheEnabled: boolean;
+
+  constructor(opts: AgentTableOptions = {}) {
+    this.searchCacheEnabled = opts.searchCache ?? true;
+  }
 
   /** Brings the working copy to `views`: agents whose view object changed are rebuilt, the ones the last plan drew on reset. */
   sync(views: readonly AgentView[], cfg: PlanConfig): void {
@@ -211,6 +243,7 @@ export class AgentTable {
       if (a.newKubelet) this.kubeletsChanged = true;
       this.isTouched[a.idx] = 0;
       if (views[a.idx] === a.view) resetAgent(a, a.view, cfg);
+      this.ver[a.idx] = this.nextVer();
     }
     this.touched.length = 0;
     for (let i = 0; i < n; i++) {
@@ -219,6 +252,7 @@ export class AgentTable {
       if (v === a.view) continue;
       const had = a.hasKubelet;
       resetAgent(a, v, cfg);
+      this.ver[i] = this.nextVer();
       if (had !== a.hasKubelet) this.kubeletsChanged = true;
       this.agentChanged(a);
       for (const d of this.derived.values()) d.update(a);
@@ -226,13 +260,17 @@ export class AgentTable {
     }
     if (this.kubeletsChanged) this.listKubelets();
     for (const [k, d] of this.derived) if (this.plans - d.usedInPlan > KEEP_UNUSED_PLANS) this.derived.delete(k);
+    for (const [k, c] of this.searchCaches) if (this.plans - c.usedInPlan > KEEP_UNUSED_PLANS) this.searchCaches.delete(k);
   }
 
   private rebuildAll(views: readonly AgentView[], cfg: PlanConfig): void {
     this.cfg = cfg;
     this.derived.clear();
+    this.searchCaches.clear();
     this.touched.length = 0;
     const n = views.length;
+    this.ver = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.ver[i] = this.nextVer();
     this.agents = new Array<WAgent>(n);
     this.cpus = new Float64Array(n);
     this.mem = new Float64Array(n);
@@ -277,6 +315,7 @@ export class AgentTable {
 
   /** plan() drew on this agent's working copy: reset it before the next plan. */
   touch(a: WAgent): void {
+    this.ver[a.idx] = this.nextVer(); // every time: the next pod must not reuse what the search cached before the change
     if (this.isTouched[a.idx]) return;
     this.isTouched[a.idx] = 1;
     this.touched.push(a);
@@ -321,6 +360,28 @@ export class AgentTable {
     }
     d.usedInPlan = this.plans;
     return d.value as T;
+  }
+
+  private nextVer(): number {
+    if (this.verSeq >= 0x7ffffff0) {
+      // Int32 exhausted (after ~2e9 changes): every cached entry void (stamp 0), the agents numbered afresh from 1.
+      for (const c of this.searchCaches.values()) c.stamp.fill(0);
+      this.verSeq = 0;
+      for (let i = 0; i < this.ver.length; i++) this.ver[i] = ++this.verSeq;
+    }
+    return ++this.verSeq;
+  }
+
+  /** The per-spec search cache named `key` (everything the cached entries depend on besides the agents' versions). */
+  searchCache(key: string): SearchCache {
+    let c = this.searchCaches.get(key);
+    if (!c) {
+      const n = this.agents.length;
+      c = { stamp: new Int32Array(n), ok: new Uint8Array(n), score: new Float64Array(n), usedInPlan: this.plans };
+      this.searchCaches.set(key, c);
+    }
+    c.usedInPlan = this.plans;
+    return c;
   }
 
   /** spec: 'label:<key>' or 'field:<Marathon field>'. Domain numbers stay stable while the table lives. */

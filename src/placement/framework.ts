@@ -100,6 +100,11 @@ export interface FilterPlugin<D = unknown> {
   prepare(pod: PodCtx, st: CycleState): D | undefined;
   /** undefined = the agent passes. */
   filter(data: D, a: WAgent, pod: PodCtx, st: CycleState): Status | undefined;
+  /**
+   * Optional, for filters that read only per-agent arrays: true when filter() would fail the agent numbered `idx`.
+   * The search uses it when every active filter has one, and then never loads the agents it rejects.
+   */
+  rejectsAt?(data: D, idx: number): boolean;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { nodeExtFits, takeExtended } from './filters/extended-resources.js';
+import { takeExtended } from './filters/extended-resources.js';
 import { chooseSlot, need } from './filters/fit.js';
 import { fitFilter } from './filters/fit.js';
 import { interPodAffinityFilter } from './filters/inter-pod-affinity.js';
@@ -12,7 +12,7 @@ import { taintTolerationFilter } from './filters/taint-toleration.js';
 import { topologySpreadFilter } from './filters/topology-spread.js';
 import { unschedulableFilter } from './filters/unschedulable.js';
 import { volumeBindingFilter } from './filters/volume-binding.js';
-import { makePodCtx, normalizeScores, type FilterPlugin, type PodCtx, type ScorePlugin, type Status } from './framework.js';
+import { makePodCtx, type FilterPlugin, type PodCtx, type ScorePlugin, type Status } from './framework.js';
 import { unschedulableMessage } from './message.js';
 import { round3 } from './quantity.js';
 import { interPodAffinityScore } from './scores/inter-pod-affinity.js';
@@ -22,6 +22,8 @@ import { nodeAffinityScore } from './scores/node-affinity.js';
 import { resourcesAndBalanceScore } from './scores/resources.js';
 import { taintTolerationScore } from './scores/taint-toleration.js';
 import { topologySpreadScore } from './scores/topology-spread.js';
+import { searchKey, type LocalScore } from './search-cache.js';
+import { Search } from './search.js';
 import { CycleState, slotOf, type AgentTable, type Slot, type WAgent } from './state.js';
 import type { AgentView, Plan, PlanConfig, PlacedPod, PodSpecView, PortRange } from './types.js';
 
@@ -53,15 +55,26 @@ const FAST_ORDER: readonly FilterPlugin<unknown>[] = [
   volumeBindingFilter,
 ] as unknown as FilterPlugin<unknown>[];
 
-export const SCORES: readonly ScorePlugin<unknown>[] = [
+/**
+ * Scores that read only the agent's own working copy and the pod's spec and are not normalised over the feasible
+ * agents: the search caches their weighted sum per spec and agent (search-cache.ts). They come first in SCORES, so the
+ * cached sum is the same sum, in the same order, as the loop would make.
+ */
+const LOCAL_SCORES: readonly ScorePlugin<unknown>[] = [
   resourcesAndBalanceScore, // resourcesScore + balancedAllocationScore
   nodePreferAvoidPodsScore,
   kubeletScore,
+] as unknown as ScorePlugin<unknown>[];
+
+/** Normalised over the feasible agents, or reading counters that change with every placement: computed per pod. */
+const OTHER_SCORES: readonly ScorePlugin<unknown>[] = [
   nodeAffinityScore,
   taintTolerationScore,
   topologySpreadScore,
   interPodAffinityScore,
 ] as unknown as ScorePlugin<unknown>[];
+
+export const SCORES: readonly ScorePlugin<unknown>[] = [...LOCAL_SCORES, ...OTHER_SCORES];
 
 const MIN_FEASIBLE = 100;
 
@@ -73,16 +86,19 @@ export function feasibleToFind(agents: number, percentage = 0): number {
   return Math.max(MIN_FEASIBLE, Math.floor((agents * pct) / 100));
 }
 
-function takePorts(ranges: PortRange[], ports: readonly number[]): void {
+/** `ranges` without `ports`, as a new array (slots share their ranges with the views: never changed in place). */
+function withoutPorts(ranges: readonly PortRange[], ports: readonly number[]): PortRange[] {
+  const out = [...ranges];
   for (const p of ports) {
-    const i = ranges.findIndex((r) => p >= r[0] && p <= r[1]);
+    const i = out.findIndex((r) => p >= r[0] && p <= r[1]);
     if (i < 0) continue;
-    const [b, e] = ranges[i];
+    const [b, e] = out[i];
     const rest: PortRange[] = [];
     if (b < p) rest.push([b, p - 1]);
     if (p < e) rest.push([p + 1, e]);
-    ranges.splice(i, 1, ...rest);
+    out.splice(i, 1, ...rest);
   }
+  return out;
 }
 
 /**
@@ -97,13 +113,13 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
   const out: Plan = { placements: [], unschedulable: [], kubeletsToLaunch: [] };
   const n = st.agents.length;
   const toFind = feasibleToFind(n, cfg.percentageOfAgentsToScore);
-  const feasible: WAgent[] = [];
   const failed: Status[] = [];
-  let raw = new Float64Array(16);
-  let total = new Float64Array(16);
+  const search = new Search(st, toFind);
   const activeF: FilterPlugin<unknown>[] = [];
   const dataF: unknown[] = [];
   const prepared = new Map<FilterPlugin<unknown>, unknown>();
+  const local: LocalScore[] = [];
+  const cacheOn = st.table.searchCacheEnabled;
 
   // Within one plan free resources only shrink and counters only grow, so a pod whose feasibility depends on
   // nothing else (no spread, pod affinity or Marathon constraints) fails wherever an identical one failed.
@@ -130,7 +146,7 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       const d = f.prepare(ctx, st);
       if (d !== undefined) prepared.set(f, d);
     }
-    // The hot path checks the static mask and resources inline (monomorphic), the rest through the plugins.
+    // The static mask, pod limit and resources are checked (and cached per spec) in the search; the rest through the plugins.
     const mask = staticMaskFilter.prepare(ctx, st)!;
     for (const f of FAST_ORDER) {
       const d = prepared.get(f);
@@ -138,43 +154,27 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       activeF.push(f);
       dataF.push(d);
     }
-    feasible.length = 0;
-    failed.length = 0;
-    const passes = (a: WAgent): boolean => {
-      if (mask[a.idx] === 0) return false;
-      for (let k = 0; k < activeF.length; k++) if (activeF[k].filter(dataF[k], a, ctx, st)) return false;
-      return a.podCount < a.maxPods && chooseSlot(ctx, a) !== undefined && (ctx.nodeExt === null || nodeExtFits(ctx, a));
-    };
+    local.length = 0;
+    for (const sc of LOCAL_SCORES) {
+      const p = sc.prepare(ctx, st);
+      if (p) local.push({ plugin: sc, data: p.data, weight: p.weight });
+    }
+    const cache = st.table.searchCache(cacheOn ? searchKey(ctx, st, local) : '');
+    search.found = 0;
     // binpack with preferExistingKubelet: agents that have a kubelet first, the rest only if none of them fits,
     // so a partial scan does not start kubelets on fresh agents while running ones have room.
     if (ctx.scoring === 'binpack' && cfg.preferExistingKubelet && st.kubeletAgents.length > 0) {
       const ka = st.kubeletAgents;
-      const m = ka.length;
-      let processed = 0;
-      for (let i = 0; i < m; i++) {
-        const a = ka[(st.nextStartKubelet + i) % m];
-        processed++;
-        if (passes(a)) {
-          feasible.push(a);
-          if (feasible.length >= toFind) break;
-        }
-      }
-      st.nextStartKubelet = (st.nextStartKubelet + processed) % m;
+      const visited = search.scan(ka, st.nextStartKubelet, ctx, mask, cache, cacheOn, local, activeF, dataF);
+      st.nextStartKubelet = (st.nextStartKubelet + visited) % ka.length;
     }
-    if (feasible.length === 0) {
-      let processed = 0;
-      for (let i = 0; i < n; i++) {
-        const a = st.agents[(st.nextStart + i) % n];
-        processed++;
-        if (passes(a)) {
-          feasible.push(a);
-          if (feasible.length >= toFind) break;
-        }
-      }
-      if (n > 0) st.nextStart = (st.nextStart + processed) % n;
+    if (search.found === 0 && n > 0) {
+      const visited = search.scan(null, st.nextStart, ctx, mask, cache, cacheOn, local, activeF, dataF);
+      st.nextStart = (st.nextStart + visited) % n;
     }
 
-    if (feasible.length === 0) {
+    if (search.found === 0) {
+      failed.length = 0;
       for (const a of st.agents) {
         for (const [f, d] of prepared) {
           const s = f.filter(d, a, ctx, st);
@@ -190,25 +190,7 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       else if (monotone) failedSpecs.set(specKey, u);
       continue;
     }
-    let best = feasible[0];
-    if (feasible.length > 1) {
-      const m = feasible.length;
-      if (raw.length < m) {
-        raw = new Float64Array(m * 2);
-        total = new Float64Array(m * 2);
-      }
-      total.fill(0, 0, m);
-      for (const sc of SCORES) {
-        const p = sc.prepare(ctx, st);
-        if (!p) continue;
-        for (let j = 0; j < m; j++) raw[j] = sc.score(p.data, feasible[j], ctx, st);
-        normalizeScores(raw, m, sc.normalize);
-        for (let j = 0; j < m; j++) total[j] += p.weight * raw[j];
-      }
-      let bi = 0;
-      for (let j = 1; j < m; j++) if (total[j] > total[bi] + 1e-9) bi = j;
-      best = feasible[bi];
-    }
+    const best = search.best(ctx, cache, OTHER_SCORES);
     commit(st, out, ctx, best);
   }
   return out;
@@ -243,7 +225,7 @@ function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
   slot.disk = round3(slot.disk - n.disk);
   const scalars = ctx.mesosScalars || ctx.nodeExt ? takeExtended(ctx, a, slot) : undefined;
   if (ctx.ports.length) {
-    takePorts(slot.ports, ctx.ports);
+    slot.ports = withoutPorts(slot.ports, ctx.ports);
     for (const p of ctx.ports) (a.usedPorts ??= new Set()).add(p);
   }
   a.podCount++;

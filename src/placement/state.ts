@@ -7,7 +7,7 @@ import { compileLabelSelector, selectorKey, type LabelMatcher, type Labels } fro
 import type { AgentView, PlacedPod, PlanConfig } from './types.js';
 import { LABEL_AGENT_ID, LABEL_ATTRIBUTE_PREFIX } from '../names.js';
 
-export { fieldValue, slotOf, AgentTable, type DomainIndex, type Slot, type WAgent } from './agent-table.js';
+export { fieldValue, slotOf, AgentTable, type DomainIndex, type SearchCache, type Slot, type WAgent } from './agent-table.js';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';

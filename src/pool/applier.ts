@@ -6,7 +6,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { ANNOTATION_SAFE_TO_EVICT } from '../names.js';
-import { planPool, utilization, type PoolConfig, type PoolKubelet } from './planner.js';
+import { isIdle, planPool, utilization, type PoolConfig, type PoolKubelet } from './planner.js';
 
 /** A kubelet executor as the core's registry keeps it. */
 export interface PoolKubeletRecord {
@@ -57,6 +57,8 @@ const POOL_REVIEW_MS = 5000;
 
 export class PoolApplier {
   private readonly underusedSince = new Map<string, number>();
+  /** Kubelets running only DaemonSet pods, since when (they are idle unless pool.daemonSetPodsKeepKubelet). */
+  private readonly daemonSetOnlySince = new Map<string, number>();
   private readonly drains = new Map<string, { startedMs: number; lastEvictMs: number; owners: Set<string> }>();
   /** Agents whose drain was abandoned: not consolidated again before this time (ms). */
   private readonly abandonedUntil = new Map<string, number>();
@@ -92,7 +94,7 @@ export class PoolApplier {
   run(now: number, unhealthyZones: ReadonlySet<string>): void {
     const cfg = this.deps.config;
     const agents = [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) }));
-    const kubelets = this.poolKubelets();
+    const kubelets = this.poolKubelets(now);
     if (cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
     // PodDisruptionBudgets are not read here: the Eviction API enforces them, and a blocked drain waits and says so.
     const plan = planPool({ nowMs: now, kubelets, agents, pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
@@ -112,9 +114,11 @@ export class PoolApplier {
         continue;
       }
       if (action.kind !== 'remove-idle') continue;
-      const k = this.deps.kubelet(action.agentId);
-      const idleFor = k ? Math.round((now - (k.idleSinceMs ?? now)) / 1000) : 0;
-      this.removeKubelet(action.agentId, `idle for ${idleFor} s`);
+      const k = kubelets.find((x) => x.agentId === action.agentId);
+      const idleFor = Math.round((now - (k?.idleSinceMs ?? now)) / 1000);
+      const dsOnly = k !== undefined && k.pods.length > 0;
+      this.daemonSetOnlySince.delete(action.agentId);
+      this.removeKubelet(action.agentId, dsOnly ? `only DaemonSet pods (${k.pods.length}) for ${idleFor} s` : `idle for ${idleFor} s`);
     }
     this.runDrains(now);
   }
@@ -195,7 +199,7 @@ export class PoolApplier {
     const k = this.deps.markRemoving(agentId);
     if (!k) return;
     this.deps.note('Normal', 'KubeletRemoved', k.nodeName, `${why}: cordoned, executor shut down, Node deleted`);
-    this.deps.metrics?.kubeletScaleDown?.(why.startsWith('idle') ? 'idle' : why);
+    this.deps.metrics?.kubeletScaleDown?.(why.startsWith('idle') || why.startsWith('only DaemonSet') ? 'idle' : why);
     const { nodeName, executorId } = k;
     this.deps.send(
       (async () => {
@@ -218,14 +222,16 @@ export class PoolApplier {
     let next: number | undefined;
     const timeout = this.deps.config.idleTimeoutMs;
     for (const k of this.deps.kubelets()) {
-      if (k.state !== 'running' || k.taskIds.size > 0) continue;
-      const at = (k.idleSinceMs ?? k.launchedAtMs) + timeout;
+      if (k.state !== 'running') continue;
+      const since = k.taskIds.size === 0 ? (k.idleSinceMs ?? k.launchedAtMs) : this.daemonSetOnlySince.get(k.agentId);
+      if (since === undefined) continue;
+      const at = since + timeout;
       next = next === undefined ? at : Math.min(next, at);
     }
     return next;
   }
 
-  private poolKubelets(): PoolKubelet[] {
+  private poolKubelets(now: number): PoolKubelet[] {
     const agents = new Map([...this.deps.agents()].map((a) => [a.id, a]));
     const out: PoolKubelet[] = [];
     for (const k of this.deps.kubelets()) {
@@ -241,15 +247,20 @@ export class PoolApplier {
         mem += t.mem;
         const pod = this.deps.pod(t.podUid);
         if (!pod) continue;
-        const owned = (pod.metadata?.ownerReferences ?? []).some((o) => o.controller);
+        const owner = (pod.metadata?.ownerReferences ?? []).find((o) => o.controller);
         const safe = pod.metadata?.annotations?.[ANNOTATION_SAFE_TO_EVICT] !== 'false';
-        pods.push({ key: t.podKey, cpus: t.cpus, mem: t.mem, evictable: owned && safe, pdbs: [] });
+        pods.push({ key: t.podKey, cpus: t.cpus, mem: t.mem, evictable: owner !== undefined && safe, pdbs: [], daemonSet: owner?.kind === 'DaemonSet' });
       }
+      let idleSinceMs = k.taskIds.size === 0 ? (k.idleSinceMs ?? k.launchedAtMs) : undefined;
+      if (pods.length > 0 && pods.length === k.taskIds.size && isIdle({ pods }, this.deps.config)) {
+        if (!this.daemonSetOnlySince.has(k.agentId)) this.daemonSetOnlySince.set(k.agentId, now);
+        idleSinceMs = this.daemonSetOnlySince.get(k.agentId);
+      } else this.daemonSetOnlySince.delete(k.agentId);
       out.push({
         agentId: k.agentId,
         zone: a?.zone ?? '',
         state: k.state,
-        idleSinceMs: k.taskIds.size === 0 ? (k.idleSinceMs ?? k.launchedAtMs) : undefined,
+        idleSinceMs,
         underusedSinceMs: this.underusedSince.get(k.agentId),
         capacity: { cpus: (a?.lastOffered.cpus ?? 0) + cpus, mem: (a?.lastOffered.mem ?? 0) + mem },
         pods,

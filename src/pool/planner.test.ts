@@ -61,6 +61,20 @@ describe('planPool: idle timeout', () => {
   });
 });
 
+describe('planPool: DaemonSet pods and the idle timeout', () => {
+  const ds = (key: string) => pod(key, 0.1, { daemonSet: true });
+  it.each([
+    ['only DaemonSet pods, default', [ds('d1'), ds('d2')], undefined, 1],
+    ['only DaemonSet pods, daemonSetPodsKeepKubelet', [ds('d1')], true, 0],
+    ['a DaemonSet pod and a Deployment pod', [ds('d1'), pod('w1')], undefined, 0],
+    ['no pods at all, daemonSetPodsKeepKubelet', [], true, 1],
+  ])('%s: removed %d', (_name, pods, keep, removed) => {
+    const k = kubelet('k1', 'a', { pods, idleSinceMs: 0 });
+    const plan = planPool({ nowMs: 10 * MIN, kubelets: [k], agents: [], pdbAllowed: {} }, cfg({ daemonSetPodsKeepKubelet: keep }));
+    expect(plan.actions.filter((a) => a.kind === 'remove-idle')).toHaveLength(removed);
+  });
+});
+
 describe('planPool: consolidation', () => {
   const spread = () => [
     kubelet('k1', 'a', { pods: [pod('p1', 1)] }),

@@ -20,6 +20,11 @@ export interface PoolConfig {
   consolidationDelayMs: number;
   /** A consolidation drain still not done after this long (a PodDisruptionBudget blocks it) is abandoned. Default 10 min. */
   drainTimeoutMs?: number;
+  /**
+   * Whether DaemonSet pods keep a kubelet up. false (the default): a kubelet whose only pods are DaemonSet pods is idle,
+   * as cluster-autoscaler does not count DaemonSet pods; its Node goes and the DaemonSet's pod with it.
+   */
+  daemonSetPodsKeepKubelet?: boolean;
 }
 
 export const DEFAULT_POOL_CONFIG: PoolConfig = {
@@ -41,13 +46,15 @@ export interface PoolPod {
   evictable: boolean;
   /** Names of PDBs covering the pod. */
   pdbs: string[];
+  /** Owned by a DaemonSet: does not keep the kubelet up unless `daemonSetPodsKeepKubelet`. */
+  daemonSet?: boolean;
 }
 
 export interface PoolKubelet {
   agentId: string;
   zone: string;
   state: 'launching' | 'running' | 'draining' | 'removing';
-  /** When the last pod left; undefined while it hosts pods. */
+  /** When the last pod that keeps it up left (see `daemonSetPodsKeepKubelet`); undefined while one runs. */
   idleSinceMs: number | undefined;
   /** Since when utilisation has been below the threshold (tracked by the applier); undefined if not. */
   underusedSinceMs: number | undefined;
@@ -160,7 +167,7 @@ export function planPool(s: PoolState, c: PoolConfig): PoolPlan {
   const keepInZone = (zone: string) => (counts.perZone.get(zone) ?? 0) <= c.minPerZone;
 
   const idle = s.kubelets
-    .filter((k) => k.state === 'running' && k.pods.length === 0 && k.idleSinceMs !== undefined && s.nowMs - k.idleSinceMs >= c.idleTimeoutMs)
+    .filter((k) => k.state === 'running' && isIdle(k, c) && k.idleSinceMs !== undefined && s.nowMs - k.idleSinceMs >= c.idleTimeoutMs)
     .sort((a, b) => a.idleSinceMs! - b.idleSinceMs! || a.agentId.localeCompare(b.agentId));
   for (const k of idle) {
     if (keepInZone(k.zone)) {
@@ -246,4 +253,9 @@ function freeOf(k: PoolKubelet): { cpus: number; mem: number; slots: number } {
     mem -= p.mem;
   }
   return { cpus, mem, slots: MAX_PODS_DEFAULT - k.pods.length };
+}
+
+/** No pod keeps the kubelet up: none at all, or only DaemonSet pods unless `daemonSetPodsKeepKubelet`. */
+export function isIdle(k: Pick<PoolKubelet, 'pods'>, c: Pick<PoolConfig, 'daemonSetPodsKeepKubelet'>): boolean {
+  return k.pods.length === 0 || (!c.daemonSetPodsKeepKubelet && k.pods.every((p) => p.daemonSet === true));
 }

@@ -7,7 +7,8 @@
 import { nodeArtifacts, readNodeInstalled, REGISTRY_HOST, type NodeArtifacts } from '../controlplane/node-artifacts.js';
 import { installAll } from '../controlplane/node-install.js';
 import { startRegistry, type Registry } from '../controlplane/registry.js';
-import { sweepStaleSlots } from '../executor/host-slots.js';
+import { liveSlots, sweepStaleSlots } from '../executor/host-slots.js';
+import { SysctlGuard } from './host-sysctls.js';
 import { NODE_ENV } from '../executor/node-env.js';
 import type { Logger } from '../telemetry/log.js';
 
@@ -25,7 +26,10 @@ export interface RealNodes {
   /** Scheduler configuration for real kubelets (dotted paths). */
   schedulerSettings: [string, string][];
   runtimeDir: string;
-  /** Stops the registry and removes what executors killed with their containers left on the host. */
+  /**
+   * Stops the registry, removes what executors killed with their containers left on the host, and (the last sandbox
+   * out) puts back the host sysctls the kubelets changed.
+   */
   stop(): Promise<void>;
 }
 
@@ -38,6 +42,9 @@ export async function startRealNodes(o: { cacheDir: string; registryLog: string;
   const artifacts = nodeArtifacts(o.cacheDir);
   const registry = await startRegistry({ storageDir: artifacts.registryStorage, logFile: o.registryLog, log: o.log });
   const runtimeDir = o.runtimeDir ?? DEFAULT_RUNTIME_DIR;
+  // The kubelets and the CNI bridge change host sysctls: saved now, put back by the last sandbox to stop.
+  const sysctls = new SysctlGuard({ runtimeDir, slotsInUse: () => liveSlots(runtimeDir).length > 0 });
+  sysctls.enter();
   const executorEnv: Record<string, string> = {
     [NODE_ENV.runtime]: 'containerd',
     [NODE_ENV.containerd]: artifacts.containerd,
@@ -63,6 +70,8 @@ export async function startRealNodes(o: { cacheDir: string; registryLog: string;
       await registry.stop();
       const { swept, reports } = await sweepStaleSlots(runtimeDir);
       if (swept.length) o.log.info({ slots: swept.map((s) => s.slot), reports }, 'removed what killed executors left on the host');
+      const restored = sysctls.leave();
+      if (restored.restored.length || restored.failed.length) o.log.info(restored, 'host sysctls the kubelets changed put back');
     },
   };
 }

@@ -132,6 +132,8 @@ export async function startSandbox(o: SandboxOptions): Promise<Sandbox> {
         ['ops.listen', o.listen],
         // The sandbox's dashboard is plain HTTP on loopback (ops.secure=false is refused elsewhere).
         ['ops.secure', 'false'],
+        // The emulated agents' work dirs: where their Mesos volumes are, the path of the PersistentVolumes written for them.
+        ['storage.agentWorkDir', join(dir, 'mesos', 'slaves', '{agentId}')],
         ...(o.set ?? []),
       ],
     });

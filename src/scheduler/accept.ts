@@ -18,6 +18,9 @@ import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, ta
 import type { OfferStream } from './offer-stream.js';
 import type { CoreState } from './state.js';
 import type { TaskRecord } from './tasks.js';
+import type { NewVolume } from './volume-plan.js';
+import type { Volumes } from './volumes.js';
+import type { OfferOperation } from '../mesos/types.js';
 
 /** What a warm kubelet's keeper task holds: next to nothing, the executor's own resources are what count. */
 const KEEPER_RESOURCES = { cpus: 0.01, mem: 1, disk: 0 };
@@ -36,6 +39,8 @@ export class Launcher {
     private readonly requeue: (pod: V1Pod) => void,
     /** Asks the master for these tasks' state now (reconciliation). */
     private readonly reconcileNow: (tasks: readonly { taskId: string; agentId: string }[]) => void,
+    /** Mesos volumes for pods' claims (RESERVE + CREATE before the LAUNCH, the volume in the task). */
+    private readonly volumes?: Volumes,
   ) {}
 
   /**
@@ -80,18 +85,34 @@ export class Launcher {
       const remaining = carveTaskResources.start(offers, k.state === 'launching' && k.taskIds.size === 0 ? executor : undefined);
       const taskInfos = [];
       const assumed: TaskRecord[] = [];
+      const volumeOps: OfferOperation[] = [];
+      const created: NewVolume[] = [];
       for (const p of list) {
         const view = s.queue.get(p.podKey) ?? s.boundWaiting.get(p.podKey);
         const pod = view ? s.pods.get(view.uid) : undefined;
         if (!view || !pod) continue;
+        const before = remaining.remaining;
+        const vols = this.volumes?.forLaunch(remaining.remaining, view.uid, p);
+        if (vols && !vols.ok) {
+          this.fx.log.warn({ pod: p.podKey, agentId, reason: vols.reason }, 'the pod\'s volumes do not fit the offers: re-queueing');
+          this.fx.send(this.fx.kube.reportWarning(pod, 'FailedVolumeCreate', `Mesos volume on agent ${agentId}: ${vols.reason}`), 'report volume failure');
+          s.queue.backoff(p.podKey, now);
+          continue;
+        }
+        if (vols) remaining.remaining = vols.remaining;
         const carved = carveTaskResources.take(remaining, p);
         if (!carved.ok) {
+          remaining.remaining = before;
           this.fx.log.error({ pod: p.podKey, agentId, reason: carved.reason }, 'placement does not fit the offers (bug): re-queueing');
           s.queue.backoff(p.podKey, now);
           continue;
         }
+        if (vols) {
+          volumeOps.push(...vols.operations);
+          created.push(...vols.created);
+        }
         const taskId = taskIdFor(view);
-        taskInfos.push(buildTaskInfo({ taskId, agentId, pod, view, resources: carved.resources, executor }));
+        taskInfos.push(buildTaskInfo({ taskId, agentId, pod, view, resources: vols ? [...carved.resources, ...vols.taskVolumes] : carved.resources, executor }));
         const rec = { taskId, podKey: view.key, podUid: view.uid, agentId, executorId: executor.executor_id.value, launchedAtMs: now, cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, hostPorts: p.hostPorts };
         assumed.push(s.tasks.assume(rec, now));
         s.queue.delete(view.key);
@@ -107,9 +128,17 @@ export class Launcher {
       accepts++;
       this.fx.metrics?.offersAccepted(offerIds.length);
       this.fx.metrics?.launches(taskInfos.length);
-      const accept = this.fx.mesos.accept(offerIds, [{ type: 'LAUNCH', launch: { task_infos: taskInfos } }], this.stream.refuseSeconds());
+      this.volumes?.sending(created, now);
+      const accept = this.fx.mesos.accept(offerIds, [...volumeOps, { type: 'LAUNCH', launch: { task_infos: taskInfos } }], this.stream.refuseSeconds());
       this.fx.send(
-        accept.catch((err: unknown) => (refused(err) ? this.undo(agentId, assumed, err) : this.inDoubt(offers, assumed, err))),
+        accept.then(
+          () => this.volumes?.provisioned(agentId, created),
+          (err: unknown) => {
+            if (!refused(err)) return this.inDoubt(offers, assumed, err); // volumes stay in flight: they may exist
+            this.volumes?.notSent(created);
+            this.undo(agentId, assumed, err);
+          },
+        ),
         'accept',
       );
     }

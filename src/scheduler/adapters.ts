@@ -110,6 +110,19 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
       const r = await kube.deletePod(ns, pod.metadata?.name ?? '', { uid: pod.metadata?.uid });
       if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`preempt pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
     },
+    async createPersistentVolume(pv, claim) {
+      const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata?.namespace, name: claim.metadata?.name ?? '', uid: claim.metadata?.uid };
+      const r = await kube.raw('POST', '/api/v1/persistentvolumes', { body: pv });
+      if (!r.ok && r.kind !== 'AlreadyExists') {
+        events.event(claimRef, 'Warning', 'ProvisioningFailed', `failed to create PersistentVolume ${pv.metadata?.name} for its Mesos volume: ${r.kind}: ${r.message}`);
+        throw new Error(`create persistentvolume ${pv.metadata?.name}: ${r.kind}: ${r.message}`);
+      }
+      events.event(claimRef, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pv.metadata?.name} (Mesos volume ${pv.metadata?.annotations?.['kube-mesos.io/persistence-id'] ?? ''} at ${pv.spec?.local?.path ?? ''})`);
+    },
+    async deletePersistentVolume(pv) {
+      const r = await kube.raw('DELETE', `/api/v1/persistentvolumes/${encodeURIComponent(pv.metadata?.name ?? '')}`, { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: pv.metadata?.uid } } });
+      if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`delete persistentvolume ${pv.metadata?.name}: ${r.kind}: ${r.message}`);
+    },
     async recreatePod(pod) {
       const ns = pod.metadata?.namespace ?? 'default';
       await disruption(pod, 'DeletionByKubeMesosFailover', `${FAILOVER} (kube-mesos.io/reschedule-on-loss: a copy is created)`, 'FailoverRecreated');

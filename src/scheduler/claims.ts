@@ -13,6 +13,19 @@ export interface ClaimLookups {
   storageClass(name: string): V1StorageClass | undefined;
 }
 
+/** The storage objects the core reads (kube/storage-informer.ts): lookups, the PV index by persistence id, sync. */
+export interface StorageView extends ClaimLookups {
+  volumeByPersistenceId(persistenceId: string): V1PersistentVolume | undefined;
+  /** Every PersistentVolume written for a Mesos volume. */
+  mesosVolumes(): Iterable<V1PersistentVolume>;
+  hasSynced(): boolean;
+}
+
+/** True when the pod mounts a PersistentVolumeClaim (directly or through an ephemeral volume). */
+export function mountsClaims(pod: V1Pod): boolean {
+  return (pod.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim || v.ephemeral);
+}
+
 const MB = 1024 * 1024;
 
 /** The persistence id of the Mesos volume made for a claim: stable, unique per claim, valid in a path. */

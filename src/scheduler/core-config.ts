@@ -50,6 +50,7 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
       logLevel: c.ops.logLevel,
       schedulerName: c.kube.schedulerName,
     },
+    volumes: { agentWorkDir: c.storage.agentWorkDir, principal: c.mesos.principal },
     agentInfo: { zoneAttribute: c.placement.zoneAttribute || undefined, regionAttribute: c.placement.regionAttribute || undefined },
     offers: { refuseWhileWaitingSeconds: c.mesos.refuseSeconds.waiting, refuseIdleSeconds: c.mesos.refuseSeconds.idle, reviveMinIntervalMs: c.mesos.reviveMinInterval },
     failover: {
@@ -72,6 +73,7 @@ export function coreConfig(c: KubeMesosConfig, o: { executorCommand: string; exe
       maxConcurrentScaleDowns: c.pool.maxConcurrentScaleDowns,
       consolidationDelayMs: c.pool.consolidationDelay,
       drainTimeoutMs: c.pool.drainTimeout,
+      daemonSetPodsKeepKubelet: c.pool.daemonSetPodsKeepKubelet,
     },
     rebalance: c.failover.rebalance,
     offerHoldMs: 5000,

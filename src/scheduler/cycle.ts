@@ -21,6 +21,7 @@ import type { Preemptor } from './preemptor.js';
 import type { OfferStream } from './offer-stream.js';
 import type { PodEvents } from './pod-events.js';
 import type { Reconciler } from './reconcile.js';
+import type { Volumes } from './volumes.js';
 import { buildSnapshot, SnapshotCache } from './snapshot.js';
 import type { CoreState } from './state.js';
 
@@ -32,7 +33,10 @@ export interface CycleConfig {
   maxBatch: number;
   /** A pod that fits nothing while some agent has no offer out is reported only after this long (0: at once). */
   unschedulableGraceMs?: number;
-  /** Keep placement's working copy across cycles (AgentTable + SnapshotCache); default off, see docs/performance.md. */
+  /**
+   * Keep placement's working copy and its per-spec search cache across cycles (AgentTable + SnapshotCache); default on.
+   * The plan is the same either way (placement/agent-table.test.ts); off only to compare (docs/performance.md).
+   */
   keepAgentTable?: boolean;
 }
 
@@ -57,6 +61,8 @@ export interface CycleParts {
   maintenance: MaintenanceManager;
   reconciler: Reconciler;
   loss: ExecutorLossHandler;
+  /** Pods' claims for placement, and the reclaim of released Mesos volumes. */
+  volumes?: Volumes;
 }
 
 export interface CycleRunnerOptions {
@@ -82,8 +88,8 @@ export class SchedulingCycle {
   private running = false;
   private readonly timer: CycleTimer | undefined;
   /**
-   * Kept from cycle to cycle when `keepAgentTable`: unchanged agents keep their views and plan() rebuilds only the agents
-   * that changed. Off by default: it saves memory but measured no CPU gain (docs/performance.md, issue 18).
+   * Kept from cycle to cycle unless `keepAgentTable: false`: unchanged agents keep their views, plan() rebuilds only the
+   * agents that changed and reuses what its search learned about the others (docs/performance.md, issue 18).
    */
   private readonly snapshotCache: SnapshotCache | undefined;
   private readonly agentTable: AgentTable | undefined;
@@ -98,7 +104,7 @@ export class SchedulingCycle {
   ) {
     if (config.maxBatch < 1) throw new RangeError('maxBatch must be ≥ 1');
     waker?.bind(this);
-    if (config.keepAgentTable) {
+    if (config.keepAgentTable ?? true) {
       this.snapshotCache = new SnapshotCache();
       this.agentTable = new AgentTable();
     }
@@ -162,11 +168,15 @@ export class SchedulingCycle {
     const unhealthyZones = failover.run(now);
     this.parts.loss.sweep();
     pool.run(now, unhealthyZones);
-    stream.wantsOffers = pool.wantsOffers;
+    stream.wantsOffers = pool.wantsOffers || (this.parts.volumes?.wantsOffers() ?? false);
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
+    // Volumes of deleted claims go back before pods are placed: their disk is free for the pods of this cycle's next offers.
+    if (now >= s.launchHoldUntilMs) this.parts.volumes?.reclaim(now);
+
     // Within the adoption grace, tasks of an earlier leader may still be reported for pods that look pending.
-    const pods = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
+    const ready = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
+    const pods = this.parts.volumes && ready.length > 0 ? this.parts.volumes.withClaims(ready) : ready;
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));

@@ -488,6 +488,27 @@ describe('FrameworkCore', () => {
       expect(core.tasks.kubelet('a1')).toBeUndefined();
     });
 
+    it.each([
+      { keep: false, removed: true },
+      { keep: true, removed: false },
+    ])('a kubelet running only a DaemonSet pod: removed after idleTimeout unless daemonSetPodsKeepKubelet ($keep)', async ({ keep, removed }) => {
+      const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 30_000, daemonSetPodsKeepKubelet: keep } });
+      core.onPodUpsert(aPod('web').owned().build());
+      core.onPodUpsert(aPod('ds').owned('ds1', 'DaemonSet').build());
+      core.onOffers([anOffer('a1').zone('z1').build()]);
+      core.runCycle();
+      const [web, ds] = mesos.tasks();
+      for (const t of [web, ds]) core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
+      core.onUpdate(statusOf(web).state('TASK_FINISHED').build());
+      core.runCycle(); // the pool sees the kubelet with the DaemonSet pod alone from now on
+      advance(30_000);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.shutdowns).toEqual(removed ? [ds.executor!.executor_id.value] : []);
+      expect(kube.deletedNodes).toEqual(removed ? ['a1.example'] : []);
+      if (removed) expect(core.dashboardState().events.filter((n) => n.reason === 'KubeletRemoved').map((n) => n.message)).toEqual([expect.stringMatching(/^only DaemonSet pods \(1\) for 30 s: cordoned/)]);
+    });
+
     it('keeps pool.minPerZone warm kubelets: a keeper task on an agent of each zone short of them, offers revived for it', async () => {
       const { core, mesos } = setup({ pool: { ...DEFAULT_POOL_CONFIG, minPerZone: 1 } });
       core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z1').build(), anOffer('b1').zone('z2').build()]);

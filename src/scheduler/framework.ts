@@ -7,6 +7,7 @@
 import { DEFAULT_RECONCILE, Reconciler, type ReconcileConfig } from './reconcile.js';
 import { BoundPods } from './bound-pods.js';
 import { Preemptor } from './preemptor.js';
+import type { PdbView } from '../placement/preemption.js';
 import type { NodeChange } from '../kube/node-informer.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, SchedulerEvent, TaskStatus } from '../mesos/types.js';
@@ -31,6 +32,8 @@ import { PodEvents } from './pod-events.js';
 import type { Clock, KubePort, MesosPort } from './ports.js';
 import { CoreState } from './state.js';
 import { dashboardState, debugState, gauges, type GaugeSnapshot } from './views.js';
+import type { StorageView } from './claims.js';
+import { Volumes, type VolumesConfig } from './volumes.js';
 
 export type { CycleResult } from './cycle.js';
 export type { FrameworkMetrics } from './effects.js';
@@ -69,6 +72,8 @@ export interface FrameworkCoreConfig {
   lostAgentReconcileMs?: number;
   /** Reconciliation backoff and the assumed-task timeout (reconcile.ts). */
   reconcile?: Partial<ReconcileConfig>;
+  /** Mesos volumes for claims (volumes.ts); default agent work dir /var/lib/mesos, no principal. */
+  volumes?: VolumesConfig;
 }
 
 export interface FrameworkDeps {
@@ -122,6 +127,7 @@ export class FrameworkCore {
       wake,
       note,
     });
+    const volumes = new Volumes(s, fx, cfg.volumes ?? { agentWorkDir: '/var/lib/mesos' });
     const launcher = new Launcher(
       s,
       fx,
@@ -129,6 +135,7 @@ export class FrameworkCore {
       { executor: cfg.executor, pool },
       (pod) => this.podEvents.requeue(pod),
       (tasks) => this.reconciler.check(tasks, fx.clock.now()),
+      volumes,
     );
     const poolApplier = new PoolApplier({
       config: pool,
@@ -177,7 +184,7 @@ export class FrameworkCore {
     const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
     this.podEvents.bound = bound;
     const preemptor = new Preemptor(s, fx, { plan: cfg.plan });
-    const parts = { stream: this.stream, pods: this.podEvents, launcher, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor, reconciler };
+    const parts = { stream: this.stream, pods: this.podEvents, launcher, volumes, pool: poolApplier, failover, maintenance: this.maintenance, loss, bound, preemptor, reconciler };
     const runner = { timer: deps.cycleIntervalMs !== undefined ? { intervalMs: deps.cycleIntervalMs } : undefined, onWake: deps.onWake };
     this.cycle = new SchedulingCycle(s, fx, parts, cfg, runner, waker);
   }
@@ -211,6 +218,21 @@ export class FrameworkCore {
     else this.state.nodes.delete(c.agentId);
     this.state.queue.moveAllToActive();
     this.wakeCycle();
+  };
+
+  // ---- storage (claims, volumes, classes: kube/storage-informer.ts) ----
+  /** From now on pods' claims are looked at (placement's VolumeBinding, Mesos volumes). */
+  setStorage = (storage: StorageView): void => {
+    this.state.storage = storage;
+  };
+  /** A claim, volume or class changed: pods that waited for it may fit now, and volumes may be reclaimable. */
+  onStorageChange = (): void => {
+    this.state.queue.moveAllToActive();
+    this.wakeCycle();
+  };
+  /** The PDB informer's latest list: preemption picks victims that violate as few as possible. */
+  setPodDisruptionBudgets = (pdbs: readonly PdbView[]): void => {
+    this.state.pdbs = pdbs;
   };
 
   // ---- pod events (pod-events.ts) ----

@@ -9,6 +9,7 @@ import type { CommandURI, ContainerInfo, ExecutorInfo, Offer, Resource, TaskInfo
 import type { PodSpecView, Res } from '../placement/types.js';
 import type { AgentInfo } from './agent-info.js';
 import * as resources from '../mesos/resources.js';
+import { takeResources } from '../mesos/carve.js';
 import { expectedNodeLabels } from '../placement/node-view.js';
 import { LABEL_NODE_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../names.js';
 
@@ -71,7 +72,7 @@ export const carveTaskResources = {
 
   /** Takes one pod's resources; a value, never an exception, when the offers do not hold them. */
   take(c: Carving, p: { role: string; res: Res; hostPorts: number[]; scalars?: Record<string, number> }): { ok: true; resources: Resource[] } | { ok: false; reason: string } {
-    const r = resources.takeResources(c.remaining, { cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, ports: p.hostPorts, scalars: p.scalars }, [p.role]);
+    const r = takeResources(c.remaining, { cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, ports: p.hostPorts, scalars: p.scalars }, [p.role]);
     if (!r.ok) return { ok: false, reason: `offers lack ${r.insufficient.join(', ')} for role ${p.role}` };
     c.remaining = r.remaining;
     return { ok: true, resources: r.resources };

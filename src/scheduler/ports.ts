@@ -2,7 +2,7 @@
  * What the framework core needs from the outside world, as small interfaces: the Mesos scheduler client and the
  * Kubernetes writes. The composition root adapts the real clients to these; tests pass fakes that record calls.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { OfferOperation, TaskStatus } from '../mesos/types.js';
 
 export interface MesosPort {
@@ -60,6 +60,15 @@ export interface KubePort {
    * PreemptionByKubeScheduler) and a `Preempted` event first.
    */
   preemptPod?(pod: V1Pod, message: string): Promise<void>;
+  // ---- Mesos volumes (docs/stateful.md) ----
+  /**
+   * Creates the PersistentVolume of a new Mesos volume, pre-bound to its claim (the PV controller completes the bind, as
+   * for an external provisioner's volume), with a `ProvisioningSucceeded` event on the claim. An existing PV of that
+   * name is success.
+   */
+  createPersistentVolume?(pv: V1PersistentVolume, claim: V1PersistentVolumeClaim): Promise<void>;
+  /** Deletes a PersistentVolume (uid precondition) whose Mesos volume was destroyed. Gone already is success. */
+  deletePersistentVolume?(pv: V1PersistentVolume): Promise<void>;
 }
 
 export interface Clock {

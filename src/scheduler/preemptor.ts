@@ -44,7 +44,7 @@ export class Preemptor {
       // kube-scheduler's nominator: a pod whose victims are still going waits for them instead of preempting again.
       if (mine && now - mine.atMs < NOMINATION_HOLD_MS) continue;
       tried++;
-      const r = planPreemption(views, view, this.config.plan, [], nominated);
+      const r = planPreemption(views, view, this.config.plan, s.pdbs, nominated);
       if (!r.ok) {
         this.fx.log.debug({ pod: view.key, reason: r.reason }, 'no preemption');
         continue;

@@ -14,6 +14,8 @@ import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
 import { httpListWatch, podInformer, ResilientInformer } from '../kube/informer.js';
 import { KubeMesosNodes } from '../kube/node-informer.js';
+import { KubeStorage } from '../kube/storage-informer.js';
+import { discoverPolicyVersion, PodDisruptionBudgets } from '../kube/pdb-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
 import { SchedulerMetrics } from '../ops/metrics.js';
@@ -70,7 +72,10 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const metrics = new SchedulerMetrics(registry);
   metrics.setLeader(true); // the service runs only on the leader (or without leader election)
   const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst, tokenFile: o.tokenFile, registry });
-  const kube = new KubeClient(http);
+  // policy/v1 where served (Kubernetes ≥ 1.21), policy/v1beta1 on 1.20: Evictions and the PDB informer use it.
+  const policy = await discoverPolicyVersion(http);
+  if (policy.error) log.warn({ error: policy.error, version: policy.version }, 'policy API discovery failed; using a default version');
+  const kube = new KubeClient(http, { evictionVersion: policy.version });
   // Events get their own transport and QPS budget so they never delay scheduling writes.
   const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50, tokenFile: o.tokenFile, registry })), component: 'kube-mesos', log });
 
@@ -121,7 +126,17 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const nodes = KubeMesosNodes.watch(http, { log: log.child({ component: 'node-informer' }) });
   nodes.onChange((ch) => core.onNodeChange(ch));
   nodes.start();
-  await Promise.all([informer.ready, nodes.ready]);
+  // Claims, volumes and storage classes: placement's VolumeBinding and the Mesos volumes (docs/stateful.md). Synced
+  // before Mesos is subscribed, so that no volume offered after a restart is taken for an orphan.
+  const storage = KubeStorage.watch(http, { log: log.child({ component: 'storage-informer' }) });
+  core.setStorage(storage);
+  storage.onChange(() => core.onStorageChange());
+  storage.start();
+  // PodDisruptionBudgets: preemption prefers victims whose eviction violates none.
+  const pdbs = PodDisruptionBudgets.watch(http, policy.version, { log: log.child({ component: 'pdb-informer' }) });
+  pdbs.onChange(() => core.setPodDisruptionBudgets(pdbs.views()));
+  pdbs.start();
+  await Promise.all([informer.ready, nodes.ready, pdbs.ready, storage.ready]);
   // Pods other schedulers (or their authors, or the DaemonSet controller) bound to kube-mesos Nodes: they need Mesos tasks too.
   const foreign = new ResilientInformer<V1Pod>(
     httpListWatch<V1Pod>(http, { path: '/api/v1/pods', fieldSelector: `spec.schedulerName!=${c.kube.schedulerName},spec.nodeName!=` }),
@@ -172,7 +187,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     metrics,
     registry,
     readiness: () => {
-      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() };
+      const checks = { mesosSubscribed: client.state === 'subscribed', informersSynced: informer.hasSynced() && nodes.hasSynced() && pdbs.hasSynced() && storage.hasSynced() };
       return { ready: Object.values(checks).every(Boolean), checks };
     },
     subscribe,
@@ -183,6 +198,8 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await detector?.stop();
       await informer.stop();
       await nodes.stop();
+      await storage.stop();
+      await pdbs.stop();
       await foreign.stop();
       await core.stop();
       await events.stop();

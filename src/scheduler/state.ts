@@ -12,7 +12,9 @@ import { DEFAULT_FAILOVER_CONFIG, type FailoverConfig } from '../failover/policy
 import type { AgentInfo } from './agent-info.js';
 import { OfferPool } from './offer-pool.js';
 import { SchedulingQueue } from './queue.js';
+import type { StorageView } from './claims.js';
 import { TaskRegistry } from './tasks.js';
+import type { PdbView } from '../placement/preemption.js';
 
 export interface KnownAgent {
   info: AgentInfo;
@@ -48,6 +50,12 @@ export class CoreState {
   readonly failover: FailoverManager;
   /** Nodes of kubelet executors that died, deleted once empty (scheduler/executor-loss.ts). */
   readonly executorLoss = new ExecutorLossTracker();
+  /** Claims, volumes and classes (the storage informers); absent: claims are not looked at (tests without storage). */
+  storage: StorageView | undefined;
+  /** Mesos volumes whose ACCEPT went out and whose PersistentVolume is not seen yet: persistence id → since (ms). */
+  readonly volumesInFlight = new Map<string, number>();
+  /** The cluster's PodDisruptionBudgets, as preemption reads them (the PDB informer's latest list). */
+  pdbs: readonly PdbView[] = [];
   frameworkId: string | undefined;
   subscribed = false;
   /** No pending pod is launched before this time (the adoption grace after SUBSCRIBED; see FrameworkCoreConfig). */

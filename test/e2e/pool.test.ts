@@ -31,13 +31,19 @@ afterAll(async () => {
 it('runs 200 pods on 30 agents with kubelets only where pods are, then removes every kubelet once scaled to 0', async () => {
   expect(await ourNodes()).toEqual([]); // no kubelet before any pod
   await t.kubectl(['apply', '-f', '-'], spreadDeployment('batch', t.schedulerName, 200, { cpu: '100m', memory: '64Mi' }));
+  let seen = '';
   const running = await waitFor(
     async () => {
       const pods = await listPods(t, 'app=batch');
-      return pods.length === 200 && pods.every((p) => p.status.phase === 'Running') && pods;
+      const ready = pods.length === 200 && pods.every((p) => p.status.phase === 'Running');
+      if (!ready) seen = `${pods.length} pods, ${pods.filter((p) => p.status.phase === 'Running').length} Running, pending: ${pods.filter((p) => p.status.phase !== 'Running').slice(0, 5).map((p) => p.metadata.name).join(' ')}`;
+      return ready && pods;
     },
     { timeoutMs: 240_000, intervalMs: 1000, what: '200 batch pods Running' },
-  );
+  ).catch(async (err: unknown) => {
+    const debug = await (await fetch(`${t.sb.schedulerUrl}/debug/state`)).text();
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; seen: ${seen}; scheduler: ${debug.slice(0, 1500)}`);
+  });
   const nodesWithPods = new Set(running.map((p) => p.spec.nodeName!));
   const nodes = await ourNodes();
   expect(new Set(nodes)).toEqual(nodesWithPods); // a kubelet (Node) exactly where pods run

@@ -2,12 +2,13 @@
 // sized to what Mesos allocated) run real kubelets on containerd. Containers really run: their output is in
 // `kubectl logs`, their pod IPs answer HTTP from the host, `kubectl exec` works, a memory hog is OOM-killed, and nothing
 // is left on the host after a Deployment is deleted or an agent fails.
+import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { imageRef } from '../../src/controlplane/node-artifacts.js';
 import { mountedHierarchies } from '../../src/emulator/cgroups.js';
 import { processAlive } from '../../src/executor/node-host.js';
-import { waitFor } from '../support/kube.js';
+import { kubectl, waitFor } from '../support/kube.js';
 import { hostInventory, inSubnet24, nodeRuntime, startRealSandbox, type NodeRuntimeView } from '../support/real-nodes.js';
 import { listPods, mesosTasks, nodeZones, type PodJson, type TestSandbox } from '../support/sandbox.js';
 
@@ -122,6 +123,21 @@ describe('real pods on real kubelets', () => {
 
     const exec = await t.kubectl(['exec', running[0].metadata.name, '--', 'sh', '-c', 'echo $((6*7)) from $(hostname)']);
     expect(exec.trim()).toBe(`42 from ${running[0].metadata.name}`);
+
+    // The kubelet's own API admits no anonymous caller (the API server above got in with its client certificate).
+    const node = JSON.parse((await kubectl(['get', 'node', running[0].spec.nodeName!, '-o', 'json'], { kubeconfig: t.kubeconfig })).stdout) as {
+      status: { addresses: { type: string; address: string }[]; daemonEndpoints: { kubeletEndpoint: { Port: number } } };
+    };
+    const ip = node.status.addresses.find((a) => a.type === 'InternalIP')!.address;
+    const anonymous = await new Promise<number>((resolve, reject) => {
+      const req = httpsRequest({ host: ip, port: node.status.daemonEndpoints.kubeletEndpoint.Port, path: '/pods', rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(anonymous).toBe(401);
   });
 
   it('nests every container in its agent\'s executor cgroup container', async () => {

@@ -36,6 +36,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Finishes the timeout message: "timed out after 10 s waiting for <what>". */
   what?: string;
+  /** What was seen, appended to the timeout message (counts, phases, last events). */
+  describe?: () => string | Promise<string>;
 }
 
 /**
@@ -59,7 +61,8 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {
     }
     if (Date.now() >= deadline) {
       const last = lastError !== undefined ? `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}` : `; last value: ${String(lastValue)}`;
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${opts.what ?? 'a condition'}${last}`);
+      const seen = opts.describe ? `; seen: ${await Promise.resolve(opts.describe()).catch((e: unknown) => `(describe failed: ${String(e)})`)}` : '';
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${opts.what ?? 'a condition'}${last}${seen}`);
     }
     await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
   }

@@ -1,11 +1,12 @@
 // Starting a kube-mesos sandbox inside an e2e test, against the run's shared control plane: its own namespace,
 // its own scheduler name and agent hostnames, so suites running in parallel never see each other's pods or Nodes.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox.js';
+import { createLogger, type Logger } from '../../src/telemetry/log.js';
 import { controlPlaneInfo, createTestNamespace, kubectl, type TestNamespace } from './kube.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,6 +60,7 @@ export async function startTestSandbox(
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
     listen: '127.0.0.1:0',
     emulator: opts.emulator,
+    log: testLogger(prefix),
     set: [['kube.schedulerName', schedulerName], ['kube.namespace', ns.name], ['placement.cycleInterval', '50ms'], ...(opts.set ?? [])],
   });
   return {
@@ -77,6 +79,17 @@ export async function startTestSandbox(
       await ns.delete();
     },
   };
+}
+
+/**
+ * With KUBE_MESOS_TEST_LOG_DIR set, the sandbox's processes log at debug level to `<dir>/<prefix>-<pid>.log` (for
+ * chasing a failure that only shows in a full run); silent otherwise.
+ */
+function testLogger(prefix: string): Logger | undefined {
+  const dir = process.env.KUBE_MESOS_TEST_LOG_DIR;
+  if (dir === undefined || dir === '') return undefined;
+  mkdirSync(dir, { recursive: true });
+  return createLogger({ level: 'debug', name: prefix, destination: createWriteStream(join(dir, `${prefix}-${process.pid}.log`)) });
 }
 
 export async function listPods(t: TestSandbox, selector: string): Promise<PodJson[]> {

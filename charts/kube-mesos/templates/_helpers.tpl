@@ -189,6 +189,10 @@ app.kubernetes.io/component: scheduler
 - apiGroups: [""]
   resources: ["pods/eviction"]
   verbs: ["create"]
+# preemption picks victims that violate as few PodDisruptionBudgets as possible (informer)
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["list", "watch"]
 # Scheduled / FailedScheduling, correlated: create once, then patch count
 - apiGroups: [""]
   resources: ["events"]
@@ -200,6 +204,17 @@ app.kubernetes.io/component: scheduler
 - apiGroups: [""]
   resources: ["nodes/status"]
   verbs: ["patch", "update"]
+# Mesos volumes: claims, volumes and classes placement reads; the PersistentVolumes kube-mesos provisions
+# and deletes (docs/stateful.md)
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["persistentvolumes"]
+  verbs: ["get", "list", "watch", "create", "delete"]
+- apiGroups: ["storage.k8s.io"]
+  resources: ["storageclasses"]
+  verbs: ["get", "list", "watch"]
 {{- end -}}
 
 {{/* http or https: the ops server's scheme (ops.secure). */}}

@@ -221,6 +221,23 @@ export class ExecutorLifecycle {
       sink.send({ type: 'ACKNOWLEDGED', acknowledged: { task_id: u.status.task_id, uuid: u.status.uuid } });
     }
     const known = new Set((sub.unacknowledged_tasks ?? []).map((t) => t.task_id.value));
+    // slave.cpp subscribe(): a task already sent to the executor (not queued), still STAGING and unknown to it (not
+    // in `unacknowledged_tasks`) never reached it — the event went down with the old connection. The agent says so:
+    // TASK_DROPPED (TASK_LOST for a framework that is not PARTITION_AWARE), REASON_AGENT_RESTARTED.
+    const queuedIds = new Set(e.queued.flatMap((q) => q.tasks.map((t) => t.task_id.value)));
+    for (const t of a.tasks.values()) {
+      if (t.frameworkId !== e.frameworkId || t.executorId !== e.executorId || t.state !== 'TASK_STAGING') continue;
+      if (!t.delivered || queuedIds.has(t.info.task_id.value) || known.has(t.info.task_id.value)) continue;
+      this.p.updates.agentStatusUpdate(a, e.frameworkId, {
+        task_id: t.info.task_id,
+        state: fw.capabilities.has('PARTITION_AWARE') ? 'TASK_DROPPED' : 'TASK_LOST',
+        source: 'SOURCE_AGENT',
+        reason: 'REASON_AGENT_RESTARTED',
+        message: 'Task launched during agent restart',
+        executor_id: id(e.executorId),
+        agent_id: id(a.id),
+      });
+    }
     for (const q of e.queued.splice(0)) {
       const tasks = q.tasks.filter((t) => !known.has(t.task_id.value));
       if (!tasks.length) continue;

@@ -33,4 +33,8 @@ export const spreadAnnotationFilter: FilterPlugin<Data> = {
     if (dom < 0) return d.missing;
     return d.counter.counts[dom] + 1 - d.counter.min > 1 ? d.fail : undefined;
   },
+  rejectsAt: (d, idx) => {
+    const dom = d.index.ids[idx];
+    return dom < 0 || d.counter.counts[dom] + 1 - d.counter.min > 1;
+  },
 };

@@ -45,7 +45,14 @@ export function spreadTerm(pod: PodCtx, st: CycleState, c: V1TopologySpreadConst
 interface Hard {
   term: SpreadTerm;
   minMatch: number;
+  /** The domain numbers by agent (term.index.ids). */
+  ids: Int32Array;
+  /** Per domain, 1 where the pod may go (fixed while one pod is searched); null when there are too many domains to list. */
+  allowed: Uint8Array | null;
 }
+
+/** Up to this many domains (zones, racks), the filter lists the allowed ones once per pod instead of per agent. */
+const LIST_DOMAINS = 64;
 
 /** topologySpreadConstraints with whenUnsatisfiable DoNotSchedule (kube-scheduler 1.27+ semantics). */
 export const topologySpreadFilter: FilterPlugin<Hard[]> = {
@@ -57,7 +64,13 @@ export const topologySpreadFilter: FilterPlugin<Hard[]> = {
     return hard.map((c) => {
       const term = spreadTerm(pod, st, c, keys);
       const minMatch = term.counter.presentCount < term.minDomains ? 0 : term.counter.min;
-      return { term, minMatch };
+      const domains = term.index.names.length;
+      let allowed: Uint8Array | null = null;
+      if (domains <= LIST_DOMAINS) {
+        allowed = new Uint8Array(domains);
+        for (let d = 0; d < domains; d++) allowed[d] = term.counter.counts[d] + term.self - minMatch > term.maxSkew ? 0 : 1;
+      }
+      return { term, minMatch, ids: term.index.ids, allowed };
     });
   },
   filter: (hard, a) => {
@@ -70,5 +83,17 @@ export const topologySpreadFilter: FilterPlugin<Hard[]> = {
       if (h.term.counter.counts[d] + h.term.self - h.minMatch > h.term.maxSkew) return FAIL;
     }
     return undefined;
+  },
+  rejectsAt: (hard, idx) => {
+    for (let k = 0; k < hard.length; k++) {
+      const h = hard[k];
+      const d = h.ids[idx];
+      if (d < 0) return true;
+      const allowed = h.allowed;
+      if (allowed !== null) {
+        if (allowed[d] === 0) return true;
+      } else if (h.term.counter.counts[d] + h.term.self - h.minMatch > h.term.maxSkew) return true;
+    }
+    return false;
   },
 };

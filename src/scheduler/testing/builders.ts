@@ -24,8 +24,8 @@ export class PodBuilder {
     return this;
   }
   /** Controlled by a ReplicaSet (uid rs1 unless given): evictable, deleted rather than re-created on loss. */
-  owned(uid = 'rs1'): this {
-    const ref: V1OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid, controller: true };
+  owned(uid = 'rs1', kind = 'ReplicaSet'): this {
+    const ref: V1OwnerReference = { apiVersion: 'apps/v1', kind, name: kind.toLowerCase(), uid, controller: true };
     this.pod.metadata!.ownerReferences = [ref];
     return this;
   }

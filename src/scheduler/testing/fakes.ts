@@ -1,5 +1,5 @@
 // Recording fakes of the core's ports for the scheduler's tests.
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { OfferOperation, TaskInfo, TaskStatus } from '../../mesos/types.js';
 import { ServiceUnavailableError } from '../../mesos/errors.js';
 import type { KubePort, MesosPort } from '../ports.js';
@@ -100,6 +100,14 @@ export class FakeKube implements KubePort {
   }
   async deleteNode(n: string) {
     this.deletedNodes.push(n);
+  }
+  createdVolumes: [V1PersistentVolume, string][] = [];
+  async createPersistentVolume(pv: V1PersistentVolume, claim: V1PersistentVolumeClaim) {
+    this.createdVolumes.push([pv, claim.metadata!.name!]);
+  }
+  deletedVolumes: string[] = [];
+  async deletePersistentVolume(pv: V1PersistentVolume) {
+    this.deletedVolumes.push(pv.metadata!.name!);
   }
 }
 

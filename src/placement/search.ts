@@ -1,0 +1,116 @@
+// One pod's search for feasible agents and the choice among them: plan()'s hot path, in methods called once per pod so
+// that V8 optimises them after a few pods (a loop inside plan() itself runs unoptimised or on-stack-replaced code, which
+// boxes every double it computes).
+import { normalizeScores, type FilterPlugin, type PodCtx, type ScorePlugin } from './framework.js';
+import { examine, type LocalScore } from './search-cache.js';
+import type { CycleState, SearchCache, WAgent } from './state.js';
+
+export class Search {
+  /** The feasible agents' numbers (WAgent.idx) found by the last scan(), in scan order: the first `found` entries. */
+  readonly feasible: Int32Array;
+  found = 0;
+  private raw = new Float64Array(16);
+  private total = new Float64Array(16);
+  private readonly prepared: { sc: ScorePlugin<unknown>; data: unknown; weight: number }[] = [];
+
+  constructor(
+    private readonly st: CycleState,
+    private readonly toFind: number,
+  ) {
+    this.feasible = new Int32Array(Math.max(1, toFind));
+  }
+
+  /**
+   * Visits `list` (null: all agents, by number) in rotation from `start` until `toFind` agents pass (or all were
+   * visited); returns how many were visited. An agent passes when its cached entry (examined afresh when stale, or
+   * always without the cache) says so and every filter in `filters` lets it through.
+   */
+  scan(
+    list: readonly WAgent[] | null,
+    start: number,
+    ctx: PodCtx,
+    mask: Uint8Array,
+    cache: SearchCache,
+    cacheOn: boolean,
+    local: readonly LocalScore[],
+    filters: readonly FilterPlugin<unknown>[],
+    data: readonly unknown[],
+  ): number {
+    const st = this.st;
+    const agents = st.agents;
+    const ver = st.table.ver;
+    const stamp = cache.stamp;
+    const ok = cache.ok;
+    const feasible = this.feasible;
+    const m = list === null ? agents.length : list.length;
+    const nf = filters.length;
+    let byIdx = true;
+    for (let k = 0; k < nf; k++) if (!filters[k].rejectsAt) byIdx = false;
+    const toFind = this.toFind;
+    let found = 0;
+    let visited = 0;
+    let examined = 0;
+    let j = start;
+    while (visited < m) {
+      const i = list === null ? j : list[j].idx;
+      visited++;
+      if (++j === m) j = 0;
+      if (!cacheOn || stamp[i] !== ver[i]) {
+        examine(cache, agents[i], ctx, st, mask, local, ver[i]);
+        examined++;
+      }
+      if (ok[i] === 0) continue;
+      if (nf > 0 && (byIdx ? rejectsAt(filters, data, i) : rejects(filters, data, agents[i], ctx, st))) continue;
+      feasible[found++] = i;
+      if (found >= toFind) break;
+    }
+    this.found = found;
+    const stats = st.table.searchStats;
+    stats.visited += visited;
+    stats.examined += examined;
+    return visited;
+  }
+
+  /**
+   * The feasible agent with the highest total score; ties go to the first in scan order. The local scores' weighted sum
+   * comes from the cache (the same additions, in the same order, the loop below makes for the other scores).
+   */
+  best(ctx: PodCtx, cache: SearchCache, scores: readonly ScorePlugin<unknown>[]): WAgent {
+    const m = this.found;
+    const feasible = this.feasible;
+    const agents = this.st.agents;
+    if (m === 1) return agents[feasible[0]];
+    if (this.raw.length < m) {
+      this.raw = new Float64Array(m * 2);
+      this.total = new Float64Array(m * 2);
+    }
+    const raw = this.raw;
+    const total = this.total;
+    const cached = cache.score;
+    for (let j = 0; j < m; j++) total[j] = cached[feasible[j]];
+    const prepared = this.prepared;
+    prepared.length = 0;
+    for (const sc of scores) {
+      const p = sc.prepare(ctx, this.st);
+      if (p) prepared.push({ sc, data: p.data, weight: p.weight });
+    }
+    for (const { sc, data, weight } of prepared) {
+      for (let j = 0; j < m; j++) raw[j] = sc.score(data, agents[feasible[j]], ctx, this.st);
+      normalizeScores(raw, m, sc.normalize);
+      for (let j = 0; j < m; j++) total[j] += weight * raw[j];
+    }
+    let bi = 0;
+    for (let j = 1; j < m; j++) if (total[j] > total[bi] + 1e-9) bi = j;
+    return agents[feasible[bi]];
+  }
+}
+
+function rejectsAt(filters: readonly FilterPlugin<unknown>[], data: readonly unknown[], i: number): boolean {
+  for (let k = 0; k < filters.length; k++) if (filters[k].rejectsAt!(data[k], i)) return true;
+  return false;
+}
+
+function rejects(filters: readonly FilterPlugin<unknown>[], data: readonly unknown[], a: WAgent, ctx: PodCtx, st: CycleState): boolean {
+  for (let k = 0; k < filters.length; k++) if (filters[k].filter(data[k], a, ctx, st)) return true;
+  return false;
+}

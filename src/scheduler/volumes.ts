@@ -1,0 +1,129 @@
+/**
+ * Mesos volumes for PersistentVolumeClaims (docs/stateful.md), applied: the claims a cycle's pods mount (placement's
+ * VolumeBinding reads them), the RESERVE + CREATE and the volumes of a pod's launch, the PersistentVolume of each new
+ * volume once its ACCEPT is through, and the reclaim of volumes whose PersistentVolume is gone or released for deletion.
+ * Decisions are volume-plan.ts' pure functions; the effects go out here.
+ */
+import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { Placement, PodSpecView } from '../placement/types.js';
+import type { Resource } from '../mesos/types.js';
+import { claimViews, mesosPersistentVolume, mountsClaims } from './claims.js';
+import type { Effects } from './effects.js';
+import type { CoreState } from './state.js';
+import { podVolumes, reclaimOperations, volumeHostPath, volumeReleasedForDelete, volumeRoleOf, type NewVolume, type PodVolumes } from './volume-plan.js';
+
+export interface VolumesConfig {
+  /** The agents' work dir (`{agentId}` replaced): volumes live under `<dir>/volumes/roles/<role>/<persistence id>`. */
+  agentWorkDir: string;
+  /** The framework's principal, put on reservations and volumes (empty: none). */
+  principal?: string;
+}
+
+/** A volume's PersistentVolume not seen this long after its ACCEPT is no longer protected from reclaim. */
+const IN_FLIGHT_MS = 5 * 60_000;
+
+export class Volumes {
+  constructor(
+    private readonly state: CoreState,
+    private readonly fx: Effects,
+    private readonly config: VolumesConfig,
+  ) {}
+
+  /** The cycle's pods with the claims they mount (new view objects; the queue's are left alone). */
+  withClaims(pods: readonly PodSpecView[]): PodSpecView[] {
+    const s = this.state;
+    const storage = s.storage;
+    if (!storage) return [...pods];
+    return pods.map((p) => {
+      const pod = s.pods.get(p.uid);
+      if (!pod || !mountsClaims(pod)) return p;
+      return { ...p, claims: claimViews(pod, storage) };
+    });
+  }
+
+  /** The volume operations and task volumes of one placed pod, out of its agent's remaining offered resources. */
+  forLaunch(remaining: readonly Resource[], podUid: string, p: Placement): PodVolumes | undefined {
+    const s = this.state;
+    const storage = s.storage;
+    const pod = s.pods.get(podUid);
+    if (!storage || !pod || !mountsClaims(pod)) return undefined;
+    const claims = claimViews(pod, storage);
+    if (!claims.some((c) => c.phase === 'provision' || c.mesos)) return undefined;
+    return podVolumes({
+      pod,
+      claims,
+      claim: (ns, name) => storage.claim(ns, name),
+      remaining,
+      role: volumeRoleOf(remaining, p.role),
+      principal: this.config.principal || undefined,
+    });
+  }
+
+  /** New volumes are about to be sent: protected from reclaim until their PersistentVolume shows up. */
+  sending(created: readonly NewVolume[], now: number): void {
+    for (const v of created) this.state.volumesInFlight.set(v.persistenceId, now);
+  }
+
+  /** The ACCEPT never reached the master: nothing was made. */
+  notSent(created: readonly NewVolume[]): void {
+    for (const v of created) this.state.volumesInFlight.delete(v.persistenceId);
+  }
+
+  /** The ACCEPT with the new volumes went through: their PersistentVolumes, pre-bound to the claims. */
+  provisioned(agentId: string, created: readonly NewVolume[]): void {
+    const s = this.state;
+    const nodeName = s.nodeName(agentId) ?? agentId;
+    for (const v of created) {
+      const storageClass = s.storage?.storageClass(v.claim.spec?.storageClassName ?? '');
+      if (!storageClass) continue; // the class was deleted meanwhile: reclaim gives the volume back
+      const pv = mesosPersistentVolume({ claim: v.claim, storageClass, agentId, nodeName, path: volumeHostPath(this.config.agentWorkDir, agentId, v.role, v.persistenceId), sizeMb: v.sizeMb });
+      this.fx.note('Normal', 'VolumeCreated', claimKey(v.claim), `Mesos volume ${v.persistenceId} (${v.sizeMb} MB, role ${v.role}) on agent ${agentId}`);
+      const create = this.fx.kube.createPersistentVolume?.(pv, v.claim);
+      if (create) this.fx.send(create, 'create persistent volume');
+    }
+  }
+
+  /**
+   * True while a Mesos volume's PersistentVolume is released for deletion: its agent's offers are wanted (no SUPPRESS,
+   * REVIVE if suppressed) so that the volume is offered and destroyed, though no pod waits.
+   */
+  wantsOffers(): boolean {
+    const storage = this.state.storage;
+    if (!storage?.hasSynced()) return false;
+    for (const pv of storage.mesosVolumes()) if (volumeReleasedForDelete(pv)) return true;
+    return false;
+  }
+
+  /**
+   * Gives back what the held offers carry of volumes whose PersistentVolume is gone or released for deletion: DESTROY +
+   * UNRESERVE in an ACCEPT of that agent's offers, then the PersistentVolume is deleted. Runs only once the storage
+   * informers have synced (after a restart too), so a volume is never taken for an orphan before its PV is known.
+   */
+  reclaim(now: number): number {
+    const s = this.state;
+    const storage = s.storage;
+    if (!storage?.hasSynced() || s.offers.size === 0) return 0;
+    for (const [pid, since] of s.volumesInFlight) if (storage.volumeByPersistenceId(pid) || now - since > IN_FLIGHT_MS) s.volumesInFlight.delete(pid);
+    let accepts = 0;
+    for (const agentId of [...s.agents.keys()]) {
+      const offers = s.offers.forAgent(agentId);
+      if (offers.length === 0) continue;
+      const r = reclaimOperations(offers, { volumeByPersistenceId: (pid) => storage.volumeByPersistenceId(pid), inFlight: (pid) => s.volumesInFlight.has(pid) });
+      if (r.operations.length === 0) continue;
+      const taken = s.offers.takeAgent(agentId);
+      accepts++;
+      this.fx.log.info({ agentId, volumes: r.persistenceIds }, 'reclaiming Mesos volumes: DESTROY + UNRESERVE');
+      this.fx.note('Normal', 'VolumeReclaimed', agentId, `Mesos volume(s) ${r.persistenceIds.join(', ')} destroyed and unreserved on agent ${agentId}`);
+      // refuse 0: the rest of the agent's resources come back in the next allocation, for pods that wait.
+      const accept = this.fx.mesos.accept(taken.map((o) => o.id.value), r.operations, 0).then(async () => {
+        for (const pv of r.deleteVolumes) await this.fx.kube.deletePersistentVolume?.(pv);
+      });
+      this.fx.send(accept, 'reclaim volumes');
+    }
+    return accepts;
+  }
+}
+
+function claimKey(c: V1PersistentVolumeClaim): string {
+  return `${c.metadata?.namespace ?? 'default'}/${c.metadata?.name ?? ''}`;
+}
