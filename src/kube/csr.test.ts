@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCsr, checkNodeCsr, newNodeKey, parseCsr } from './csr.js';
+import { buildCsr, checkNodeCsr, checkServingCsr, newNodeKey, parseCsr } from './csr.js';
 
 describe('node CSRs', () => {
   const { privateKey } = newNodeKey();
@@ -20,7 +20,7 @@ describe('node CSRs', () => {
   });
 
   it('parseCsr reads back what buildCsr wrote, with a valid signature', () => {
-    expect(parseCsr(pem)).toEqual({ subject: { commonName: 'system:node:agent-7', organizations: ['system:nodes'], other: [] }, attributes: 0, keyType: 'ec', signatureValid: true });
+    expect(parseCsr(pem)).toEqual({ subject: { commonName: 'system:node:agent-7', organizations: ['system:nodes'], other: [] }, attributes: 0, san: { dns: [], ips: [], other: 0 }, otherExtensions: [], keyType: 'ec', signatureValid: true });
   });
 
   it('accepts exactly the node it is for', () => {
@@ -48,5 +48,43 @@ describe('node CSRs', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('kubelet serving CSRs (checkServingCsr)', () => {
+  // What kubelet 1.20 sends with serverTLSBootstrap: an ECDSA P-256 key, O=system:nodes, CN=system:node:<name>, and
+  // its hostname and node IPs as subject alternative names — made here by openssl.
+  const dir = mkdtempSync(join(tmpdir(), 'serving-csr-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const csr = (subj: string, san?: string, extra: string[] = []): string => {
+    const key = join(dir, `k${Math.random()}.pem`);
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+    return execFileSync('openssl', ['req', '-new', '-sha256', '-key', key, '-subj', subj, ...(san ? ['-addext', `subjectAltName=${san}`] : []), ...extra], { encoding: 'utf8' });
+  };
+  const addresses = [
+    { type: 'InternalIP', address: '192.0.2.5' },
+    { type: 'Hostname', address: 'agent-5' },
+  ];
+
+  it('accepts names that are all the Node\'s own; parses DNS and IP names', () => {
+    const pem = csr('/O=system:nodes/CN=system:node:agent-5', 'DNS:agent-5,IP:192.0.2.5');
+    expect(parseCsr(pem).san).toEqual({ dns: ['agent-5'], ips: ['192.0.2.5'], other: 0 });
+    expect(checkServingCsr(pem, 'agent-5', addresses)).toBeUndefined();
+  });
+
+  it.each([
+    ['another node', '/O=system:nodes/CN=system:node:agent-6', 'DNS:agent-5', 'agent-5', /asks for "system:node:agent-6"/],
+    ['an IP not the Node\'s', '/O=system:nodes/CN=system:node:agent-5', 'DNS:agent-5,IP:10.0.0.1', 'agent-5', /IP 10\.0\.0\.1, not among/],
+    ['a DNS name not the Node\'s', '/O=system:nodes/CN=system:node:agent-5', 'DNS:kubernetes.default.svc', 'agent-5', /DNS kubernetes\.default\.svc, not among/],
+    ['no names', '/O=system:nodes/CN=system:node:agent-5', undefined, 'agent-5', /names no DNS name or IP/],
+    ['an email name', '/O=system:nodes/CN=system:node:agent-5', 'email:a@b.c', 'agent-5', /something other than DNS names/],
+    ['another organization', '/O=system:masters/CN=system:node:agent-5', 'DNS:agent-5', 'agent-5', /organizations \["system:masters"\]/],
+  ])('refuses %s', (_name, subj, san, node, reason) => {
+    expect(checkServingCsr(csr(subj, san), node, addresses)).toMatch(reason);
+  });
+
+  it('refuses extensions other than the names (e.g. a CA flag)', () => {
+    const pem = csr('/O=system:nodes/CN=system:node:agent-5', 'DNS:agent-5', ['-addext', 'basicConstraints=critical,CA:TRUE']);
+    expect(checkServingCsr(pem, 'agent-5', addresses)).toMatch(/other extensions: 2\.5\.29\.19/);
   });
 });

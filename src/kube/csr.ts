@@ -9,6 +9,8 @@ import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } fr
 const OID_CN = '2.5.4.3';
 const OID_O = '2.5.4.10';
 const OID_ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+const OID_SAN = '2.5.29.17';
 
 // ---- DER writing --------------------------------------------------------------------------------------------------
 
@@ -109,6 +111,10 @@ export interface ParsedCsr {
   subject: CsrSubject & { other: string[] };
   /** Attributes (extension requests included) present: a kubelet client CSR has none. */
   attributes: number;
+  /** Subject alternative names of the extension request (a kubelet serving CSR's hostnames and IPs). */
+  san: { dns: string[]; ips: string[]; other: number };
+  /** OIDs of requested extensions other than the subject alternative name. */
+  otherExtensions: string[];
   keyType: string | undefined;
   signatureValid: boolean;
 }
@@ -139,7 +145,64 @@ export function parseCsr(pem: string): ParsedCsr {
   const sig = sigBits.body.subarray(1);
   let signatureValid = false;
   if (algOid === OID_ECDSA_SHA256) signatureValid = verify('sha256', info.raw, { key, dsaEncoding: 'der' }, sig);
-  return { subject, attributes: attrs && attrs.tag === 0xa0 ? children(attrs).length : 0, keyType: key.asymmetricKeyType, signatureValid };
+  const san: ParsedCsr['san'] = { dns: [], ips: [], other: 0 };
+  const otherExtensions: string[] = [];
+  for (const attr of attrs && attrs.tag === 0xa0 ? children(attrs) : []) {
+    const [t, values] = children(attr);
+    if (oidString(t.body) !== OID_EXTENSION_REQUEST) continue;
+    for (const exts of children(values))
+      for (const ext of children(exts)) {
+        const parts = children(ext);
+        const id = oidString(parts[0].body);
+        if (id !== OID_SAN) {
+          otherExtensions.push(id);
+          continue;
+        }
+        for (const gn of children(read(parts[parts.length - 1].body, 0))) {
+          if (gn.tag === 0x82) san.dns.push(gn.body.toString('latin1'));
+          else if (gn.tag === 0x87 && gn.body.length === 4) san.ips.push([...gn.body].join('.'));
+          else if (gn.tag === 0x87 && gn.body.length === 16) san.ips.push(ipv6(gn.body));
+          else san.other++;
+        }
+      }
+  }
+  return { subject, attributes: attrs && attrs.tag === 0xa0 ? children(attrs).length : 0, san, otherExtensions, keyType: key.asymmetricKeyType, signatureValid };
+}
+
+function ipv6(b: Buffer): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+}
+
+/**
+ * Why a CSR is not a kubelet serving-certificate request for `nodeName` whose names are all the Node's own, or
+ * undefined when it is (what kube-controller-manager leaves to an external approver for signer
+ * kubernetes.io/kubelet-serving): subject `O=system:nodes, CN=system:node:<name>`, at least one DNS name or IP, each
+ * DNS name one of the Node's Hostname/InternalDNS/ExternalDNS addresses, each IP one of its InternalIP/ExternalIP
+ * addresses, no other names or extensions.
+ */
+export function checkServingCsr(pem: string, nodeName: string, addresses: readonly { type: string; address: string }[]): string | undefined {
+  let p: ParsedCsr;
+  try {
+    p = parseCsr(pem);
+  } catch (err) {
+    return `unreadable CSR: ${(err as Error).message}`;
+  }
+  if (!p.signatureValid) return 'CSR signature does not verify (ECDSA P-256 with SHA-256 expected)';
+  if (p.subject.commonName !== `system:node:${nodeName}`) return `CSR asks for "${p.subject.commonName}", not system:node:${nodeName}`;
+  if (p.subject.organizations.length !== 1 || p.subject.organizations[0] !== 'system:nodes') return `CSR organizations ${JSON.stringify(p.subject.organizations)} are not ["system:nodes"]`;
+  if (p.subject.other.length > 0) return `CSR subject has other fields: ${p.subject.other.join(', ')}`;
+  if (p.otherExtensions.length > 0) return `CSR requests other extensions: ${p.otherExtensions.join(', ')}`;
+  if (p.san.other > 0) return 'CSR names something other than DNS names and IP addresses';
+  if (p.san.dns.length + p.san.ips.length === 0) return 'CSR names no DNS name or IP address';
+  const dns = new Set(addresses.filter((a) => ['Hostname', 'InternalDNS', 'ExternalDNS'].includes(a.type)).map((a) => a.address));
+  const ips = new Set(addresses.filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address));
+  const foreignDns = p.san.dns.filter((d) => !dns.has(d));
+  if (foreignDns.length) return `CSR names DNS ${foreignDns.join(', ')}, not among the Node's addresses`;
+  const foreignIps = p.san.ips.filter((i) => !ips.has(i));
+  if (foreignIps.length) return `CSR names IP ${foreignIps.join(', ')}, not among the Node's addresses`;
+  return undefined;
 }
 
 /** Why a CSR is not a client-certificate request for exactly `nodeName`, or undefined when it is. */

@@ -36,7 +36,7 @@ describe('manifests/rbac.yaml', () => {
     ['ClusterRole', '', 'nodes', 'create,delete,get,list,patch,update,watch'],
     ['ClusterRole', '', 'nodes/status', 'patch,update'],
     ['ClusterRole', 'policy', 'poddisruptionbudgets', 'list,watch'],
-    ['ClusterRole', '', 'persistentvolumeclaims', 'get,list,watch'],
+    ['ClusterRole', '', 'persistentvolumeclaims', 'get,list,patch,watch'],
     ['ClusterRole', '', 'persistentvolumes', 'create,delete,get,list,watch'],
     ['ClusterRole', 'storage.k8s.io', 'storageclasses', 'get,list,watch'],
     ['Role', 'coordination.k8s.io', 'leases', 'create,get,update'],

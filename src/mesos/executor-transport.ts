@@ -36,6 +36,14 @@ export interface HttpExecutorTransportOptions {
   log?: Logger;
 }
 
+/**
+ * How long a call or the SUBSCRIBE's response headers may take. The agent is local; a slower answer is a starved host
+ * (an executor's event loop, or the agent's, busy for seconds), and giving up re-subscribes, after which the agent drops
+ * every task sent on the old stream that the executor never saw (slave.cpp subscribe). 30 s, not 10: on a loaded 2-core
+ * test machine 10 s timed out dozens of times per run.
+ */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export class HttpExecutorTransport implements ExecutorTransport {
   readonly url: string;
   private readonly contentType: ContentType;
@@ -68,7 +76,7 @@ export class HttpExecutorTransport implements ExecutorTransport {
       headers: this.headers,
       ca: this.opts.ca,
       signal: ac.signal,
-      timeoutMs: this.opts.requestTimeoutMs ?? 10_000,
+      timeoutMs: this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     });
     if (!isStream(r)) throw errorForStatus(r.status, r.body.toString('utf8'), this.url);
     const res = r.response;
@@ -104,7 +112,7 @@ export class HttpExecutorTransport implements ExecutorTransport {
       headers: this.headers,
       agent: this.agents.for(new URL(this.url)),
       ca: this.opts.ca,
-      timeoutMs: this.opts.requestTimeoutMs ?? 10_000,
+      timeoutMs: this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     });
     if (r.status === 202 || r.status === 200) return;
     throw errorForStatus(r.status, r.body.toString('utf8'), this.url);

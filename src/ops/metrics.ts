@@ -43,6 +43,7 @@ export class SchedulerMetrics {
   readonly podReplacements: Counter<'reason'>;
   readonly failoverHeldPods: Gauge<'reason'>;
   readonly kubeletLaunchFailures: Counter<'reason'>;
+  readonly volumeOperations: Counter<'operation'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -101,6 +102,12 @@ export class SchedulerMetrics {
       registers,
     });
     this.leader = new Gauge({ name: 'kube_mesos_leader', help: '1 when this replica is the leader (or leader election is off), 0 on standby.', registers });
+    this.volumeOperations = new Counter({
+      name: 'kube_mesos_volume_operations_total',
+      help: 'Mesos volume operations sent in ACCEPTs for PersistentVolumeClaims (docs/stateful.md), by operation: create (RESERVE + CREATE of a new volume), destroy (DESTROY + UNRESERVE of a reclaimed one), unreserve (reserved disk without a volume).',
+      labelNames: ['operation'],
+      registers,
+    });
     this.podReplacements = new Counter({ name: 'kube_mesos_pod_replacements_total', help: 'Pods replaced after their agent or zone was lost, by reason.', labelNames: ['reason'], registers });
     this.failoverHeldPods = new Gauge({
       name: 'kube_mesos_failover_held_pods',

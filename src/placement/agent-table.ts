@@ -181,12 +181,27 @@ export interface SearchCache {
   /** The weighted sum of the scores that read only the agent's working copy and the pod's spec (valid where ok). */
   score: Float64Array;
   usedInPlan: number;
+  /** Order of last use among the table's caches (the least recent is dropped first). */
+  lastUse: number;
+}
+
+function newSearchCache(n: number, plan: number): SearchCache {
+  return { stamp: new Int32Array(n), ok: new Uint8Array(n), score: new Float64Array(n), usedInPlan: plan, lastUse: 0 };
 }
 
 export interface AgentTableOptions {
   /** Keep per-spec search results (search-cache.ts); off only to compare against the uncached search. Default on. */
   searchCache?: boolean;
+  /**
+   * Memory for those results (13 bytes per agent and spec): beyond it the least recently used spec's are dropped.
+   * Default 64 MiB (~100 specs at 50 000 agents); at least two specs are kept.
+   */
+  searchCacheBytes?: number;
 }
+
+const SEARCH_CACHE_BYTES = 64 * 2 ** 20;
+/** Spec keys remembered as seen once; a cache is made on a key's second sighting (a lone pod gains nothing from one). */
+const SEEN_ONCE_LIMIT = 10_000;
 
 export class AgentTable {
   agents: WAgent[] = [];
@@ -218,10 +233,19 @@ export class AgentTable {
   ver = new Int32Array(0);
   private verSeq = 0;
   private searchCaches = new Map<string, SearchCache>();
+  private seenOnce = new Set<string>();
+  private scratch: SearchCache | undefined;
   readonly searchCacheEnabled: boolean;
+  private readonly searchCacheBytes: number;
 
   constructor(opts: AgentTableOptions = {}) {
     this.searchCacheEnabled = opts.searchCache ?? true;
+    this.searchCacheBytes = opts.searchCacheBytes ?? SEARCH_CACHE_BYTES;
+  }
+
+  /** Specs with search results kept. */
+  get searchCacheCount(): number {
+    return this.searchCaches.size;
   }
 
   /** Brings the working copy to `views`: agents whose view object changed are rebuilt, the ones the last plan drew on reset. */
@@ -267,6 +291,8 @@ export class AgentTable {
     this.cfg = cfg;
     this.derived.clear();
     this.searchCaches.clear();
+    this.seenOnce.clear();
+    this.scratch = undefined;
     this.touched.length = 0;
     const n = views.length;
     this.ver = new Int32Array(n);
@@ -372,16 +398,47 @@ export class AgentTable {
     return ++this.verSeq;
   }
 
-  /** The per-spec search cache named `key` (everything the cached entries depend on besides the agents' versions). */
-  searchCache(key: string): SearchCache {
+  /**
+   * The per-spec search cache named `key` (everything the cached entries depend on besides the agents' versions), or
+   * undefined the first time the key is seen: search that pod uncached, in scratchCache().
+   */
+  searchCache(key: string): SearchCache | undefined {
     let c = this.searchCaches.get(key);
     if (!c) {
+      if (!this.seenOnce.has(key)) {
+        if (this.seenOnce.size >= SEEN_ONCE_LIMIT) this.seenOnce.clear();
+        this.seenOnce.add(key);
+        return undefined;
+      }
+      this.seenOnce.delete(key);
       const n = this.agents.length;
-      c = { stamp: new Int32Array(n), ok: new Uint8Array(n), score: new Float64Array(n), usedInPlan: this.plans };
+      const max = Math.max(2, Math.floor(this.searchCacheBytes / (13 * Math.max(1, n))));
+      if (this.searchCaches.size >= max) this.dropLeastRecentSearchCache();
+      c = newSearchCache(n, this.plans);
       this.searchCaches.set(key, c);
     }
     c.usedInPlan = this.plans;
+    c.lastUse = ++this.searchCacheUses;
     return c;
+  }
+
+  /** Arrays for a search without a cache (its entries are written, never trusted). */
+  scratchCache(): SearchCache {
+    return (this.scratch ??= newSearchCache(this.agents.length, this.plans));
+  }
+
+  private searchCacheUses = 0;
+
+  private dropLeastRecentSearchCache(): void {
+    let oldest: string | undefined;
+    let at = Infinity;
+    for (const [k, c] of this.searchCaches) {
+      if (c.lastUse < at) {
+        at = c.lastUse;
+        oldest = k;
+      }
+    }
+    if (oldest !== undefined) this.searchCaches.delete(oldest);
   }
 
   /** spec: 'label:<key>' or 'field:<Marathon field>'. Domain numbers stay stable while the table lives. */

@@ -120,6 +120,8 @@ export interface ScorePlugin<D = unknown> {
   /** undefined = this score does not apply to the pod. */
   prepare(pod: PodCtx, st: CycleState): { data: D; weight: number } | undefined;
   score(data: D, a: WAgent, pod: PodCtx, st: CycleState): number;
+  /** Optional, for scores that read only per-agent arrays: score() of the agent numbered `idx`, without loading it. */
+  scoreAt?(data: D, idx: number): number;
 }
 
 export function normalizeScores(raw: Float64Array, n: number, how: Normalize): void {

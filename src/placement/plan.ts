@@ -159,17 +159,19 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       const p = sc.prepare(ctx, st);
       if (p) local.push({ plugin: sc, data: p.data, weight: p.weight });
     }
-    const cache = st.table.searchCache(cacheOn ? searchKey(ctx, st, local) : '');
+    const kept = cacheOn ? st.table.searchCache(searchKey(ctx, st, local)) : undefined;
+    const cache = kept ?? st.table.scratchCache();
+    const useCache = kept !== undefined;
     search.found = 0;
     // binpack with preferExistingKubelet: agents that have a kubelet first, the rest only if none of them fits,
     // so a partial scan does not start kubelets on fresh agents while running ones have room.
     if (ctx.scoring === 'binpack' && cfg.preferExistingKubelet && st.kubeletAgents.length > 0) {
       const ka = st.kubeletAgents;
-      const visited = search.scan(ka, st.nextStartKubelet, ctx, mask, cache, cacheOn, local, activeF, dataF);
+      const visited = search.scan(ka, st.nextStartKubelet, ctx, mask, cache, useCache, local, activeF, dataF);
       st.nextStartKubelet = (st.nextStartKubelet + visited) % ka.length;
     }
     if (search.found === 0 && n > 0) {
-      const visited = search.scan(null, st.nextStart, ctx, mask, cache, cacheOn, local, activeF, dataF);
+      const visited = search.scan(null, st.nextStart, ctx, mask, cache, useCache, local, activeF, dataF);
       st.nextStart = (st.nextStart + visited) % n;
     }
 

@@ -95,7 +95,9 @@ export class Search {
       if (p) prepared.push({ sc, data: p.data, weight: p.weight });
     }
     for (const { sc, data, weight } of prepared) {
-      for (let j = 0; j < m; j++) raw[j] = sc.score(data, agents[feasible[j]], ctx, this.st);
+      const at = sc.scoreAt;
+      if (at) for (let j = 0; j < m; j++) raw[j] = at(data, feasible[j]);
+      else for (let j = 0; j < m; j++) raw[j] = sc.score(data, agents[feasible[j]], ctx, this.st);
       normalizeScores(raw, m, sc.normalize);
       for (let j = 0; j < m; j++) total[j] += weight * raw[j];
     }

@@ -10,6 +10,9 @@ import type { SchedulerClient } from '../mesos/scheduler.js';
 import type { TaskStatus } from '../mesos/types.js';
 import { TASK_LOSS_CONDITION } from '../failover/loss-policy.js';
 import { BINDING_ANNOTATIONS } from '../names.js';
+
+/** The claim annotation kube-scheduler's VolumeBinding sets for WaitForFirstConsumer provisioning. */
+const ANNOTATION_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 import type { SchedulerMetrics } from '../ops/metrics.js';
 import type { Logger } from '../telemetry/log.js';
 import type { FrameworkMetrics } from './effects.js';
@@ -110,8 +113,12 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
       const r = await kube.deletePod(ns, pod.metadata?.name ?? '', { uid: pod.metadata?.uid });
       if (!r.ok && r.kind !== 'NotFound' && r.kind !== 'Conflict') throw new Error(`preempt pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
     },
-    async createPersistentVolume(pv, claim) {
+    async createPersistentVolume(pv, claim, nodeName) {
       const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata?.namespace, name: claim.metadata?.name ?? '', uid: claim.metadata?.uid };
+      // As kube-scheduler's VolumeBinding: the claim names its node, so the PV controller hands it to its provisioner (us).
+      const claimPath = `/api/v1/namespaces/${encodeURIComponent(claim.metadata?.namespace ?? 'default')}/persistentvolumeclaims/${encodeURIComponent(claim.metadata?.name ?? '')}`;
+      const sel = await kube.raw('PATCH', claimPath, { body: { metadata: { annotations: { [ANNOTATION_SELECTED_NODE]: nodeName } } }, contentType: 'application/merge-patch+json' });
+      if (!sel.ok && sel.kind !== 'NotFound') log.warn({ claim: claimRef.name, kind: sel.kind, message: sel.message }, 'could not annotate the claim with its selected node');
       const r = await kube.raw('POST', '/api/v1/persistentvolumes', { body: pv });
       if (!r.ok && r.kind !== 'AlreadyExists') {
         events.event(claimRef, 'Warning', 'ProvisioningFailed', `failed to create PersistentVolume ${pv.metadata?.name} for its Mesos volume: ${r.kind}: ${r.message}`);
@@ -169,5 +176,6 @@ export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     podReplaced: (reason) => m.podReplacements.inc({ reason }),
     failoverHeld: (reason, pods) => m.failoverHeldPods.set({ reason }, pods),
     kubeletLaunchFailed: (reason) => m.kubeletLaunchFailures.inc({ reason }),
+    volumeOperations: (operation, n) => m.volumeOperations.inc({ operation }, n),
   };
 }

@@ -25,6 +25,9 @@ import type { Volumes } from './volumes.js';
 import { buildSnapshot, SnapshotCache } from './snapshot.js';
 import type { CoreState } from './state.js';
 
+/** At most one REVIVE per this interval for pods waiting for their Mesos volume to be offered. */
+const VOLUME_REVIVE_MS = 5000;
+
 export interface CycleConfig {
   plan: PlanConfig;
   /** How long an offer is held for pods that may still come before it is declined. */
@@ -172,11 +175,14 @@ export class SchedulingCycle {
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
     // Volumes of deleted claims go back before pods are placed: their disk is free for the pods of this cycle's next offers.
-    if (now >= s.launchHoldUntilMs) this.parts.volumes?.reclaim(now);
+    // Not held by the adoption grace: a volume in use is never offered, so a restart's first offers are safe to reclaim.
+    this.parts.volumes?.reclaim(now);
 
     // Within the adoption grace, tasks of an earlier leader may still be reported for pods that look pending.
     const ready = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
     const pods = this.parts.volumes && ready.length > 0 ? this.parts.volumes.withClaims(ready) : ready;
+    // A volume offered while its pod was away was declined with the idle refuse_seconds: REVIVE clears that filter.
+    if (pods !== ready && this.parts.volumes!.waitingForVolume(pods)) stream.reviveFiltered(now, VOLUME_REVIVE_MS);
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));

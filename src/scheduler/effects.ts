@@ -26,6 +26,8 @@ export interface FrameworkMetrics {
   failoverHeld?(reason: string, pods: number): void;
   /** A pod task ended before its pod was bound (the kubelet executor did not start, LAUNCH refused), by Mesos reason. */
   kubeletLaunchFailed?(reason: string): void;
+  /** Mesos volume operations sent: `create` (RESERVE + CREATE), `destroy` (DESTROY + UNRESERVE), `unreserve`. */
+  volumeOperations?(operation: 'create' | 'destroy' | 'unreserve', n: number): void;
 }
 
 export interface EffectsDeps {

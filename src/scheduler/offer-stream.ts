@@ -86,6 +86,15 @@ export class OfferStream {
     }
   }
 
+  /**
+   * A pod waits for resources a DECLINE may have filtered (its Mesos volume, offered earlier while no pod wanted it and
+   * declined for refuse_seconds): REVIVE, which clears the framework's filters, at most once per `minIntervalMs`.
+   */
+  reviveFiltered(now: number, minIntervalMs: number): void {
+    if (!this.state.subscribed || (this.lastReviveMs !== undefined && now - this.lastReviveMs < minIntervalMs)) return;
+    this.revive(now);
+  }
+
   private revive(now: number): void {
     this.reviveDueMs = undefined;
     this.suppressed = false;

@@ -63,10 +63,10 @@ export interface KubePort {
   // ---- Mesos volumes (docs/stateful.md) ----
   /**
    * Creates the PersistentVolume of a new Mesos volume, pre-bound to its claim (the PV controller completes the bind, as
-   * for an external provisioner's volume), with a `ProvisioningSucceeded` event on the claim. An existing PV of that
-   * name is success.
+   * for an external provisioner's volume), with a `ProvisioningSucceeded` event on the claim; first the claim gets
+   * `volume.kubernetes.io/selected-node` as kube-scheduler writes it. An existing PV of that name is success.
    */
-  createPersistentVolume?(pv: V1PersistentVolume, claim: V1PersistentVolumeClaim): Promise<void>;
+  createPersistentVolume?(pv: V1PersistentVolume, claim: V1PersistentVolumeClaim, nodeName: string): Promise<void>;
   /** Deletes a PersistentVolume (uid precondition) whose Mesos volume was destroyed. Gone already is success. */
   deletePersistentVolume?(pv: V1PersistentVolume): Promise<void>;
 }

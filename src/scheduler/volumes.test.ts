@@ -5,7 +5,7 @@ import type { Offer, Resource } from '../mesos/types.js';
 import { ANNOTATION_PERSISTENCE_ID, ANNOTATION_VOLUME_AGENT, LABEL_CLAIM_UID, PROVISIONER_MESOS_VOLUME } from '../names.js';
 import { silentLogger } from '../telemetry/log.js';
 import type { StorageView } from './claims.js';
-import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
+import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
 import { aPod } from './testing/builders.js';
 import { FakeKube, FakeMesos } from './testing/fakes.js';
 
@@ -66,17 +66,25 @@ function setup() {
   const mesos = new FakeMesos();
   const kube = new FakeKube();
   const storage = new Storage();
-  const core = new FrameworkCore({ mesos, kube, clock: { now: () => 1000 }, log: silentLogger(), config });
+  let now = 1000;
+  const volumeOps: [string, number][] = [];
+  const nothing = () => {};
+  const metrics: FrameworkMetrics = {
+    offersReceived: nothing, offersDeclined: nothing, offersAccepted: nothing, offersRescinded: nothing, launches: nothing,
+    taskState: nothing, cycle: nothing, podScheduled: nothing, pending: nothing,
+    volumeOperations: (op, n) => volumeOps.push([op, n]),
+  };
+  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config, metrics });
   core.setStorage(storage);
   core.onSubscribed('fw');
-  return { core, mesos, kube, storage };
+  return { core, mesos, kube, storage, volumeOps, advance: (ms: number) => (now += ms) };
 }
 
 const statefulPod = (name: string, claimName: string) => aPod(name).spec({ volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] }).build();
 
 describe('Mesos volumes in the framework core', () => {
   it('a pod with an unbound claim of the Mesos class: RESERVE + CREATE + LAUNCH in one ACCEPT, the task holds the volume, then its PV', async () => {
-    const { core, mesos, kube, storage } = setup();
+    const { core, mesos, kube, storage, volumeOps } = setup();
     storage.claims.set('data-web-0', claim('data-web-0', { storageClassName: 'mesos', resources: { requests: { storage: '1Gi' } } }));
     core.onPodUpsert(statefulPod('web-0', 'data-web-0'));
     core.onOffers([offer('a1', 'z1')]);
@@ -93,8 +101,9 @@ describe('Mesos volumes in the framework core', () => {
     expect(task.resources).toContainEqual(vol);
     // the pod's own disk is not the volume's: 10000 offered, 1024 reserved, the rest stays plain
     expect(kube.createdVolumes).toHaveLength(1);
-    const [pv, claimName] = kube.createdVolumes[0];
+    const [pv, claimName, nodeName] = kube.createdVolumes[0];
     expect(claimName).toBe('data-web-0');
+    expect(nodeName).toBe(core.agentInfo('a1')!.nodeName); // the claim's selected-node
     expect(pv.spec).toMatchObject({
       local: { path: '/work/slaves/a1/volumes/roles/kube/kube-mesos-c-data-web-0' },
       claimRef: { namespace: 'ns', name: 'data-web-0', uid: 'c-data-web-0' },
@@ -102,6 +111,7 @@ describe('Mesos volumes in the framework core', () => {
       capacity: { storage: '1024Mi' },
     });
     expect(pv.spec!.nodeAffinity!.required!.nodeSelectorTerms[0].matchExpressions![0]).toMatchObject({ key: 'kubernetes.io/hostname', operator: 'In' });
+    expect(volumeOps).toEqual([['create', 1]]);
   });
 
   it('an ACCEPT that fails creates no PersistentVolume and the pod goes back on the queue', async () => {
@@ -133,13 +143,17 @@ describe('Mesos volumes in the framework core', () => {
   });
 
   it('a claim bound to a Mesos volume: only its agent, only once the volume is offered; the task takes it, nothing is reserved', async () => {
-    const { core, mesos, kube, storage } = setup();
+    const { core, mesos, kube, storage, advance } = setup();
     storage.claims.set('d', claim('d', { storageClassName: 'mesos', volumeName: 'pvc-c-d' }));
     storage.volumes.set('pvc-c-d', pvOf('c-d', 'a1'));
+    advance(6000); // past the subscription's REVIVE: at most one per 5 s
     core.onPodUpsert(statefulPod('web-0', 'd'));
     core.onOffers([offer('a1', 'z1'), offer('a2', 'z2')]);
+    await core.drain();
+    const revivesBefore = mesos.revives;
     expect(core.runCycle()).toMatchObject({ placed: 0, unschedulable: 1 });
     await core.drain();
+    expect(mesos.revives).toBe(revivesBefore + 1); // the volume may be filtered by an earlier DECLINE: REVIVE
     expect(kube.unschedulable[0][1]).toMatch(/1 node\(s\) didn't offer the claim's Mesos volume.*1 node\(s\) had volume node affinity conflict|1 node\(s\) had volume node affinity conflict.*1 node\(s\) didn't offer/);
     core.onOffers([offer('a1', 'z1', [volume('c-d')])]);
     core.queue.moveAllToActive();
@@ -168,7 +182,8 @@ describe('Mesos volumes in the framework core', () => {
       ['no PersistentVolume (deleted, or never written)', undefined, []],
       ['its PV released with reclaim policy Delete (claim deleted): the PV is deleted after', pvOf('c-d', 'a1', {}, 'Released'), ['pvc-c-d']],
     ])('%s → DESTROY + UNRESERVE with refuse 0', async (_n, pv, deleted) => {
-      const { mesos, kube } = await run(pv);
+      const { mesos, kube, volumeOps } = await run(pv);
+      expect(volumeOps).toEqual([['destroy', 1]]);
       expect(mesos.accepts).toHaveLength(1);
       expect(mesos.accepts[0].refuse).toBe(0);
       const ops = mesos.accepts[0].operations;

@@ -41,6 +41,18 @@ export class Volumes {
     });
   }
 
+  /** True when one of `pods` waits for its Mesos volume on an agent whose held offers do not carry it. */
+  waitingForVolume(pods: readonly PodSpecView[]): boolean {
+    const s = this.state;
+    for (const p of pods)
+      for (const c of p.claims ?? []) {
+        if (!c.mesos || s.failover.isAgentLost(c.mesos.agentId)) continue;
+        const offered = s.offers.forAgent(c.mesos.agentId).some((o) => (o.resources ?? []).some((r) => r.disk?.persistence?.id === c.mesos!.persistenceId));
+        if (!offered) return true;
+      }
+    return false;
+  }
+
   /** The volume operations and task volumes of one placed pod, out of its agent's remaining offered resources. */
   forLaunch(remaining: readonly Resource[], podUid: string, p: Placement): PodVolumes | undefined {
     const s = this.state;
@@ -62,6 +74,7 @@ export class Volumes {
   /** New volumes are about to be sent: protected from reclaim until their PersistentVolume shows up. */
   sending(created: readonly NewVolume[], now: number): void {
     for (const v of created) this.state.volumesInFlight.set(v.persistenceId, now);
+    if (created.length > 0) this.fx.metrics?.volumeOperations?.('create', created.length);
   }
 
   /** The ACCEPT never reached the master: nothing was made. */
@@ -78,7 +91,7 @@ export class Volumes {
       if (!storageClass) continue; // the class was deleted meanwhile: reclaim gives the volume back
       const pv = mesosPersistentVolume({ claim: v.claim, storageClass, agentId, nodeName, path: volumeHostPath(this.config.agentWorkDir, agentId, v.role, v.persistenceId), sizeMb: v.sizeMb });
       this.fx.note('Normal', 'VolumeCreated', claimKey(v.claim), `Mesos volume ${v.persistenceId} (${v.sizeMb} MB, role ${v.role}) on agent ${agentId}`);
-      const create = this.fx.kube.createPersistentVolume?.(pv, v.claim);
+      const create = this.fx.kube.createPersistentVolume?.(pv, v.claim, nodeName);
       if (create) this.fx.send(create, 'create persistent volume');
     }
   }
@@ -112,6 +125,9 @@ export class Volumes {
       if (r.operations.length === 0) continue;
       const taken = s.offers.takeAgent(agentId);
       accepts++;
+      const destroys = r.operations.filter((o) => o.type === 'DESTROY').length;
+      if (destroys > 0) this.fx.metrics?.volumeOperations?.('destroy', destroys);
+      if (r.operations.length - 2 * destroys > 0) this.fx.metrics?.volumeOperations?.('unreserve', r.operations.length - 2 * destroys);
       this.fx.log.info({ agentId, volumes: r.persistenceIds }, 'reclaiming Mesos volumes: DESTROY + UNRESERVE');
       this.fx.note('Normal', 'VolumeReclaimed', agentId, `Mesos volume(s) ${r.persistenceIds.join(', ')} destroyed and unreserved on agent ${agentId}`);
       // refuse 0: the rest of the agent's resources come back in the next allocation, for pods that wait.

@@ -196,14 +196,14 @@ describe('examples/', () => {
   const dir = join(root, 'examples');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 
-  it('has the six documented examples', () => {
-    expect(files).toEqual(['binpack-job.yaml', 'failover-pod.yaml', 'hello-job.yaml', 'marathon-constraints.yaml', 'spread-deployment.yaml', 'web-pod.yaml']);
+  it('has the seven documented examples', () => {
+    expect(files).toEqual(['binpack-job.yaml', 'failover-pod.yaml', 'hello-job.yaml', 'marathon-constraints.yaml', 'spread-deployment.yaml', 'stateful-set.yaml', 'web-pod.yaml']);
   });
 
   it.each(files)('%s: pods use kube-mesos, ask for little, and carry valid kube-mesos annotations', (file) => {
     const docs = yaml.loadAll(readFileSync(join(dir, file), 'utf8')) as ExampleDoc[];
     expect(docs.length).toBeGreaterThan(0);
-    for (const d of docs) {
+    for (const d of docs.filter((x) => x.kind !== 'StorageClass')) {
       const pod = d.spec.template?.spec ?? (d.spec as ExamplePodSpec);
       expect(pod.schedulerName).toBe('kube-mesos');
       for (const c of pod.containers) {
@@ -222,6 +222,6 @@ describe('examples/', () => {
     const r = await kubectl(['apply', '--dry-run=server', '-n', ns.name, '-f', dir], { kubeconfig: kubeconfig() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n')).toHaveLength(6);
+    expect(r.stdout.trim().split('\n')).toHaveLength(8); // stateful-set.yaml holds a StorageClass and a StatefulSet
   });
 });

@@ -205,10 +205,10 @@ app.kubernetes.io/component: scheduler
   resources: ["nodes/status"]
   verbs: ["patch", "update"]
 # Mesos volumes: claims, volumes and classes placement reads; the PersistentVolumes kube-mesos provisions
-# and deletes (docs/stateful.md)
+# and deletes; the claim's volume.kubernetes.io/selected-node, as kube-scheduler writes it (docs/stateful.md)
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: [""]
   resources: ["persistentvolumes"]
   verbs: ["get", "list", "watch", "create", "delete"]

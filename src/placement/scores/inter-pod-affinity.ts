@@ -16,12 +16,16 @@ export const interPodAffinityScore: ScorePlugin<{ t: TermCount; w: number }[]> =
     ];
     return { data, weight: 2 };
   },
-  score: (terms, a) => {
-    let s = 0;
-    for (const { t, w } of terms) {
-      const d = t.index.ids[a.idx];
-      if (d >= 0) s += w * t.counter.counts[d];
-    }
-    return s;
-  },
+  score: (terms, a) => affinityScoreAt(terms, a.idx),
+  scoreAt: (terms, idx) => affinityScoreAt(terms, idx),
 };
+
+function affinityScoreAt(terms: readonly { t: TermCount; w: number }[], idx: number): number {
+  let s = 0;
+  for (let k = 0; k < terms.length; k++) {
+    const { t, w } = terms[k];
+    const d = t.index.ids[idx];
+    if (d >= 0) s += w * t.counter.counts[d];
+  }
+  return s;
+}

@@ -43,16 +43,20 @@ export const topologySpreadScore: ScorePlugin<Soft[]> = {
     });
     return { data, weight: 2 };
   },
-  score: (soft, a) => {
-    let s = 0;
-    for (const t of soft) {
-      const d = t.index.ids[a.idx];
-      if (d < 0) {
-        if (t.required) return NaN;
-        continue;
-      }
-      s += (t.counter.counts[d] + t.self) * t.weight;
-    }
-    return s;
-  },
+  score: (soft, a) => spreadScoreAt(soft, a.idx),
+  scoreAt: (soft, idx) => spreadScoreAt(soft, idx),
 };
+
+function spreadScoreAt(soft: readonly Soft[], idx: number): number {
+  let s = 0;
+  for (let k = 0; k < soft.length; k++) {
+    const t = soft[k];
+    const d = t.index.ids[idx];
+    if (d < 0) {
+      if (t.required) return NaN;
+      continue;
+    }
+    s += (t.counter.counts[d] + t.self) * t.weight;
+  }
+  return s;
+}

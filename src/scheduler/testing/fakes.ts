@@ -101,9 +101,9 @@ export class FakeKube implements KubePort {
   async deleteNode(n: string) {
     this.deletedNodes.push(n);
   }
-  createdVolumes: [V1PersistentVolume, string][] = [];
-  async createPersistentVolume(pv: V1PersistentVolume, claim: V1PersistentVolumeClaim) {
-    this.createdVolumes.push([pv, claim.metadata!.name!]);
+  createdVolumes: [V1PersistentVolume, string, string][] = [];
+  async createPersistentVolume(pv: V1PersistentVolume, claim: V1PersistentVolumeClaim, nodeName: string) {
+    this.createdVolumes.push([pv, claim.metadata!.name!, nodeName]);
   }
   deletedVolumes: string[] = [];
   async deletePersistentVolume(pv: V1PersistentVolume) {
