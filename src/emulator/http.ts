@@ -351,10 +351,11 @@ export class EmulatorHttp {
       if (action !== 'fail' && action !== 'recover') return json(res, 404, { error: `unknown zone action "${action}" (fail, recover)` });
       const agents = this.master.agentsInZone(zone);
       if (!agents.length) return json(res, 404, { error: `no agents in zone "${zone}"` });
-      for (const a of agents) if (action === 'fail') this.master.failAgent(a.id);
-      else this.master.recoverAgent(a.id);
+      for (const a of agents) void (action === 'fail' ? this.master.failAgent(a.id) : this.master.recoverAgent(a.id));
       return json(res, 200, { zone, agents: agents.map((a) => a.id) });
     }
+    const expired = parts[1] === 'frameworks' && parts[3] === 'expire' && parts.length === 4 ? this.master.expireFramework(parts[2]) : undefined;
+    if (expired) return json(res, { expired: 200, 'not-found': 404, subscribed: 409 }[expired], expired === 'expired' ? { framework: parts[2], removed: true } : { error: `framework "${parts[2]}" ${expired === 'subscribed' ? 'is subscribed (no failover timeout runs)' : 'not found'}` });
     if (parts[1] === 'leader' && parts[2] === 'failover' && parts.length === 3) {
       if (!this.control) return json(res, 501, { error: 'leader failover is not available' });
       const ms = body.redirectMs;

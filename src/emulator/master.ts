@@ -199,6 +199,11 @@ export class Master implements ExecutorEndpoint {
     return this.p.agents.markAgentGone(agentId);
   }
 
+  /** A disconnected framework's failover timeout elapses now: Mesos removes it and kills its tasks. */
+  expireFramework(frameworkId: string): 'expired' | 'not-found' | 'subscribed' {
+    return this.p.frameworks.expireFailover(frameworkId);
+  }
+
   /** A leader election: streams drop, offers and filters are forgotten; agents and tasks carry over. */
   failoverLeader(): void {
     this.p.frameworks.failoverLeader();

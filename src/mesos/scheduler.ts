@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Filters, FrameworkInfo, KillPolicy, MasterInfo, OfferOperation, SchedulerCall, SchedulerEvent, TaskStatus } from './types.js';
 import { encodeSchedulerCall, type ContentType } from './codec.js';
 import { Backoff, systemClock, type Clock } from '../time/backoff.js';
-import { NotSubscribedError } from './errors.js';
+import { ErrorEventError, NotSubscribedError } from './errors.js';
 import { silentLogger } from '../telemetry/log.js';
 import * as calls from './scheduler/calls.js';
 import { SubscriptionController } from './scheduler/controller.js';
@@ -63,7 +63,12 @@ interface SchedulerClientEvents {
   event: [SchedulerEvent];
   subscribed: [SubscribedInfo];
   disconnected: [Error];
+  /** The master removed the framework (its failover timeout passed, or it was torn down): the next SUBSCRIBE registers anew. */
+  frameworkRemoved: [{ frameworkId: string; message: string }];
 }
+
+/** The master's answer to a SUBSCRIBE with the id of a removed framework (master.cpp); Mesos gives no code, only this text. */
+const FRAMEWORK_REMOVED = 'Framework has been removed';
 
 export class SchedulerClient {
   private readonly log: Logger;
@@ -123,7 +128,16 @@ export class SchedulerClient {
           this.emit('subscribed', { frameworkId: s.framework_id.value, heartbeatIntervalSeconds, masterInfo: s.master_info, master });
         },
         event: (ev) => this.emit('event', ev),
-        disconnected: (reason) => this.emit('disconnected', reason),
+        disconnected: (reason) => {
+          this.emit('disconnected', reason);
+          const id = this.framework.id?.value;
+          if (id && reason instanceof ErrorEventError && reason.mesosMessage === FRAMEWORK_REMOVED) {
+            // That id can never subscribe again: register as a new framework (its tasks are gone with the old one).
+            const { id: _removed, ...rest } = this.framework;
+            this.framework = rest;
+            this.emit('frameworkRemoved', { frameworkId: id, message: reason.mesosMessage });
+          }
+        },
       },
     );
   }

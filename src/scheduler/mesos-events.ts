@@ -72,6 +72,11 @@ export class MesosEvents {
     this.wake();
   }
 
+  /** The master removed our framework: say so; the next SUBSCRIBED (a new id) reconciles the old tasks into losses. */
+  frameworkRemoved(frameworkId: string, message: string): void {
+    this.fx.note('Warning', 'FrameworkRemoved', frameworkId, `Mesos: ${message}; registering as a new framework, the old framework's tasks are gone and their pods will be replaced`);
+  }
+
   /** The subscription broke: offers are void, nothing can be launched until the next SUBSCRIBED. */
   disconnected(): void {
     this.state.subscribed = false;
@@ -112,6 +117,12 @@ export class MesosEvents {
     const taskId = status.task_id.value;
     this.parts.reconciler.answered(taskId);
     fx.metrics?.taskState(status.state);
+    // An agent thought lost speaks again (a task RUNNING there, or any update its agent or executor sent): it is back,
+    // even when none of our tasks is left on it and offers are suppressed, so that no offer would ever say so.
+    const from = status.agent_id?.value;
+    if (from && s.failover.isAgentLost(from) && (status.source !== 'SOURCE_MASTER' || status.state === 'TASK_RUNNING' || status.state === 'TASK_STARTING') && s.failover.agentBack(from)) {
+      fx.note('Normal', 'AgentBack', s.nodeName(from) ?? from, `agent ${from} sent ${status.state} for task ${taskId}`);
+    }
     const out = s.tasks.applyUpdate({ taskId, state: status.state, agentId: status.agent_id?.value }, now);
     switch (out.kind) {
       case 'unknown-task':

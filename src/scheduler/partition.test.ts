@@ -102,6 +102,30 @@ describe('PARTITION_AWARE failover (item 3)', () => {
     expect(mesos.kills).toEqual([task.task_id.value]);
   });
 
+  it('an agent whose replaced tasks come back is no longer counted lost, though it makes no offer (suppressed)', async () => {
+    const { core, task, advance } = running('ReplicaSet');
+    core.onUpdate(unreachable(task));
+    core.onFailure('b1', undefined);
+    advance(20_000);
+    core.runCycle();
+    await core.drain();
+    expect(core.failover.isAgentLost('b1')).toBe(true);
+    // the agent re-registers: Mesos reports the old task RUNNING again; the pod was replaced, so it is killed …
+    core.onUpdate(statusOf(task).state('TASK_RUNNING').withoutUuid().build());
+    // … and the agent counts as back: a later loss elsewhere is not mistaken for a lost zone
+    expect(core.failover.isAgentLost('b1')).toBe(false);
+  });
+
+  it('an update from a lost agent\'s own executor (TASK_KILLED) also says it is back; a master-made TASK_LOST does not', async () => {
+    const { core, task } = running('ReplicaSet');
+    core.onUpdate(unreachable(task));
+    core.onFailure('b1', undefined);
+    core.onUpdate({ ...statusOf(task).state('TASK_LOST').withoutUuid().build(), source: 'SOURCE_MASTER' });
+    expect(core.failover.isAgentLost('b1')).toBe(true);
+    core.onUpdate({ ...statusOf(task).state('TASK_KILLED').build(), source: 'SOURCE_EXECUTOR' });
+    expect(core.failover.isAgentLost('b1')).toBe(false);
+  });
+
   it('force-deletes the still-Terminating pod of a replaced task once that task is reported gone', async () => {
     const { core, kube, task, pod, advance } = running('ReplicaSet');
     core.onUpdate(unreachable(task));

@@ -113,6 +113,10 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     core.mesosEvents.disconnected();
   });
   client.on('event', (ev) => core.mesosEvents.handle(ev));
+  client.on('frameworkRemoved', ({ frameworkId, message }) => {
+    log.error({ frameworkId, message }, 'Mesos removed this framework (its failover timeout passed while no scheduler was subscribed, or it was torn down): registering as a new framework; its tasks are gone and their pods will be replaced');
+    core.mesosEvents.frameworkRemoved(frameworkId, message);
+  });
 
   const informer = podInformer(http, { schedulerName: c.kube.schedulerName, log: log.child({ component: 'pod-informer' }) });
   informer.on('add', (pod) => core.podEvents.upsert(pod));

@@ -1,18 +1,20 @@
 // Chaos: kube-apiserver stops for a while and comes back (etcd keeps running). Running tasks keep running through the
 // outage; pods submitted during it (kubectl retries until the API answers) are scheduled once it is back.
-import { checkInvariants, formatFigures, waitForInvariants } from '../support/invariants.js';
+import { SafetyMonitor, checkInvariants, formatFigures, waitForInvariants } from '../support/invariants.js';
 import { apiserverControl, withApiserverDisruption } from '../support/kube.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { activeTasks, barePod, completedTasks, mesosState, plainDeployment, sampler, seconds } from './chaos.js';
 
 const OUTAGE_MS = 10_000;
 let t: TestSandbox;
+let monitor: SafetyMonitor | undefined;
 
 beforeAll(async () => {
   t = await startTestSandbox('chaos-api', { agents: 6 });
 }, 120_000);
 
 afterAll(async () => {
+  await monitor?.stop();
   await t?.stop();
 }, 60_000);
 
@@ -25,6 +27,8 @@ it('keeps running tasks through an API outage and schedules the pods submitted d
   expect(running.size).toBe(20);
 
   const api = apiserverControl();
+  // "Nothing twice", every 250 ms from the fault to the end (no sample while the API is down: a pod list is needed).
+  monitor = new SafetyMonitor(sampler(t.sb.mesosUrl, t.ns.name, [late]), 250);
   const figures = await withApiserverDisruption(async () => {
     const stoppedAt = Date.now();
     await api.stop();
@@ -51,7 +55,11 @@ it('keeps running tasks through an API outage and schedules the pods submitted d
   const state = await mesosState(t.sb.mesosUrl);
   const final = checkInvariants(await sampler(t.sb.mesosUrl, t.ns.name, [late])());
   const ended = completedTasks(state).filter((x) => running.has(x.id));
-  console.log(formatFigures('apiserver-restart', final, { pods: 30, ...figures, oldTasksEnded: ended.length }));
+  const safety = await monitor.stop();
+  monitor = undefined;
+  console.log(formatFigures('apiserver-restart', final, { pods: 30, ...figures, oldTasksEnded: ended.length, safetySamples: safety.samples }));
+  expect(safety.violations).toEqual([]);
+  expect(safety.samples).toBeGreaterThan(0);
   expect(final.holds).toBe(true);
   expect(ended).toEqual([]);
   expect(activeTasks(state).filter((x) => x.state === 'TASK_RUNNING')).toHaveLength(30);

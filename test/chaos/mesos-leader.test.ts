@@ -1,18 +1,20 @@
 // Chaos: the Mesos master fails over (POST /emulator/leader/failover). The scheduler's stream drops, the old address
 // answers 307 to the new leader; the scheduler follows it and re-subscribes with the same framework id, reconciles,
 // and goes on placing pods. Nothing is lost, killed or launched twice.
-import { checkInvariants, formatFigures, waitForInvariants } from '../support/invariants.js';
+import { SafetyMonitor, checkInvariants, formatFigures, waitForInvariants } from '../support/invariants.js';
 import { waitFor } from '../support/kube.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { activeTasks, completedTasks, fault, mesosState, plainDeployment, sampler, seconds } from './chaos.js';
 
 let t: TestSandbox;
+let monitor: SafetyMonitor | undefined;
 
 beforeAll(async () => {
   t = await startTestSandbox('chaos-leader', { agents: 6 });
 }, 120_000);
 
 afterAll(async () => {
+  await monitor?.stop();
   await t?.stop();
 }, 60_000);
 
@@ -26,6 +28,8 @@ it('follows the new leading master with the same framework id; nothing lost, not
   const tasksBefore = new Set(activeTasks(before).map((x) => x.id));
   expect(tasksBefore.size).toBe(20);
 
+  // "Nothing twice" is a safety property: sampled every 250 ms from the fault to the end, required at every sample.
+  monitor = new SafetyMonitor(sample, 250);
   const failedOverAt = Date.now();
   const { leader, previous } = (await fault(t.sb.mesosUrl, 'leader/failover', { redirectMs: 20_000 })) as { leader: string; previous: string };
   expect(leader).not.toBe(previous);
@@ -43,6 +47,8 @@ it('follows the new leading master with the same framework id; nothing lost, not
   const after = await mesosState(t.sb.mesosUrl);
   const final = checkInvariants(await sample());
   const killed = completedTasks(after).filter((x) => tasksBefore.has(x.id));
+  const safety = await monitor.stop();
+  monitor = undefined;
   console.log(
     formatFigures('mesos-leader-failover', final, {
       pods: 30,
@@ -50,8 +56,11 @@ it('follows the new leading master with the same framework id; nothing lost, not
       scaledUpS: seconds(scaled.recoveredMs),
       frameworks: after.frameworks.length,
       oldTasksEnded: killed.length,
+      safetySamples: safety.samples,
     }),
   );
+  expect(safety.violations).toEqual([]);
+  expect(safety.samples).toBeGreaterThan(0);
   expect(final.holds).toBe(true);
   expect(after.frameworks.map((f) => f.id)).toEqual([frameworkId]);
   expect(killed).toEqual([]);

@@ -1,8 +1,9 @@
 // Chaos: an agent is partitioned from the master and comes back. Back before failover-after: its pods are NOT
 // replaced, their tasks simply run on. Back after failover-after: its pods were replaced, and the old tasks are killed
-// on return, so nothing runs twice.
+// on return, so nothing runs twice. The safety invariant is sampled from the first partition to the end of the file
+// and must hold at every sample.
 import type { InvariantInput } from '../support/invariants.js';
-import { formatFigures, checkInvariants, waitForInvariants } from '../support/invariants.js';
+import { SafetyMonitor, formatFigures, checkInvariants, waitForInvariants } from '../support/invariants.js';
 import { waitFor } from '../support/kube.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { completedTasks, fault, mesosState, plainDeployment, sampler, seconds } from './chaos.js';
@@ -11,6 +12,7 @@ const FAILOVER_AFTER_S = 12;
 const TERMINAL = ['TASK_KILLED', 'TASK_GONE', 'TASK_LOST', 'TASK_FAILED', 'TASK_FINISHED'];
 let t: TestSandbox;
 let sample: () => Promise<InvariantInput>;
+let monitor: SafetyMonitor | undefined;
 
 beforeAll(async () => {
   t = await startTestSandbox('chaos-part', { agents: 6, emulator: { agentUnreachableTimeoutMs: 2000 } });
@@ -20,6 +22,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await monitor?.stop();
   await t?.stop();
 }, 60_000);
 
@@ -45,6 +48,7 @@ async function tasksUnreachable(ids: Set<string>): Promise<void> {
 it('an agent back before failover-after keeps its pods: nothing replaced, the same tasks run on', async () => {
   const all = new Set((await sample()).pods.map((p) => p.metadata.uid));
   const a = await busiestAgent();
+  monitor = new SafetyMonitor(sample, 250);
   const partitionedAt = Date.now();
   await fault(t.sb.mesosUrl, `agents/${a.agentId}/partition`);
   await tasksUnreachable(a.tasks);
@@ -109,3 +113,12 @@ it('an agent back after failover-after finds its pods replaced, and its old task
   expect(done.map((x) => x.id).sort()).toEqual([...b.tasks].sort());
   expect(done.every((x) => x.state === 'TASK_KILLED')).toBe(true);
 }, 180_000);
+
+it('the safety invariant held at every sample from the first partition to the end', async () => {
+  expect(monitor).toBeDefined();
+  const r = await monitor!.stop();
+  monitor = undefined;
+  console.log(`chaos partition safety: samples=${r.samples} violations=${r.violations.length}`);
+  expect(r.samples).toBeGreaterThan(10);
+  expect(r.violations).toEqual([]);
+});

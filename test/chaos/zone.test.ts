@@ -1,17 +1,19 @@
 // Chaos: a whole zone fails and recovers. Its pods are replaced in the healthy zones after failover-after (the bare
 // pod with reschedule-on-loss too); when the zone returns its old tasks end and nothing runs twice.
-import { checkInvariants, formatFigures, waitForInvariants } from '../support/invariants.js';
+import { SafetyMonitor, checkInvariants, formatFigures, waitForInvariants } from '../support/invariants.js';
 import { waitFor } from '../support/kube.js';
 import { nodeZones, spreadDeployment, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { activeTasks, barePod, fault, mesosState, sampler, seconds } from './chaos.js';
 
 let t: TestSandbox;
+let monitor: SafetyMonitor | undefined;
 
 beforeAll(async () => {
   t = await startTestSandbox('chaos-zone', { agents: 9, emulator: { agentUnreachableTimeoutMs: 2000 } });
 }, 120_000);
 
 afterAll(async () => {
+  await monitor?.stop();
   await t?.stop();
 }, 60_000);
 
@@ -36,6 +38,8 @@ it('zone failure and recovery: Deployment pods replaced no sooner than failover-
   const oldUids = new Set(inB.filter((p) => !isSolo(p)).map((p) => p.metadata.uid));
   const soloUidsInB = new Set(inB.filter(isSolo).map((p) => p.metadata.uid));
 
+  // "Nothing twice", every 250 ms from the fault to the end, required at every sample.
+  monitor = new SafetyMonitor(sample, 250);
   const failedAt = Date.now();
   await fault(t.sb.mesosUrl, 'zones/b/fail');
   let replacedAt: number | undefined;
@@ -76,6 +80,10 @@ it('zone failure and recovery: Deployment pods replaced no sooner than failover-
   const scaled = await waitForInvariants(sample, { sinceMs: Date.now(), timeoutMs: 60_000 });
   const final = checkInvariants(await sample());
   const state = await mesosState(t.sb.mesosUrl);
+  const safety = await monitor.stop();
+  monitor = undefined;
+  expect(safety.violations).toEqual([]);
+  expect(safety.samples).toBeGreaterThan(0);
   console.log(
     formatFigures('zone-failure', final, {
       pods: 36,
@@ -89,6 +97,7 @@ it('zone failure and recovery: Deployment pods replaced no sooner than failover-
       recoverCleanS: seconds(back.recoveredMs),
       scaleAfterS: seconds(scaled.recoveredMs),
       activeTasks: activeTasks(state).length,
+      safetySamples: safety.samples,
     }),
   );
   expect(final).toMatchObject({ podsLost: 0, podsRunningTwice: 0, orphanTasks: 0, orphanPods: 0, unreachableTasks: 0, holds: true });

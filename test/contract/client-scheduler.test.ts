@@ -418,6 +418,57 @@ describe('SchedulerClient', () => {
     expect(reasons[0]).toBeInstanceOf(ErrorEventError);
   });
 
+  it('a SUBSCRIBE refused with "Framework has been removed" (failover timeout passed): says so once and registers anew without the id', async () => {
+    const m = await startMaster();
+    m.handle = (ex) => {
+      if (ex.call.type !== 'SUBSCRIBE') return void ex.res.writeHead(202).end();
+      if (ex.call.subscribe.framework_info.id?.value === 'fw-old') {
+        // master.cpp: the subscription stream carries one ERROR and closes
+        m.openStream(ex.res, accepted(ex), { 'Mesos-Stream-Id': 'refused' });
+        sendEvent(m, ex, { type: 'ERROR', error: { message: 'Framework has been removed' } });
+        return void ex.res.end();
+      }
+      acceptSubscribe(m, ex, { frameworkId: 'fw-new' });
+    };
+    const c = new SchedulerClient({
+      framework: { id: { value: 'fw-old' }, user: 'root', name: 'kube-mesos', failover_timeout: 604800, roles: ['*'] },
+      masters: [m.url],
+      backoff: { initialMs: 10, maxMs: 200 },
+      random: seededRandom(1),
+    });
+    cleanups.push(() => c.stop());
+    const removed: { frameworkId: string; message: string }[] = [];
+    const reasons: Error[] = [];
+    c.on('frameworkRemoved', (r) => removed.push(r));
+    c.on('disconnected', (e) => reasons.push(e));
+    c.start();
+    const info = await subscribed(c);
+    expect(info.frameworkId).toBe('fw-new');
+    expect(removed).toEqual([{ frameworkId: 'fw-old', message: 'Framework has been removed' }]);
+    expect(reasons.map((r) => r.constructor.name)).toEqual(['ErrorEventError']);
+    expect(m.requests.filter((r) => r.call.type === 'SUBSCRIBE').map((r) => (r.call.type === 'SUBSCRIBE' ? r.call.subscribe.framework_info.id?.value : '?'))).toEqual(['fw-old', undefined]);
+  });
+
+  it('another ERROR on a refused SUBSCRIBE keeps the framework id', async () => {
+    const m = await startMaster();
+    m.handle = (ex) => {
+      if (ex.call.type !== 'SUBSCRIBE') return void ex.res.writeHead(202).end();
+      if (m.count('SUBSCRIBE') === 1) {
+        m.openStream(ex.res, accepted(ex), { 'Mesos-Stream-Id': 'refused' });
+        sendEvent(m, ex, { type: 'ERROR', error: { message: 'Framework is not authenticated' } });
+        return void ex.res.end();
+      }
+      acceptSubscribe(m, ex);
+    };
+    const c = new SchedulerClient({ framework: { id: { value: 'fw-1' }, user: 'root', name: 'kube-mesos', roles: ['*'] }, masters: [m.url], backoff: { initialMs: 10, maxMs: 200 }, random: seededRandom(1) });
+    cleanups.push(() => c.stop());
+    const removed: unknown[] = [];
+    c.on('frameworkRemoved', (r) => removed.push(r));
+    c.start();
+    expect((await subscribed(c)).frameworkId).toBe('fw-1');
+    expect(removed).toEqual([]);
+  });
+
   it('moves to the next master when one refuses connections', async () => {
     const dead = await closedPort();
     const m = await startMaster();

@@ -190,6 +190,15 @@ export class Frameworks {
     }
   }
 
+  /** The failover timeout of a disconnected framework elapses now (a test's shortcut for a long wait). */
+  expireFailover(frameworkId: string): 'expired' | 'not-found' | 'subscribed' {
+    const fw = this.s.frameworks.get(frameworkId);
+    if (!fw) return 'not-found';
+    if (fw.sink) return 'subscribed';
+    this.removeFramework(fw, 'failover timeout');
+    return 'expired';
+  }
+
   private removeFramework(fw: Framework, why: string): void {
     this.s.log.info({ framework: fw.id, why }, 'framework removed');
     fw.failoverTimer?.cancel();

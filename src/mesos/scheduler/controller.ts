@@ -153,6 +153,11 @@ export class SubscriptionController {
       } catch (err) {
         throw new ProtocolError(`undecodable scheduler event: ${(err as Error).message}`, err);
       }
+      // A refused SUBSCRIBE (e.g. "Framework has been removed") is a stream whose one event is ERROR.
+      if (first && ev.type === 'ERROR') {
+        this.hooks.event(ev);
+        throw new ErrorEventError(ev.error.message);
+      }
       if (first) {
         if (ev.type !== 'SUBSCRIBED') throw new ProtocolError(`first event on the stream was ${ev.type}, not SUBSCRIBED`);
         first = false;
