@@ -180,8 +180,8 @@ export interface KubectlResult {
 
 let kubeconfigScratch: string | undefined;
 
-/** kubectl's words for "nothing listens there" (kube-apiserver restarted by some test). */
-const UNREACHABLE = /connection to the server .* was refused|connect: connection refused/;
+/** kubectl's words for an API server stopped or still starting (restarted by some test): refused, or accepting before it can finish a TLS handshake. */
+const UNREACHABLE = /connection to the server .* was refused|connect: connection refused|TLS handshake timeout/;
 
 /**
  * Runs the real /usr/bin/kubectl against the run's control plane; rejects (with stderr) on a non-zero exit by
