@@ -146,6 +146,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         // webhook, whether the caller may use their API (docs/executor.md: the kubelet's own API).
         `--kubelet-client-certificate=${pki.kubeletClientCert}`,
         `--kubelet-client-key=${pki.kubeletClientKey}`,
+        // ... and kube-apiserver checks the kubelets' serving certificates (signed by the cluster CA through the
+        // kubelet-serving CSRs kube-mesos approves).
+        `--kubelet-certificate-authority=${pki.caCert}`,
         `--cert-dir=${join(dir, 'pki', 'apiserver-generated')}`,
         '--profiling=false',
       ],

@@ -78,6 +78,12 @@ describe('runtime configuration', () => {
     expect(k.authorization).toMatchObject({ mode: 'Webhook' });
     const noCa = JSON.parse(kubeletConfiguration({ nodeIp: '192.0.2.2', net, cgroupRoot: '/r', volumePluginDir: '/vp' })) as Record<string, unknown>;
     expect(noCa.authentication).toEqual({ anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: '2m' } });
+    expect(noCa.serverTLSBootstrap).toBeUndefined();
+  });
+
+  it('asks the cluster for its serving certificate only when told to (it needs a node identity)', () => {
+    const k = JSON.parse(kubeletConfiguration({ nodeIp: '192.0.2.2', net, cgroupRoot: '/r', volumePluginDir: '/vp', serverTlsBootstrap: true })) as Record<string, unknown>;
+    expect(k.serverTLSBootstrap).toBe(true);
   });
 });
 

@@ -198,6 +198,8 @@ export interface KubeletConfigInput {
   volumePluginDir: string;
   /** CA of the API server's kubelet client certificate; undefined: only bearer tokens authenticate (TokenReview). */
   clientCaFile?: string;
+  /** Ask the cluster for the serving certificate (signer kubernetes.io/kubelet-serving) instead of a self-signed one. */
+  serverTlsBootstrap?: boolean;
 }
 
 /**
@@ -219,6 +221,7 @@ export function kubeletConfiguration(i: KubeletConfigInput): string {
         healthzPort: i.net.healthzPort,
         authentication: { anonymous: { enabled: false }, webhook: { enabled: true, cacheTTL: '2m' }, ...(i.clientCaFile ? { x509: { clientCAFile: i.clientCaFile } } : {}) },
         authorization: { mode: 'Webhook', webhook: { cacheAuthorizedTTL: '5m', cacheUnauthorizedTTL: '30s' } },
+        ...(i.serverTlsBootstrap ? { serverTLSBootstrap: true } : {}),
         cgroupDriver: 'cgroupfs',
         cgroupsPerQOS: true,
         cgroupRoot: i.cgroupRoot,

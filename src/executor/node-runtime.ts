@@ -31,6 +31,8 @@ export interface NodeRuntimeOptions {
   kubelet: { command: string; args: readonly string[]; paths: KubeletPaths; labelsToPatch?: Record<string, string> };
   policy: KubeletSupervisionEnv;
   onGiveUp: (message: string) => void;
+  /** The kubelet requests its serving certificate from the cluster (`serverTLSBootstrap`); needs a node identity. */
+  serverTlsBootstrap?: boolean;
   api?: Pick<KubeletApi, 'getNode' | 'patchNode'>;
   clock?: SupervisorClock;
   log?: Logger;
@@ -168,7 +170,7 @@ export class NodeRuntime implements Kubelet {
     writeFileSync(join(layout.cniConfDir, '10-kube-mesos.conflist'), cniConflist(net, layout.cniIpamDir));
     const ca = resolveClientCa({ configured: env.clientCaFile, kubeletArgs: this.opts.kubelet.args, target: join(layout.dir, 'client-ca.crt') });
     if (!ca.ok) this.log.warn({ reason: ca.reason }, 'no client CA for the kubelet: the API server cannot authenticate to it (kubectl logs/exec refused); set KUBE_MESOS_KUBELET_CLIENT_CA');
-    writeFileSync(layout.kubeletConfig, kubeletConfiguration({ nodeIp, net, cgroupRoot, volumePluginDir: layout.volumePluginDir, clientCaFile: ca.ok ? ca.file : undefined }));
+    writeFileSync(layout.kubeletConfig, kubeletConfiguration({ nodeIp, net, cgroupRoot, volumePluginDir: layout.volumePluginDir, clientCaFile: ca.ok ? ca.file : undefined, serverTlsBootstrap: this.opts.serverTlsBootstrap }));
     if (signal.aborted) return;
 
     const spawner = namespaceSpawner(() => [this.containerd?.pid, this.kubelet?.pid], layout.hostBinds);

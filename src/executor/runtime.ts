@@ -169,6 +169,9 @@ async function runWithApi(deps: RunExecutorDeps, k: { http: KubeHttp; pods: PodS
           api,
           log,
           onGiveUp,
+          // Under its own identity the kubelet asks for a serving certificate (the scheduler approves it, the cluster CA
+          // signs it); with the shared opt-out credential nobody would approve it, so it keeps a self-signed one.
+          serverTlsBootstrap: !kube.kubeconfig,
         });
       }
       return new RealKubelet({

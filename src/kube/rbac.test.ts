@@ -32,7 +32,7 @@ describe('manifests/rbac.yaml', () => {
     ['ClusterRole', '', 'pods/eviction', 'create'],
     ['ClusterRole', '', 'events', 'create,patch'],
     ['ClusterRole', '', 'nodes', 'delete,get,list,patch,watch'],
-    ['ClusterRole', 'certificates.k8s.io', 'certificatesigningrequests', 'create,get'],
+    ['ClusterRole', 'certificates.k8s.io', 'certificatesigningrequests', 'create,get,list,watch'],
     ['ClusterRole', 'certificates.k8s.io', 'certificatesigningrequests/approval', 'update'],
     ['ClusterRole', 'certificates.k8s.io', 'signers', 'approve'],
     ['ClusterRole', 'policy', 'poddisruptionbudgets', 'list,watch'],
@@ -54,7 +54,7 @@ describe('manifests/rbac.yaml', () => {
     );
     // Approving is limited to the kubelet client signer.
     const signers = (objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'kube-mesos')!.rules as (Rule & { resourceNames?: string[] })[]).find((r) => r.resources.includes('signers'))!;
-    expect(signers.resourceNames).toEqual(['kubernetes.io/kube-apiserver-client-kubelet']);
+    expect(signers.resourceNames).toEqual(['kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving']);
     expect(JSON.stringify(all)).not.toContain('*');
   });
 

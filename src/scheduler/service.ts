@@ -15,6 +15,7 @@ import { EventRecorder } from '../kube/events.js';
 import { KubeHttp } from '../kube/http.js';
 import { httpListWatch, podInformer, ResilientInformer } from '../kube/informer.js';
 import { KubeMesosNodes } from '../kube/node-informer.js';
+import { ServingCertApprover } from '../kube/serving-approver.js';
 import { KubeStorage } from '../kube/storage-informer.js';
 import { discoverPolicyVersion, PodDisruptionBudgets } from '../kube/pdb-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
@@ -127,6 +128,17 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const nodes = KubeMesosNodes.watch(http, { log: log.child({ component: 'node-informer' }) });
   nodes.onChange((ch) => core.onNodeChange(ch));
   nodes.start();
+  // Kubelet serving certificates of kube-mesos' Nodes (their kubelets ask as system:node:<name>): approved when every
+  // name is the Node's own; kube-controller-manager signs them with the cluster CA.
+  const servingApprover = new ServingCertApprover(
+    http,
+    (nodeName) => {
+      const agentId = nodes.agentOf(nodeName);
+      return agentId === undefined ? undefined : (nodes.byAgent(agentId)?.status?.addresses ?? []);
+    },
+    log.child({ component: 'serving-approver' }),
+  );
+  servingApprover.start();
   // Claims, volumes and storage classes: placement's VolumeBinding and the Mesos volumes (docs/stateful.md). Synced
   // before Mesos is subscribed, so that no volume offered after a restart is taken for an orphan.
   const storage = KubeStorage.watch(http, { log: log.child({ component: 'storage-informer' }) });
@@ -199,6 +211,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
       await detector?.stop();
       await informer.stop();
       await nodes.stop();
+      await servingApprover.stop();
       await storage.stop();
       await pdbs.stop();
       await foreign.stop();

@@ -205,13 +205,14 @@ app.kubernetes.io/component: scheduler
 # node identities (docs/executor.md): submit each executor's CSR, approve it as the kubelet client signer's approver
 - apiGroups: ["certificates.k8s.io"]
   resources: ["certificatesigningrequests"]
-  verbs: ["get", "create"]
+  verbs: ["get", "list", "watch", "create"]
 - apiGroups: ["certificates.k8s.io"]
   resources: ["certificatesigningrequests/approval"]
   verbs: ["update"]
+# ... and the kubelets' serving certificates (their names all the Node's own)
 - apiGroups: ["certificates.k8s.io"]
   resources: ["signers"]
-  resourceNames: ["kubernetes.io/kube-apiserver-client-kubelet"]
+  resourceNames: ["kubernetes.io/kube-apiserver-client-kubelet", "kubernetes.io/kubelet-serving"]
   verbs: ["approve"]
 # Mesos volumes: claims, volumes and classes placement reads; the PersistentVolumes kube-mesos provisions
 # and deletes; the claim's volume.kubernetes.io/selected-node, as kube-scheduler writes it (docs/stateful.md)
