@@ -51,7 +51,9 @@ async function direct(args: string[], input?: string): Promise<void> {
 
 beforeAll(async () => {
   proxy = await startFaultProxy(mkdtempSync(join(tmpdir(), 'kube-mesos-chaos-fullpart-')));
-  t = await startTestSandbox('chaos-fullpart', { agents: 3, zones: ['a'], kubeconfig: proxy.kubeconfigPath, emulator: { agentUnreachableTimeoutMs: 2000 } });
+  // The proxy speaks plain HTTP and cannot carry a node's client certificate: executors use the proxied shared
+  // credential (the pool.executorKubeconfig opt-out), so cutting their connections cuts them from the API server.
+  t = await startTestSandbox('chaos-fullpart', { agents: 3, zones: ['a'], kubeconfig: proxy.kubeconfigPath, emulator: { agentUnreachableTimeoutMs: 2000 }, set: [['pool.executorKubeconfig', proxy.kubeconfigPath]] });
   await direct(['apply', '-f', '-'], plainDeployment('web', t.schedulerName, 4, { 'kube-mesos.io/failover-after': `${FAILOVER_AFTER_S}s` }));
   await direct(['apply', '-f', '-'], statefulSet(t.schedulerName));
   const db = { namespace: t.ns.name, name: 'db (StatefulSet)', replicas: 1, matchLabels: { app: 'db' } };

@@ -29,7 +29,9 @@ async function direct(args: string[], input?: string): Promise<string> {
 
 beforeAll(async () => {
   proxy = await startFaultProxy(mkdtempSync(join(tmpdir(), 'kube-mesos-chaos-storm-')));
-  t = await startTestSandbox('chaos-storm', { agents: 3, zones: ['a'], kubeconfig: proxy.kubeconfigPath });
+  // The proxy speaks plain HTTP and cannot carry a node's client certificate: executors use the proxied shared
+  // credential (the pool.executorKubeconfig opt-out), so their writes meet the storm too.
+  t = await startTestSandbox('chaos-storm', { agents: 3, zones: ['a'], kubeconfig: proxy.kubeconfigPath, set: [['pool.executorKubeconfig', proxy.kubeconfigPath]] });
   await direct(['apply', '-f', '-'], plainDeployment('web', t.schedulerName, 6, { 'kube-mesos.io/failover-after': '3s' }));
   sample = sampler(t.sb.mesosUrl, t.ns.name);
   await waitForInvariants(sample, { sinceMs: Date.now(), timeoutMs: 120_000 });

@@ -37,7 +37,8 @@ function scheduler(name: string): SchedulerProc {
     kubeconfig: proxy.kubeconfigPath,
     namespace: ns.name,
     logDir,
-    set: [`kube.schedulerName=${schedulerName}`, 'pool.kubeletMode=hollow', `pool.executorCommand='${process.execPath}' '${join(ROOT, 'dist/cli/main.js')}' executor`, 'placement.cycleInterval=50ms'],
+    // pool.executorKubeconfig: the proxy speaks plain HTTP and cannot carry a node's client certificate.
+    set: [`kube.schedulerName=${schedulerName}`, `pool.executorKubeconfig=${proxy.kubeconfigPath}`, 'pool.kubeletMode=hollow', `pool.executorCommand='${process.execPath}' '${join(ROOT, 'dist/cli/main.js')}' executor`, 'placement.cycleInterval=50ms'],
   });
   procs.push(p);
   return p;
