@@ -69,6 +69,12 @@ async function main(): Promise<void> {
   });
   try {
     const kc = sb.kubeconfigPath;
+    // A fresh control plane: kube-controller-manager makes the namespace's default ServiceAccount a moment after start,
+    // and the ServiceAccount admission plugin refuses pods until then.
+    for (const t0 = Date.now(); kubectl(kc, ['get', 'serviceaccount', 'default']).code !== 0; ) {
+      if (Date.now() - t0 > 60_000) throw new Error('no default ServiceAccount after 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const cold: number[] = [];
     const warm: number[] = [];
     // Cold: each pod pinned to a fresh agent (no executor yet).
