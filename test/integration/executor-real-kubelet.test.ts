@@ -13,6 +13,8 @@ import type { ExecutorExit } from '../../src/executor/executor.js';
 import { InformerPodSource, nodePodInformer } from '../../src/executor/pod-source.js';
 import { kubeletPaths } from '../../src/executor/real-kubelet.js';
 import { parseFullEnv, runExecutor } from '../../src/executor/runtime.js';
+import { bindPodWithAnnotations } from '../../src/kube/binding.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import type { ResilientInformer } from '../../src/kube/informer.js';
 import type { ExecutorTransport } from '../../src/mesos/executor-transport.js';
@@ -90,12 +92,22 @@ process.on('SIGTERM', () => {
 });
 `;
 
-/** A Mesos agent reduced to its executor API: records UPDATEs, acknowledges them, lets the test send events. */
+/**
+ * A Mesos agent reduced to its executor API (records UPDATEs, acknowledges them, lets the test send events), and the
+ * scheduler's one part this executor needs: the first TASK_STARTING of a task binds its pod (the scheduler binds, not
+ * the executor — docs/executor.md, node identity).
+ */
 class ScriptedAgent implements ExecutorTransport {
   readonly updates: TaskStatus[] = [];
   private onEvent: ((ev: ExecutorEvent) => void) | undefined;
+  private readonly launched = new Map<string, TaskInfo>();
+  private readonly bound = new Set<string>();
+  private readonly admin = new KubeClient(testKubeConfig());
 
-  constructor(private readonly agentId: string) {}
+  constructor(
+    private readonly agentId: string,
+    private readonly nodeName: string,
+  ) {}
 
   async subscribe(call: ExecutorCall, onEvent: (ev: ExecutorEvent) => void): Promise<void> {
     this.onEvent = onEvent;
@@ -115,12 +127,25 @@ class ScriptedAgent implements ExecutorTransport {
     if (call.type !== 'UPDATE') return;
     const status = call.update.status;
     this.updates.push(status);
+    if (status.state === 'TASK_STARTING') this.bind(status.task_id.value).catch((err: unknown) => process.stderr.write(`scripted scheduler: ${String(err)}\n`));
     queueMicrotask(() => this.onEvent?.({ type: 'ACKNOWLEDGED', acknowledged: { task_id: status.task_id, uuid: status.uuid! } }));
   }
 
-  close(): void {}
+  private async bind(taskId: string): Promise<void> {
+    const t = this.launched.get(taskId);
+    if (!t || this.bound.has(taskId)) return;
+    this.bound.add(taskId);
+    const label = (k: string) => t.labels?.labels?.find((l) => l.key === k)?.value ?? '';
+    const annotations = { 'kube-mesos.io/task-id': taskId, 'kube-mesos.io/agent-id': this.agentId, 'kube-mesos.io/executor-id': `kubelet-${this.agentId}` };
+    await bindPodWithAnnotations(this.admin, { namespace: label('kube-mesos.io/pod-namespace'), name: label('kube-mesos.io/pod-name'), uid: label('kube-mesos.io/pod-uid'), nodeName: this.nodeName, annotations }, { attempts: 2 });
+  }
+
+  close(): void {
+    this.admin.http.close();
+  }
 
   send(ev: ExecutorEvent): void {
+    if (ev.type === 'LAUNCH') this.launched.set(ev.launch.task.task_id.value, ev.launch.task);
     this.onEvent?.(ev);
   }
 
@@ -163,7 +188,7 @@ function realExecutor(prefix: string) {
     agentId,
     paths,
     ns: undefined as unknown as TestNamespace,
-    agent: new ScriptedAgent(agentId),
+    agent: new ScriptedAgent(agentId, nodeName),
     running: undefined as unknown as Promise<ExecutorExit>,
     abort: new AbortController(),
     http: undefined as unknown as KubeHttp,
