@@ -28,10 +28,12 @@ describe('kube-mesos executor (process)', () => {
     const { done } = cli(['executor'], { MESOS_FRAMEWORK_ID: 'fw', KUBE_MESOS_NODE_LABELS: '{oops', KUBE_MESOS_NODE_CAPACITY: '{"cpu":"eight"}' });
     const r = await done;
     expect(r.code).toBe(1);
-    for (const v of ['KUBE_MESOS_NODE_NAME is not set', 'KUBE_MESOS_NODE_LABELS is not valid JSON', 'KUBE_MESOS_NODE_CAPACITY: "cpu" is not a quantity', 'KUBE_MESOS_KUBECONFIG is not set', 'MESOS_AGENT_ENDPOINT', 'MESOS_EXECUTOR_ID']) {
+    for (const v of ['KUBE_MESOS_NODE_NAME is not set', 'KUBE_MESOS_NODE_LABELS is not valid JSON', 'KUBE_MESOS_NODE_CAPACITY: "cpu" is not a quantity', 'MESOS_AGENT_ENDPOINT', 'MESOS_EXECUTOR_ID']) {
       expect(r.stderr).toContain(v);
     }
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // No kubeconfig is fine: the executor obtains its node identity from the scheduler (docs/executor.md).
+    expect(r.stderr).not.toContain('KUBE_MESOS_KUBECONFIG');
   });
 
   it('an unreadable kubeconfig is reported with its path', async () => {

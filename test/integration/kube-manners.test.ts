@@ -73,7 +73,9 @@ describe('a recorded sandbox run', () => {
         'current-context': 'recorded',
       }),
     );
-    t = await startTestSandbox('manners', { agents: 2, zones: ['a'], kubeconfig });
+    // The recording proxy ends TLS, so a node's client certificate cannot reach the API server through it: executors
+    // use the recorded token credential (the pool.executorKubeconfig opt-out) and their requests are recorded too.
+    t = await startTestSandbox('manners', { agents: 2, zones: ['a'], kubeconfig, set: [['pool.executorKubeconfig', kubeconfig]] });
   }, 120_000);
   afterAll(async () => {
     await t?.stop();
