@@ -65,7 +65,6 @@ it('kube-mesos executor --metrics-listen serves /metrics with executor, client a
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
     expect(text).toMatch(/^kube_mesos_build_info\{version="[^"]+",node_version="v\d+[^"]*",platform="[a-z0-9]+\/[a-z0-9]+"\} 1$/m);
     expect(text).toContain('# TYPE kube_mesos_executor_task_updates_total counter');
-    expect(text).toContain('# TYPE kube_mesos_executor_binding_duration_seconds histogram');
     expect(text).toContain('# TYPE kube_mesos_rest_client_requests_total counter');
     expect((await fetch(url.replace('/metrics', '/healthz'))).status).toBe(200);
   } finally {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createExecutorFactory } from '../../src/executor/inprocess.js';
+import { bindPodWithAnnotations } from '../../src/kube/binding.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { SchedulerClient } from '../../src/mesos/scheduler.js';
 import type { ExecutorInfo, Offer, SchedulerEvent, TaskInfo, TaskStatus } from '../../src/mesos/types.js';
@@ -49,6 +51,8 @@ describe.each(['inprocess', 'process'] as const)('executor launched by the Mesos
       if (ev.type === 'UPDATE') {
         updates.push(ev.update.status);
         void scheduler.acknowledge(ev.update.status).catch(() => {});
+        // The scheduler binds on a task's first TASK_STARTING (the executor no longer does; node identity).
+        if (ev.update.status.state === 'TASK_STARTING') void bindOnStarting(ev.update.status).catch(() => {});
       }
     });
     scheduler.start();
@@ -66,6 +70,18 @@ describe.each(['inprocess', 'process'] as const)('executor launched by the Mesos
     await ns?.delete();
     http?.close();
   });
+
+  const launchedTasks = new Map<string, { task: TaskInfo; nodeName: string }>();
+  const bound = new Set<string>();
+  async function bindOnStarting(status: TaskStatus): Promise<void> {
+    const l = launchedTasks.get(status.task_id.value);
+    if (!l || bound.has(status.task_id.value)) return;
+    bound.add(status.task_id.value);
+    const label = (k: string) => l.task.labels?.labels?.find((x) => x.key === k)?.value ?? '';
+    const executorId = l.task.executor?.executor_id.value ?? '';
+    const annotations = { 'kube-mesos.io/task-id': status.task_id.value, 'kube-mesos.io/agent-id': l.task.agent_id.value, 'kube-mesos.io/executor-id': executorId };
+    await bindPodWithAnnotations(new KubeClient(http), { namespace: label('kube-mesos.io/pod-namespace'), name: label('kube-mesos.io/pod-name'), uid: label('kube-mesos.io/pod-uid'), nodeName: l.nodeName, annotations }, { attempts: 2 });
+  }
 
   function executorFor(offer: Offer): ExecutorInfo {
     const agentId = offer.agent_id.value;
@@ -127,8 +143,9 @@ describe.each(['inprocess', 'process'] as const)('executor launched by the Mesos
         ],
       },
     };
-    await scheduler.accept([offer.id.value], [{ type: 'LAUNCH', launch: { task_infos: [task] } }]);
     const nodeName = executor.command!.environment!.variables!.find((v) => v.name === 'KUBE_MESOS_NODE_NAME')!.value!;
+    launchedTasks.set(taskId, { task, nodeName });
+    await scheduler.accept([offer.id.value], [{ type: 'LAUNCH', launch: { task_infos: [task] } }]);
     return { pod, taskId, nodeName };
   }
 

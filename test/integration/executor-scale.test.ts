@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { createExecutorFactory } from '../../src/executor/inprocess.js';
+import { bindPodWithAnnotations, type BindingTarget } from '../../src/kube/binding.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { SchedulerClient } from '../../src/mesos/scheduler.js';
 import type { Offer, SchedulerEvent, TaskStatus } from '../../src/mesos/types.js';
@@ -20,6 +22,7 @@ describe(`${AGENTS} in-process executors`, () => {
   let scheduler: SchedulerClient;
   const watches: string[] = [];
   const offers: Offer[] = [];
+  const toBind = new Map<string, BindingTarget>();
   const updates: TaskStatus[] = [];
   const run = randomBytes(2).toString('hex');
   const nodes: string[] = [];
@@ -40,6 +43,12 @@ describe(`${AGENTS} in-process executors`, () => {
       if (ev.type === 'UPDATE') {
         updates.push(ev.update.status);
         void scheduler.acknowledge(ev.update.status).catch(() => {});
+        // The scheduler binds on a task's first TASK_STARTING (the executor no longer does; node identity).
+        const target = toBind.get(ev.update.status.task_id.value);
+        if (ev.update.status.state === 'TASK_STARTING' && target) {
+          toBind.delete(ev.update.status.task_id.value);
+          void bindPodWithAnnotations(new KubeClient(http), target, { attempts: 2 }).catch(() => {});
+        }
       }
     });
     scheduler.start();
@@ -76,6 +85,8 @@ describe(`${AGENTS} in-process executors`, () => {
       [...byAgent.values()].map((offer, i) => {
         const nodeName = `scale-${run}-${offer.hostname}`;
         nodes.push(nodeName);
+        const taskId = `p${i}.${run}`;
+        toBind.set(taskId, { namespace: ns.name, name: `p${i}`, uid: pods[i].metadata!.uid!, nodeName, annotations: { 'kube-mesos.io/task-id': taskId, 'kube-mesos.io/agent-id': offer.agent_id.value, 'kube-mesos.io/executor-id': `kubelet-${offer.agent_id.value}` } });
         const env = {
           KUBE_MESOS_NODE_NAME: nodeName,
           KUBE_MESOS_NODE_LABELS: JSON.stringify({ 'kube-mesos.io/agent-id': offer.agent_id.value }),
