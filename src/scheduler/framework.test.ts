@@ -6,27 +6,14 @@ import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
 import { taskIdFor } from './launch.js';
 import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
 import { aPod, anOffer, statusFor, statusOf } from './testing/builders.js';
+import { coreHarness, TEST_CORE_CONFIG } from './testing/core-harness.js';
 import { FakeKube, FakeMesos } from './testing/fakes.js';
 
 
-const config: FrameworkCoreConfig = {
-  plan: { executor: { cpus: 0.25, mem: 128, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 110, defaultRoles: ['*'] },
-  podDefaults: { cpus: 0.1, mem: 128, roles: ['*'] },
-  executor: { command: 'kube-mesos executor', cpus: 0.25, mem: 128, kubeconfigPath: '/kc', kubeletMode: 'hollow', maxPods: 110 },
-  agentInfo: {},
-  offers: { refuseWhileWaitingSeconds: 1, refuseIdleSeconds: 300, reviveMinIntervalMs: 1000 },
-  offerHoldMs: 5000,
-  maxBatch: 1000,
-  unschedulableReportIntervalMs: 60_000,
-};
+const config = TEST_CORE_CONFIG;
 
 function setup(over: Partial<FrameworkCoreConfig> = {}) {
-  let now = 1000;
-  const mesos = new FakeMesos();
-  const kube = new FakeKube();
-  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config: { ...config, ...over } });
-  core.onSubscribed('fw');
-  return { core, mesos, kube, advance: (ms: number) => (now += ms) };
+  return coreHarness(over);
 }
 
 const noMetrics: FrameworkMetrics = {

@@ -1,28 +1,12 @@
 // Issue 16 items 2, 4, 5 and 7 at the framework core: what a restart adopts, what it refuses, and that failover waits
 // until Mesos has told the state of what was adopted.
 import type { V1Pod } from '@kubernetes/client-node';
-import { silentLogger } from '../telemetry/log.js';
-import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
+import type { FrameworkCoreConfig } from './framework.js';
 import { aPod, anOffer, statusFor, statusOf } from './testing/builders.js';
-import { FakeKube, FakeMesos } from './testing/fakes.js';
-
-const config: FrameworkCoreConfig = {
-  plan: { executor: { cpus: 0.25, mem: 128, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 110, defaultRoles: ['*'] },
-  podDefaults: { cpus: 0.1, mem: 128, roles: ['*'] },
-  executor: { command: 'kube-mesos executor', cpus: 0.25, mem: 128, kubeconfigPath: '/kc', kubeletMode: 'hollow', maxPods: 110 },
-  agentInfo: {},
-  offers: { refuseWhileWaitingSeconds: 1, refuseIdleSeconds: 300, reviveMinIntervalMs: 1000 },
-  offerHoldMs: 5000,
-  maxBatch: 1000,
-  unschedulableReportIntervalMs: 60_000,
-};
+import { coreHarness } from './testing/core-harness.js';
 
 function setup(over: Partial<FrameworkCoreConfig> = {}) {
-  let now = 1000;
-  const mesos = new FakeMesos();
-  const kube = new FakeKube();
-  const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config: { ...config, ...over } });
-  return { core, mesos, kube, advance: (ms: number) => (now += ms) };
+  return coreHarness(over, { subscribed: false });
 }
 
 /** A Running pod of a ReplicaSet bound to `node`, annotated with its task as the executor's Binding writes it. */

@@ -2,8 +2,7 @@
 // `kube-mesos scheduler --leader-elect` processes run against an emulator of our own (no in-process scheduler). The
 // standby takes the Lease, subscribes with the stored framework id, adopts what the first one launched, and finishes
 // the burst: every pod Running once, no task killed, no orphan.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,19 +12,12 @@ import { SafetyMonitor, checkInvariants, formatFigures, waitForInvariants } from
 import { controlPlaneInfo, createTestNamespace, testKubeConfig, waitFor, type TestNamespace } from '../support/kube.js';
 import { ROOT } from '../support/sandbox.js';
 import { activeTasks, completedTasks, sampler, seconds } from './chaos.js';
+import { startSchedulerProc, type SchedulerProc } from './scheduler-proc.js';
 
 const PODS = 1000;
 const suffix = randomBytes(3).toString('hex');
 const schedulerName = `kube-mesos-chaos-kill-${suffix}`;
 const executorCommand = `'${process.execPath}' '${join(ROOT, 'dist/cli/main.js')}' executor`;
-
-interface SchedulerProc {
-  name: string;
-  child: ChildProcess;
-  lines: { msg?: string; [k: string]: unknown }[];
-  exited: Promise<number | null>;
-  has(msg: string): boolean;
-}
 
 /** Each scheduler's log, written when it exits (for a failed run). */
 const logDir = mkdtempSync(join(tmpdir(), 'kube-mesos-chaos-kill-logs-'));
@@ -34,51 +26,25 @@ let ns: TestNamespace;
 const schedulers: SchedulerProc[] = [];
 
 function startScheduler(name: string): SchedulerProc {
-  const kubeconfig = controlPlaneInfo().kubeconfigPath;
-  const set = [
-    `kube.schedulerName=${schedulerName}`,
-    'pool.kubeletMode=hollow',
-    `pool.executorCommand=${executorCommand}`,
-    'kube.leaseDuration=4s',
-    'kube.renewDeadline=3s',
-    'kube.retryPeriod=500ms',
-    'placement.cycleInterval=50ms',
-  ];
-  const child = spawn(
-    process.execPath,
-    // From the sources (as the in-process schedulers of the other scenarios), not a possibly stale dist/;
-    // KUBE_MESOS_CHAOS_SCHEDULER_MAIN points at another main.ts (a patched copy, to try a fix).
-    ['--import', 'tsx', process.env.KUBE_MESOS_CHAOS_SCHEDULER_MAIN ?? join(ROOT, 'src/cli/main.ts'), 'scheduler', '--master', emu.url, '--kubeconfig', kubeconfig, '--namespace', ns.name, '--leader-elect', '--listen', '127.0.0.1:0', '--log-level', 'info', ...set.flatMap((s) => ['--set', s])],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' } },
-  );
-  const p: SchedulerProc = {
+  const p = startSchedulerProc({
     name,
-    child,
-    lines: [],
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-    has: (msg) => p.lines.some((l) => l.msg === msg),
-  };
-  // pino writes JSON lines to stderr; anything else (a crash) is kept as text.
-  let buf = '';
-  child.stdout!.resume();
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        p.lines.push(JSON.parse(line) as SchedulerProc['lines'][number]);
-      } catch {
-        p.lines.push({ msg: line });
-      }
-    }
+    masterUrl: emu.url,
+    kubeconfig: controlPlaneInfo().kubeconfigPath,
+    namespace: ns.name,
+    logDir,
+    leaderElect: true,
+    // KUBE_MESOS_CHAOS_SCHEDULER_MAIN points at another main.ts (a patched copy, to try a fix).
+    main: process.env.KUBE_MESOS_CHAOS_SCHEDULER_MAIN,
+    set: [
+      `kube.schedulerName=${schedulerName}`,
+      'pool.kubeletMode=hollow',
+      `pool.executorCommand=${executorCommand}`,
+      'kube.leaseDuration=4s',
+      'kube.renewDeadline=3s',
+      'kube.retryPeriod=500ms',
+      'placement.cycleInterval=50ms',
+    ],
   });
-  const err = () => p.lines.slice(-20).map((l) => JSON.stringify(l)).join('\n');
-  void p.exited.then((code) => {
-    if (code !== null && code !== 0) console.warn(`scheduler ${name} exited ${code}:\n${err()}`);
-  });
-  child.on('exit', () => writeFileSync(join(logDir, `${name}.jsonl`), p.lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
   schedulers.push(p);
   return p;
 }

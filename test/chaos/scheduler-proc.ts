@@ -28,10 +28,12 @@ export interface SchedulerProcOptions {
   /** Where the log goes on exit. */
   logDir: string;
   leaderElect?: boolean;
+  /** Another main.ts (a patched copy, to try a fix); default src/cli/main.ts. */
+  main?: string;
 }
 
 export function startSchedulerProc(o: SchedulerProcOptions): SchedulerProc {
-  const args = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'scheduler', '--master', o.masterUrl, '--kubeconfig', o.kubeconfig, '--namespace', o.namespace, '--listen', '127.0.0.1:0', '--log-level', 'info'];
+  const args = ['--import', 'tsx', o.main ?? join(ROOT, 'src/cli/main.ts'), 'scheduler', '--master', o.masterUrl, '--kubeconfig', o.kubeconfig, '--namespace', o.namespace, '--listen', '127.0.0.1:0', '--log-level', 'info'];
   if (o.leaderElect) args.push('--leader-elect');
   const child = spawn(process.execPath, [...args, ...o.set.flatMap((s) => ['--set', s])], {
     cwd: ROOT,
@@ -75,5 +77,8 @@ export function startSchedulerProc(o: SchedulerProcOptions): SchedulerProc {
     }
   });
   child.on('exit', () => writeFileSync(join(o.logDir, `${o.name}.jsonl`), p.lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+  void exited.then((code) => {
+    if (code !== null && code !== 0) console.warn(`scheduler ${o.name} exited ${code}:\n${p.lines.slice(-20).map((l) => JSON.stringify(l)).join('\n')}`);
+  });
   return p;
 }
