@@ -6,6 +6,8 @@
 // kube-mesos the scheduler process, the emulator is the cluster and keeps running) while all pods are created, then
 // resumed: pods/s from the last pod created to the last pod bound is its drain rate, and for the limit binder the rate the
 // API server accepts bindings. **stream** — pods are created while the contender runs; the figure is bounded by the creator.
+// **paced** (opt-in: BENCH_E2E_MODES=paced) — pods created at a steady rate (BENCH_E2E_PACED_RATES, default 50,100,200 pods/s,
+// for BENCH_E2E_PACED_SECONDS, default 30) while the contender runs: p50/p90/p99/max create→bound and create→Running.
 // `npm run bench -- e2e`; knobs (env): BENCH_E2E_AGENTS (1000), BENCH_E2E_PODS (5000), BENCH_E2E_QPS (5000),
 // BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
 // (limit,limit-kubelet,kube-scheduler,kube-mesos,kube-mesos-cold), BENCH_E2E_MODES (backlog; backlog,stream for both), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
@@ -21,7 +23,8 @@ import { startBenchControlPlane, type BenchControlPlane } from './lib/controlpla
 import { startKubeScheduler } from './lib/kube-scheduler.js';
 import { BindWatch, apiRequestCounts, freshLeases, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, deleteKubeletNodes, loadKubeConfig, nodeZones, requestDelta, unthrottled } from './lib/kube.js';
 import { procUsage, usageSince, type ProcUsage } from './lib/proc.js';
-import { summarizeRun, type RunFigures } from './lib/figures.js';
+import { latenciesSince, latencyFigures, p99Ratio, paceFigures, pacedSchedule, summarizeRun, type LatencyFigures, type PaceFigures, type RunFigures } from './lib/figures.js';
+import { createPaced, type PacedCreation } from './lib/pace.js';
 import type { KubeHttp } from '../src/kube/http.js';
 
 const env = process.env;
@@ -40,6 +43,9 @@ const O = {
   contenders: (env.BENCH_E2E_CONTENDERS ?? 'limit,limit-kubelet,kube-scheduler,kube-mesos,kube-mesos-cold').split(',').filter(Boolean),
   // The default run measures the backlog (the issue's figure) to stay within `npm run bench`'s 15 minutes.
   modes: (env.BENCH_E2E_MODES ?? 'backlog').split(',').filter(Boolean) as Mode[],
+  // Paced mode (opt-in; ~1 min per contender and rate): pods/s and seconds of steady creation.
+  pacedRates: (env.BENCH_E2E_PACED_RATES ?? '50,100,200').split(',').filter(Boolean).map(Number),
+  pacedSeconds: num('BENCH_E2E_PACED_SECONDS', 30),
   profileDir: env.BENCH_E2E_PROFILE_DIR,
   // Diagnostics, off by default: kube-mesos config overrides (`placement.maxBatch=5000,…`) and eager cycles.
   kubeMesosSet: (env.BENCH_E2E_KM_SET ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]),
@@ -53,16 +59,24 @@ const O = {
   podMemory: '64Mi',
 };
 
-type Mode = 'backlog' | 'stream';
+type Mode = 'backlog' | 'stream' | 'paced';
 
 const progress = (s: string) => process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 interface Contender {
   name: string;
   schedulerName: string;
+  /**
+   * Who writes a pod's Running status (paced mode): its own kubelets (kube-mesos' hollow kubelets, limit-kubelet's status
+   * patch), the bench's kubelet stand-in (kube-scheduler's Nodes have no kubelet), or nobody (the limit: a binder only).
+   */
+  running: 'own' | 'standin' | 'none';
   /** Processes started; `measured` is the scheduler whose CPU/RSS count. */
   start(): Promise<{ measured: Child; others: Child[] }>;
 }
+
+/** Why the limit has no create→Running figure. */
+const LIMIT_NOT_RUNNING = 'the limit only binds: limit-kubelet is the same binder plus the status write a kubelet makes';
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -72,6 +86,7 @@ async function main(): Promise<void> {
   const kc = loadKubeConfig(cp.kubeconfigPath);
   const api = unthrottled(kc, Math.max(O.createConcurrency, 50));
   const results: Partial<Record<Mode, Record<string, RunFigures>>> = {};
+  const paced: Record<string, Record<string, PacedRun>> = {};
   try {
     const nodeNames = Array.from({ length: O.agents }, (_, i) => `node-${i}`);
     if (O.contenders.some((c) => c.startsWith('limit') || c === 'kube-scheduler')) {
@@ -81,6 +96,7 @@ async function main(): Promise<void> {
     const limitBinder = (name: string, statusWrites: boolean): Contender => ({
       name,
       schedulerName: `bench-${name}`,
+      running: statusWrites ? 'own' : 'none',
       async start() {
         const c = startNodeChild('limit-binder.ts', { kubeconfig: cp.kubeconfigPath, schedulerName: `bench-${name}`, nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight, statusWrites }, join(work, `${name}.log`));
         await c.message((m) => m.ready === true, 60_000);
@@ -90,6 +106,7 @@ async function main(): Promise<void> {
     const kubeMesos = (name: string, warmPerZone: number): Contender => ({
       name,
       schedulerName: 'kube-mesos',
+      running: 'own',
       async start() {
         const prof = (proc: string) => (O.profileDir ? { profileFile: join(O.profileDir, `${name}-${proc}.cpuprofile`) } : {});
         const emu = startNodeChild(
@@ -130,6 +147,7 @@ async function main(): Promise<void> {
       'kube-scheduler': {
         name: 'kube-scheduler',
         schedulerName: 'default-scheduler',
+        running: 'standin',
         async start() {
           const c = await startKubeScheduler({ cacheDir: O.cacheDir, kubeconfig: cp.kubeconfigPath, workDir: work, qps: O.qps, burst: O.burst });
           return { measured: c, others: [] };
@@ -142,10 +160,37 @@ async function main(): Promise<void> {
       'kube-mesos-cold': kubeMesos('kube-mesos-cold', 0),
     };
     for (const name of O.contenders) if (!contenders[name]) throw new Error(`unknown contender ${name} (expected ${Object.keys(contenders).join(', ')})`);
-    for (const mode of O.modes) if (mode !== 'backlog' && mode !== 'stream') throw new Error(`unknown mode ${String(mode)} (expected backlog, stream)`);
+    for (const mode of O.modes) if (mode !== 'backlog' && mode !== 'stream' && mode !== 'paced') throw new Error(`unknown mode ${String(mode)} (expected backlog, stream, paced)`);
+    if (O.modes.includes('paced')) for (const r of O.pacedRates) if (!(r > 0)) throw new Error(`BENCH_E2E_PACED_RATES: ${String(r)} is not a rate > 0`);
+    const standin = (c: Contender): Contender => ({
+      ...c,
+      async start() {
+        const started = await c.start();
+        const s = startNodeChild('kubelet-standin.ts', { kubeconfig: cp.kubeconfigPath, nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight }, join(work, `${c.name}-standin.log`));
+        await s.message((m) => m.ready === true, 60_000);
+        return { measured: started.measured, others: [...started.others, s] };
+      },
+    });
     // Every round runs each contender once per mode, the order reversed every other round; a contender's figures are from
     // its best round (overall pods/s): the load other work puts on this shared machine only ever slows a run down.
     for (const mode of O.modes) {
+      if (mode === 'paced') {
+        for (const rate of O.pacedRates) {
+          const byName: Record<string, PacedRun> = {};
+          for (let round = 0; round < O.rounds; round++) {
+            const order = round % 2 === 0 ? O.contenders : [...O.contenders].reverse();
+            for (const name of order) {
+              const c = contenders[name].running === 'standin' ? standin(contenders[name]) : contenders[name];
+              const r = await runPaced(c, api, cp, rate, round);
+              // Best round: the lowest p99 create→bound (load from others only ever slows a run down).
+              const prev = byName[name];
+              byName[name] = !prev || (r.create_to_bound_ms?.p99 ?? Infinity) < (prev.create_to_bound_ms?.p99 ?? Infinity) ? r : prev;
+            }
+          }
+          paced[String(rate)] = byName;
+        }
+        continue;
+      }
       const rounds: Record<string, RunFigures[]> = {};
       for (let round = 0; round < O.rounds; round++) {
         const order = round % 2 === 0 ? O.contenders : [...O.contenders].reverse();
@@ -196,9 +241,15 @@ async function main(): Promise<void> {
       control_plane: 'etcd + kube-apiserver 1.20, no kube-controller-manager (Nodes stay Ready untainted); one apiserver for all, pods deleted between contenders',
       kube_scheduler: 'v1.20.2, KubeSchedulerConfiguration v1beta1 default profile, clientConnection qps/burst as above',
       kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); kube-mesos: warm pool (pool.minPerZone ${Math.ceil(O.agents / O.zones.length)}: a registered kubelet on every agent before the run), kube-mesos-cold: kubelets started as pods need them; scheduler ${O.kubeMesosSet.length ? `config overrides ${O.kubeMesosSet.map((kv) => kv.join('=')).join(',')}` : 'default config'}${O.kubeMesosEager ? ', DIAGNOSTIC eager cycles' : ''}; CPU/RSS = scheduler process only`,
-      modes: 'backlog: contender paused (SIGSTOP) while the pods are created, then resumed; stream: pods created while it runs',
+      modes: 'backlog: contender paused (SIGSTOP) while the pods are created, then resumed; stream: pods created while it runs; paced: pods created at a steady rate while it runs',
+      ...(O.modes.includes('paced')
+        ? {
+            paced: `${O.pacedRates.join(', ')} pods/s for ${O.pacedSeconds} s each; Running = first watch event with status.phase Running, written by kube-mesos' hollow kubelets, limit-kubelet's own status patch, for kube-scheduler by the bench's kubelet stand-in (the same patch, on pods bound to the bench's Nodes: bench/lib/kubelet-standin.ts, its CPU in other_cpu_s); the limit: none (${LIMIT_NOT_RUNNING})`,
+          }
+        : {}),
     },
     ...Object.fromEntries(Object.entries(results).map(([mode, r]) => [mode, perMode(r)])),
+    ...(Object.keys(paced).length ? { paced: Object.fromEntries(Object.entries(paced).map(([rate, r]) => [rate, pacedRatios(r)])) } : {}),
     elapsed_s: Math.round((performance.now() - t0) / 1000),
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -274,6 +325,120 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, 
     // kube-mesos' Nodes would otherwise stay Ready without a kubelet and add to kube-scheduler's candidates.
     if (c.schedulerName === 'kube-mesos') await deleteKubeletNodes(api).catch((err: unknown) => progress(`${c.name}: deleting its Nodes failed: ${String(err)}`));
   }
+}
+
+interface PacedRun {
+  mode: 'paced';
+  rate: number;
+  pods: number;
+  complete: boolean;
+  bound: number;
+  running: number | null;
+  pace: PaceFigures;
+  create_failures: number;
+  create_to_bound_ms: LatencyFigures | null;
+  create_to_running_ms: LatencyFigures | null;
+  running_written_by: string | null;
+  scheduler_cpu_s: number | null;
+  other_cpu_s?: number;
+  apiserver_cpu_s: number | null;
+  apiserver_requests: number;
+  apiserver_requests_top: Record<string, number>;
+  load_avg: [number, number];
+}
+
+const RUNNING_WRITER: Record<Contender['running'], string | null> = { own: 'its kubelets', standin: 'the bench\'s kubelet stand-in', none: null };
+
+/** Pods created at `rate` pods/s while the contender runs: create→bound and create→Running per pod. */
+async function runPaced(c: Contender, api: KubeHttp, cp: BenchControlPlane, rate: number, round: number): Promise<PacedRun> {
+  const ns = `bench-paced${rate}-${c.name}${round ? `-${round}` : ''}`;
+  await createNamespace(api, ns);
+  const watch = new BindWatch(api, ns);
+  await watch.start();
+  progress(`${c.name} (paced ${rate} pods/s): starting`);
+  const { measured, others } = await c.start();
+  const all = [measured, ...others];
+  // Its own transport with room for every request of a slow moment: a create waits for nothing in this process.
+  const creator = unthrottled(loadKubeConfig(cp.kubeconfigPath), 1000);
+  try {
+    await createPod(api, ns, benchPod('warmup', { schedulerName: c.schedulerName, app: 'warmup', cpu: O.podCpu, memory: O.podMemory, spread: false }));
+    await withTimeout(watch.bound(1), 120_000, `${c.name}: warm-up pod not bound`);
+    if (c.running !== 'none') await withTimeout(watch.runningCount(1), 60_000, `${c.name}: warm-up pod bound but not Running after 60 s`);
+    const before = new Map(all.map((p) => [p.pid, procUsage(p.pid)]));
+    const load0 = loadAverage();
+    const apiBefore = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
+    const requestsBefore = await apiRequestCounts(api);
+    const due = pacedSchedule(rate, O.pacedSeconds);
+    progress(`${c.name}: creating ${due.length} pods at ${rate} pods/s`);
+    const createdAt = new Map<string, number>();
+    const template = { schedulerName: c.schedulerName, app: c.name, cpu: O.podCpu, memory: O.podMemory, spread: true };
+    const ticker = setInterval(() => progress(`${c.name}: ${createdAt.size} created, ${watch.boundAt.size - 1} bound, ${Math.max(0, watch.runningAt.size - 1)} Running`), env.BENCH_E2E_TIMELINE === '1' ? 1000 : 10_000);
+    let creation: PacedCreation;
+    let complete: boolean;
+    try {
+      creation = await createPaced(creator, ns, due, (i) => ({ name: `p-${i}`, body: benchPod(`p-${i}`, template) }), (name, at) => createdAt.set(name, at));
+      const pods = createdAt.size - creation.failures.length;
+      const done = Promise.all([watch.bound(pods + 1), c.running === 'none' ? undefined : watch.runningCount(pods + 1)]);
+      complete = await withTimeout(done, O.timeoutS * 1000, '').then(
+        () => true,
+        () => false,
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+    const usage = (pid: number) => {
+      const b = before.get(pid);
+      const a = procUsage(pid);
+      return b && a ? usageSince(b, a) : undefined;
+    };
+    const apiAfter = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
+    const requests = requestDelta(requestsBefore, await apiRequestCounts(api));
+    const otherUsage = others.map((p) => usage(p.pid)).filter((u): u is ProcUsage => u !== undefined);
+    const r: PacedRun = {
+      mode: 'paced',
+      rate,
+      pods: due.length,
+      complete,
+      bound: latenciesSince(createdAt, watch.boundAt).length,
+      running: c.running === 'none' ? null : latenciesSince(createdAt, watch.runningAt).length,
+      pace: paceFigures(rate, creation.startMs, due, creation.sentAt, creation.answeredAt),
+      create_failures: creation.failures.length,
+      create_to_bound_ms: latencyFigures(latenciesSince(createdAt, watch.boundAt)),
+      create_to_running_ms: c.running === 'none' ? null : latencyFigures(latenciesSince(createdAt, watch.runningAt)),
+      running_written_by: RUNNING_WRITER[c.running],
+      scheduler_cpu_s: usage(measured.pid)?.cpuSeconds ?? null,
+      ...(otherUsage.length ? { other_cpu_s: Math.round(otherUsage.reduce((s, u) => s + u.cpuSeconds, 0) * 10) / 10 } : {}),
+      apiserver_cpu_s: apiBefore && apiAfter ? usageSince(apiBefore, apiAfter).cpuSeconds : null,
+      apiserver_requests: requests.total,
+      apiserver_requests_top: requests.top,
+      load_avg: [load0, loadAverage()],
+    };
+    if (creation.failures.length) progress(`${c.name}: ${creation.failures.length} creates failed, first: ${creation.failures[0]}`);
+    progress(`${c.name} (paced ${rate} pods/s): ${JSON.stringify(r)}`);
+    return r;
+  } finally {
+    creator.close();
+    for (const p of all) await p.stop();
+    await watch.stop();
+    await deleteAllPods(api, ns).catch((err: unknown) => progress(`${c.name}: cleanup failed: ${String(err)}`));
+    if (c.schedulerName === 'kube-mesos') await deleteKubeletNodes(api).catch((err: unknown) => progress(`${c.name}: deleting its Nodes failed: ${String(err)}`));
+  }
+}
+
+/** One rate's runs with the issue's ratio: kube-mesos' p99 create→bound (and →Running) over limit-kubelet's. */
+function pacedRatios(r: Record<string, PacedRun>) {
+  const km = r['kube-mesos'];
+  const lk = r['limit-kubelet'];
+  return {
+    ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace('-', '_'), v])),
+    ratios: {
+      p99_bound_kube_mesos_vs_limit_kubelet: p99Ratio(km?.create_to_bound_ms, lk?.create_to_bound_ms),
+      p99_running_kube_mesos_vs_limit_kubelet: p99Ratio(km?.create_to_running_ms, lk?.create_to_running_ms),
+      p99_bound_kube_mesos_vs_kube_scheduler: p99Ratio(km?.create_to_bound_ms, r['kube-scheduler']?.create_to_bound_ms),
+      p99_running_kube_mesos_vs_kube_scheduler: p99Ratio(km?.create_to_running_ms, r['kube-scheduler']?.create_to_running_ms),
+      p99_bound_cold_kube_mesos_vs_limit_kubelet: p99Ratio(r['kube-mesos-cold']?.create_to_bound_ms, lk?.create_to_bound_ms),
+    },
+  };
 }
 
 /** Pods per zone of the bench's pods, and the skew (max − min), as a check that every contender honoured the spread. */

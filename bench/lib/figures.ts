@@ -86,3 +86,72 @@ export function summarizeRun(i: RunInput): RunFigures {
     apiserver_cpu_s: i.apiserverCpuSeconds ?? null,
   };
 }
+
+/** p50/p90/p99 and max of a list of latencies (ms, rounded); null when empty. */
+export interface LatencyFigures {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function latencyFigures(values: number[]): LatencyFigures | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
+  return { p50: at(50), p90: at(90), p99: at(99), max: Math.round(sorted[sorted.length - 1]) };
+}
+
+/**
+ * When the i-th pod of a paced run is due, in ms after the start: `rate` pods per second for `seconds`, evenly spaced
+ * (pod i at i / rate s), so the run creates round(rate × seconds) pods. Pure.
+ */
+export function pacedSchedule(rate: number, seconds: number): number[] {
+  if (!(rate > 0) || !(seconds > 0)) throw new RangeError(`paced rate and duration must be > 0 (rate ${rate}, seconds ${seconds})`);
+  return Array.from({ length: Math.round(rate * seconds) }, (_, i) => (i * 1000) / rate);
+}
+
+/** How well a paced run kept to its schedule: the rate it achieved and how late the create requests went out. */
+export interface PaceFigures {
+  target_pods_per_s: number;
+  /** (pods − 1) ÷ (last request sent − first request sent): the rate the API server was given pods at. */
+  achieved_pods_per_s: number | null;
+  /** Create request sent − its scheduled time, ms. */
+  creation_lag_ms: LatencyFigures | null;
+  /** Create request sent → the API server's answer, ms. */
+  create_request_ms: LatencyFigures | null;
+}
+
+/** `dueMs[i]` the schedule (ms after `startMs`), `sentAt[i]` / `answeredAt[i]` when the request went out and returned (same clock). */
+export function paceFigures(rate: number, startMs: number, dueMs: readonly number[], sentAt: readonly number[], answeredAt: readonly (number | undefined)[]): PaceFigures {
+  const n = Math.min(dueMs.length, sentAt.length);
+  const lag: number[] = [];
+  const req: number[] = [];
+  for (let i = 0; i < n; i++) {
+    lag.push(Math.max(0, sentAt[i] - (startMs + dueMs[i])));
+    const a = answeredAt[i];
+    if (a !== undefined) req.push(a - sentAt[i]);
+  }
+  const span = n > 1 ? sentAt[n - 1] - sentAt[0] : 0;
+  return {
+    target_pods_per_s: rate,
+    achieved_pods_per_s: span > 0 ? Math.round(((n - 1) / (span / 1000)) * 10) / 10 : null,
+    creation_lag_ms: latencyFigures(lag),
+    create_request_ms: latencyFigures(req),
+  };
+}
+
+/** Per-pod create→event latencies (ms) of the pods that reached the event; `createdAt` and `at` on one clock. */
+export function latenciesSince(createdAt: ReadonlyMap<string, number>, at: ReadonlyMap<string, number>): number[] {
+  const out: number[] = [];
+  for (const [name, created] of createdAt) {
+    const t = at.get(name);
+    if (t !== undefined) out.push(Math.max(0, t - created));
+  }
+  return out;
+}
+
+/** p99 of `a` over p99 of `b`, two decimals; null when either is missing. */
+export function p99Ratio(a: LatencyFigures | null | undefined, b: LatencyFigures | null | undefined): number | null {
+  return a && b && b.p99 > 0 ? Math.round((a.p99 / b.p99) * 100) / 100 : null;
+}

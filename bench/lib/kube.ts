@@ -125,15 +125,19 @@ export async function nodeZones(http: KubeHttp): Promise<Map<string, string>> {
 interface RawPod {
   metadata: { name: string; resourceVersion?: string };
   spec: { nodeName?: string };
+  status?: { phase?: string };
 }
 
 /**
- * Watches a namespace's pods and records, in this process's clock, when each pod was first seen bound, and to which node.
- * `start()` resolves once the watch is established (list first, then watch from its resourceVersion).
+ * Watches a namespace's pods and records, in this process's clock, when each pod was first seen bound, and to which node,
+ * and when it was first seen with status.phase Running. `start()` resolves once the watch is established (list first,
+ * then watch from its resourceVersion).
  */
 export class BindWatch {
   readonly boundAt = new Map<string, number>();
   readonly nodeOf = new Map<string, string>();
+  readonly runningAt = new Map<string, number>();
+  private runningWaiters: { n: number; resolve: () => void }[] = [];
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private waiters: { n: number; resolve: () => void }[] = [];
@@ -157,6 +161,7 @@ export class BindWatch {
             const pod = ev.object as unknown as RawPod;
             if (pod.metadata?.resourceVersion) rv = pod.metadata.resourceVersion;
             if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && pod.spec?.nodeName) this.seen(pod.metadata.name, pod.spec.nodeName);
+            if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && pod.status?.phase === 'Running') this.seenRunning(pod.metadata.name);
           },
           { signal: this.abort.signal, idleMs: 960_000 },
         );
@@ -172,6 +177,12 @@ export class BindWatch {
     return new Promise((resolve) => this.waiters.push({ n, resolve }));
   }
 
+  /** Resolves when at least `n` pods were seen Running. */
+  runningCount(n: number): Promise<void> {
+    if (this.runningAt.size >= n) return Promise.resolve();
+    return new Promise((resolve) => this.runningWaiters.push({ n, resolve }));
+  }
+
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
@@ -184,6 +195,13 @@ export class BindWatch {
     this.onBound?.(name, node);
     const size = this.boundAt.size;
     this.waiters = this.waiters.filter((w) => (size >= w.n ? (w.resolve(), false) : true));
+  }
+
+  private seenRunning(name: string): void {
+    if (this.runningAt.has(name)) return;
+    this.runningAt.set(name, performance.now());
+    const size = this.runningAt.size;
+    this.runningWaiters = this.runningWaiters.filter((w) => (size >= w.n ? (w.resolve(), false) : true));
   }
 }
 

@@ -5,9 +5,8 @@
  * same limits, as the in-process executors have): the ceiling for pods that a kubelet then starts. Child of e2e.bench.ts.
  */
 import { KubeHttp, type RawWatchEvent } from '../../src/kube/http.js';
-import type { V1Pod } from '@kubernetes/client-node';
 import { KubeClient } from '../../src/kube/client.js';
-import { runningPodStatus } from '../../src/executor/hollow-kubelet.js';
+import { RunningStatusWriter } from './status-writer.js';
 import { childOptions, report } from './child.js';
 import { loadKubeConfig } from './kube.js';
 
@@ -23,24 +22,14 @@ export interface LimitBinderOptions {
 
 interface RawPod {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string };
-  spec: { nodeName?: string; schedulerName?: string };
+  spec: { nodeName?: string; schedulerName?: string; containers?: unknown[] };
 }
 
 async function main(): Promise<void> {
   const o = childOptions<LimitBinderOptions>();
   const http = new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight });
   const client = new KubeClient(http);
-  const statusHttp = o.statusWrites ? new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight }) : undefined;
-  let ip = 0;
-  const writeStatus = (pod: RawPod) => {
-    const podIP = `10.${128 + ((ip >> 16) & 127)}.${(ip >> 8) & 255}.${ip++ & 255}`;
-    const status = runningPodStatus(pod as unknown as V1Pod, { hostIP: '100.64.0.1', podIP, now: new Date() });
-    const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
-    void statusHttp!.request('PATCH', path, { body: { status }, contentType: 'application/strategic-merge-patch+json' }).then((r) => {
-      if (r.status !== 200) statusFailed++;
-    });
-  };
-  let statusFailed = 0;
+  const statusWriter = o.statusWrites ? new RunningStatusWriter(new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight })) : undefined;
   const queue: RawPod[] = [];
   const queued = new Set<string>();
   let next = 0;
@@ -66,7 +55,7 @@ async function main(): Promise<void> {
       const r = await client.bindPod(pod.metadata.namespace, pod.metadata.name, pod.metadata.uid, node);
       if (r.ok) {
         bound++;
-        if (statusHttp) writeStatus(pod);
+        statusWriter?.write(pod);
       }
       else if (r.kind === 'Retryable') queue.push(pod);
       else failed++;
@@ -80,7 +69,7 @@ async function main(): Promise<void> {
   let rv = body.metadata.resourceVersion;
   for (let i = 0; i < o.inflight; i++) void worker();
   report({ ready: true });
-  setInterval(() => report({ bound, failed, statusFailed }), 1000).unref();
+  setInterval(() => report({ bound, failed, statusFailed: statusWriter?.failed ?? 0 }), 1000).unref();
   const stop = new AbortController();
   process.on('SIGTERM', () => {
     stop.abort();
