@@ -218,7 +218,8 @@ export class SchedulingCycle {
       }
     }
 
-    if (s.queue.size === 0 && s.offers.size > 0 && !stream.wantsOffers && s.boundWaiting.size === 0) result.declined += stream.decline(s.offers.takeAll(), stream.refuseSeconds());
+    // Nothing pending and no pod for a while: everything held goes back. While pods keep coming, offers are kept (up to the hold).
+    if (s.queue.size === 0 && s.offers.size > 0 && !stream.wantsOffers && s.boundWaiting.size === 0 && !stream.podsArriving(now)) result.declined += stream.decline(s.offers.takeAll(), stream.refuseSeconds());
     stream.update(now);
     this.fx.metrics?.pending(s.queue.size);
     this.fx.metrics?.cycle(this.fx.clock.now() - now, result.considered, result.placed);

@@ -11,6 +11,15 @@ import type { CoreState } from './state.js';
 /** Pods waiting this long without any offer, while not suppressed: REVIVE again. */
 const STALLED_OFFERS_MS = 10_000;
 
+/**
+ * A pod queued this recently means more are probably on their way (a Deployment scaling, a steady stream of jobs): the
+ * queue running empty between two of them is not "nothing pending". Meanwhile held offers are kept (up to the hold),
+ * declines and accepts carry the short refuse filter, and the framework does not SUPPRESS; once no pod came for this
+ * long, it gives everything back as when idle. Shorter than Mesos' default allocation interval (1 s), so other
+ * frameworks get the offers back within one more allocation after the last pod.
+ */
+export const PODS_ARRIVING_MS = 1000;
+
 export class OfferStream {
   private suppressed = false;
   private chain: Promise<unknown> = Promise.resolve();
@@ -31,9 +40,20 @@ export class OfferStream {
     return this.suppressed;
   }
 
-  /** refuse_seconds for offers declined now: short while pods wait, long when idle. */
+  /** refuse_seconds for offers declined (or the rest of offers accepted) now: short while pods wait or keep coming, long when idle. */
   refuseSeconds(): number {
-    return refuseSecondsFor(this.state.queue.size, this.config);
+    return refuseSecondsFor(this.demand(this.fx.clock.now()), this.config);
+  }
+
+  /** A pod joined the queue less than PODS_ARRIVING_MS ago: more are probably coming. */
+  podsArriving(now: number): boolean {
+    return now - this.state.lastPodQueuedMs < PODS_ARRIVING_MS;
+  }
+
+  /** Pods that want offers: pending, bound by someone else and waiting for a task, or (1) about to come. */
+  private demand(now: number): number {
+    const pending = this.state.queue.size + this.state.boundWaiting.size;
+    return pending > 0 ? pending : this.podsArriving(now) ? 1 : 0;
   }
 
   /** A fresh subscription: REVIVE once, because the master keeps a framework's offer filters (and its suppression) across a failover. */
@@ -58,15 +78,21 @@ export class OfferStream {
     if (this.state.subscribed && this.state.queue.size + this.state.boundWaiting.size > 0 && this.suppressed) this.update(now);
   }
 
-  /** A REVIVE held back by the bucket is due then (the cycle that runs at that time sends it). */
+  /**
+   * A REVIVE held back by the bucket is due then (the cycle that runs at that time sends it); and while pods were
+   * arriving with nothing pending, the moment they count as stopped (that cycle declines what is held and SUPPRESSes).
+   */
   nextDueMs(): number | undefined {
-    return this.reviveDueMs;
+    const quiet = this.state.queue.size === 0 && !this.suppressed && this.podsArriving(this.fx.clock.now()) ? this.state.lastPodQueuedMs + PODS_ARRIVING_MS : undefined;
+    if (quiet === undefined) return this.reviveDueMs;
+    return this.reviveDueMs === undefined ? quiet : Math.min(quiet, this.reviveDueMs);
   }
 
   /** At the end of a cycle: SUPPRESS, REVIVE, or nothing. */
   update(now: number): void {
     const pendingPods = this.state.queue.size + this.state.boundWaiting.size;
-    const action = offerStreamAction({ pendingPods, wantsOffers: this.wantsOffers, suppressed: this.suppressed, reviveBudget: this.reviveBudget, nowMs: now }, this.config);
+    const wantsOffers = this.wantsOffers || this.podsArriving(now);
+    const action = offerStreamAction({ pendingPods, wantsOffers, suppressed: this.suppressed, reviveBudget: this.reviveBudget, nowMs: now }, this.config);
     if (action.kind === 'suppress') {
       this.suppressed = true;
       this.call(() => this.fx.mesos.suppress(), 'suppress');

@@ -79,6 +79,7 @@ export class PodEvents {
       this.reportUnschedulable(pod, view.reason, this.fx.clock.now());
       return;
     }
+    if (!this.state.queue.has(view.pod.key)) this.state.lastPodQueuedMs = this.fx.clock.now();
     this.state.queue.upsert(view.pod);
     this.wake();
   }
