@@ -358,8 +358,8 @@ async function runPaced(c: Contender, api: KubeHttp, cp: BenchControlPlane, rate
   progress(`${c.name} (paced ${rate} pods/s): starting`);
   const { measured, others } = await c.start();
   const all = [measured, ...others];
-  // Its own transport with room for every request of a slow moment: a create waits for nothing in this process.
-  const creator = unthrottled(loadKubeConfig(cp.kubeconfigPath), 1000);
+  // Its own transport: the bench's watch and readings never delay a create.
+  const creator = unthrottled(loadKubeConfig(cp.kubeconfigPath), O.createConcurrency);
   try {
     await createPod(api, ns, benchPod('warmup', { schedulerName: c.schedulerName, app: 'warmup', cpu: O.podCpu, memory: O.podMemory, spread: false }));
     await withTimeout(watch.bound(1), 120_000, `${c.name}: warm-up pod not bound`);
@@ -376,7 +376,7 @@ async function runPaced(c: Contender, api: KubeHttp, cp: BenchControlPlane, rate
     let creation: PacedCreation;
     let complete: boolean;
     try {
-      creation = await createPaced(creator, ns, due, (i) => ({ name: `p-${i}`, body: benchPod(`p-${i}`, template) }), (name, at) => createdAt.set(name, at));
+      creation = await createPaced(creator, ns, due, O.createConcurrency, (i) => ({ name: `p-${i}`, body: benchPod(`p-${i}`, template) }), (name, at) => createdAt.set(name, at));
       const pods = createdAt.size - creation.failures.length;
       const done = Promise.all([watch.bound(pods + 1), c.running === 'none' ? undefined : watch.runningCount(pods + 1)]);
       complete = await withTimeout(done, O.timeoutS * 1000, '').then(
