@@ -57,8 +57,23 @@ async function main(): Promise<void> {
     }
   }, 200);
   if (o.eagerCycles) setInterval(() => service.core.runCycle(), cfg.config.placement.cycleInterval).unref();
-  // A once-a-second line in the log: where pods wait (queue, offers, tasks) when the run is slow.
+  // A once-a-second line in the log: where pods wait (queue, offers, tasks) when the run is slow; per second, the cycles
+  // (count, mean ms), offers in/declined, pod tasks that reached their agent (mean ms from the ACCEPT) and Bindings
+  // written (mean ms of the call).
   let launchesBefore = 0;
+  const before = new Map<string, number>();
+  const delta = async (name: string, suffix = '') => {
+    const m = await service.registry.getSingleMetric(name)?.get();
+    const v = ((m?.values ?? []) as { value: number; metricName?: string }[]).filter((x) => suffix === '' || x.metricName === `${name}${suffix}`).reduce((a, x) => a + x.value, 0);
+    const d = v - (before.get(name + suffix) ?? 0);
+    before.set(name + suffix, v);
+    return d;
+  };
+  const meanMs = async (hist: string) => {
+    const sum = await delta(hist, '_sum');
+    const count = await delta(hist, '_count');
+    return { n: count, ms: count ? Math.round((sum / count) * 1000) : null };
+  };
   const timeline = setInterval(() => void line(), 1000);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -67,7 +82,14 @@ async function main(): Promise<void> {
     loop.reset();
     const s = service.core.debugState();
     const launches = (await service.metrics.podLaunches.get()).values[0]?.value ?? 0;
-    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), lag, queue: s.queue, offersHeld: s.offersHeld, tasks: s.tasks, kubelets: s.kubelets.length, launches: launches - launchesBefore, suppressed: s.suppressed })}\n`);
+    const stages = {
+      cycles: await meanMs('kube_mesos_scheduling_cycle_duration_seconds'),
+      offersIn: await delta('kube_mesos_offers_received_total'),
+      declined: await delta('kube_mesos_offers_declined_total'),
+      reached: await meanMs('kube_mesos_task_reached_agent_duration_seconds'),
+      bound: await meanMs('kube_mesos_binding_duration_seconds'),
+    };
+    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), lag, queue: s.queue, offersHeld: s.offersHeld, tasks: s.tasks, kubelets: s.kubelets.length, launches: launches - launchesBefore, suppressed: s.suppressed, ...stages })}\n`);
     launchesBefore = launches;
   };
   timeline.unref();

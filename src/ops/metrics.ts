@@ -32,6 +32,7 @@ export class SchedulerMetrics {
   readonly kubeletStartSeconds: Histogram;
   readonly bindings: Counter<'result'>;
   readonly bindingDuration: Histogram;
+  readonly taskReachedDuration: Histogram;
   readonly nodeCertificates: Counter<'result'>;
   readonly nodeCertificateDuration: Histogram;
   readonly taskUpdates: Counter<'state'>;
@@ -88,6 +89,12 @@ export class SchedulerMetrics {
       name: 'kube_mesos_bindings_total',
       help: 'Bindings the scheduler wrote once a task reached its agent, by result: bound, already-bound, rejected (pod gone, replaced or bound elsewhere), failed (API refused or retries exhausted).',
       labelNames: ['result'],
+      registers,
+    });
+    this.taskReachedDuration = new Histogram({
+      name: 'kube_mesos_task_reached_agent_duration_seconds',
+      help: 'Time from the ACCEPT that launched a pod task to its first TASK_STARTING (or RUNNING): the way through Mesos to the executor and back, before the Binding.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     this.bindingDuration = new Histogram({

@@ -182,6 +182,7 @@ export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     podReplaced: (reason) => m.podReplacements.inc({ reason }),
     failoverHeld: (reason, pods) => m.failoverHeldPods.set({ reason }, pods),
     kubeletLaunchFailed: (reason) => m.kubeletLaunchFailures.inc({ reason }),
+    taskReached: (seconds) => m.taskReachedDuration.observe(seconds),
     binding: (result, seconds) => {
       m.bindings.inc({ result });
       if (result === 'bound' || result === 'already-bound') m.bindingDuration.observe(seconds);

@@ -44,6 +44,7 @@ export class TaskBinder {
     const annotations = { [ANNOTATION_TASK_ID]: rec.taskId, [ANNOTATION_AGENT_ID]: rec.agentId, [ANNOTATION_EXECUTOR_ID]: rec.executorId };
     this.inflight.add(rec.taskId);
     const started = this.fx.clock.now();
+    this.fx.metrics?.taskReached?.(Math.max(0, started - rec.launchedAtMs) / 1000);
     this.fx.send(
       bind(pod, nodeName, annotations).then(
         (out) => this.done(rec, nodeName, out, started),

@@ -28,6 +28,8 @@ export interface FrameworkMetrics {
   kubeletLaunchFailed?(reason: string): void;
   /** A Binding ended (bound, already-bound, rejected, failed) after this many seconds. */
   binding?(result: string, seconds: number): void;
+  /** A pod task reached its agent: seconds from its ACCEPT to its first TASK_STARTING (or RUNNING). */
+  taskReached?(seconds: number): void;
   /** A node certificate request ended (issued, denied, failed) after this many seconds. */
   nodeCertificate?(result: string, seconds: number): void;
   /** Mesos volume operations sent: `create` (RESERVE + CREATE), `destroy` (DESTROY + UNRESERVE), `unreserve`. */

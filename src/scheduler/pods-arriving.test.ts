@@ -1,6 +1,9 @@
 // Offers while pods keep coming one by one (a steady stream): the queue running empty between two pods is not "idle".
-import { aPod, anOffer } from './testing/builders.js';
-import { coreHarness } from './testing/core-harness.js';
+import { silentLogger } from '../telemetry/log.js';
+import { FrameworkCore, type FrameworkMetrics } from './framework.js';
+import { aPod, anOffer, statusOf } from './testing/builders.js';
+import { coreHarness, TEST_CORE_CONFIG } from './testing/core-harness.js';
+import { FakeKube, FakeMesos } from './testing/fakes.js';
 import { PODS_ARRIVING_MS } from './offer-stream.js';
 
 describe('pods arriving one by one', () => {
@@ -60,5 +63,37 @@ describe('pods arriving one by one', () => {
     core.runCycle();
     await core.drain();
     expect(mesos.declines).toEqual([{ offerIds: [expect.any(String)], refuse: 300 }]);
+  });
+});
+
+describe('the way of a pod task to its agent', () => {
+  it('is measured from the ACCEPT to the first TASK_STARTING, once per task', async () => {
+    let now = 1000;
+    const mesos = new FakeMesos();
+    const reached: number[] = [];
+    const metrics: FrameworkMetrics = {
+      offersReceived: () => {},
+      offersDeclined: () => {},
+      offersAccepted: () => {},
+      offersRescinded: () => {},
+      launches: () => {},
+      taskState: () => {},
+      cycle: () => {},
+      podScheduled: () => {},
+      pending: () => {},
+      taskReached: (s) => reached.push(s),
+    };
+    const core = new FrameworkCore({ mesos, kube: new FakeKube(), clock: { now: () => now }, log: silentLogger(), config: TEST_CORE_CONFIG, metrics });
+    core.onSubscribed('fw');
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    now += 40;
+    core.onUpdate(statusOf(task).state('TASK_STARTING').build());
+    now += 500;
+    core.onUpdate(statusOf(task).state('TASK_RUNNING').build());
+    await core.drain();
+    expect(reached).toEqual([0.04]);
   });
 });
