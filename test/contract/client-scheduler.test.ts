@@ -174,38 +174,6 @@ describe('SchedulerClient', () => {
     expect(ack.type === 'ACKNOWLEDGE' && Array.from(ack.acknowledge.uuid)).toEqual(Array.from(uuid));
   });
 
-  it('an ACCEPT or DECLINE does not wait behind acknowledgements the master is slow to answer', async () => {
-    const m = await startMaster();
-    const streams = leading(m);
-    const held: Exchange<SchedulerCall>[] = [];
-    m.handle = (ex) => {
-      if (ex.call.type === 'SUBSCRIBE') {
-        acceptSubscribe(m, ex);
-        streams.push(ex);
-      } else if (ex.call.type === 'ACKNOWLEDGE') held.push(ex); // answered only at the end
-      else ex.res.writeHead(202).end();
-    };
-    const c = client({ masters: [m.url] });
-    c.start();
-    await subscribed(c);
-    // More acknowledgements than the client has connections for calls (16).
-    const uuid = new Uint8Array(16).fill(7);
-    const acks = Array.from({ length: 40 }, (_, i) => c.acknowledge({ task_id: { value: `t${i}` }, state: 'TASK_RUNNING', agent_id: { value: 'a1' }, source: 'SOURCE_EXECUTOR', uuid }));
-    await until(() => held.length >= 16, 'acknowledgements open at the master');
-    await c.accept(['o1'], []);
-    await c.decline(['o2']);
-    expect(m.count('ACCEPT')).toBe(1);
-    expect(m.count('DECLINE')).toBe(1);
-    expect(held.length).toBeLessThan(40); // the acknowledgements were still queued behind their own connections
-    for (;;) {
-      const ex = held.shift();
-      if (ex) ex.res.writeHead(202).end();
-      else if (m.count('ACKNOWLEDGE') >= 40) break;
-      else await new Promise((r) => setTimeout(r, 5));
-    }
-    await expect(Promise.all(acks)).resolves.toEqual(Array(40).fill(true));
-  });
-
   it.each([
     ['protocol-relative', (port: number) => `//127.0.0.1:${port}`],
     ['protocol-relative with path', (port: number) => `//127.0.0.1:${port}/api/v1/scheduler`],

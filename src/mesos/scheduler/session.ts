@@ -44,17 +44,10 @@ export class SchedulerSession {
   /** The current subscription's Mesos-Stream-Id; calls carry it. */
   streamId: string | undefined;
   private readonly agents: CallAgents;
-  /**
-   * Acknowledgements on connections of their own: a framework acknowledges every status update, so under load they
-   * queue by the hundred, and an ACCEPT (a pod waiting to launch) or a DECLINE (resources waiting to be freed) must not
-   * wait behind them. The master retries an unacknowledged update, so an ACK that waits costs nothing but a retry.
-   */
-  private readonly ackAgents: CallAgents;
   private readonly authHeader: string | undefined;
 
   constructor(private readonly o: SessionOptions) {
     this.agents = new CallAgents({ ca: o.ca });
-    this.ackAgents = new CallAgents({ ca: o.ca });
     this.authHeader = o.credentials ? basicAuthHeader(o.credentials.principal, o.credentials.secret) : undefined;
   }
 
@@ -81,7 +74,7 @@ export class SchedulerSession {
         url,
         body,
         headers: { ...this.headers(), 'Mesos-Stream-Id': streamId },
-        agent: (call.type === 'ACKNOWLEDGE' || call.type === 'ACKNOWLEDGE_OPERATION_STATUS' ? this.ackAgents : this.agents).for(new URL(url)),
+        agent: this.agents.for(new URL(url)),
         ca: this.o.ca,
         timeoutMs: this.o.requestTimeoutMs ?? 30_000,
       });
@@ -136,7 +129,6 @@ export class SchedulerSession {
   /** Closes the keep-alive connections. */
   destroy(): void {
     this.agents.destroy();
-    this.ackAgents.destroy();
   }
 }
 
