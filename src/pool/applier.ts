@@ -49,6 +49,11 @@ export interface PoolDeps {
   send(p: Promise<unknown>, what: string): void;
   note(type: 'Normal' | 'Warning', reason: string, object: string, message: string): void;
   metrics?: { kubeletScaleDown?(reason: string): void };
+  /**
+   * The review (every kubelet's pods walked) runs at most this often; default 0: every cycle. Cycles run up to ten
+   * times a second in a burst while idle timeouts are minutes; a warm kubelet starts at most this much later.
+   */
+  minReviewIntervalMs?: number;
 }
 
 const DRAIN_RETRY_MS = 5000;
@@ -63,6 +68,7 @@ export class PoolApplier {
   /** Agents whose drain was abandoned: not consolidated again before this time (ms). */
   private readonly abandonedUntil = new Map<string, number>();
   private wants = false;
+  private lastRunMs = -Infinity;
 
   constructor(private readonly deps: PoolDeps) {}
 
@@ -92,6 +98,8 @@ export class PoolApplier {
 
   /** The pool's part of a cycle. */
   run(now: number, unhealthyZones: ReadonlySet<string>): void {
+    if (now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs) return;
+    this.lastRunMs = now;
     const cfg = this.deps.config;
     const agents = [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) }));
     const kubelets = this.poolKubelets(now);
@@ -125,8 +133,9 @@ export class PoolApplier {
 
   /** When the pool wants a cycle without other input: a drain to retry, a review, an idle timeout. */
   nextDueMs(now: number): number | undefined {
-    const due = [this.nextReview(now), this.nextIdleExpiry()].filter((x): x is number => x !== undefined);
-    return due.length > 0 ? Math.min(...due) : undefined;
+    const due = [this.nextReview(now), this.nextIdleExpiry(), this.wants ? now : undefined].filter((x): x is number => x !== undefined);
+    // Something due before the review may run again waits for it.
+    return due.length > 0 ? Math.max(Math.min(...due), this.lastRunMs + (this.deps.minReviewIntervalMs ?? 0)) : undefined;
   }
 
   /** Zone and state of every kubelet: all that the pool limits need, without walking their tasks (hot path). */

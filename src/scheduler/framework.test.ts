@@ -559,6 +559,26 @@ describe('FrameworkCore', () => {
       expect(podTask.executor!.executor_id).toEqual(keepers.find((k) => k.agent_id.value === 'a1')!.executor!.executor_id);
     });
 
+    it('reviews the pool at most once per poolReviewIntervalMs: a zone short of warm kubelets is served by the next review, and a wake-up is due then', async () => {
+      const { core, mesos, advance, now } = setup({ pool: { ...DEFAULT_POOL_CONFIG, minPerZone: 1 }, poolReviewIntervalMs: 1000 });
+      core.onOffers([anOffer('a1').zone('z1').build()]);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.tasks().map((t) => t.agent_id.value)).toEqual(['a1']);
+      // z2 appears 400 ms later: this cycle does not review the pool again…
+      advance(400);
+      core.onOffers([anOffer('b1').zone('z2').build()]);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.tasks().map((t) => t.agent_id.value)).toEqual(['a1']);
+      // …but the scheduler is due to wake when the next review may run, and that one starts z2's warm kubelet.
+      expect(core.nextWakeMs()).toBeLessThanOrEqual(now() + 600);
+      advance(600);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.tasks().map((t) => t.agent_id.value).sort()).toEqual(['a1', 'b1']);
+    });
+
     it('consolidates an under-used kubelet: cordon, evict its pods (again while a PDB blocks), then remove it', async () => {
       const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, consolidation: true, consolidationDelayMs: 0 } });
       const big = aPod('big').cpu('2.5').owned().build();
