@@ -54,6 +54,8 @@ export interface PoolDeps {
    * times a second in a burst while idle timeouts are minutes; a warm kubelet starts at most this much later.
    */
   minReviewIntervalMs?: number;
+  /** Offers received so far (a counter): new offers make the next cycle review at once (warm kubelets start on them). */
+  offersReceived?(): number;
 }
 
 const DRAIN_RETRY_MS = 5000;
@@ -69,6 +71,7 @@ export class PoolApplier {
   private readonly abandonedUntil = new Map<string, number>();
   private wants = false;
   private lastRunMs = -Infinity;
+  private lastOffersSeen = -1;
 
   constructor(private readonly deps: PoolDeps) {}
 
@@ -98,8 +101,10 @@ export class PoolApplier {
 
   /** The pool's part of a cycle. */
   run(now: number, unhealthyZones: ReadonlySet<string>): void {
-    if (now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs) return;
+    const offers = this.deps.offersReceived?.() ?? 0;
+    if (now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs && offers === this.lastOffersSeen) return;
     this.lastRunMs = now;
+    this.lastOffersSeen = offers;
     const cfg = this.deps.config;
     const agents = [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) }));
     const kubelets = this.poolKubelets(now);
