@@ -54,8 +54,6 @@ export interface PoolDeps {
    * times a second in a burst while idle timeouts are minutes; a warm kubelet starts at most this much later.
    */
   minReviewIntervalMs?: number;
-  /** Offers received so far (a counter): new offers make the next cycle review at once (warm kubelets start on them). */
-  offersReceived?(): number;
 }
 
 const DRAIN_RETRY_MS = 5000;
@@ -71,7 +69,6 @@ export class PoolApplier {
   private readonly abandonedUntil = new Map<string, number>();
   private wants = false;
   private lastRunMs = -Infinity;
-  private lastOffersSeen = -1;
 
   constructor(private readonly deps: PoolDeps) {}
 
@@ -101,14 +98,14 @@ export class PoolApplier {
 
   /** The pool's part of a cycle. */
   run(now: number, unhealthyZones: ReadonlySet<string>): void {
-    const offers = this.deps.offersReceived?.() ?? 0;
-    if (now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs && offers === this.lastOffersSeen) return;
-    this.lastRunMs = now;
-    this.lastOffersSeen = offers;
+    // The full review (scale-down, consolidation) walks every kubelet's pods: at most once per interval. Warm kubelets
+    // are planned every cycle (they start on the offers held now) from the kubelets' zones and states alone.
+    const review = !(now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs);
+    if (review) this.lastRunMs = now;
     const cfg = this.deps.config;
     const agents = [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) }));
-    const kubelets = this.poolKubelets(now);
-    if (cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
+    const kubelets = review ? this.poolKubelets(now) : this.kubeletsWithoutPods();
+    if (review && cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
     // PodDisruptionBudgets are not read here: the Eviction API enforces them, and a blocked drain waits and says so.
     const plan = planPool({ nowMs: now, kubelets, agents, pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
     this.wants = cfg.minPerZone > 0 && zonesShortOfWarmKubelets(agents, unhealthyZones, cfg.minPerZone);
@@ -117,6 +114,7 @@ export class PoolApplier {
         this.deps.launchWarmKubelet(action.agentId, now);
         continue;
       }
+      if (!review) continue; // kubelets without pods give no scale-down actions; nothing else runs between reviews
       if (action.kind === 'consolidate') {
         if ((this.abandonedUntil.get(action.agentId) ?? -Infinity) > now) continue;
         const k = this.deps.markDraining(action.agentId);
@@ -138,7 +136,7 @@ export class PoolApplier {
 
   /** When the pool wants a cycle without other input: a drain to retry, a review, an idle timeout. */
   nextDueMs(now: number): number | undefined {
-    const due = [this.nextReview(now), this.nextIdleExpiry(), this.wants ? now : undefined].filter((x): x is number => x !== undefined);
+    const due = [this.nextReview(now), this.nextIdleExpiry()].filter((x): x is number => x !== undefined);
     // Something due before the review may run again waits for it.
     return due.length > 0 ? Math.max(Math.min(...due), this.lastRunMs + (this.deps.minReviewIntervalMs ?? 0)) : undefined;
   }
@@ -243,6 +241,18 @@ export class PoolApplier {
       next = next === undefined ? at : Math.min(next, at);
     }
     return next;
+  }
+
+  /** Zone and state only, pods unknown (no idle or under-use times): enough to plan warm kubelets, nothing to scale down. */
+  private kubeletsWithoutPods(): PoolKubelet[] {
+    const zones = new Map<string, string>();
+    for (const a of this.deps.agents()) zones.set(a.id, a.zone);
+    const out: PoolKubelet[] = [];
+    for (const k of this.deps.kubelets()) {
+      if (k.state === 'gone') continue;
+      out.push({ agentId: k.agentId, zone: zones.get(k.agentId) ?? '', state: k.state, idleSinceMs: undefined, underusedSinceMs: undefined, capacity: { cpus: 0, mem: 0 }, pods: [] });
+    }
+    return out;
   }
 
   private poolKubelets(now: number): PoolKubelet[] {

@@ -147,7 +147,6 @@ export class FrameworkCore {
     const poolApplier = new PoolApplier({
       config: pool,
       minReviewIntervalMs: cfg.poolReviewIntervalMs,
-      offersReceived: () => s.offers.added,
       kubelets: () => s.tasks.allKubelets(),
       kubelet: (agentId) => s.tasks.kubelet(agentId),
       task: (taskId) => s.tasks.get(taskId),

@@ -16,12 +16,6 @@ interface Held<O> {
 export class OfferPool<O extends OfferLike = OfferLike> {
   private readonly byId = new Map<string, Held<O>>();
   private readonly byAgent = new Map<string, Set<string>>();
-  /** Offers added so far: a change tells a periodic review that new resources came since it last looked. */
-  private addedCount = 0;
-
-  get added(): number {
-    return this.addedCount;
-  }
 
   get size(): number {
     return this.byId.size;
@@ -35,7 +29,6 @@ export class OfferPool<O extends OfferLike = OfferLike> {
     const id = offer.id.value;
     if (this.byId.has(id)) return; // the master never resends an offer id; ignore a duplicate
     this.byId.set(id, { offer, receivedAtMs: nowMs });
-    this.addedCount++;
     const agent = offer.agent_id.value;
     let set = this.byAgent.get(agent);
     if (!set) this.byAgent.set(agent, (set = new Set()));

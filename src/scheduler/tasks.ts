@@ -116,7 +116,10 @@ export class TaskRegistry {
     return this.tasks.values();
   }
 
-  /** Tasks with no update yet (ASSUMED), oldest launch first. */
+  /**
+   * Tasks with no update yet (ASSUMED), oldest launch first: an ASSUMED record's lastUpdateMs is its launch time and
+   * launches are assumed in clock order, so callers may stop at the first one young enough.
+   */
   *assumed(): IterableIterator<TaskRecord> {
     for (const id of this.assumedIds) {
       const t = this.tasks.get(id);
