@@ -23,6 +23,10 @@ export function kubeSchedulerConfig(o: Pick<KubeSchedulerOptions, 'kubeconfig' |
     `  burst: ${o.burst}`,
     'leaderElection:',
     '  leaderElect: false',
+    // No insecure healthz/metrics listener: with --config, kube-scheduler 1.20 ignores --port=0 and binds 0.0.0.0:10251,
+    // which anything else on this shared machine may hold (kube-mesos' ops port defaults to it).
+    'healthzBindAddress: ""',
+    'metricsBindAddress: ""',
     'profiles:',
     '  - schedulerName: default-scheduler',
     '',
