@@ -102,13 +102,13 @@ describe('requestDelta', () => {
 });
 
 describe('kubeSchedulerConfig', () => {
-  it('sets the client limits, turns leader election and the insecure listener off', () => {
-    const y = kubeSchedulerConfig({ kubeconfig: '/tmp/k c', qps: 123, burst: 456 });
+  it('sets the client limits, turns leader election off, the insecure listener onto the given loopback port', () => {
+    const y = kubeSchedulerConfig({ kubeconfig: '/tmp/k c', qps: 123, burst: 456, insecurePort: 40123 });
     expect(y).toContain('kind: KubeSchedulerConfiguration');
     expect(y).toContain('  kubeconfig: "/tmp/k c"');
     expect(y).toMatch(/qps: 123\n\s+burst: 456/);
     expect(y).toContain('leaderElect: false');
-    expect(y).toContain('healthzBindAddress: ""');
-    expect(y).toContain('metricsBindAddress: ""');
+    expect(y).toContain('healthzBindAddress: 127.0.0.1:40123');
+    expect(y).toContain('metricsBindAddress: 127.0.0.1:40123');
   });
 });
