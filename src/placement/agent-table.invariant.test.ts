@@ -139,10 +139,7 @@ function next(views: AgentView[], pods: PodSpecView[], r: Plan, rnd: () => numbe
   return { views: out, kinds };
 }
 
-/**
- * Entries filled lazily (capacities: 'NaN' until an agent is first scored) are compared where both tables filled them;
- * elsewhere `x` as it is.
- */
+/** Entries a derived array fills lazily ('NaN' until first needed) are compared where both tables filled them. */
 function filledOnly(x: unknown, other: unknown): unknown {
   if (!Array.isArray(x) || !Array.isArray(other) || !x.includes('NaN')) return x;
   return x.map((v, i) => (v === 'NaN' || other[i] === 'NaN' ? '-' : v));
@@ -177,7 +174,7 @@ describe('AgentTable kept across changes equals a from-scratch build', () => {
       expect(k.maxFree).toEqual(f.maxFree);
       expect(k.flags).toEqual(f.flags);
       const shared = Object.keys(f.derived).filter((key) => key in k.derived);
-      expect(shared.length).toBeGreaterThanOrEqual(4); // static masks, eligibility, domains, capacities
+      expect(shared.length).toBeGreaterThanOrEqual(4); // static masks, eligibility masks, domain indexes
       for (const key of shared) expect([key, filledOnly(k.derived[key], f.derived[key])]).toEqual([key, filledOnly(f.derived[key], k.derived[key])]);
       placed += fromKept.placements.length;
       const n = next(views, pods, fromKept, rnd, arrivals);

@@ -19,6 +19,35 @@ interface Derived {
 }
 
 
+/**
+ * What the agent holds for kube-mesos in all: the Node's `capacity` when the view gives it, else what is offered plus
+ * what kube-mesos' pods there requested (Mesos shows a framework its offers, not the agent's size). Into cap[at], cap[at + 1].
+ */
+function capacityOf(v: AgentView, cap: Float64Array, at: number): void {
+  const given = v.capacity;
+  if (given) {
+    cap[at] = given.cpus;
+    cap[at + 1] = given.mem;
+    return;
+  }
+  let cpus = 0;
+  let mem = 0;
+  const offered = v.offered;
+  for (let k = 0; k < offered.length; k++) {
+    cpus += offered[k].res.cpus;
+    mem += offered[k].res.mem;
+  }
+  const pods = v.pods;
+  for (let k = 0; k < pods.length; k++) {
+    const r = pods[k].requests;
+    if (!r) continue;
+    cpus += r.cpus;
+    mem += r.mem;
+  }
+  cap[at] = cpus;
+  cap[at + 1] = mem;
+}
+
 const FLAG_ANTI = 1;
 const FLAG_PREFER_NO_SCHEDULE = 2;
 const FLAG_AVOID = 4;
@@ -117,6 +146,11 @@ export class AgentTable {
   private maxDirty = true;
   private max = { cpus: 1, mem: 1 };
   private flags = new Uint8Array(0);
+  /**
+   * Per agent [cpus, mem] it holds for kube-mesos (balanced allocation's denominator), from its view: made when the agent
+   * arrives or its view changes, not on a cycle's first visit.
+   */
+  capacity = new Float64Array(0);
   private flagCounts = [0, 0, 0];
   /**
    * Per agent, a number that changes whenever its working copy may have (rebuilt, reset, drawn on by plan()); unique
@@ -199,6 +233,7 @@ export class AgentTable {
     this.agents = new Array<WAgent>(n);
     this.cpus = new Float64Array(n);
     this.mem = new Float64Array(n);
+    this.capacity = new Float64Array(n * 2);
     this.flags = new Uint8Array(n);
     this.isTouched = new Uint8Array(n);
     this.flagCounts = [0, 0, 0];
@@ -218,6 +253,7 @@ export class AgentTable {
     this.ver = grown(this.ver, m, n);
     this.cpus = grown(this.cpus, m, n);
     this.mem = grown(this.mem, m, n);
+    this.capacity = grown(this.capacity, m, n);
     this.flags = grown(this.flags, m, n);
     this.isTouched = grown(this.isTouched, m, n);
     for (const d of this.derived.values()) d.grow(m, n);
@@ -245,6 +281,7 @@ export class AgentTable {
     if (c > this.max.cpus || m > this.max.mem || this.cpus[i] >= this.max.cpus || this.mem[i] >= this.max.mem) this.maxDirty = true;
     this.cpus[i] = c;
     this.mem[i] = m;
+    capacityOf(a.view, this.capacity, i * 2);
     const f = flagsOf(a.view);
     const old = this.flags[i];
     if (f !== old) {
@@ -339,6 +376,7 @@ export class AgentTable {
       added: a.added.map((p) => p.uid),
       viewCpus: this.cpus[i],
       viewMem: this.mem[i],
+      capacity: [this.capacity[i * 2], this.capacity[i * 2 + 1]],
       flags: this.flags[i],
     }));
     const derived: Record<string, unknown> = {};

@@ -1,0 +1,19 @@
+import { performance } from 'node:perf_hooks';
+import { AgentTable, agentLabels, plan } from '../src/placement/index.js';
+import type { AgentView, PlanConfig, PodSpecView } from '../src/placement/index.js';
+const N = Number(process.argv[2] ?? 50000);
+const ZONES = ['a','b','c'];
+const agents: AgentView[] = [];
+for (let i = 0; i < N; i++) { const zone = ZONES[i%3]; const id=`agent-${i}`; const hostname=`host-${i}.example`; const attributes={rack:`r${i%20}`};
+  agents.push({ id, hostname, nodeName: undefined, zone, region: 'r1', attributes, labels: agentLabels({id,hostname,zone,region:'r1',attributes}), taints: [], unschedulable: false, offered: [{ role: '*', res: { cpus: 64, mem: 262144, disk: 500000 }, ports: [[31000, 32000]] }], kubelet: undefined, pods: [] }); }
+const pods: PodSpecView[] = [];
+for (let i = 0; i < 1000; i++) { const app = `app-${Math.floor(i/500)}`; const labels = {app};
+  pods.push({ key:`b/${i}`, uid:`u${i}`, namespace:'bench', name:`p${i}`, labels, annotations:{}, ownerUid:`o-${app}`, priority:0, createdAtMs:i, requests:{cpus:[0.1,0.25,0.5][i%3], mem:[128,256,512][(i/3|0)%3], disk:0}, limits:{}, hostPorts:[], tolerations:[], topologySpreadConstraints:[{ maxSkew:1, topologyKey:'topology.kubernetes.io/zone', whenUnsatisfiable:'DoNotSchedule', labelSelector:{matchLabels:labels}}], roles:['*'], constraints:[] }); }
+const cfg: PlanConfig = { executor: { cpus: 0.1, mem: 64, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 250, defaultRoles: ['*'] };
+const mode = process.argv[3] ?? 'both';
+const t = new AgentTable();
+global.gc?.();
+let t0 = performance.now();
+if (mode !== 'plan') { t.sync(agents, cfg); console.log('sync', (performance.now()-t0).toFixed(1)); }
+t0 = performance.now();
+if (mode !== 'sync') { plan(agents, pods.slice(0,1), cfg, t); console.log('plan 1 pod', (performance.now()-t0).toFixed(1)); }

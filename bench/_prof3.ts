@@ -1,0 +1,33 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { AgentTable, agentLabels, plan } from '../src/placement/index.js';
+import type { AgentView, PlanConfig, PodSpecView } from '../src/placement/index.js';
+const N = Number(process.argv[2] ?? 50000);
+const ZONES = ['a','b','c'];
+const agents: AgentView[] = [];
+for (let i = 0; i < N; i++) { const zone = ZONES[i%3]; const id=`agent-${i}`; const hostname=`host-${i}.example`; const attributes={rack:`r${i%20}`};
+  agents.push({ id, hostname, nodeName: undefined, zone, region: 'r1', attributes, labels: agentLabels({id,hostname,zone,region:'r1',attributes}), taints: [], unschedulable: false, offered: [{ role: '*', res: { cpus: 64, mem: 262144, disk: 500000 }, ports: [[31000, 32000]] }], kubelet: undefined, pods: [] }); }
+const pods: PodSpecView[] = [];
+for (let i = 0; i < 1000; i++) { const app = `app-${Math.floor(i/500)}`; const labels = {app};
+  pods.push({ key:`b/${i}`, uid:`u${i}`, namespace:'bench', name:`p${i}`, labels, annotations:{}, ownerUid:`o-${app}`, priority:0, createdAtMs:i, requests:{cpus:[0.1,0.25,0.5][i%3], mem:[128,256,512][(i/3|0)%3], disk:0}, limits:{}, hostPorts:[], tolerations:[], topologySpreadConstraints:[{ maxSkew:1, topologyKey:'topology.kubernetes.io/zone', whenUnsatisfiable:'DoNotSchedule', labelSelector:{matchLabels:labels}}], roles:['*'], constraints:[] }); }
+const cfg: PlanConfig = { executor: { cpus: 0.1, mem: 64, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 250, defaultRoles: ['*'] };
+const t = new AgentTable();
+for (let k = 1000; k <= N; k += 1000) t.sync(agents.slice(0, k), cfg);
+global.gc?.();
+const s = new Session(); s.connect();
+await s.post('Profiler.enable'); await s.post('Profiler.setSamplingInterval', { interval: 100 }); await s.post('Profiler.start');
+const c0 = process.cpuUsage(); const t0 = performance.now();
+plan(agents, pods.slice(0, Number(process.argv[3] ?? 1000)), cfg, t);
+const c1 = process.cpuUsage(c0);
+console.log('plan', (performance.now()-t0).toFixed(1), 'cpu', ((c1.user+c1.system)/1000).toFixed(1));
+const { profile } = await s.post('Profiler.stop');
+writeFileSync('/tmp/scale/p3.cpuprofile', JSON.stringify(profile));
+const pods2 = pods.map((p) => ({ ...p, key: p.key + 'x', uid: p.uid + 'x' }));
+await s.post('Profiler.start');
+const c2 = process.cpuUsage(); const t2 = performance.now();
+plan(agents, pods2, cfg, t);
+const c3 = process.cpuUsage(c2);
+console.log('plan2', (performance.now()-t2).toFixed(1), 'cpu', ((c3.user+c3.system)/1000).toFixed(1));
+const { profile: p2 } = await s.post('Profiler.stop');
+writeFileSync('/tmp/scale/p4.cpuprofile', JSON.stringify(p2));
