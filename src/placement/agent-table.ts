@@ -138,6 +138,10 @@ export class AgentTable {
   readonly searchStats = { visited: 0, examined: 0 };
   private cfg: PlanConfig | undefined;
   private touched: WAgent[] = [];
+  /** The view each agent was last synced to (agents[i].view), in one array: compared without loading the agents. */
+  private views: AgentView[] = [];
+  /** 1 where the agent's view gives it a kubelet (listKubelets() reads it; a plan's new kubelets are undone by reset). */
+  private kub = new Uint8Array(0);
   private isTouched = new Uint8Array(0);
   private kubeletsChanged = true;
   private derived = new Map<string, Derived>();
@@ -186,9 +190,11 @@ export class AgentTable {
     const n = views.length;
     const m = this.agents.length;
     let full = cfg !== this.cfg || n < m || m === 0;
+    // The views of the last sync, side by side with `views`: no agent object is loaded for an unchanged agent.
+    const known = this.views;
     if (!full) {
       for (let i = 0; i < m; i++) {
-        if (views[i] !== this.agents[i].view && views[i].id !== this.agents[i].id) {
+        if (views[i] !== known[i] && views[i].id !== known[i].id) {
           full = true; // an agent went or moved: renumber everything
           break;
         }
@@ -198,16 +204,18 @@ export class AgentTable {
     for (const a of this.touched) {
       if (a.newKubelet) this.kubeletsChanged = true;
       this.isTouched[a.idx] = 0;
-      if (views[a.idx] === a.view) resetAgent(a, a.view, cfg);
+      if (views[a.idx] === a.view) resetAgent(a, a.view, cfg); // back to its view: kub[] already says so
       this.ver[a.idx] = this.nextVer();
     }
     this.touched.length = 0;
     for (let i = 0; i < m; i++) {
       const v = views[i];
+      if (v === known[i]) continue;
       const a = this.agents[i];
-      if (v === a.view) continue;
+      known[i] = v;
       const had = a.hasKubelet;
       resetAgent(a, v, cfg);
+      this.kub[i] = a.hasKubelet ? 1 : 0;
       this.ver[i] = this.nextVer();
       if (had !== a.hasKubelet) this.kubeletsChanged = true;
       this.agentChanged(a);
@@ -231,6 +239,8 @@ export class AgentTable {
     this.ver = new Int32Array(n);
     for (let i = 0; i < n; i++) this.ver[i] = this.nextVer();
     this.agents = new Array<WAgent>(n);
+    this.views = views.slice(); // a copy: the caller's array may be reused
+    this.kub = new Uint8Array(n);
     this.cpus = new Float64Array(n);
     this.mem = new Float64Array(n);
     this.capacity = new Float64Array(n * 2);
@@ -240,6 +250,7 @@ export class AgentTable {
     for (let i = 0; i < n; i++) {
       const a = makeAgent(views[i], i, cfg);
       this.agents[i] = a;
+      this.kub[i] = a.hasKubelet ? 1 : 0;
       this.agentChanged(a);
     }
     this.rebuilt = n;
@@ -256,12 +267,15 @@ export class AgentTable {
     this.capacity = grown(this.capacity, m, n);
     this.flags = grown(this.flags, m, n);
     this.isTouched = grown(this.isTouched, m, n);
+    this.kub = grown(this.kub, m, n);
     for (const d of this.derived.values()) d.grow(m, n);
     for (const c of this.searchCaches.values()) growSearchCache(c, m, n);
     this.scratch = undefined;
     for (let i = m; i < n; i++) {
       const a = makeAgent(views[i], i, cfg);
       this.agents.push(a);
+      this.views.push(views[i]);
+      this.kub[i] = a.hasKubelet ? 1 : 0;
       this.ver[i] = this.nextVer();
       this.agentChanged(a);
       for (const d of this.derived.values()) d.update(a);
@@ -293,7 +307,8 @@ export class AgentTable {
   private listKubelets(): void {
     this.kubeletsChanged = false;
     const ka: WAgent[] = [];
-    for (const a of this.agents) if (a.hasKubelet) ka.push(a);
+    const kub = this.kub;
+    for (let i = 0; i < kub.length; i++) if (kub[i] !== 0) ka.push(this.agents[i]); // bytes, not 50 000 agent objects
     this.kubeletAgents = ka;
   }
 
