@@ -103,7 +103,12 @@ export class PoolApplier {
     const review = !(now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs);
     if (review) this.lastRunMs = now;
     const cfg = this.deps.config;
-    const agents = [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) }));
+    if (!review && cfg.minPerZone === 0) {
+      this.runDrains(now); // no warm pool: nothing to plan between reviews
+      return;
+    }
+    // Agents matter only to the warm pool (pool.minPerZone).
+    const agents = cfg.minPerZone > 0 ? [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) })) : [];
     const kubelets = review ? this.poolKubelets(now) : this.kubeletsWithoutPods();
     if (review && cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
     // PodDisruptionBudgets are not read here: the Eviction API enforces them, and a blocked drain waits and says so.

@@ -152,7 +152,7 @@ export class FrameworkCore {
       task: (taskId) => s.tasks.get(taskId),
       pod: (uid) => s.pods.get(uid),
       agents: () => [...s.agents.values()].map((a) => ({ id: a.info.id, zone: a.info.zone ?? '', lastOffered: a.lastOffered })),
-      launchable: (agentId) => s.offers.forAgent(agentId).length > 0 && !s.failover.isAgentLost(agentId),
+      launchable: (agentId) => s.offers.hasAgent(agentId) && !s.failover.isAgentLost(agentId),
       markDraining: (agentId) => s.tasks.kubeletDraining(agentId),
       markRemoving: (agentId) => s.tasks.kubeletRemoving(agentId),
       markRunning: (agentId) => s.tasks.kubeletUndrain(agentId),
