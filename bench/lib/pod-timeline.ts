@@ -3,6 +3,7 @@
  * shows them) and, once a pod is bound, its log (pods/log, polled) until the container's first line is there. The
  * first line carries the container's own start time (`first-line <uptime>`). Times in epoch ms.
  */
+import { setMaxListeners } from 'node:events';
 import type { KubeHttp, RawWatchEvent } from '../../src/kube/http.js';
 import { startedFromLog, type PodTimeline } from './real-cost.js';
 
@@ -28,7 +29,10 @@ export class PodTimelines {
     private readonly bootMs: number,
     /** Between two reads of a pod's log. */
     private readonly logIntervalMs: () => number,
-  ) {}
+  ) {
+    // Every log read in flight listens to it: a batch is more than the default 10.
+    setMaxListeners(0, this.abort.signal);
+  }
 
   /** Resolves once the watch is established (list, then watch from its resourceVersion). */
   async start(): Promise<void> {
