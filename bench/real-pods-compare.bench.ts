@@ -5,7 +5,8 @@
 // sequential pods, then batches. Each pod's create → bound → container started → Running in the API → first log line;
 // kube-mesos' way step by step from the scheduler's side of the Mesos protocol. Prints one JSON line.
 // `npm run bench -- real-pods-compare`. Knobs: BENCH_REALCOST_SEQ (4 pods per contender), BENCH_REALCOST_BATCH (10),
-// BENCH_REALCOST_BATCH_ROUNDS (1 per contender), BENCH_REALCOST_AGENTS (2). Needs root and the node install.
+// BENCH_REALCOST_BATCH_ROUNDS (1 per contender), BENCH_REALCOST_AGENTS (2), BENCH_REALCOST_SET (kube-mesos settings,
+// `path=value,...`, e.g. `placement.cycleInterval=10ms`; default: none). Needs root and the node install.
 //
 // kube-scheduler's pods are not Mesos tasks when they start: the executor follows only its tasks' pods and leaves
 // others to the kubelet, which runs whatever is bound to its Node; kube-mesos then gives each such pod a Mesos task
@@ -28,6 +29,10 @@ const O = {
   batch: Number(env.BENCH_REALCOST_BATCH ?? 10),
   batchRounds: Number(env.BENCH_REALCOST_BATCH_ROUNDS ?? 1),
   agents: Number(env.BENCH_REALCOST_AGENTS ?? 2),
+  set: (env.BENCH_REALCOST_SET ?? '')
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()] as [string, string]),
   cacheDir: env.KUBE_MESOS_CACHE ?? join(homedir(), '.cache', 'kube-mesos'),
 };
 const root = resolve(import.meta.dirname, '..');
@@ -94,6 +99,7 @@ async function main(): Promise<void> {
     executorCommand: `'${process.execPath}' '${join(root, 'dist/cli/main.js')}' executor`,
     baseEnv: { PATH: env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? '/tmp' },
     listen: '127.0.0.1:0',
+    set: O.set,
     progress,
   });
   const stops: (() => Promise<void>)[] = [() => sb.stop()];
@@ -184,6 +190,7 @@ async function main(): Promise<void> {
     const line = {
       bench: 'real-pods-compare',
       agents: O.agents,
+      settings: Object.fromEntries(O.set),
       nodes,
       pods: { sequential_per_contender: O.seq, batch_per_contender: O.batch, batch_rounds: O.batchRounds },
       load_avg: { start: load0, sequential: loadSeq, batch: loadBatch, end: loadEnd },
