@@ -67,7 +67,8 @@ function pod(name: string, contender: Contender, where: { nodes: string[] } | { 
           name: 'c',
           image: imageRef('busybox'),
           command: ['sh', '-c', 'read up _ < /proc/uptime; echo "first-line $up"; exec sleep 3600'],
-          resources: { requests: { cpu: '50m', memory: '32Mi' } },
+          // Small enough that every pod of a long run fits the two 2-cpu agents (with the executors' 0.5 cpu each).
+          resources: { requests: { cpu: '10m', memory: '32Mi' } },
         },
       ],
     },
@@ -129,10 +130,16 @@ async function main(): Promise<void> {
       if (res.status !== 201) throw new Error(`creating ${name}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
       return t;
     };
+    /** Phase and conditions as the API shows them: why a pod did not get further. */
+    const podSummary = async (name: string): Promise<string> => {
+      const res = await http.request('GET', `/api/v1/namespaces/${NS}/pods/${name}`);
+      const p = res.body as { status?: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+      return res.status === 200 ? `phase ${p.status?.phase}, conditions ${JSON.stringify(p.status?.conditions ?? [])}` : `HTTP ${res.status}`;
+    };
     /** Every pod complete, then every pod (kube-scheduler's too) a RUNNING Mesos task: the cluster is quiet again. */
     const finish = async (pods: PodTimeline[], what: string): Promise<void> => {
       if (!(await timelines.until(() => pods.every(isComplete), POD_TIMEOUT_MS))) {
-        const missing = pods.filter((p) => !isComplete(p)).map((p) => `${p.name} ${JSON.stringify(p)}`);
+        const missing = await Promise.all(pods.filter((p) => !isComplete(p)).map(async (p) => `${p.name} ${JSON.stringify(p)} ${await podSummary(p.name)}`));
         throw new Error(`${what}: not every pod reached its first log line within ${POD_TIMEOUT_MS / 1000} s: ${missing.join('; ')}`);
       }
       const settled = () => pods.every((p) => trace.pods.get(p.name)?.taskRunning !== undefined);
