@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     const warm: PodTimeline[] = [];
     for (const [i, h] of hostnames.entries()) warm.push(await create(`warm-kubelet-${i}`, 'kube-mesos', { agent: h }, 'warmup'));
     await finish(warm, 'warm-up');
-    const nodes = [...new Set(warm.map((p) => timelines.nodeOf.get(p.name)!))];
+    const nodes = [...new Set(warm.map((p) => p.node!))];
     if (nodes.length !== O.agents) throw new Error(`warm-up pods landed on ${nodes.length} Nodes (${nodes.join(', ')}), expected ${O.agents}`);
     await finish([await create('warm-a', 'kube-mesos', { nodes }, 'warmup'), await create('warm-b', 'kube-scheduler', { nodes }, 'warmup')], 'warm-up');
 

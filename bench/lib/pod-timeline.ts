@@ -15,7 +15,6 @@ interface RawPod {
 
 export class PodTimelines {
   readonly pods = new Map<string, PodTimeline>();
-  readonly nodeOf = new Map<string, string>();
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private readonly polling = new Set<string>();
@@ -98,7 +97,7 @@ export class PodTimelines {
     const at = Date.now();
     if (pod.spec?.nodeName && t.bound === undefined) {
       t.bound = at;
-      this.nodeOf.set(t.name, pod.spec.nodeName);
+      t.node = pod.spec.nodeName;
       this.pollLog(t);
     }
     if (pod.status?.containerStatuses?.[0]?.state?.running && t.running === undefined) t.running = at;

@@ -48,6 +48,7 @@ describe('real-pods-compare figures', () => {
     const k = contenderFigures(pods, 'kube-scheduler');
     expect(m.pods).toBe(10);
     expect(m.complete).toBe(10);
+    expect(m.pods_per_node).toEqual({ '(none seen)': 10 });
     expect(m.totals.create_to_bound).toEqual({ n: 10, p50: 210, p90: 210, max: 210 });
     expect(m.totals.create_to_container_started).toEqual({ n: 10, p50: 1250, p90: 1290, max: 1300 });
     expect(k.totals.create_to_bound).toEqual({ n: 10, p50: 19, p90: 23, max: 24 });
@@ -68,9 +69,10 @@ describe('real-pods-compare figures', () => {
   });
 
   it('leaves out what was not seen instead of counting it as zero', () => {
-    const p: PodTimeline = { name: 'x', contender: 'kube-mesos', created: 0, bound: 200 };
+    const p: PodTimeline = { name: 'x', contender: 'kube-mesos', created: 0, bound: 200, node: 'n1' };
     expect(isComplete(p)).toBe(false);
     const f = contenderFigures([p], 'kube-mesos');
+    expect(f.pods_per_node).toEqual({ n1: 1 });
     expect(f.totals.create_to_bound).toEqual({ n: 1, p50: 200, p90: 200, max: 200 });
     expect(f.totals.create_to_container_started).toEqual({ n: 0, p50: null, p90: null, max: null });
     expect(f.steps.accept_to_launch.n).toBe(0);

@@ -14,6 +14,8 @@ export interface PodTimeline {
   created: number;
   /** The bench's pod watch first saw spec.nodeName. */
   bound?: number;
+  /** That spec.nodeName. */
+  node?: string;
   /** The container's first instruction (it prints /proc/uptime first thing; converted to epoch ms). */
   started?: number;
   /** The bench's watch first saw the container's state.running (the kubelet's status write). */
@@ -112,6 +114,8 @@ export interface ContenderFigures {
   pods: number;
   /** Pods that reached every point the bench waits for. */
   complete: number;
+  /** Where the contender put them (a kubelet with more pods of a batch takes longer for its last ones). */
+  pods_per_node: Record<string, number>;
   totals: Record<keyof typeof TOTALS, Spread>;
   steps: Record<string, Spread>;
   after_start: Record<string, Spread>;
@@ -124,10 +128,17 @@ export function contenderFigures(pods: readonly PodTimeline[], contender: Conten
   return {
     pods: mine.length,
     complete: mine.filter(isComplete).length,
+    pods_per_node: countBy(mine.map((p) => p.node ?? '(none seen)')),
     totals: Object.fromEntries(Object.entries(TOTALS).map(([k, to]) => [k, spread(durations(mine, (p) => p.created, to))])) as ContenderFigures['totals'],
     steps: of(steps),
     after_start: of(AFTER_START),
   };
+}
+
+function countBy(keys: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of [...keys].sort()) out[k] = (out[k] ?? 0) + 1;
+  return out;
 }
 
 export function isComplete(p: PodTimeline): boolean {
