@@ -2,10 +2,10 @@
 // real kubelets on containerd under kube-mesos executors, the scheduler with its default configuration) and
 // kube-scheduler 1.20 beside it. The same pod (a busybox that prints its start time first) goes (a) through kube-mesos
 // and (b) through kube-scheduler onto the same warm kubelets' Nodes (required node affinity to them), alternating:
-// sequential pods, then batches. Each pod's create → bound → container started → Running in the API → first log line;
+// sequential pods (both pods of a round on the same Node), then batches (either Node). Each pod's create → bound → container started → Running in the API → first log line;
 // kube-mesos' way step by step from the scheduler's side of the Mesos protocol. Prints one JSON line.
 // `npm run bench -- real-pods-compare`. Knobs: BENCH_REALCOST_SEQ (4 pods per contender), BENCH_REALCOST_BATCH (10),
-// BENCH_REALCOST_BATCH_ROUNDS (1 per contender), BENCH_REALCOST_AGENTS (2), BENCH_REALCOST_SET (kube-mesos settings,
+// BENCH_REALCOST_BATCH_ROUNDS (2 per contender: a then b, b then a), BENCH_REALCOST_AGENTS (2), BENCH_REALCOST_SET (kube-mesos settings,
 // `path=value,...`, e.g. `placement.cycleInterval=10ms`; default: none). Needs root and the node install.
 //
 // kube-scheduler's pods are not Mesos tasks when they start: the executor follows only its tasks' pods and leaves
@@ -27,7 +27,7 @@ const env = process.env;
 const O = {
   seq: Number(env.BENCH_REALCOST_SEQ ?? 4),
   batch: Number(env.BENCH_REALCOST_BATCH ?? 10),
-  batchRounds: Number(env.BENCH_REALCOST_BATCH_ROUNDS ?? 1),
+  batchRounds: Number(env.BENCH_REALCOST_BATCH_ROUNDS ?? 2),
   agents: Number(env.BENCH_REALCOST_AGENTS ?? 2),
   set: (env.BENCH_REALCOST_SET ?? '')
     .split(',')
@@ -167,7 +167,9 @@ async function main(): Promise<void> {
     progress(`sequential: ${O.seq} pods per contender, alternating (load ${loadSeq})`);
     for (let i = 0; i < O.seq; i++) {
       for (const c of orderOf(i)) {
-        const p = await create(`seq-${tag(c)}-${i}`, c, { nodes }, 'sequential');
+        // Both pods of a round on the same Node (the next round on the next one): left to choose, kube-mesos and
+        // kube-scheduler each kept to a different one of the two, and the comparison measured the kubelets.
+        const p = await create(`seq-${tag(c)}-${i}`, c, { nodes: [nodes[i % nodes.length]] }, 'sequential');
         await finish([p], `sequential ${p.name}`);
         measured.push(p);
       }
