@@ -2,11 +2,13 @@
 // real kubelets on containerd under kube-mesos executors, the scheduler with its default configuration) and
 // kube-scheduler 1.20 beside it. The same pod (a busybox that prints its start time first) goes (a) through kube-mesos
 // and (b) through kube-scheduler onto the same warm kubelets' Nodes (required node affinity to them), alternating:
-// sequential pods (both pods of a round on the same Node), then batches (either Node). Each pod's create → bound → container started → Running in the API → first log line;
-// kube-mesos' way step by step from the scheduler's side of the Mesos protocol. Prints one JSON line.
+// sequential pods (both pods of a round on the same Node), then batches (either Node). Each pod's create → bound →
+// container started → Running in the API → first log line; kube-mesos' way step by step from the scheduler's side of
+// the Mesos protocol. Prints one JSON line.
 // `npm run bench -- real-pods-compare`. Knobs: BENCH_REALCOST_SEQ (4 pods per contender), BENCH_REALCOST_BATCH (10),
-// BENCH_REALCOST_BATCH_ROUNDS (2 per contender: a then b, b then a), BENCH_REALCOST_AGENTS (2), BENCH_REALCOST_SET (kube-mesos settings,
-// `path=value,...`, e.g. `placement.cycleInterval=10ms`; default: none). Needs root and the node install.
+// BENCH_REALCOST_BATCH_ROUNDS (2 per contender: a then b, b then a), BENCH_REALCOST_AGENTS (2), BENCH_REALCOST_SET
+// (kube-mesos settings, `path=value,...`, e.g. `placement.cycleInterval=10ms`; default: none). Needs root and the node
+// install.
 //
 // kube-scheduler's pods are not Mesos tasks when they start: the executor follows only its tasks' pods and leaves
 // others to the kubelet, which runs whatever is bound to its Node; kube-mesos then gives each such pod a Mesos task
