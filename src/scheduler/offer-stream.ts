@@ -40,7 +40,11 @@ export class OfferStream {
     return this.suppressed;
   }
 
-  /** refuse_seconds for offers declined (or the rest of offers accepted) now: short while pods wait or keep coming, long when idle. */
+  /**
+   * refuse_seconds for offers declined now (and for what an ACCEPT leaves of them): short while pods wait or keep
+   * coming, long when idle. Pods bound by someone else wait for a task on their agent too, and that agent is the one
+   * being refused.
+   */
   refuseSeconds(): number {
     return refuseSecondsFor(this.demand(this.fx.clock.now()), this.config);
   }
