@@ -192,7 +192,7 @@ describe('emulator allocator = Mesos hierarchical DRF (injected clock)', () => {
     expect(f.sink.offers().map((x) => scalar(x, 'cpus'))).toEqual([4]);
   });
 
-  it('counts what each framework did with its offers: hold times, declines by refuse_seconds, SUPPRESS and REVIVE calls', () => {
+  it('counts what each framework did with its offers: hold times, declines by refuse_seconds and when the agent came back, SUPPRESS and REVIVE calls, use per agent', () => {
     const { clock, master } = setup({ agents: 2 });
     const f = subscribe(master, 'f');
     clock.advance(0);
@@ -201,15 +201,20 @@ describe('emulator allocator = Mesos hierarchical DRF (injected clock)', () => {
     f.decline([o1]); // default 5 s
     clock.advance(200);
     f.launch(o2, 't', 'cpus:1;mem:128', 'sleep 1000', 30);
+    f.sink.clear();
+    clock.advance(5500); // the declined agent's 5 s filter ends at +5.3 s; the batch at +6 s offers it again
+    expect(f.sink.offers().map((o) => o.agent_id.value)).toEqual([o1.agent_id.value]);
     f.call({ type: 'SUPPRESS' } as never);
     f.call({ type: 'REVIVE' } as never);
-    const fig = master.allocationJson().frameworks.find((x) => x.id === f.fid)!;
-    expect(fig.offers).toEqual({ sent: 2, accepted: 1, declined: 1, rescinded: 0 });
+    const fig = master.allocationJson(true).frameworks.find((x) => x.id === f.fid)!;
+    expect(fig.offers).toEqual({ sent: 3, accepted: 1, declined: 1, rescinded: 0 });
     expect(fig.offer_hold_ms).toEqual([300, 500]);
+    expect(fig.reoffers).toEqual([{ refuse_seconds: 5, gap_ms: 5700 }]);
+    expect(fig.used_by_agent).toEqual({ [o2.agent_id.value]: { cpus: 1, mem: 128 } });
     expect(fig.declines_by_refuse_seconds).toEqual({ '5': 1 });
     expect(fig.calls).toEqual({ accept: 1, decline: 1, suppress: 1, revive: 1 });
-    expect(fig.allocated.cpus).toBe(1);
-    expect(fig.dominant_share).toBeCloseTo(1 / 8);
+    expect(fig.allocated.cpus).toBe(1 + 4); // the task, and the offer of the other agent
+    expect(fig.dominant_share).toBeCloseTo(5 / 8);
   });
 });
 

@@ -216,8 +216,8 @@ export class Master implements ExecutorEndpoint {
   }
 
   /** GET /emulator/allocation: cluster totals, role shares, each framework's allocation and offer figures. */
-  allocationJson(): ReturnType<typeof allocationJson> {
-    return allocationJson(this.s, this.p.allocator.clusterTotal());
+  allocationJson(byAgent = false): ReturnType<typeof allocationJson> {
+    return allocationJson(this.s, this.p.allocator.clusterTotal(), byAgent);
   }
 }
 

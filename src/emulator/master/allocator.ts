@@ -58,6 +58,7 @@ export class Allocator {
   /** REVIVE: unsuppresses the roles, drops their filters and asks for an allocation of every agent (reviveOffers). */
   revive(fw: Framework, roles: string[] | undefined): void {
     fw.figures.calls.revive++;
+    fw.figures.declinedAgents.clear();
     const rs = roles ?? fw.roles;
     for (const r of rs) fw.suppressed.delete(r);
     for (const [agentId, fs] of fw.filters) {
@@ -181,6 +182,13 @@ export class Allocator {
   private makeOffer(fw: Framework, a: Agent, role: string, parts: Map<string, ResourceBag>): Offer {
     const oid = this.s.newOfferId();
     const rec: OfferRecord = { id: oid, frameworkId: fw.id, agentId: a.id, role, parts, sentAt: this.s.clock.now() };
+    const declined = fw.figures.declinedAgents.get(a.id);
+    if (declined) {
+      fw.figures.declinedAgents.delete(a.id);
+      const r = fw.figures.reoffers;
+      if (r.length >= MAX_HOLD_SAMPLES) r.shift();
+      r.push({ refuseSeconds: declined.refuseSeconds, gapMs: rec.sentAt - declined.at });
+    }
     if (this.s.opts.offerTimeoutMs !== undefined) rec.timer = this.s.clock.after(this.s.opts.offerTimeoutMs, () => this.removeOffer(oid, true));
     this.s.offers.set(oid, rec);
     fw.offers.add(oid);
@@ -240,7 +248,9 @@ export class Allocator {
     fw.figures.declineRefuseSeconds[k] = (fw.figures.declineRefuseSeconds[k] ?? 0) + 1;
     for (const oid of oids) {
       const o = this.s.offers.get(oid);
-      if (o && o.frameworkId === fw.id) this.removeOffer(oid, false, { refuseSeconds: refuse });
+      if (!o || o.frameworkId !== fw.id) continue;
+      this.removeOffer(oid, false, { refuseSeconds: refuse });
+      fw.figures.declinedAgents.set(o.agentId, { at: this.s.clock.now(), refuseSeconds: refuse });
     }
   }
 

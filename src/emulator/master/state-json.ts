@@ -193,6 +193,10 @@ export interface FrameworkAllocationJson {
   offer_hold_ms: number[];
   declines_by_refuse_seconds: Record<string, number>;
   calls: { accept: number; decline: number; suppress: number; revive: number };
+  /** Per DECLINE of an agent: its refuse_seconds and the ms until the agent was next offered to the framework. */
+  reoffers: { refuse_seconds: number; gap_ms: number }[];
+  /** With `byAgent`: scalars its tasks and executors use, per agent id. */
+  used_by_agent?: Record<string, Record<string, number>>;
 }
 
 /**
@@ -200,7 +204,7 @@ export interface FrameworkAllocationJson {
  * share and each framework's allocation, dominant share and what it did with its offers. The figures a sharing
  * benchmark samples; the real master spreads them over /roles, /state and /metrics/snapshot.
  */
-export function allocationJson(s: MasterState, total: Map<string, number>): { time: number; total: Record<string, number>; roles: { role: string; weight: number; share: number }[]; frameworks: FrameworkAllocationJson[] } {
+export function allocationJson(s: MasterState, total: Map<string, number>, byAgent = false): { time: number; total: Record<string, number>; roles: { role: string; weight: number; share: number }[]; frameworks: FrameworkAllocationJson[] } {
   const roleAlloc = new Map<string, ResourceBag>();
   const frameworks = [...s.frameworks.values()].map((f) => {
     for (const [r, b] of f.allocatedByRole) roleAlloc.set(r, (roleAlloc.get(r) ?? new ResourceBag()).add(b));
@@ -228,6 +232,8 @@ export function allocationJson(s: MasterState, total: Map<string, number>): { ti
       offer_hold_ms: [...fig.holdMs],
       declines_by_refuse_seconds: { ...fig.declineRefuseSeconds },
       calls: { ...fig.calls },
+      reoffers: fig.reoffers.map((r) => ({ refuse_seconds: r.refuseSeconds, gap_ms: r.gapMs })),
+      ...(byAgent ? { used_by_agent: usedByAgent(s, f.id) } : {}),
     };
   });
   const roles = [...roleAlloc].map(([role, b]) => {
@@ -235,4 +241,15 @@ export function allocationJson(s: MasterState, total: Map<string, number>): { ti
     return { role, weight, share: dominantShare(b, total, weight) };
   });
   return { time: s.clock.now(), total: Object.fromEntries(total), roles, frameworks };
+}
+
+function usedByAgent(s: MasterState, frameworkId: string): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const a of s.agents.values()) {
+    const b = new ResourceBag();
+    for (const t of a.tasks.values()) if (t.frameworkId === frameworkId && t.holdsResources) for (const r of t.resources.values()) b.add(r);
+    for (const e of a.executors.values()) if (e.frameworkId === frameworkId && e.state !== 'terminated') for (const r of e.resources.values()) b.add(r);
+    if (b.scalars.size) out[a.id] = Object.fromEntries(b.scalars);
+  }
+  return out;
 }
