@@ -18,7 +18,7 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/contract/**/*.test.ts', '<rootDir>/bench/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -306,7 +306,8 @@ export class EmulatorHttp {
     }
     if (req.method === 'GET' && parts[1] === 'faults' && parts.length === 2) return json(res, 200, this.master.faults.view());
     if (req.method === 'GET' && parts[1] === 'allocation' && parts.length === 2) {
-      return json(res, 200, this.master.allocationJson(new URL(req.url ?? '/', 'http://x').searchParams.get('agents') === '1'));
+      const q = new URL(req.url ?? '/', 'http://x').searchParams;
+      return json(res, 200, this.master.allocationJson({ byAgent: q.get('agents') === '1', lists: q.get('lists') !== '0' }));
     }
     if (req.method !== 'POST') return methodNotAllowed(res, ['POST'], req.method);
     const raw = await readBody(req);

@@ -206,7 +206,7 @@ describe('emulator allocator = Mesos hierarchical DRF (injected clock)', () => {
     expect(f.sink.offers().map((o) => o.agent_id.value)).toEqual([o1.agent_id.value]);
     f.call({ type: 'SUPPRESS' } as never);
     f.call({ type: 'REVIVE' } as never);
-    const fig = master.allocationJson(true).frameworks.find((x) => x.id === f.fid)!;
+    const fig = master.allocationJson({ byAgent: true }).frameworks.find((x) => x.id === f.fid)!;
     expect(fig.offers).toEqual({ sent: 3, accepted: 1, declined: 1, rescinded: 0 });
     expect(fig.offer_hold_ms).toEqual([300, 500]);
     expect(fig.reoffers).toEqual([{ refuse_seconds: 5, gap_ms: 5700 }]);

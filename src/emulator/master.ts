@@ -216,8 +216,8 @@ export class Master implements ExecutorEndpoint {
   }
 
   /** GET /emulator/allocation: cluster totals, role shares, each framework's allocation and offer figures. */
-  allocationJson(byAgent = false): ReturnType<typeof allocationJson> {
-    return allocationJson(this.s, this.p.allocator.clusterTotal(), byAgent);
+  allocationJson(o: { byAgent?: boolean; lists?: boolean } = {}): ReturnType<typeof allocationJson> {
+    return allocationJson(this.s, this.p.allocator.clusterTotal(), o);
   }
 }
 

@@ -202,9 +202,9 @@ export interface FrameworkAllocationJson {
 /**
  * GET /emulator/allocation (emulator-only): what the allocator sees — the cluster's scalar totals, each role's weighted
  * share and each framework's allocation, dominant share and what it did with its offers. The figures a sharing
- * benchmark samples; the real master spreads them over /roles, /state and /metrics/snapshot.
+ * benchmark samples (`lists: false` leaves the per-offer lists empty, for frequent sampling); the real master spreads them over /roles, /state and /metrics/snapshot.
  */
-export function allocationJson(s: MasterState, total: Map<string, number>, byAgent = false): { time: number; total: Record<string, number>; roles: { role: string; weight: number; share: number }[]; frameworks: FrameworkAllocationJson[] } {
+export function allocationJson(s: MasterState, total: Map<string, number>, o: { byAgent?: boolean; lists?: boolean } = {}): { time: number; total: Record<string, number>; roles: { role: string; weight: number; share: number }[]; frameworks: FrameworkAllocationJson[] } {
   const roleAlloc = new Map<string, ResourceBag>();
   const frameworks = [...s.frameworks.values()].map((f) => {
     for (const [r, b] of f.allocatedByRole) roleAlloc.set(r, (roleAlloc.get(r) ?? new ResourceBag()).add(b));
@@ -229,11 +229,11 @@ export function allocationJson(s: MasterState, total: Map<string, number>, byAge
       used: Object.fromEntries(used.scalars),
       dominant_share: dominantShare(f.allocated, total),
       offers: { sent: fig.sent, accepted: fig.accepted, declined: fig.declined, rescinded: fig.rescinded },
-      offer_hold_ms: [...fig.holdMs],
+      offer_hold_ms: o.lists === false ? [] : [...fig.holdMs],
       declines_by_refuse_seconds: { ...fig.declineRefuseSeconds },
       calls: { ...fig.calls },
-      reoffers: fig.reoffers.map((r) => ({ refuse_seconds: r.refuseSeconds, gap_ms: r.gapMs })),
-      ...(byAgent ? { used_by_agent: usedByAgent(s, f.id) } : {}),
+      reoffers: (o.lists === false ? [] : fig.reoffers).map((r) => ({ refuse_seconds: r.refuseSeconds, gap_ms: r.gapMs })),
+      ...(o.byAgent ? { used_by_agent: usedByAgent(s, f.id) } : {}),
     };
   });
   const roles = [...roleAlloc].map(([role, b]) => {
