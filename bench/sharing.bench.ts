@@ -6,9 +6,9 @@
 // times (offer sent → accepted/declined/rescinded), its declines with their refuse_seconds and when the declined agents
 // came back, its SUPPRESS/REVIVE calls. Prints one JSON line.
 // `npm run bench -- sharing`; knobs (env): BENCH_SHARING_AGENTS (100), BENCH_SHARING_PODS (2000), BENCH_SHARING_POD_CPU
-// (100m), BENCH_SHARING_POD_MEM (128Mi), BENCH_SHARING_TASK_CPUS (1), BENCH_SHARING_TASK_MEM_MB (2048),
-// BENCH_SHARING_TASK_S (5), BENCH_SHARING_REFUSE_S (1, the batch framework's filters), BENCH_SHARING_ALLOCATION_INTERVAL_MS
-// (1000), BENCH_SHARING_STEADY_S (15), BENCH_SHARING_AFTER_S (15), BENCH_SHARING_TIMEOUT_S (240), BENCH_SHARING_KM_SET
+// (100m), BENCH_SHARING_POD_MEM (128Mi), BENCH_SHARING_TASK_CPUS (2), BENCH_SHARING_TASK_MEM_MB (4096),
+// BENCH_SHARING_TASK_S (10), BENCH_SHARING_REFUSE_S (1, the batch framework's filters), BENCH_SHARING_ALLOCATION_INTERVAL_MS
+// (1000), BENCH_SHARING_STEADY_S (25), BENCH_SHARING_AFTER_S (15), BENCH_SHARING_TIMEOUT_S (240), BENCH_SHARING_KM_SET
 // (kube-mesos config overrides, `mesos.offerHold=2s,…`), BENCH_SHARING_KEEP_LOGS (1: keep the work dir).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,12 +28,12 @@ const O = {
   pods: num('BENCH_SHARING_PODS', 2000),
   podCpu: env.BENCH_SHARING_POD_CPU ?? '100m',
   podMemory: env.BENCH_SHARING_POD_MEM ?? '128Mi',
-  taskCpus: num('BENCH_SHARING_TASK_CPUS', 1),
-  taskMemMb: num('BENCH_SHARING_TASK_MEM_MB', 2048),
-  taskSeconds: num('BENCH_SHARING_TASK_S', 5),
+  taskCpus: num('BENCH_SHARING_TASK_CPUS', 2),
+  taskMemMb: num('BENCH_SHARING_TASK_MEM_MB', 4096),
+  taskSeconds: num('BENCH_SHARING_TASK_S', 10),
   refuseSeconds: num('BENCH_SHARING_REFUSE_S', 1),
   allocationIntervalMs: num('BENCH_SHARING_ALLOCATION_INTERVAL_MS', 1000),
-  steadyS: num('BENCH_SHARING_STEADY_S', 15),
+  steadyS: num('BENCH_SHARING_STEADY_S', 25),
   afterS: num('BENCH_SHARING_AFTER_S', 15),
   timeoutS: num('BENCH_SHARING_TIMEOUT_S', 240),
   kubeMesosSet: (env.BENCH_SHARING_KM_SET ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]),

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const client = new SchedulerClient({ masters: [o.mesosUrl], framework: { user: 'root', name: o.name, failover_timeout: 0 }, log });
   const counts = { offers: 0, launched: 0, finished: 0, failed: 0, declined: 0, callErrors: 0 };
   let next = 0;
+  const finished = new Set<string>(); // an update the agent resends before our ACK arrived counts once
   const settle = (p: Promise<unknown>) => p.catch(() => void counts.callErrors++);
 
   const onOffers = (offers: Offer[]) => {
@@ -60,7 +61,10 @@ async function main(): Promise<void> {
     if (ev.type === 'OFFERS') onOffers(ev.offers.offers ?? []);
     else if (ev.type === 'UPDATE') {
       const st = ev.update.status;
-      if (st.state === 'TASK_FINISHED') counts.finished++;
+      if (st.state === 'TASK_FINISHED' && !finished.has(st.task_id.value)) {
+        finished.add(st.task_id.value);
+        counts.finished++;
+      }
       else if (st.state === 'TASK_FAILED' || st.state === 'TASK_LOST' || st.state === 'TASK_ERROR') counts.failed++;
       if (st.uuid) void settle(client.acknowledge(st));
     }

@@ -3,7 +3,7 @@
 import { ManualClock } from './clock.js';
 import { Master, type SchedulerSink } from './master.js';
 import { simulatedSleepSeconds } from './master/executor-lifecycle.js';
-import { allocatable, compareDrf, dominantShare, filterLifetimeMs, shuffle } from './master/drf.js';
+import { allocatable, compareDrf, dominantShare, filterLifetimeMs, parseWeights, shuffle } from './master/drf.js';
 import type { FrameworkInfo, Offer, SchedulerCall, SchedulerEvent, TaskInfo } from './proto-types.js';
 import { parseResourceSpec, ResourceBag } from './resources.js';
 
@@ -273,5 +273,12 @@ describe('DRF arithmetic (master/drf.ts)', () => {
     ['echo hi', undefined],
   ])('a simulated command %j finishes after %s s', (value, want) => {
     expect(simulatedSleepSeconds({ value })).toBe(want);
+  });
+
+  it('parseWeights reads the master\'s --weights (role=weight,…) and names a bad pair', () => {
+    expect(parseWeights('prod=2, batch=0.5')).toEqual({ ok: true, value: { prod: 2, batch: 0.5 } });
+    expect(parseWeights('')).toEqual({ ok: true, value: {} });
+    expect(parseWeights('prod=0')).toEqual({ ok: false, error: '"prod=0" is not role=weight with a weight > 0' });
+    expect(parseWeights('prod')).toMatchObject({ ok: false });
   });
 });

@@ -64,3 +64,15 @@ export function filterLifetimeMs(refuseSeconds: number, allocationIntervalMs: nu
   if (refuseSeconds <= 0) return 0;
   return Math.max(allocationIntervalMs, refuseSeconds * 1000);
 }
+
+/** The master's --weights text, `role=weight,role=weight` (weights > 0), as a record; an error names the bad pair. */
+export function parseWeights(text: string): { ok: true; value: Record<string, number> } | { ok: false; error: string } {
+  const value: Record<string, number> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)=([0-9]*\.?[0-9]+)$/.exec(pair);
+    const w = m ? Number(m[2]) : NaN;
+    if (!m || !(w > 0)) return { ok: false, error: `"${pair}" is not role=weight with a weight > 0` };
+    value[m[1]] = w;
+  }
+  return { ok: true, value };
+}
