@@ -114,14 +114,14 @@ export class FakeCluster implements KubeletApi, PodInformerLike {
     return { ok: true, value: undefined };
   }
 
-  async patchPodStatus(ns: string, name: string, status: PodStatusPatch): Promise<Result<V1Pod>> {
+  async patchPodStatus(ns: string, name: string, status: PodStatusPatch): Promise<Result<void>> {
     await Promise.resolve();
     if (this.failing('patchPodStatus')) return fail('Retryable', 'injected');
     this.writes.push(`patch pod/status ${ns}/${name} ${String(status.phase)}`);
     const next = this.mutatePod(`${ns}/${name}`, (x) => {
       x.status = { ...x.status, ...(structuredClone(status) as V1Pod['status']) };
     });
-    return next ? { ok: true, value: next } : fail('NotFound', 'not found');
+    return next ? { ok: true, value: undefined } : fail('NotFound', 'not found');
   }
 
   async patchPodAnnotations(ns: string, name: string, annotations: Record<string, string>): Promise<Result<V1Pod>> {

@@ -19,7 +19,8 @@ export interface KubeletApi {
   getPod(namespace: string, name: string): Promise<Result<V1Pod>>;
   /** Graceful delete; `uid` as a precondition so a re-created pod of the same name is never hit. */
   deletePod(namespace: string, name: string, opts: { gracePeriodSeconds?: number; uid?: string }): Promise<Result<void>>;
-  patchPodStatus(namespace: string, name: string, status: PodStatusPatch): Promise<Result<V1Pod>>;
+  /** The answer's pod is not read (nor parsed). */
+  patchPodStatus(namespace: string, name: string, status: PodStatusPatch): Promise<Result<void>>;
   patchPodAnnotations(namespace: string, name: string, annotations: Record<string, string>): Promise<Result<V1Pod>>;
   getNode(name: string): Promise<Result<V1Node>>;
   createNode(node: V1Node): Promise<Result<V1Node>>;
@@ -56,7 +57,7 @@ export function createKubeletApi(client: KubeClient): KubeletApi {
     getPod: (ns, name) => client.getPod(ns, name),
     deletePod: (ns, name, opts) => client.deletePod(ns, name, opts),
     async patchPodStatus(ns, name, status) {
-      return asModel<V1Pod>(await client.raw('PATCH', `${podPath(ns, name)}/status`, { body: { status }, contentType: SMP }));
+      return unit(await client.raw('PATCH', `${podPath(ns, name)}/status`, { body: { status }, contentType: SMP, discardBody: true }));
     },
     patchPodAnnotations: (ns, name, annotations) => client.patchPodAnnotations(ns, name, annotations),
     getNode: (name) => client.getNode(name),
@@ -72,11 +73,11 @@ export function createKubeletApi(client: KubeClient): KubeletApi {
     },
     async renewNodeLease(nodeName, opts) {
       const spec = { holderIdentity: nodeName, leaseDurationSeconds: opts.leaseDurationSeconds, renewTime: rfc3339Micro(opts.renewTime) };
-      const patch = () => client.raw('PATCH', `${LEASES}/${enc(nodeName)}`, { body: { spec }, contentType: MERGE });
+      const patch = () => client.raw('PATCH', `${LEASES}/${enc(nodeName)}`, { body: { spec }, contentType: MERGE, discardBody: true });
       const create = () => {
         const ownerReferences = opts.nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: opts.nodeUid }] : undefined;
         const body = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: nodeName, namespace: 'kube-node-lease', ownerReferences }, spec };
-        return client.raw('POST', LEASES, { body });
+        return client.raw('POST', LEASES, { body, discardBody: true });
       };
       if (opts.create) {
         const c = await create();

@@ -36,7 +36,7 @@ export async function bindPodWithAnnotations(
   const attempts = o.attempts ?? 6;
   let last = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const r = await kube.raw('POST', path, { body });
+    const r = await kube.raw('POST', path, { body, discardBody: true });
     if (r.ok) return { kind: 'bound' };
     last = `${r.kind} (${r.status}): ${r.message}`;
     const got = await kube.getPod(t.namespace, t.name);

@@ -190,7 +190,7 @@ export class KubeClient {
 
   // ---- raw JSON objects (events, leases): their MicroTime fields are written as strings by their owners ----
 
-  async raw<T>(method: string, path: string, opts: { body?: unknown; contentType?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Result<T>> {
+  async raw<T>(method: string, path: string, opts: { body?: unknown; contentType?: string; signal?: AbortSignal; timeoutMs?: number; discardBody?: boolean } = {}): Promise<Result<T>> {
     const res = await this.http.request(method, path, opts);
     return ok(res.status) ? { ok: true, value: res.body as T } : toFailure(res);
   }
@@ -203,7 +203,7 @@ export class KubeClient {
   }
 
   private async unit(method: string, path: string, opts: { body?: unknown; contentType?: string } = {}): Promise<Result<void>> {
-    const res = await this.http.request(method, path, opts);
+    const res = await this.http.request(method, path, { ...opts, discardBody: true });
     return ok(res.status) ? { ok: true, value: undefined } : toFailure(res);
   }
 }

@@ -214,7 +214,7 @@ export class EventRecorder {
       reportingComponent: this.component,
       reportingInstance: this.instance ?? '',
     };
-    const r = await this.client.raw('POST', path, { body });
+    const r = await this.client.raw('POST', path, { body, discardBody: true });
     if (r.ok || r.kind === 'AlreadyExists') {
       e.created = true;
       this.stats.created++;

@@ -162,3 +162,23 @@ describe('httpListWatch', () => {
     await close();
   });
 });
+
+describe('KubeHttp.request discardBody', () => {
+  it('drops a 2xx body unparsed but still parses an error answer (its message is needed)', async () => {
+    const { h, close } = await serve((req, res) => {
+      const code = req.url!.includes('bad') ? 409 : 201;
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(code === 201 ? { kind: 'Pod', metadata: { name: 'p' } } : { kind: 'Status', message: 'already exists' }));
+    });
+    try {
+      const good = await h.request('POST', '/api/v1/namespaces/n/pods', { body: {}, discardBody: true });
+      expect(good).toMatchObject({ status: 201, body: undefined });
+      const bad = await h.request('POST', '/api/v1/namespaces/n/bad', { body: {}, discardBody: true });
+      expect(bad).toMatchObject({ status: 409, body: { kind: 'Status', message: 'already exists' } });
+      const kept = await h.request('POST', '/api/v1/namespaces/n/pods', { body: {} });
+      expect(kept.body).toEqual({ kind: 'Pod', metadata: { name: 'p' } });
+    } finally {
+      await close();
+    }
+  });
+});

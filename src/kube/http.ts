@@ -31,6 +31,8 @@ export interface RequestOptions {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** A 2xx answer's body is read and dropped, not parsed (`body` undefined): for writes whose echo nobody reads. */
+  discardBody?: boolean;
 }
 
 /** One watch event as the API server streams it (objects still raw JSON). */
@@ -322,7 +324,8 @@ export class KubeHttp {
         finish({ status: 0, body: undefined, error: new Error(`request timed out after ${timeoutMs} ms`) });
       }, timeoutMs);
       const req = mod.request(url, { method, agent: auth.agent, headers }, (res) => {
-        readBody(res).then(
+        const status = res.statusCode ?? 0;
+        readBody(res, opts.discardBody === true && status >= 200 && status < 300).then(
           (body) => {
             finish({ status: res.statusCode ?? 0, body, retryAfterSeconds: parseRetryAfter(res.headers['retry-after'], this.now()) });
           },
@@ -404,15 +407,18 @@ function retire(agent: http.Agent): void {
   for (const sockets of Object.values(agent.freeSockets)) for (const s of sockets ?? []) s.destroy();
 }
 
-function readBody(res: http.IncomingMessage): Promise<unknown> {
+function readBody(res: http.IncomingMessage, discard = false): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('data', (c: Buffer) => {
+      if (!discard) chunks.push(c);
+    });
     res.on('error', reject);
     res.on('close', () => {
       if (!res.complete) reject(new Error('connection cut while reading the response'));
     });
     res.on('end', () => {
+      if (discard) return resolve(undefined);
       const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
       if (text === '') return resolve(undefined);
       try {

@@ -49,6 +49,11 @@ export interface PoolDeps {
   send(p: Promise<unknown>, what: string): void;
   note(type: 'Normal' | 'Warning', reason: string, object: string, message: string): void;
   metrics?: { kubeletScaleDown?(reason: string): void };
+  /**
+   * The review (every kubelet's pods walked) runs at most this often; default 0: every cycle. Cycles run up to ten
+   * times a second in a burst while idle timeouts are minutes; a warm kubelet starts at most this much later.
+   */
+  minReviewIntervalMs?: number;
 }
 
 const DRAIN_RETRY_MS = 5000;
@@ -63,6 +68,7 @@ export class PoolApplier {
   /** Agents whose drain was abandoned: not consolidated again before this time (ms). */
   private readonly abandonedUntil = new Map<string, number>();
   private wants = false;
+  private lastRunMs = -Infinity;
 
   constructor(private readonly deps: PoolDeps) {}
 
@@ -92,10 +98,19 @@ export class PoolApplier {
 
   /** The pool's part of a cycle. */
   run(now: number, unhealthyZones: ReadonlySet<string>): void {
+    // The full review (scale-down, consolidation) walks every kubelet's pods: at most once per interval. Warm kubelets
+    // are planned every cycle (they start on the offers held now) from the kubelets' zones and states alone.
+    const review = !(now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs);
+    if (review) this.lastRunMs = now;
     const cfg = this.deps.config;
-    const agents = [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) }));
-    const kubelets = this.poolKubelets(now);
-    if (cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
+    if (!review && cfg.minPerZone === 0) {
+      this.runDrains(now); // no warm pool: nothing to plan between reviews
+      return;
+    }
+    // Agents matter only to the warm pool (pool.minPerZone).
+    const agents = cfg.minPerZone > 0 ? [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) })) : [];
+    const kubelets = review ? this.poolKubelets(now) : this.kubeletsWithoutPods();
+    if (review && cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
     // PodDisruptionBudgets are not read here: the Eviction API enforces them, and a blocked drain waits and says so.
     const plan = planPool({ nowMs: now, kubelets, agents, pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
     this.wants = cfg.minPerZone > 0 && zonesShortOfWarmKubelets(agents, unhealthyZones, cfg.minPerZone);
@@ -104,6 +119,7 @@ export class PoolApplier {
         this.deps.launchWarmKubelet(action.agentId, now);
         continue;
       }
+      if (!review) continue; // kubelets without pods give no scale-down actions; nothing else runs between reviews
       if (action.kind === 'consolidate') {
         if ((this.abandonedUntil.get(action.agentId) ?? -Infinity) > now) continue;
         const k = this.deps.markDraining(action.agentId);
@@ -126,7 +142,8 @@ export class PoolApplier {
   /** When the pool wants a cycle without other input: a drain to retry, a review, an idle timeout. */
   nextDueMs(now: number): number | undefined {
     const due = [this.nextReview(now), this.nextIdleExpiry()].filter((x): x is number => x !== undefined);
-    return due.length > 0 ? Math.min(...due) : undefined;
+    // Something due before the review may run again waits for it.
+    return due.length > 0 ? Math.max(Math.min(...due), this.lastRunMs + (this.deps.minReviewIntervalMs ?? 0)) : undefined;
   }
 
   /** Zone and state of every kubelet: all that the pool limits need, without walking their tasks (hot path). */
@@ -229,6 +246,18 @@ export class PoolApplier {
       next = next === undefined ? at : Math.min(next, at);
     }
     return next;
+  }
+
+  /** Zone and state only, pods unknown (no idle or under-use times): enough to plan warm kubelets, nothing to scale down. */
+  private kubeletsWithoutPods(): PoolKubelet[] {
+    const zones = new Map<string, string>();
+    for (const a of this.deps.agents()) zones.set(a.id, a.zone);
+    const out: PoolKubelet[] = [];
+    for (const k of this.deps.kubelets()) {
+      if (k.state === 'gone') continue;
+      out.push({ agentId: k.agentId, zone: zones.get(k.agentId) ?? '', state: k.state, idleSinceMs: undefined, underusedSinceMs: undefined, capacity: { cpus: 0, mem: 0 }, pods: [] });
+    }
+    return out;
   }
 
   private poolKubelets(now: number): PoolKubelet[] {

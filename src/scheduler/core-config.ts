@@ -85,6 +85,8 @@ export function coreConfig(
     unschedulableReportIntervalMs: 60_000,
     // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.
     unschedulableGraceMs: 5_000,
+    // Cycles run up to ten times a second in a burst; walking every kubelet's pods that often cost 5% of the scheduler's CPU.
+    poolReviewIntervalMs: 1_000,
     ...(o.nodeIdentity ? { nodeIdentity: { ...o.nodeIdentity, server: c.pool.nodeApiServer || o.nodeIdentity.server, maxConcurrent: c.pool.nodeCertificateConcurrency } } : {}),
     // Resuming a stored framework: learn an earlier leader's in-flight tasks before launching (never a pod twice).
     adoptionGraceMs: o.frameworkId ? 3_000 : 0,

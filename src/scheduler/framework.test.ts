@@ -559,6 +559,39 @@ describe('FrameworkCore', () => {
       expect(podTask.executor!.executor_id).toEqual(keepers.find((k) => k.agent_id.value === 'a1')!.executor!.executor_id);
     });
 
+    it('reviews the pool at most once per poolReviewIntervalMs unless new offers came: an idle timeout falling between reviews is acted on when the next one is due', async () => {
+      const { core, mesos, kube, advance, now } = setup({ pool: { ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 30_000 }, poolReviewIntervalMs: 1000 });
+      core.onPodUpsert(aPod('web').owned().build());
+      core.onOffers([anOffer('a1').zone('z1').build()]);
+      core.runCycle();
+      const [web] = mesos.tasks();
+      core.onUpdate(statusOf(web).state('TASK_RUNNING').build());
+      core.onUpdate(statusOf(web).state('TASK_FINISHED').build()); // idle from now (t0)
+      advance(29_600);
+      core.runCycle(); // a review 400 ms before the idle timeout: nothing to do yet
+      advance(400);
+      core.runCycle(); // at the timeout, but within a second of the last review and no new offers: not reviewed
+      await core.drain();
+      expect(kube.deletedNodes).toEqual([]);
+      expect(core.nextWakeMs()).toBe(now() + 600); // due when the next review may run
+      advance(600);
+      core.runCycle();
+      await core.drain();
+      expect(kube.deletedNodes).toEqual(['a1.example']);
+      expect(mesos.shutdowns).toEqual([web.executor!.executor_id.value]);
+    });
+
+    it('with poolReviewIntervalMs, new offers still make the next cycle review the pool: a zone short of warm kubelets gets one at once', async () => {
+      const { core, mesos, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, minPerZone: 1 }, poolReviewIntervalMs: 1000 });
+      core.onOffers([anOffer('a1').zone('z1').build()]);
+      core.runCycle();
+      advance(100);
+      core.onOffers([anOffer('b1').zone('z2').build()]);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.tasks().map((t) => t.agent_id.value).sort()).toEqual(['a1', 'b1']);
+    });
+
     it('consolidates an under-used kubelet: cordon, evict its pods (again while a PDB blocks), then remove it', async () => {
       const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, consolidation: true, consolidationDelayMs: 0 } });
       const big = aPod('big').cpu('2.5').owned().build();

@@ -68,6 +68,8 @@ export interface FrameworkCoreConfig {
   queue?: { initialBackoffMs?: number; maxBackoffMs?: number };
   failover?: FailoverConfig;
   pool?: PoolConfig;
+  /** The elastic pool's review runs at most this often (it walks every kubelet's pods). Default 0: every cycle. */
+  poolReviewIntervalMs?: number;
   /** failover.rebalance: after a failed zone recovers, move pods back gradually (evictions, PDBs respected). */
   rebalance?: boolean;
   /** While agents are lost, their tasks are reconciled this often (to notice their return). */
@@ -144,12 +146,13 @@ export class FrameworkCore {
     );
     const poolApplier = new PoolApplier({
       config: pool,
+      minReviewIntervalMs: cfg.poolReviewIntervalMs,
       kubelets: () => s.tasks.allKubelets(),
       kubelet: (agentId) => s.tasks.kubelet(agentId),
       task: (taskId) => s.tasks.get(taskId),
       pod: (uid) => s.pods.get(uid),
       agents: () => [...s.agents.values()].map((a) => ({ id: a.info.id, zone: a.info.zone ?? '', lastOffered: a.lastOffered })),
-      launchable: (agentId) => s.offers.forAgent(agentId).length > 0 && !s.failover.isAgentLost(agentId),
+      launchable: (agentId) => s.offers.hasAgent(agentId) && !s.failover.isAgentLost(agentId),
       markDraining: (agentId) => s.tasks.kubeletDraining(agentId),
       markRemoving: (agentId) => s.tasks.kubeletRemoving(agentId),
       markRunning: (agentId) => s.tasks.kubeletUndrain(agentId),

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Offer, Resource } from '../mesos/types.js';
 import type { PodSpecView } from '../placement/types.js';
 import { agentInfoFromOffer } from './agent-info.js';
-import { buildExecutorInfo, buildTaskInfo, carveTaskResources, type ExecutorConfig } from './launch.js';
+import { buildExecutorInfo, buildTaskInfo, carveTaskResources, podOfTaskId, taskIdFor, type ExecutorConfig } from './launch.js';
 
 const alloc = { allocation_info: { role: 'prod' } };
 const scalar = (name: string, value: number, extra: Partial<Resource> = {}): Resource => ({ name, type: 'SCALAR', scalar: { value }, ...alloc, ...extra });
@@ -94,5 +94,16 @@ describe('TaskInfo and ExecutorInfo', () => {
       { key: 'kube-mesos.io/pod-name', value: 'web-1' },
       { key: 'kube-mesos.io/pod-uid', value: 'u1' },
     ]);
+  });
+});
+
+describe('taskIdFor', () => {
+  it('names the pod and ends in six hex digits, across refills of its entropy buffer; the pod reads back from it', () => {
+    const pod = { namespace: 'ns', name: 'web.v2-0', uid: 'abcdef12-3456-7890-abcd-ef1234567890' };
+    const ids = Array.from({ length: 1000 }, () => taskIdFor(pod));
+    for (const id of ids) expect(id).toMatch(/^ns\.web\.v2-0\.abcdef12-[0-9a-f]{6}$/);
+    // 1000 ids take three refills of 342: not all the same suffix (a stuck buffer would repeat one)
+    expect(new Set(ids.map((id) => id.slice(-6))).size).toBeGreaterThan(900);
+    expect(podOfTaskId(ids[999])).toEqual({ namespace: 'ns', name: 'web.v2-0', uidPrefix: 'abcdef12' });
   });
 });

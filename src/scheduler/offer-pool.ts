@@ -52,6 +52,11 @@ export class OfferPool<O extends OfferLike = OfferLike> {
   }
 
   /** Offers held for one agent (read-only view). */
+  /** Some offer of the agent is held (no array built: asked for every agent every cycle). */
+  hasAgent(agentId: string): boolean {
+    return this.byAgent.has(agentId);
+  }
+
   forAgent(agentId: string): O[] {
     const ids = this.byAgent.get(agentId);
     if (!ids) return [];

@@ -59,8 +59,9 @@ export class Reconciler {
   /** Sends RECONCILE for the tasks due (first time or backoff elapsed), and adds assumed tasks that expired. */
   run(now: number): void {
     if (!this.state.subscribed) return;
-    for (const t of this.state.tasks.all()) {
-      if (t.state === 'ASSUMED' && now - t.lastUpdateMs >= this.config.assumeTimeoutMs && !this.pending.has(t.taskId)) {
+    for (const t of this.state.tasks.assumed()) {
+      if (now - t.lastUpdateMs < this.config.assumeTimeoutMs) break; // oldest first: the rest are younger
+      if (!this.pending.has(t.taskId)) {
         this.fx.log.warn({ taskId: t.taskId, pod: t.podKey, agentId: t.agentId }, 'no update for an assumed task: reconciling it');
         this.pending.set(t.taskId, { agentId: t.agentId, attempts: 0, nextMs: now });
       }
@@ -91,9 +92,9 @@ export class Reconciler {
   }
 
   private oldestAssumedMs(): number | undefined {
-    let oldest: number | undefined;
-    for (const t of this.state.tasks.all()) if (t.state === 'ASSUMED' && !this.pending.has(t.taskId)) oldest = oldest === undefined ? t.lastUpdateMs : Math.min(oldest, t.lastUpdateMs);
-    return oldest;
+    // Oldest first: the first one not being reconciled already is the oldest.
+    for (const t of this.state.tasks.assumed()) if (!this.pending.has(t.taskId)) return t.lastUpdateMs;
+    return undefined;
   }
 
   debugState() {

@@ -52,6 +52,8 @@ export class TaskRegistry {
   private readonly kubelets = new Map<string, KubeletRecord>(); // agentId → kubelet
   /** Adopted tasks (after a restart) with no update yet: their agents' state is unknown until Mesos answers. */
   private readonly unconfirmed = new Set<string>();
+  /** Tasks still ASSUMED (launch sent, no update yet), in launch order: the reconciler's per-cycle look is over these only. */
+  private readonly assumedIds = new Set<string>();
 
   get taskCount(): number {
     return this.tasks.size;
@@ -61,6 +63,7 @@ export class TaskRegistry {
   assume(rec: Omit<TaskRecord, 'state' | 'bound' | 'lastUpdateMs'>, nowMs: number): TaskRecord {
     const record: TaskRecord = { ...rec, state: 'ASSUMED', bound: false, lastUpdateMs: nowMs };
     this.tasks.set(rec.taskId, record);
+    this.assumedIds.add(rec.taskId);
     this.byPod.set(rec.podUid, rec.taskId);
     const k = this.kubelets.get(rec.agentId);
     if (k && k.executorId === rec.executorId) {
@@ -76,6 +79,8 @@ export class TaskRegistry {
    */
   adopt(rec: TaskRecord, opts: { unconfirmed?: boolean } = {}): void {
     this.tasks.set(rec.taskId, rec);
+    if (rec.state === 'ASSUMED') this.assumedIds.add(rec.taskId);
+    else this.assumedIds.delete(rec.taskId);
     if (opts.unconfirmed) this.unconfirmed.add(rec.taskId);
     this.byPod.set(rec.podUid, rec.taskId);
     const k = this.kubelets.get(rec.agentId);
@@ -91,6 +96,7 @@ export class TaskRegistry {
     if (!rec) return undefined;
     this.tasks.delete(taskId);
     this.unconfirmed.delete(taskId);
+    this.assumedIds.delete(taskId);
     if (this.byPod.get(rec.podUid) === taskId) this.byPod.delete(rec.podUid);
     const k = this.kubelets.get(rec.agentId);
     if (k && k.taskIds.delete(taskId) && k.taskIds.size === 0) k.idleSinceMs = nowMs;
@@ -110,6 +116,17 @@ export class TaskRegistry {
     return this.tasks.values();
   }
 
+  /**
+   * Tasks with no update yet (ASSUMED), oldest launch first: an ASSUMED record's lastUpdateMs is its launch time and
+   * launches are assumed in clock order, so callers may stop at the first one young enough.
+   */
+  *assumed(): IterableIterator<TaskRecord> {
+    for (const id of this.assumedIds) {
+      const t = this.tasks.get(id);
+      if (t && t.state === 'ASSUMED') yield t;
+    }
+  }
+
   onAgent(agentId: string): TaskRecord[] {
     return [...this.tasks.values()].filter((t) => t.agentId === agentId);
   }
@@ -119,6 +136,7 @@ export class TaskRegistry {
     const rec = this.tasks.get(u.taskId);
     if (!rec) return { kind: 'unknown-task' };
     this.unconfirmed.delete(u.taskId);
+    this.assumedIds.delete(u.taskId);
     const firstConfirmation = rec.state === 'ASSUMED';
     rec.state = u.state;
     rec.lastUpdateMs = nowMs;

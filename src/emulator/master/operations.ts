@@ -142,7 +142,7 @@ export class Operations {
     if (executor) {
       if (executor.framework_id && executor.framework_id.value !== fw.id) return `ExecutorInfo has an invalid FrameworkID (Actual: ${executor.framework_id.value} vs Expected: ${fw.id})`;
       const existing = a.executors.get(key(fw.id, executor.executor_id.value));
-      if (existing && existing.state !== 'terminated' && canonical({ ...existing.info, framework_id: undefined }) !== canonical({ ...executor, framework_id: undefined }))
+      if (existing && existing.state !== 'terminated' && executorKey(existing.info) !== executorKey(executor))
         return `ExecutorInfo is not compatible with existing ExecutorInfo (executor ${executor.executor_id.value})`;
     }
     const needs = ResourceBag.from(t.resources);
@@ -235,6 +235,14 @@ function launchedTasks(ops: OfferOperation[]): TaskInfo[] {
     if (op.type === 'LAUNCH_GROUP') out.push(...(op.launch_group?.task_group?.tasks ?? []));
   }
   return out;
+}
+
+/** An ExecutorInfo's canonical JSON without its framework id, computed once per object (every task of an ACCEPT carries it). */
+const executorKeys = new WeakMap<object, string>();
+function executorKey(info: ExecutorInfo): string {
+  let k = executorKeys.get(info);
+  if (k === undefined) executorKeys.set(info, (k = canonical({ ...info, framework_id: undefined })));
+  return k;
 }
 
 /** Deterministic JSON for comparing ExecutorInfos. */

@@ -21,5 +21,5 @@ export function coreHarness(over: Partial<FrameworkCoreConfig> = {}, o: { subscr
   const kube = new FakeKube();
   const core = new FrameworkCore({ mesos, kube, clock: { now: () => now }, log: silentLogger(), config: { ...TEST_CORE_CONFIG, ...over } });
   if (o.subscribed ?? true) core.onSubscribed('fw');
-  return { core, mesos, kube, advance: (ms: number) => (now += ms) };
+  return { core, mesos, kube, advance: (ms: number) => (now += ms), now: () => now };
 }
