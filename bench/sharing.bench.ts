@@ -162,6 +162,7 @@ async function main(): Promise<void> {
       kube_mesos: {
         offer_hold_config_ms: offerHoldMs,
         offer_hold_ms: { n: holds.length, p50: percentile(holds, 50), p99: percentile(holds, 99), max: holds.length ? Math.max(...holds) : null },
+        offer_hold_ms_by_outcome: Object.fromEntries(Object.entries(km.offer_hold_ms_by_outcome).map(([k, v]) => [k, { n: v.length, p50: percentile(v, 50), p99: percentile(v, 99), max: v.length ? Math.max(...v) : null }])),
         holds_over_config: holds.filter((h) => h > offerHoldMs).length,
         offers: km.offers,
         calls: km.calls,

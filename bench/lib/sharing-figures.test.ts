@@ -20,12 +20,16 @@ describe('sharing figures', () => {
     expect(backAfter([s(900, 0.5), s(1100, 0.7)], 1000, 0.8)).toEqual({ atPlaced: 0.5, ms: undefined });
   });
 
-  it('reofferSummary groups the gaps by refuse_seconds and counts agents back before their filter ended', () => {
+  it('reofferSummary groups the gaps by refuse_seconds and counts agents back before their filter ended, with more to offer or not', () => {
     const r = reofferSummary([
-      { refuse_seconds: 300, gap_ms: 301_000 },
-      { refuse_seconds: 1, gap_ms: 2000 },
-      { refuse_seconds: 1, gap_ms: 500 },
+      { refuse_seconds: 300, gap_ms: 301_000, grown: false },
+      { refuse_seconds: 300, gap_ms: 1_000, grown: true },
+      { refuse_seconds: 1, gap_ms: 2000, grown: false },
+      { refuse_seconds: 1, gap_ms: 500, grown: false },
     ]);
-    expect(r).toEqual({ '1': { n: 2, min_gap_ms: 500, p50_gap_ms: expect.any(Number), early: 1 }, '300': { n: 1, min_gap_ms: 301_000, p50_gap_ms: 301_000, early: 0 } });
+    expect(r).toEqual({
+      '1': { n: 2, min_gap_ms: 500, p50_gap_ms: expect.any(Number), early_grown: 0, early_not_grown: 1 },
+      '300': { n: 2, min_gap_ms: 1000, p50_gap_ms: expect.any(Number), early_grown: 1, early_not_grown: 0 },
+    });
   });
 });

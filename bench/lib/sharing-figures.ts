@@ -43,17 +43,29 @@ export function backAfter(samples: readonly ShareSample[], placedMs: number, tar
   return { atPlaced, ms: first ? first.t - placedMs : undefined };
 }
 
-/** Per refuse_seconds: how many declined agents came back, the gap until they did, and how many came back earlier than it. */
-export function reofferSummary(reoffers: readonly { refuse_seconds: number; gap_ms: number }[]): Record<string, { n: number; min_gap_ms: number; p50_gap_ms: number | null; early: number }> {
-  const by = new Map<number, number[]>();
+export interface ReofferFigures {
+  n: number;
+  min_gap_ms: number;
+  p50_gap_ms: number | null;
+  /** Came back before refuse_seconds ended because the agent had more to offer than was refused (as in Mesos). */
+  early_grown: number;
+  /** Came back before refuse_seconds ended with nothing more to offer: a filter that did not hold. Must be 0. */
+  early_not_grown: number;
+}
+
+/** Per refuse_seconds: how many declined agents came back, the gap until they did, and how many came back before it ended. */
+export function reofferSummary(reoffers: readonly { refuse_seconds: number; gap_ms: number; grown: boolean }[]): Record<string, ReofferFigures> {
+  const by = new Map<number, { gap_ms: number; grown: boolean }[]>();
   for (const r of reoffers) {
     const l = by.get(r.refuse_seconds) ?? [];
-    l.push(r.gap_ms);
+    l.push(r);
     by.set(r.refuse_seconds, l);
   }
-  const out: Record<string, { n: number; min_gap_ms: number; p50_gap_ms: number | null; early: number }> = {};
-  for (const [refuse, gaps] of [...by].sort((a, b) => a[0] - b[0])) {
-    out[String(refuse)] = { n: gaps.length, min_gap_ms: Math.min(...gaps), p50_gap_ms: percentile(gaps, 50), early: gaps.filter((g) => g < refuse * 1000).length };
+  const out: Record<string, ReofferFigures> = {};
+  for (const [refuse, rs] of [...by].sort((a, b) => a[0] - b[0])) {
+    const gaps = rs.map((r) => r.gap_ms);
+    const early = rs.filter((r) => r.gap_ms < refuse * 1000);
+    out[String(refuse)] = { n: rs.length, min_gap_ms: Math.min(...gaps), p50_gap_ms: percentile(gaps, 50), early_grown: early.filter((r) => r.grown).length, early_not_grown: early.filter((r) => !r.grown).length };
   }
   return out;
 }

@@ -192,6 +192,32 @@ describe('emulator allocator = Mesos hierarchical DRF (injected clock)', () => {
     expect(f.sink.offers().map((x) => scalar(x, 'cpus'))).toEqual([4]);
   });
 
+  it('a filter holds only while the agent offers no more than was refused (RefusedOfferFilter::filter): freed resources bring it back early, counted as grown', () => {
+    const { clock, master } = setup({ agents: 1 });
+    const f = subscribe(master, 'f');
+    clock.advance(0);
+    const [o] = f.sink.offers();
+    f.launch(o, 'half', 'cpus:2;mem:4096', 'sleep 2.5', 0);
+    f.sink.clear();
+    clock.advance(1000); // the batch offers the other half
+    const [rest] = f.sink.offers();
+    expect(scalar(rest, 'cpus')).toBe(2);
+    f.decline([rest], 300);
+    f.sink.clear();
+    clock.advance(1000);
+    expect(f.sink.offers()).toHaveLength(0); // the refused half alone stays away
+    clock.advance(1000); // +3 s: the task ended at +2.5 s; the agent has more than was refused
+    for (let i = 0; i < 3 && f.sink.offers().length === 0; i++) {
+      f.ack();
+      clock.advance(1000);
+    }
+    expect(f.sink.offers().map((x) => scalar(x, 'cpus'))).toEqual([4]);
+    const fig = master.allocationJson().frameworks.find((x) => x.id === f.fid)!;
+    expect(fig.reoffers).toHaveLength(1);
+    expect(fig.reoffers[0]).toMatchObject({ refuse_seconds: 300, grown: true });
+    expect(fig.reoffers[0].gap_ms).toBeLessThan(300_000);
+  });
+
   it('counts what each framework did with its offers: hold times, declines by refuse_seconds and when the agent came back, SUPPRESS and REVIVE calls, use per agent', () => {
     const { clock, master } = setup({ agents: 2 });
     const f = subscribe(master, 'f');
@@ -209,7 +235,8 @@ describe('emulator allocator = Mesos hierarchical DRF (injected clock)', () => {
     const fig = master.allocationJson({ byAgent: true }).frameworks.find((x) => x.id === f.fid)!;
     expect(fig.offers).toEqual({ sent: 3, accepted: 1, declined: 1, rescinded: 0 });
     expect(fig.offer_hold_ms).toEqual([300, 500]);
-    expect(fig.reoffers).toEqual([{ refuse_seconds: 5, gap_ms: 5700 }]);
+    expect(fig.offer_hold_ms_by_outcome).toEqual({ accepted: [500], declined: [300], rescinded: [] });
+    expect(fig.reoffers).toEqual([{ refuse_seconds: 5, gap_ms: 5700, grown: false }]);
     expect(fig.used_by_agent).toEqual({ [o2.agent_id.value]: { cpus: 1, mem: 128 } });
     expect(fig.declines_by_refuse_seconds).toEqual({ '5': 1 });
     expect(fig.calls).toEqual({ accept: 1, decline: 1, suppress: 1, revive: 1 });

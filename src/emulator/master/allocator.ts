@@ -4,7 +4,7 @@ import type { Offer } from '../proto-types.js';
 import { offerableTo } from '../reservations.js';
 import { ResourceBag } from '../resources.js';
 import { allocatable, compareDrf, DEFAULT_MIN_ALLOCATABLE, dominantShare, filterLifetimeMs, shuffle, type SortKey } from './drf.js';
-import { addScalars, charge, type Framework, id, MAX_HOLD_SAMPLES, type MasterParts, type MasterState, type OfferRecord } from './shared.js';
+import { addScalars, charge, type Framework, type HoldOutcome, id, MAX_HOLD_SAMPLES, type MasterParts, type MasterState, type OfferRecord } from './shared.js';
 
 const DEFAULT_REFUSE_SECONDS = 5;
 
@@ -187,7 +187,9 @@ export class Allocator {
       fw.figures.declinedAgents.delete(a.id);
       const r = fw.figures.reoffers;
       if (r.length >= MAX_HOLD_SAMPLES) r.shift();
-      r.push({ refuseSeconds: declined.refuseSeconds, gapMs: rec.sentAt - declined.at });
+      // A filter still running did not apply: the agent has more to offer than was refused (RefusedOfferFilter).
+      const grown = (fw.filters.get(a.id) ?? []).some((f) => f.role === role && f.expiresAt >= rec.sentAt);
+      r.push({ refuseSeconds: declined.refuseSeconds, gapMs: rec.sentAt - declined.at, grown });
     }
     if (this.s.opts.offerTimeoutMs !== undefined) rec.timer = this.s.clock.after(this.s.opts.offerTimeoutMs, () => this.removeOffer(oid, true));
     this.s.offers.set(oid, rec);
@@ -224,7 +226,7 @@ export class Allocator {
     const back = filter?.unused ?? o.parts;
     if (fw) {
       fw.offers.delete(oid);
-      recordHold(fw, o, this.s.clock.now());
+      recordHold(fw, o, this.s.clock.now(), filter ? 'declined' : 'rescinded');
       if (filter) fw.figures.declined++;
       else fw.figures.rescinded++;
       for (const b of back.values()) charge(fw, o.role, b, -1);
@@ -297,10 +299,10 @@ export function refuseOf(seconds: number | undefined): number {
 }
 
 /** An offer leaves the framework (accepted, declined or rescinded): its hold time is a sample. */
-export function recordHold(fw: Framework, o: OfferRecord, now: number): void {
-  const h = fw.figures.holdMs;
+export function recordHold(fw: Framework, o: OfferRecord, now: number, outcome: HoldOutcome): void {
+  const h = fw.figures.holds;
   if (h.length >= MAX_HOLD_SAMPLES) h.shift();
-  h.push(now - o.sentAt);
+  h.push({ ms: now - o.sentAt, outcome });
 }
 
 /** What the agent would offer the role from these pools: the one non-empty bag itself, or their sum; undefined if none. */

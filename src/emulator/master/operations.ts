@@ -43,7 +43,7 @@ export class Operations {
       this.s.offers.delete(r.id);
       r.timer?.cancel();
       fw.offers.delete(r.id);
-      recordHold(fw, r, now);
+      recordHold(fw, r, now, 'accepted');
       fw.figures.accepted++;
       for (const [pool, b] of r.parts) {
         const cur = remaining.get(pool);

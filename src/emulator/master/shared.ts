@@ -97,21 +97,23 @@ export interface OfferFigures {
   accepted: number;
   declined: number;
   rescinded: number;
-  /** ms from OFFERS to ACCEPT/DECLINE/rescind, one entry per offer, the latest MAX_HOLD_SAMPLES. */
-  holdMs: number[];
+  /** ms from OFFERS to ACCEPT/DECLINE/rescind and which it was, one entry per offer, the latest MAX_HOLD_SAMPLES. */
+  holds: { ms: number; outcome: HoldOutcome }[];
   /** DECLINEs (calls) by their effective refuse_seconds, as text ("5", "300", "0"). */
   declineRefuseSeconds: Record<string, number>;
   calls: { accept: number; decline: number; suppress: number; revive: number };
   /** Agents declined and not offered again since: when, and with what refuse_seconds (a REVIVE forgets them). */
   declinedAgents: Map<string, { at: number; refuseSeconds: number }>;
   /** Time from a DECLINE of an agent to its next offer to the framework, with the decline's refuse_seconds (latest MAX_HOLD_SAMPLES). */
-  reoffers: { refuseSeconds: number; gapMs: number }[];
+  reoffers: { refuseSeconds: number; gapMs: number; grown: boolean }[];
 }
+
+export type HoldOutcome = 'accepted' | 'declined' | 'rescinded';
 
 export const MAX_HOLD_SAMPLES = 100_000;
 
 export function newOfferFigures(): OfferFigures {
-  return { sent: 0, accepted: 0, declined: 0, rescinded: 0, holdMs: [], declineRefuseSeconds: {}, calls: { accept: 0, decline: 0, suppress: 0, revive: 0 }, declinedAgents: new Map(), reoffers: [] };
+  return { sent: 0, accepted: 0, declined: 0, rescinded: 0, holds: [], declineRefuseSeconds: {}, calls: { accept: 0, decline: 0, suppress: 0, revive: 0 }, declinedAgents: new Map(), reoffers: [] };
 }
 
 export interface Framework {

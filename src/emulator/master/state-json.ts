@@ -194,7 +194,10 @@ export interface FrameworkAllocationJson {
   declines_by_refuse_seconds: Record<string, number>;
   calls: { accept: number; decline: number; suppress: number; revive: number };
   /** Per DECLINE of an agent: its refuse_seconds and the ms until the agent was next offered to the framework. */
-  reoffers: { refuse_seconds: number; gap_ms: number }[];
+  /** The same split by what ended the hold. */
+  offer_hold_ms_by_outcome: Record<'accepted' | 'declined' | 'rescinded', number[]>;
+  /** `grown`: the agent came back while the decline's filter ran, because it had more to offer than was refused. */
+  reoffers: { refuse_seconds: number; gap_ms: number; grown: boolean }[];
   /** With `byAgent`: scalars its tasks and executors use, per agent id. */
   used_by_agent?: Record<string, Record<string, number>>;
 }
@@ -229,10 +232,15 @@ export function allocationJson(s: MasterState, total: Map<string, number>, o: { 
       used: Object.fromEntries(used.scalars),
       dominant_share: dominantShare(f.allocated, total),
       offers: { sent: fig.sent, accepted: fig.accepted, declined: fig.declined, rescinded: fig.rescinded },
-      offer_hold_ms: o.lists === false ? [] : [...fig.holdMs],
+      offer_hold_ms: o.lists === false ? [] : fig.holds.map((h) => h.ms),
+      offer_hold_ms_by_outcome: {
+        accepted: o.lists === false ? [] : fig.holds.filter((h) => h.outcome === 'accepted').map((h) => h.ms),
+        declined: o.lists === false ? [] : fig.holds.filter((h) => h.outcome === 'declined').map((h) => h.ms),
+        rescinded: o.lists === false ? [] : fig.holds.filter((h) => h.outcome === 'rescinded').map((h) => h.ms),
+      },
       declines_by_refuse_seconds: { ...fig.declineRefuseSeconds },
       calls: { ...fig.calls },
-      reoffers: (o.lists === false ? [] : fig.reoffers).map((r) => ({ refuse_seconds: r.refuseSeconds, gap_ms: r.gapMs })),
+      reoffers: (o.lists === false ? [] : fig.reoffers).map((r) => ({ refuse_seconds: r.refuseSeconds, gap_ms: r.gapMs, grown: r.grown })),
       ...(o.byAgent ? { used_by_agent: usedByAgent(s, f.id) } : {}),
     };
   });
