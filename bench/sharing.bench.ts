@@ -18,7 +18,7 @@ import { startNodeChild, type Child } from './lib/child.js';
 import { startBenchControlPlane } from './lib/controlplane.js';
 import { percentile } from './lib/figures.js';
 import { BindWatch, benchPod, boundedAll, createNamespace, createPod, loadKubeConfig, unthrottled } from './lib/kube.js';
-import { attainableShare, backAfter, reofferSummary, type ShareSample } from './lib/sharing-figures.js';
+import { attainableShare, backAfter, reofferSummary, settledAt, type ShareSample } from './lib/sharing-figures.js';
 import type { allocationJson } from '../src/emulator/master/state-json.js';
 
 const env = process.env;
@@ -124,16 +124,19 @@ async function main(): Promise<void> {
     const bf = final.frameworks.find((f) => f.name === 'batch')!;
 
     // The batch framework's fair share: DRF gives kube-mesos its demand (below half the cluster) and the batch framework
-    // the rest, in whole tasks. Its steady state runs below that (a finished task's resources wait for the next
-    // allocation), so the target is that steady level (its 5th percentile before the burst) scaled to what is left.
+    // the rest, in whole tasks around kube-mesos' pods on each agent. It is back at it when its share is within one task
+    // of that. (Between such moments its share dips as its own tasks end: their resources wait for the next allocation.)
     const cluster = { agents: O.agents, agentCpus: O.agentCpus, agentMemMb: O.agentMemMb, totalCpus: final.total.cpus, totalMemMb: final.total.mem };
     const task = { cpus: O.taskCpus, memMb: O.taskMemMb };
+    const oneTask = Math.max(task.cpus / cluster.totalCpus, task.memMb / cluster.totalMemMb);
     const attainableBefore = attainableShare(cluster, task, {});
     const attainableAfter = attainableShare(cluster, task, km.used_by_agent ?? {});
     const before = samples.filter((s) => s.t < 0 && s.t >= -10_000).map((s) => s.batch);
-    const steadyP5 = percentile(before, 5) ?? 0;
-    const target = attainableBefore > 0 ? (steadyP5 / attainableBefore) * attainableAfter : 0;
+    const after = samples.filter((s) => s.t >= tPlaced).map((s) => s.batch);
+    const target = attainableAfter - oneTask;
     const back = backAfter(samples, tPlaced, target);
+    const kmSettled = settledAt(samples, 0.001);
+    const backAfterSettled = kmSettled === undefined ? undefined : backAfter(samples, kmSettled, target).ms;
     const kmShare = km.dominant_share;
     const holds = km.offer_hold_ms;
     const offerHoldMs = Number(O.kubeMesosSet.find(([k]) => k === 'mesos.offerHold')?.[1]?.replace(/s$/, '') ?? 5) * 1000;
@@ -143,17 +146,20 @@ async function main(): Promise<void> {
       agents: O.agents,
       pods: O.pods,
       pod: `${O.podCpu}/${O.podMemory}`,
-      batch_task: `${O.taskCpus} cpu/${O.taskMemMb} MB/${O.taskSeconds} s, refuse ${O.refuseSeconds} s`,
+      batch_task: `${O.taskCpus} cpu/${O.taskMemMb} MB/${O.taskSeconds / 2}–${(O.taskSeconds * 3) / 2} s, refuse ${O.refuseSeconds} s`,
       allocation_interval_ms: O.allocationIntervalMs,
       kube_mesos_set: Object.fromEntries(O.kubeMesosSet),
       burst_placed_s: round(tPlaced / 1000, 2),
       burst_pods_per_s: Math.round(O.pods / (tPlaced / 1000)),
       shares: {
         kube_mesos_final: round(kmShare),
-        batch_steady_before: { p5: round(steadyP5), mean: round(before.reduce((a, b) => a + b, 0) / Math.max(1, before.length)) },
+        batch_before: { mean: round(before.reduce((a, b) => a + b, 0) / Math.max(1, before.length)), at_attainable: round(before.filter((b) => b >= attainableBefore - oneTask).length / Math.max(1, before.length), 2) },
+        batch_after_placed: { mean: round(after.reduce((a, b) => a + b, 0) / Math.max(1, after.length)), at_target: round(after.filter((b) => b >= target).length / Math.max(1, after.length), 2) },
         batch_drf_fair_share: round(Math.max(0.5, 1 - kmShare)),
         batch_attainable: { before: round(attainableBefore), after: round(attainableAfter) },
         batch_target: round(target),
+        kube_mesos_settled_s: kmSettled === undefined ? null : round(kmSettled / 1000, 1),
+        batch_back_after_kube_mesos_settled_intervals: backAfterSettled === undefined ? null : round(backAfterSettled / O.allocationIntervalMs, 2),
         batch_at_placed: round(back.atPlaced),
         batch_back_after_placed_ms: back.ms === undefined ? null : Math.round(back.ms),
         batch_back_after_placed_intervals: back.ms === undefined ? null : round(back.ms / O.allocationIntervalMs, 2),

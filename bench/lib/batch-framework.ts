@@ -14,6 +14,7 @@ export interface BatchFrameworkOptions {
   name: string;
   taskCpus: number;
   taskMemMb: number;
+  /** Mean task length; each task lasts between half and one and a half of it (seeded), so tasks do not end in waves. */
   taskSeconds: number;
   /** refuse_seconds on what is declined (the rest of an offer, offers nothing fits). */
   refuseSeconds: number;
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   const client = new SchedulerClient({ masters: [o.mesosUrl], framework: { user: 'root', name: o.name, failover_timeout: 0 }, log });
   const counts = { offers: 0, launched: 0, finished: 0, failed: 0, declined: 0, callErrors: 0 };
   let next = 0;
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const finished = new Set<string>(); // an update the agent resends before our ACK arrived counts once
   const settle = (p: Promise<unknown>) => p.catch(() => void counts.callErrors++);
 
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
             { name: 'cpus', type: 'SCALAR', scalar: { value: o.taskCpus } },
             { name: 'mem', type: 'SCALAR', scalar: { value: o.taskMemMb } },
           ],
-          command: { value: `sleep ${o.taskSeconds}` },
+          command: { value: `sleep ${(o.taskSeconds * (0.5 + random())).toFixed(1)}` },
         };
       });
       counts.launched += fit;

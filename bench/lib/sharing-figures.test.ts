@@ -1,4 +1,4 @@
-import { attainableShare, backAfter, reofferSummary, type ShareSample } from './sharing-figures.js';
+import { attainableShare, backAfter, reofferSummary, settledAt, type ShareSample } from './sharing-figures.js';
 
 const cluster = { agents: 4, agentCpus: 8, agentMemMb: 16384, totalCpus: 32, totalMemMb: 65536 };
 const task = { cpus: 1, memMb: 2048 };
@@ -18,6 +18,12 @@ describe('sharing figures', () => {
     expect(backAfter([s(-100, 0.5), s(900, 0.9), s(1100, 0.9)], 1000, 0.8)).toEqual({ atPlaced: 0.9, ms: 0 });
     expect(backAfter([s(900, 0.5), s(1100, 0.7), s(1500, 0.85)], 1000, 0.8)).toEqual({ atPlaced: 0.5, ms: 500 });
     expect(backAfter([s(900, 0.5), s(1100, 0.7)], 1000, 0.8)).toEqual({ atPlaced: 0.5, ms: undefined });
+  });
+
+  it('settledAt: the start of the final run of samples within tol of the last share', () => {
+    const k = (t: number, km: number): ShareSample => ({ t, km, batch: 0, kmOfferedCpus: 0, kmSuppressed: true });
+    expect(settledAt([k(0, 0.1), k(1, 0.5), k(2, 0.3), k(3, 0.301), k(4, 0.3)], 0.002)).toBe(2);
+    expect(settledAt([], 0.01)).toBeUndefined();
   });
 
   it('reofferSummary groups the gaps by refuse_seconds and counts agents back before their filter ended, with more to offer or not', () => {

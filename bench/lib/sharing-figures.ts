@@ -53,6 +53,15 @@ export interface ReofferFigures {
   early_not_grown: number;
 }
 
+/** When kube-mesos' share settled: the first sample from which on it stays within `tol` of its final share. */
+export function settledAt(samples: readonly ShareSample[], tol: number): number | undefined {
+  if (samples.length === 0) return undefined;
+  const final = samples[samples.length - 1].km;
+  let at: number | undefined;
+  for (let i = samples.length - 1; i >= 0 && Math.abs(samples[i].km - final) <= tol; i--) at = samples[i].t;
+  return at;
+}
+
 /** Per refuse_seconds: how many declined agents came back, the gap until they did, and how many came back before it ended. */
 export function reofferSummary(reoffers: readonly { refuse_seconds: number; gap_ms: number; grown: boolean }[]): Record<string, ReofferFigures> {
   const by = new Map<number, { gap_ms: number; grown: boolean }[]>();
