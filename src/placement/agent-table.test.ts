@@ -250,6 +250,19 @@ describe('AgentTable: the working copy kept across plans', () => {
     expect(table.rebuilt).toBe(0);
   });
 
+  it('grows kept per-agent arrays when agents arrive, and refuses one it cannot grow', () => {
+    const cfg = testConfig();
+    const views = agents(6);
+    const table = new AgentTable();
+    table.sync(views.slice(0, 4), cfg);
+    const caps = table.perAgent('test:cpus', (n) => new Float64Array(n), (v, a) => (v[a.idx] = a.slots[0]?.cpus ?? 0));
+    expect(Array.from(caps)).toEqual([2, 3, 4, 2]);
+    table.sync(views, cfg);
+    const grown = table.perAgent('test:cpus', () => new Float64Array(0), () => undefined);
+    expect(Array.from(grown)).toEqual([2, 3, 4, 2, 3, 4]); // the same key's array, grown, the new agents filled
+    expect(() => table.perAgent('test:object', () => ({ n: 0 }), () => undefined)).toThrow('test:object');
+  });
+
   it('starts over when the configuration object changes', () => {
     const views = agents(5);
     const table = new AgentTable();

@@ -2,157 +2,50 @@
 // (a new AgentView object: offers used or added, pods placed or gone, labels, taints) or that the previous plan drew
 // on are rebuilt, and the per-agent arrays derived from views (static filter masks, eligibility masks, domain indexes,
 // capacities) are updated at those agents only. Without a table passed in, plan() builds a fresh one: the same result.
-import { round3 } from './quantity.js';
-import type { Labels } from './selectors.js';
-import type { AgentView, PlacedPod, PlanConfig, PortRange } from './types.js';
+import type { AgentView, PlanConfig } from './types.js';
+import { fieldValue, grown, makeAgent, resetAgent, type DomainIndex, type WAgent } from './working-agent.js';
 
-export interface Slot {
-  role: string;
-  cpus: number;
-  mem: number;
-  disk: number;
-  /** Free port ranges; shared with the view until a pod takes ports (then replaced, never changed in place). */
-  ports: readonly PortRange[];
-  /** Other Mesos scalars offered to the role (`gpus`); null = none. */
-  scalars: Record<string, number> | null;
-}
+export { fieldValue, grown, makeAgent, slotOf, type DomainIndex, type Slot, type WAgent } from './working-agent.js';
 
-export interface WAgent {
-  idx: number;
-  view: AgentView;
-  id: string;
-  labels: Labels;
-  /** The Node name (NodeLike: a WAgent is what node selectors look at). */
-  name: string;
-  slots: Slot[];
-  hasKubelet: boolean;
-  /** A kubelet is launched on this agent by this plan. */
-  newKubelet: boolean;
-  podCount: number;
-  maxPods: number;
-  /** Host ports of the pods here; null while there are none. */
-  usedPorts: Set<number> | null;
-  /** Pods placed here by this plan. */
-  added: PlacedPod[];
-  /**
-   * chooseSlot()'s answer for the pod numbered slotSeq, as an index into slots (-1: none). A number, not the Slot: the
-   * agent outlives many plans (old generation) and storing a young object in it on every visit costs a write barrier.
-   */
-  slotIdx: number;
-  slotSeq: number;
-  /** Node-advertised extended resources left; undefined until a pod asks (see nodeExtFree()). */
-  extFree: Record<string, number> | null | undefined;
-}
-
-function slotsOf(view: AgentView): Slot[] {
-  // Plain loops, no closures: this runs for every agent whose view changed.
-  const slots: Slot[] = [];
-  const offered = view.offered;
-  for (let i = 0; i < offered.length; i++) {
-    const o = offered[i];
-    let s: Slot | undefined;
-    for (let j = 0; j < slots.length; j++) if (slots[j].role === o.role) s = slots[j];
-    // The view's ranges, shared: a slot's ports are never changed in place, only replaced (plan.ts takePorts).
-    const ports = o.ports;
-    const sc = o.scalars;
-    if (!s) slots.push({ role: o.role, cpus: o.res.cpus, mem: o.res.mem, disk: o.res.disk, ports, scalars: sc ? { ...sc } : null });
-    else {
-      s.cpus = round3(s.cpus + o.res.cpus);
-      s.mem = round3(s.mem + o.res.mem);
-      s.disk = round3(s.disk + o.res.disk);
-      s.ports = [...s.ports, ...ports].sort((x, y) => x[0] - y[0]);
-      if (sc) {
-        const t = (s.scalars ??= {});
-        for (const k in sc) t[k] = round3((t[k] ?? 0) + sc[k]);
-      }
-    }
-  }
-  return slots;
-}
-
-function usedPortsOf(view: AgentView): Set<number> | null {
-  let usedPorts: Set<number> | null = null;
-  const pods = view.pods;
-  for (let i = 0; i < pods.length; i++) {
-    const hp = pods[i].hostPorts;
-    for (let j = 0; j < hp.length; j++) (usedPorts ??= new Set()).add(hp[j]);
-  }
-  return usedPorts;
-}
-
-export function makeAgent(view: AgentView, idx: number, cfg: PlanConfig): WAgent {
-  const a: WAgent = {
-    idx,
-    view,
-    id: view.id,
-    labels: view.labels,
-    name: view.nodeName ?? view.hostname,
-    slots: [],
-    hasKubelet: false,
-    newKubelet: false,
-    podCount: 0,
-    maxPods: 0,
-    usedPorts: null,
-    added: [],
-    slotIdx: -1,
-    slotSeq: 0,
-    extFree: undefined,
-  };
-  resetAgent(a, view, cfg);
-  return a;
-}
-
-/** Back to what `view` says, in place (the object's identity is kept: lists and plans refer to it). */
-function resetAgent(a: WAgent, view: AgentView, cfg: PlanConfig): void {
-  a.view = view;
-  a.id = view.id;
-  a.labels = view.labels;
-  a.name = view.nodeName ?? view.hostname;
-  a.slots = slotsOf(view);
-  // Pods assumed on an agent whose kubelet has not reported yet ride on the executor launched with the first one.
-  a.hasKubelet = view.kubelet !== undefined || view.pods.length > 0;
-  a.newKubelet = false;
-  a.podCount = Math.max(view.kubelet?.podCount ?? 0, view.pods.length);
-  a.maxPods = view.kubelet?.maxPods ?? cfg.maxPodsPerKubelet;
-  a.usedPorts = usedPortsOf(view);
-  if (a.added.length) a.added = [];
-  a.slotIdx = -1;
-  a.extFree = undefined;
-}
-
-/** The agent's offered resources for a role (few roles per agent: a scan beats a Map). */
-export function slotOf(a: WAgent, role: string): Slot | undefined {
-  const slots = a.slots;
-  for (let i = 0; i < slots.length; i++) if (slots[i].role === role) return slots[i];
-  return undefined;
-}
-
-/** Agents numbered per distinct value of a label or Marathon field. ids[agent] = -1: the agent lacks it. */
-export interface DomainIndex {
-  ids: Int32Array;
-  names: string[];
-}
-
-/** A Marathon field's value on an agent; undefined when the agent lacks it. */
-export function fieldValue(a: AgentView, field: string): string | undefined {
-  switch (field) {
-    case '@hostname':
-    case 'hostname':
-      return a.hostname;
-    case '@zone':
-      return a.zone;
-    case '@region':
-      return a.region;
-    default:
-      return a.attributes[field];
-  }
-}
-
-/** Something computed for every agent from its view alone; `update` recomputes one agent's part. */
+/**
+ * Something computed for every agent from its view alone; `update` recomputes one agent's part, `grow` makes room for
+ * agents that arrived (their parts are then filled by `update`).
+ */
 interface Derived {
   value: unknown;
   update: (a: WAgent) => void;
+  grow: (from: number, to: number) => void;
   usedInPlan: number;
+}
+
+
+/**
+ * What the agent holds for kube-mesos in all: the Node's `capacity` when the view gives it, else what is offered plus
+ * what kube-mesos' pods there requested (Mesos shows a framework its offers, not the agent's size). Into cap[at], cap[at + 1].
+ */
+function capacityOf(v: AgentView, cap: Float64Array, at: number): void {
+  const given = v.capacity;
+  if (given) {
+    cap[at] = given.cpus;
+    cap[at + 1] = given.mem;
+    return;
+  }
+  let cpus = 0;
+  let mem = 0;
+  const offered = v.offered;
+  for (let k = 0; k < offered.length; k++) {
+    cpus += offered[k].res.cpus;
+    mem += offered[k].res.mem;
+  }
+  const pods = v.pods;
+  for (let k = 0; k < pods.length; k++) {
+    const r = pods[k].requests;
+    if (!r) continue;
+    cpus += r.cpus;
+    mem += r.mem;
+  }
+  cap[at] = cpus;
+  cap[at + 1] = mem;
 }
 
 const FLAG_ANTI = 1;
@@ -185,8 +78,36 @@ export interface SearchCache {
   lastUse: number;
 }
 
+function growSearchCache(c: SearchCache, from: number, to: number): void {
+  c.stamp = grown(c.stamp, from, to); // new agents' entries stamped 0: stale (versions are never 0)
+  c.ok = grown(c.ok, from, to);
+  c.score = grown(c.score, from, to);
+}
+
 function newSearchCache(n: number, plan: number): SearchCache {
   return { stamp: new Int32Array(n), ok: new Uint8Array(n), score: new Float64Array(n), usedInPlan: plan, lastUse: 0 };
+}
+
+/** AgentTable.inspect()'s answer. */
+export interface TableState {
+  agents: Record<string, unknown>[];
+  kubeletAgents: string[];
+  maxFree: { cpus: number; mem: number };
+  flags: boolean[];
+  derived: Record<string, unknown>;
+}
+
+function plainDerived(v: unknown, n: number): unknown {
+  if (ArrayBuffer.isView(v)) return Array.from(v as Uint8Array, (x) => (Number.isNaN(x) ? 'NaN' : x));
+  const o = v as Record<string, unknown>;
+  // a DomainIndex: each agent's domain by name (numbers depend on the order domains were first seen)
+  if (o.ids instanceof Int32Array && Array.isArray(o.names)) {
+    const names = o.names as string[];
+    return Array.from(o.ids.subarray(0, n), (d) => (d < 0 ? null : names[d]));
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) out[k] = ArrayBuffer.isView(o[k]) ? plainDerived(o[k], n) : o[k];
+  return out;
 }
 
 export interface AgentTableOptions {
@@ -217,6 +138,10 @@ export class AgentTable {
   readonly searchStats = { visited: 0, examined: 0 };
   private cfg: PlanConfig | undefined;
   private touched: WAgent[] = [];
+  /** The view each agent was last synced to (agents[i].view), in one array: compared without loading the agents. */
+  private views: AgentView[] = [];
+  /** 1 where the agent's view gives it a kubelet (listKubelets() reads it; a plan's new kubelets are undone by reset). */
+  private kub = new Uint8Array(0);
   private isTouched = new Uint8Array(0);
   private kubeletsChanged = true;
   private derived = new Map<string, Derived>();
@@ -225,6 +150,11 @@ export class AgentTable {
   private maxDirty = true;
   private max = { cpus: 1, mem: 1 };
   private flags = new Uint8Array(0);
+  /**
+   * Per agent [cpus, mem] it holds for kube-mesos (balanced allocation's denominator), from its view: made when the agent
+   * arrives or its view changes, not on a cycle's first visit.
+   */
+  capacity = new Float64Array(0);
   private flagCounts = [0, 0, 0];
   /**
    * Per agent, a number that changes whenever its working copy may have (rebuilt, reset, drawn on by plan()); unique
@@ -248,16 +178,24 @@ export class AgentTable {
     return this.searchCaches.size;
   }
 
-  /** Brings the working copy to `views`: agents whose view object changed are rebuilt, the ones the last plan drew on reset. */
+  /**
+   * Brings the working copy to `views`: agents whose view object changed are rebuilt, the ones the last plan drew on
+   * reset, agents that arrived after the known ones (the scheduler lists agents in the order they first offered) added
+   * with every kept array and cache grown, not rebuilt. An agent gone or moved renumbers everything (a full rebuild).
+   * Safe to call without a plan (agents arriving): plan() calls it again, and an unchanged agent costs nothing.
+   */
   sync(views: readonly AgentView[], cfg: PlanConfig): void {
     this.plans++;
     this.rebuilt = 0;
     const n = views.length;
-    let full = cfg !== this.cfg || n !== this.agents.length;
+    const m = this.agents.length;
+    let full = cfg !== this.cfg || n < m || m === 0;
+    // The views of the last sync, side by side with `views`: no agent object is loaded for an unchanged agent.
+    const known = this.views;
     if (!full) {
-      for (let i = 0; i < n; i++) {
-        if (views[i] !== this.agents[i].view && views[i].id !== this.agents[i].id) {
-          full = true; // an agent came, went or moved: renumber everything
+      for (let i = 0; i < m; i++) {
+        if (views[i] !== known[i] && views[i].id !== known[i].id) {
+          full = true; // an agent went or moved: renumber everything
           break;
         }
       }
@@ -266,22 +204,25 @@ export class AgentTable {
     for (const a of this.touched) {
       if (a.newKubelet) this.kubeletsChanged = true;
       this.isTouched[a.idx] = 0;
-      if (views[a.idx] === a.view) resetAgent(a, a.view, cfg);
+      if (views[a.idx] === a.view) resetAgent(a, a.view, cfg); // back to its view: kub[] already says so
       this.ver[a.idx] = this.nextVer();
     }
     this.touched.length = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < m; i++) {
       const v = views[i];
+      if (v === known[i]) continue;
       const a = this.agents[i];
-      if (v === a.view) continue;
+      known[i] = v;
       const had = a.hasKubelet;
       resetAgent(a, v, cfg);
+      this.kub[i] = a.hasKubelet ? 1 : 0;
       this.ver[i] = this.nextVer();
       if (had !== a.hasKubelet) this.kubeletsChanged = true;
       this.agentChanged(a);
       for (const d of this.derived.values()) d.update(a);
       this.rebuilt++;
     }
+    if (n > m) this.addAgents(views, m, cfg);
     if (this.kubeletsChanged) this.listKubelets();
     for (const [k, d] of this.derived) if (this.plans - d.usedInPlan > KEEP_UNUSED_PLANS) this.derived.delete(k);
     for (const [k, c] of this.searchCaches) if (this.plans - c.usedInPlan > KEEP_UNUSED_PLANS) this.searchCaches.delete(k);
@@ -298,19 +239,49 @@ export class AgentTable {
     this.ver = new Int32Array(n);
     for (let i = 0; i < n; i++) this.ver[i] = this.nextVer();
     this.agents = new Array<WAgent>(n);
+    this.views = views.slice(); // a copy: the caller's array may be reused
+    this.kub = new Uint8Array(n);
     this.cpus = new Float64Array(n);
     this.mem = new Float64Array(n);
+    this.capacity = new Float64Array(n * 2);
     this.flags = new Uint8Array(n);
     this.isTouched = new Uint8Array(n);
     this.flagCounts = [0, 0, 0];
     for (let i = 0; i < n; i++) {
       const a = makeAgent(views[i], i, cfg);
       this.agents[i] = a;
+      this.kub[i] = a.hasKubelet ? 1 : 0;
       this.agentChanged(a);
     }
     this.rebuilt = n;
     this.maxDirty = true;
     this.listKubelets();
+  }
+
+  /** Agents m..n-1 arrived: the per-agent arrays grow (entries of the known agents kept), the new ones are filled. */
+  private addAgents(views: readonly AgentView[], m: number, cfg: PlanConfig): void {
+    const n = views.length;
+    this.ver = grown(this.ver, m, n);
+    this.cpus = grown(this.cpus, m, n);
+    this.mem = grown(this.mem, m, n);
+    this.capacity = grown(this.capacity, m, n);
+    this.flags = grown(this.flags, m, n);
+    this.isTouched = grown(this.isTouched, m, n);
+    this.kub = grown(this.kub, m, n);
+    for (const d of this.derived.values()) d.grow(m, n);
+    for (const c of this.searchCaches.values()) growSearchCache(c, m, n);
+    this.scratch = undefined;
+    for (let i = m; i < n; i++) {
+      const a = makeAgent(views[i], i, cfg);
+      this.agents.push(a);
+      this.views.push(views[i]);
+      this.kub[i] = a.hasKubelet ? 1 : 0;
+      this.ver[i] = this.nextVer();
+      this.agentChanged(a);
+      for (const d of this.derived.values()) d.update(a);
+      if (a.hasKubelet) this.kubeletAgents.push(a); // arrivals come last: the list stays in agent order
+    }
+    this.rebuilt += n - m;
   }
 
   private agentChanged(a: WAgent): void {
@@ -324,6 +295,7 @@ export class AgentTable {
     if (c > this.max.cpus || m > this.max.mem || this.cpus[i] >= this.max.cpus || this.mem[i] >= this.max.mem) this.maxDirty = true;
     this.cpus[i] = c;
     this.mem[i] = m;
+    capacityOf(a.view, this.capacity, i * 2);
     const f = flagsOf(a.view);
     const old = this.flags[i];
     if (f !== old) {
@@ -335,7 +307,8 @@ export class AgentTable {
   private listKubelets(): void {
     this.kubeletsChanged = false;
     const ka: WAgent[] = [];
-    for (const a of this.agents) if (a.hasKubelet) ka.push(a);
+    const kub = this.kub;
+    for (let i = 0; i < kub.length; i++) if (kub[i] !== 0) ka.push(this.agents[i]); // bytes, not 50 000 agent objects
     this.kubeletAgents = ka;
   }
 
@@ -374,18 +347,62 @@ export class AgentTable {
 
   /**
    * An array over agents computed from their views alone, made once and then kept: `fill(value, a)` computes agent a's
-   * entry, again whenever a's view changes. `key` must name everything the entries depend on besides the view.
+   * entry, again whenever a's view changes or a arrives. `key` must name everything the entries depend on besides the
+   * view. `grow(value, from, to)` makes room when agents arrive (default: a typed array with as many entries per agent).
    */
-  perAgent<T>(key: string, make: (n: number) => T, fill: (value: T, a: WAgent) => void): T {
+  perAgent<T>(key: string, make: (n: number) => T, fill: (value: T, a: WAgent) => void, grow?: (value: T, from: number, to: number) => T): T {
     let d = this.derived.get(key);
     if (!d) {
       const value = make(this.agents.length);
+      if (!grow && !ArrayBuffer.isView(value)) throw new TypeError(`perAgent(${key}): a value that is not a typed array needs a grow function`);
       for (const a of this.agents) fill(value, a);
-      d = { value, update: (a) => fill(value, a), usedInPlan: this.plans };
+      const made: Derived = {
+        value,
+        update: (a) => fill(made.value as T, a),
+        // typed arrays by default (one or more entries per agent); other shapes say how
+        grow: (from, to) => {
+          made.value = grow ? grow(made.value as T, from, to) : grown(made.value as Uint8Array, from, to);
+        },
+        usedInPlan: this.plans,
+      };
+      d = made;
       this.derived.set(key, d);
     }
     d.usedInPlan = this.plans;
     return d.value as T;
+  }
+
+  /**
+   * The working copy as plain data, for invariant tests and debugging: what plans read, independent of how it was
+   * reached (domain numbers are given as names, derived entries by key). Equal for a kept table and a fresh one synced
+   * to the same views and drawn on by the same plans.
+   */
+  inspect(): TableState {
+    const agents = this.agents.map((a, i) => ({
+      id: a.id,
+      name: a.name,
+      labels: a.labels,
+      slots: a.slots.map((x) => ({ role: x.role, cpus: x.cpus, mem: x.mem, disk: x.disk, ports: x.ports, scalars: x.scalars })),
+      hasKubelet: a.hasKubelet,
+      newKubelet: a.newKubelet,
+      podCount: a.podCount,
+      maxPods: a.maxPods,
+      usedPorts: a.usedPorts ? [...a.usedPorts].sort((x, y) => x - y) : null,
+      added: a.added.map((p) => p.uid),
+      viewCpus: this.cpus[i],
+      viewMem: this.mem[i],
+      capacity: [this.capacity[i * 2], this.capacity[i * 2 + 1]],
+      flags: this.flags[i],
+    }));
+    const derived: Record<string, unknown> = {};
+    for (const [k, d] of this.derived) derived[k] = plainDerived(d.value, this.agents.length);
+    return {
+      agents,
+      kubeletAgents: this.kubeletAgents.map((a) => a.id),
+      maxFree: { ...this.maxFree() },
+      flags: [this.hasAntiAffinityPods, this.hasPreferNoSchedule, this.hasAvoidPods],
+      derived,
+    };
   }
 
   private nextVer(): number {
@@ -462,6 +479,10 @@ export class AgentTable {
           byName.set(v, id);
         }
         idx.ids[a.idx] = id;
+      },
+      (idx, from, to) => {
+        idx.ids = grown(idx.ids, from, to); // the same object: names and numbers stay
+        return idx;
       },
     );
   }

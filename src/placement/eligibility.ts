@@ -1,4 +1,5 @@
 import { tolerates, type PodCtx } from './framework.js';
+import { grown } from './agent-table.js';
 import type { CycleState } from './state.js';
 
 /**
@@ -44,6 +45,7 @@ export function eligibleAgents(
       e.out += e.m[a.idx] - v; // agents left out, so that "all in" gives no mask
       e.m[a.idx] = v;
     },
+    (e, from, to) => ({ m: grown(e.m, from, to, 1), out: e.out }), // arrivals start "in", as make() has them
   );
   const mask = e.out === 0 ? null : e.m;
   return { mask, sig };

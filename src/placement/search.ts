@@ -56,11 +56,17 @@ export class Search {
       visited++;
       if (++j === m) j = 0;
       if (!cacheOn || stamp[i] !== ver[i]) {
+        // Filters that answer by number go first on a stale entry: an agent they reject for this pod is not examined
+        // for it (a later replica the filters let through examines it; measured: 65 -> 61 examinations per pod).
+        if (nf > 0 && byIdx && rejectsAt(filters, data, i)) continue;
         examine(cache, agents[i], ctx, st, mask, local, ver[i]);
         examined++;
+        if (ok[i] === 0) continue;
+        if (nf > 0 && !byIdx && rejects(filters, data, agents[i], ctx, st)) continue;
+      } else {
+        if (ok[i] === 0) continue;
+        if (nf > 0 && (byIdx ? rejectsAt(filters, data, i) : rejects(filters, data, agents[i], ctx, st))) continue;
       }
-      if (ok[i] === 0) continue;
-      if (nf > 0 && (byIdx ? rejectsAt(filters, data, i) : rejects(filters, data, agents[i], ctx, st))) continue;
       feasible[found++] = i;
       if (found >= toFind) break;
     }

@@ -247,8 +247,8 @@ export class CycleState {
   }
 
   /** An array over agents computed from their views alone, kept across plans (see AgentTable.perAgent). */
-  perAgent<T>(key: string, make: (n: number) => T, fill: (value: T, a: WAgent) => void): T {
-    return this.table.perAgent(key, make, fill);
+  perAgent<T>(key: string, make: (n: number) => T, fill: (value: T, a: WAgent) => void, grow?: (value: T, from: number, to: number) => T): T {
+    return this.table.perAgent(key, make, fill, grow);
   }
 
   /** Some agent's Node names controllers in preferAvoidPods (else that score is skipped). */

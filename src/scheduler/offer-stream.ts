@@ -31,9 +31,12 @@ export class OfferStream {
     return this.suppressed;
   }
 
-  /** refuse_seconds for offers declined now: short while pods wait, long when idle. */
+  /**
+   * refuse_seconds for offers declined now (and for what an ACCEPT leaves of them): short while pods wait, long when
+   * idle. Pods bound by someone else wait for a task on their agent too, and that agent is the one being refused.
+   */
   refuseSeconds(): number {
-    return refuseSecondsFor(this.state.queue.size, this.config);
+    return refuseSecondsFor(this.state.queue.size + this.state.boundWaiting.size, this.config);
   }
 
   /** A fresh subscription: REVIVE once, because the master keeps a framework's offer filters (and its suppression) across a failover. */

@@ -18,7 +18,6 @@ export const balancedAllocationScore: ScorePlugin<Float64Array> = {
 /** The score for an agent, given what the pod takes there; `cap` from capacities(). Exported for the fused resources score. */
 export function balancedScore(cap: Float64Array, a: WAgent, n: { cpus: number; mem: number }): number {
   const i = a.idx * 2;
-  if (cap[i] !== cap[i]) fillCapacity(cap, a); // NaN: not filled yet
   let cpus = 0;
   let mem = 0;
   const slots = a.slots;
@@ -34,39 +33,10 @@ export function balancedScore(cap: Float64Array, a: WAgent, n: { cpus: number; m
   return (1 - Math.abs(fc - fm)) * 100;
 }
 
-/** Per agent [cpus, mem] capacity, filled on first use (NaN = not yet): free resources change as pods are placed, capacity does not. */
+/**
+ * Per agent [cpus, mem] capacity as the views give it at the start of the plan (AgentTable.capacity: kept with the
+ * working copy, made when an agent arrives or its view changes): free resources change as pods are placed, capacity does not.
+ */
 export function capacities(st: CycleState): Float64Array {
-  // Kept across plans: an agent's entry goes back to "not yet" when its view changes.
-  return st.perAgent(
-    'balanced:capacity',
-    (n) => new Float64Array(n * 2).fill(NaN),
-    (cap, a) => {
-      cap[a.idx * 2] = NaN;
-      cap[a.idx * 2 + 1] = NaN;
-    },
-  );
-}
-
-function fillCapacity(cap: Float64Array, a: WAgent): void {
-  const i = a.idx * 2;
-  const given = a.view.capacity;
-  if (given) {
-    cap[i] = given.cpus;
-    cap[i + 1] = given.mem;
-    return;
-  }
-  let cpus = 0;
-  let mem = 0;
-  // At the start of the cycle: the view's offers (slots have been drawn on by this plan since).
-  for (const o of a.view.offered) {
-    cpus += o.res.cpus;
-    mem += o.res.mem;
-  }
-  for (const p of a.view.pods) {
-    if (!p.requests) continue;
-    cpus += p.requests.cpus;
-    mem += p.requests.mem;
-  }
-  cap[i] = cpus;
-  cap[i + 1] = mem;
+  return st.table.capacity;
 }
