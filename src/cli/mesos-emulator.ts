@@ -49,6 +49,7 @@ export const command: Command = {
     'agent-resources': { type: 'string', value: '<spec>', description: "Each agent's resources, Mesos --resources syntax", default: 'cpus:8;mem:16384;disk:100000;ports:[31000-32000]' },
     'agent-attributes': { type: 'string', value: '<template>', description: 'Agent attributes; {i}, {i%N}, {zone}, {region} are substituted, e.g. rack:r{i%4}' },
     'allocation-interval': { type: 'string', value: '<duration>', description: 'How often offers are made', default: '1s' },
+    weights: { type: 'string', value: '<role=w,…>', description: "Role weights for the allocator's DRF, as the Mesos master's --weights (default 1 each)" },
     'heartbeat-interval': { type: 'string', value: '<duration>', description: 'HEARTBEAT interval on subscription streams', default: '15s' },
     'offer-timeout': { type: 'string', value: '<duration>', description: 'Rescind offers not used within this time (default: never, as Mesos)' },
     'failover-redirect-duration': { type: 'string', value: '<duration>', description: 'After a leader failover, how long the old address answers 307', default: '30s' },
@@ -73,6 +74,10 @@ export const command: Command = {
     if (allocation === 0) throw new UsageError('--allocation-interval must be > 0');
     const heartbeat = duration(args, 'heartbeat-interval');
     if (heartbeat === 0) throw new UsageError('--heartbeat-interval must be > 0');
+    const { parseWeights } = await import('../emulator/master/drf.js');
+    const parsedWeights = parseWeights(stringFlag(args, 'weights') ?? '');
+    if (!parsedWeights.ok) throw new UsageError(`--weights: ${parsedWeights.error}`);
+    const weights = Object.keys(parsedWeights.value).length ? parsedWeights.value : undefined;
     const { startEmulator, EmulatorConfigError, parseListen } = await import('../emulator/index.js');
     const listen = stringFlag(args, 'listen') ?? '127.0.0.1:5050';
     try {
@@ -95,6 +100,7 @@ export const command: Command = {
         agentResources: stringFlag(args, 'agent-resources'),
         agentAttributes: stringFlag(args, 'agent-attributes'),
         allocationIntervalMs: allocation,
+        weights,
         heartbeatIntervalMs: heartbeat,
         offerTimeoutMs: duration(args, 'offer-timeout'),
         failoverRedirectMs: duration(args, 'failover-redirect-duration'),

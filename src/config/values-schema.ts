@@ -51,6 +51,8 @@ export function valuesJsonSchema(): JsonSchema {
         failoverTimeout: from('mesos.failoverTimeout'),
         checkpoint: from('mesos.checkpoint'),
         contentType: from('mesos.contentType'),
+        offerHold: from('mesos.offerHold'),
+        refuseSeconds: closed('refuse_seconds on DECLINE.', { waiting: from('mesos.refuseSeconds.waiting'), idle: from('mesos.refuseSeconds.idle') }),
         webuiUrl: from('mesos.webuiUrl'),
         principal: from('mesos.principal'),
         credentials: closed('The principal\'s secret.', {

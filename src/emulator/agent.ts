@@ -42,6 +42,8 @@ export interface ExecutorRun {
   executorId: string;
   info: ExecutorInfo;
   resources: Map<string, ResourceBag>;
+  /** The role of the offer it was launched from (its resources count there). */
+  role: string;
   /** `command`: the built-in command executor the emulator simulates for tasks that carry a CommandInfo. */
   kind: 'custom' | 'command';
   state: 'launching' | 'subscribed' | 'terminated';

@@ -305,6 +305,10 @@ export class EmulatorHttp {
       return json(res, 200, { agents: [...this.master.agents.values()].map((a) => ({ id: a.id, hostname: a.hostname, zone: a.zone, state: a.state, reachable: a.reachable })) });
     }
     if (req.method === 'GET' && parts[1] === 'faults' && parts.length === 2) return json(res, 200, this.master.faults.view());
+    if (req.method === 'GET' && parts[1] === 'allocation' && parts.length === 2) {
+      const q = new URL(req.url ?? '/', 'http://x').searchParams;
+      return json(res, 200, this.master.allocationJson({ byAgent: q.get('agents') === '1', lists: q.get('lists') !== '0' }));
+    }
     if (req.method !== 'POST') return methodNotAllowed(res, ['POST'], req.method);
     const raw = await readBody(req);
     let body: Record<string, unknown> = {};

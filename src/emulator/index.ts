@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   /** Attribute template per agent, `{i}`, `{i%N}`, `{zone}`, `{region}` substituted: `rack:r{i%4}`. */
   agentAttributes?: string;
   allocationIntervalMs?: number;
+  /** Role weights, as the master's --weights (a role without one weighs 1). */
+  weights?: Record<string, number>;
   heartbeatIntervalMs?: number;
   offerTimeoutMs?: number;
   /** How long a former leader's address answers 307 after a leader failover (default 30 s). */
@@ -118,6 +120,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const master: Master = new Master({
     log: log.child({ component: 'emulator' }),
     allocationIntervalMs: opts.allocationIntervalMs,
+    weights: opts.weights,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     offerTimeoutMs: opts.offerTimeoutMs,
     agentUnreachableTimeoutMs: opts.agentUnreachableTimeoutMs,

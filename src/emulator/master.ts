@@ -11,7 +11,7 @@ import { ExecutorLifecycle } from './master/executor-lifecycle.js';
 import { Frameworks } from './master/frameworks.js';
 import { Operations } from './master/operations.js';
 import { type CallResult, DEFAULTS, type Framework, type MasterOptions, type MasterParts, MasterState, type SchedulerSink } from './master/shared.js';
-import { stateJson } from './master/state-json.js';
+import { allocationJson, stateJson } from './master/state-json.js';
 import { StatusUpdates } from './master/status-updates.js';
 
 export type { CallResult, MasterOptions, SchedulerSink } from './master/shared.js';
@@ -213,6 +213,11 @@ export class Master implements ExecutorEndpoint {
 
   state(): Record<string, unknown> {
     return stateJson(this.s, (a) => this.p.allocator.offeredOn(a));
+  }
+
+  /** GET /emulator/allocation: cluster totals, role shares, each framework's allocation and offer figures. */
+  allocationJson(o: { byAgent?: boolean; lists?: boolean } = {}): ReturnType<typeof allocationJson> {
+    return allocationJson(this.s, this.p.allocator.clusterTotal(), o);
   }
 }
 

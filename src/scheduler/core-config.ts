@@ -80,7 +80,7 @@ export function coreConfig(
       daemonSetPodsKeepKubelet: c.pool.daemonSetPodsKeepKubelet,
     },
     rebalance: c.failover.rebalance,
-    offerHoldMs: 5000,
+    offerHoldMs: c.mesos.offerHold,
     maxBatch: c.placement.maxBatch,
     unschedulableReportIntervalMs: 60_000,
     // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.

@@ -127,6 +127,8 @@ app.kubernetes.io/component: scheduler
   "failoverTimeout" $v.mesos.failoverTimeout
   "checkpoint" $v.mesos.checkpoint
   "contentType" $v.mesos.contentType
+  "offerHold" $v.mesos.offerHold
+  "refuseSeconds" (deepCopy $v.mesos.refuseSeconds)
   "webuiUrl" $v.mesos.webuiUrl
   "principal" $v.mesos.principal
 -}}

@@ -14,7 +14,7 @@ export class AgentLifecycle {
     const a = new Agent(`${this.s.clusterId}-S${this.nextAgent++}`, spec, this.s.clock.now());
     this.s.agents.set(a.id, a);
     this.s.log.debug({ agent: a.id, hostname: a.hostname, zone: a.zone }, 'agent registered');
-    this.p.allocator.scheduleAllocation();
+    this.p.allocator.scheduleAllocation([a.id]);
     return a;
   }
 
@@ -148,7 +148,7 @@ export class AgentLifecycle {
     // Executors whose launch never reached the partitioned agent do not exist there.
     for (const e of [...a.executors.values()]) if (!e.handle && e.state === 'launching') this.p.executors.destroyExecutor(a, e, false);
     this.s.log.info({ agent: a.id, rebooted }, 'agent recovered');
-    this.p.allocator.scheduleAllocation();
+    this.p.allocator.scheduleAllocation([a.id]);
     return true;
   }
 

@@ -3,11 +3,17 @@ import type { Timer } from '../clock.js';
 import type { Offer } from '../proto-types.js';
 import { offerableTo } from '../reservations.js';
 import { ResourceBag } from '../resources.js';
-import { addScalars, type Framework, id, type MasterParts, type MasterState, type OfferRecord } from './shared.js';
+import { allocatable, compareDrf, DEFAULT_MIN_ALLOCATABLE, dominantShare, filterLifetimeMs, shuffle, type SortKey } from './drf.js';
+import { addScalars, charge, type Framework, type HoldOutcome, id, MAX_HOLD_SAMPLES, type MasterParts, type MasterState, type OfferRecord } from './shared.js';
 
 const DEFAULT_REFUSE_SECONDS = 5;
 
-/** The allocator: DRF over frameworks and roles, refusal filters, offers and their rescinding. */
+/**
+ * The allocator, as Mesos' hierarchical DRF allocator (master/allocator/mesos/hierarchical.cpp): each batch allocation
+ * shuffles the candidate agents and gives each agent's available resources to the role with the lowest weighted dominant
+ * share, and within it to the framework with the lowest share; refusal filters, suppression, min allocatable resources.
+ * Recovered resources (declined, unused, freed by tasks) wait for the next batch, as in Mesos (MESOS-3078).
+ */
 export class Allocator {
   constructor(
     private readonly s: MasterState,
@@ -17,6 +23,10 @@ export class Allocator {
   private running = false;
   private allocationTimer?: Timer;
   private promptAllocation?: Timer;
+  /** Agents an event asked to allocate (generateOffers(slaveIds)'s allocationCandidates); 'all' for every agent. */
+  private candidates: Set<string> | 'all' = new Set();
+  /** Times each role was chosen (the role sorter's `allocation.count`). */
+  private readonly roleCounts = new Map<string, number>();
 
   /** Starts the periodic allocation. */
   start(): void {
@@ -39,7 +49,16 @@ export class Allocator {
     for (const o of this.s.offers.values()) o.timer?.cancel();
   }
 
+  /** SUPPRESS: the roles (all of the framework's if none given) get no offers until REVIVE. */
+  suppress(fw: Framework, roles: string[] | undefined): void {
+    fw.figures.calls.suppress++;
+    for (const r of roles ?? fw.roles) fw.suppressed.add(r);
+  }
+
+  /** REVIVE: unsuppresses the roles, drops their filters and asks for an allocation of every agent (reviveOffers). */
   revive(fw: Framework, roles: string[] | undefined): void {
+    fw.figures.calls.revive++;
+    fw.figures.declinedAgents.clear();
     const rs = roles ?? fw.roles;
     for (const r of rs) fw.suppressed.delete(r);
     for (const [agentId, fs] of fw.filters) {
@@ -50,57 +69,59 @@ export class Allocator {
     this.scheduleAllocation();
   }
 
-  scheduleAllocation(): void {
-    if (!this.running || this.promptAllocation) return;
+  /**
+   * An event-triggered allocation, batched as generateOffers() is: of the given agents (a new or recovered agent), or of
+   * every agent (a framework added or revived). Resources recovered from frameworks do not call this.
+   */
+  scheduleAllocation(agentIds?: Iterable<string>): void {
+    if (!this.running) return;
+    if (agentIds === undefined) this.candidates = 'all';
+    else if (this.candidates !== 'all') for (const a of agentIds) this.candidates.add(a);
+    if (this.promptAllocation) return;
     this.promptAllocation = this.s.clock.after(0, () => {
       this.promptAllocation = undefined;
-      this.allocate();
+      const c = this.candidates;
+      this.candidates = new Set();
+      this.allocate(c);
     });
   }
 
-  /** One allocation cycle: every offerable agent goes to the framework (and role) with the lowest dominant share. */
-  allocate(): number {
+  /** One allocation: every candidate agent (all by default) in random order, each to the role and framework DRF picks. */
+  allocate(candidates: Set<string> | 'all' = 'all'): number {
     const t0 = performance.now();
     const now = this.s.clock.now();
-    const fws = [...this.s.frameworks.values()].filter((f) => f.sink && f.roles.some((r) => !f.suppressed.has(r)));
-    let made = 0;
-    if (fws.length) {
-      // DRF: dominant share of cpus/mem; with one framework there is nothing to order.
-      let share = (_f: Framework) => 0;
-      if (fws.length > 1) {
-        const total = new ResourceBag();
-        for (const a of this.s.agents.values()) if (a.state === 'active') for (const b of a.total.values()) total.add(b);
-        const cpus = total.scalar('cpus');
-        const mem = total.scalar('mem');
-        share = (f) => Math.max(safeDiv(f.allocated.scalar('cpus'), cpus), safeDiv(f.allocated.scalar('mem'), mem));
+    // The sorters' active clients: subscribed frameworks in their unsuppressed roles.
+    const byRole = new Map<string, Framework[]>();
+    for (const f of this.s.frameworks.values()) {
+      if (!f.sink) continue;
+      for (const r of f.roles) {
+        if (f.suppressed.has(r)) continue;
+        const list = byRole.get(r);
+        if (list) list.push(f);
+        else byRole.set(r, [f]);
       }
-      const shares = new Map(fws.map((f) => [f, share(f)]));
+    }
+    let made = 0;
+    if (byRole.size) {
+      const drf = byRole.size > 1 || [...byRole.values()][0].length > 1 ? new DrfOrder(this.s, byRole, this.roleCounts) : undefined;
+      const onlyRole = [...byRole.keys()];
       const batches = new Map<Framework, Offer[]>();
-      const agents = [...this.s.agents.values()];
-      const start = agents.length ? Math.floor(this.s.random() * agents.length) : 0;
-      for (let n = 0; n < agents.length; n++) {
-        const a = agents[(start + n) % agents.length];
-        if (a.state !== 'active') continue;
-        const order = fws.length === 1 ? fws : [...fws].sort((x, y) => shares.get(x)! - shares.get(y)! || (x.id < y.id ? -1 : 1));
+      const agents: Agent[] = [];
+      for (const a of candidates === 'all' ? this.s.agents.values() : [...candidates].map((aid) => this.s.agents.get(aid))) {
+        if (a?.state === 'active') agents.push(a);
+      }
+      shuffle(agents, this.s.random);
+      const mins = this.s.opts.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE;
+      for (const a of agents) {
         const gpuAgent = hasGpus(a.total);
-        for (const fw of order) {
-          // As Mesos' allocator with --filter_gpu_resources (the default): a GPU agent only to GPU_RESOURCES frameworks.
-          if (gpuAgent && !fw.capabilities.has('GPU_RESOURCES')) continue;
-          const refinement = fw.capabilities.has('RESERVATION_REFINEMENT');
-          for (const role of fw.roles) {
-            if (fw.suppressed.has(role)) continue;
-            const pools = this.poolsFor(a, role, refinement);
-            let any = false;
-            for (const pool of pools) if (a.available.get(pool)?.isEmpty() === false) any = true;
-            if (!any) continue;
-            if (fw.filters.has(a.id)) {
-              const offered = new ResourceBag();
-              for (const pool of pools) {
-                const b = a.available.get(pool);
-                if (b) offered.add(b);
-              }
-              if (this.filtered(fw, a.id, role, offered, now)) continue;
-            }
+        for (const role of drf ? drf.roles() : onlyRole) {
+          for (const fw of drf ? drf.frameworks(role) : byRole.get(role)!) {
+            // As Mesos' allocator with --filter_gpu_resources (the default): a GPU agent only to GPU_RESOURCES frameworks.
+            if (gpuAgent && !fw.capabilities.has('GPU_RESOURCES')) continue;
+            const pools = this.poolsFor(a, role, fw.capabilities.has('RESERVATION_REFINEMENT'));
+            const offered = offerable(a, pools);
+            if (!offered || !allocatable(offered, mins)) continue;
+            if (fw.filters.has(a.id) && this.filtered(fw, a.id, role, offered, now)) continue;
             // The offered bags move out of the agent's available pool (no copy); a fresh empty bag takes their place.
             const taken = new Map<string, ResourceBag>();
             for (const pool of pools) {
@@ -108,10 +129,12 @@ export class Allocator {
               if (!b || b.isEmpty()) continue;
               taken.set(pool, b);
               a.available.set(pool, new ResourceBag());
-              addScalars(fw.allocated, b, 1);
+              charge(fw, role, b, 1);
             }
+            fw.allocationCount.set(role, (fw.allocationCount.get(role) ?? 0) + 1);
+            this.roleCounts.set(role, (this.roleCounts.get(role) ?? 0) + 1);
+            drf?.allocated(fw, role, taken);
             const offer = this.makeOffer(fw, a, role, taken);
-            if (fws.length > 1) shares.set(fw, share(fw));
             let list = batches.get(fw);
             if (!list) batches.set(fw, (list = []));
             list.push(offer);
@@ -121,6 +144,7 @@ export class Allocator {
       }
       for (const [fw, list] of batches) {
         fw.sink?.send({ type: 'OFFERS', offers: { offers: list } });
+        fw.figures.sent += list.length;
         this.s.stats.offersSent += list.length;
       }
     }
@@ -130,6 +154,11 @@ export class Allocator {
     this.s.stats.lastCycleMs = ms;
     this.s.stats.totalCycleMs += ms;
     return made;
+  }
+
+  /** The cluster's scalar totals the sorters divide by: every agent the allocator knows (unreachable and gone ones are removed). */
+  clusterTotal(): Map<string, number> {
+    return clusterTotal(this.s);
   }
 
   /** The agent's pools a framework role is offered: unreserved, static and dynamic reservations of the role, its volumes. */
@@ -152,7 +181,16 @@ export class Allocator {
 
   private makeOffer(fw: Framework, a: Agent, role: string, parts: Map<string, ResourceBag>): Offer {
     const oid = this.s.newOfferId();
-    const rec: OfferRecord = { id: oid, frameworkId: fw.id, agentId: a.id, role, parts };
+    const rec: OfferRecord = { id: oid, frameworkId: fw.id, agentId: a.id, role, parts, sentAt: this.s.clock.now() };
+    const declined = fw.figures.declinedAgents.get(a.id);
+    if (declined) {
+      fw.figures.declinedAgents.delete(a.id);
+      const r = fw.figures.reoffers;
+      if (r.length >= MAX_HOLD_SAMPLES) r.shift();
+      // A filter still running did not apply: the agent has more to offer than was refused (RefusedOfferFilter).
+      const grown = (fw.filters.get(a.id) ?? []).some((f) => f.role === role && f.expiresAt >= rec.sentAt);
+      r.push({ refuseSeconds: declined.refuseSeconds, gapMs: rec.sentAt - declined.at, grown });
+    }
     if (this.s.opts.offerTimeoutMs !== undefined) rec.timer = this.s.clock.after(this.s.opts.offerTimeoutMs, () => this.removeOffer(oid, true));
     this.s.offers.set(oid, rec);
     fw.offers.add(oid);
@@ -188,7 +226,10 @@ export class Allocator {
     const back = filter?.unused ?? o.parts;
     if (fw) {
       fw.offers.delete(oid);
-      for (const b of back.values()) addScalars(fw.allocated, b, -1);
+      recordHold(fw, o, this.s.clock.now(), filter ? 'declined' : 'rescinded');
+      if (filter) fw.figures.declined++;
+      else fw.figures.rescinded++;
+      for (const b of back.values()) charge(fw, o.role, b, -1);
       if (filter && filter.refuseSeconds > 0 && a) {
         const bag = new ResourceBag();
         for (const b of back.values()) bag.add(b);
@@ -201,17 +242,29 @@ export class Allocator {
     return o;
   }
 
-  declineOffer(fw: Framework, oid: string, refuseSeconds: number | undefined): void {
-    const o = this.s.offers.get(oid);
-    if (!o || o.frameworkId !== fw.id) return;
-    this.removeOffer(oid, false, { refuseSeconds: refuseOf(refuseSeconds) });
+  /** DECLINE: the offers go back to their agents, filtered for refuse_seconds (default 5 s); offered again in the next batch. */
+  decline(fw: Framework, oids: string[], refuseSeconds: number | undefined): void {
+    const refuse = refuseOf(refuseSeconds);
+    fw.figures.calls.decline++;
+    const k = String(refuse);
+    fw.figures.declineRefuseSeconds[k] = (fw.figures.declineRefuseSeconds[k] ?? 0) + 1;
+    for (const oid of oids) {
+      const o = this.s.offers.get(oid);
+      if (!o || o.frameworkId !== fw.id) continue;
+      this.removeOffer(oid, false, { refuseSeconds: refuse });
+      fw.figures.declinedAgents.set(o.agentId, { at: this.s.clock.now(), refuseSeconds: refuse });
+    }
   }
 
-  /** The framework refuses these resources of the role on the agent for `refuseSeconds` (nothing if empty). */
+  /**
+   * The framework refuses these resources of the role on the agent (nothing if empty or refuse_seconds is 0). The filter
+   * lives refuse_seconds but at least one allocation interval, so the agent's next batch allocation sees it (MESOS-4302).
+   */
   addFilter(fw: Framework, agentId: string, role: string, bag: ResourceBag, refuseSeconds: number): void {
-    if (refuseSeconds <= 0 || bag.isEmpty()) return;
+    const ms = filterLifetimeMs(refuseSeconds, this.s.opts.allocationIntervalMs);
+    if (ms === 0 || bag.isEmpty()) return;
     const list = fw.filters.get(agentId) ?? [];
-    list.push({ role, bag, expiresAt: this.s.clock.now() + refuseSeconds * 1000 });
+    list.push({ role, bag, expiresAt: this.s.clock.now() + ms });
     fw.filters.set(agentId, list);
   }
 
@@ -245,8 +298,95 @@ export function refuseOf(seconds: number | undefined): number {
   return Math.min(seconds, 365 * 24 * 3600);
 }
 
-function safeDiv(a: number, b: number): number {
-  return b > 0 ? a / b : 0;
+/** An offer leaves the framework (accepted, declined or rescinded): its hold time is a sample. */
+export function recordHold(fw: Framework, o: OfferRecord, now: number, outcome: HoldOutcome): void {
+  const h = fw.figures.holds;
+  if (h.length >= MAX_HOLD_SAMPLES) h.shift();
+  h.push({ ms: now - o.sentAt, outcome });
+}
+
+/** What the agent would offer the role from these pools: the one non-empty bag itself, or their sum; undefined if none. */
+function offerable(a: Agent, pools: string[]): ResourceBag | undefined {
+  let one: ResourceBag | undefined;
+  let sum: ResourceBag | undefined;
+  for (const pool of pools) {
+    const b = a.available.get(pool);
+    if (!b || b.isEmpty()) continue;
+    if (!one) one = b;
+    else {
+      if (!sum) sum = one.clone();
+      sum.add(b);
+    }
+  }
+  return sum ?? one;
+}
+
+function clusterTotal(s: MasterState): Map<string, number> {
+  const total = new Map<string, number>();
+  for (const a of s.agents.values()) {
+    if (a.state === 'unreachable' || a.state === 'gone') continue;
+    for (const b of a.total.values()) for (const [k, v] of b.scalars) total.set(k, (total.get(k) ?? 0) + v);
+  }
+  return total;
+}
+
+/**
+ * The two sorters of one allocation: roles by weighted dominant share of everything allocated to them (by any framework,
+ * subscribed or not), then the role's active frameworks by their own share in it. Kept current as offers are made.
+ */
+class DrfOrder {
+  private readonly total: Map<string, number>;
+  private readonly roleAlloc = new Map<string, ResourceBag>();
+  private readonly roleKeys = new Map<string, SortKey>();
+  private readonly fwKeys = new Map<string, Map<Framework, SortKey>>();
+  private roleOrder?: string[];
+  private readonly fwOrder = new Map<string, Framework[]>();
+
+  constructor(
+    private readonly s: MasterState,
+    private readonly byRole: Map<string, Framework[]>,
+    roleCounts: Map<string, number>,
+  ) {
+    this.total = clusterTotal(s);
+    for (const r of byRole.keys()) this.roleAlloc.set(r, new ResourceBag());
+    for (const f of s.frameworks.values()) for (const [r, b] of f.allocatedByRole) if (this.roleAlloc.has(r)) addScalars(this.roleAlloc.get(r)!, b, 1);
+    for (const [r, fws] of byRole) {
+      this.roleKeys.set(r, { share: dominantShare(this.roleAlloc.get(r), this.total, this.weight(r)), count: roleCounts.get(r) ?? 0, name: r });
+      this.fwKeys.set(r, new Map(fws.map((f) => [f, { share: dominantShare(f.allocatedByRole.get(r), this.total), count: f.allocationCount.get(r) ?? 0, name: f.id }])));
+    }
+  }
+
+  private weight(role: string): number {
+    return this.s.opts.weights?.[role] ?? 1;
+  }
+
+  roles(): string[] {
+    return (this.roleOrder ??= [...this.byRole.keys()].sort((x, y) => compareDrf(this.roleKeys.get(x)!, this.roleKeys.get(y)!)));
+  }
+
+  frameworks(role: string): Framework[] {
+    let o = this.fwOrder.get(role);
+    if (!o) {
+      const keys = this.fwKeys.get(role)!;
+      o = [...this.byRole.get(role)!].sort((x, y) => compareDrf(keys.get(x)!, keys.get(y)!));
+      this.fwOrder.set(role, o);
+    }
+    return o;
+  }
+
+  /** An offer was made: the role's and the framework's shares (and counts) change, so both orders are computed again. */
+  allocated(fw: Framework, role: string, taken: Map<string, ResourceBag>): void {
+    const ra = this.roleAlloc.get(role)!;
+    for (const b of taken.values()) addScalars(ra, b, 1);
+    const rk = this.roleKeys.get(role)!;
+    rk.share = dominantShare(ra, this.total, this.weight(role));
+    rk.count++;
+    const fk = this.fwKeys.get(role)!.get(fw)!;
+    fk.share = dominantShare(fw.allocatedByRole.get(role), this.total);
+    fk.count++;
+    this.roleOrder = undefined;
+    this.fwOrder.delete(role);
+  }
 }
 
 /** The agent has `gpus` in its total resources, in any pool. */

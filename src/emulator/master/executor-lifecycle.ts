@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Agent, type ExecutorRun, type ExecutorSink, key } from '../agent.js';
 import type { CallOutcome, ExitStatus } from '../executors.js';
-import type { ExecutorCall, ExecutorInfo, TaskInfo, TaskState, TaskStatus } from '../proto-types.js';
+import type { CommandInfo, ExecutorCall, ExecutorInfo, TaskInfo, TaskState, TaskStatus } from '../proto-types.js';
 import type { ResourceBag } from '../resources.js';
-import { addScalars, domainOf, type Framework, hex, id, isTerminal, type MasterParts, type MasterState } from './shared.js';
+import { charge, domainOf, type Framework, hex, id, isTerminal, type MasterParts, type MasterState } from './shared.js';
 
 const SHUTDOWN_GRACE_MS = 5000; // the agent's --executor_shutdown_grace_period
 
@@ -26,7 +26,7 @@ export class ExecutorLifecycle {
     return e && e.state !== 'terminated' ? e : undefined;
   }
 
-  createExecutor(fw: Framework, a: Agent, info: ExecutorInfo, res: Map<string, ResourceBag>, kind: 'custom' | 'command'): ExecutorRun {
+  createExecutor(fw: Framework, a: Agent, info: ExecutorInfo, res: Map<string, ResourceBag>, kind: 'custom' | 'command', role: string): ExecutorRun {
     const containerId = randomUUID();
     const directory = join(
       this.s.opts.workDir ?? join(tmpdir(), 'kube-mesos-emulator'),
@@ -45,6 +45,7 @@ export class ExecutorLifecycle {
       executorId: info.executor_id.value,
       info,
       resources: res,
+      role,
       kind,
       state: 'launching',
       containerId,
@@ -153,6 +154,8 @@ export class ExecutorLifecycle {
       update('TASK_STARTING');
       if (!launcher?.runCommand || !t.command || !fw) {
         update('TASK_RUNNING');
+        const seconds = simulatedSleepSeconds(t.command);
+        if (seconds !== undefined) this.s.clock.after(seconds * 1000, () => this.simulatedCommandExited(a, e, t));
         continue;
       }
       // Process mode: the command really runs in the sandbox; its exit decides the terminal state.
@@ -170,6 +173,21 @@ export class ExecutorLifecycle {
       });
       update('TASK_RUNNING');
     }
+  }
+
+  /** A simulated `sleep N` ran its time: TASK_FINISHED, then the command executor exits, as a real one does after its task. */
+  private simulatedCommandExited(a: Agent, e: ExecutorRun, t: TaskInfo): void {
+    const task = a.tasks.get(key(e.frameworkId, t.task_id.value));
+    if (!a.hostUp || e.state === 'terminated' || !task || isTerminal(task.state) || task.killRequested) return;
+    this.p.updates.agentStatusUpdate(a, e.frameworkId, {
+      task_id: t.task_id,
+      state: 'TASK_FINISHED',
+      source: 'SOURCE_EXECUTOR',
+      executor_id: id(e.executorId),
+      agent_id: id(a.id),
+      message: 'Command exited with status 0',
+    });
+    this.s.clock.after(0, () => this.executorExited(a, e, { code: 0 }));
   }
 
   private resolveExecutor(token: string | undefined, call: ExecutorCall): ExecutorRun | CallOutcome {
@@ -331,7 +349,6 @@ export class ExecutorLifecycle {
     }
     if (fw?.sink && a.reachable && e.kind === 'custom')
       fw.sink.send({ type: 'FAILURE', failure: { agent_id: id(a.id), executor_id: id(e.executorId), status: exitStatusCode(status) } });
-    this.p.allocator.scheduleAllocation();
   }
 
   /** Marks the executor terminated and gives its resources back to the agent and its framework's allocation. */
@@ -347,7 +364,7 @@ export class ExecutorLifecycle {
     a.executors.delete(key(e.frameworkId, e.executorId));
     a.release(e.resources);
     const fw = this.s.frameworks.get(e.frameworkId);
-    if (fw) for (const b of e.resources.values()) addScalars(fw.allocated, b, -1);
+    if (fw) for (const b of e.resources.values()) charge(fw, e.role, b, -1);
     return fw;
   }
 
@@ -416,6 +433,18 @@ export class ExecutorLifecycle {
     // The agent kills an executor that has not exited after the shutdown grace period (5 s).
     this.s.clock.after(e.sink ? SHUTDOWN_GRACE_MS : 0, () => e.handle?.kill());
   }
+}
+
+/**
+ * Where commands are simulated (no launcher runs them), a shell command that is exactly `sleep N` (N seconds, decimals
+ * allowed, at most a day) finishes after N seconds on the emulator's clock; any other command runs until killed.
+ */
+export function simulatedSleepSeconds(c: CommandInfo | undefined): number | undefined {
+  if (!c || c.shell === false || typeof c.value !== 'string') return undefined;
+  const m = /^\s*sleep\s+(\d+(?:\.\d+)?)\s*$/.exec(c.value);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return Number.isFinite(n) && n <= 86_400 ? n : undefined;
 }
 
 function exitStatusCode(s: ExitStatus): number {

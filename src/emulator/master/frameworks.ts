@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ResourceBag } from '../resources.js';
 import type { FrameworkInfo, SchedulerCall } from '../proto-types.js';
 import { key } from '../agent.js';
-import { type CallResult, type Framework, id, isTerminal, type MasterParts, type MasterState, type SchedulerSink } from './shared.js';
+import { type CallResult, type Framework, id, isTerminal, type MasterParts, type MasterState, newOfferFigures, type SchedulerSink } from './shared.js';
 
 const SHUTDOWN_GRACE_MS = 5000; // the agent's --executor_shutdown_grace_period
 
@@ -37,6 +37,9 @@ export class Frameworks {
         filters: new Map(),
         offers: new Set(),
         allocated: new ResourceBag(),
+        allocatedByRole: new Map(),
+        allocationCount: new Map(),
+        figures: newOfferFigures(),
         tasks: new Map(),
         completed: [],
         registeredTime: now,
@@ -130,10 +133,11 @@ export class Frameworks {
         this.removeFramework(fw, 'teardown');
         return { status: 202 };
       case 'ACCEPT':
+        fw.figures.calls.accept++;
         this.p.operations.accept(fw, call.accept!);
         return { status: 202 };
       case 'DECLINE':
-        for (const o of call.decline!.offer_ids ?? []) this.p.allocator.declineOffer(fw, o.value, call.decline!.filters?.refuse_seconds);
+        this.p.allocator.decline(fw, (call.decline!.offer_ids ?? []).map((o) => o.value), call.decline!.filters?.refuse_seconds);
         return { status: 202 };
       // ---- maintenance ----
       case 'ACCEPT_INVERSE_OFFERS':
@@ -149,7 +153,7 @@ export class Frameworks {
         this.p.allocator.revive(fw, rolesArg(call.revive));
         return { status: 202 };
       case 'SUPPRESS':
-        for (const r of rolesArg(call.suppress) ?? fw.roles) fw.suppressed.add(r);
+        this.p.allocator.suppress(fw, rolesArg(call.suppress));
         return { status: 202 };
       case 'KILL':
         this.p.executors.kill(fw, call.kill!.task_id.value, call.kill!.agent_id?.value);
@@ -235,9 +239,9 @@ export class Frameworks {
         a.streams.delete(k);
       }
     }
+    // Its resources are recovered: they go out in the next batch allocation (removeFramework does not allocate).
     this.s.frameworks.delete(fw.id);
     this.s.removedFrameworks.set(fw.id, fw);
-    this.p.allocator.scheduleAllocation();
   }
 
   /** After a leader failover a framework re-subscribes with its id: the agents report its tasks back to the master. */

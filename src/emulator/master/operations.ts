@@ -4,7 +4,8 @@ import type { ExecutorInfo, OfferOperation, TaskInfo, TaskState, TaskStatusReaso
 import { bagsByRole, ResourceBag } from '../resources.js';
 import { refuseOf } from './allocator.js';
 import { applyReservationOp } from './reservation-ops.js';
-import { addScalars, agentWorkDirOf, type Framework, id, type MasterParts, type MasterState, mergeInto } from './shared.js';
+import { recordHold } from './allocator.js';
+import { agentWorkDirOf, charge, type Framework, id, type MasterParts, type MasterState, mergeInto } from './shared.js';
 
 /** ACCEPT: the offers and each operation validated as master/validation.cpp does, then applied to the agent. */
 export class Operations {
@@ -37,10 +38,13 @@ export class Operations {
     const a = this.s.agents.get(records[0].agentId)!;
     const role = records[0].role;
     const remaining = new Map<string, ResourceBag>();
+    const now = this.s.clock.now();
     for (const r of records) {
       this.s.offers.delete(r.id);
       r.timer?.cancel();
       fw.offers.delete(r.id);
+      recordHold(fw, r, now, 'accepted');
+      fw.figures.accepted++;
       for (const [pool, b] of r.parts) {
         const cur = remaining.get(pool);
         if (cur) cur.add(b);
@@ -95,9 +99,9 @@ export class Operations {
     a.release(remaining);
     const bag = new ResourceBag();
     for (const b of remaining.values()) bag.add(b);
-    addScalars(fw.allocated, bag, -1);
+    charge(fw, role, bag, -1);
+    // Recovered, not allocated now: the next batch allocation offers them (MESOS-3078).
     this.p.allocator.addFilter(fw, a.id, role, bag, refuseSeconds);
-    this.p.allocator.scheduleAllocation();
   }
 
   private validateOffers(fw: Framework, ids: string[]): string | undefined {
@@ -193,7 +197,7 @@ export class Operations {
     if (executor && !e) {
       const res = bagsByRole(executor.resources);
       for (const [pool, b] of res) remaining.get(pool)?.subtract(b);
-      e = this.p.executors.createExecutor(fw, a, { ...executor, framework_id: id(fw.id) }, res, 'custom');
+      e = this.p.executors.createExecutor(fw, a, { ...executor, framework_id: id(fw.id) }, res, 'custom', role);
     }
     for (const t of tasks) {
       const res = bagsByRole(t.resources);
@@ -202,7 +206,7 @@ export class Operations {
       if (!te) {
         // Command task: the agent wraps it in its command executor, whose id is the task id.
         const info: ExecutorInfo = { executor_id: id(t.task_id.value), framework_id: id(fw.id), command: t.command, name: `Command Executor (Task: ${t.task_id.value})` };
-        te = this.p.executors.createExecutor(fw, a, info, new Map(), 'command');
+        te = this.p.executors.createExecutor(fw, a, info, new Map(), 'command', role);
       }
       const task: Task = {
         info: { ...t, executor: executor ? { ...executor, framework_id: id(fw.id) } : undefined },

@@ -13,7 +13,7 @@ import type { ExecutorLauncher } from '../executors.js';
 import type { Maintenance } from '../maintenance.js';
 import { ProtocolFaults } from '../faults.js';
 import { type FrameworkInfo, type MasterInfo, type SchedulerEvent, type TaskState, TERMINAL_STATES } from '../proto-types.js';
-import type { ResourceBag } from '../resources.js';
+import { ResourceBag } from '../resources.js';
 import type { AgentLifecycle } from './agent-lifecycle.js';
 import type { Allocator } from './allocator.js';
 import type { ExecutorLifecycle } from './executor-lifecycle.js';
@@ -54,6 +54,13 @@ export interface MasterOptions {
   version?: string;
   /** Seeded randomness for agent order in allocation. */
   random?: () => number;
+  /** Role weights (the master's --weights); a role without one weighs 1. */
+  weights?: Record<string, number>;
+  /**
+   * The master's --min_allocatable_resources: an agent's leftovers are offered only if they hold at least one of these
+   * quantity sets (default cpus:0.01|mem:32, Mesos' MIN_CPUS and MIN_MEM); an empty list offers any leftovers.
+   */
+  minAllocatable?: Record<string, number>[];
 }
 
 export const DEFAULTS = {
@@ -80,6 +87,33 @@ export interface OfferRecord {
   role: string;
   parts: Map<string, ResourceBag>;
   timer?: Timer;
+  /** When the offer was sent (the clock's ms): its hold time ends when it is accepted, declined or rescinded. */
+  sentAt: number;
+}
+
+/** What the allocator saw a framework do with its offers (emulator-only figures, GET /emulator/allocation). */
+export interface OfferFigures {
+  sent: number;
+  accepted: number;
+  declined: number;
+  rescinded: number;
+  /** ms from OFFERS to ACCEPT/DECLINE/rescind and which it was, one entry per offer, the latest MAX_HOLD_SAMPLES. */
+  holds: { ms: number; outcome: HoldOutcome }[];
+  /** DECLINEs (calls) by their effective refuse_seconds, as text ("5", "300", "0"). */
+  declineRefuseSeconds: Record<string, number>;
+  calls: { accept: number; decline: number; suppress: number; revive: number };
+  /** Agents declined and not offered again since: when, and with what refuse_seconds (a REVIVE forgets them). */
+  declinedAgents: Map<string, { at: number; refuseSeconds: number }>;
+  /** Time from a DECLINE of an agent to its next offer to the framework, with the decline's refuse_seconds (latest MAX_HOLD_SAMPLES). */
+  reoffers: { refuseSeconds: number; gapMs: number; grown: boolean }[];
+}
+
+export type HoldOutcome = 'accepted' | 'declined' | 'rescinded';
+
+export const MAX_HOLD_SAMPLES = 100_000;
+
+export function newOfferFigures(): OfferFigures {
+  return { sent: 0, accepted: 0, declined: 0, rescinded: 0, holds: [], declineRefuseSeconds: {}, calls: { accept: 0, decline: 0, suppress: 0, revive: 0 }, declinedAgents: new Map(), reoffers: [] };
 }
 
 export interface Framework {
@@ -91,8 +125,13 @@ export interface Framework {
   suppressed: Set<string>;
   filters: Map<string, Filter[]>;
   offers: Set<string>;
-  /** cpus/mem in use or offered, for DRF. */
+  /** Scalars offered or in use (Mesos' "allocated"), over all roles. */
   allocated: ResourceBag;
+  /** The same per role: the DRF sorters' allocation of this framework in each role. */
+  allocatedByRole: Map<string, ResourceBag>;
+  /** Offers made to the framework per role: the DRF sorter's tie-breaker (`allocation.count`). */
+  allocationCount: Map<string, number>;
+  figures: OfferFigures;
   tasks: Map<string, Task>;
   completed: Task[];
   failoverTimer?: Timer;
@@ -183,6 +222,15 @@ function ipToInt(ip: string): number {
   if (p.length !== 4 || p.some((n) => !(n >= 0 && n <= 255))) return 0;
   // Mesos stores MasterInfo.ip in network byte order read as a little-endian uint32.
   return ((p[3] << 24) >>> 0) + (p[2] << 16) + (p[1] << 8) + p[0];
+}
+
+/** Charges (sign 1) or credits (-1) the framework's allocation in `role` with the scalars of `b`. */
+export function charge(fw: Framework, role: string, b: ResourceBag, sign: 1 | -1): void {
+  addScalars(fw.allocated, b, sign);
+  let r = fw.allocatedByRole.get(role);
+  if (!r) fw.allocatedByRole.set(role, (r = new ResourceBag()));
+  addScalars(r, b, sign);
+  if (r.scalars.size === 0) fw.allocatedByRole.delete(role);
 }
 
 /** Adds (sign 1) or removes (-1) the scalars of `b` to `into`, without allocating. */

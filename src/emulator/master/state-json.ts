@@ -2,6 +2,7 @@ import type { Agent, Task } from '../agent.js';
 import type { CommandInfo, ExecutorInfo, Resource } from '../proto-types.js';
 import { poolRole } from '../reservations.js';
 import { bagsByRole, ResourceBag } from '../resources.js';
+import { dominantShare } from './drf.js';
 import { domainOf, type MasterState, mergeInto } from './shared.js';
 
 /**
@@ -172,4 +173,91 @@ function commandJson(c: CommandInfo): Record<string, unknown> {
     ...(c.environment ? { environment: c.environment } : {}),
     uris: (c.uris ?? []).map((u) => ({ value: u.value, executable: u.executable ?? false })),
   };
+}
+
+/** One framework's view in GET /emulator/allocation. */
+export interface FrameworkAllocationJson {
+  id: string;
+  name: string;
+  roles: string[];
+  suppressed_roles: string[];
+  active: boolean;
+  /** Scalars offered or in use (Mesos' allocated), offered, and used by tasks and executors. */
+  allocated: Record<string, number>;
+  offered: Record<string, number>;
+  used: Record<string, number>;
+  /** max over the cluster's scalars of allocated/total (weights not applied). */
+  dominant_share: number;
+  offers: { sent: number; accepted: number; declined: number; rescinded: number };
+  /** ms from OFFERS to ACCEPT, DECLINE or rescind, oldest first (the latest 100 000). */
+  offer_hold_ms: number[];
+  declines_by_refuse_seconds: Record<string, number>;
+  calls: { accept: number; decline: number; suppress: number; revive: number };
+  /** Per DECLINE of an agent: its refuse_seconds and the ms until the agent was next offered to the framework. */
+  /** The same split by what ended the hold. */
+  offer_hold_ms_by_outcome: Record<'accepted' | 'declined' | 'rescinded', number[]>;
+  /** `grown`: the agent came back while the decline's filter ran, because it had more to offer than was refused. */
+  reoffers: { refuse_seconds: number; gap_ms: number; grown: boolean }[];
+  /** With `byAgent`: scalars its tasks and executors use, per agent id. */
+  used_by_agent?: Record<string, Record<string, number>>;
+}
+
+/**
+ * GET /emulator/allocation (emulator-only): what the allocator sees — the cluster's scalar totals, each role's weighted
+ * share and each framework's allocation, dominant share and what it did with its offers. The figures a sharing
+ * benchmark samples (`lists: false` leaves the per-offer lists empty, for frequent sampling); the real master spreads them over /roles, /state and /metrics/snapshot.
+ */
+export function allocationJson(s: MasterState, total: Map<string, number>, o: { byAgent?: boolean; lists?: boolean } = {}): { time: number; total: Record<string, number>; roles: { role: string; weight: number; share: number }[]; frameworks: FrameworkAllocationJson[] } {
+  const roleAlloc = new Map<string, ResourceBag>();
+  const frameworks = [...s.frameworks.values()].map((f) => {
+    for (const [r, b] of f.allocatedByRole) roleAlloc.set(r, (roleAlloc.get(r) ?? new ResourceBag()).add(b));
+    const offered = new ResourceBag();
+    for (const oid of f.offers) for (const b of s.offers.get(oid)?.parts.values() ?? []) offered.add(b);
+    const used = new ResourceBag();
+    for (const [k, v] of f.allocated.scalars) used.scalars.set(k, v);
+    for (const [k, v] of offered.scalars) {
+      const left = Math.round(((used.scalars.get(k) ?? 0) - v) * 1000) / 1000;
+      if (left > 0) used.scalars.set(k, left);
+      else used.scalars.delete(k);
+    }
+    const fig = f.figures;
+    return {
+      id: f.id,
+      name: f.info.name,
+      roles: f.roles,
+      suppressed_roles: [...f.suppressed],
+      active: f.sink !== undefined,
+      allocated: Object.fromEntries(f.allocated.scalars),
+      offered: Object.fromEntries(offered.scalars),
+      used: Object.fromEntries(used.scalars),
+      dominant_share: dominantShare(f.allocated, total),
+      offers: { sent: fig.sent, accepted: fig.accepted, declined: fig.declined, rescinded: fig.rescinded },
+      offer_hold_ms: o.lists === false ? [] : fig.holds.map((h) => h.ms),
+      offer_hold_ms_by_outcome: {
+        accepted: o.lists === false ? [] : fig.holds.filter((h) => h.outcome === 'accepted').map((h) => h.ms),
+        declined: o.lists === false ? [] : fig.holds.filter((h) => h.outcome === 'declined').map((h) => h.ms),
+        rescinded: o.lists === false ? [] : fig.holds.filter((h) => h.outcome === 'rescinded').map((h) => h.ms),
+      },
+      declines_by_refuse_seconds: { ...fig.declineRefuseSeconds },
+      calls: { ...fig.calls },
+      reoffers: (o.lists === false ? [] : fig.reoffers).map((r) => ({ refuse_seconds: r.refuseSeconds, gap_ms: r.gapMs, grown: r.grown })),
+      ...(o.byAgent ? { used_by_agent: usedByAgent(s, f.id) } : {}),
+    };
+  });
+  const roles = [...roleAlloc].map(([role, b]) => {
+    const weight = s.opts.weights?.[role] ?? 1;
+    return { role, weight, share: dominantShare(b, total, weight) };
+  });
+  return { time: s.clock.now(), total: Object.fromEntries(total), roles, frameworks };
+}
+
+function usedByAgent(s: MasterState, frameworkId: string): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const a of s.agents.values()) {
+    const b = new ResourceBag();
+    for (const t of a.tasks.values()) if (t.frameworkId === frameworkId && t.holdsResources) for (const r of t.resources.values()) b.add(r);
+    for (const e of a.executors.values()) if (e.frameworkId === frameworkId && e.state !== 'terminated') for (const r of e.resources.values()) b.add(r);
+    if (b.scalars.size) out[a.id] = Object.fromEntries(b.scalars);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Agent, key, type Task, type UpdateStream } from '../agent.js';
 import type { TaskState, TaskStatus, TaskStatusReason } from '../proto-types.js';
-import { addScalars, type Framework, hex, id, isTerminal, type MasterParts, type MasterState } from './shared.js';
+import { charge, type Framework, hex, id, isTerminal, type MasterParts, type MasterState } from './shared.js';
 
 const MAX_STATUS_RETRY_MS = 600_000;
 const MAX_COMPLETED_TASKS = 1000;
@@ -77,8 +77,8 @@ export class StatusUpdates {
     a.release(t.resources);
     this.p.executors.resizeContainer(a, t.frameworkId, t.executorId);
     const fw = this.s.frameworks.get(t.frameworkId);
-    if (fw) for (const b of t.resources.values()) addScalars(fw.allocated, b, -1);
-    this.p.allocator.scheduleAllocation();
+    // Recovered, not allocated now: the next batch allocation offers them (MESOS-3078).
+    if (fw) for (const b of t.resources.values()) charge(fw, t.role, b, -1);
   }
 
   forgetTask(t: Task): void {

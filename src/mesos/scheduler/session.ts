@@ -26,6 +26,13 @@ export interface SessionOptions {
   log: Logger;
 }
 
+/**
+ * Calls that answer offers or change what the master offers. They go on connections of their own: a framework holds
+ * offers until its ACCEPT or DECLINE reaches the master, and thousands of ACKNOWLEDGEs (a burst's status updates) on
+ * the shared connections would hold them there long after the framework decided.
+ */
+export const OFFER_CALLS: ReadonlySet<string> = new Set(['ACCEPT', 'DECLINE', 'SUPPRESS', 'REVIVE', 'ACCEPT_INVERSE_OFFERS', 'DECLINE_INVERSE_OFFERS']);
+
 /** A SUBSCRIBE answered 307: where the leader is. */
 export class Redirect {
   constructor(readonly location: string) {}
@@ -44,10 +51,13 @@ export class SchedulerSession {
   /** The current subscription's Mesos-Stream-Id; calls carry it. */
   streamId: string | undefined;
   private readonly agents: CallAgents;
+  /** Offer calls' own connections: an ACCEPT or DECLINE never queues behind the acknowledgements of a burst's updates. */
+  private readonly offerAgents: CallAgents;
   private readonly authHeader: string | undefined;
 
   constructor(private readonly o: SessionOptions) {
     this.agents = new CallAgents({ ca: o.ca });
+    this.offerAgents = new CallAgents({ ca: o.ca });
     this.authHeader = o.credentials ? basicAuthHeader(o.credentials.principal, o.credentials.secret) : undefined;
   }
 
@@ -74,7 +84,7 @@ export class SchedulerSession {
         url,
         body,
         headers: { ...this.headers(), 'Mesos-Stream-Id': streamId },
-        agent: this.agents.for(new URL(url)),
+        agent: (OFFER_CALLS.has(call.type) ? this.offerAgents : this.agents).for(new URL(url)),
         ca: this.o.ca,
         timeoutMs: this.o.requestTimeoutMs ?? 30_000,
       });
@@ -129,6 +139,7 @@ export class SchedulerSession {
   /** Closes the keep-alive connections. */
   destroy(): void {
     this.agents.destroy();
+    this.offerAgents.destroy();
   }
 }
 

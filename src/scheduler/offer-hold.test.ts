@@ -1,0 +1,64 @@
+// How long kube-mesos keeps offers and how it gives them back: the hold (mesos.offerHold) while pods wait, the prompt
+// DECLINE with refuseSeconds.idle and SUPPRESS once nothing is pending. What a shared Mesos cluster needs from us.
+import { loadConfig } from '../config/config.js';
+import { coreConfig } from './core-config.js';
+import { aPod, anOffer } from './testing/builders.js';
+import { coreHarness } from './testing/core-harness.js';
+
+describe('offer hold and declines', () => {
+  it('an offer no waiting pod fits is declined once it was held mesos.offerHold (refuse_seconds = refuseSeconds.waiting), not before', async () => {
+    const { core, mesos, advance } = coreHarness({ offerHoldMs: 2000 });
+    core.onPodUpsert(aPod('huge').cpu('64').build());
+    const offer = anOffer('a1').zone('z1').build();
+    core.onOffers([offer]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.accepts).toHaveLength(0);
+    expect(mesos.declines).toHaveLength(0);
+    // The core asks to be woken no later than the end of the hold, so the decline does not wait for other input.
+    expect(core.nextWakeMs()).toBeLessThanOrEqual(1000 + 2000);
+    advance(1999);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.declines).toHaveLength(0);
+    advance(1);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.declines).toEqual([{ offerIds: [offer.id.value], refuse: 1 }]);
+    expect(mesos.suppresses).toBe(0); // the pod still waits
+  });
+
+  it('once nothing is pending, the offers left are declined in the same cycle with refuseSeconds.idle, and SUPPRESS follows', async () => {
+    const { core, mesos } = coreHarness({ offerHoldMs: 5000 });
+    core.onPodUpsert(aPod('p1').build());
+    core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build(), anOffer('a3').zone('z3').build()]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.accepts).toHaveLength(1);
+    const declined = mesos.declines.flatMap((d) => d.offerIds);
+    expect(declined).toHaveLength(2);
+    expect(declined).not.toContain(mesos.accepts[0].offerIds[0]);
+    expect(mesos.declines.every((d) => d.refuse === 300)).toBe(true);
+    expect(mesos.suppresses).toBe(1);
+    // An offer that was already on its way when we suppressed is declined the same way, in the cycle it wakes.
+    const late = anOffer('a4').zone('z1').build();
+    core.onOffers([late]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.declines.at(-1)).toEqual({ offerIds: [late.id.value], refuse: 300 });
+    expect(mesos.suppresses).toBe(1);
+  });
+
+  it('mesos.offerHold is a duration key (default 5s) that reaches the core; below 500ms is refused naming the key', () => {
+    const opts = { executorCommand: 'kube-mesos executor', executorKubeconfig: '/kc' };
+    const def = loadConfig();
+    if (!def.ok) throw new Error(def.errors.join('; '));
+    expect(coreConfig(def.config, opts).offerHoldMs).toBe(5000);
+    const set = loadConfig({ flags: [['mesos.offerHold', '2s']] });
+    if (!set.ok) throw new Error(set.errors.join('; '));
+    expect(coreConfig(set.config, opts).offerHoldMs).toBe(2000);
+    const bad = loadConfig({ env: { KUBE_MESOS_MESOS_OFFER_HOLD: '100ms' } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors.join('\n')).toMatch(/mesos\.offerHold.*KUBE_MESOS_MESOS_OFFER_HOLD/);
+  });
+});
