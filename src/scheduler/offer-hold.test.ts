@@ -1,7 +1,8 @@
 // How long kube-mesos keeps offers and how it gives them back: the hold (mesos.offerHold) while pods wait, the prompt
-// DECLINE with refuseSeconds.idle and SUPPRESS once nothing is pending. What a shared Mesos cluster needs from us.
+// DECLINE with refuseSeconds.idle and SUPPRESS once nothing is pending and no pod came for a second. What a shared Mesos cluster needs from us.
 import { loadConfig } from '../config/config.js';
 import { coreConfig } from './core-config.js';
+import { PODS_ARRIVING_MS } from './offer-stream.js';
 import { aPod, anOffer } from './testing/builders.js';
 import { coreHarness } from './testing/core-harness.js';
 
@@ -28,13 +29,20 @@ describe('offer hold and declines', () => {
     expect(mesos.suppresses).toBe(0); // the pod still waits
   });
 
-  it('once nothing is pending, the offers left are declined in the same cycle with refuseSeconds.idle, and SUPPRESS follows', async () => {
-    const { core, mesos } = coreHarness({ offerHoldMs: 5000 });
+  it('once nothing is pending and no pod came for PODS_ARRIVING_MS, the offers left are declined with refuseSeconds.idle, and SUPPRESS follows', async () => {
+    const { core, mesos, advance } = coreHarness({ offerHoldMs: 5000 });
     core.onPodUpsert(aPod('p1').build());
     core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z2').build(), anOffer('a3').zone('z3').build()]);
     core.runCycle();
     await core.drain();
     expect(mesos.accepts).toHaveLength(1);
+    // A pod came a moment ago: more may follow, the rest is kept (pods-arriving.test.ts)…
+    expect(mesos.declines).toHaveLength(0);
+    // …until a full PODS_ARRIVING_MS passed without one (well within the 5 s hold).
+    expect(core.nextWakeMs()).toBeLessThanOrEqual(1000 + PODS_ARRIVING_MS);
+    advance(PODS_ARRIVING_MS);
+    core.runCycle();
+    await core.drain();
     const declined = mesos.declines.flatMap((d) => d.offerIds);
     expect(declined).toHaveLength(2);
     expect(declined).not.toContain(mesos.accepts[0].offerIds[0]);
