@@ -77,7 +77,7 @@ export const CONFIG_SCHEMA = {
       waiting: duration({ default: '1s', min: '0s', max: '1h', unit: 's', doc: 'refuse_seconds on DECLINE while pods are waiting (short, so offers come back soon). The value is in seconds.' }),
       idle: duration({ default: '5m', min: '0s', max: '24h', unit: 's', doc: 'refuse_seconds on DECLINE when nothing is pending (long, so other frameworks get the resources). The value is in seconds.' }),
     },
-    offerHold: duration({ default: '5s', min: '500ms', max: '5m', doc: 'Longest time an offer is kept unused while pods wait (they may fit it in a later cycle); then it is declined with `refuseSeconds.waiting`. With nothing pending, offers are declined at the end of the cycle that received them (`refuseSeconds.idle`) and offers are suppressed.' }),
+    offerHold: duration({ default: '5s', min: '500ms', max: '5m', doc: 'Longest time an offer is kept unused while pods wait (they may fit it in a later cycle); then it is declined with `refuseSeconds.waiting`. While pods keep arriving (one queued in the last second) offers are kept the same way even with the queue empty; once none came for a second and nothing is pending, they are declined with `refuseSeconds.idle` and offers are suppressed.' }),
     reviveMinInterval: duration({ default: '1s', min: '0s', max: '1h', doc: 'REVIVE rate limit: one per interval on average; two may go out back to back after a quiet spell.' }),
     implicitReconcileInterval: duration({ default: '5m', min: '10s', max: '24h', doc: 'Period of implicit task reconciliation (explicit reconciliation runs after every SUBSCRIBED).' }),
   },
