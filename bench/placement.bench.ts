@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { AgentTable, agentLabels, feasibleToFind, plan } from '../src/placement/index.js';
 import type { AgentView, PlacedPod, PlanConfig, PodSpecView } from '../src/placement/index.js';
+import { seededRandom as mulberry32 } from '../src/time/backoff.js';
 
 type Workload = 'plain' | 'zone-spread' | 'hostname-anti-affinity' | 'marathon-group-by';
 const WORKLOADS: Workload[] = ['plain', 'zone-spread', 'hostname-anti-affinity', 'marathon-group-by'];
@@ -17,16 +18,6 @@ const WARM_CYCLES = Number(process.env.BENCH_PLACEMENT_WARM_CYCLES ?? 6);
 /** Agents arriving per batch before the first cycle (see run()). */
 const ARRIVAL = 1000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeAgents(n: number, rnd: () => number): AgentView[] {
   const out: AgentView[] = [];

@@ -6,17 +6,8 @@ import { plan } from './plan.js';
 import { agentLabels } from './state.js';
 import { makeAgent, makePod, resetSeq, testConfig } from './testing/builders.js';
 import type { AgentView, PlacedPod, Plan, PodSpecView } from './types.js';
+import { seededRandom as mulberry32 } from '../time/backoff.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ZONES = ['a', 'b', 'c', 'd'];
 

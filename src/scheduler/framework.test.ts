@@ -4,10 +4,10 @@ import type { TaskInfo } from '../mesos/types.js';
 import { silentLogger } from '../telemetry/log.js';
 import { DEFAULT_POOL_CONFIG } from '../pool/planner.js';
 import { taskIdFor } from './launch.js';
-import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
+import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
 import { aPod, anOffer, statusFor, statusOf } from './testing/builders.js';
 import { coreHarness, TEST_CORE_CONFIG } from './testing/core-harness.js';
-import { FakeKube, FakeMesos } from './testing/fakes.js';
+import { FakeKube, FakeMesos, noMetrics } from './testing/fakes.js';
 
 
 const config = TEST_CORE_CONFIG;
@@ -15,18 +15,6 @@ const config = TEST_CORE_CONFIG;
 function setup(over: Partial<FrameworkCoreConfig> = {}) {
   return coreHarness(over);
 }
-
-const noMetrics: FrameworkMetrics = {
-  offersReceived: () => {},
-  offersDeclined: () => {},
-  offersAccepted: () => {},
-  offersRescinded: () => {},
-  launches: () => {},
-  taskState: () => {},
-  cycle: () => {},
-  podScheduled: () => {},
-  pending: () => {},
-};
 
 describe('FrameworkCore', () => {
   it('places many pods per offer and sends one ACCEPT per agent, the executor with the first pod', async () => {

@@ -3,7 +3,7 @@ import { silentLogger } from '../telemetry/log.js';
 import { FrameworkCore, type FrameworkMetrics } from './framework.js';
 import { aPod, anOffer, statusOf } from './testing/builders.js';
 import { coreHarness, TEST_CORE_CONFIG } from './testing/core-harness.js';
-import { FakeKube, FakeMesos } from './testing/fakes.js';
+import { FakeKube, FakeMesos, noMetrics } from './testing/fakes.js';
 import { PODS_ARRIVING_MS } from './offer-stream.js';
 
 describe('pods arriving one by one', () => {
@@ -71,18 +71,7 @@ describe('the way of a pod task to its agent', () => {
     let now = 1000;
     const mesos = new FakeMesos();
     const reached: number[] = [];
-    const metrics: FrameworkMetrics = {
-      offersReceived: () => {},
-      offersDeclined: () => {},
-      offersAccepted: () => {},
-      offersRescinded: () => {},
-      launches: () => {},
-      taskState: () => {},
-      cycle: () => {},
-      podScheduled: () => {},
-      pending: () => {},
-      taskReached: (s) => reached.push(s),
-    };
+    const metrics: FrameworkMetrics = { ...noMetrics, taskReached: (s) => reached.push(s) };
     const core = new FrameworkCore({ mesos, kube: new FakeKube(), clock: { now: () => now }, log: silentLogger(), config: TEST_CORE_CONFIG, metrics });
     core.onSubscribed('fw');
     core.onPodUpsert(aPod('p1').build());

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { controlPlaneInfo } from './kube.js';
+import { seededRandom } from '../../src/time/backoff.js';
 
 export interface FaultRule {
   /** Which requests it applies to. */
@@ -36,17 +37,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** mulberry32: a tiny seeded generator, so which requests fail is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (mulberry32), so which requests fail is the same on every run. */
+const seeded = seededRandom;
 
 /** `/api/v1/namespaces/x/pods/y/status` → `pods/status`; `/apis/coordination.k8s.io/v1/.../leases/n` → `leases`. */
 export function resourceKind(path: string): string {

@@ -3,6 +3,20 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubern
 import type { OfferOperation, TaskInfo, TaskStatus } from '../../mesos/types.js';
 import { ServiceUnavailableError } from '../../mesos/errors.js';
 import type { BindOutcome, KubePort, MesosPort, NodeCertificateResult } from '../ports.js';
+import type { FrameworkMetrics } from '../effects.js';
+
+/** Metrics that record nothing: tests spread it and override the one they watch. */
+export const noMetrics: FrameworkMetrics = {
+  offersReceived: () => {},
+  offersDeclined: () => {},
+  offersAccepted: () => {},
+  offersRescinded: () => {},
+  launches: () => {},
+  taskState: () => {},
+  cycle: () => {},
+  podScheduled: () => {},
+  pending: () => {},
+};
 
 export class FakeMesos implements MesosPort {
   accepts: { offerIds: string[]; operations: OfferOperation[]; refuse: number }[] = [];
