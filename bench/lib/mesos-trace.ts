@@ -10,6 +10,7 @@ import type { SchedulerCall, SchedulerEvent } from '../../src/mesos/api-types.js
 import { podOfTaskId } from '../../src/scheduler/launch.js';
 import type { SchedulerService } from '../../src/scheduler/service.js';
 import type { MesosTimes } from './real-cost.js';
+import { waitUntil } from './waiters.js';
 
 export class MesosTrace {
   /** By pod name (one namespace). */
@@ -52,20 +53,7 @@ export class MesosTrace {
 
   /** Resolves once `ok()` holds (checked on every Mesos update), or with false after `timeoutMs`. */
   until(ok: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (ok()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!ok()) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.add(check);
-    });
+    return waitUntil(this.waiters, ok, timeoutMs);
   }
 
   private times(name: string): MesosTimes {

@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { KubeHttp, RawWatchEvent } from '../../src/kube/http.js';
 import { startedFromLog, type PodTimeline } from './real-cost.js';
+import { waitUntil } from './waiters.js';
 
 interface RawPod {
   metadata: { name: string; resourceVersion?: string };
@@ -65,20 +66,7 @@ export class PodTimelines {
 
   /** Resolves true once `ok()` holds (checked on every pod event and log read), false after `timeoutMs`. */
   until(ok: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (ok()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if (!ok()) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.add(check);
-    });
+    return waitUntil(this.waiters, ok, timeoutMs);
   }
 
   async stop(): Promise<void> {
