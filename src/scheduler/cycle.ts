@@ -89,6 +89,8 @@ export class CycleWaker {
 
 export class SchedulingCycle {
   private running = false;
+  /** The last cycle had pods ready and no offer held. */
+  private starved = false;
   private readonly timer: CycleTimer | undefined;
   /**
    * Kept from cycle to cycle unless `keepAgentTable: false`: unchanged agents keep their views, plan() rebuilds only the
@@ -117,7 +119,12 @@ export class SchedulingCycle {
   /** Pods or offers arrived, or something freed capacity: REVIVE now if suppressed, and run a cycle soon. */
   wake(): void {
     this.parts.stream.onWake(this.fx.clock.now());
-    this.timer?.wake();
+    // The last cycle had pods and no offer to place them on: offers that come now are what it waited for, so the next
+    // cycle runs at once instead of waiting out the interval (a REVIVE's offers arrive 10–30 ms after that cycle).
+    if (this.starved && this.state.offers.size > 0) {
+      this.starved = false;
+      this.timer?.wakeNow();
+    } else this.timer?.wake();
     this.runner.onWake?.();
   }
 
@@ -206,6 +213,7 @@ export class SchedulingCycle {
       // Nothing offered right now: the pods wait for offers (backoff ends early when offers arrive).
       for (const p of pods) s.queue.backoff(p.key, now);
     }
+    this.starved = pods.length > 0 && s.offers.size === 0 && result.placed === 0;
 
     // Pods bound by someone else take their room from what the offers still hold.
     if (this.parts.bound && s.boundWaiting.size > 0 && s.offers.size > 0 && now >= s.launchHoldUntilMs) {
@@ -266,6 +274,11 @@ export class CycleTimer {
 
   wake(): void {
     this.schedule(this.lastCycleMs + this.o.intervalMs);
+  }
+
+  /** A cycle as soon as possible, not at the end of the interval. */
+  wakeNow(): void {
+    this.schedule(this.o.now());
   }
 
   stop(): void {
