@@ -178,7 +178,7 @@ export class SchedulingCycle {
     const unhealthyZones = failover.run(now);
     this.parts.loss.sweep();
     pool.run(now, unhealthyZones);
-    stream.wantsOffers = pool.wantsOffers || (this.parts.volumes?.wantsOffers() ?? false);
+    stream.wantsOffers = pool.wantsOffers || (this.parts.volumes?.wantsOffers(now) ?? false);
     maintenance.runCycle(now); // draining agents: their offers out of the pool, cordon/evict/answer
 
     // Volumes of deleted claims go back before pods are placed: their disk is free for the pods of this cycle's next offers.
@@ -189,7 +189,8 @@ export class SchedulingCycle {
     const ready = now < s.launchHoldUntilMs ? [] : s.queue.ready(now, cfg.maxBatch);
     const pods = this.parts.volumes && ready.length > 0 ? this.parts.volumes.withClaims(ready) : ready;
     // A volume offered while its pod was away was declined with the idle refuse_seconds: REVIVE clears that filter.
-    if (pods !== ready && this.parts.volumes!.waitingForVolume(pods)) stream.reviveFiltered(now, VOLUME_REVIVE_MS);
+    const awaitingVolume = pods !== ready ? this.parts.volumes!.agentsAwaitingVolume(pods) : [];
+    if (awaitingVolume.length > 0) stream.reviveFiltered(now, VOLUME_REVIVE_MS);
     result.considered = pods.length;
     if (pods.length > 0 && s.offers.size > 0) {
       const counts = kubeletCounts(pool.kubeletZones((id) => s.zoneOf(id)));
@@ -214,6 +215,14 @@ export class SchedulingCycle {
       for (const p of pods) s.queue.backoff(p.key, now);
     }
     this.starved = pods.length > 0 && s.offers.size === 0 && result.placed === 0;
+
+    // Mesos offers a reservation only with some cpus or mem (--min_allocatable_resources): while the agent's unreserved
+    // rest is offered to another of our roles, the volume's role never gets the agent. That offer goes back with the
+    // short filter, so the next allocation gives the volume's role the agent, reservation and rest together.
+    if (awaitingVolume.length > 0) {
+      const held = awaitingVolume.flatMap((agentId) => s.offers.takeAgent(agentId));
+      if (held.length > 0) result.declined += stream.decline(held, stream.refuseSeconds());
+    }
 
     // Pods bound by someone else take their room from what the offers still hold.
     if (this.parts.bound && s.boundWaiting.size > 0 && s.offers.size > 0 && now >= s.launchHoldUntilMs) {

@@ -65,6 +65,7 @@ export class MesosEvents {
   subscribed(frameworkId: string): void {
     this.state.frameworkId = frameworkId;
     this.state.subscribed = true;
+    this.state.subscribedAtMs = this.fx.clock.now();
     this.state.launchHoldUntilMs = this.fx.clock.now() + (this.config.adoptionGraceMs ?? 0);
     this.parts.stream.subscribed(this.fx.clock.now());
     // Every known task is reconciled (again with backoff until it answers), plus one implicit reconciliation.

@@ -60,6 +60,8 @@ export class CoreState {
   subscribed = false;
   /** No pending pod is launched before this time (the adoption grace after SUBSCRIBED; see FrameworkCoreConfig). */
   launchHoldUntilMs = 0;
+  /** When the framework last SUBSCRIBED (ms). */
+  subscribedAtMs = -Infinity;
   /** When a pod last joined the queue (ms): while pods keep coming, offers are held (offer-stream.ts `podsArriving`). */
   lastPodQueuedMs = -Infinity;
 

@@ -12,6 +12,9 @@ import type { Effects } from './effects.js';
 import type { CoreState } from './state.js';
 import { podVolumes, reclaimOperations, volumeHostPath, volumeReleasedForDelete, volumeRoleOf, type NewVolume, type PodVolumes } from './volume-plan.js';
 
+/** How long after SUBSCRIBED offers are wanted so that reservations left by a removed PersistentVolume are seen. */
+export const RECLAIM_SCAN_MS = 20_000;
+
 export interface VolumesConfig {
   /** The agents' work dir (`{agentId}` replaced): volumes live under `<dir>/volumes/roles/<role>/<persistence id>`. */
   agentWorkDir: string;
@@ -41,16 +44,17 @@ export class Volumes {
     });
   }
 
-  /** True when one of `pods` waits for its Mesos volume on an agent whose held offers do not carry it. */
-  waitingForVolume(pods: readonly PodSpecView[]): boolean {
+  /** The agents where one of `pods` waits for its Mesos volume and whose held offers do not carry it. */
+  agentsAwaitingVolume(pods: readonly PodSpecView[]): string[] {
     const s = this.state;
+    const out = new Set<string>();
     for (const p of pods)
       for (const c of p.claims ?? []) {
         if (!c.mesos || s.failover.isAgentLost(c.mesos.agentId)) continue;
         const offered = s.offers.forAgent(c.mesos.agentId).some((o) => (o.resources ?? []).some((r) => r.disk?.persistence?.id === c.mesos!.persistenceId));
-        if (!offered) return true;
+        if (!offered) out.add(c.mesos.agentId);
       }
-    return false;
+    return [...out];
   }
 
   /** The volume operations and task volumes of one placed pod, out of its agent's remaining offered resources. */
@@ -100,9 +104,14 @@ export class Volumes {
    * True while a Mesos volume's PersistentVolume is released for deletion: its agent's offers are wanted (no SUPPRESS,
    * REVIVE if suppressed) so that the volume is offered and destroyed, though no pod waits.
    */
-  wantsOffers(): boolean {
+  wantsOffers(now: number): boolean {
     const storage = this.state.storage;
     if (!storage?.hasSynced()) return false;
+    // After SUBSCRIBED (a restart, a new leader) a volume whose PersistentVolume went while no scheduler ran is known
+    // only from an offer. Mesos offers a reservation only with some cpus or mem (--min_allocatable_resources): the
+    // agent's unreserved rest, offered first to another of our roles, has to come back (held, then declined) before
+    // the volume's role gets the agent. So offers are wanted for a while after every SUBSCRIBED.
+    if (now - this.state.subscribedAtMs < RECLAIM_SCAN_MS) return true;
     for (const pv of storage.mesosVolumes()) if (volumeReleasedForDelete(pv)) return true;
     return false;
   }
