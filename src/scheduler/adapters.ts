@@ -19,6 +19,7 @@ import type { SchedulerMetrics } from '../ops/metrics.js';
 import type { Logger } from '../telemetry/log.js';
 import type { FrameworkMetrics } from './effects.js';
 import type { KubePort, MesosPort } from './ports.js';
+import { Backoff, sleep } from '../time/backoff.js';
 
 export function mesosPort(client: SchedulerClient): MesosPort {
   return {
@@ -100,11 +101,18 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
     },
     async failPod(pod, reason, message) {
       events.event(ref(pod), 'Warning', reason, message);
-      const r = await kube.raw('PATCH', statusPath(pod), {
-        body: { status: { phase: 'Failed', reason, message } },
-        contentType: 'application/strategic-merge-patch+json',
-      });
-      if (!r.ok && r.kind !== 'NotFound') throw new Error(`fail pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+      // Retried while the API server answers 5xx or not at all: nothing else would ever write this status again.
+      const backoff = new Backoff({ initialMs: 500, maxMs: 8000 });
+      for (let attempt = 1; ; attempt++) {
+        const r = await kube.raw('PATCH', statusPath(pod), {
+          body: { status: { phase: 'Failed', reason, message } },
+          contentType: 'application/strategic-merge-patch+json',
+          discardBody: true,
+        });
+        if (r.ok || r.kind === 'NotFound') return;
+        if (r.kind !== 'Retryable' || attempt >= 8) throw new Error(`fail pod ${ref(pod).name}: ${r.kind}: ${r.message}`);
+        await sleep(backoff.next());
+      }
     },
     async setNominatedNode(pod, nodeName) {
       const r = await kube.raw('PATCH', statusPath(pod), {

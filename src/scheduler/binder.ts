@@ -80,9 +80,19 @@ export class TaskBinder {
     const live = s.tasks.get(rec.taskId);
     if (!('message' in out)) {
       if (!live) {
-        // The task ended while its Binding was in flight: the pod is bound to a Node where nothing runs it.
+        // The task ended while its Binding was in flight: the pod is bound to a Node where nothing runs it, and a bound
+        // pod cannot be placed again. Unless a newer task of the pod runs on that Node (its own Binding then finds the
+        // pod bound there and takes it over), the pod is failed as a kubelet fails a pod it rejects: its controller
+        // replaces it.
+        const message = `bound to ${nodeName} after its task ${rec.taskId} ended; failed so that its controller replaces it`;
         fx.log.warn({ taskId: rec.taskId, pod: rec.podKey, nodeName }, 'pod bound after its task ended');
-        fx.note('Warning', 'BoundWithoutTask', rec.podKey, `bound to ${nodeName} after task ${rec.taskId} ended`);
+        fx.note('Warning', 'BoundWithoutTask', rec.podKey, message);
+        const newer = s.tasks.forPod(rec.podUid);
+        if (pod && (!newer || s.nodeName(newer.agentId) !== nodeName)) {
+          s.queue.delete(rec.podKey);
+          if (newer) fx.send(fx.mesos.kill(newer.taskId, newer.agentId), 'kill task of a pod bound elsewhere');
+          fx.send(fx.kube.failPod?.(pod, 'BoundWithoutTask', message) ?? fx.kube.reportWarning(pod, 'BoundWithoutTask', message), 'fail pod bound without task');
+        }
         return;
       }
       live.bound = true;

@@ -135,6 +135,26 @@ describe('FrameworkCore', () => {
     expect(core.tasks.get(task.task_id.value)?.bound).toBe(true);
   });
 
+  it('a task that ends while its Binding is in flight leaves the pod bound without a task: the pod is failed (its controller replaces it), not launched again', async () => {
+    const { core, mesos, kube, advance } = setup();
+    core.onPodUpsert(aPod('p1').owned().build());
+    core.onOffers([anOffer('a1').zone('z1').build()]);
+    core.runCycle();
+    const [task] = mesos.tasks();
+    core.onUpdate(statusOf(task).state('TASK_STARTING').build()); // the Binding goes out…
+    core.onUpdate(statusOf(task).state('TASK_FAILED').build()); // …and the executor dies before it is answered
+    await core.drain();
+    expect(kube.bindings.map((b) => b[0])).toEqual(['p1']);
+    expect(kube.failed).toEqual([['p1', 'BoundWithoutTask']]);
+    expect(core.dashboardState().events.map((e) => e.reason)).toContain('BoundWithoutTask');
+    // not launched a second time on another agent (a bound pod cannot move)
+    advance(60_000);
+    core.onOffers([anOffer('a2').zone('z2').build()]);
+    core.runCycle();
+    await core.drain();
+    expect(mesos.tasks()).toHaveLength(1);
+  });
+
   it('a task an earlier leader launched on an agent not offered since is adopted unbound, and bound once the agent is known', async () => {
     const { core, kube } = setup();
     const pod = aPod('p1').build();

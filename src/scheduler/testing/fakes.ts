@@ -102,6 +102,11 @@ export class FakeKube implements KubePort {
   async reportWarning(p: V1Pod, reason: string) {
     this.warnings.push([p.metadata!.name!, reason]);
   }
+  /** Pods failed (phase Failed): name, reason. */
+  failed: [string, string][] = [];
+  async failPod(p: V1Pod, reason: string) {
+    this.failed.push([p.metadata!.name!, reason]);
+  }
   /** Fail the next this-many deletes with a 503 (retries must follow). */
   failDeletes = 0;
   deleteAttempts = 0;
