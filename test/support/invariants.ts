@@ -259,7 +259,8 @@ export class SafetyMonitor {
         } catch {
           // an API or master restarting: no sample, not a violation
         }
-        await new Promise((res) => setTimeout(res, intervalMs));
+        // Unref'd: a test that fails before stop() must not keep jest (and CI) waiting for this loop forever.
+        await new Promise((res) => setTimeout(res, intervalMs).unref());
       }
     })();
   }
