@@ -11,7 +11,7 @@ import { NODE_ANNOTATIONS } from '../../src/executor/node-runtime.js';
 import { pidsByArgument, podCgroups, run } from '../../src/executor/node-host.js';
 import { startSandbox } from '../../src/sandbox/sandbox.js';
 import { DEFAULT_RUNTIME_DIR } from '../../src/sandbox/real-nodes.js';
-import { controlPlaneInfo, createTestNamespace, kubectl } from './kube.js';
+import { controlPlaneInfo, createTestNamespace, kubectl, waitFor } from './kube.js';
 import { ROOT, type TestSandbox } from './sandbox.js';
 
 /** Same resolution as the CLI: $KUBE_MESOS_CACHE, else ~/.cache/kube-mesos. */
@@ -79,12 +79,22 @@ export interface NodeRuntimeView {
   record: SlotRecord;
 }
 
+/**
+ * The Node's host slot, pod CIDR and cgroup root. The executor writes those annotations once the kubelet has registered
+ * the Node, which may be after its first pods run: waited for (30 s).
+ */
 export async function nodeRuntime(t: TestSandbox, node: string): Promise<NodeRuntimeView> {
-  const r = await kubectl(['get', 'node', node, '-o', 'json'], { kubeconfig: t.kubeconfig });
-  if (r.code !== 0) throw new Error(`kubectl get node ${node}: ${r.stderr}`);
-  const ann = (JSON.parse(r.stdout) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ?? {};
+  let ann: Record<string, string> = {};
+  await waitFor(
+    async () => {
+      const r = await kubectl(['get', 'node', node, '-o', 'json'], { kubeconfig: t.kubeconfig });
+      if (r.code !== 0) throw new Error(`kubectl get node ${node}: ${r.stderr}`);
+      ann = (JSON.parse(r.stdout) as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ?? {};
+      return Number(ann[NODE_ANNOTATIONS.hostSlot]) > 0;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, what: `node ${node}'s ${NODE_ANNOTATIONS.hostSlot} annotation` },
+  );
   const slot = Number(ann[NODE_ANNOTATIONS.hostSlot]);
-  if (!slot) throw new Error(`node ${node} has no ${NODE_ANNOTATIONS.hostSlot} annotation yet`);
   const record = JSON.parse(readFileSync(join(DEFAULT_RUNTIME_DIR, 'slots', `slot-${slot}.json`), 'utf8')) as SlotRecord;
   if (record.nodeName !== node) throw new Error(`host slot ${slot} is held by ${record.nodeName}, not ${node}`);
   return { node, slot, podCidr: ann[NODE_ANNOTATIONS.podCidr], cgroupRoot: ann[NODE_ANNOTATIONS.cgroupRoot], record };
