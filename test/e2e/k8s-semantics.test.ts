@@ -105,11 +105,12 @@ describe('Nodes are an input', () => {
     expect(first.filter((p) => p.spec.nodeName === cordoned)).toEqual([]);
 
     await k(['uncordon', cordoned]);
-    await running('app=probe-cordon', 1, 'the probe Running after uncordon');
+    const [probe] = await running('app=probe-cordon', 1, 'the probe Running after uncordon');
+    expect(probe.spec.nodeName).toBe(cordoned); // a pod lands there again
+    // More pods still run after the uncordon. Where spreading puts them is scored among the agents offered in that cycle
+    // (docs/scheduling.md): the uncordoned agent's rest may still be refused after the probe's launch, so it is not asserted.
     await t.kubectl(['scale', 'deployment', 'cordon', '--replicas=20']);
-    const after = await running('app=cordon', 20, '20 pods Running after uncordon');
-    // Spreading sends new pods to the emptiest agent: the one that was cordoned.
-    expect(after.filter((p) => p.spec.nodeName === cordoned).length).toBeGreaterThan(0);
+    await running('app=cordon', 20, '20 pods Running after uncordon');
     await t.kubectl(['delete', 'deployment', 'cordon', '--wait=false']);
     await t.kubectl(['delete', 'pod', 'probe-cordon', '--wait=false']);
   });
