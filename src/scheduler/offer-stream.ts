@@ -54,10 +54,14 @@ export class OfferStream {
     return now - this.state.lastPodQueuedMs < PODS_ARRIVING_MS;
   }
 
-  /** Pods that want offers: pending, bound by someone else and waiting for a task, or (1) about to come. */
+  /**
+   * Pods that want offers: pending, bound by someone else and waiting for a task, or (1) about to come; (1) also while
+   * offers are wanted without a pod (warm kubelets, volumes to reclaim): a long refusal then would keep those agents
+   * away for minutes with no SUPPRESS for a later REVIVE to undo.
+   */
   private demand(now: number): number {
     const pending = this.state.queue.size + this.state.boundWaiting.size;
-    return pending > 0 ? pending : this.podsArriving(now) ? 1 : 0;
+    return pending > 0 ? pending : this.podsArriving(now) || this.wantsOffers ? 1 : 0;
   }
 
   /** A fresh subscription: REVIVE once, because the master keeps a framework's offer filters (and its suppression) across a failover. */
