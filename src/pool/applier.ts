@@ -109,7 +109,7 @@ export class PoolApplier {
     }
     // Agents matter only to the warm pool (pool.minPerZone).
     const agents = cfg.minPerZone > 0 ? [...this.deps.agents()].map((a) => ({ id: a.id, zone: a.zone, hasKubelet: this.deps.kubelet(a.id) !== undefined, launchable: this.deps.launchable(a.id) })) : [];
-    const kubelets = review ? this.poolKubelets(now) : this.kubeletsWithoutPods();
+    const kubelets = review ? this.poolKubelets(now) : this.kubeletsWithoutPods(agents);
     if (review && cfg.consolidation) this.trackUnderuse(kubelets, cfg, now);
     // PodDisruptionBudgets are not read here: the Eviction API enforces them, and a blocked drain waits and says so.
     const plan = planPool({ nowMs: now, kubelets, agents, pdbAllowed: {}, failedZones: unhealthyZones }, cfg);
@@ -249,9 +249,9 @@ export class PoolApplier {
   }
 
   /** Zone and state only, pods unknown (no idle or under-use times): enough to plan warm kubelets, nothing to scale down. */
-  private kubeletsWithoutPods(): PoolKubelet[] {
+  private kubeletsWithoutPods(agents: readonly { id: string; zone: string }[]): PoolKubelet[] {
     const zones = new Map<string, string>();
-    for (const a of this.deps.agents()) zones.set(a.id, a.zone);
+    for (const a of agents) zones.set(a.id, a.zone);
     const out: PoolKubelet[] = [];
     for (const k of this.deps.kubelets()) {
       if (k.state === 'gone') continue;

@@ -4,6 +4,7 @@ import { silentLogger } from '../telemetry/log.js';
 import { FrameworkCore, type FrameworkCoreConfig } from './framework.js';
 import type { KubePort, MesosPort } from './ports.js';
 import { aPod, anOffer, statusOf } from './testing/builders.js';
+import { TEST_CORE_CONFIG } from './testing/core-harness.js';
 
 class Mesos implements MesosPort {
   accepts: OfferOperation[][] = [];
@@ -46,14 +47,7 @@ class Kube implements KubePort {
 }
 
 const config: FrameworkCoreConfig = {
-  plan: { executor: { cpus: 0.25, mem: 128, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 110, defaultRoles: ['*'] },
-  podDefaults: { cpus: 0.1, mem: 128, roles: ['*'] },
-  executor: { command: 'kube-mesos executor', cpus: 0.25, mem: 128, kubeconfigPath: '/kc', kubeletMode: 'hollow', maxPods: 110 },
-  agentInfo: {},
-  offers: { refuseWhileWaitingSeconds: 1, refuseIdleSeconds: 300, reviveMinIntervalMs: 1000 },
-  offerHoldMs: 5000,
-  maxBatch: 1000,
-  unschedulableReportIntervalMs: 60_000,
+  ...TEST_CORE_CONFIG,
 };
 
 function setup() {

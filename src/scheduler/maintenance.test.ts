@@ -4,6 +4,7 @@ import type { EvictResult } from '../pool/maintenance.js';
 import { silentLogger } from '../telemetry/log.js';
 import { FrameworkCore } from './framework.js';
 import type { KubePort, MesosPort } from './ports.js';
+import { TEST_CORE_CONFIG } from './testing/core-harness.js';
 
 const owner = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs-uid', controller: true }];
 const inverseOffer = (id: string, agentId: string): InverseOffer => ({ id: { value: id }, framework_id: { value: 'fw' }, agent_id: { value: agentId }, unavailability: { start: { nanoseconds: 1_700_000_030_000 * 1e6 } } });
@@ -67,16 +68,7 @@ describe('maintenance through FrameworkCore', () => {
       kube,
       clock: { now: () => now },
       log: silentLogger(),
-      config: {
-        plan: { executor: { cpus: 0.25, mem: 128, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 110, defaultRoles: ['*'] },
-        podDefaults: { cpus: 0.1, mem: 128, roles: ['*'] },
-        executor: { command: 'kube-mesos executor', cpus: 0.25, mem: 128, kubeconfigPath: '/kc', kubeletMode: 'hollow', maxPods: 110 },
-        agentInfo: {},
-        offers: { refuseWhileWaitingSeconds: 1, refuseIdleSeconds: 300, reviveMinIntervalMs: 1000 },
-        offerHoldMs: 5000,
-        maxBatch: 1000,
-        unschedulableReportIntervalMs: 60_000,
-      },
+      config: TEST_CORE_CONFIG,
     });
     core.onSubscribed('fw');
     return { core, calls, accepts, advance: (ms: number) => (now += ms), setEvict: (a: EvictResult) => (evictAnswer = a) };
