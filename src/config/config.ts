@@ -105,6 +105,12 @@ export const CONFIG_SCHEMA = {
     regionAttribute: str({ default: '', pattern: ATTRIBUTE, allowed: 'a Mesos attribute name', doc: 'Agent attribute naming the region; empty = the offer\'s fault domain.' }),
     maxBatch: int({ default: 500, min: 1, max: 100_000, doc: 'Most pods placed in one scheduling cycle.' }),
     cycleInterval: duration({ default: '100ms', min: '0s', max: '1m', doc: 'Minimum time between scheduling cycles; new pods and offers arriving meanwhile are batched.' }),
+    preferenceWait: duration({
+      default: '3s',
+      min: '0s',
+      max: '10m',
+      doc: "Longest a pod waits for an agent that is not offered right now but that its own preferences (preferred node affinity, PreferNoSchedule taints it tolerates) rank above the offered ones, and that had room for it in its latest offer; then it is placed on what is offered. 0 = never wait (docs/scheduling.md).",
+    }),
   },
   pool: {
     executorCpus: num({ default: 0.25, min: 0.01, doc: 'CPUs reserved for each kubelet executor.' }),

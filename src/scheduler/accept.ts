@@ -7,7 +7,7 @@
  * Also starts warm kubelets (pool.minPerZone) the same way.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { reservationRole } from '../mesos/resources.js';
+import { reservationRole, scalar } from '../mesos/resources.js';
 import type { Placement } from '../placement/types.js';
 import { LABEL_KUBELET_KEEPER } from '../names.js';
 import { canAddKubelet, type KubeletCounts, type PoolConfig } from '../pool/planner.js';
@@ -126,6 +126,8 @@ export class Launcher {
         continue;
       }
       accepts++;
+      // What comes back of this agent at the next allocation: what a pod that prefers it may wait for (preferences.ts).
+      agent.lastOffered = { cpus: scalar(remaining.remaining, 'cpus'), mem: scalar(remaining.remaining, 'mem') };
       this.fx.metrics?.offersAccepted(offerIds.length);
       this.fx.metrics?.launches(taskInfos.length);
       this.volumes?.sending(created, now);

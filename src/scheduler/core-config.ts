@@ -82,6 +82,7 @@ export function coreConfig(
     rebalance: c.failover.rebalance,
     offerHoldMs: c.mesos.offerHold,
     maxBatch: c.placement.maxBatch,
+    preferenceWaitMs: c.placement.preferenceWait,
     unschedulableReportIntervalMs: 60_000,
     // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.
     unschedulableGraceMs: 5_000,

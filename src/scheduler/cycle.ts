@@ -8,7 +8,8 @@ import type { FailoverApplier } from '../failover/applier.js';
 import { planExistingKubeletsFirst } from '../placement/existing-first.js';
 import { AgentTable } from '../placement/agent-table.js';
 import { plan as placementPlan } from '../placement/plan.js';
-import type { Placement, PlanConfig } from '../placement/types.js';
+import { preferredElsewhere } from '../placement/preferences.js';
+import type { AgentView, Placement, PlanConfig, PodSpecView } from '../placement/types.js';
 import type { PoolApplier } from '../pool/applier.js';
 import type { MaintenanceManager } from '../pool/maintenance.js';
 import { kubeletCounts } from '../pool/planner.js';
@@ -36,6 +37,8 @@ export interface CycleConfig {
   maxBatch: number;
   /** A pod that fits nothing while some agent has no offer out is reported only after this long (0: at once). */
   unschedulableGraceMs?: number;
+  /** A pod placed on an agent its own preferences rank below one not offered right now waits this long for that one (0: never). */
+  preferenceWaitMs?: number;
   /**
    * Keep placement's working copy and its per-spec search cache across cycles (AgentTable + SnapshotCache); default on.
    * The plan is the same either way (placement/agent-table.test.ts); off only to compare (docs/performance.md).
@@ -91,6 +94,8 @@ export class SchedulingCycle {
   private running = false;
   /** The last cycle had pods ready and no offer held. */
   private starved = false;
+  /** Pods waiting for an agent their preferences rank first (waitForPreferredAgents): podKey → first wait. */
+  private readonly preferenceWaits = new Map<string, number>();
   private readonly timer: CycleTimer | undefined;
   /**
    * Kept from cycle to cycle unless `keepAgentTable: false`: unchanged agents keep their views, plan() rebuilds only the
@@ -203,7 +208,8 @@ export class SchedulingCycle {
       });
       // Consolidation plans twice over different agent lists: a kept table would start over each time, so it gets none.
       const plan = pool.config.consolidation ? planExistingKubeletsFirst(views, pods, cfg.plan) : placementPlan(views, pods, cfg.plan, this.agentTable);
-      const placements = pool.draining ? this.keepDrainedPodsOffNewKubelets(plan.placements, pool.drainOwners(), now) : plan.placements;
+      const kept = pool.draining ? this.keepDrainedPodsOffNewKubelets(plan.placements, pool.drainOwners(), now) : plan.placements;
+      const placements = (cfg.preferenceWaitMs ?? 0) > 0 ? this.waitForPreferredAgents(views, kept, pods, now) : kept;
       result.placed = placements.length;
       result.accepts = launcher.launch(placements, counts, now);
       const partialView = plan.unschedulable.length > 0 && (cfg.unschedulableGraceMs ?? 0) > 0 && this.someAgentNotOffered(unhealthyZones);
@@ -253,6 +259,34 @@ export class SchedulingCycle {
       s.queue.backoff(p.podKey, now);
       return false;
     });
+  }
+
+  /**
+   * Delay scheduling for a pod's own preferences: a placement beaten by an agent not offered right now (that had room
+   * for the pod in its latest offer) is held back, the pod waits in the queue for that agent's offer, at most
+   * preferenceWaitMs from its first wait; filters that keep the agent away are cleared by a (rate-limited) REVIVE.
+   */
+  private waitForPreferredAgents(views: readonly AgentView[], placements: readonly Placement[], pods: readonly PodSpecView[], now: number): readonly Placement[] {
+    const s = this.state;
+    const waitMs = this.config.preferenceWaitMs ?? 0;
+    for (const [key, since] of this.preferenceWaits) if (now - since > 2 * waitMs || !s.queue.get(key)) this.preferenceWaits.delete(key);
+    const elsewhere = preferredElsewhere(views, placements, pods, (id) => s.agents.get(id)?.lastOffered, this.config.plan.executor);
+    if (elsewhere.size === 0) return placements;
+    const out: Placement[] = [];
+    for (const p of placements) {
+      const better = elsewhere.get(p.podKey);
+      const since = this.preferenceWaits.get(p.podKey) ?? now;
+      if (better === undefined || now - since >= waitMs) {
+        out.push(p);
+        continue;
+      }
+      if (!this.preferenceWaits.has(p.podKey)) {
+        this.preferenceWaits.set(p.podKey, now);
+        this.fx.log.debug({ pod: p.podKey, offered: p.agentId, preferred: better }, 'the pod prefers an agent not offered right now: waiting for its offer');
+      }
+    }
+    this.parts.stream.reviveFiltered(now, VOLUME_REVIVE_MS);
+    return out;
   }
 
   /** True when a healthy, schedulable agent has no offer held: the cycle did not see the whole cluster. */

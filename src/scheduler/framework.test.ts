@@ -324,7 +324,8 @@ describe('FrameworkCore', () => {
     expect(withPod.pods[0]).toMatchObject({ key: 'ns/p1', taskState: 'TASK_RUNNING' });
     expect(withPod.kubelet).toBe('running');
     expect(withPod.used.cpus).toBeCloseTo(0.5);
-    expect(withPod.free).toEqual({ cpus: 4, mem: 8192 });
+    // The offer's 4 cpus / 8192 MB less the pod (0.5, 256) and its kubelet executor (0.25, 128): what comes back next.
+    expect(withPod.free).toEqual({ cpus: 3.25, mem: 7808 });
     expect(d.pending).toEqual([{ key: 'ns/huge', message: expect.stringMatching(/Insufficient cpu/), sinceMs: 0 }]);
     expect(d.events.map((e) => e.reason)).toEqual(['Scheduled', 'FailedScheduling', 'KubeletLaunched']);
     expect(d.totals).toMatchObject({ agents: 2, kubelets: 1, tasks: 1, pending: 1 });

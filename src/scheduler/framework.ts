@@ -60,6 +60,12 @@ export interface FrameworkCoreConfig {
    */
   unschedulableGraceMs?: number;
   /**
+   * A pod whose own preferences (preferred node affinity, PreferNoSchedule taints) rank an agent not offered right now
+   * above the one it was placed on, and that agent had room for it in its latest offer, waits for it this long at most
+   * (placement/preferences.ts). Default 0: never.
+   */
+  preferenceWaitMs?: number;
+  /**
    * After SUBSCRIBED with a stored framework id, pending pods are not launched for this long: the implicit
    * reconciliation sent on subscribe reports the tasks an earlier leader launched for pods not yet bound, and they
    * are adopted instead of launched a second time. Default 0 (a new framework has no tasks to learn about).

@@ -187,11 +187,10 @@ describe('Nodes are an input', () => {
     for (const [i, n] of all.entries()) await k(['taint', 'node', n, `team=t${i}:PreferNoSchedule`]);
     const wanted = all[4];
     const tol = [{ key: 'team', operator: 'Equal', value: 't4', effect: 'PreferNoSchedule' }];
-    // One apply: the three pods meet every agent's offers in one cycle. Applied one by one, a pod that comes while the
-    // tolerated agent's offer is still with Mesos (its rest refused for refuseSeconds.waiting after the last launch) is
-    // placed on the offers held then — a preference, like kube-scheduler's, is scored among the agents offered at the time.
-    const items = ['steer-1', 'steer-2', 'steer-3'].map((n) => JSON.parse(pod(n, { tolerations: tol, labels: { group: 'steer' } })) as object);
-    await t.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    // One by one: a pod that comes while the tolerated agent's rest is still with Mesos (refused for
+    // refuseSeconds.waiting after the previous launch) waits for it (placement.preferenceWait) instead of taking the
+    // agents offered at the time.
+    for (const n of ['steer-1', 'steer-2', 'steer-3']) await t.kubectl(['apply', '-f', '-'], pod(n, { tolerations: tol, labels: { group: 'steer' } }));
     const placed = await running('group=steer', 3, 'three steered pods Running');
     expect(placed.map((p) => p.spec.nodeName)).toEqual([wanted, wanted, wanted]);
     for (const n of all) await k(['taint', 'node', n, 'team-']);
