@@ -86,7 +86,7 @@ export class Launcher {
       const taskInfos = [];
       const assumed: TaskRecord[] = [];
       const volumeOps: OfferOperation[] = [];
-      const created: NewVolume[] = [];
+      const created: [taskId: string, volumes: NewVolume[]][] = [];
       for (const p of list) {
         const view = s.queue.get(p.podKey) ?? s.boundWaiting.get(p.podKey);
         const pod = view ? s.pods.get(view.uid) : undefined;
@@ -107,11 +107,11 @@ export class Launcher {
           s.queue.backoff(p.podKey, now);
           continue;
         }
+        const taskId = taskIdFor(view);
         if (vols) {
           volumeOps.push(...vols.operations);
-          created.push(...vols.created);
+          if (vols.created.length > 0) created.push([taskId, vols.created]);
         }
-        const taskId = taskIdFor(view);
         taskInfos.push(buildTaskInfo({ taskId, agentId, pod, view, resources: vols ? [...carved.resources, ...vols.taskVolumes] : carved.resources, executor }));
         const rec = { taskId, podKey: view.key, podUid: view.uid, agentId, executorId: executor.executor_id.value, launchedAtMs: now, cpus: p.res.cpus, mem: p.res.mem, disk: p.res.disk, hostPorts: p.hostPorts };
         assumed.push(s.tasks.assume(rec, now));
@@ -130,14 +130,14 @@ export class Launcher {
       agent.lastOffered = { cpus: scalar(remaining.remaining, 'cpus'), mem: scalar(remaining.remaining, 'mem') };
       this.fx.metrics?.offersAccepted(offerIds.length);
       this.fx.metrics?.launches(taskInfos.length);
-      this.volumes?.sending(created, now);
+      for (const [taskId, volumes] of created) this.volumes?.sending(taskId, agentId, volumes, now);
       const accept = this.fx.mesos.accept(offerIds, [...volumeOps, { type: 'LAUNCH', launch: { task_infos: taskInfos } }], this.stream.refuseSeconds());
       this.fx.send(
         accept.then(
-          () => this.volumes?.provisioned(agentId, created),
+          () => undefined, // the volumes' PersistentVolumes wait for their task to reach the agent (volumes.ts)
           (err: unknown) => {
             if (!refused(err)) return this.inDoubt(offers, assumed, err); // volumes stay in flight: they may exist
-            this.volumes?.notSent(created);
+            for (const [taskId] of created) this.volumes?.launchFailed(taskId);
             this.undo(agentId, assumed, err);
           },
         ),

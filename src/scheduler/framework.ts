@@ -140,7 +140,7 @@ export class FrameworkCore {
       wake,
       note,
     });
-    const volumes = new Volumes(s, fx, cfg.volumes ?? { agentWorkDir: '/var/lib/mesos' });
+    const volumes = new Volumes(s, fx, { roles: cfg.plan.defaultRoles, ...(cfg.volumes ?? { agentWorkDir: '/var/lib/mesos' }) });
     const launcher = new Launcher(
       s,
       fx,
@@ -196,7 +196,7 @@ export class FrameworkCore {
     const loss = new ExecutorLossHandler(s, fx, wake);
     const binder = (this.binder = new TaskBinder(s, fx, wake));
     const identity = new NodeIdentityIssuer(s, fx, cfg.nodeIdentity);
-    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss, reconciler, binder, identity }, cfg, wake);
+    this.mesosEvents = new MesosEvents(s, fx, { stream: this.stream, pods: this.podEvents, maintenance: this.maintenance, loss, reconciler, binder, identity, volumes }, cfg, wake);
     const bound = new BoundPods(s, fx, { plan: cfg.plan, podDefaults: cfg.podDefaults });
     this.podEvents.bound = bound;
     const preemptor = new Preemptor(s, fx, { plan: cfg.plan });

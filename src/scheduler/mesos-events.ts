@@ -19,13 +19,14 @@ import type { PodEvents } from './pod-events.js';
 import type { Reconciler } from './reconcile.js';
 import { hostPortsOf, isFinished, podKey, requestsOf } from './pods.js';
 import type { CoreState } from './state.js';
+import type { Volumes } from './volumes.js';
 import { isTerminal, type TaskRecord } from './tasks.js';
 
 export class MesosEvents {
   constructor(
     private readonly state: CoreState,
     private readonly fx: Effects,
-    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler; binder: TaskBinder; identity: NodeIdentityIssuer },
+    private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler; binder: TaskBinder; identity: NodeIdentityIssuer; volumes?: Volumes },
     private readonly config: { agentInfo: AgentInfoOptions; adoptionGraceMs?: number },
     private readonly wake: () => void,
   ) {}
@@ -146,11 +147,16 @@ export class MesosEvents {
           fx.note('Normal', 'AgentBack', rec.agentId, `task ${taskId} is ${status.state} again`);
         }
         s.failover.podBack(rec.podUid);
-        // The task reached its agent: the scheduler binds the pod (once; binder.ts), which also reports Scheduled.
-        if (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING') this.parts.binder.taskStarted(rec);
+        // The task reached its agent: the scheduler binds the pod (once; binder.ts), which also reports Scheduled; the
+        // volumes made with its launch exist, and get their PersistentVolumes.
+        if (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING') {
+          this.parts.volumes?.taskReached(taskId);
+          this.parts.binder.taskStarted(rec);
+        }
         return;
       }
       case 'launch-failed': {
+        this.parts.volumes?.launchFailed(taskId);
         const pod = s.pods.get(out.record.podUid);
         fx.log.info({ pod: out.record.podKey, taskId, state: status.state, reason: status.reason, message: status.message }, 'launch failed before binding: re-queueing');
         fx.metrics?.kubeletLaunchFailed?.(status.reason ?? 'REASON_UNKNOWN');
@@ -165,6 +171,7 @@ export class MesosEvents {
         return;
       }
       case 'terminal':
+        this.parts.volumes?.launchFailed(taskId); // ended unseen (a kill, a loss): no PersistentVolume for what it carried
         if (this.parts.loss.taskEnded(out.record, status, now)) {
           s.queue.moveAllToActive();
           return;
@@ -296,8 +303,12 @@ export class MesosEvents {
       s.tasks.adopt(rec);
       s.queue.delete(podKey(pod));
       this.fx.log.info({ taskId, pod: podKey(pod), bound: rec.bound }, 'adopted a running task');
-      // Launched by an earlier leader whose Binding never happened (it stopped in between): bind it now.
-      if (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING') this.parts.binder.taskStarted(rec);
+      // Launched by an earlier leader whose Binding never happened (it stopped in between): bind it now, and write the
+      // PersistentVolumes of volumes its launch made that it had not written yet.
+      if (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING') {
+        this.parts.volumes?.adoptedTask(pod, agentId);
+        this.parts.binder.taskStarted(rec);
+      }
       return;
     }
     this.fx.log.warn({ taskId, state: status.state, reason: check.ok ? undefined : check.reason }, 'update for a task no pod claims: killing it');

@@ -6,9 +6,10 @@ import { ANNOTATION_PERSISTENCE_ID, ANNOTATION_VOLUME_AGENT, LABEL_CLAIM_UID, PR
 import { silentLogger } from '../telemetry/log.js';
 import type { StorageView } from './claims.js';
 import { FrameworkCore, type FrameworkCoreConfig, type FrameworkMetrics } from './framework.js';
-import { aPod } from './testing/builders.js';
+import { aPod, statusFor, statusOf } from './testing/builders.js';
 import { FakeKube, FakeMesos } from './testing/fakes.js';
 import { RECLAIM_SCAN_MS } from './volumes.js';
+import { taskIdFor } from './launch.js';
 
 const ROLE = 'kube';
 const config: FrameworkCoreConfig = {
@@ -102,7 +103,10 @@ describe('Mesos volumes in the framework core', () => {
     expect(vol.disk).toMatchObject({ persistence: { id: 'kube-mesos-c-data-web-0' }, volume: { mode: 'RW', container_path: 'volumes/kube-mesos-c-data-web-0' } });
     const task = ops[2].launch!.task_infos![0];
     expect(task.resources).toContainEqual(vol);
-    // the pod's own disk is not the volume's: 10000 offered, 1024 reserved, the rest stays plain
+    // The PV waits for the task to reach its agent: a 202 for the ACCEPT does not say the volume was made.
+    expect(kube.createdVolumes).toEqual([]);
+    core.onUpdate(statusOf(task).state('TASK_STARTING').build());
+    await core.drain();
     expect(kube.createdVolumes).toHaveLength(1);
     const [pv, claimName, nodeName] = kube.createdVolumes[0];
     expect(claimName).toBe('data-web-0');
@@ -128,6 +132,44 @@ describe('Mesos volumes in the framework core', () => {
     expect(mesos.accepts).toHaveLength(1);
     expect(kube.createdVolumes).toEqual([]);
     expect(core.queue.size).toBe(1);
+  });
+
+  it.each([
+    ['TASK_DROPPED', 'REASON_INVALID_OFFERS'],
+    ['TASK_ERROR', 'REASON_TASK_INVALID'],
+  ] as const)('a launch the master drops (%s) writes no PersistentVolume: the claim stays unbound and the pod tries again anywhere', async (state, reason) => {
+    const { core, mesos, kube, storage, advance } = setup();
+    storage.claims.set('d', claim('d', { storageClassName: 'mesos', resources: { requests: { storage: '100Mi' } } }));
+    core.onPodUpsert(statefulPod('web-0', 'd'));
+    core.onOffers([offer('a1', 'z1')]);
+    core.runCycle();
+    await core.drain();
+    const [task] = mesos.tasks();
+    core.onUpdate(statusOf(task).state(state).reason(reason).build());
+    await core.drain();
+    expect(kube.createdVolumes).toEqual([]);
+    expect(core.queue.size).toBe(1);
+    // Its next try makes the volume again, on another agent's offer this time; that task reaches its agent: one PV, there.
+    advance(60_000);
+    core.onOffers([offer('a2', 'z2')]);
+    core.runCycle();
+    await core.drain();
+    const again = mesos.tasks()[1];
+    expect(again.agent_id.value).toBe('a2');
+    core.onUpdate(statusOf(again).state('TASK_RUNNING').build());
+    await core.drain();
+    expect(kube.createdVolumes.map(([pv]) => pv.metadata?.annotations?.[ANNOTATION_VOLUME_AGENT])).toEqual(['a2']);
+  });
+
+  it('a running task adopted from an earlier leader whose claim has no PersistentVolume yet gets it (the leader stopped in between)', async () => {
+    const { core, kube, storage } = setup();
+    storage.claims.set('d', claim('d', { storageClassName: 'mesos', resources: { requests: { storage: '100Mi' } } }));
+    const pod = statefulPod('web-0', 'd');
+    core.onPodUpsert(pod);
+    core.onOffers([offer('a1', 'z1')]);
+    core.onUpdate(statusFor(taskIdFor({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, uid: pod.metadata!.uid! }), 'a1').state('TASK_RUNNING').executor('kubelet.a1.x').build());
+    await core.drain();
+    expect(kube.createdVolumes.map(([pv]) => [pv.spec?.local?.path, pv.metadata?.annotations?.[ANNOTATION_PERSISTENCE_ID]])).toEqual([['/work/slaves/a1/volumes/roles/kube/kube-mesos-c-d', 'kube-mesos-c-d']]);
   });
 
   it.each([

@@ -4,10 +4,10 @@
  * volume once its ACCEPT is through, and the reclaim of volumes whose PersistentVolume is gone or released for deletion.
  * Decisions are volume-plan.ts' pure functions; the effects go out here.
  */
-import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { Placement, PodSpecView } from '../placement/types.js';
 import type { Resource } from '../mesos/types.js';
-import { claimViews, mesosPersistentVolume, mountsClaims } from './claims.js';
+import { claimViews, mesosPersistentVolume, mountsClaims, persistenceIdOf, storageMbOf } from './claims.js';
 import type { Effects } from './effects.js';
 import type { CoreState } from './state.js';
 import { podVolumes, reclaimOperations, volumeHostPath, volumeReleasedForDelete, volumeRoleOf, type NewVolume, type PodVolumes } from './volume-plan.js';
@@ -20,12 +20,17 @@ export interface VolumesConfig {
   agentWorkDir: string;
   /** The framework's principal, put on reservations and volumes (empty: none). */
   principal?: string;
+  /** The framework's roles (mesos.roles), for volumes made by an earlier leader. */
+  roles?: readonly string[];
 }
 
 /** A volume's PersistentVolume not seen this long after its ACCEPT is no longer protected from reclaim. */
 const IN_FLIGHT_MS = 5 * 60_000;
 
 export class Volumes {
+  /** Tasks launched with new volumes whose PersistentVolumes wait for the task to reach its agent. */
+  private readonly awaitingTask = new Map<string, { agentId: string; created: readonly NewVolume[] }>();
+
   constructor(
     private readonly state: CoreState,
     private readonly fx: Effects,
@@ -75,19 +80,61 @@ export class Volumes {
     });
   }
 
-  /** New volumes are about to be sent: protected from reclaim until their PersistentVolume shows up. */
-  sending(created: readonly NewVolume[], now: number): void {
+  /**
+   * New volumes are about to be sent with the launch of `taskId`: protected from reclaim until their PersistentVolume
+   * shows up, which is written once the task reached its agent (taskReached). A 202 for the ACCEPT is no proof: the
+   * master drops operations and launches of offers that are no longer valid (TASK_DROPPED), and a PersistentVolume
+   * naming a volume that was never made would hold its claim, and the pod, on that agent for ever.
+   */
+  sending(taskId: string, agentId: string, created: readonly NewVolume[], now: number): void {
+    if (created.length === 0) return;
     for (const v of created) this.state.volumesInFlight.set(v.persistenceId, now);
-    if (created.length > 0) this.fx.metrics?.volumeOperations?.('create', created.length);
+    this.awaitingTask.set(taskId, { agentId, created });
+    this.fx.metrics?.volumeOperations?.('create', created.length);
   }
 
-  /** The ACCEPT never reached the master: nothing was made. */
-  notSent(created: readonly NewVolume[]): void {
-    for (const v of created) this.state.volumesInFlight.delete(v.persistenceId);
+  /** The task that carries new volumes reached its agent (TASK_STARTING or RUNNING): the volumes exist. */
+  taskReached(taskId: string): void {
+    const v = this.awaitingTask.get(taskId);
+    if (!v) return;
+    this.awaitingTask.delete(taskId);
+    this.provisioned(v.agentId, v.created);
   }
 
-  /** The ACCEPT with the new volumes went through: their PersistentVolumes, pre-bound to the claims. */
-  provisioned(agentId: string, created: readonly NewVolume[]): void {
+  /**
+   * The task ended before it reached its agent, or its ACCEPT never reached the master: no PersistentVolume. A volume
+   * that was made all the same is then offered without one and reclaimed; the claim stays unbound for the pod's next try.
+   */
+  launchFailed(taskId: string): void {
+    const v = this.awaitingTask.get(taskId);
+    if (!v) return;
+    this.awaitingTask.delete(taskId);
+    for (const c of v.created) this.state.volumesInFlight.delete(c.persistenceId);
+  }
+
+  /**
+   * A task of an earlier leader, adopted while running: a claim of its pod still waiting for provisioning means that
+   * leader stopped between the launch that made the volume and its PersistentVolume. The volume was reserved for the
+   * first of the framework's roles other than "*" (a framework with several such roles may have used another: the
+   * PersistentVolume then names a path that does not exist, and the kubelet says so).
+   */
+  adoptedTask(pod: V1Pod, agentId: string): void {
+    const storage = this.state.storage;
+    const role = this.config.roles?.find((r) => r !== '*');
+    if (!storage || !role || !mountsClaims(pod)) return;
+    const ns = pod.metadata?.namespace ?? 'default';
+    const made: NewVolume[] = [];
+    for (const c of claimViews(pod, storage)) {
+      const claim = c.phase === 'provision' ? storage.claim(ns, c.name) : undefined;
+      const uid = claim?.metadata?.uid;
+      if (!claim || !uid || storage.volumeByPersistenceId(persistenceIdOf(uid))) continue;
+      made.push({ claim, persistenceId: persistenceIdOf(uid), role, sizeMb: storageMbOf(claim) ?? 0 });
+    }
+    if (made.length > 0) this.provisioned(agentId, made);
+  }
+
+  /** The new volumes exist: their PersistentVolumes, pre-bound to the claims. */
+  private provisioned(agentId: string, created: readonly NewVolume[]): void {
     const s = this.state;
     const nodeName = s.nodeName(agentId) ?? agentId;
     for (const v of created) {
