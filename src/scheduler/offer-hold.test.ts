@@ -4,9 +4,31 @@ import { loadConfig } from '../config/config.js';
 import { coreConfig } from './core-config.js';
 import { PODS_ARRIVING_MS } from './offer-stream.js';
 import { aPod, anOffer } from './testing/builders.js';
-import { coreHarness } from './testing/core-harness.js';
+import { coreHarness, TEST_CORE_CONFIG } from './testing/core-harness.js';
+import { FakeKube, FakeMesos, noMetrics } from './testing/fakes.js';
+import { FrameworkCore } from './framework.js';
+import { silentLogger } from '../telemetry/log.js';
 
 describe('offer hold and declines', () => {
+  it('kube_mesos_offer_held_duration_seconds: each offer\'s hold, from its arrival to the ACCEPT or DECLINE', async () => {
+    let now = 1000;
+    const held: number[] = [];
+    const core = new FrameworkCore({ mesos: new FakeMesos(), kube: new FakeKube(), clock: { now: () => now }, log: silentLogger(), config: { ...TEST_CORE_CONFIG, offerHoldMs: 2000 }, metrics: { ...noMetrics, offerHeld: (s) => held.push(s) } });
+    core.onSubscribed('fw');
+    core.onPodUpsert(aPod('huge').cpu('64').build());
+    core.onOffers([anOffer('a1').zone('z1').cpus(0.1).build()]); // too small for any pod with its kubelet
+    core.runCycle();
+    now += 300;
+    core.onOffers([anOffer('a2').zone('z2').build()]);
+    core.onPodUpsert(aPod('small').build());
+    core.runCycle(); // small is placed on a2: its hold ends now
+    expect(held).toEqual([0]);
+    now += 1700;
+    core.runCycle(); // a1 reached the hold: declined
+    expect(held.slice(1)).toEqual([2]);
+    await core.drain();
+  });
+
   it('an offer no waiting pod fits is declined once it was held mesos.offerHold (refuse_seconds = refuseSeconds.waiting), not before', async () => {
     const { core, mesos, advance } = coreHarness({ offerHoldMs: 2000 });
     core.onPodUpsert(aPod('huge').cpu('64').build());
