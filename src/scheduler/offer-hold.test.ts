@@ -26,6 +26,12 @@ describe('offer hold and declines', () => {
     now += 1700;
     core.runCycle(); // a1 reached the hold: declined
     expect(held.slice(1)).toEqual([2]);
+    // Nothing pending and no pod for a while: everything held goes back at once, each offer counted.
+    core.onOffers([anOffer('a3').zone('z3').build()]);
+    core.onPodDelete(aPod('huge').cpu('64').build());
+    now += 1500; // below the hold: given back because nothing waits, not because it expired
+    core.runCycle();
+    expect(held.slice(2)).toEqual([1.5]);
     await core.drain();
   });
 

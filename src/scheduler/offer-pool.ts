@@ -106,6 +106,7 @@ export class OfferPool<O extends OfferLike = OfferLike> {
   /** Takes every held offer (nothing to place: decline them all). */
   takeAll(): O[] {
     const out = [...this.byId.values()].map((h) => h.offer);
+    if (this.onRelease) for (const h of this.byId.values()) this.onRelease(h.receivedAtMs);
     this.byId.clear();
     this.byAgent.clear();
     return out;
