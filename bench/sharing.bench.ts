@@ -121,9 +121,10 @@ async function main(): Promise<void> {
     for (const s of samples) s.t -= tBurst;
     await watch.stop();
     // kube-mesos' own view of its holds (arrival → ACCEPT/DECLINE in its event loop), beside the emulator's below.
-    const ownHolds = sched.message<{ offerHeld: { buckets: { le: number; count: number }[]; count: number } }>((m) => 'offerHeld' in m, 10_000);
+    const ownHolds = sched.message<{ offerHeld: { buckets: { le: string; count: number }[]; count: number } }>((m) => 'offerHeld' in m, 10_000);
     process.kill(sched.pid, 'SIGUSR2');
-    const own = (await ownHolds).offerHeld;
+    const ownRaw = (await ownHolds).offerHeld;
+    const own = { count: ownRaw.count, buckets: ownRaw.buckets.map((b) => ({ le: b.le === '+Inf' ? Infinity : Number(b.le), count: b.count })) };
     const final = await allocation('agents=1');
     const km = final.frameworks.find((f) => f.name === 'kube-mesos')!;
     const bf = final.frameworks.find((f) => f.name === 'batch')!;

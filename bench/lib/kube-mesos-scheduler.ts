@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   process.on('SIGUSR2', () => {
     void (async () => {
       const m = await service.metrics.offerHeldDuration.get();
-      const buckets = m.values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), count: v.value }));
+      const buckets = m.values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: String(v.labels.le), count: v.value })) // as text: JSON has no Infinity;
       report({ offerHeld: { buckets, count: m.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0 } });
     })();
   });
