@@ -1,6 +1,7 @@
 // Kubernetes client manners against the run's real kube-apiserver:
 // - a recorded run of the sandbox (scheduler in this process, executors and hollow kubelets as processes) through a
-//   recording proxy: every request carries `User-Agent: kube-mesos/<version> (<os>/<arch>)`, every create, update and
+//   recording proxy: every request carries `User-Agent: kube-mesos-scheduler/<version> (<os>/<arch>)` or
+//   `kube-mesos-executor/…`, every create, update and
 //   patch `fieldManager=kube-mesos`, and the bound pod's managedFields name kube-mesos;
 // - the scheduler's /metrics has the process metrics, kube_mesos_build_info and its Kubernetes request counts;
 // - a client certificate rotated on disk is picked up without a restart (the API server names the new user).
@@ -102,15 +103,16 @@ describe('a recorded sandbox run', () => {
     expect(managers).toContain('kube-mesos');
     expect(managers.filter((m) => m !== 'kube-mesos' && !m.startsWith('kubectl'))).toEqual([]);
 
-    const ua = `kube-mesos/${BUILD_INFO.version} (${BUILD_INFO.platform})`;
-    // the scheduler's lists and watches, the executor's binding, the hollow kubelet's Node, Lease and pod status
+    // Each process says which it is, as client-go's binaries do: the scheduler's lists, watches and Binding, the
+    // executor's hollow kubelet's Node, Lease and pod status.
+    const scheduler = `kube-mesos-scheduler/${BUILD_INFO.version} (${BUILD_INFO.platform})`;
+    const executor = `kube-mesos-executor/${BUILD_INFO.version} (${BUILD_INFO.platform})`;
     expect([proxy.seen.length > 5, proxy.seen.map((r) => `${r.method} ${r.path}`)]).toEqual([true, expect.any(Array)]);
-    const others = proxy.seen.filter((r) => r.userAgent !== ua);
-    expect(others).toEqual([]);
+    expect([...new Set(proxy.seen.map((r) => r.userAgent))].sort()).toEqual([executor, scheduler]);
     const writes = proxy.seen.filter((r) => ['POST', 'PUT', 'PATCH'].includes(r.method));
     // the run wrote: the binding, the pod's status, the kubelet's Node and Lease, events, the framework's state
-    expect(writes.some((r) => r.path.endsWith(`/namespaces/${ns}/pods/manners/binding`))).toBe(true);
-    expect(writes.some((r) => r.path.endsWith(`/namespaces/${ns}/pods/manners/status`))).toBe(true);
+    expect(writes.filter((r) => r.path.endsWith(`/namespaces/${ns}/pods/manners/binding`)).map((r) => r.userAgent)).toEqual([scheduler]);
+    expect(new Set(writes.filter((r) => r.path.endsWith(`/namespaces/${ns}/pods/manners/status`)).map((r) => r.userAgent))).toContain(executor);
     expect(writes.some((r) => r.path === '/api/v1/nodes')).toBe(true);
     expect(writes.filter((r) => r.fieldManager !== 'kube-mesos')).toEqual([]);
 
