@@ -241,7 +241,7 @@ export class CycleState {
     return ++this.table.podSeq;
   }
 
-  /** plan() draws on this agent's working copy (resources, ports, pods, kubelet). */
+  /** plan() drew on this agent's working copy (resources, ports, pods, kubelet): call after the change. */
   touch(a: WAgent): void {
     this.table.touch(a);
   }
