@@ -167,8 +167,8 @@ function warmUp(w: Workload, cfg: PlanConfig): number {
 
 /**
  * BENCH_PLACEMENT_PROFILE=FILE: a V8 CPU profile of the measured cycles numbered in BENCH_PLACEMENT_PROFILE_CYCLES
- * (default 0, the first; e.g. 0-3) only, written to FILE (read it with bench/lib/cpuprofile.ts). The inspector session
- * of the same thread answers synchronously.
+ * (default 0, the first; e.g. 0-3) only, written to FILE (read it with bench/lib/cpuprofile.ts), sampled every
+ * BENCH_PLACEMENT_PROFILE_US µs (default 100). The inspector session of the same thread answers synchronously.
  */
 function profiler(): { start: () => void; stop: () => void } | undefined {
   const file = process.env.BENCH_PLACEMENT_PROFILE;
@@ -176,6 +176,7 @@ function profiler(): { start: () => void; stop: () => void } | undefined {
   const s = new Session();
   s.connect();
   s.post('Profiler.enable');
+  s.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PLACEMENT_PROFILE_US ?? 100) });
   return {
     start: () => s.post('Profiler.start'),
     stop: () =>
