@@ -168,7 +168,8 @@ function warmUp(w: Workload, cfg: PlanConfig): number {
 /**
  * BENCH_PLACEMENT_PROFILE=FILE: a V8 CPU profile of the measured cycles numbered in BENCH_PLACEMENT_PROFILE_CYCLES
  * (default 0, the first; e.g. 0-3) only, written to FILE (read it with bench/lib/cpuprofile.ts), sampled every
- * BENCH_PLACEMENT_PROFILE_US µs (default 100). The inspector session of the same thread answers synchronously.
+ * BENCH_PLACEMENT_PROFILE_US µs (default 100); BENCH_PLACEMENT_PROFILE_HEAP=1: a sampling heap profile of what those
+ * cycles allocate instead. The inspector session of the same thread answers synchronously.
  */
 function profiler(): { start: () => void; stop: () => void } | undefined {
   const file = process.env.BENCH_PLACEMENT_PROFILE;
@@ -177,6 +178,18 @@ function profiler(): { start: () => void; stop: () => void } | undefined {
   s.connect();
   s.post('Profiler.enable');
   s.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PLACEMENT_PROFILE_US ?? 100) });
+  if (process.env.BENCH_PLACEMENT_PROFILE_HEAP === '1') {
+    // allocations (sampled every 4 KiB, including objects already collected) instead of CPU
+    const opts = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+    return {
+      start: () => s.post('HeapProfiler.startSampling', opts),
+      stop: () =>
+        s.post('HeapProfiler.stopSampling', (err, r) => {
+          if (err) throw err;
+          writeFileSync(file, JSON.stringify(r.profile));
+        }),
+    };
+  }
   return {
     start: () => s.post('Profiler.start'),
     stop: () =>

@@ -1,7 +1,7 @@
 // Plugin shapes, after kube-scheduler's framework: a filter sees the working copy and returns a status value,
 // never throws; a score returns a raw number that plan() normalises and weighs.
 import { splitExtended, type MesosScalarNeed, type NodeExtNeed } from './filters/extended-resources.js';
-import type { FreeColumns } from './free-columns.js';
+import type { FreeNeed } from './search-cache.js';
 import { compileNodeSelectorTerms, type NodeLike } from './selectors.js';
 import { podGroupKey, type CycleState, type WAgent } from './state.js';
 import type { PodSpecView, Res, Scoring } from './types.js';
@@ -124,10 +124,12 @@ export interface ScorePlugin<D = unknown> {
   /** Optional, for scores that read only per-agent arrays: score() of the agent numbered `idx`, without loading it. */
   scoreAt?(data: D, idx: number): number;
   /**
-   * Optional, for local scores (search-cache.ts): score() of agent `idx` read from the table's columns, for an agent
-   * with one offered role that holds the pod, which there takes `cpus` and `mem` (need()). Must equal score() bit for bit.
+   * Optional, for local scores (search-cache.ts): adds weight × score() of agent `idx` to total[idx], read from the
+   * table's columns, for an agent with one offered role that holds the pod (need.take: what the pod takes there). Must
+   * equal score() bit for bit. Only numbers in typed arrays cross the call: a double argument or result would be a
+   * heap allocation per agent examined.
    */
-  scoreFree?(data: D, idx: number, free: FreeColumns, cpus: number, mem: number, st: CycleState): number;
+  addFree?(data: D, weight: number, idx: number, need: FreeNeed, st: CycleState, total: Float64Array): void;
 }
 
 export function normalizeScores(raw: Float64Array, n: number, how: Normalize): void {

@@ -74,6 +74,8 @@ export interface FreeNeed {
   execCpus: number;
   execMem: number;
   execDisk: number;
+  /** What the pod takes on the agent being examined: [cpus, mem] (its requests, plus the executor without a kubelet). */
+  take: Float64Array;
 }
 
 /**
@@ -82,13 +84,14 @@ export interface FreeNeed {
  */
 export function freeNeed(ctx: PodCtx, st: CycleState, local: readonly LocalScore[]): FreeNeed | null {
   if (ctx.ports.length !== 0 || ctx.mesosScalars !== null || ctx.nodeExt !== null) return null;
-  for (let k = 0; k < local.length; k++) if (!local[k].plugin.scoreFree) return null;
+  for (let k = 0; k < local.length; k++) if (!local[k].plugin.addFree) return null;
   const free = st.table.free;
   const roles = ctx.roles;
   const roleOk = st.memoize(`free-roles:${roles.join('\u0001')}`, () => free.roleMask(roles));
   const r = ctx.pod.requests;
   const e = ctx.needExec;
-  return { free, roleOk, cpus: r.cpus, mem: r.mem, disk: r.disk, execCpus: e.cpus, execMem: e.mem, execDisk: e.disk };
+  const take = new Float64Array(2);
+  return { free, roleOk, cpus: r.cpus, mem: r.mem, disk: r.disk, execCpus: e.cpus, execMem: e.mem, execDisk: e.disk, take };
 }
 
 /**
@@ -115,11 +118,14 @@ export function examineFree(c: SearchCache, i: number, f: FreeNeed, st: CycleSta
     cols.disk[i] + EPS >= disk;
   c.ok[i] = ok ? 1 : 0;
   if (!ok) return true;
-  let t = 0;
+  f.take[0] = cpus;
+  f.take[1] = mem;
+  // the same additions in the same order as examine() makes (0 + x, then + y, …), in the array: no number boxed
+  const score = c.score;
+  score[i] = 0;
   for (let k = 0; k < local.length; k++) {
     const l = local[k];
-    t += l.weight * l.plugin.scoreFree!(l.data, i, cols, cpus, mem, st);
+    l.plugin.addFree!(l.data, l.weight, i, f, st, score);
   }
-  c.score[i] = t;
   return true;
 }

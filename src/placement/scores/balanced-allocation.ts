@@ -13,7 +13,9 @@ export const balancedAllocationScore: ScorePlugin<Float64Array> = {
   normalize: 'none',
   prepare: (_pod, st) => ({ data: capacities(st), weight: 1 }),
   score: (cap, a, pod, st) => balancedScore(cap, a, need(pod, a, st)),
-  scoreFree: (cap, i, f, cpus, mem) => balancedFree(cap, i, f.cpus[i], f.mem[i], cpus, mem),
+  addFree: (cap, weight, i, need, _st, total) => {
+    total[i] += weight * balancedFree(cap, i, need.free.cpus[i], need.free.mem[i], need.take[0], need.take[1]);
+  },
 };
 
 /** The score for an agent, given what the pod takes there; `cap` from capacities(). Exported for the fused resources score. */
