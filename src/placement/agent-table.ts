@@ -367,7 +367,8 @@ export class AgentTable {
     if (!d) {
       const value = make(this.agents.length);
       if (!grow && !ArrayBuffer.isView(value)) throw new TypeError(`perAgent(${key}): a value that is not a typed array needs a grow function`);
-      for (const a of this.agents) fill(value, a);
+      const agents = this.agents;
+      for (let i = 0; i < agents.length; i++) fill(value, agents[i]); // runs once, unoptimised: an iterator allocates per agent
       const made: Derived = {
         value,
         update: (a) => fill(made.value as T, a),

@@ -124,12 +124,12 @@ export interface ScorePlugin<D = unknown> {
   /** Optional, for scores that read only per-agent arrays: score() of the agent numbered `idx`, without loading it. */
   scoreAt?(data: D, idx: number): number;
   /**
-   * Optional, for local scores (search-cache.ts): adds weight × score() of agent `idx` to total[idx], read from the
-   * table's columns, for an agent with one offered role that holds the pod (need.take: what the pod takes there). Must
-   * equal score() bit for bit. Only numbers in typed arrays cross the call: a double argument or result would be a
-   * heap allocation per agent examined.
+   * Optional, for local scores (search-cache.ts): score() of agent `idx` read from the table's columns, into
+   * need.out[0], for an agent with one offered role that holds the pod (need.take: what the pod takes there). Must
+   * equal score() bit for bit. Numbers cross the call in typed arrays only: a double argument or result of a call V8
+   * does not inline is a heap allocation, here one per agent examined.
    */
-  addFree?(data: D, weight: number, idx: number, need: FreeNeed, st: CycleState, total: Float64Array): void;
+  scoreFree?(data: D, idx: number, need: FreeNeed, st: CycleState): void;
 }
 
 export function normalizeScores(raw: Float64Array, n: number, how: Normalize): void {

@@ -76,6 +76,8 @@ export interface FreeNeed {
   execDisk: number;
   /** What the pod takes on the agent being examined: [cpus, mem] (its requests, plus the executor without a kubelet). */
   take: Float64Array;
+  /** Where ScorePlugin.scoreFree() leaves its score. */
+  out: Float64Array;
 }
 
 /**
@@ -84,14 +86,13 @@ export interface FreeNeed {
  */
 export function freeNeed(ctx: PodCtx, st: CycleState, local: readonly LocalScore[]): FreeNeed | null {
   if (ctx.ports.length !== 0 || ctx.mesosScalars !== null || ctx.nodeExt !== null) return null;
-  for (let k = 0; k < local.length; k++) if (!local[k].plugin.addFree) return null;
+  for (let k = 0; k < local.length; k++) if (!local[k].plugin.scoreFree) return null;
   const free = st.table.free;
   const roles = ctx.roles;
   const roleOk = st.memoize(`free-roles:${roles.join('\u0001')}`, () => free.roleMask(roles));
   const r = ctx.pod.requests;
   const e = ctx.needExec;
-  const take = new Float64Array(2);
-  return { free, roleOk, cpus: r.cpus, mem: r.mem, disk: r.disk, execCpus: e.cpus, execMem: e.mem, execDisk: e.disk, take };
+  return { free, roleOk, cpus: r.cpus, mem: r.mem, disk: r.disk, execCpus: e.cpus, execMem: e.mem, execDisk: e.disk, take: new Float64Array(2), out: new Float64Array(1) };
 }
 
 /**
@@ -120,12 +121,13 @@ export function examineFree(c: SearchCache, i: number, f: FreeNeed, st: CycleSta
   if (!ok) return true;
   f.take[0] = cpus;
   f.take[1] = mem;
-  // the same additions in the same order as examine() makes (0 + x, then + y, …), in the array: no number boxed
-  const score = c.score;
-  score[i] = 0;
+  // the same additions in the same order as examine() makes
+  let t = 0;
   for (let k = 0; k < local.length; k++) {
     const l = local[k];
-    l.plugin.addFree!(l.data, l.weight, i, f, st, score);
+    l.plugin.scoreFree!(l.data, i, f, st);
+    t += l.weight * f.out[0];
   }
+  c.score[i] = t;
   return true;
 }

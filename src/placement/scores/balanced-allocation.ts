@@ -13,8 +13,8 @@ export const balancedAllocationScore: ScorePlugin<Float64Array> = {
   normalize: 'none',
   prepare: (_pod, st) => ({ data: capacities(st), weight: 1 }),
   score: (cap, a, pod, st) => balancedScore(cap, a, need(pod, a, st)),
-  addFree: (cap, weight, i, need, _st, total) => {
-    total[i] += weight * balancedFree(cap, i, need.free.cpus[i], need.free.mem[i], need.take[0], need.take[1]);
+  scoreFree: (cap, i, need) => {
+    need.out[0] = balancedFree(cap, i, need.free.cpus[i], need.free.mem[i], need.take[0], need.take[1]);
   },
 };
 

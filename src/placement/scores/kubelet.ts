@@ -9,7 +9,7 @@ export const kubeletScore: ScorePlugin<true> = {
   normalize: 'none',
   prepare: (pod, st) => (st.cfg.preferExistingKubelet ? { data: true, weight: pod.scoring === 'binpack' ? 1 : 0.001 } : undefined),
   score: (_d, a) => (a.hasKubelet ? 100 : 0),
-  addFree: (_d, weight, i, need, _st, total) => {
-    total[i] += weight * (need.free.kubelet[i] !== 0 ? 100 : 0);
+  scoreFree: (_d, i, need) => {
+    need.out[0] = need.free.kubelet[i] !== 0 ? 100 : 0;
   },
 };

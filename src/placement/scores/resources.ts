@@ -35,12 +35,12 @@ export const resourcesAndBalanceScore: ScorePlugin<{ binpack: boolean; cap: Floa
     const free = ((s.cpus - n.cpus) / st.maxFree.cpus + (s.mem - n.mem) / st.maxFree.mem) * 50;
     return (d.binpack ? 100 - free : free) + balancedScore(d.cap, a, n);
   },
-  addFree: (d, weight, i, need, st, total) => {
+  scoreFree: (d, i, need, st) => {
     const cpus = need.take[0];
     const mem = need.take[1];
     const c = need.free.cpus[i];
     const m = need.free.mem[i];
     const free = ((c - cpus) / st.maxFree.cpus + (m - mem) / st.maxFree.mem) * 50;
-    total[i] += weight * ((d.binpack ? 100 - free : free) + balancedFree(d.cap, i, c, m, cpus, mem));
+    need.out[0] = (d.binpack ? 100 - free : free) + balancedFree(d.cap, i, c, m, cpus, mem);
   },
 };
