@@ -18,7 +18,7 @@ import { startNodeChild, type Child } from './lib/child.js';
 import { startBenchControlPlane } from './lib/controlplane.js';
 import { percentile } from './lib/figures.js';
 import { BindWatch, benchPod, boundedAll, createNamespace, createPod, loadKubeConfig, unthrottled } from './lib/kube.js';
-import { attainableShare, backAfter, reofferSummary, settledAt, type ShareSample } from './lib/sharing-figures.js';
+import { attainableShare, backAfter, histogramQuantile, reofferSummary, settledAt, type ShareSample } from './lib/sharing-figures.js';
 import type { allocationJson } from '../src/emulator/master/state-json.js';
 
 const env = process.env;
@@ -51,6 +51,7 @@ const progress = (s: string) => process.stderr.write(`[sharing ${new Date().toIS
 const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+const msOf = (s: number | null) => (s === null ? null : Math.round(s * 1000));
 
 async function main(): Promise<void> {
   const loadBefore = loadAvg();
@@ -119,6 +120,11 @@ async function main(): Promise<void> {
     await sampler;
     for (const s of samples) s.t -= tBurst;
     await watch.stop();
+    // kube-mesos' own view of its holds (arrival → ACCEPT/DECLINE in its event loop), beside the emulator's below.
+    const ownHolds = sched.message<{ offerHeld: { buckets: { le: string; count: number }[]; count: number } }>((m) => 'offerHeld' in m, 10_000);
+    process.kill(sched.pid, 'SIGUSR2');
+    const ownRaw = (await ownHolds).offerHeld;
+    const own = { count: ownRaw.count, buckets: ownRaw.buckets.map((b) => ({ le: b.le === '+Inf' ? Infinity : Number(b.le), count: b.count })) };
     const final = await allocation('agents=1');
     const km = final.frameworks.find((f) => f.name === 'kube-mesos')!;
     const bf = final.frameworks.find((f) => f.name === 'batch')!;
@@ -170,6 +176,9 @@ async function main(): Promise<void> {
         offer_hold_ms: { n: holds.length, p50: percentile(holds, 50), p99: percentile(holds, 99), max: holds.length ? Math.max(...holds) : null },
         offer_hold_ms_by_outcome: Object.fromEntries(Object.entries(km.offer_hold_ms_by_outcome).map(([k, v]) => [k, { n: v.length, p50: percentile(v, 50), p99: percentile(v, 99), max: v.length ? Math.max(...v) : null }])),
         holds_over_config: holds.filter((h) => h > offerHoldMs).length,
+        // The scheduler's histogram (bucket-interpolated): the hold in its own hands; the rest of the emulator's figure
+        // is the way of the offer to it and of the answer back (transport, event-loop lag).
+        offer_hold_own_ms: { n: own.count, p50: msOf(histogramQuantile(own.buckets, 0.5)), p99: msOf(histogramQuantile(own.buckets, 0.99)), over_config: own.count - (own.buckets.find((b) => b.le >= offerHoldMs / 1000)?.count ?? own.count) },
         offers: km.offers,
         calls: km.calls,
         declines_by_refuse_seconds: km.declines_by_refuse_seconds,

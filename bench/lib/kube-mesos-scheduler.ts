@@ -93,6 +93,15 @@ async function main(): Promise<void> {
     launchesBefore = launches;
   };
   timeline.unref();
+  // SIGUSR2: one JSON line with the scheduler's own offer hold histogram (kube_mesos_offer_held_duration_seconds), to set
+  // against the hold the emulator measures (offer sent → answer received, transport and event-loop lag included).
+  process.on('SIGUSR2', () => {
+    void (async () => {
+      const m = await service.metrics.offerHeldDuration.get();
+      const buckets = m.values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: String(v.labels.le), count: v.value })) // as text: JSON has no Infinity;
+      report({ offerHeld: { buckets, count: m.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0 } });
+    })();
+  });
   process.on('SIGTERM', () => {
     void (async () => {
       clearInterval(ready);

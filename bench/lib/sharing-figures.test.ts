@@ -1,4 +1,4 @@
-import { attainableShare, backAfter, reofferSummary, settledAt, type ShareSample } from './sharing-figures.js';
+import { attainableShare, backAfter, histogramQuantile, reofferSummary, settledAt, type ShareSample } from './sharing-figures.js';
 
 const cluster = { agents: 4, agentCpus: 8, agentMemMb: 16384, totalCpus: 32, totalMemMb: 65536 };
 const task = { cpus: 1, memMb: 2048 };
@@ -37,5 +37,23 @@ describe('sharing figures', () => {
       '1': { n: 2, min_gap_ms: 500, p50_gap_ms: expect.any(Number), early_grown: 0, early_not_grown: 1 },
       '300': { n: 2, min_gap_ms: 1000, p50_gap_ms: expect.any(Number), early_grown: 1, early_not_grown: 0 },
     });
+  });
+});
+
+describe('histogramQuantile', () => {
+  const buckets = [
+    { le: 0.1, count: 50 },
+    { le: 1, count: 90 },
+    { le: 5, count: 100 },
+    { le: Infinity, count: 100 },
+  ];
+  it('interpolates within the bucket the rank falls in, as histogram_quantile does', () => {
+    expect(histogramQuantile(buckets, 0.5)).toBeCloseTo(0.1);
+    expect(histogramQuantile(buckets, 0.7)).toBeCloseTo(0.55);
+    expect(histogramQuantile(buckets, 0.99)).toBeCloseTo(4.6);
+  });
+  it('null without observations; the last finite bound for ranks in +Inf', () => {
+    expect(histogramQuantile([{ le: 1, count: 0 }, { le: Infinity, count: 0 }], 0.5)).toBeNull();
+    expect(histogramQuantile([{ le: 1, count: 1 }, { le: Infinity, count: 3 }], 0.99)).toBe(1);
   });
 });

@@ -78,3 +78,26 @@ export function reofferSummary(reoffers: readonly { refuse_seconds: number; gap_
   }
   return out;
 }
+
+/**
+ * A quantile (0–1) from cumulative histogram buckets (`le` upper bounds, +Inf included, counts cumulative), as
+ * Prometheus' histogram_quantile interpolates within the bucket; null without observations. In the +Inf bucket: the
+ * last finite bound.
+ */
+export function histogramQuantile(buckets: readonly { le: number; count: number }[], q: number): number | null {
+  const sorted = [...buckets].sort((a, b) => a.le - b.le);
+  const total = sorted.at(-1)?.count ?? 0;
+  if (total === 0) return null;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const b of sorted) {
+    if (b.count >= rank) {
+      if (!Number.isFinite(b.le)) return prevLe;
+      return prevLe + (b.le - prevLe) * ((rank - prevCount) / Math.max(1e-12, b.count - prevCount));
+    }
+    prevLe = b.le;
+    prevCount = b.count;
+  }
+  return prevLe;
+}

@@ -27,7 +27,10 @@ export interface HollowKubeletOptions {
   hostIP?: string;
   leaseDurationSeconds?: number;
   leaseRenewMs?: number;
-  /** Node status heartbeat (the Lease carries liveness; this only refreshes condition heartbeats). */
+  /**
+   * Node status heartbeat (the Lease carries liveness; this only refreshes condition heartbeats). Default 5 min, the
+   * kubelet's nodeStatusReportFrequency with Node Leases (1.20): a status that did not change is posted that often.
+   */
   statusRefreshMs?: number;
   /** Wait out a deleted pod's grace period before the final delete; default false (hollow: at once). */
   honourGracePeriod?: boolean;
@@ -140,7 +143,7 @@ export class HollowKubelet {
       pods: opts.pods,
       leaseDurationSeconds: opts.leaseDurationSeconds ?? 40,
       leaseRenewMs: opts.leaseRenewMs ?? 10_000,
-      statusRefreshMs: opts.statusRefreshMs ?? 60_000,
+      statusRefreshMs: opts.statusRefreshMs ?? 300_000,
       honourGracePeriod: opts.honourGracePeriod ?? false,
       exitDelayMs: opts.exitDelayMs ?? 500,
       now: opts.now ?? (() => new Date()),

@@ -8,6 +8,7 @@ import { KubeHttp, type KubeHttpOptions } from '../kube/http.js';
 import { ExecutorClient, ExecutorEnvError, executorOptionsFromEnv } from '../mesos/executor.js';
 import type { ExecutorTransport } from '../mesos/executor-transport.js';
 import type { Logger } from '../telemetry/log.js';
+import { userAgent } from '../telemetry/build.js';
 import { KUBELET_SUPERVISION_DEFAULTS, parseExecutorEnv, type ExecutorEnv } from './env.js';
 import { KubeletExecutor, type ExecutorExit, type Kubelet } from './executor.js';
 import { HollowKubelet } from './hollow-kubelet.js';
@@ -58,7 +59,7 @@ export function kubeHttpFromFile(path: string, opts?: KubeHttpOptions): KubeHttp
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(path);
-    return new KubeHttp(kc, opts);
+    return new KubeHttp(kc, { userAgent: userAgent('kube-mesos-executor'), ...opts });
   } catch (err) {
     throw new ExecutorConfigError([`KUBE_MESOS_KUBECONFIG=${path}: ${(err as Error).message}`]);
   }
@@ -118,7 +119,7 @@ export async function runExecutor(deps: RunExecutorDeps, signal: AbortSignal): P
     kc = cred.value.kubeConfig;
     kubeconfigPath = cred.value.kubeconfigPath;
   }
-  const http = new KubeHttp(kc, deps.httpOptions);
+  const http = new KubeHttp(kc, { userAgent: userAgent('kube-mesos-executor'), ...deps.httpOptions });
   const informer = nodePodInformer(http, kube.nodeName, { log });
   informer.start();
   try {

@@ -33,6 +33,7 @@ export class SchedulerMetrics {
   readonly bindings: Counter<'result'>;
   readonly bindingDuration: Histogram;
   readonly taskReachedDuration: Histogram;
+  readonly offerHeldDuration: Histogram;
   readonly nodeCertificates: Counter<'result'>;
   readonly nodeCertificateDuration: Histogram;
   readonly taskUpdates: Counter<'state'>;
@@ -95,6 +96,12 @@ export class SchedulerMetrics {
       name: 'kube_mesos_task_reached_agent_duration_seconds',
       help: 'Time from the ACCEPT that launched a pod task to its first TASK_STARTING (or RUNNING): the way through Mesos to the executor and back, before the Binding.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.offerHeldDuration = new Histogram({
+      name: 'kube_mesos_offer_held_duration_seconds',
+      help: 'How long the scheduler held an offer, from its arrival to the ACCEPT or DECLINE that answered it (or its rescind): the hold other frameworks wait out (mesos.offerHold bounds it).',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
       registers,
     });
     this.bindingDuration = new Histogram({

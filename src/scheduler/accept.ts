@@ -16,6 +16,7 @@ import type { Offer } from '../mesos/types.js';
 import type { Effects } from './effects.js';
 import { buildExecutorInfo, buildTaskInfo, carveTaskResources, executorIdFor, taskIdFor, type ExecutorConfig } from './launch.js';
 import type { OfferStream } from './offer-stream.js';
+import { offersOfOneRole } from './offer-roles.js';
 import type { CoreState } from './state.js';
 import type { TaskRecord } from './tasks.js';
 import type { NewVolume } from './volume-plan.js';
@@ -65,7 +66,7 @@ export class Launcher {
         for (const p of list) s.queue.backoff(p.podKey, now);
         continue;
       }
-      const offers = s.offers.takeAgent(agentId);
+      const offers = s.offers.take(offersOfOneRole(s.offers.forAgent(agentId)));
       if (offers.length === 0) continue;
       let executor = s.executorInfos.get(agentId);
       if (!executor || !existing) {
@@ -151,8 +152,9 @@ export class Launcher {
   launchWarmKubelet(agentId: string, now: number): void {
     const s = this.state;
     const agent = s.agents.get(agentId);
-    const offers = s.offers.takeAgent(agentId);
-    if (!agent || offers.length === 0 || s.tasks.kubelet(agentId)) return;
+    if (!agent || s.tasks.kubelet(agentId)) return;
+    const offers = s.offers.take(offersOfOneRole(s.offers.forAgent(agentId)));
+    if (offers.length === 0) return;
     const role = offers.flatMap((o) => o.resources ?? []).map((r) => reservationRole(r))[0] ?? '*';
     const executorId = executorIdFor(agentId, now);
     const executor = buildExecutorInfo({ agent: agent.info, executorId, frameworkId: s.frameworkId!, config: this.config.executor, role, offers });

@@ -191,6 +191,7 @@ export function metricsAdapter(m: SchedulerMetrics): FrameworkMetrics {
     failoverHeld: (reason, pods) => m.failoverHeldPods.set({ reason }, pods),
     kubeletLaunchFailed: (reason) => m.kubeletLaunchFailures.inc({ reason }),
     taskReached: (seconds) => m.taskReachedDuration.observe(seconds),
+    offerHeld: (seconds) => m.offerHeldDuration.observe(seconds),
     binding: (result, seconds) => {
       m.bindings.inc({ result });
       if (result === 'bound' || result === 'already-bound') m.bindingDuration.observe(seconds);

@@ -30,6 +30,8 @@ export interface FrameworkMetrics {
   binding?(result: string, seconds: number): void;
   /** A pod task reached its agent: seconds from its ACCEPT to its first TASK_STARTING (or RUNNING). */
   taskReached?(seconds: number): void;
+  /** An offer left the scheduler's hands (accepted, declined, rescinded, dropped) after this many seconds. */
+  offerHeld?(seconds: number): void;
   /** A node certificate request ended (issued, denied, failed) after this many seconds. */
   nodeCertificate?(result: string, seconds: number): void;
   /** Mesos volume operations sent: `create` (RESERVE + CREATE), `destroy` (DESTROY + UNRESERVE), `unreserve`. */

@@ -120,6 +120,8 @@ export class FrameworkCore {
     const cfg = deps.config;
     const pool = cfg.pool ?? DEFAULT_POOL_CONFIG;
     const s = (this.state = new CoreState({ queue: cfg.queue, failover: cfg.failover, nowMs: deps.clock.now() }));
+    const offerHeld = deps.metrics?.offerHeld;
+    if (offerHeld) s.offers.onRelease = (at) => offerHeld(Math.max(0, deps.clock.now() - at) / 1000);
     const fx = (this.fx = new Effects(deps));
     const note = fx.note.bind(fx);
     const send = fx.send.bind(fx);

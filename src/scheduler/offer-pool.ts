@@ -16,6 +16,8 @@ interface Held<O> {
 export class OfferPool<O extends OfferLike = OfferLike> {
   private readonly byId = new Map<string, Held<O>>();
   private readonly byAgent = new Map<string, Set<string>>();
+  /** Called with an offer's receive time as it leaves the pool (used, declined, rescinded, expired): hold figures. */
+  onRelease: ((receivedAtMs: number) => void) | undefined;
 
   get size(): number {
     return this.byId.size;
@@ -40,6 +42,7 @@ export class OfferPool<O extends OfferLike = OfferLike> {
     const held = this.byId.get(offerId);
     if (!held) return undefined;
     this.byId.delete(offerId);
+    this.onRelease?.(held.receivedAtMs);
     const agent = held.offer.agent_id.value;
     const set = this.byAgent.get(agent);
     set?.delete(offerId);
@@ -72,6 +75,13 @@ export class OfferPool<O extends OfferLike = OfferLike> {
     return offers;
   }
 
+  /** Takes (removes and returns) the given offers that are still held. */
+  take(offers: readonly O[]): O[] {
+    const out: O[] = [];
+    for (const o of offers) if (this.remove(o.id.value)) out.push(o);
+    return out;
+  }
+
   /** Removes every offer of an agent (agent lost), returning their ids. */
   dropAgent(agentId: string): string[] {
     return this.takeAgent(agentId).map((o) => o.id.value);
@@ -96,6 +106,7 @@ export class OfferPool<O extends OfferLike = OfferLike> {
   /** Takes every held offer (nothing to place: decline them all). */
   takeAll(): O[] {
     const out = [...this.byId.values()].map((h) => h.offer);
+    if (this.onRelease) for (const h of this.byId.values()) this.onRelease(h.receivedAtMs);
     this.byId.clear();
     this.byAgent.clear();
     return out;

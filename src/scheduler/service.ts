@@ -22,6 +22,7 @@ import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
 import { SchedulerMetrics } from '../ops/metrics.js';
 import { createRegistry } from '../telemetry/metrics.js';
+import { userAgent } from '../telemetry/build.js';
 import type { Logger } from '../telemetry/log.js';
 import { kubePort, mesosPort, metricsAdapter } from './adapters.js';
 import { coreConfig, frameworkInfo } from './core-config.js';
@@ -73,13 +74,13 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
   const registry = o.registry ?? createRegistry({ defaultMetrics: true });
   const metrics = new SchedulerMetrics(registry);
   metrics.setLeader(true); // the service runs only on the leader (or without leader election)
-  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst, tokenFile: o.tokenFile, registry });
+  const http = new KubeHttp(o.kubeconfig, { qps: c.kube.qps, burst: c.kube.burst, tokenFile: o.tokenFile, registry, userAgent: userAgent('kube-mesos-scheduler') });
   // policy/v1 where served (Kubernetes ≥ 1.21), policy/v1beta1 on 1.20: Evictions and the PDB informer use it.
   const policy = await discoverPolicyVersion(http);
   if (policy.error) log.warn({ error: policy.error, version: policy.version }, 'policy API discovery failed; using a default version');
   const kube = new KubeClient(http, { evictionVersion: policy.version });
   // Events get their own transport and QPS budget so they never delay scheduling writes.
-  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50, tokenFile: o.tokenFile, registry })), component: 'kube-mesos', log });
+  const events = new EventRecorder({ client: new KubeClient(new KubeHttp(o.kubeconfig, { qps: 20, burst: 50, tokenFile: o.tokenFile, registry, userAgent: userAgent('kube-mesos-scheduler') })), component: 'kube-mesos', log });
 
   // One zk:// URL: follow the leading master through ZooKeeper, as Mesos' own detector does; else a list of masters.
   const detector = c.mesos.masters.length === 1 && isZkUrl(c.mesos.masters[0]) ? new ZooKeeperMasterDetector({ url: c.mesos.masters[0], scheme: c.mesos.scheme, log: log.child({ component: 'zk' }) }) : undefined;

@@ -13,6 +13,7 @@ import { canAddKubelet, type KubeletCounts, type PoolConfig } from '../pool/plan
 import type { AgentInfo } from './agent-info.js';
 import { hostPortsOf, isFinished, placedPod } from './pods.js';
 import type { CoreState } from './state.js';
+import { offersOfOneRole } from './offer-roles.js';
 
 /** `scalars`: Mesos scalars beyond cpus/mem/disk that placement accounts (the extended-resource mapping's Mesos names). */
 export function offeredSlices(offers: readonly Offer[], scalars: ReadonlySet<string> = DEFAULT_MESOS_SCALARS): OfferedSlice[] {
@@ -189,7 +190,7 @@ export function buildSnapshot(
     const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || s.executorLoss.agentWaiting(id));
     const sa: SnapshotAgent = {
       info: a.info,
-      offers: s.offers.forAgent(id),
+      offers: offersOfOneRole(s.offers.forAgent(id)), // what one ACCEPT can use (offer-roles.ts)
       kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
       pods,
       unschedulable: s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,

@@ -6,7 +6,8 @@
  */
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { Placement, PodSpecView } from '../placement/types.js';
-import type { Resource } from '../mesos/types.js';
+import type { Offer, Resource } from '../mesos/types.js';
+import { offersByRole } from './offer-roles.js';
 import { claimViews, mesosPersistentVolume, mountsClaims, persistenceIdOf, storageMbOf } from './claims.js';
 import type { Effects } from './effects.js';
 import type { CoreState } from './state.js';
@@ -175,24 +176,31 @@ export class Volumes {
     for (const [pid, since] of s.volumesInFlight) if (storage.volumeByPersistenceId(pid) || now - since > IN_FLIGHT_MS) s.volumesInFlight.delete(pid);
     let accepts = 0;
     for (const agentId of [...s.agents.keys()]) {
-      const offers = s.offers.forAgent(agentId);
-      if (offers.length === 0) continue;
-      const r = reclaimOperations(offers, { volumeByPersistenceId: (pid) => storage.volumeByPersistenceId(pid), inFlight: (pid) => s.volumesInFlight.has(pid) });
-      if (r.operations.length === 0) continue;
-      const taken = s.offers.takeAgent(agentId);
-      accepts++;
-      const destroys = r.operations.filter((o) => o.type === 'DESTROY').length;
-      if (destroys > 0) this.fx.metrics?.volumeOperations?.('destroy', destroys);
-      if (r.operations.length - 2 * destroys > 0) this.fx.metrics?.volumeOperations?.('unreserve', r.operations.length - 2 * destroys);
-      this.fx.log.info({ agentId, volumes: r.persistenceIds }, 'reclaiming Mesos volumes: DESTROY + UNRESERVE');
-      this.fx.note('Normal', 'VolumeReclaimed', agentId, `Mesos volume(s) ${r.persistenceIds.join(', ')} destroyed and unreserved on agent ${agentId}`);
-      // refuse 0: the rest of the agent's resources come back in the next allocation, for pods that wait.
-      const accept = this.fx.mesos.accept(taken.map((o) => o.id.value), r.operations, 0).then(async () => {
-        for (const pv of r.deleteVolumes) await this.fx.kube.deletePersistentVolume?.(pv);
-      });
-      this.fx.send(accept, 'reclaim volumes');
+      const held = s.offers.forAgent(agentId);
+      if (held.length === 0) continue;
+      // One ACCEPT per role the offers were allocated to (offer-roles.ts): a volume is offered to its reservation's role.
+      for (const offers of offersByRole(held)) accepts += this.reclaimFrom(agentId, offers);
     }
     return accepts;
+  }
+
+  private reclaimFrom(agentId: string, offers: readonly Offer[]): number {
+    const s = this.state;
+    const storage = s.storage!;
+    const r = reclaimOperations(offers, { volumeByPersistenceId: (pid) => storage.volumeByPersistenceId(pid), inFlight: (pid) => s.volumesInFlight.has(pid) });
+    if (r.operations.length === 0) return 0;
+    const taken = s.offers.take(offers);
+    const destroys = r.operations.filter((o) => o.type === 'DESTROY').length;
+    if (destroys > 0) this.fx.metrics?.volumeOperations?.('destroy', destroys);
+    if (r.operations.length - 2 * destroys > 0) this.fx.metrics?.volumeOperations?.('unreserve', r.operations.length - 2 * destroys);
+    this.fx.log.info({ agentId, volumes: r.persistenceIds }, 'reclaiming Mesos volumes: DESTROY + UNRESERVE');
+    this.fx.note('Normal', 'VolumeReclaimed', agentId, `Mesos volume(s) ${r.persistenceIds.join(', ')} destroyed and unreserved on agent ${agentId}`);
+    // refuse 0: the rest of the agent's resources come back in the next allocation, for pods that wait.
+    const accept = this.fx.mesos.accept(taken.map((o) => o.id.value), r.operations, 0).then(async () => {
+      for (const pv of r.deleteVolumes) await this.fx.kube.deletePersistentVolume?.(pv);
+    });
+    this.fx.send(accept, 'reclaim volumes');
+    return 1;
   }
 }
 

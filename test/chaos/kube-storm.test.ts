@@ -75,13 +75,13 @@ it('429/5xx storm on writes: nothing lost, nothing twice, no crash; Retry-After 
     },
   });
   const safety = await monitor.stop();
-  // Retry-After: after a 429 the same write (method and path: one client's, events aside, which all share one path)
-  // comes again no sooner than the second it was told.
+  // Retry-After: after a 429 the same write (method and path from the same client — the scheduler and an executor both
+  // write a pod's status; events aside, which all share one path) comes again no sooner than the second it was told.
   const gaps: number[] = [];
   const log = proxy.log.filter((r) => r.at >= stormAt);
   log.forEach((r, i) => {
     if (r.injected !== 429 || r.path.endsWith('/events')) return;
-    const next = log.slice(i + 1).find((n) => n.method === r.method && n.path === r.path);
+    const next = log.slice(i + 1).find((n) => n.method === r.method && n.path === r.path && n.userAgent === r.userAgent);
     if (next) gaps.push(next.at - r.at);
   });
   const final = checkInvariants(await sample());

@@ -30,7 +30,7 @@ export interface FaultProxy {
   /** Requests seen, and answered with an injected fault, by `METHOD kind` (kind = the path's resource). */
   readonly seen: Map<string, { requests: number; faults: number }>;
   /** Every request in order: when, what, from which process, and the status injected if one was. */
-  readonly log: { at: number; method: string; path: string; injected?: number }[];
+  readonly log: { at: number; method: string; path: string; userAgent: string; injected?: number }[];
   /** Cuts every connection from these processes (now and until healed): they get no answer at all. */
   cut(pids: Iterable<number>): void;
   heal(): void;
@@ -118,7 +118,7 @@ export async function startFaultProxy(dir: string, seed = 16): Promise<FaultProx
     const count = seen.get(key) ?? { requests: 0, faults: 0 };
     seen.set(key, count);
     count.requests++;
-    const entry: FaultProxy['log'][number] = { at: Date.now(), method: req.method ?? 'GET', path: u.pathname };
+    const entry: FaultProxy['log'][number] = { at: Date.now(), method: req.method ?? 'GET', path: u.pathname, userAgent: req.headers['user-agent'] ?? '' };
     if (log.length < 200_000) log.push(entry);
     for (const r of rules) {
       if (r.left <= 0 || !r.rule.match({ method: req.method ?? 'GET', path: u.pathname, query: u.searchParams })) continue;
