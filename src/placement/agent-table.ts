@@ -277,7 +277,7 @@ export class AgentTable {
     this.flags = grown(this.flags, m, n);
     this.isTouched = grown(this.isTouched, m, n);
     this.kub = grown(this.kub, m, n);
-    this.free.grow(m, n);
+    this.free.grow(n);
     for (const d of this.derived.values()) d.grow(m, n);
     for (const c of this.searchCaches.values()) growSearchCache(c, m, n);
     this.scratch = undefined;

@@ -3,7 +3,6 @@
 // (50 000 of them, once per spec) is a few array reads instead of a walk over agent, slots and slot objects. Agents
 // with offers for several roles keep being read from their objects (FreeColumns.role says which).
 import type { WAgent } from './working-agent.js';
-import { grown } from './working-agent.js';
 
 /** role[i]: the agent's working copy has offers for several roles: read the agent object. */
 export const SEVERAL_ROLES = -1;
@@ -21,11 +20,14 @@ export class FreeColumns {
   maxPods = new Int32Array(0);
   /** 1 when the working copy has a kubelet (running, or launched by the current plan). */
   kubelet = new Uint8Array(0);
+  /** Agents the arrays have room for (at least the table's; more after growth, so arrivals do not copy them each time). */
+  private room = 0;
   private readonly roleIds = new Map<string, number>();
   readonly roleNames: string[] = [];
 
   /** Room for n agents, nothing kept (entries filled by write()). */
   reset(n: number): void {
+    this.room = n;
     this.role = new Int32Array(n);
     this.cpus = new Float64Array(n);
     this.mem = new Float64Array(n);
@@ -35,15 +37,21 @@ export class FreeColumns {
     this.kubelet = new Uint8Array(n);
   }
 
-  /** Room for agents from..to-1 (entries of the known ones kept). */
-  grow(from: number, to: number): void {
-    this.role = grown(this.role, from, to);
-    this.cpus = grown(this.cpus, from, to);
-    this.mem = grown(this.mem, from, to);
-    this.disk = grown(this.disk, from, to);
-    this.pods = grown(this.pods, from, to);
-    this.maxPods = grown(this.maxPods, from, to);
-    this.kubelet = grown(this.kubelet, from, to);
+  /**
+   * Room for agents up to to-1 (entries of the known ones kept). Doubles: agents arrive a batch at a time, and copying
+   * seven arrays of all agents per batch cost the arrivals at 50 000 agents ~25% more CPU.
+   */
+  grow(to: number): void {
+    if (to <= this.room) return;
+    const room = Math.max(to, this.room * 2);
+    this.role = sized(this.role, room);
+    this.cpus = sized(this.cpus, room);
+    this.mem = sized(this.mem, room);
+    this.disk = sized(this.disk, room);
+    this.pods = sized(this.pods, room);
+    this.maxPods = sized(this.maxPods, room);
+    this.kubelet = sized(this.kubelet, room);
+    this.room = room;
   }
 
   /** Agent a's entries from its working copy: after every change to it (AgentTable.touch, sync). */
@@ -96,4 +104,11 @@ export function freeRowOf(a: { slots: readonly { role: string; cpus: number; mem
   const one = a.slots.length === 1 ? a.slots[0] : undefined;
   const role = one ? one.role : a.slots.length === 0 ? 'none' : 'several';
   return [role, one?.cpus ?? 0, one?.mem ?? 0, one?.disk ?? 0, a.podCount, a.maxPods, a.hasKubelet ? 1 : 0];
+}
+
+/** A copy of `a` with `n` entries (the new ones 0). */
+function sized<T extends Int32Array | Uint8Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
 }
