@@ -28,8 +28,9 @@ export interface HollowKubeletOptions {
   leaseDurationSeconds?: number;
   leaseRenewMs?: number;
   /**
-   * Node status heartbeat (the Lease carries liveness; this only refreshes condition heartbeats). Default 5 min, the
-   * kubelet's nodeStatusReportFrequency with Node Leases (1.20): a status that did not change is posted that often.
+   * Node status heartbeat (the Lease carries liveness; this refreshes condition heartbeats and picks up extended
+   * resources patched into the Node's capacity). Default 1 min: the kubelet posts an unchanged status every 5 min but
+   * looks at its Node every 10 s; the stand-in, which has no Node watch, posts every minute instead.
    */
   statusRefreshMs?: number;
   /** Wait out a deleted pod's grace period before the final delete; default false (hollow: at once). */
@@ -143,7 +144,7 @@ export class HollowKubelet {
       pods: opts.pods,
       leaseDurationSeconds: opts.leaseDurationSeconds ?? 40,
       leaseRenewMs: opts.leaseRenewMs ?? 10_000,
-      statusRefreshMs: opts.statusRefreshMs ?? 300_000,
+      statusRefreshMs: opts.statusRefreshMs ?? 60_000,
       honourGracePeriod: opts.honourGracePeriod ?? false,
       exitDelayMs: opts.exitDelayMs ?? 500,
       now: opts.now ?? (() => new Date()),
