@@ -3,6 +3,8 @@
 //   node --import tsx --expose-gc bench/placement.bench.ts --agents 5000 --pods 10000 --workload zone-spread
 //   ... --percentage 1    (PlanConfig.percentageOfAgentsToScore; default kube-scheduler's adaptive share)
 // A cycle is plan() over a batch of pods against the agents as the previous cycles left them.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { AgentTable, agentLabels, feasibleToFind, plan } from '../src/placement/index.js';
 import type { AgentView, PlacedPod, PlanConfig, PodSpecView } from '../src/placement/index.js';
@@ -163,6 +165,46 @@ function warmUp(w: Workload, cfg: PlanConfig): number {
   return (c1.user + c1.system) / 1000;
 }
 
+/**
+ * BENCH_PLACEMENT_PROFILE=FILE: a V8 CPU profile of the measured cycles numbered in BENCH_PLACEMENT_PROFILE_CYCLES
+ * (default 0, the first; e.g. 0-3) only, written to FILE (read it with bench/lib/cpuprofile.ts), sampled every
+ * BENCH_PLACEMENT_PROFILE_US µs (default 100); BENCH_PLACEMENT_PROFILE_HEAP=1: a sampling heap profile of what those
+ * cycles allocate instead. The inspector session of the same thread answers synchronously.
+ */
+function profiler(): { start: () => void; stop: () => void } | undefined {
+  const file = process.env.BENCH_PLACEMENT_PROFILE;
+  if (!file) return undefined;
+  const s = new Session();
+  s.connect();
+  s.post('Profiler.enable');
+  s.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PLACEMENT_PROFILE_US ?? 100) });
+  if (process.env.BENCH_PLACEMENT_PROFILE_HEAP === '1') {
+    // allocations (sampled every 4 KiB, including objects already collected) instead of CPU
+    const opts = { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true };
+    return {
+      start: () => s.post('HeapProfiler.startSampling', opts),
+      stop: () =>
+        s.post('HeapProfiler.stopSampling', (err, r) => {
+          if (err) throw err;
+          writeFileSync(file, JSON.stringify(r.profile));
+        }),
+    };
+  }
+  return {
+    start: () => s.post('Profiler.start'),
+    stop: () =>
+      s.post('Profiler.stop', (err, r) => {
+        if (err) throw err;
+        writeFileSync(file, JSON.stringify(r.profile));
+      }),
+  };
+}
+
+function profiledCycles(): [number, number] {
+  const [a, b] = (process.env.BENCH_PLACEMENT_PROFILE_CYCLES ?? '0').split('-').map(Number);
+  return [a, b ?? a];
+}
+
 function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToScore?: number): void {
   const rnd = mulberry32(42);
   const agents = makeAgents(nAgents, rnd);
@@ -199,8 +241,11 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
   }
   let visited = 0;
   let examined = 0;
+  const prof = profiler();
+  const [profFrom, profTo] = profiledCycles();
   for (let i = 0; i < all.length; i += CYCLE) {
     const batch = all.slice(i, i + CYCLE);
+    if (prof && i / CYCLE === profFrom) prof.start();
     batchSizes.push(batch.length);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -209,6 +254,7 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
     const before = { ...t.searchStats };
     const r = plan(agents, batch, cfg, t);
     const c1 = process.cpuUsage(c0);
+    if (prof && i / CYCLE === profTo) prof.stop();
     times.push(performance.now() - t0);
     cpuTimes.push((c1.user + c1.system) / 1000);
     placed += r.placements.length;
@@ -251,6 +297,8 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
       laterCycleMsP99: times.length > 1 ? +pct([...times.slice(1)].sort((x, y) => x - y), 99).toFixed(1) : null,
       laterCycleCpuMsP99: times.length > 1 ? +pct([...cpuTimes.slice(1)].sort((x, y) => x - y), 99).toFixed(1) : null,
       laterPodsPerCpuSec: times.length > 1 ? Math.round((placed + unschedulable - batchSizes[0]) / ((cpu - cpuTimes[0]) / 1000)) : null,
+      // each cycle's CPU ms, in order
+      cycleCpuMs: cpuTimes.map((t) => Math.round(t)),
       // the table built as the agents arrived, before the cycles: CPU ms in all, and of the costliest batch of ARRIVAL
       warmUpCpuMs: +warmUpCpu.toFixed(1),
       arrivalCpuMs: arrivalCpu.length ? +arrivalCpu.reduce((x, y) => x + y, 0).toFixed(1) : null,

@@ -2,6 +2,7 @@
 // and cordon changes, agents arriving and agents leaving, a table kept across all of it must hold what a fresh table
 // built from the same views holds, and plan the same.
 import { AgentTable } from './agent-table.js';
+import { freeRowOf } from './free-columns.js';
 import { plan } from './plan.js';
 import { agentLabels } from './state.js';
 import { makeAgent, makePod, resetSeq, testConfig } from './testing/builders.js';
@@ -161,6 +162,8 @@ describe('AgentTable kept across changes equals a from-scratch build', () => {
       const k = kept.inspect();
       const f = fresh.inspect();
       expect(k.agents).toEqual(f.agents);
+      // the free-resource columns hold what each working copy holds, after the plan drew on it (as a fresh build would)
+      for (const a of k.agents) expect([a.id, a.free]).toEqual([a.id, freeRowOf(a as unknown as Parameters<typeof freeRowOf>[0])]);
       expect(k.kubeletAgents).toEqual(f.kubeletAgents);
       expect(k.maxFree).toEqual(f.maxFree);
       expect(k.flags).toEqual(f.flags);

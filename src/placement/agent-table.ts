@@ -2,6 +2,7 @@
 // (a new AgentView object: offers used or added, pods placed or gone, labels, taints) or that the previous plan drew
 // on are rebuilt, and the per-agent arrays derived from views (static filter masks, eligibility masks, domain indexes,
 // capacities) are updated at those agents only. Without a table passed in, plan() builds a fresh one: the same result.
+import { FreeColumns } from './free-columns.js';
 import type { AgentView, PlanConfig } from './types.js';
 import { fieldValue, grown, makeAgent, resetAgent, type DomainIndex, type WAgent } from './working-agent.js';
 
@@ -155,6 +156,8 @@ export class AgentTable {
    * arrives or its view changes, not on a cycle's first visit.
    */
   capacity = new Float64Array(0);
+  /** The working copies' free resources, pod counts and kubelets as columns (free-columns.ts), kept equal to them. */
+  readonly free = new FreeColumns();
   private flagCounts = [0, 0, 0];
   /**
    * Per agent, a number that changes whenever its working copy may have (rebuilt, reset, drawn on by plan()); unique
@@ -204,7 +207,10 @@ export class AgentTable {
     for (const a of this.touched) {
       if (a.newKubelet) this.kubeletsChanged = true;
       this.isTouched[a.idx] = 0;
-      if (views[a.idx] === a.view) resetAgent(a, a.view, cfg); // back to its view: kub[] already says so
+      if (views[a.idx] === a.view) {
+        resetAgent(a, a.view, cfg); // back to its view: kub[] already says so
+        this.free.write(a);
+      } // else rebuilt below
       this.ver[a.idx] = this.nextVer();
     }
     this.touched.length = 0;
@@ -215,6 +221,7 @@ export class AgentTable {
       known[i] = v;
       const had = a.hasKubelet;
       resetAgent(a, v, cfg);
+      this.free.write(a);
       this.kub[i] = a.hasKubelet ? 1 : 0;
       this.ver[i] = this.nextVer();
       if (had !== a.hasKubelet) this.kubeletsChanged = true;
@@ -247,9 +254,11 @@ export class AgentTable {
     this.flags = new Uint8Array(n);
     this.isTouched = new Uint8Array(n);
     this.flagCounts = [0, 0, 0];
+    this.free.reset(n);
     for (let i = 0; i < n; i++) {
       const a = makeAgent(views[i], i, cfg);
       this.agents[i] = a;
+      this.free.write(a);
       this.kub[i] = a.hasKubelet ? 1 : 0;
       this.agentChanged(a);
     }
@@ -268,6 +277,7 @@ export class AgentTable {
     this.flags = grown(this.flags, m, n);
     this.isTouched = grown(this.isTouched, m, n);
     this.kub = grown(this.kub, m, n);
+    this.free.grow(n);
     for (const d of this.derived.values()) d.grow(m, n);
     for (const c of this.searchCaches.values()) growSearchCache(c, m, n);
     this.scratch = undefined;
@@ -275,6 +285,7 @@ export class AgentTable {
       const a = makeAgent(views[i], i, cfg);
       this.agents.push(a);
       this.views.push(views[i]);
+      this.free.write(a);
       this.kub[i] = a.hasKubelet ? 1 : 0;
       this.ver[i] = this.nextVer();
       this.agentChanged(a);
@@ -312,9 +323,10 @@ export class AgentTable {
     this.kubeletAgents = ka;
   }
 
-  /** plan() drew on this agent's working copy: reset it before the next plan. */
+  /** plan() drew on this agent's working copy (call after the change): reset it before the next plan. */
   touch(a: WAgent): void {
     this.ver[a.idx] = this.nextVer(); // every time: the next pod must not reuse what the search cached before the change
+    this.free.write(a);
     if (this.isTouched[a.idx]) return;
     this.isTouched[a.idx] = 1;
     this.touched.push(a);
@@ -355,7 +367,8 @@ export class AgentTable {
     if (!d) {
       const value = make(this.agents.length);
       if (!grow && !ArrayBuffer.isView(value)) throw new TypeError(`perAgent(${key}): a value that is not a typed array needs a grow function`);
-      for (const a of this.agents) fill(value, a);
+      const agents = this.agents;
+      for (let i = 0; i < agents.length; i++) fill(value, agents[i]); // runs once, unoptimised: an iterator allocates per agent
       const made: Derived = {
         value,
         update: (a) => fill(made.value as T, a),
@@ -393,6 +406,7 @@ export class AgentTable {
       viewMem: this.mem[i],
       capacity: [this.capacity[i * 2], this.capacity[i * 2 + 1]],
       flags: this.flags[i],
+      free: this.free.row(i),
     }));
     const derived: Record<string, unknown> = {};
     for (const [k, d] of this.derived) derived[k] = plainDerived(d.value, this.agents.length);

@@ -39,8 +39,9 @@ export function eligibleAgents(
           }
         }
       }
-      if (ok) for (const k of keys) if (a.labels[k] === undefined) ok = false;
-      if (ok) for (const f of fields) if (table.domainIndex(`field:${f}`).ids[a.idx] < 0) ok = false;
+      // indexes, not for-of: this runs for every agent, and the iterators were most of a first cycle's garbage
+      if (ok) for (let k = 0; k < keys.length; k++) if (a.labels[keys[k]] === undefined) ok = false;
+      if (ok) for (let k = 0; k < fields.length; k++) if (table.domainIndex(`field:${fields[k]}`).ids[a.idx] < 0) ok = false;
       const v = ok ? 1 : 0;
       e.out += e.m[a.idx] - v; // agents left out, so that "all in" gives no mask
       e.m[a.idx] = v;

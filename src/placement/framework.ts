@@ -1,6 +1,7 @@
 // Plugin shapes, after kube-scheduler's framework: a filter sees the working copy and returns a status value,
 // never throws; a score returns a raw number that plan() normalises and weighs.
 import { splitExtended, type MesosScalarNeed, type NodeExtNeed } from './filters/extended-resources.js';
+import type { FreeNeed } from './search-cache.js';
 import { compileNodeSelectorTerms, type NodeLike } from './selectors.js';
 import { podGroupKey, type CycleState, type WAgent } from './state.js';
 import type { PodSpecView, Res, Scoring } from './types.js';
@@ -122,6 +123,13 @@ export interface ScorePlugin<D = unknown> {
   score(data: D, a: WAgent, pod: PodCtx, st: CycleState): number;
   /** Optional, for scores that read only per-agent arrays: score() of the agent numbered `idx`, without loading it. */
   scoreAt?(data: D, idx: number): number;
+  /**
+   * Optional, for local scores (search-cache.ts): score() of agent `idx` read from the table's columns, into
+   * need.out[0], for an agent with one offered role that holds the pod (need.take: what the pod takes there). Must
+   * equal score() bit for bit. Numbers cross the call in typed arrays only: a double argument or result of a call V8
+   * does not inline is a heap allocation, here one per agent examined.
+   */
+  scoreFree?(data: D, idx: number, need: FreeNeed, st: CycleState): void;
 }
 
 export function normalizeScores(raw: Float64Array, n: number, how: Normalize): void {

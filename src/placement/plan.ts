@@ -22,7 +22,7 @@ import { nodeAffinityScore } from './scores/node-affinity.js';
 import { resourcesAndBalanceScore } from './scores/resources.js';
 import { taintTolerationScore } from './scores/taint-toleration.js';
 import { topologySpreadScore } from './scores/topology-spread.js';
-import { searchKey, type LocalScore } from './search-cache.js';
+import { freeNeed, searchKey, type LocalScore } from './search-cache.js';
 import { Search } from './search.js';
 import { CycleState, slotOf, type AgentTable, type Slot, type WAgent } from './state.js';
 import type { AgentView, Plan, PlanConfig, PlacedPod, PodSpecView, PortRange } from './types.js';
@@ -163,15 +163,17 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
     const cache = kept ?? st.table.scratchCache();
     const useCache = kept !== undefined;
     search.found = 0;
+    // the columns with the cache; without it (the reference the tests compare against) the agent objects are read
+    const free = cacheOn ? freeNeed(ctx, st, local) : null;
     // binpack with preferExistingKubelet: agents that have a kubelet first, the rest only if none of them fits,
     // so a partial scan does not start kubelets on fresh agents while running ones have room.
     if (ctx.scoring === 'binpack' && cfg.preferExistingKubelet && st.kubeletAgents.length > 0) {
       const ka = st.kubeletAgents;
-      const visited = search.scan(ka, st.nextStartKubelet, ctx, mask, cache, useCache, local, activeF, dataF);
+      const visited = search.scan(ka, st.nextStartKubelet, ctx, mask, cache, useCache, local, activeF, dataF, free);
       st.nextStartKubelet = (st.nextStartKubelet + visited) % ka.length;
     }
     if (search.found === 0 && n > 0) {
-      const visited = search.scan(null, st.nextStart, ctx, mask, cache, useCache, local, activeF, dataF);
+      const visited = search.scan(null, st.nextStart, ctx, mask, cache, useCache, local, activeF, dataF, free);
       st.nextStart = (st.nextStart + visited) % n;
     }
 
@@ -221,7 +223,6 @@ function holdNominated(st: CycleState, ctx: PodCtx): void {
 function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
   const slot = chooseSlot(ctx, a, st) as Slot; // the filter just found one
   const n = need(ctx, a, st);
-  st.touch(a);
   slot.cpus = round3(slot.cpus - n.cpus);
   slot.mem = round3(slot.mem - n.mem);
   slot.disk = round3(slot.disk - n.disk);
@@ -238,6 +239,7 @@ function commit(st: CycleState, out: Plan, ctx: PodCtx, a: WAgent): void {
     st.kubeletAgents.push(a);
     out.kubeletsToLaunch.push(a.id);
   }
+  st.touch(a); // after the changes: the table's columns are written from the working copy
   const pod = ctx.pod;
   const placed: PlacedPod = {
     uid: pod.uid,

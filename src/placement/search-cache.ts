@@ -7,7 +7,8 @@
 // read counters over many agents (spread, affinity, Marathon constraints) or other inputs (ports, volumes) still run
 // on every visit.
 import { nodeExtFits } from './filters/extended-resources.js';
-import { chooseSlot } from './filters/fit.js';
+import { chooseSlot, EPS } from './filters/fit.js';
+import { NO_ROLE, SEVERAL_ROLES, type FreeColumns } from './free-columns.js';
 import type { PodCtx, ScorePlugin } from './framework.js';
 import type { CycleState, SearchCache, WAgent } from './state.js';
 
@@ -59,4 +60,74 @@ export function examine(c: SearchCache, a: WAgent, ctx: PodCtx, st: CycleState, 
     t += l.weight * l.plugin.score(l.data, a, ctx, st);
   }
   c.score[i] = t;
+}
+
+/** The pod's side of an examination from the table's columns (examineFree()). */
+export interface FreeNeed {
+  free: FreeColumns;
+  /** Per role number, 1 where the pod may take that role's offers. */
+  roleOk: Uint8Array;
+  /** What the pod takes on an agent with a kubelet (its requests), and on one without (plus the executor). */
+  cpus: number;
+  mem: number;
+  disk: number;
+  execCpus: number;
+  execMem: number;
+  execDisk: number;
+  /** What the pod takes on the agent being examined: [cpus, mem] (its requests, plus the executor without a kubelet). */
+  take: Float64Array;
+  /** Where ScorePlugin.scoreFree() leaves its score. */
+  out: Float64Array;
+}
+
+/**
+ * The pod's side of examineFree(), or null when its examination needs the agent objects: host ports, extended
+ * resources, or a local score without scoreFree().
+ */
+export function freeNeed(ctx: PodCtx, st: CycleState, local: readonly LocalScore[]): FreeNeed | null {
+  if (ctx.ports.length !== 0 || ctx.mesosScalars !== null || ctx.nodeExt !== null) return null;
+  for (let k = 0; k < local.length; k++) if (!local[k].plugin.scoreFree) return null;
+  const free = st.table.free;
+  const roles = ctx.roles;
+  const roleOk = st.memoize(`free-roles:${roles.join('\u0001')}`, () => free.roleMask(roles));
+  const r = ctx.pod.requests;
+  const e = ctx.needExec;
+  return { free, roleOk, cpus: r.cpus, mem: r.mem, disk: r.disk, execCpus: e.cpus, execMem: e.mem, execDisk: e.disk, take: new Float64Array(2), out: new Float64Array(1) };
+}
+
+/**
+ * examine() for agent i read from the table's columns: the same entry, bit for bit. Returns false, recording nothing,
+ * when the agent has offers for several roles (examine() it).
+ */
+export function examineFree(c: SearchCache, i: number, f: FreeNeed, st: CycleState, mask: Uint8Array, local: readonly LocalScore[], ver: number): boolean {
+  const cols = f.free;
+  const r = cols.role[i];
+  if (r === SEVERAL_ROLES) return false;
+  c.stamp[i] = ver;
+  const kubelet = cols.kubelet[i] !== 0;
+  const cpus = kubelet ? f.cpus : f.execCpus;
+  const mem = kubelet ? f.mem : f.execMem;
+  const disk = kubelet ? f.disk : f.execDisk;
+  // chooseSlot(): a one-role agent's slot is chosen iff its role is one of the pod's and it holds the pod
+  const ok =
+    mask[i] !== 0 &&
+    cols.pods[i] < cols.maxPods[i] &&
+    r !== NO_ROLE &&
+    f.roleOk[r] !== 0 &&
+    cols.cpus[i] + EPS >= cpus &&
+    cols.mem[i] + EPS >= mem &&
+    cols.disk[i] + EPS >= disk;
+  c.ok[i] = ok ? 1 : 0;
+  if (!ok) return true;
+  f.take[0] = cpus;
+  f.take[1] = mem;
+  // the same additions in the same order as examine() makes
+  let t = 0;
+  for (let k = 0; k < local.length; k++) {
+    const l = local[k];
+    l.plugin.scoreFree!(l.data, i, f, st);
+    t += l.weight * f.out[0];
+  }
+  c.score[i] = t;
+  return true;
 }

@@ -2,7 +2,7 @@
 // that V8 optimises them after a few pods (a loop inside plan() itself runs unoptimised or on-stack-replaced code, which
 // boxes every double it computes).
 import { normalizeScores, type FilterPlugin, type PodCtx, type ScorePlugin } from './framework.js';
-import { examine, type LocalScore } from './search-cache.js';
+import { examine, examineFree, type FreeNeed, type LocalScore } from './search-cache.js';
 import type { CycleState, SearchCache, WAgent } from './state.js';
 
 export class Search {
@@ -23,7 +23,8 @@ export class Search {
   /**
    * Visits `list` (null: all agents, by number) in rotation from `start` until `toFind` agents pass (or all were
    * visited); returns how many were visited. An agent passes when its cached entry (examined afresh when stale, or
-   * always without the cache) says so and every filter in `filters` lets it through.
+   * always without the cache) says so and every filter in `filters` lets it through. `free`: examine from the table's
+   * columns where the agent allows (freeNeed()).
    */
   scan(
     list: readonly WAgent[] | null,
@@ -35,6 +36,7 @@ export class Search {
     local: readonly LocalScore[],
     filters: readonly FilterPlugin<unknown>[],
     data: readonly unknown[],
+    free: FreeNeed | null,
   ): number {
     const st = this.st;
     const agents = st.agents;
@@ -51,6 +53,26 @@ export class Search {
     let visited = 0;
     let examined = 0;
     let j = start;
+    // The common case (all agents, the cache on, at most one filter, answering by number) in a loop of its own, the same
+    // steps as the general one below: without the other cases' branches V8 makes it ~13% faster at 50 000 agents.
+    if (list === null && cacheOn && byIdx && nf <= 1) {
+      const f0 = nf === 1 ? filters[0] : null;
+      const d0 = nf === 1 ? data[0] : null;
+      while (visited < m) {
+        const i = j;
+        visited++;
+        if (++j === m) j = 0;
+        if (stamp[i] !== ver[i]) {
+          if (f0 !== null && f0.rejectsAt!(d0, i)) continue;
+          if (free === null || !examineFree(cache, i, free, st, mask, local, ver[i])) examine(cache, agents[i], ctx, st, mask, local, ver[i]);
+          examined++;
+          if (ok[i] === 0) continue;
+        } else if (ok[i] === 0 || (f0 !== null && f0.rejectsAt!(d0, i))) continue;
+        feasible[found++] = i;
+        if (found >= toFind) break;
+      }
+      return this.done(found, visited, examined);
+    }
     while (visited < m) {
       const i = list === null ? j : list[j].idx;
       visited++;
@@ -59,7 +81,7 @@ export class Search {
         // Filters that answer by number go first on a stale entry: an agent they reject for this pod is not examined
         // for it (a later replica the filters let through examines it; measured: 65 -> 61 examinations per pod).
         if (nf > 0 && byIdx && rejectsAt(filters, data, i)) continue;
-        examine(cache, agents[i], ctx, st, mask, local, ver[i]);
+        if (free === null || !examineFree(cache, i, free, st, mask, local, ver[i])) examine(cache, agents[i], ctx, st, mask, local, ver[i]);
         examined++;
         if (ok[i] === 0) continue;
         if (nf > 0 && !byIdx && rejects(filters, data, agents[i], ctx, st)) continue;
@@ -70,8 +92,12 @@ export class Search {
       feasible[found++] = i;
       if (found >= toFind) break;
     }
+    return this.done(found, visited, examined);
+  }
+
+  private done(found: number, visited: number, examined: number): number {
     this.found = found;
-    const stats = st.table.searchStats;
+    const stats = this.st.table.searchStats;
     stats.visited += visited;
     stats.examined += examined;
     return visited;

@@ -241,7 +241,7 @@ export class CycleState {
     return ++this.table.podSeq;
   }
 
-  /** plan() draws on this agent's working copy (resources, ports, pods, kubelet). */
+  /** plan() drew on this agent's working copy (resources, ports, pods, kubelet): call after the change. */
   touch(a: WAgent): void {
     this.table.touch(a);
   }
@@ -293,19 +293,25 @@ export class CycleState {
   private ensureGroups(): Map<string, PodGroup> {
     if (this.groups) return this.groups;
     this.groups = new Map();
-    for (const a of this.agents) {
-      if (a.view.pods.length === 0 && a.added.length === 0) continue;
-      for (const list of [a.view.pods, a.added]) {
-        for (const p of list) {
-          const g = this.groupOf(p);
-          g.agentCounts.set(a.idx, (g.agentCounts.get(a.idx) ?? 0) + 1);
-        }
-      }
+    const agents = this.agents;
+    for (let i = 0; i < agents.length; i++) {
+      const a = agents[i];
+      // indexes, not iterators: this visits every agent
+      const pods = a.view.pods;
+      const added = a.added;
+      if (pods.length === 0 && added.length === 0) continue;
+      for (let k = 0; k < pods.length; k++) this.countIn(pods[k], a.idx);
+      for (let k = 0; k < added.length; k++) this.countIn(added[k], a.idx);
     }
     const declarers = new Map<string, PodGroup[]>();
     for (const g of this.groups.values()) for (const k of g.antiTermKeys) (declarers.get(k) ?? declarers.set(k, []).get(k)!).push(g);
     for (const [k, gs] of declarers) this.registerAntiTerm(k, gs);
     return this.groups;
+  }
+
+  private countIn(p: PlacedPod, agent: number): void {
+    const g = this.groupOf(p);
+    g.agentCounts.set(agent, (g.agentCounts.get(agent) ?? 0) + 1);
   }
 
   private groupOf(p: PlacedPod): PodGroup {

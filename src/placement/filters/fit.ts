@@ -10,7 +10,8 @@ export const REASON_NO_OFFERS = "node(s) had no offers for the pod's roles";
 const KUBE_NAME = { cpus: 'cpu', mem: 'memory', disk: 'ephemeral-storage', ports: 'ports' } as const;
 export const insufficient = (what: 'cpus' | 'mem' | 'disk' | 'ports'): string => `Insufficient ${KUBE_NAME[what]}`;
 
-const EPS = 1e-6;
+/** Slack in resource comparisons (quantities are rounded to thousandths). */
+export const EPS = 1e-6;
 const TOO_MANY = fail(REASON_TOO_MANY_PODS);
 const NO_OFFERS = fail(REASON_NO_OFFERS);
 

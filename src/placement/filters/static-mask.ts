@@ -32,8 +32,9 @@ export const staticMaskFilter: FilterPlugin<Uint8Array> = {
       (mask, a) => {
         // The filters read only the agent's view and what the pod's signature names (kept from the first such pod).
         let ok = 1;
-        for (const [f, d] of prepared) {
-          if (f.filter(d, a, pod, st)) {
+        // indexes, not for-of with destructuring: that allocates an iterator and an entry per agent
+        for (let k = 0; k < prepared.length; k++) {
+          if (prepared[k][0].filter(prepared[k][1], a, pod, st)) {
             ok = 0;
             break;
           }

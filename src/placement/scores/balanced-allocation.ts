@@ -13,11 +13,13 @@ export const balancedAllocationScore: ScorePlugin<Float64Array> = {
   normalize: 'none',
   prepare: (_pod, st) => ({ data: capacities(st), weight: 1 }),
   score: (cap, a, pod, st) => balancedScore(cap, a, need(pod, a, st)),
+  scoreFree: (cap, i, need) => {
+    need.out[0] = balancedFree(cap, i, need.free.cpus[i], need.free.mem[i], need.take[0], need.take[1]);
+  },
 };
 
 /** The score for an agent, given what the pod takes there; `cap` from capacities(). Exported for the fused resources score. */
 export function balancedScore(cap: Float64Array, a: WAgent, n: { cpus: number; mem: number }): number {
-  const i = a.idx * 2;
   let cpus = 0;
   let mem = 0;
   const slots = a.slots;
@@ -25,10 +27,16 @@ export function balancedScore(cap: Float64Array, a: WAgent, n: { cpus: number; m
     cpus += slots[k].cpus;
     mem += slots[k].mem;
   }
+  return balancedFree(cap, a.idx, cpus, mem, n.cpus, n.mem);
+}
+
+/** balancedScore() of agent `idx` whose working copy has `cpus` and `mem` free, for a pod taking needCpus, needMem. */
+export function balancedFree(cap: Float64Array, idx: number, cpus: number, mem: number, needCpus: number, needMem: number): number {
+  const i = idx * 2;
   const c = cap[i];
   const m = cap[i + 1];
-  const fc = c > 0 ? (c - cpus + n.cpus) / c : 1;
-  const fm = m > 0 ? (m - mem + n.mem) / m : 1;
+  const fc = c > 0 ? (c - cpus + needCpus) / c : 1;
+  const fm = m > 0 ? (m - mem + needMem) / m : 1;
   if (fc >= 1 || fm >= 1) return 0;
   return (1 - Math.abs(fc - fm)) * 100;
 }

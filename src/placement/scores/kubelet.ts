@@ -9,4 +9,7 @@ export const kubeletScore: ScorePlugin<true> = {
   normalize: 'none',
   prepare: (pod, st) => (st.cfg.preferExistingKubelet ? { data: true, weight: pod.scoring === 'binpack' ? 1 : 0.001 } : undefined),
   score: (_d, a) => (a.hasKubelet ? 100 : 0),
+  scoreFree: (_d, i, need) => {
+    need.out[0] = need.free.kubelet[i] !== 0 ? 100 : 0;
+  },
 };

@@ -1,6 +1,6 @@
 import { chooseSlot, need } from '../filters/fit.js';
 import type { ScorePlugin } from '../framework.js';
-import { balancedScore, capacities } from './balanced-allocation.js';
+import { balancedFree, balancedScore, capacities } from './balanced-allocation.js';
 
 /**
  * 'spread' (least allocated): prefer agents with the most cpus and mem left after the pod; 'binpack' (most
@@ -34,5 +34,13 @@ export const resourcesAndBalanceScore: ScorePlugin<{ binpack: boolean; cap: Floa
     const n = need(pod, a, st);
     const free = ((s.cpus - n.cpus) / st.maxFree.cpus + (s.mem - n.mem) / st.maxFree.mem) * 50;
     return (d.binpack ? 100 - free : free) + balancedScore(d.cap, a, n);
+  },
+  scoreFree: (d, i, need, st) => {
+    const cpus = need.take[0];
+    const mem = need.take[1];
+    const c = need.free.cpus[i];
+    const m = need.free.mem[i];
+    const free = ((c - cpus) / st.maxFree.cpus + (m - mem) / st.maxFree.mem) * 50;
+    need.out[0] = (d.binpack ? 100 - free : free) + balancedFree(d.cap, i, c, m, cpus, mem);
   },
 };
