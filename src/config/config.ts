@@ -105,6 +105,10 @@ export const CONFIG_SCHEMA = {
     regionAttribute: str({ default: '', pattern: ATTRIBUTE, allowed: 'a Mesos attribute name', doc: 'Agent attribute naming the region; empty = the offer\'s fault domain.' }),
     maxBatch: int({ default: 500, min: 1, max: 100_000, doc: 'Most pods placed in one scheduling cycle.' }),
     cycleInterval: duration({ default: '100ms', min: '0s', max: '1m', doc: 'Minimum time between scheduling cycles; new pods and offers arriving meanwhile are batched.' }),
+    bindOnAccept: bool({
+      default: false,
+      doc: "Write a pod's Binding as soon as the Mesos master accepted its launch, instead of when its task reaches the agent (the executor's TASK_STARTING, which executors then do not send): pods are bound sooner and each costs one status update and acknowledgement fewer. A launch that fails before reaching the agent then leaves the pod bound to that Node: it is failed (event BoundWithoutTask) and its controller replaces it — a bare pod is lost, where by default it would be placed again. Experimental (docs/performance.md).",
+    }),
     preferenceWait: duration({
       default: '3s',
       min: '0s',

@@ -45,6 +45,14 @@ describe('parseExecutorEnv', () => {
     });
   });
 
+  it('KUBE_MESOS_NO_TASK_STARTING: true or false (default), anything else named', () => {
+    const base = { KUBE_MESOS_NODE_NAME: 'n1', KUBE_MESOS_KUBECONFIG: '/k' };
+    expect(parseExecutorEnv({ ...base, KUBE_MESOS_NO_TASK_STARTING: 'true' })).toEqual({ ok: true, value: expect.objectContaining({ noTaskStarting: true }) });
+    const off = parseExecutorEnv(base);
+    expect(off.ok && off.value.noTaskStarting).toBeFalsy();
+    expect(parseExecutorEnv({ ...base, KUBE_MESOS_NO_TASK_STARTING: 'yes' })).toEqual({ ok: false, errors: ['KUBE_MESOS_NO_TASK_STARTING="yes" must be true or false'] });
+  });
+
   it('capacity may be left out or give only the pod limit: cpu and memory then come from the agent', () => {
     expect(parseExecutorEnv({ KUBE_MESOS_NODE_NAME: 'n1', KUBE_MESOS_KUBECONFIG: '/k' })).toEqual({ ok: true, value: expect.objectContaining({ capacity: { pods: '110' } }) });
     expect(parseExecutorEnv({ KUBE_MESOS_NODE_NAME: 'n1', KUBE_MESOS_NODE_CAPACITY: '{"pods":"50"}', KUBE_MESOS_KUBECONFIG: '/k' })).toEqual({

@@ -17,6 +17,8 @@ export interface ExecutorEnv {
   logLevel: string;
   /** The scheduler's name (optional): lets in-process executors share one informer over just its pods. */
   schedulerName: string | undefined;
+  /** placement.bindOnAccept: the scheduler binds on the ACCEPT's answer, so a launch is not reported TASK_STARTING. */
+  noTaskStarting?: boolean;
   /** Real mode only: flags appended to the computed kubelet flags (pool.kubeletExtraFlags). */
   kubeletExtraFlags?: string[];
   /** Real mode only: how the kubelet process is kept running. */
@@ -60,6 +62,7 @@ export const ENV = {
   kubeletBackoff: 'KUBE_MESOS_KUBELET_BACKOFF',
   kubeletBackoffMax: 'KUBE_MESOS_KUBELET_BACKOFF_MAX',
   kubeletStopGrace: 'KUBE_MESOS_KUBELET_STOP_GRACE',
+  noTaskStarting: 'KUBE_MESOS_NO_TASK_STARTING',
 } as const;
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -178,10 +181,16 @@ export function parseExecutorEnv(env: Record<string, string | undefined>): EnvRe
   const schedulerName = env[ENV.schedulerName]?.trim() || undefined;
   if (schedulerName !== undefined && !DNS_SUBDOMAIN.test(schedulerName)) errors.push(`${ENV.schedulerName}="${schedulerName}" is not a valid scheduler name`);
 
+  const noStarting = env[ENV.noTaskStarting]?.trim() || 'false';
+  if (noStarting !== 'true' && noStarting !== 'false') errors.push(`${ENV.noTaskStarting}="${noStarting}" must be true or false`);
+
   const real = mode === 'real' ? parseRealKubeletEnv(env, errors) : undefined;
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { nodeName, labels, taints, capacity, kubeconfig, certificateTimeoutMs, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel, schedulerName, ...real } };
+  return {
+    ok: true,
+    value: { nodeName, labels, taints, capacity, kubeconfig, certificateTimeoutMs, kubeletMode: mode as 'hollow' | 'real', kubeletCommand, logLevel, schedulerName, ...(noStarting === 'true' ? { noTaskStarting: true } : {}), ...real },
+  };
 }
 
 /** The real-mode variables: extra kubelet flags (JSON array of --name[=value]) and the restart policy. */

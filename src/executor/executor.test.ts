@@ -90,7 +90,7 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     stop = undefined;
   });
 
-  function setup(opts: { hollow?: boolean; schedulerBinds?: boolean } = {}) {
+  function setup(opts: { hollow?: boolean; schedulerBinds?: boolean; noTaskStarting?: boolean } = {}) {
     const cluster = new FakeCluster();
     const pods = new InformerPodSource(cluster);
     const driver = new FakeDriver();
@@ -101,7 +101,7 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     const metrics = new ExecutorMetrics(registry);
     let kubelet: HollowKubelet | undefined;
     const executor = new KubeletExecutor({
-      config: { nodeName: NODE },
+      config: { nodeName: NODE, ...(opts.noTaskStarting ? { noTaskStarting: true } : {}) },
       driver,
       api: cluster,
       pods,
@@ -122,6 +122,16 @@ describe('KubeletExecutor (fake cluster, hollow kubelet)', () => {
     driver.send(subscribed);
     return { cluster, driver, executor, running, abort, registry, kubelet: () => kubelet };
   }
+
+  it('KUBE_MESOS_NO_TASK_STARTING (placement.bindOnAccept): a LAUNCH is not reported STARTING; the pod bound by the scheduler runs, then RUNNING', async () => {
+    const { cluster, driver } = setup({ noTaskStarting: true, schedulerBinds: false });
+    cluster.addPod('ns', 'web');
+    driver.send({ type: 'LAUNCH', launch: { task: taskFor(cluster, 'ns', 'web') } });
+    // The scheduler binds on the ACCEPT's answer, whatever the executor says.
+    await cluster.bindPod({ namespace: 'ns', name: 'web', uid: cluster.pod('ns', 'web')!.metadata!.uid! }, NODE, { 'kube-mesos.io/task-id': 'task-web' });
+    await driver.until(() => driver.states('task-web').includes('TASK_RUNNING'));
+    expect(driver.states('task-web')).toEqual(['TASK_RUNNING']);
+  });
 
   it('LAUNCH: TASK_STARTING at once, the scheduler binds, then RUNNING (healthy); the executor writes no Binding', async () => {
     const { cluster, driver, kubelet, registry } = setup();

@@ -34,7 +34,7 @@ export interface Kubelet {
 }
 
 export interface KubeletExecutorOptions {
-  config: Pick<ExecutorEnv, 'nodeName'>;
+  config: Pick<ExecutorEnv, 'nodeName' | 'noTaskStarting'>;
   driver: ExecutorDriver;
   api: KubeletApi;
   pods: PodSource;
@@ -194,8 +194,9 @@ export class KubeletExecutor {
     }
     this.byUid.set(uid, taskId);
     task.launchedAtMs = Date.now();
-    // The scheduler binds the pod when this TASK_STARTING reaches it (a node identity may not create pods/binding).
-    this.report(task, { state: 'TASK_STARTING', message: `waiting for the scheduler to bind pod ${namespace}/${name} to node ${this.nodeName}` });
+    // The scheduler binds the pod when this TASK_STARTING reaches it (a node identity may not create pods/binding) —
+    // unless it binds on the ACCEPT's answer (placement.bindOnAccept): then the first update is TASK_RUNNING.
+    if (!this.opts.config.noTaskStarting) this.report(task, { state: 'TASK_STARTING', message: `waiting for the scheduler to bind pod ${namespace}/${name} to node ${this.nodeName}` });
     const already = this.opts.pods.podsOnNode(this.nodeName).find((p) => p.metadata?.uid === uid);
     if (already) this.bound(task, already);
   }

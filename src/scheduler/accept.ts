@@ -42,6 +42,8 @@ export class Launcher {
     private readonly reconcileNow: (tasks: readonly { taskId: string; agentId: string }[]) => void,
     /** Mesos volumes for pods' claims (RESERVE + CREATE before the LAUNCH, the volume in the task). */
     private readonly volumes?: Volumes,
+    /** placement.bindOnAccept: binds a launched task's pod once the master accepted the launch. */
+    private readonly bindOnAccept?: (rec: TaskRecord) => void,
   ) {}
 
   /**
@@ -135,7 +137,14 @@ export class Launcher {
       const accept = this.fx.mesos.accept(offerIds, [...volumeOps, { type: 'LAUNCH', launch: { task_infos: taskInfos } }], this.stream.refuseSeconds());
       this.fx.send(
         accept.then(
-          () => undefined, // the volumes' PersistentVolumes wait for their task to reach the agent (volumes.ts)
+          // The volumes' PersistentVolumes wait for their task to reach the agent (volumes.ts); the Binding may not.
+          () => {
+            if (!this.bindOnAccept) return;
+            for (const rec of assumed) {
+              const live = s.tasks.get(rec.taskId);
+              if (live && !live.bound) this.bindOnAccept(live);
+            }
+          },
           (err: unknown) => {
             if (!refused(err)) return this.inDoubt(offers, assumed, err); // volumes stay in flight: they may exist
             for (const [taskId] of created) this.volumes?.launchFailed(taskId);

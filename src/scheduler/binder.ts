@@ -44,7 +44,6 @@ export class TaskBinder {
     const annotations = { [ANNOTATION_TASK_ID]: rec.taskId, [ANNOTATION_AGENT_ID]: rec.agentId, [ANNOTATION_EXECUTOR_ID]: rec.executorId };
     this.inflight.add(rec.taskId);
     const started = this.fx.clock.now();
-    this.fx.metrics?.taskReached?.(Math.max(0, started - rec.launchedAtMs) / 1000);
     this.fx.send(
       bind(pod, nodeName, annotations).then(
         (out) => this.done(rec, nodeName, out, started),
@@ -65,6 +64,27 @@ export class TaskBinder {
     }
   }
 
+  /**
+   * A pod bound to a Node where its task no longer runs (it ended while the Binding was in flight, or — bound on the
+   * ACCEPT's answer — before it reached its agent): a bound pod cannot be placed again. Unless a newer task of the pod
+   * runs on that Node (its own Binding then finds the pod bound there and takes it over), the pod is failed as a kubelet
+   * fails a pod it rejects: its controller replaces it.
+   */
+  boundWithoutTask(rec: TaskRecord, nodeName: string, why: string): void {
+    const s = this.state;
+    const fx = this.fx;
+    const pod = s.pods.get(rec.podUid);
+    const message = `${why}; failed so that its controller replaces it`;
+    fx.log.warn({ taskId: rec.taskId, pod: rec.podKey, nodeName }, 'pod bound without a task');
+    fx.note('Warning', 'BoundWithoutTask', rec.podKey, message);
+    const newer = s.tasks.forPod(rec.podUid);
+    if (pod && (!newer || s.nodeName(newer.agentId) !== nodeName)) {
+      s.queue.delete(rec.podKey);
+      if (newer) fx.send(fx.mesos.kill(newer.taskId, newer.agentId), 'kill task of a pod bound elsewhere');
+      fx.send(fx.kube.failPod?.(pod, 'BoundWithoutTask', message) ?? fx.kube.reportWarning(pod, 'BoundWithoutTask', message), 'fail pod bound without task');
+    }
+  }
+
   /** Tasks with a Binding in flight (debug view and tests). */
   get pending(): number {
     return this.inflight.size;
@@ -80,19 +100,8 @@ export class TaskBinder {
     const live = s.tasks.get(rec.taskId);
     if (!('message' in out)) {
       if (!live) {
-        // The task ended while its Binding was in flight: the pod is bound to a Node where nothing runs it, and a bound
-        // pod cannot be placed again. Unless a newer task of the pod runs on that Node (its own Binding then finds the
-        // pod bound there and takes it over), the pod is failed as a kubelet fails a pod it rejects: its controller
-        // replaces it.
-        const message = `bound to ${nodeName} after its task ${rec.taskId} ended; failed so that its controller replaces it`;
-        fx.log.warn({ taskId: rec.taskId, pod: rec.podKey, nodeName }, 'pod bound after its task ended');
-        fx.note('Warning', 'BoundWithoutTask', rec.podKey, message);
-        const newer = s.tasks.forPod(rec.podUid);
-        if (pod && (!newer || s.nodeName(newer.agentId) !== nodeName)) {
-          s.queue.delete(rec.podKey);
-          if (newer) fx.send(fx.mesos.kill(newer.taskId, newer.agentId), 'kill task of a pod bound elsewhere');
-          fx.send(fx.kube.failPod?.(pod, 'BoundWithoutTask', message) ?? fx.kube.reportWarning(pod, 'BoundWithoutTask', message), 'fail pod bound without task');
-        }
+        // The task ended while its Binding was in flight: the pod is bound to a Node where nothing runs it.
+        this.boundWithoutTask(rec, nodeName, `bound to ${nodeName} after its task ${rec.taskId} ended`);
         return;
       }
       live.bound = true;

@@ -53,6 +53,7 @@ export function coreConfig(
       maxPods: c.pool.maxPodsPerKubelet,
       logLevel: c.ops.logLevel,
       schedulerName: c.kube.schedulerName,
+      ...(c.placement.bindOnAccept ? { env: { KUBE_MESOS_NO_TASK_STARTING: 'true' } } : {}),
     },
     volumes: { agentWorkDir: c.storage.agentWorkDir, principal: c.mesos.principal },
     agentInfo: { zoneAttribute: c.placement.zoneAttribute || undefined, regionAttribute: c.placement.regionAttribute || undefined },
@@ -83,6 +84,7 @@ export function coreConfig(
     offerHoldMs: c.mesos.offerHold,
     maxBatch: c.placement.maxBatch,
     preferenceWaitMs: c.placement.preferenceWait,
+    ...(c.placement.bindOnAccept ? { bindOnAccept: true } : {}),
     unschedulableReportIntervalMs: 60_000,
     // Two allocation intervals and a decline filter: long enough for the agents not offered right now to come back.
     unschedulableGraceMs: 5_000,

@@ -66,6 +66,12 @@ export interface FrameworkCoreConfig {
    */
   preferenceWaitMs?: number;
   /**
+   * Write each pod's Binding as soon as the master accepted its launch (the ACCEPT's answer) instead of on the task's
+   * first TASK_STARTING; executors then send no TASK_STARTING (`placement.bindOnAccept`). A launch that fails before
+   * its task reaches the agent leaves the pod bound: it is failed (BoundWithoutTask), its controller replaces it.
+   */
+  bindOnAccept?: boolean;
+  /**
    * After SUBSCRIBED with a stored framework id, pending pods are not launched for this long: the implicit
    * reconciliation sent on subscribe reports the tasks an earlier leader launched for pods not yet bound, and they
    * are adopted instead of launched a second time. Default 0 (a new framework has no tasks to learn about).
@@ -151,6 +157,7 @@ export class FrameworkCore {
       (pod) => this.podEvents.requeue(pod),
       (tasks) => this.reconciler.check(tasks, fx.clock.now()),
       volumes,
+      cfg.bindOnAccept ? (rec) => this.binder.taskStarted(rec) : undefined,
     );
     const poolApplier = new PoolApplier({
       config: pool,

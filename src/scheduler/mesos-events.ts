@@ -27,7 +27,7 @@ export class MesosEvents {
     private readonly state: CoreState,
     private readonly fx: Effects,
     private readonly parts: { stream: OfferStream; pods: PodEvents; maintenance: MaintenanceManager; loss: ExecutorLossHandler; reconciler: Reconciler; binder: TaskBinder; identity: NodeIdentityIssuer; volumes?: Volumes },
-    private readonly config: { agentInfo: AgentInfoOptions; adoptionGraceMs?: number },
+    private readonly config: { agentInfo: AgentInfoOptions; adoptionGraceMs?: number; bindOnAccept?: boolean },
     private readonly wake: () => void,
   ) {}
 
@@ -150,6 +150,7 @@ export class MesosEvents {
         // The task reached its agent: the scheduler binds the pod (once; binder.ts), which also reports Scheduled; the
         // volumes made with its launch exist, and get their PersistentVolumes.
         if (status.state === 'TASK_STARTING' || status.state === 'TASK_RUNNING') {
+          if (out.firstConfirmation) fx.metrics?.taskReached?.(Math.max(0, now - rec.launchedAtMs) / 1000);
           this.parts.volumes?.taskReached(taskId);
           this.parts.binder.taskStarted(rec);
         }
@@ -172,6 +173,16 @@ export class MesosEvents {
       }
       case 'terminal':
         this.parts.volumes?.launchFailed(taskId); // ended unseen (a kill, a loss): no PersistentVolume for what it carried
+        if (!out.record.reached && this.config.bindOnAccept) {
+          // Bound on the ACCEPT's answer, and the launch failed before the task reached its agent (TASK_DROPPED, ERROR,
+          // FAILED): nothing will run the pod on that Node.
+          const nodeName = s.nodeName(out.record.agentId) ?? out.record.agentId;
+          fx.log.info({ pod: out.record.podKey, taskId, state: status.state, reason: status.reason, message: status.message }, 'launch failed after binding');
+          fx.note('Warning', 'FailedLaunch', out.record.podKey, `task ${taskId} ended ${status.state} before reaching its agent: ${status.message ?? status.reason ?? ''}`);
+          this.parts.binder.boundWithoutTask(out.record, nodeName, `bound to ${nodeName}, and its task ${taskId} ended ${status.state} before reaching the agent`);
+          this.wake();
+          return;
+        }
         if (this.parts.loss.taskEnded(out.record, status, now)) {
           s.queue.moveAllToActive();
           return;

@@ -20,6 +20,8 @@ export interface TaskRecord {
   state: string;
   /** The pod is bound to the agent's node (our Binding succeeded, TASK_RUNNING seen, or the pod shows the binding). */
   bound: boolean;
+  /** The task reached its agent: its executor reported it (TASK_STARTING, RUNNING, …), not only the master. */
+  reached?: boolean;
   launchedAtMs: number;
   lastUpdateMs: number;
   cpus: number;
@@ -143,6 +145,8 @@ export class TaskRegistry {
     // TASK_STARTING: the task reached its agent and the scheduler binds the pod now (binder.ts sets `bound`). The
     // executor reports RUNNING only for a pod it saw bound to its Node.
     if (u.state === 'TASK_RUNNING') rec.bound = true;
+    const fromExecutor = u.state === 'TASK_STARTING' || u.state === 'TASK_RUNNING' || u.state === 'TASK_KILLING';
+    if (fromExecutor) rec.reached = true;
     if (isTerminal(u.state)) {
       this.forget(u.taskId, nowMs);
       return rec.bound ? { kind: 'terminal', record: rec } : { kind: 'launch-failed', record: rec };
