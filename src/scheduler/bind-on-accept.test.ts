@@ -1,4 +1,7 @@
 // placement.bindOnAccept: the Binding on the ACCEPT's answer, not on the task's first TASK_STARTING.
+import { loadConfig } from '../config/config.js';
+import { coreConfig } from './core-config.js';
+import { buildExecutorInfo } from './launch.js';
 import { aPod, anOffer, statusOf } from './testing/builders.js';
 import { coreHarness } from './testing/core-harness.js';
 
@@ -57,5 +60,17 @@ describe('placement.bindOnAccept', () => {
     core.onUpdate(statusOf(task).state('TASK_FAILED').reason('REASON_EXECUTOR_TERMINATED').build());
     await core.drain();
     expect(kube.failed).toEqual([]);
+  });
+
+  it('reaches the executors: their ExecutorInfo says KUBE_MESOS_NO_TASK_STARTING=true, and nothing without it', () => {
+    const envOf = (flags: [string, string][]) => {
+      const c = loadConfig({ flags });
+      if (!c.ok) throw new Error(c.errors.join('; '));
+      const cfg = coreConfig(c.config, { executorCommand: 'kube-mesos executor', executorKubeconfig: '/kc' });
+      const info = buildExecutorInfo({ agent: { id: 'a1', hostname: 'a1.example', nodeName: 'a1.example', attributes: {} } as never, executorId: 'e1', frameworkId: 'fw', config: cfg.executor, role: '*', offers: [] });
+      return Object.fromEntries((info.command?.environment?.variables ?? []).map((v) => [v.name, v.value]));
+    };
+    expect(envOf([['placement.bindOnAccept', 'true']]).KUBE_MESOS_NO_TASK_STARTING).toBe('true');
+    expect(envOf([]).KUBE_MESOS_NO_TASK_STARTING).toBeUndefined();
   });
 });
