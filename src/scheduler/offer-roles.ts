@@ -19,14 +19,9 @@ export function offersOfOneRole(offers: readonly Offer[]): readonly Offer[] {
   if (offers.length < 2) return offers;
   const first = roleOf(offers[0]);
   if (offers.every((o) => roleOf(o) === first)) return offers;
-  const groups = new Map<string, Offer[]>();
-  for (const o of offers) {
-    const list = groups.get(roleOf(o));
-    if (list) list.push(o);
-    else groups.set(roleOf(o), [o]);
-  }
   let best: { role: string; offers: Offer[]; volumes: boolean; cpus: number; mem: number } | undefined;
-  for (const [role, list] of groups) {
+  for (const list of offersByRole(offers)) {
+    const role = roleOf(list[0]);
     let volumes = false;
     let cpus = 0;
     let mem = 0;
