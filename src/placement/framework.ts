@@ -2,7 +2,7 @@
 // never throws; a score returns a raw number that plan() normalises and weighs.
 import { splitExtended, type MesosScalarNeed, type NodeExtNeed } from './filters/extended-resources.js';
 import type { FreeNeed } from './search-cache.js';
-import { compileNodeSelectorTerms, type NodeLike } from './selectors.js';
+import { podNodeMatcher, type NodeLike } from './selectors.js';
 import { podGroupKey, type CycleState, type WAgent } from './state.js';
 import type { PodSpecView, Res, Scoring } from './types.js';
 
@@ -66,14 +66,7 @@ export function makePodCtx(pod: PodSpecView, st: CycleState): PodCtx {
   let nodeMatchSig = '';
   if (sel || required) {
     nodeMatchSig = JSON.stringify([sel ?? null, required?.nodeSelectorTerms ?? null]);
-    nodeMatch = st.memoize(`nodematch:${nodeMatchSig}`, () => {
-      const terms = required ? compileNodeSelectorTerms(required.nodeSelectorTerms ?? []) : undefined;
-      const entries = Object.entries(sel ?? {});
-      return (n: NodeLike) => {
-        for (const [k, v] of entries) if (n.labels[k] !== v) return false;
-        return terms ? terms(n) : true;
-      };
-    });
+    nodeMatch = st.memoize(`nodematch:${nodeMatchSig}`, () => podNodeMatcher(sel, required)!);
   }
   const ext = splitExtended(pod, st.cfg);
   return {

@@ -9,7 +9,7 @@
  * its latest offer. The cycle lets such a pod wait a bounded time for that agent (delay scheduling). Pure.
  */
 import { tolerates } from './framework.js';
-import { compileNodeSelectorTerms, type NodeLike } from './selectors.js';
+import { compileNodeSelectorTerms, podNodeMatcher, type NodeLike } from './selectors.js';
 import type { AgentView, Placement, PodSpecView, Res } from './types.js';
 
 /** What an agent not offered right now had in its latest offer, less what was launched there since; undefined = unknown. */
@@ -52,7 +52,7 @@ export function preferredElsewhere(views: readonly AgentView[], placements: read
     let frontier = frontiers.get(sig);
     if (!frontier) frontiers.set(sig, (frontier = idleFrontier(idle, pod)));
     if (frontier.length === 0) continue;
-    const here = staticScore(chosen, pod);
+    const here = staticScore(chosen, pod, softTolerationsOf(pod));
     for (const f of frontier) {
       if (!better(f.score, here)) continue;
       const r = room(f.agent);
@@ -69,14 +69,15 @@ export function preferredElsewhere(views: readonly AgentView[], placements: read
 
 /** The idle agents that pass the pod's static filters, with their static scores, best first. */
 function idleFrontier(idle: readonly AgentView[], pod: PodSpecView): { agent: string; score: StaticScore }[] {
-  const matches = nodeMatcher(pod);
+  const matches = podNodeMatcher(pod.nodeSelector, pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
+  const softTolerations = softTolerationsOf(pod);
   const out: { agent: string; score: StaticScore }[] = [];
   for (const v of idle) {
     const node: NodeLike = { labels: v.labels, name: v.nodeName ?? v.hostname };
     if (pod.nodeName && pod.nodeName !== node.name) continue;
     if (matches && !matches(node)) continue;
     if (v.taints.some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod.tolerations, t))) continue;
-    out.push({ agent: v.id, score: staticScore(v, pod) });
+    out.push({ agent: v.id, score: staticScore(v, pod, softTolerations) });
   }
   return out.sort((a, b) => b.score.affinity - a.score.affinity || a.score.untolerated - b.score.untolerated);
 }
@@ -86,13 +87,13 @@ function better(a: StaticScore, b: StaticScore): boolean {
   return a.affinity >= b.affinity && a.untolerated <= b.untolerated && (a.affinity > b.affinity || a.untolerated < b.untolerated);
 }
 
-function staticScore(v: AgentView, pod: PodSpecView): StaticScore {
+/** `softTolerations`: the pod's tolerations that apply to PreferNoSchedule taints. */
+function staticScore(v: AgentView, pod: PodSpecView, softTolerations: PodSpecView['tolerations']): StaticScore {
   let affinity = 0;
   const node: NodeLike = { labels: v.labels, name: v.nodeName ?? v.hostname };
   for (const t of preferredTerms(pod)) if (t.weight > 0 && compiled(t.preference)(node)) affinity += t.weight;
   let untolerated = 0;
-  const tol = pod.tolerations.filter((x) => !x.effect || x.effect === 'PreferNoSchedule');
-  for (const t of v.taints) if (t.effect === 'PreferNoSchedule' && !tolerates(tol, t)) untolerated++;
+  for (const t of v.taints) if (t.effect === 'PreferNoSchedule' && !tolerates(softTolerations, t)) untolerated++;
   return { affinity, untolerated };
 }
 
@@ -107,10 +108,7 @@ function compiled(term: Parameters<typeof compileNodeSelectorTerms>[0][number]):
   return f;
 }
 
-function nodeMatcher(pod: PodSpecView): ((n: NodeLike) => boolean) | undefined {
-  const sel = Object.entries(pod.nodeSelector ?? {});
-  const required = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (sel.length === 0 && !required) return undefined;
-  const terms = required ? compileNodeSelectorTerms(required.nodeSelectorTerms ?? []) : undefined;
-  return (n) => sel.every(([k, v]) => n.labels[k] === v) && (terms ? terms(n) : true);
+/** The pod's tolerations that apply to PreferNoSchedule taints. */
+function softTolerationsOf(pod: PodSpecView): PodSpecView['tolerations'] {
+  return pod.tolerations.filter((x) => !x.effect || x.effect === 'PreferNoSchedule');
 }

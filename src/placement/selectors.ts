@@ -126,3 +126,20 @@ export function compileNodeSelectorTerms(terms: V1NodeSelectorTerm[]): (n: NodeL
   if (compiled.length === 0) return () => false;
   return (n) => compiled.some((f) => f(n));
 }
+
+/**
+ * A pod's nodeSelector and required node affinity as one predicate (NodeAffinity's filter), or undefined when the pod
+ * has neither. `sel` empty counts as none.
+ */
+export function podNodeMatcher(
+  sel: Record<string, string> | undefined,
+  required: { nodeSelectorTerms?: V1NodeSelectorTerm[] } | undefined,
+): ((n: NodeLike) => boolean) | undefined {
+  const entries = Object.entries(sel ?? {});
+  if (entries.length === 0 && !required) return undefined;
+  const terms = required ? compileNodeSelectorTerms(required.nodeSelectorTerms ?? []) : undefined;
+  return (n: NodeLike) => {
+    for (const [k, v] of entries) if (n.labels[k] !== v) return false;
+    return terms ? terms(n) : true;
+  };
+}

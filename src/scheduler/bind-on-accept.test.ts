@@ -5,6 +5,16 @@ import { buildExecutorInfo } from './launch.js';
 import { aPod, anOffer, statusOf } from './testing/builders.js';
 import { coreHarness } from './testing/core-harness.js';
 
+/** p1 placed on a1 with bindOnAccept, its ACCEPT answered. */
+async function launchedWithBindOnAccept() {
+  const h = coreHarness({ bindOnAccept: true });
+  h.core.onPodUpsert(aPod('p1').build());
+  h.core.onOffers([anOffer('a1').zone('z1').build()]);
+  h.core.runCycle();
+  await h.core.drain();
+  return h;
+}
+
 describe('placement.bindOnAccept', () => {
   it('binds the pod once the master accepted the launch, before any update; the first TASK_RUNNING binds nothing more', async () => {
     const { core, mesos, kube } = coreHarness({ bindOnAccept: true });
@@ -33,11 +43,7 @@ describe('placement.bindOnAccept', () => {
   });
 
   it('a launch that fails before reaching its agent leaves the pod bound there: it is failed (BoundWithoutTask), not placed again', async () => {
-    const { core, mesos, kube } = coreHarness({ bindOnAccept: true });
-    core.onPodUpsert(aPod('p1').build());
-    core.onOffers([anOffer('a1').zone('z1').build()]);
-    core.runCycle();
-    await core.drain();
+    const { core, mesos, kube } = await launchedWithBindOnAccept();
     expect(kube.bindings).toHaveLength(1);
     core.onUpdate(statusOf(mesos.tasks()[0]).state('TASK_DROPPED').reason('REASON_INVALID_OFFERS').build());
     await core.drain();
@@ -50,11 +56,7 @@ describe('placement.bindOnAccept', () => {
   });
 
   it('a task that reached its agent and then ended is the pod\'s own story, as without bindOnAccept (no BoundWithoutTask)', async () => {
-    const { core, mesos, kube } = coreHarness({ bindOnAccept: true });
-    core.onPodUpsert(aPod('p1').build());
-    core.onOffers([anOffer('a1').zone('z1').build()]);
-    core.runCycle();
-    await core.drain();
+    const { core, mesos, kube } = await launchedWithBindOnAccept();
     const [task] = mesos.tasks();
     core.onUpdate(statusOf(task).state('TASK_RUNNING').build());
     core.onUpdate(statusOf(task).state('TASK_FAILED').reason('REASON_EXECUTOR_TERMINATED').build());
