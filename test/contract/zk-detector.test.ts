@@ -3,6 +3,8 @@
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/telemetry/log.js';
 import { ZooKeeperClient, ZkCode, ZkError, type ZkAcl } from '../../src/mesos/zk/client.js';
 import { ZooKeeperMasterDetector, DetectorStoppedError } from '../../src/mesos/zk/detector.js';
 import { startZooKeeper, type TestZooKeeper } from '../support/zookeeper.js';
@@ -63,8 +65,8 @@ interface Master {
 }
 
 /** A Mesos master contending: its own ZooKeeper session and ephemeral sequential node. */
-async function contend(path: string, host: string, port = 5050, opts: { auth?: { scheme: string; auth: string }; acl?: ZkAcl[] } = {}): Promise<Master> {
-  const client = new ZooKeeperClient({ servers: [{ host: zk.host, port: zk.port }], sessionTimeoutMs: 15_000, auth: opts.auth });
+async function contend(path: string, host: string, port = 5050, opts: { auth?: { scheme: string; auth: string }; acl?: ZkAcl[]; sessionTimeoutMs?: number } = {}): Promise<Master> {
+  const client = new ZooKeeperClient({ servers: [{ host: zk.host, port: zk.port }], sessionTimeoutMs: opts.sessionTimeoutMs ?? 15_000, auth: opts.auth });
   client.start();
   cleanup.push(() => client.close());
   await client.ready();
@@ -259,15 +261,22 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
   });
 
   it('survives a ZooKeeper restart and then follows a leader change', async () => {
+    // Sessions far longer than a restart, even a JVM start on a loaded CI machine: this test is about re-attaching,
+    // not expiry (the test above covers that). A 10 s session once expired here while the server restarted in CI.
+    const sessionTimeoutMs = 40_000;
     const path = await freshPath();
-    const a = await contend(path, 'master-a', 5050);
-    const b = await contend(path, 'master-b', 5051);
-    const d = detector(zk.url(path), { sessionTimeoutMs: 10_000 });
+    const a = await contend(path, 'master-a', 5050, { sessionTimeoutMs: 50_000 });
+    const b = await contend(path, 'master-b', 5051, { sessionTimeoutMs: 50_000 });
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+    const d = detector(zk.url(path), { sessionTimeoutMs, log });
     expect(await d.next()).toBe(a.url);
     const seen: Array<string | undefined> = [];
     d.onChange((u) => seen.push(u));
+    const restartStart = Date.now();
     await zk.restart();
-    // Masters' sessions (15 s) outlive the quick restart: their nodes stay.
+    const restartMs = Date.now() - restartStart;
+    // The masters' sessions outlive the restart: their nodes stay.
     await a.client.ready();
     await b.client.ready();
     await admin.ready();
@@ -276,6 +285,12 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
     expect(await changed).toBe(b.url);
     expect(await d.next()).toBe(b.url);
     // Straight from a to b: the session was re-attached and the leader kept, not lost through an expiry.
+    if (seen.length !== 1) {
+      throw new Error(
+        `leaders seen after the restart: ${JSON.stringify(seen)} (restart took ${restartMs} ms, session ${sessionTimeoutMs} ms)\n` +
+          `detector log:\n${lines.join('')}\nZooKeeper log:\n${zk.logTail(40)}`,
+      );
+    }
     expect(seen).toEqual([b.url]);
   });
 });
