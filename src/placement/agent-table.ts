@@ -2,11 +2,14 @@
 // (a new AgentView object: offers used or added, pods placed or gone, labels, taints) or that the previous plan drew
 // on are rebuilt, and the per-agent arrays derived from views (static filter masks, eligibility masks, domain indexes,
 // capacities) are updated at those agents only. Without a table passed in, plan() builds a fresh one: the same result.
+import { domainIndexParts } from './domain-index.js';
 import { FreeColumns } from './free-columns.js';
+import { SpecCaches, type SearchCache } from './spec-caches.js';
 import type { AgentView, PlanConfig } from './types.js';
-import { fieldValue, grown, makeAgent, resetAgent, type DomainIndex, type WAgent } from './working-agent.js';
+import { grown, makeAgent, resetAgent, type DomainIndex, type WAgent } from './working-agent.js';
 
 export { fieldValue, grown, makeAgent, slotOf, type DomainIndex, type Slot, type WAgent } from './working-agent.js';
+export type { SearchCache } from './spec-caches.js';
 
 /**
  * Something computed for every agent from its view alone; `update` recomputes one agent's part, `grow` makes room for
@@ -64,31 +67,6 @@ function flagsOf(v: AgentView): number {
 /** Derived arrays not used by this many plans in a row are dropped (pod specs come and go). */
 const KEEP_UNUSED_PLANS = 20;
 
-/**
- * What the search learned about each agent for one pod spec (search-cache.ts): entry i holds while stamp[i] equals the
- * agent's version (AgentTable.ver).
- */
-export interface SearchCache {
-  stamp: Int32Array;
-  /** The agent passes the filters that read only its own working copy and the pod's spec. */
-  ok: Uint8Array;
-  /** The weighted sum of the scores that read only the agent's working copy and the pod's spec (valid where ok). */
-  score: Float64Array;
-  usedInPlan: number;
-  /** Order of last use among the table's caches (the least recent is dropped first). */
-  lastUse: number;
-}
-
-function growSearchCache(c: SearchCache, from: number, to: number): void {
-  c.stamp = grown(c.stamp, from, to); // new agents' entries stamped 0: stale (versions are never 0)
-  c.ok = grown(c.ok, from, to);
-  c.score = grown(c.score, from, to);
-}
-
-function newSearchCache(n: number, plan: number): SearchCache {
-  return { stamp: new Int32Array(n), ok: new Uint8Array(n), score: new Float64Array(n), usedInPlan: plan, lastUse: 0 };
-}
-
 /** AgentTable.inspect()'s answer. */
 export interface TableState {
   agents: Record<string, unknown>[];
@@ -122,8 +100,6 @@ export interface AgentTableOptions {
 }
 
 const SEARCH_CACHE_BYTES = 64 * 2 ** 20;
-/** Spec keys remembered as seen once; a cache is made on a key's second sighting (a lone pod gains nothing from one). */
-const SEEN_ONCE_LIMIT = 10_000;
 
 export class AgentTable {
   agents: WAgent[] = [];
@@ -165,15 +141,12 @@ export class AgentTable {
    */
   ver = new Int32Array(0);
   private verSeq = 0;
-  private searchCaches = new Map<string, SearchCache>();
-  private seenOnce = new Set<string>();
-  private scratch: SearchCache | undefined;
+  private readonly searchCaches: SpecCaches;
   readonly searchCacheEnabled: boolean;
-  private readonly searchCacheBytes: number;
 
   constructor(opts: AgentTableOptions = {}) {
     this.searchCacheEnabled = opts.searchCache ?? true;
-    this.searchCacheBytes = opts.searchCacheBytes ?? SEARCH_CACHE_BYTES;
+    this.searchCaches = new SpecCaches(opts.searchCacheBytes ?? SEARCH_CACHE_BYTES);
   }
 
   /** Specs with search results kept. */
@@ -211,7 +184,7 @@ export class AgentTable {
         resetAgent(a, a.view, cfg); // back to its view: kub[] already says so
         this.free.write(a);
       } // else rebuilt below
-      this.ver[a.idx] = this.nextVer();
+      this.bump(a.idx);
     }
     this.touched.length = 0;
     for (let i = 0; i < m; i++) {
@@ -223,7 +196,7 @@ export class AgentTable {
       resetAgent(a, v, cfg);
       this.free.write(a);
       this.kub[i] = a.hasKubelet ? 1 : 0;
-      this.ver[i] = this.nextVer();
+      this.bump(i);
       if (had !== a.hasKubelet) this.kubeletsChanged = true;
       this.agentChanged(a);
       for (const d of this.derived.values()) d.update(a);
@@ -232,15 +205,13 @@ export class AgentTable {
     if (n > m) this.addAgents(views, m, cfg);
     if (this.kubeletsChanged) this.listKubelets();
     for (const [k, d] of this.derived) if (this.plans - d.usedInPlan > KEEP_UNUSED_PLANS) this.derived.delete(k);
-    for (const [k, c] of this.searchCaches) if (this.plans - c.usedInPlan > KEEP_UNUSED_PLANS) this.searchCaches.delete(k);
+    this.searchCaches.dropUnused(this.plans, KEEP_UNUSED_PLANS);
   }
 
   private rebuildAll(views: readonly AgentView[], cfg: PlanConfig): void {
     this.cfg = cfg;
     this.derived.clear();
     this.searchCaches.clear();
-    this.seenOnce.clear();
-    this.scratch = undefined;
     this.touched.length = 0;
     const n = views.length;
     this.ver = new Int32Array(n);
@@ -279,8 +250,7 @@ export class AgentTable {
     this.kub = grown(this.kub, m, n);
     this.free.grow(n);
     for (const d of this.derived.values()) d.grow(m, n);
-    for (const c of this.searchCaches.values()) growSearchCache(c, m, n);
-    this.scratch = undefined;
+    this.searchCaches.grow(m, n); // the new agents' entries stale
     for (let i = m; i < n; i++) {
       const a = makeAgent(views[i], i, cfg);
       this.agents.push(a);
@@ -325,7 +295,7 @@ export class AgentTable {
 
   /** plan() drew on this agent's working copy (call after the change): reset it before the next plan. */
   touch(a: WAgent): void {
-    this.ver[a.idx] = this.nextVer(); // every time: the next pod must not reuse what the search cached before the change
+    this.bump(a.idx); // every time: the next pod must not reuse what the search cached before the change
     this.free.write(a);
     if (this.isTouched[a.idx]) return;
     this.isTouched[a.idx] = 1;
@@ -419,10 +389,16 @@ export class AgentTable {
     };
   }
 
+  /** Agent i's working copy may have changed: a new version, and its search cache entries stale. */
+  private bump(i: number): void {
+    this.ver[i] = this.nextVer();
+    this.searchCaches.stale(i);
+  }
+
   private nextVer(): number {
     if (this.verSeq >= 0x7ffffff0) {
       // Int32 exhausted (after ~2e9 changes): every cached entry void (stamp 0), the agents numbered afresh from 1.
-      for (const c of this.searchCaches.values()) c.stamp.fill(0);
+      this.searchCaches.staleAll();
       this.verSeq = 0;
       for (let i = 0; i < this.ver.length; i++) this.ver[i] = ++this.verSeq;
     }
@@ -434,70 +410,17 @@ export class AgentTable {
    * undefined the first time the key is seen: search that pod uncached, in scratchCache().
    */
   searchCache(key: string): SearchCache | undefined {
-    let c = this.searchCaches.get(key);
-    if (!c) {
-      if (!this.seenOnce.has(key)) {
-        if (this.seenOnce.size >= SEEN_ONCE_LIMIT) this.seenOnce.clear();
-        this.seenOnce.add(key);
-        return undefined;
-      }
-      this.seenOnce.delete(key);
-      const n = this.agents.length;
-      const max = Math.max(2, Math.floor(this.searchCacheBytes / (13 * Math.max(1, n))));
-      if (this.searchCaches.size >= max) this.dropLeastRecentSearchCache();
-      c = newSearchCache(n, this.plans);
-      this.searchCaches.set(key, c);
-    }
-    c.usedInPlan = this.plans;
-    c.lastUse = ++this.searchCacheUses;
-    return c;
+    return this.searchCaches.get(key, this.agents.length, this.plans);
   }
 
   /** Arrays for a search without a cache (its entries are written, never trusted). */
   scratchCache(): SearchCache {
-    return (this.scratch ??= newSearchCache(this.agents.length, this.plans));
-  }
-
-  private searchCacheUses = 0;
-
-  private dropLeastRecentSearchCache(): void {
-    let oldest: string | undefined;
-    let at = Infinity;
-    for (const [k, c] of this.searchCaches) {
-      if (c.lastUse < at) {
-        at = c.lastUse;
-        oldest = k;
-      }
-    }
-    if (oldest !== undefined) this.searchCaches.delete(oldest);
+    return this.searchCaches.scratchCache(this.agents.length, this.plans);
   }
 
   /** spec: 'label:<key>' or 'field:<Marathon field>'. Domain numbers stay stable while the table lives. */
   domainIndex(spec: string): DomainIndex {
-    const isLabel = spec.startsWith('label:');
-    const key = spec.slice(spec.indexOf(':') + 1);
-    const byName = new Map<string, number>();
-    return this.perAgent<DomainIndex>(
-      `domains:${spec}`,
-      (n) => ({ ids: new Int32Array(n), names: [] }),
-      (idx, a) => {
-        const v = isLabel ? a.labels[key] : fieldValue(a.view, key);
-        if (v === undefined) {
-          idx.ids[a.idx] = -1;
-          return;
-        }
-        let id = byName.get(v);
-        if (id === undefined) {
-          id = idx.names.length;
-          idx.names.push(v);
-          byName.set(v, id);
-        }
-        idx.ids[a.idx] = id;
-      },
-      (idx, from, to) => {
-        idx.ids = grown(idx.ids, from, to); // the same object: names and numbers stay
-        return idx;
-      },
-    );
+    const p = domainIndexParts(spec);
+    return this.perAgent<DomainIndex>(p.key, p.make, p.fill, p.grow);
   }
 }

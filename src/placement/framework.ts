@@ -99,6 +99,13 @@ export interface FilterPlugin<D = unknown> {
    * The search uses it when every active filter has one, and then never loads the agents it rejects.
    */
   rejectsAt?(data: D, idx: number): boolean;
+  /**
+   * Optional, with rejectsAt: whether allowedWord() can answer for this pod. allowedWord(data, w): the agents
+   * 32w..32w+31 rejectsAt() lets through, as the bits of one word (bit k: agent 32w + k), so that the search skips the
+   * rejected ones 32 at a time.
+   */
+  answersByWord?(data: D): boolean;
+  allowedWord?(data: D, w: number): number;
 }
 
 /**

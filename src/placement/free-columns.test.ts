@@ -7,6 +7,7 @@ import { plan } from './plan.js';
 import { kubeletScore } from './scores/kubelet.js';
 import { resourcesAndBalanceScore } from './scores/resources.js';
 import { examine, examineFree, freeNeed, type LocalScore } from './search-cache.js';
+import { newSearchCache } from './spec-caches.js';
 import { CycleState, type SearchCache } from './state.js';
 import { makeAgent, makePod, resetSeq, testConfig } from './testing/builders.js';
 import type { AgentView, PodSpecView } from './types.js';
@@ -68,8 +69,8 @@ describe('examineFree', () => {
         const need = freeNeed(ctx, st, local)!;
         expect(need).not.toBeNull();
         const n = st.agents.length;
-        const a: SearchCache = { stamp: new Int32Array(n), ok: new Uint8Array(n), score: new Float64Array(n), usedInPlan: 0, lastUse: 0 };
-        const b: SearchCache = { stamp: new Int32Array(n), ok: new Uint8Array(n), score: new Float64Array(n), usedInPlan: 0, lastUse: 0 };
+        const a: SearchCache = newSearchCache(n, 0);
+        const b: SearchCache = newSearchCache(n, 0);
         for (let i = 0; i < n; i++) {
           examine(a, st.agents[i], ctx, st, mask, local, 7);
           if (examineFree(b, i, need, st, mask, local, 7)) {

@@ -109,22 +109,46 @@ function withoutPorts(ranges: readonly PortRange[], ports: readonly number[]): P
  * plan is the same with or without it, provided a changed agent is a new AgentView object (views are never mutated).
  */
 export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[], cfg: PlanConfig, table?: AgentTable): Plan {
-  const st = new CycleState(agents, cfg, table);
-  const out: Plan = { placements: [], unschedulable: [], kubeletsToLaunch: [] };
-  const n = st.agents.length;
-  const toFind = feasibleToFind(n, cfg.percentageOfAgentsToScore);
-  const failed: Status[] = [];
-  const search = new Search(st, toFind);
-  const activeF: FilterPlugin<unknown>[] = [];
-  const dataF: unknown[] = [];
-  const prepared = new Map<FilterPlugin<unknown>, unknown>();
-  const local: LocalScore[] = [];
-  const cacheOn = st.table.searchCacheEnabled;
+  const p = new Planner(agents, cfg, table);
+  for (let k = 0; k < pods.length; k++) p.place(pods[k]);
+  return p.out;
+}
 
-  // Within one plan free resources only shrink and counters only grow, so a pod whose feasibility depends on
-  // nothing else (no spread, pod affinity or Marathon constraints) fails wherever an identical one failed.
-  const failedSpecs = new Map<string, Plan['unschedulable'][number]>();
-  for (const pod of pods) {
+/**
+ * One plan's state; place() is one pod's turn. A function called per pod rather than the body of plan()'s loop: V8
+ * optimises it once, where the loop's body was compiled twice (on-stack-replaced, then whole), at up to ~100 ms of
+ * compiler CPU each time the code had been dropped (measured in a 50 000-agent benchmark's first cycles).
+ */
+class Planner {
+  readonly out: Plan = { placements: [], unschedulable: [], kubeletsToLaunch: [] };
+  private readonly st: CycleState;
+  private readonly n: number;
+  private readonly search: Search;
+  private readonly failed: Status[] = [];
+  private readonly activeF: FilterPlugin<unknown>[] = [];
+  private readonly dataF: unknown[] = [];
+  private readonly prepared = new Map<FilterPlugin<unknown>, unknown>();
+  private readonly local: LocalScore[] = [];
+  private readonly cacheOn: boolean;
+  /**
+   * Within one plan free resources only shrink and counters only grow, so a pod whose feasibility depends on
+   * nothing else (no spread, pod affinity or Marathon constraints) fails wherever an identical one failed.
+   */
+  private readonly failedSpecs = new Map<string, Plan['unschedulable'][number]>();
+
+  constructor(
+    agents: readonly AgentView[],
+    private readonly cfg: PlanConfig,
+    table: AgentTable | undefined,
+  ) {
+    this.st = new CycleState(agents, cfg, table);
+    this.n = this.st.agents.length;
+    this.search = new Search(this.st, feasibleToFind(this.n, cfg.percentageOfAgentsToScore));
+    this.cacheOn = this.st.table.searchCacheEnabled;
+  }
+
+  place(pod: PodSpecView): void {
+    const { st, out, n, cfg, search, failed, activeF, dataF, prepared, local, cacheOn, failedSpecs } = this;
     const monotone =
       pod.topologySpreadConstraints.length === 0 &&
       pod.constraints.length === 0 &&
@@ -136,7 +160,7 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
     const known = monotone ? failedSpecs.get(specKey) : undefined;
     if (known) {
       out.unschedulable.push({ ...known, podKey: pod.key, reasons: { ...known.reasons } });
-      continue;
+      return;
     }
     const ctx = makePodCtx(pod, st);
     activeF.length = 0;
@@ -192,12 +216,11 @@ export function plan(agents: readonly AgentView[], pods: readonly PodSpecView[],
       out.unschedulable.push(u);
       if (pod.nominatedNodeName) holdNominated(st, ctx);
       else if (monotone) failedSpecs.set(specKey, u);
-      continue;
+      return;
     }
     const best = search.best(ctx, cache, OTHER_SCORES);
     commit(st, out, ctx, best);
   }
-  return out;
 }
 
 /**

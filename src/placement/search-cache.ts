@@ -10,6 +10,7 @@ import { nodeExtFits } from './filters/extended-resources.js';
 import { chooseSlot, EPS } from './filters/fit.js';
 import { NO_ROLE, SEVERAL_ROLES, type FreeColumns } from './free-columns.js';
 import type { PodCtx, ScorePlugin } from './framework.js';
+import { markExamined } from './spec-caches.js';
 import type { CycleState, SearchCache, WAgent } from './state.js';
 
 /** A prepared score of the local kind (see LOCAL_SCORES in plan.ts): normalize 'none', reads the agent alone. */
@@ -52,6 +53,7 @@ export function examine(c: SearchCache, a: WAgent, ctx: PodCtx, st: CycleState, 
   c.stamp[i] = ver;
   const ok = mask[i] !== 0 && a.podCount < a.maxPods && chooseSlot(ctx, a) !== undefined && (ctx.nodeExt === null || nodeExtFits(ctx, a));
   c.ok[i] = ok ? 1 : 0;
+  markExamined(c, i, ok);
   if (!ok) return;
   // The same additions in the same order as plan()'s scoring loop makes for these plugins: bit-identical totals.
   let t = 0;
@@ -118,6 +120,7 @@ export function examineFree(c: SearchCache, i: number, f: FreeNeed, st: CycleSta
     cols.mem[i] + EPS >= mem &&
     cols.disk[i] + EPS >= disk;
   c.ok[i] = ok ? 1 : 0;
+  markExamined(c, i, ok);
   if (!ok) return true;
   f.take[0] = cpus;
   f.take[1] = mem;

@@ -128,6 +128,11 @@ export function slotOf(a: WAgent, role: string): Slot | undefined {
 export interface DomainIndex {
   ids: Int32Array;
   names: string[];
+  /**
+   * Per domain, a bitset of its agents (bit i of word i >> 5: ids[i] is that domain), made on first request
+   * (domainBits() in domain-index.ts) and kept with ids from then on; null until then, or when there are too many domains.
+   */
+  bits: Int32Array[] | null;
 }
 
 /** A Marathon field's value on an agent; undefined when the agent lacks it. */

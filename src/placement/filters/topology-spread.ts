@@ -1,4 +1,5 @@
 import type { V1TopologySpreadConstraint } from '@kubernetes/client-node';
+import { domainBits } from '../domain-index.js';
 import { eligibleAgents } from '../eligibility.js';
 import { fail, type FilterPlugin, type PodCtx } from '../framework.js';
 import { compileLabelSelector, selectorKey, withMatchLabelKeys } from '../selectors.js';
@@ -49,6 +50,8 @@ interface Hard {
   ids: Int32Array;
   /** Per domain, 1 where the pod may go (fixed while one pod is searched); null when there are too many domains to list. */
   allowed: Uint8Array | null;
+  /** The bitsets (DomainIndex.bits) of the allowed domains; null when allowed is, or the index keeps none. */
+  allowedBits: Int32Array[] | null;
 }
 
 /** Up to this many domains (zones, racks), the filter lists the allowed ones once per pod instead of per agent. */
@@ -66,11 +69,17 @@ export const topologySpreadFilter: FilterPlugin<Hard[]> = {
       const minMatch = term.counter.presentCount < term.minDomains ? 0 : term.counter.min;
       const domains = term.index.names.length;
       let allowed: Uint8Array | null = null;
+      let allowedBits: Int32Array[] | null = null;
       if (domains <= LIST_DOMAINS) {
         allowed = new Uint8Array(domains);
         for (let d = 0; d < domains; d++) allowed[d] = term.counter.counts[d] + term.self - minMatch > term.maxSkew ? 0 : 1;
+        const bits = domainBits(term.index);
+        if (bits !== null) {
+          allowedBits = [];
+          for (let d = 0; d < domains; d++) if (allowed[d] !== 0) allowedBits.push(bits[d]);
+        }
       }
-      return { term, minMatch, ids: term.index.ids, allowed };
+      return { term, minMatch, ids: term.index.ids, allowed, allowedBits };
     });
   },
   filter: (hard, a) => {
@@ -95,5 +104,19 @@ export const topologySpreadFilter: FilterPlugin<Hard[]> = {
       } else if (h.term.counter.counts[d] + h.term.self - h.minMatch > h.term.maxSkew) return true;
     }
     return false;
+  },
+  answersByWord: (hard) => {
+    for (let k = 0; k < hard.length; k++) if (hard[k].allowedBits === null) return false;
+    return true;
+  },
+  allowedWord: (hard, w) => {
+    let r = -1;
+    for (let k = 0; k < hard.length; k++) {
+      const bits = hard[k].allowedBits!;
+      let t = 0;
+      for (let j = 0; j < bits.length; j++) t |= bits[j][w];
+      r &= t; // agents without the key are in no domain's bitset: rejected, as rejectsAt() has them
+    }
+    return r;
   },
 };
