@@ -170,6 +170,8 @@ describe('AgentTable kept across changes equals a from-scratch build', () => {
       const shared = Object.keys(f.derived).filter((key) => key in k.derived);
       expect(shared.length).toBeGreaterThanOrEqual(4); // static masks, eligibility masks, domain indexes
       for (const key of shared) expect([key, filledOnly(k.derived[key], f.derived[key])]).toEqual([key, filledOnly(f.derived[key], k.derived[key])]);
+      // the bitsets the search trusts (search caches, zone domains) say what their entries say, in both tables
+      expect([kept.bitsMismatches(), fresh.bitsMismatches()]).toEqual([[], []]);
       placed += fromKept.placements.length;
       const n = next(views, pods, fromKept, rnd, arrivals);
       for (const kind of n.kinds) seen.add(kind);

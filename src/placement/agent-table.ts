@@ -2,9 +2,9 @@
 // (a new AgentView object: offers used or added, pods placed or gone, labels, taints) or that the previous plan drew
 // on are rebuilt, and the per-agent arrays derived from views (static filter masks, eligibility masks, domain indexes,
 // capacities) are updated at those agents only. Without a table passed in, plan() builds a fresh one: the same result.
-import { domainIndexParts } from './domain-index.js';
+import { domainBitsMismatch, domainIndexParts } from './domain-index.js';
 import { FreeColumns } from './free-columns.js';
-import { SpecCaches, type SearchCache } from './spec-caches.js';
+import { cacheBitsMismatch, SpecCaches, type SearchCache } from './spec-caches.js';
 import type { AgentView, PlanConfig } from './types.js';
 import { grown, makeAgent, resetAgent, type DomainIndex, type WAgent } from './working-agent.js';
 
@@ -393,6 +393,26 @@ export class AgentTable {
   private bump(i: number): void {
     this.ver[i] = this.nextVer();
     this.searchCaches.stale(i);
+  }
+
+  /**
+   * For tests: the search caches and domain indexes whose bitsets disagree with the entries they summarise (the
+   * search trusts the bits: SearchCache.fresh and okBits, DomainIndex.bits), with the first agent that differs.
+   */
+  bitsMismatches(): string[] {
+    const out: string[] = [];
+    this.searchCaches.all().forEach((c, k) => {
+      const i = cacheBitsMismatch(c, this.ver);
+      if (i >= 0) out.push(`search cache ${k} at agent ${i}`);
+    });
+    for (const [key, d] of this.derived) {
+      const v = d.value as Partial<DomainIndex>;
+      if (v.ids instanceof Int32Array && v.bits !== undefined) {
+        const i = domainBitsMismatch(v as DomainIndex);
+        if (i >= 0) out.push(`${key} at agent ${i}`);
+      }
+    }
+    return out;
   }
 
   private nextVer(): number {

@@ -73,3 +73,19 @@ export function domainBits(idx: DomainIndex): Int32Array[] | null {
   idx.bits = bits;
   return bits;
 }
+
+/**
+ * The first agent the index's bitsets place elsewhere than ids does, or -1 (also when it keeps none): for tests. The
+ * number of agents when a bitset is not as long as they need.
+ */
+export function domainBitsMismatch(idx: DomainIndex): number {
+  const bits = idx.bits;
+  if (bits === null) return -1;
+  for (let k = 0; k < bits.length; k++) if (bits[k].length !== wordsFor(idx.ids.length)) return idx.ids.length; // not grown
+  for (let i = 0; i < idx.ids.length; i++) {
+    const d = idx.ids[i];
+    if (d >= bits.length) return i;
+    for (let k = 0; k < bits.length; k++) if (((bits[k][i >>> 5] >>> (i & 31)) & 1) !== (k === d ? 1 : 0)) return i;
+  }
+  return -1;
+}

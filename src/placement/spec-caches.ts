@@ -56,6 +56,22 @@ export function markExamined(c: SearchCache, i: number, ok: boolean): void {
   else c.okBits[w] &= ~bit;
 }
 
+/**
+ * The first agent whose bits disagree with the entries they summarise (fresh: stamp[i] equals ver[i]; okBits: fresh
+ * and ok), or -1: for tests. Bits past the last agent must be clear; n when the bitsets are not n agents long.
+ */
+export function cacheBitsMismatch(c: SearchCache, ver: Int32Array): number {
+  const n = ver.length;
+  if (c.fresh.length !== wordsFor(n) || c.okBits.length !== wordsFor(n)) return n; // not grown with the agents
+  for (let i = 0; i < c.fresh.length * 32; i++) {
+    const fresh = (c.fresh[i >>> 5] >>> (i & 31)) & 1;
+    const ok = (c.okBits[i >>> 5] >>> (i & 31)) & 1;
+    const holds = i < n && c.stamp[i] === ver[i] ? 1 : 0;
+    if (fresh !== holds || ok !== (holds && c.ok[i] === 1 ? 1 : 0)) return i;
+  }
+  return -1;
+}
+
 /** Spec keys remembered as seen once; a cache is made on a key's second sighting (a lone pod gains nothing from one). */
 const SEEN_ONCE_LIMIT = 10_000;
 
@@ -71,6 +87,11 @@ export class SpecCaches {
 
   get size(): number {
     return this.byKey.size;
+  }
+
+  /** The caches kept (not the scratch one). */
+  all(): readonly SearchCache[] {
+    return this.list;
   }
 
   /**
