@@ -125,6 +125,9 @@ export class AgentTable {
   private cpus = new Float64Array(0);
   private mem = new Float64Array(0);
   private maxDirty = true;
+  /** The largest cpus and mem (0 when none; `max` says 1 then), valid unless maxDirty. */
+  private maxC = 0;
+  private maxM = 0;
   private max = { cpus: 1, mem: 1 };
   private flags = new Uint8Array(0);
   /**
@@ -235,6 +238,7 @@ export class AgentTable {
     }
     this.rebuilt = n;
     this.maxDirty = true;
+    this.maxFree(); // now, so that agents arriving next only raise it
     this.listKubelets();
   }
 
@@ -273,7 +277,10 @@ export class AgentTable {
       m += s.mem;
     }
     const i = a.idx;
-    if (c > this.max.cpus || m > this.max.mem || this.cpus[i] >= this.max.cpus || this.mem[i] >= this.max.mem) this.maxDirty = true;
+    // an agent that may have been the largest makes the maxima to be recomputed; one that was not only raises them
+    // (agents arriving: no pass over all agents in the next plan)
+    if (this.cpus[i] >= this.maxC || this.mem[i] >= this.maxM) this.maxDirty = true;
+    else if (!this.maxDirty && (c > this.maxC || m > this.maxM)) this.setMax(Math.max(this.maxC, c), Math.max(this.maxM, m));
     this.cpus[i] = c;
     this.mem[i] = m;
     capacityOf(a.view, this.capacity, i * 2);
@@ -311,10 +318,16 @@ export class AgentTable {
         if (this.cpus[i] > c) c = this.cpus[i];
         if (this.mem[i] > m) m = this.mem[i];
       }
-      this.max = { cpus: c || 1, mem: m || 1 };
+      this.setMax(c, m);
       this.maxDirty = false;
     }
     return this.max;
+  }
+
+  private setMax(c: number, m: number): void {
+    this.maxC = c;
+    this.maxM = m;
+    this.max = { cpus: c || 1, mem: m || 1 };
   }
 
   get hasAntiAffinityPods(): boolean {
@@ -433,7 +446,7 @@ export class AgentTable {
     return this.searchCaches.get(key, this.agents.length, this.plans);
   }
 
-  /** Arrays for a search without a cache (its entries are written, never trusted). */
+  /** A cache holding nothing, for one pod's search (a spec's first, or any without the per-spec caches). */
   scratchCache(): SearchCache {
     return this.searchCaches.scratchCache(this.agents.length, this.plans);
   }

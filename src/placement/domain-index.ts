@@ -1,9 +1,9 @@
 // Each agent's topology domain (a label's value, or a Marathon field's) as a number, kept by the table across plans
-// (AgentTable.domainIndex), and on request each domain's agents as a bitset, for the search's word-at-a-time scan.
+// (AgentTable.domainIndex), and each domain's agents as a bitset, for the search's word-at-a-time scan.
 import { fieldValue, grown, type DomainIndex, type WAgent } from './working-agent.js';
 import { grownBits, wordsFor } from './spec-caches.js';
 
-/** Up to this many domains an index keeps bitsets when asked (zones, racks); beyond, domainBits() answers null. */
+/** Up to this many domains an index keeps bitsets (zones, racks); beyond, DomainIndex.bits is null. */
 export const MAX_BIT_DOMAINS = 64;
 
 /** The arguments of AgentTable.perAgent() that make and keep the index named `spec` ('label:<key>', 'field:<field>'). */
@@ -18,7 +18,8 @@ export function domainIndexParts(spec: string): {
   const byName = new Map<string, number>();
   return {
     key: `domains:${spec}`,
-    make: (n) => ({ ids: new Int32Array(n), names: [], bits: null }),
+    // bitsets from the start (built with ids, not by a pass of their own), until there are too many domains
+    make: (n) => ({ ids: new Int32Array(n), names: [], bits: [] }),
     fill: (idx, a) => {
       const v = isLabel ? a.labels[key] : fieldValue(a.view, key);
       let id = -1;
@@ -56,22 +57,6 @@ function setBit(idx: DomainIndex, bits: Int32Array[], old: number, id: number, i
   }
   while (bits.length <= id) bits.push(new Int32Array(wordsFor(idx.ids.length)));
   bits[id][w] |= bit;
-}
-
-/** The index's per-domain bitsets, made now if they were not (O(agents)); null beyond MAX_BIT_DOMAINS domains. */
-export function domainBits(idx: DomainIndex): Int32Array[] | null {
-  if (idx.bits !== null) return idx.bits;
-  if (idx.names.length > MAX_BIT_DOMAINS) return null;
-  const ids = idx.ids;
-  const words = wordsFor(ids.length);
-  const bits: Int32Array[] = [];
-  for (let d = 0; d < idx.names.length; d++) bits.push(new Int32Array(words));
-  for (let i = 0; i < ids.length; i++) {
-    const d = ids[i];
-    if (d >= 0) bits[d][i >>> 5] |= 1 << (i & 31);
-  }
-  idx.bits = bits;
-  return bits;
 }
 
 /**

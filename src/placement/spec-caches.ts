@@ -118,9 +118,16 @@ export class SpecCaches {
     return c;
   }
 
-  /** Arrays for a search without a cache (its entries are written, never trusted). */
+  /**
+   * A cache that holds nothing (every entry stale), for one pod's search: what that search examines holds until an
+   * agent changes, and no agent changes during one pod's search. Voided on every call (O(agents), a fill).
+   */
   scratchCache(n: number, plan: number): SearchCache {
-    return (this.scratch ??= newSearchCache(n, plan));
+    const c = (this.scratch ??= newSearchCache(n, plan));
+    c.stamp.fill(0); // versions are never 0
+    c.fresh.fill(0);
+    c.okBits.fill(0);
+    return c;
   }
 
   /** Agent i's working copy changed (a new version): its entry in every cache no longer holds. */

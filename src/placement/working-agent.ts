@@ -129,8 +129,8 @@ export interface DomainIndex {
   ids: Int32Array;
   names: string[];
   /**
-   * Per domain, a bitset of its agents (bit i of word i >> 5: ids[i] is that domain), made on first request
-   * (domainBits() in domain-index.ts) and kept with ids from then on; null until then, or when there are too many domains.
+   * Per domain, a bitset of its agents (bit i of word i >> 5: ids[i] is that domain), kept with ids (domain-index.ts);
+   * null once there are too many domains.
    */
   bits: Int32Array[] | null;
 }

@@ -1,5 +1,4 @@
 import type { V1TopologySpreadConstraint } from '@kubernetes/client-node';
-import { domainBits } from '../domain-index.js';
 import { eligibleAgents } from '../eligibility.js';
 import { fail, type FilterPlugin, type PodCtx } from '../framework.js';
 import { compileLabelSelector, selectorKey, withMatchLabelKeys } from '../selectors.js';
@@ -73,7 +72,7 @@ export const topologySpreadFilter: FilterPlugin<Hard[]> = {
       if (domains <= LIST_DOMAINS) {
         allowed = new Uint8Array(domains);
         for (let d = 0; d < domains; d++) allowed[d] = term.counter.counts[d] + term.self - minMatch > term.maxSkew ? 0 : 1;
-        const bits = domainBits(term.index);
+        const bits = term.index.bits;
         if (bits !== null) {
           allowedBits = [];
           for (let d = 0; d < domains; d++) if (allowed[d] !== 0) allowedBits.push(bits[d]);
