@@ -205,6 +205,16 @@ function profiledCycles(): [number, number] {
   return [a, b ?? a];
 }
 
+/**
+ * The forced full collections before measuring (after the warm-up, after the arrivals). They also make V8 drop most of
+ * the warm-up's optimised code ('weak objects' deoptimisations, --trace-deopt), which the first measured cycles then
+ * recompile on the compiler threads, counted in the process's CPU time. BENCH_PLACEMENT_GC=0: none (diagnosis only;
+ * the earlier garbage is then collected during the measured cycles).
+ */
+function collect(): void {
+  if (process.env.BENCH_PLACEMENT_GC !== '0') global.gc?.();
+}
+
 function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToScore?: number): void {
   const rnd = mulberry32(42);
   const agents = makeAgents(nAgents, rnd);
@@ -213,7 +223,7 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
   const podsByKey = new Map(all.map((p) => [p.key, p]));
   const cfg: PlanConfig = { executor: { cpus: 0.1, mem: 64, disk: 0 }, defaultScoring: 'spread', preferExistingKubelet: true, maxPodsPerKubelet: 250, defaultRoles: ['*'], percentageOfAgentsToScore };
   const warmUpCpu = warmUp(w, cfg);
-  global.gc?.();
+  collect();
   const times: number[] = [];
   const cpuTimes: number[] = [];
   const batchSizes: number[] = [];
@@ -237,7 +247,7 @@ function run(nAgents: number, nPods: number, w: Workload, percentageOfAgentsToSc
       arrivalCpu.push((c1.user + c1.system) / 1000);
       if (k === agents.length) break;
     }
-    global.gc?.();
+    collect();
   }
   let visited = 0;
   let examined = 0;
