@@ -146,6 +146,12 @@ export class AgentTable {
   private verSeq = 0;
   private readonly searchCaches: SpecCaches;
   readonly searchCacheEnabled: boolean;
+  /**
+   * Lists plan() empties and refills for every pod, kept with the table: arrays made afresh for each plan start out
+   * typed for small integers, and V8 dropped plan()'s optimised code at the first object pushed into each whenever its
+   * type feedback had been lost (after full collections; a recompile each time).
+   */
+  readonly podLists: unknown[][] = [[], [], [], []];
 
   constructor(opts: AgentTableOptions = {}) {
     this.searchCacheEnabled = opts.searchCache ?? true;

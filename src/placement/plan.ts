@@ -124,11 +124,11 @@ class Planner {
   private readonly st: CycleState;
   private readonly n: number;
   private readonly search: Search;
-  private readonly failed: Status[] = [];
-  private readonly activeF: FilterPlugin<unknown>[] = [];
-  private readonly dataF: unknown[] = [];
+  private readonly failed: Status[];
+  private readonly activeF: FilterPlugin<unknown>[];
+  private readonly dataF: unknown[];
   private readonly prepared = new Map<FilterPlugin<unknown>, unknown>();
-  private readonly local: LocalScore[] = [];
+  private readonly local: LocalScore[];
   private readonly cacheOn: boolean;
   /**
    * Within one plan free resources only shrink and counters only grow, so a pod whose feasibility depends on
@@ -145,6 +145,11 @@ class Planner {
     this.n = this.st.agents.length;
     this.search = new Search(this.st, feasibleToFind(this.n, cfg.percentageOfAgentsToScore));
     this.cacheOn = this.st.table.searchCacheEnabled;
+    const lists = this.st.table.podLists; // emptied before each use
+    this.failed = lists[0] as Status[];
+    this.activeF = lists[1] as FilterPlugin<unknown>[];
+    this.dataF = lists[2] as unknown[];
+    this.local = lists[3] as LocalScore[];
   }
 
   place(pod: PodSpecView): void {
