@@ -8,10 +8,8 @@ import { reservationRole } from '../mesos/resources.js';
 import { DEFAULT_NODE_VIEW, nodeView, type NodeView, type NodeViewConfig } from '../placement/node-view.js';
 import type { Offer } from '../mesos/types.js';
 import type { AgentView, OfferedSlice, PlacedPod, PortRange } from '../placement/types.js';
-import { ANNOTATION_AGENT_ID } from '../names.js';
 import { canAddKubelet, type KubeletCounts, type PoolConfig } from '../pool/planner.js';
 import type { AgentInfo } from './agent-info.js';
-import { hostPortsOf, isFinished, placedPod } from './pods.js';
 import type { CoreState } from './state.js';
 import { offersOfOneRole } from './offer-roles.js';
 
@@ -50,7 +48,7 @@ export interface SnapshotAgent {
   info: AgentInfo;
   offers: readonly Offer[];
   kubelet?: { podCount: number; maxPods: number };
-  pods: PlacedPod[];
+  pods: readonly PlacedPod[];
   /** kube-mesos' own reasons: lost, kubelet going away, no kubelet may start. A cordon comes from the Node. */
   unschedulable: boolean;
   /** The kubelet's Node, when it has registered. */
@@ -91,24 +89,8 @@ export function agentView(a: SnapshotAgent, cfg: NodeViewConfig = DEFAULT_NODE_V
   };
 }
 
-/** A pod's PlacedPod stays the same object while its pod object, task and host ports do (see SnapshotCache). */
-const placedCache = new WeakMap<V1Pod, { task: object | undefined; hostPorts: number[]; placed: PlacedPod }>();
-
-function placedOnce(pod: V1Pod, hostPorts: number[], task?: Parameters<typeof placedPod>[2]): PlacedPod {
-  const hit = placedCache.get(pod);
-  if (hit && hit.task === task && (hit.hostPorts === hostPorts || sameNumbers(hit.hostPorts, hostPorts))) return hit.placed;
-  const placed = placedPod(pod, hostPorts, task);
-  placedCache.set(pod, { task, hostPorts, placed });
-  return placed;
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -160,31 +142,12 @@ export function buildSnapshot(
   const present = cache ? new Set<string>() : undefined;
   const nodeCfg = o.nodeView ?? DEFAULT_NODE_VIEW;
   const scalars = nodeCfg === DEFAULT_NODE_VIEW ? DEFAULT_MESOS_SCALARS : new Set(Object.values(nodeCfg.extendedResources));
-  const podsByAgent = new Map<string, PlacedPod[]>();
-  const add = (agentId: string, p: PlacedPod) => {
-    let list = podsByAgent.get(agentId);
-    if (!list) podsByAgent.set(agentId, (list = []));
-    list.push(p);
-  };
-  const seen = new Set<string>();
-  for (const t of s.tasks.all()) {
-    const pod = s.pods.get(t.podUid);
-    if (!pod) continue;
-    seen.add(t.podUid);
-    add(t.agentId, placedOnce(pod, t.hostPorts, t));
-  }
-  for (const pod of s.pods.values()) {
-    const uid = pod.metadata!.uid!;
-    if (seen.has(uid) || !pod.spec?.nodeName || isFinished(pod)) continue;
-    const agentId = pod.metadata?.annotations?.[ANNOTATION_AGENT_ID] ?? s.agentByNode.get(pod.spec.nodeName);
-    if (agentId) add(agentId, placedOnce(pod, hostPortsOf(pod)));
-  }
   const views: AgentView[] = [];
   for (const [id, a] of s.agents) {
     // A failed zone is not a spreading domain at all: nothing goes there and it does not hold replacements back.
     if (a.info.zone !== undefined && o.unhealthyZones.has(a.info.zone)) continue;
     const k = s.tasks.kubelet(id);
-    const pods = podsByAgent.get(id) ?? [];
+    const pods = s.placed.forAgent(id);
     // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
     // A dead executor's Node is deleted before the agent gets a new executor, so the new kubelet registers a fresh Node.
     const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || s.executorLoss.agentWaiting(id));
