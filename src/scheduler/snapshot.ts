@@ -3,7 +3,7 @@
  * its kubelet, the pods on it, and its Kubernetes side (the kubelet's Node, or the Node it will have). Pure: it reads
  * the core's state and changes nothing.
  */
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { reservationRole } from '../mesos/resources.js';
 import { DEFAULT_NODE_VIEW, nodeView, type NodeView, type NodeViewConfig } from '../placement/node-view.js';
 import type { Offer } from '../mesos/types.js';
