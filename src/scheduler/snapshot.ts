@@ -102,9 +102,10 @@ function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
  * only the agents that changed (plan(…, table)).
  */
 export class SnapshotCache {
-  readonly byAgent = new Map<string, { a: SnapshotAgent; cfg: NodeViewConfig; view: AgentView }>();
+  readonly byAgent = new Map<string, { a: SnapshotAgent; cfg: NodeViewConfig; view: AgentView; offersVersion: number; stamp: number }>();
   /** Views reused by the last buildSnapshot(). */
   reused = 0;
+  stamp = 0;
 }
 
 function sameInputs(x: SnapshotAgent, y: SnapshotAgent): boolean {
@@ -138,8 +139,8 @@ export function buildSnapshot(
   },
 ): AgentView[] {
   const cache = o.cache;
+  const stamp = cache ? ++cache.stamp : 0;
   if (cache) cache.reused = 0;
-  const present = cache ? new Set<string>() : undefined;
   const nodeCfg = o.nodeView ?? DEFAULT_NODE_VIEW;
   const scalars = nodeCfg === DEFAULT_NODE_VIEW ? DEFAULT_MESOS_SCALARS : new Set(Object.values(nodeCfg.extendedResources));
   const views: AgentView[] = [];
@@ -151,29 +152,51 @@ export function buildSnapshot(
     // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
     // A dead executor's Node is deleted before the agent gets a new executor, so the new kubelet registers a fresh Node.
     const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || s.executorLoss.agentWaiting(id));
+    const unschedulable = s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet;
+    const node = s.nodes.get(id);
+    const offersVersion = s.offers.version(id);
+    const prev = cache?.byAgent.get(id);
+    // Unchanged inputs (the same objects as last time): the same view, nothing built (this runs for every agent every cycle).
+    if (
+      prev &&
+      prev.cfg === nodeCfg &&
+      prev.offersVersion === offersVersion &&
+      prev.a.info === a.info &&
+      prev.a.node === node &&
+      prev.a.unschedulable === unschedulable &&
+      prev.a.kubelet?.podCount === (k ? pods.length : undefined) &&
+      prev.a.kubelet?.maxPods === (k ? o.maxPodsPerKubelet : undefined) &&
+      sameItems(prev.a.pods, pods)
+    ) {
+      prev.stamp = stamp;
+      views.push(prev.view);
+      cache!.reused++;
+      continue;
+    }
     const sa: SnapshotAgent = {
       info: a.info,
       offers: offersOfOneRole(s.offers.forAgent(id)), // what one ACCEPT can use (offer-roles.ts)
       kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
       pods,
-      unschedulable: s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,
-      node: s.nodes.get(id),
+      unschedulable,
+      node,
     };
     if (!cache) {
       views.push(agentView(sa, nodeCfg, scalars));
       continue;
     }
-    present!.add(id);
-    const prev = cache.byAgent.get(id);
     if (prev && prev.cfg === nodeCfg && sameInputs(prev.a, sa)) {
+      // New offer objects but the same ones picked (another role's offer came or went).
+      prev.offersVersion = offersVersion;
+      prev.stamp = stamp;
       views.push(prev.view);
       cache.reused++;
       continue;
     }
     const view = agentView(sa, nodeCfg, scalars);
-    cache.byAgent.set(id, { a: sa, cfg: nodeCfg, view });
+    cache.byAgent.set(id, { a: sa, cfg: nodeCfg, view, offersVersion, stamp });
     views.push(view);
   }
-  if (cache) for (const id of cache.byAgent.keys()) if (!present!.has(id)) cache.byAgent.delete(id);
+  if (cache) for (const [id, e] of cache.byAgent) if (e.stamp !== stamp) cache.byAgent.delete(id);
   return views;
 }
