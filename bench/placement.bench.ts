@@ -110,7 +110,7 @@ function apply(agents: AgentView[], index: Map<string, number>, pods: Map<string
     const e = p.newKubelet ? cfg.executor : { cpus: 0, mem: 0, disk: 0 };
     o.res = { cpus: o.res.cpus - p.res.cpus - e.cpus, mem: o.res.mem - p.res.mem - e.mem, disk: o.res.disk - p.res.disk - e.disk };
     const placed: PlacedPod = { uid: pod.uid, namespace: pod.namespace, name: pod.name, labels: pod.labels, ownerUid: pod.ownerUid, hostPorts: [], affinity: pod.affinity };
-    a.pods.push(placed);
+    (a.pods as PlacedPod[]).push(placed); // the fresh copy made above
     a.kubelet = { podCount: (a.kubelet?.podCount ?? 0) + 1, maxPods: cfg.maxPodsPerKubelet };
   }
 }

@@ -51,7 +51,7 @@ export interface AgentView {
   /** Absent: no kubelet executor on this agent yet. */
   kubelet?: { podCount: number; maxPods: number };
   /** Pods running or assumed here. */
-  pods: PlacedPod[];
+  pods: readonly PlacedPod[];
   /**
    * Extended resources the Node advertises that Mesos does not manage (a device plugin's, or patched onto its
    * status): its allocatable, by Kubernetes name. Absent = none. Bound pods' requests are subtracted by plan().

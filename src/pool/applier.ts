@@ -27,6 +27,8 @@ export interface PoolDeps {
   pod(uid: string): V1Pod | undefined;
   /** Every agent heard of, with what its latest offers held. */
   agents(): Iterable<{ id: string; zone: string; lastOffered: { cpus: number; mem: number } }>;
+  /** The ids of the same agents (asked every cycle: nothing built per agent). */
+  agentIds(): Iterable<string>;
   /** An offer of the agent is held and the agent is not lost: a kubelet can start there now. */
   launchable(agentId: string): boolean;
   /** Registry transitions; undefined when the kubelet is not in a state that allows it. */
@@ -103,8 +105,10 @@ export class PoolApplier {
     const review = !(now - this.lastRunMs < (this.deps.minReviewIntervalMs ?? 0) && now >= this.lastRunMs);
     if (review) this.lastRunMs = now;
     const cfg = this.deps.config;
-    if (!review && cfg.minPerZone === 0) {
-      this.runDrains(now); // no warm pool: nothing to plan between reviews
+    if (!review && (cfg.minPerZone === 0 || this.everyAgentHasKubelet())) {
+      // No warm pool, or no agent a warm kubelet could start on: nothing to plan between reviews.
+      if (cfg.minPerZone > 0) this.wants = false;
+      this.runDrains(now);
       return;
     }
     // Agents matter only to the warm pool (pool.minPerZone).
@@ -137,6 +141,11 @@ export class PoolApplier {
       this.removeKubelet(action.agentId, dsOnly ? `only DaemonSet pods (${k.pods.length}) for ${idleFor} s` : `idle for ${idleFor} s`);
     }
     this.runDrains(now);
+  }
+
+  private everyAgentHasKubelet(): boolean {
+    for (const id of this.deps.agentIds()) if (this.deps.kubelet(id) === undefined) return false;
+    return true;
   }
 
   /** When the pool wants a cycle without other input: a drain to retry, a review, an idle timeout. */
@@ -262,6 +271,7 @@ export class PoolApplier {
 
   private poolKubelets(now: number): PoolKubelet[] {
     const agents = new Map([...this.deps.agents()].map((a) => [a.id, a]));
+    const cfg = this.deps.config;
     const out: PoolKubelet[] = [];
     for (const k of this.deps.kubelets()) {
       if (k.state === 'gone') continue;
@@ -279,6 +289,9 @@ export class PoolApplier {
         const owner = (pod.metadata?.ownerReferences ?? []).find((o) => o.controller);
         const safe = pod.metadata?.annotations?.[ANNOTATION_SAFE_TO_EVICT] !== 'false';
         pods.push({ key: t.podKey, cpus: t.cpus, mem: t.mem, evictable: owner !== undefined && safe, pdbs: [], daemonSet: owner?.kind === 'DaemonSet' });
+        // Without consolidation the pods only say whether the kubelet is idle: one pod that keeps it busy settles that
+        // (the review runs every second over every kubelet's pods).
+        if (!cfg.consolidation && (cfg.daemonSetPodsKeepKubelet || owner?.kind !== 'DaemonSet')) break;
       }
       let idleSinceMs = k.taskIds.size === 0 ? (k.idleSinceMs ?? k.launchedAtMs) : undefined;
       if (pods.length > 0 && pods.length === k.taskIds.size && isIdle({ pods }, this.deps.config)) {

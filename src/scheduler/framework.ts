@@ -167,6 +167,7 @@ export class FrameworkCore {
       task: (taskId) => s.tasks.get(taskId),
       pod: (uid) => s.pods.get(uid),
       agents: () => [...s.agents.values()].map((a) => ({ id: a.info.id, zone: a.info.zone ?? '', lastOffered: a.lastOffered })),
+      agentIds: () => s.agents.keys(),
       launchable: (agentId) => s.offers.hasAgent(agentId) && !s.failover.isAgentLost(agentId),
       markDraining: (agentId) => s.tasks.kubeletDraining(agentId),
       markRemoving: (agentId) => s.tasks.kubeletRemoving(agentId),

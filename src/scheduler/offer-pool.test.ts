@@ -16,6 +16,27 @@ describe('OfferPool', () => {
     expect([...pool.agents()]).toEqual(['a1', 'a2']);
   });
 
+  it("changes an agent's version whenever its held offers change, and only then", () => {
+    const pool = new OfferPool();
+    const v = (a: string) => pool.version(a);
+    pool.add(offer('o1', 'a1'), 0);
+    pool.add(offer('o2', 'a2'), 0);
+    const [v1, v2] = [v('a1'), v('a2')];
+    pool.add(offer('o1', 'a1'), 0); // duplicate: ignored
+    pool.remove('nope');
+    expect([v('a1'), v('a2')]).toEqual([v1, v2]);
+    pool.add(offer('o3', 'a1'), 0);
+    expect(v('a1')).not.toBe(v1);
+    expect(v('a2')).toBe(v2);
+    const v1b = v('a1');
+    pool.remove('o3');
+    expect(v('a1')).not.toBe(v1b);
+    const [v1c, v2c] = [v('a1'), v('a2')];
+    pool.takeAll();
+    expect(v('a1')).not.toBe(v1c);
+    expect(v('a2')).not.toBe(v2c);
+  });
+
   it('ignores a duplicate offer id', () => {
     const pool = new OfferPool();
     pool.add(offer('o1', 'a1'), 0);

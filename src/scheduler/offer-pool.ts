@@ -16,6 +16,9 @@ interface Held<O> {
 export class OfferPool<O extends OfferLike = OfferLike> {
   private readonly byId = new Map<string, Held<O>>();
   private readonly byAgent = new Map<string, Set<string>>();
+  /** Per agent, a number that changes whenever its held offers do (the snapshot reuses what it built from them). */
+  private readonly versions = new Map<string, number>();
+  private versionSeq = 0;
   /** Called with an offer's receive time as it leaves the pool (used, declined, rescinded, expired): hold figures. */
   onRelease: ((receivedAtMs: number) => void) | undefined;
 
@@ -35,6 +38,12 @@ export class OfferPool<O extends OfferLike = OfferLike> {
     let set = this.byAgent.get(agent);
     if (!set) this.byAgent.set(agent, (set = new Set()));
     set.add(id);
+    this.versions.set(agent, ++this.versionSeq);
+  }
+
+  /** Changes whenever the agent's held offers do; equal numbers mean the same offers. */
+  version(agentId: string): number {
+    return this.versions.get(agentId) ?? 0;
   }
 
   /** Removes an offer (rescinded, used, declined). Returns it if it was held. */
@@ -47,6 +56,7 @@ export class OfferPool<O extends OfferLike = OfferLike> {
     const set = this.byAgent.get(agent);
     set?.delete(offerId);
     if (set && set.size === 0) this.byAgent.delete(agent);
+    this.versions.set(agent, ++this.versionSeq);
     return held.offer;
   }
 
@@ -107,6 +117,7 @@ export class OfferPool<O extends OfferLike = OfferLike> {
   takeAll(): O[] {
     const out = [...this.byId.values()].map((h) => h.offer);
     if (this.onRelease) for (const h of this.byId.values()) this.onRelease(h.receivedAtMs);
+    for (const agent of this.byAgent.keys()) this.versions.set(agent, ++this.versionSeq);
     this.byId.clear();
     this.byAgent.clear();
     return out;

@@ -78,6 +78,38 @@ describe('buildSnapshot with a SnapshotCache', () => {
     expect(plain[0]).not.toBe(second[0]);
     expect(plain).toEqual(second);
   });
+
+  it('makes a new view when an offer is taken, a task lands, the kubelet changes state or the agent is lost', () => {
+    const s = new CoreState({ nowMs: 0 });
+    for (const id of ['a1', 'a2']) {
+      s.agents.set(id, { info: agentInfoFromOffer({ agent_id: { value: id }, hostname: id }), lastOfferMs: 0, lastOffered: { cpus: 2, mem: 1024 } });
+      s.offers.add(offerOn(`o-${id}`, id), 0);
+    }
+    const cache = new SnapshotCache();
+    const views = () => buildSnapshot(s, opts(cache));
+    let before = views();
+    const changed = (what: () => void): boolean[] => {
+      what();
+      const after = views();
+      const out = after.map((v, i) => v !== before[i]);
+      before = after;
+      return out;
+    };
+    expect(changed(() => undefined)).toEqual([false, false]);
+    expect(changed(() => s.offers.remove('o-a1'))).toEqual([true, false]);
+    expect(before[0].offered).toEqual([]);
+    // The same offer object back (declined, then offered again as the same id in a test): the same view.
+    const o = s.offers.takeAgent('a2')[0];
+    s.offers.add(o, 1);
+    expect(changed(() => undefined)).toEqual([false, false]);
+    s.pods.set('u1', { metadata: { uid: 'u1', name: 'p1', namespace: 'ns' }, spec: { containers: [] }, status: { phase: 'Pending' } });
+    expect(changed(() => s.tasks.assume({ taskId: 't1', podKey: 'ns/p1', podUid: 'u1', agentId: 'a2', executorId: 'e', launchedAtMs: 0, cpus: 1, mem: 1, disk: 0, hostPorts: [] }, 0))).toEqual([false, true]);
+    expect(before[1].pods.map((p) => p.uid)).toEqual(['u1']);
+    s.tasks.launchKubelet('a2', 'e', 'a2', 0);
+    expect(changed(() => undefined)[1]).toBe(true); // a kubelet now: its pod count is set
+    expect(changed(() => s.tasks.kubeletDraining('a2'))).toEqual([false, true]);
+    expect(before[1].unschedulable).toBe(true);
+  });
 });
 
 describe('offeredVolumes', () => {

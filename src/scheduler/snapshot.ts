@@ -3,15 +3,13 @@
  * its kubelet, the pods on it, and its Kubernetes side (the kubelet's Node, or the Node it will have). Pure: it reads
  * the core's state and changes nothing.
  */
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node } from '@kubernetes/client-node';
 import { reservationRole } from '../mesos/resources.js';
 import { DEFAULT_NODE_VIEW, nodeView, type NodeView, type NodeViewConfig } from '../placement/node-view.js';
 import type { Offer } from '../mesos/types.js';
 import type { AgentView, OfferedSlice, PlacedPod, PortRange } from '../placement/types.js';
-import { ANNOTATION_AGENT_ID } from '../names.js';
 import { canAddKubelet, type KubeletCounts, type PoolConfig } from '../pool/planner.js';
 import type { AgentInfo } from './agent-info.js';
-import { hostPortsOf, isFinished, placedPod } from './pods.js';
 import type { CoreState } from './state.js';
 import { offersOfOneRole } from './offer-roles.js';
 
@@ -50,7 +48,7 @@ export interface SnapshotAgent {
   info: AgentInfo;
   offers: readonly Offer[];
   kubelet?: { podCount: number; maxPods: number };
-  pods: PlacedPod[];
+  pods: readonly PlacedPod[];
   /** kube-mesos' own reasons: lost, kubelet going away, no kubelet may start. A cordon comes from the Node. */
   unschedulable: boolean;
   /** The kubelet's Node, when it has registered. */
@@ -91,24 +89,8 @@ export function agentView(a: SnapshotAgent, cfg: NodeViewConfig = DEFAULT_NODE_V
   };
 }
 
-/** A pod's PlacedPod stays the same object while its pod object, task and host ports do (see SnapshotCache). */
-const placedCache = new WeakMap<V1Pod, { task: object | undefined; hostPorts: number[]; placed: PlacedPod }>();
-
-function placedOnce(pod: V1Pod, hostPorts: number[], task?: Parameters<typeof placedPod>[2]): PlacedPod {
-  const hit = placedCache.get(pod);
-  if (hit && hit.task === task && (hit.hostPorts === hostPorts || sameNumbers(hit.hostPorts, hostPorts))) return hit.placed;
-  const placed = placedPod(pod, hostPorts, task);
-  placedCache.set(pod, { task, hostPorts, placed });
-  return placed;
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -120,9 +102,10 @@ function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
  * only the agents that changed (plan(…, table)).
  */
 export class SnapshotCache {
-  readonly byAgent = new Map<string, { a: SnapshotAgent; cfg: NodeViewConfig; view: AgentView }>();
+  readonly byAgent = new Map<string, { a: SnapshotAgent; cfg: NodeViewConfig; view: AgentView; offersVersion: number; stamp: number }>();
   /** Views reused by the last buildSnapshot(). */
   reused = 0;
+  stamp = 0;
 }
 
 function sameInputs(x: SnapshotAgent, y: SnapshotAgent): boolean {
@@ -156,61 +139,64 @@ export function buildSnapshot(
   },
 ): AgentView[] {
   const cache = o.cache;
+  const stamp = cache ? ++cache.stamp : 0;
   if (cache) cache.reused = 0;
-  const present = cache ? new Set<string>() : undefined;
   const nodeCfg = o.nodeView ?? DEFAULT_NODE_VIEW;
   const scalars = nodeCfg === DEFAULT_NODE_VIEW ? DEFAULT_MESOS_SCALARS : new Set(Object.values(nodeCfg.extendedResources));
-  const podsByAgent = new Map<string, PlacedPod[]>();
-  const add = (agentId: string, p: PlacedPod) => {
-    let list = podsByAgent.get(agentId);
-    if (!list) podsByAgent.set(agentId, (list = []));
-    list.push(p);
-  };
-  const seen = new Set<string>();
-  for (const t of s.tasks.all()) {
-    const pod = s.pods.get(t.podUid);
-    if (!pod) continue;
-    seen.add(t.podUid);
-    add(t.agentId, placedOnce(pod, t.hostPorts, t));
-  }
-  for (const pod of s.pods.values()) {
-    const uid = pod.metadata!.uid!;
-    if (seen.has(uid) || !pod.spec?.nodeName || isFinished(pod)) continue;
-    const agentId = pod.metadata?.annotations?.[ANNOTATION_AGENT_ID] ?? s.agentByNode.get(pod.spec.nodeName);
-    if (agentId) add(agentId, placedOnce(pod, hostPortsOf(pod)));
-  }
   const views: AgentView[] = [];
   for (const [id, a] of s.agents) {
     // A failed zone is not a spreading domain at all: nothing goes there and it does not hold replacements back.
     if (a.info.zone !== undefined && o.unhealthyZones.has(a.info.zone)) continue;
     const k = s.tasks.kubelet(id);
-    const pods = podsByAgent.get(id) ?? [];
+    const pods = s.placed.forAgent(id);
     // While a consolidation drains a kubelet, its pods go to the other kubelets, not to new ones.
     // A dead executor's Node is deleted before the agent gets a new executor, so the new kubelet registers a fresh Node.
     const noNewKubelet = !k && (!canAddKubelet(a.info.zone ?? '', o.kubeletCounts, o.pool) || s.executorLoss.agentWaiting(id));
+    const unschedulable = s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet;
+    const node = s.nodes.get(id);
+    const offersVersion = s.offers.version(id);
+    const prev = cache?.byAgent.get(id);
+    // Unchanged inputs (the same objects as last time): the same view, nothing built (this runs for every agent every cycle).
+    if (
+      prev &&
+      prev.cfg === nodeCfg &&
+      prev.offersVersion === offersVersion &&
+      prev.a.info === a.info &&
+      prev.a.node === node &&
+      prev.a.unschedulable === unschedulable &&
+      prev.a.kubelet?.podCount === (k ? pods.length : undefined) &&
+      prev.a.kubelet?.maxPods === (k ? o.maxPodsPerKubelet : undefined) &&
+      sameItems(prev.a.pods, pods)
+    ) {
+      prev.stamp = stamp;
+      views.push(prev.view);
+      cache!.reused++;
+      continue;
+    }
     const sa: SnapshotAgent = {
       info: a.info,
       offers: offersOfOneRole(s.offers.forAgent(id)), // what one ACCEPT can use (offer-roles.ts)
       kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
       pods,
-      unschedulable: s.failover.isAgentLost(id) || k?.state === 'removing' || k?.state === 'draining' || noNewKubelet,
-      node: s.nodes.get(id),
+      unschedulable,
+      node,
     };
     if (!cache) {
       views.push(agentView(sa, nodeCfg, scalars));
       continue;
     }
-    present!.add(id);
-    const prev = cache.byAgent.get(id);
     if (prev && prev.cfg === nodeCfg && sameInputs(prev.a, sa)) {
+      // New offer objects but the same ones picked (another role's offer came or went).
+      prev.offersVersion = offersVersion;
+      prev.stamp = stamp;
       views.push(prev.view);
       cache.reused++;
       continue;
     }
     const view = agentView(sa, nodeCfg, scalars);
-    cache.byAgent.set(id, { a: sa, cfg: nodeCfg, view });
+    cache.byAgent.set(id, { a: sa, cfg: nodeCfg, view, offersVersion, stamp });
     views.push(view);
   }
-  if (cache) for (const id of cache.byAgent.keys()) if (!present!.has(id)) cache.byAgent.delete(id);
+  if (cache) for (const [id, e] of cache.byAgent) if (e.stamp !== stamp) cache.byAgent.delete(id);
   return views;
 }

@@ -14,6 +14,7 @@ import { OfferPool } from './offer-pool.js';
 import { SchedulingQueue } from './queue.js';
 import type { StorageView } from './claims.js';
 import { TaskRegistry } from './tasks.js';
+import { PlacedPodIndex, WatchedMap } from './placed-pods.js';
 import type { PdbView } from '../placement/preemption.js';
 
 export interface KnownAgent {
@@ -31,13 +32,16 @@ export class CoreState {
   readonly offers = new OfferPool<Offer>();
   readonly tasks = new TaskRegistry();
   readonly agents = new Map<string, KnownAgent>();
-  readonly agentByNode = new Map<string, string>();
+  /** A Node's name → its agent. Every write is seen by `placed`. */
+  readonly agentByNode = new WatchedMap<string, string>();
   /** Pods bound to a kube-mesos Node by someone else, waiting for a task (bound-pods.ts), by key. */
   readonly boundWaiting = new Map<string, PodSpecView>();
   /** agentId → its kubelet's Node (the Node informer's object; never mutated). */
   readonly nodes = new Map<string, V1Node>();
-  /** Every pod of this scheduler the informer has shown us, by uid. Never mutated. */
-  readonly pods = new Map<string, V1Pod>();
+  /** Every pod of this scheduler the informer has shown us, by uid. Never mutated; every write is seen by `placed`. */
+  readonly pods = new WatchedMap<string, V1Pod>();
+  /** The pods on each agent as placement sees them, kept current from the writes to `pods`, `agentByNode` and `tasks`. */
+  readonly placed = new PlacedPodIndex(this.pods, this.agentByNode);
   readonly podUidByKey = new Map<string, string>();
   /** The last Unschedulable report per pod key (rate limit and the dashboard's reason). */
   readonly lastUnschedulable = new Map<string, { message: string; atMs: number }>();
@@ -68,6 +72,7 @@ export class CoreState {
   constructor(o: { queue?: { initialBackoffMs?: number; maxBackoffMs?: number }; failover?: FailoverConfig; nowMs: number }) {
     this.queue = new SchedulingQueue<PodSpecView>(o.queue);
     this.failover = new FailoverManager(o.failover ?? DEFAULT_FAILOVER_CONFIG, o.nowMs);
+    this.tasks.observer = this.placed;
   }
 
   podByName(namespace: string, name: string): V1Pod | undefined {

@@ -56,6 +56,8 @@ export class TaskRegistry {
   private readonly unconfirmed = new Set<string>();
   /** Tasks still ASSUMED (launch sent, no update yet), in launch order: the reconciler's per-cycle look is over these only. */
   private readonly assumedIds = new Set<string>();
+  /** Told of every record set and every id removed (the snapshot's per-agent pods, placed-pods.ts). */
+  observer: { taskSet(rec: TaskRecord): void; taskDeleted(taskId: string): void } | undefined;
 
   get taskCount(): number {
     return this.tasks.size;
@@ -65,6 +67,7 @@ export class TaskRegistry {
   assume(rec: Omit<TaskRecord, 'state' | 'bound' | 'lastUpdateMs'>, nowMs: number): TaskRecord {
     const record: TaskRecord = { ...rec, state: 'ASSUMED', bound: false, lastUpdateMs: nowMs };
     this.tasks.set(rec.taskId, record);
+    this.observer?.taskSet(record);
     this.assumedIds.add(rec.taskId);
     this.byPod.set(rec.podUid, rec.taskId);
     const k = this.kubelets.get(rec.agentId);
@@ -81,6 +84,7 @@ export class TaskRegistry {
    */
   adopt(rec: TaskRecord, opts: { unconfirmed?: boolean } = {}): void {
     this.tasks.set(rec.taskId, rec);
+    this.observer?.taskSet(rec);
     if (rec.state === 'ASSUMED') this.assumedIds.add(rec.taskId);
     else this.assumedIds.delete(rec.taskId);
     if (opts.unconfirmed) this.unconfirmed.add(rec.taskId);
@@ -97,6 +101,7 @@ export class TaskRegistry {
     const rec = this.tasks.get(taskId);
     if (!rec) return undefined;
     this.tasks.delete(taskId);
+    this.observer?.taskDeleted(taskId);
     this.unconfirmed.delete(taskId);
     this.assumedIds.delete(taskId);
     if (this.byPod.get(rec.podUid) === taskId) this.byPod.delete(rec.podUid);

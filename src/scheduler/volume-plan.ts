@@ -116,6 +116,12 @@ export function volumeReleasedForDelete(pv: V1PersistentVolume): boolean {
   return (pv.spec?.persistentVolumeReclaimPolicy ?? 'Delete') === 'Delete' && (phase === 'Released' || phase === 'Failed');
 }
 
+/** True when the offer carries a disk reservation made for a claim (what `reclaimOperations` looks at). */
+export function carriesClaimReservation(offer: Offer): boolean {
+  for (const r of offer.resources ?? []) if (r.name === 'disk' && isDynamicallyReserved(r) && reservationLabels(r)[LABEL_CLAIM_UID]) return true;
+  return false;
+}
+
 /**
  * What to give back of one agent's offers: each reservation kube-mesos made for a claim (label LABEL_CLAIM_UID) whose
  * PersistentVolume does not exist or is released for deletion — DESTROY the volume (if it was created), then UNRESERVE

@@ -11,7 +11,7 @@ import { offersByRole } from './offer-roles.js';
 import { claimViews, mesosPersistentVolume, mountsClaims, persistenceIdOf, storageMbOf } from './claims.js';
 import type { Effects } from './effects.js';
 import type { CoreState } from './state.js';
-import { podVolumes, reclaimOperations, volumeHostPath, volumeReleasedForDelete, volumeRoleOf, type NewVolume, type PodVolumes } from './volume-plan.js';
+import { carriesClaimReservation, podVolumes, reclaimOperations, volumeHostPath, volumeReleasedForDelete, volumeRoleOf, type NewVolume, type PodVolumes } from './volume-plan.js';
 
 /** How long after SUBSCRIBED offers are wanted so that reservations left by a removed PersistentVolume are seen. */
 export const RECLAIM_SCAN_MS = 20_000;
@@ -174,10 +174,13 @@ export class Volumes {
     const storage = s.storage;
     if (!storage?.hasSynced() || s.offers.size === 0) return 0;
     for (const [pid, since] of s.volumesInFlight) if (storage.volumeByPersistenceId(pid) || now - since > IN_FLIGHT_MS) s.volumesInFlight.delete(pid);
+    // Only agents with a claim's reservation in their held offers (asked every cycle, of every held offer: cached).
+    const candidates: string[] = [];
+    for (const agentId of s.offers.agents()) if (s.offers.forAgent(agentId).some(withClaimReservation)) candidates.push(agentId);
     let accepts = 0;
-    for (const agentId of [...s.agents.keys()]) {
+    for (const agentId of candidates) {
       const held = s.offers.forAgent(agentId);
-      if (held.length === 0) continue;
+      if (held.length === 0 || !s.agents.has(agentId)) continue;
       // One ACCEPT per role the offers were allocated to (offer-roles.ts): a volume is offered to its reservation's role.
       for (const offers of offersByRole(held)) accepts += this.reclaimFrom(agentId, offers);
     }
@@ -202,6 +205,14 @@ export class Volumes {
     this.fx.send(accept, 'reclaim volumes');
     return 1;
   }
+}
+
+const claimReservation = new WeakMap<Offer, boolean>();
+
+function withClaimReservation(o: Offer): boolean {
+  let v = claimReservation.get(o);
+  if (v === undefined) claimReservation.set(o, (v = carriesClaimReservation(o)));
+  return v;
 }
 
 function claimKey(c: V1PersistentVolumeClaim): string {

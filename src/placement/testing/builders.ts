@@ -243,7 +243,7 @@ export class AgentBuilder {
     return this;
   }
   pod(p: PlacedPod | PodBuilder, extra: Partial<PlacedPod> = {}): this {
-    this.a.pods.push(p instanceof PodBuilder ? p.placed(extra) : { ...p, ...extra });
+    (this.a.pods as PlacedPod[]).push(p instanceof PodBuilder ? p.placed(extra) : { ...p, ...extra });
     if (this.a.kubelet) this.a.kubelet.podCount++;
     return this;
   }
