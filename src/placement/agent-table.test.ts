@@ -198,7 +198,7 @@ describe('AgentTable: the working copy kept across plans', () => {
     expect(r.placements).toHaveLength(2); // the third did not reuse the cached "fits" of the first two
     expect(r.unschedulable).toHaveLength(1);
     expect(r.unschedulable[0].message).toContain('Insufficient cpu');
-    expect(table.searchStats).toEqual({ visited: 3, examined: 3 });
+    expect(table.searchStats).toEqual({ visited: 3, examined: 3, byWord: 3 });
   });
 
   it('examines afresh, in the next plan, an agent whose view changed although no plan drew on it', () => {

@@ -111,8 +111,11 @@ export class AgentTable {
   plans = 0;
   /** Agents (re)built from their view by the last sync(): a measure of the incremental work. */
   rebuilt = 0;
-  /** Agents the searches visited, and examined afresh (not answered by the per-spec cache), since the table was made. */
-  readonly searchStats = { visited: 0, examined: 0 };
+  /**
+   * Agents the searches visited, and examined afresh (not answered by the per-spec cache), since the table was made;
+   * searches that went 32 agents a word (Search.scanWords).
+   */
+  readonly searchStats = { visited: 0, examined: 0, byWord: 0 };
   private cfg: PlanConfig | undefined;
   private touched: WAgent[] = [];
   /** The view each agent was last synced to (agents[i].view), in one array: compared without loading the agents. */

@@ -159,6 +159,7 @@ export class Search {
     let found = 0;
     let examined = 0;
     let before = 0; // agents visited in the earlier segment
+    st.table.searchStats.byWord++;
     // the rotation as two segments: start..m-1, then 0..start-1
     for (let seg = 0; seg < 2; seg++) {
       const lo = seg === 0 ? start : 0;
