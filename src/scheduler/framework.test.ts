@@ -547,6 +547,25 @@ describe('FrameworkCore', () => {
       if (removed) expect(core.dashboardState().events.filter((n) => n.reason === 'KubeletRemoved').map((n) => n.message)).toEqual([expect.stringMatching(/^only DaemonSet pods \(1\) for 30 s: cordoned/)]);
     });
 
+    it.each([
+      ['a DaemonSet pod, then another pod: stays', ['ds1', 'web'], false],
+      ['another pod, then a DaemonSet pod: stays', ['web', 'ds1'], false],
+      ['two DaemonSet pods only: removed', ['ds1', 'ds2'], true],
+    ] as const)('a kubelet with %s', async (_what, order, removed) => {
+      const { core, mesos, kube, advance } = setup({ pool: { ...DEFAULT_POOL_CONFIG, idleTimeoutMs: 30_000 } });
+      for (const name of order) core.onPodUpsert(name.startsWith('ds') ? aPod(name).owned(name, 'DaemonSet').build() : aPod(name).owned().build());
+      core.onOffers([anOffer('a1').zone('z1').build()]);
+      core.runCycle();
+      expect(mesos.tasks()).toHaveLength(2);
+      for (const t of mesos.tasks()) core.onUpdate(statusOf(t).state('TASK_RUNNING').build());
+      core.runCycle();
+      advance(60_000);
+      core.runCycle();
+      await core.drain();
+      expect(mesos.shutdowns).toHaveLength(removed ? 1 : 0);
+      expect(kube.deletedNodes).toEqual(removed ? ['a1.example'] : []);
+    });
+
     it('keeps pool.minPerZone warm kubelets: a keeper task on an agent of each zone short of them, offers revived for it', async () => {
       const { core, mesos } = setup({ pool: { ...DEFAULT_POOL_CONFIG, minPerZone: 1 } });
       core.onOffers([anOffer('a1').zone('z1').build(), anOffer('a2').zone('z1').build(), anOffer('b1').zone('z2').build()]);
