@@ -13,7 +13,7 @@
 // (limit,limit-kubelet,kube-scheduler,kube-mesos,kube-mesos-cold), BENCH_E2E_MODES (backlog; backlog,stream for both), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
 // BENCH_E2E_TIMELINE (1: bound count every second); diagnostics that change kube-mesos (named in the output):
-// BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval).
+// BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval), BENCH_E2E_NODE_LEASES (1: the Nodes of the contenders other than kube-mesos renew Leases every 10 s, as kubelets do).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -50,6 +50,8 @@ const O = {
   // Diagnostics, off by default: kube-mesos config overrides (`placement.maxBatch=5000,…`) and eager cycles.
   kubeMesosSet: (env.BENCH_E2E_KM_SET ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]),
   kubeMesosEager: env.BENCH_E2E_KM_EAGER === '1',
+  // Opt-in, like for like: the bench's Nodes renew Leases every 10 s as kubelets do (bench/lib/lease-standin.ts).
+  nodeLeases: env.BENCH_E2E_NODE_LEASES === '1',
   cacheDir: env.KUBE_MESOS_CACHE_DIR ?? join(homedir(), '.cache', 'kube-mesos'),
   // Same capacity on both sides: 8 cpus, 16 GiB per agent / Node.
   cpu: '8',
@@ -159,6 +161,21 @@ async function main(): Promise<void> {
       // kube-mesos from a cold pool (the default config): kubelets start on agents as pods need them, inside the run.
       'kube-mesos-cold': kubeMesos('kube-mesos-cold', 0),
     };
+    if (O.nodeLeases) {
+      // Like for like: the bench's Nodes renew their Leases as kubelets would (kube-mesos' hollow kubelets renew theirs).
+      for (const [name, c] of Object.entries(contenders)) {
+        if (c.schedulerName === 'kube-mesos') continue;
+        contenders[name] = {
+          ...c,
+          async start() {
+            const started = await c.start();
+            const l = startNodeChild('lease-standin.ts', { kubeconfig: cp.kubeconfigPath, nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight }, join(work, `${c.name}-leases.log`));
+            await l.message((m) => m.ready === true, 120_000);
+            return { measured: started.measured, others: [...started.others, l] };
+          },
+        };
+      }
+    }
     for (const name of O.contenders) if (!contenders[name]) throw new Error(`unknown contender ${name} (expected ${Object.keys(contenders).join(', ')})`);
     for (const mode of O.modes) if (mode !== 'backlog' && mode !== 'stream' && mode !== 'paced') throw new Error(`unknown mode ${String(mode)} (expected backlog, stream, paced)`);
     if (O.modes.includes('paced')) for (const r of O.pacedRates) if (!(r > 0)) throw new Error(`BENCH_E2E_PACED_RATES: ${String(r)} is not a rate > 0`);
