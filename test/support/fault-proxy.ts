@@ -2,6 +2,7 @@
 // http with the admin token (kubeconfig()); requests go on to the API server over TLS. Rules answer matching requests
 // with an error instead (429 with Retry-After, 500, 503…), for a number of times or until removed, chosen by a seeded
 // coin; clients can be cut off by process (the executors of one agent), as a network partition would cut them.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,8 @@ export interface FaultProxy {
   /** Requests seen, and answered with an injected fault, by `METHOD kind` (kind = the path's resource). */
   readonly seen: Map<string, { requests: number; faults: number }>;
   /** Every request in order: when, what, from which process, and the status injected if one was. */
-  readonly log: { at: number; method: string; path: string; userAgent: string; injected?: number }[];
+  /** Every request seen; `body`: a digest of its body (set once the body has arrived), to tell a retry from another write. */
+  readonly log: { at: number; method: string; path: string; userAgent: string; injected?: number; body?: string }[];
   /** Cuts every connection from these processes (now and until healed): they get no answer at all. */
   cut(pids: Iterable<number>): void;
   heal(): void;
@@ -120,6 +122,9 @@ export async function startFaultProxy(dir: string, seed = 16): Promise<FaultProx
     count.requests++;
     const entry: FaultProxy['log'][number] = { at: Date.now(), method: req.method ?? 'GET', path: u.pathname, userAgent: req.headers['user-agent'] ?? '' };
     if (log.length < 200_000) log.push(entry);
+    const digest = createHash('sha1');
+    req.on('data', (chunk: Buffer) => digest.update(chunk));
+    req.on('end', () => (entry.body = digest.digest('hex')));
     for (const r of rules) {
       if (r.left <= 0 || !r.rule.match({ method: req.method ?? 'GET', path: u.pathname, query: u.searchParams })) continue;
       if (r.rule.probability !== undefined && random() >= r.rule.probability) continue;
