@@ -161,33 +161,24 @@ async function main(): Promise<void> {
       // kube-mesos from a cold pool (the default config): kubelets start on agents as pods need them, inside the run.
       'kube-mesos-cold': kubeMesos('kube-mesos-cold', 0),
     };
+    /** The contender, with a helper process for the bench's Nodes started after it (its CPU in `others`). */
+    const withNodeChild = (c: Contender, file: string, suffix: string, readyMs: number): Contender => ({
+      ...c,
+      async start() {
+        const started = await c.start();
+        const child = startNodeChild(file, { kubeconfig: cp.kubeconfigPath, nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight }, join(work, `${c.name}-${suffix}.log`));
+        await child.message((m) => m.ready === true, readyMs);
+        return { measured: started.measured, others: [...started.others, child] };
+      },
+    });
     if (O.nodeLeases) {
       // Like for like: the bench's Nodes renew their Leases as kubelets would (kube-mesos' hollow kubelets renew theirs).
-      for (const [name, c] of Object.entries(contenders)) {
-        if (c.schedulerName === 'kube-mesos') continue;
-        contenders[name] = {
-          ...c,
-          async start() {
-            const started = await c.start();
-            const l = startNodeChild('lease-standin.ts', { kubeconfig: cp.kubeconfigPath, nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight }, join(work, `${c.name}-leases.log`));
-            await l.message((m) => m.ready === true, 120_000);
-            return { measured: started.measured, others: [...started.others, l] };
-          },
-        };
-      }
+      for (const [name, c] of Object.entries(contenders)) if (c.schedulerName !== 'kube-mesos') contenders[name] = withNodeChild(c, 'lease-standin.ts', 'leases', 120_000);
     }
     for (const name of O.contenders) if (!contenders[name]) throw new Error(`unknown contender ${name} (expected ${Object.keys(contenders).join(', ')})`);
     for (const mode of O.modes) if (mode !== 'backlog' && mode !== 'stream' && mode !== 'paced') throw new Error(`unknown mode ${String(mode)} (expected backlog, stream, paced)`);
     if (O.modes.includes('paced')) for (const r of O.pacedRates) if (!(r > 0)) throw new Error(`BENCH_E2E_PACED_RATES: ${String(r)} is not a rate > 0`);
-    const standin = (c: Contender): Contender => ({
-      ...c,
-      async start() {
-        const started = await c.start();
-        const s = startNodeChild('kubelet-standin.ts', { kubeconfig: cp.kubeconfigPath, nodes: nodeNames, qps: O.qps, burst: O.burst, inflight: O.inflight }, join(work, `${c.name}-standin.log`));
-        await s.message((m) => m.ready === true, 60_000);
-        return { measured: started.measured, others: [...started.others, s] };
-      },
-    });
+    const standin = (c: Contender): Contender => withNodeChild(c, 'kubelet-standin.ts', 'standin', 60_000);
     // Every round runs each contender once per mode, the order reversed every other round; a contender's figures are from
     // its best round (overall pods/s): the load other work puts on this shared machine only ever slows a run down.
     for (const mode of O.modes) {
