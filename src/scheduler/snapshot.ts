@@ -108,18 +108,6 @@ export class SnapshotCache {
   stamp = 0;
 }
 
-function sameInputs(x: SnapshotAgent, y: SnapshotAgent): boolean {
-  return (
-    x.info === y.info &&
-    x.node === y.node &&
-    x.unschedulable === y.unschedulable &&
-    x.kubelet?.podCount === y.kubelet?.podCount &&
-    x.kubelet?.maxPods === y.kubelet?.maxPods &&
-    sameItems(x.offers, y.offers) &&
-    sameItems(x.pods, y.pods)
-  );
-}
-
 /**
  * The snapshot of a cycle: every agent outside the failed zones with its held offers, its kubelet and the pods on it
  * (tasks' pods, and bound pods the registry does not know yet). An agent is marked unschedulable while it is lost, its
@@ -156,41 +144,28 @@ export function buildSnapshot(
     const node = s.nodes.get(id);
     const offersVersion = s.offers.version(id);
     const prev = cache?.byAgent.get(id);
-    // Unchanged inputs (the same objects as last time): the same view, nothing built (this runs for every agent every cycle).
-    if (
-      prev &&
+    // Everything but the offers the same objects as last time (this runs for every agent every cycle).
+    const sameRest =
+      prev !== undefined &&
       prev.cfg === nodeCfg &&
-      prev.offersVersion === offersVersion &&
       prev.a.info === a.info &&
       prev.a.node === node &&
       prev.a.unschedulable === unschedulable &&
       prev.a.kubelet?.podCount === (k ? pods.length : undefined) &&
       prev.a.kubelet?.maxPods === (k ? o.maxPodsPerKubelet : undefined) &&
-      sameItems(prev.a.pods, pods)
-    ) {
+      sameItems(prev.a.pods, pods);
+    // The same held offers (nothing built), or new ones of which the same are picked (another role's offer came or went).
+    const offers = sameRest && prev.offersVersion === offersVersion ? prev.a.offers : offersOfOneRole(s.offers.forAgent(id)); // what one ACCEPT can use (offer-roles.ts)
+    if (sameRest && sameItems(prev.a.offers, offers)) {
+      prev.offersVersion = offersVersion;
       prev.stamp = stamp;
       views.push(prev.view);
       cache!.reused++;
       continue;
     }
-    const sa: SnapshotAgent = {
-      info: a.info,
-      offers: offersOfOneRole(s.offers.forAgent(id)), // what one ACCEPT can use (offer-roles.ts)
-      kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined,
-      pods,
-      unschedulable,
-      node,
-    };
+    const sa: SnapshotAgent = { info: a.info, offers, kubelet: k ? { podCount: pods.length, maxPods: o.maxPodsPerKubelet } : undefined, pods, unschedulable, node };
     if (!cache) {
       views.push(agentView(sa, nodeCfg, scalars));
-      continue;
-    }
-    if (prev && prev.cfg === nodeCfg && sameInputs(prev.a, sa)) {
-      // New offer objects but the same ones picked (another role's offer came or went).
-      prev.offersVersion = offersVersion;
-      prev.stamp = stamp;
-      views.push(prev.view);
-      cache.reused++;
       continue;
     }
     const view = agentView(sa, nodeCfg, scalars);
