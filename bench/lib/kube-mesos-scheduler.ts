@@ -62,16 +62,18 @@ async function main(): Promise<void> {
   // written (mean ms of the call).
   let launchesBefore = 0;
   const before = new Map<string, number>();
-  const delta = async (name: string, suffix = '') => {
+  const delta = async (name: string, suffix = '', call?: string) => {
     const m = await service.registry.getSingleMetric(name)?.get();
-    const v = ((m?.values ?? []) as { value: number; metricName?: string }[]).filter((x) => suffix === '' || x.metricName === `${name}${suffix}`).reduce((a, x) => a + x.value, 0);
-    const d = v - (before.get(name + suffix) ?? 0);
-    before.set(name + suffix, v);
+    const values = (m?.values ?? []) as { value: number; metricName?: string; labels?: Record<string, unknown> }[];
+    const v = values.filter((x) => (suffix === '' || x.metricName === `${name}${suffix}`) && (call === undefined || x.labels?.call === call)).reduce((a, x) => a + x.value, 0);
+    const k = `${name}${suffix}${call ?? ''}`;
+    const d = v - (before.get(k) ?? 0);
+    before.set(k, v);
     return d;
   };
-  const meanMs = async (hist: string) => {
-    const sum = await delta(hist, '_sum');
-    const count = await delta(hist, '_count');
+  const meanMs = async (hist: string, call?: string) => {
+    const sum = await delta(hist, '_sum', call);
+    const count = await delta(hist, '_count', call);
     return { n: count, ms: count ? Math.round((sum / count) * 1000) : null };
   };
   const timeline = setInterval(() => void line(), 1000);
@@ -88,6 +90,8 @@ async function main(): Promise<void> {
       declined: await delta('kube_mesos_offers_declined_total'),
       reached: await meanMs('kube_mesos_task_reached_agent_duration_seconds'),
       bound: await meanMs('kube_mesos_binding_duration_seconds'),
+      acceptCalls: await meanMs('kube_mesos_mesos_call_duration_seconds', 'ACCEPT'),
+      ackCalls: await meanMs('kube_mesos_mesos_call_duration_seconds', 'ACKNOWLEDGE'),
     };
     process.stderr.write(`${JSON.stringify({ t: new Date().toISOString().slice(11, 23), lag, queue: s.queue, offersHeld: s.offersHeld, tasks: s.tasks, kubelets: s.kubelets.length, launches: launches - launchesBefore, suppressed: s.suppressed, ...stages })}\n`);
     launchesBefore = launches;

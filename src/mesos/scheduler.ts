@@ -47,6 +47,8 @@ export interface SchedulerClientOptions {
   clock?: Clock;
   log?: Logger;
   maxFrameBytes?: number;
+  /** Each call's outcome and seconds from sending to the master's answer (retries and redirects included). */
+  onCall?: (type: SchedulerCall['type'], seconds: number, ok: boolean) => void;
 }
 
 export type SchedulerClientState = 'idle' | 'connecting' | 'subscribed' | 'stopped';
@@ -81,6 +83,7 @@ export class SchedulerClient {
   private started = false;
   private stopped = false;
   private suppressed = new Set<string>();
+  private readonly onCall: SchedulerClientOptions['onCall'];
 
   constructor(opts: SchedulerClientOptions) {
     if (!opts.framework) throw new TypeError('SchedulerClient: framework is required');
@@ -93,6 +96,7 @@ export class SchedulerClient {
     this.log = opts.log ?? silentLogger();
     const backoff = new Backoff({ initialMs: opts.backoff?.initialMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000, random: opts.random });
     this.framework = { ...opts.framework };
+    this.onCall = opts.onCall;
     try {
       encodeSchedulerCall(calls.subscribe(this.framework, []), contentType);
     } catch (err) {
@@ -190,7 +194,16 @@ export class SchedulerClient {
     if (call.type === 'SUBSCRIBE') throw new TypeError('SchedulerClient.call: SUBSCRIBE is sent by the client itself');
     const frameworkId = this.frameworkId;
     if (this.state !== 'subscribed' || !frameworkId) throw new NotSubscribedError();
-    await this.session.call({ ...call, framework_id: { value: frameworkId } }, this.stopSignal.signal);
+    const onCall = this.onCall;
+    if (!onCall) return this.session.call({ ...call, framework_id: { value: frameworkId } }, this.stopSignal.signal);
+    const started = performance.now();
+    try {
+      await this.session.call({ ...call, framework_id: { value: frameworkId } }, this.stopSignal.signal);
+      onCall(call.type, (performance.now() - started) / 1000, true);
+    } catch (err) {
+      onCall(call.type, (performance.now() - started) / 1000, false);
+      throw err;
+    }
   }
 
   // ------------------------------------------------------------------------------------------ calls

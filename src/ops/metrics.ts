@@ -32,6 +32,7 @@ export class SchedulerMetrics {
   readonly kubeletStartSeconds: Histogram;
   readonly bindings: Counter<'result'>;
   readonly bindingDuration: Histogram;
+  readonly mesosCallDuration: Histogram;
   readonly taskReachedDuration: Histogram;
   readonly offerHeldDuration: Histogram;
   readonly nodeCertificates: Counter<'result'>;
@@ -107,6 +108,13 @@ export class SchedulerMetrics {
     this.bindingDuration = new Histogram({
       name: 'kube_mesos_binding_duration_seconds',
       help: 'Time from the first TASK_STARTING of a task to its pod bound (the Binding call, retries included).',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.mesosCallDuration = new Histogram({
+      name: 'kube_mesos_mesos_call_duration_seconds',
+      help: 'Scheduler calls to the Mesos master (ACCEPT, DECLINE, ACKNOWLEDGE, …), from sending to the master\'s answer, retries and redirects included, by call and result (ok, error).',
+      labelNames: ['call', 'result'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });

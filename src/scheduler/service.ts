@@ -92,6 +92,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     ca: o.ca,
     heartbeatMissLimit: c.mesos.heartbeatMissLimit,
     log: log.child({ component: 'mesos' }),
+    onCall: (call, seconds, ok) => metrics.mesosCallDuration.observe({ call, result: ok ? 'ok' : 'error' }, seconds),
   });
   const core = new FrameworkCore({
     mesos: mesosPort(client),

@@ -50,4 +50,42 @@ describe('SchedulerClient offer calls', () => {
     for (const res of heldAcks.slice(16)) res.writeHead(202).end();
     await expect(acks[0]).resolves.toBe(true);
   });
+
+  it('reports each call with its type, result and the time the master took to answer', async () => {
+    const m = await ScriptedServer.start<SchedulerCall>({ decodeCall: decodeSchedulerCall });
+    cleanups.push(() => m.close());
+    let held: http.ServerResponse | undefined;
+    m.handle = (ex) => {
+      if (ex.call.type === 'SUBSCRIBE') {
+        m.openStream(ex.res, 'application/x-protobuf', { 'Mesos-Stream-Id': 's1' });
+        m.writeRecord(ex.res, encodeSchedulerEvent({ type: 'SUBSCRIBED', subscribed: { framework_id: { value: 'fw-1' }, heartbeat_interval_seconds: 15 } }, 'application/x-protobuf'));
+      } else if (ex.call.type === 'ACCEPT') held = ex.res;
+      else if (ex.call.type === 'KILL') ex.res.writeHead(400).end('Failed to validate scheduler::Call: bad');
+      else ex.res.writeHead(202).end();
+    };
+    const seen: { type: string; seconds: number; ok: boolean }[] = [];
+    const c = new SchedulerClient({
+      framework: { user: 'root', name: 'kube-mesos', roles: ['*'], capabilities: [{ type: 'MULTI_ROLE' }] },
+      masters: [m.url],
+      backoff: { initialMs: 10, maxMs: 200 },
+      random: seededRandom(1),
+      onCall: (type, seconds, ok) => seen.push({ type, seconds, ok }),
+    });
+    cleanups.push(() => c.stop());
+    const subscribed = nextEvent<SubscribedInfo>((h) => c.on('subscribed', h));
+    c.start();
+    await subscribed;
+    await c.decline(['o1'], { refuse_seconds: 1 });
+    await expect(c.kill('t1', 'a1')).rejects.toThrow();
+    const accepted = c.accept(['o2'], []);
+    await until(() => held !== undefined, 'the master to hold the ACCEPT');
+    const heldAt = performance.now();
+    await new Promise<void>((r) => setTimeout(r, 50)); // the master answers 50 ms late
+    held!.writeHead(202).end();
+    await accepted;
+    const waited = (performance.now() - heldAt) / 1000;
+    expect(seen.map(({ type, ok }) => [type, ok])).toEqual([['DECLINE', true], ['KILL', false], ['ACCEPT', true]]);
+    expect(seen[2].seconds).toBeGreaterThanOrEqual(waited);
+    expect(seen.every((s) => s.seconds >= 0 && s.seconds < 30)).toBe(true);
+  });
 });

@@ -222,6 +222,7 @@ export class Operations {
       };
       fw.tasks.set(t.task_id.value, task);
       a.tasks.set(key(fw.id, t.task_id.value), task);
+      this.s.stats.tasksLaunched++;
       if (!group) this.p.executors.deliverToExecutor(a, te, [task.info], false);
     }
     if (group && e) this.p.executors.deliverToExecutor(a, e, tasks.map((t) => fw.tasks.get(t.task_id.value)!.info), true);

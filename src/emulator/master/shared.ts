@@ -161,7 +161,7 @@ export class MasterState {
   readonly offers = new Map<string, OfferRecord>();
   /** The latest RESERVE/UNRESERVE/CREATE/DESTROY operations and why any was dropped (newest last, at most 100). */
   readonly operationLog: { frameworkId: string; agentId: string; type: string; error?: string }[] = [];
-  readonly stats = { offersSent: 0, allocationCycles: 0, lastCycleMs: 0, totalCycleMs: 0, updatesForwarded: 0 };
+  readonly stats = { offersSent: 0, allocationCycles: 0, lastCycleMs: 0, totalCycleMs: 0, updatesForwarded: 0, tasksLaunched: 0 };
   /** Injected protocol faults (/emulator/faults). */
   readonly faults = new ProtocolFaults();
   address = { hostname: 'localhost', ip: '127.0.0.1', port: 5050 };
