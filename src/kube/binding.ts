@@ -4,11 +4,14 @@
  * transient errors retried. After any failure the pod itself says what happened: gone, replaced (other uid), already
  * bound to this Node (a re-launch, or a pod its author bound: the annotations are refreshed), bound elsewhere, being
  * deleted — or nothing yet, and the Binding is tried again.
+ *
+ * An aborted `signal` (the task ended) stops the waiting — the backoff here and any Retry-After in the transport — and
+ * no further POST goes out: `cancelled`. A POST already sent is never cut; if it bound the pod, the outcome says so.
  */
 import { Backoff, sleep as realSleep } from '../time/backoff.js';
 import type { KubeClient } from './client.js';
 
-export type BindingOutcome = { kind: 'bound' | 'already-bound' } | { kind: 'rejected' | 'failed'; message: string };
+export type BindingOutcome = { kind: 'bound' | 'already-bound' | 'cancelled' } | { kind: 'rejected' | 'failed'; message: string };
 
 export interface BindingTarget {
   namespace: string;
@@ -21,7 +24,7 @@ export interface BindingTarget {
 export async function bindPodWithAnnotations(
   kube: KubeClient,
   t: BindingTarget,
-  o: { attempts?: number; random?: () => number; sleep?: (ms: number) => Promise<void> } = {},
+  o: { attempts?: number; random?: () => number; sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; signal?: AbortSignal } = {},
 ): Promise<BindingOutcome> {
   const pod = `${t.namespace}/${t.name}`;
   const path = `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.name)}/binding`;
@@ -32,20 +35,26 @@ export async function bindPodWithAnnotations(
     target: { apiVersion: 'v1', kind: 'Node', name: t.nodeName },
   };
   const backoff = new Backoff({ initialMs: 250, maxMs: 4000, random: o.random });
-  const sleep = o.sleep ?? ((ms: number) => realSleep(ms));
+  const sleep = o.sleep ?? realSleep;
   const attempts = o.attempts ?? 6;
+  const signal = o.signal;
   let last = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const r = await kube.raw('POST', path, { body, discardBody: true });
+    if (signal?.aborted) return { kind: 'cancelled' };
+    const r = await kube.raw('POST', path, { body, discardBody: true, retrySignal: signal });
     if (r.ok) return { kind: 'bound' };
     last = `${r.kind} (${r.status}): ${r.message}`;
-    const got = await kube.getPod(t.namespace, t.name);
+    // Also after an abort: a POST whose answer was lost may have bound the pod here.
+    const got = await kube.getPod(t.namespace, t.name, { retrySignal: signal });
+    const p = got.ok ? got.value : undefined;
+    const boundHere = p?.metadata?.uid === t.uid && p.spec?.nodeName === t.nodeName;
+    if (boundHere && signal?.aborted) return { kind: 'already-bound' };
+    if (signal?.aborted) return { kind: 'cancelled' };
     if (!got.ok && got.kind === 'NotFound') return { kind: 'rejected', message: `pod ${pod} not found` };
-    if (got.ok) {
-      const p = got.value;
+    if (p) {
       if (p.metadata?.uid !== t.uid) return { kind: 'rejected', message: `pod ${pod} has uid ${p.metadata?.uid}, the task is for uid ${t.uid}` };
       const boundTo = p.spec?.nodeName;
-      if (boundTo === t.nodeName) {
+      if (boundHere) {
         if (Object.entries(t.annotations).some(([k, v]) => p.metadata?.annotations?.[k] !== v)) {
           const a = await kube.patchPodAnnotations(t.namespace, t.name, t.annotations);
           if (!a.ok && a.kind !== 'NotFound') return { kind: 'failed', message: `pod ${pod} is bound to ${t.nodeName} but its task annotations could not be written: ${a.kind}: ${a.message}` };
@@ -56,7 +65,8 @@ export async function bindPodWithAnnotations(
       if (p.metadata?.deletionTimestamp) return { kind: 'rejected', message: `pod ${pod} is being deleted` };
     }
     if (r.kind !== 'Retryable' && r.kind !== 'Conflict') break;
-    if (attempt < attempts) await sleep(backoff.next());
+    if (attempt < attempts) await sleep(backoff.next(), signal);
   }
+  if (signal?.aborted) return { kind: 'cancelled' };
   return { kind: 'failed', message: `could not bind pod ${pod} to node ${t.nodeName}: ${last}` };
 }

@@ -77,8 +77,9 @@ export class KubeClient {
 
   // ---- pods ----
 
-  getPod(ns: string, name: string): Promise<Result<V1Pod>> {
-    return this.typed('GET', podPath(ns, name));
+  /** `retrySignal`: stops waiting out a Retry-After (RequestOptions). */
+  getPod(ns: string, name: string, opts: { retrySignal?: AbortSignal } = {}): Promise<Result<V1Pod>> {
+    return this.typed('GET', podPath(ns, name), opts);
   }
 
   createPod(ns: string, pod: V1Pod): Promise<Result<V1Pod>> {
@@ -190,13 +191,13 @@ export class KubeClient {
 
   // ---- raw JSON objects (events, leases): their MicroTime fields are written as strings by their owners ----
 
-  async raw<T>(method: string, path: string, opts: { body?: unknown; contentType?: string; signal?: AbortSignal; timeoutMs?: number; discardBody?: boolean } = {}): Promise<Result<T>> {
+  async raw<T>(method: string, path: string, opts: { body?: unknown; contentType?: string; signal?: AbortSignal; retrySignal?: AbortSignal; timeoutMs?: number; discardBody?: boolean } = {}): Promise<Result<T>> {
     const res = await this.http.request(method, path, opts);
     return ok(res.status) ? { ok: true, value: res.body as T } : toFailure(res);
   }
 
   /** The answer as the API server's JSON (timestamps stay RFC 3339 strings, as informer objects are). */
-  private async typed<T>(method: string, path: string, opts: { body?: unknown; contentType?: string } = {}): Promise<Result<T>> {
+  private async typed<T>(method: string, path: string, opts: { body?: unknown; contentType?: string; retrySignal?: AbortSignal } = {}): Promise<Result<T>> {
     const res = await this.http.request(method, path, opts);
     if (!ok(res.status)) return toFailure(res);
     return { ok: true, value: res.body as T };

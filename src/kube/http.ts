@@ -29,7 +29,13 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** Cuts the request on the wire, and stops any Retry-After wait and retry. */
   signal?: AbortSignal;
+  /**
+   * Stops any Retry-After wait and retry, but never cuts an attempt already sent (its effect on the server would be
+   * unknown): that attempt's answer is returned.
+   */
+  retrySignal?: AbortSignal;
   timeoutMs?: number;
   /** A 2xx answer's body is read and dropped, not parsed (`body` undefined): for writes whose echo nobody reads. */
   discardBody?: boolean;
@@ -159,15 +165,17 @@ export class KubeHttp {
   /**
    * One request, repeated while the server answers 429 or 5xx with a Retry-After header (as client-go does, up to
    * `maxRetryAfterRetries` times, default 10), after waiting what the header asks (at most 60 s per wait). Without the
-   * header the answer goes back to the caller, whose own backoff decides.
+   * header the answer goes back to the caller, whose own backoff decides. An aborted `signal` or `retrySignal` ends the
+   * wait at once and returns the last answer.
    */
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
+    const stop = opts.signal && opts.retrySignal ? AbortSignal.any([opts.signal, opts.retrySignal]) : (opts.signal ?? opts.retrySignal);
     for (let attempt = 0; ; attempt++) {
       const res = await this.requestOnce(method, path, opts);
       const wait = retryAfterWaitMs(res.status, res.retryAfterSeconds, attempt, this.maxRetryAfterRetries);
-      if (wait === undefined || opts.signal?.aborted) return res;
-      await this.sleep(wait, opts.signal);
-      if (opts.signal?.aborted) return res;
+      if (wait === undefined || stop?.aborted) return res;
+      await this.sleep(wait, stop);
+      if (stop?.aborted) return res;
     }
   }
 

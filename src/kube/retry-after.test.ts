@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import { sleep } from '../time/backoff.js';
 import { KubeHttp, parseRetryAfter, retryAfterWaitMs } from './http.js';
 
 describe('retryAfterWaitMs', () => {
@@ -55,6 +56,60 @@ describe('KubeHttp and Retry-After', () => {
       expect([r.status, r.error?.message]).toEqual([200, undefined]);
       expect(waits).toEqual([3000, 3000]);
       expect(calls).toBe(3);
+    } finally {
+      h.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('retrySignal: an abort during the wait sends no retry; an attempt on the wire is not cut, its answer returned', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const server = http.createServer((_req, res) => {
+      calls++;
+      if (calls === 2) ac.abort(); // the second attempt is on the wire when the abort comes
+      setTimeout(() => {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '2' });
+        res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests' }));
+      }, calls === 2 ? 20 : 0);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const waits: [number, boolean][] = [];
+    const h = new KubeHttp(kc, {
+      sleep: (ms, signal) => {
+        waits.push([ms, signal?.aborted ?? false]);
+        return sleep(0, signal);
+      },
+    });
+    try {
+      const r = await h.request('POST', '/api/v1/namespaces/ns/pods/p/binding', { body: {}, retrySignal: ac.signal });
+      expect([r.status, r.error?.message]).toEqual([429, undefined]); // the second answer, not 'request aborted'
+      expect(calls).toBe(2);
+      expect(waits).toEqual([[2000, false]]); // no wait after the abort
+
+      const ac2 = new AbortController();
+      const waits2: boolean[] = [];
+      const h2 = new KubeHttp(kc, {
+        sleep: (ms, signal) => {
+          ac2.abort(); // aborted during the first Retry-After wait
+          waits2.push(signal?.aborted ?? false);
+          return sleep(ms, signal);
+        },
+      });
+      calls = 10;
+      const r2 = await h2.request('POST', '/api/v1/namespaces/ns/pods/p/binding', { body: {}, retrySignal: ac2.signal });
+      h2.close();
+      expect(r2.status).toBe(429);
+      expect(calls).toBe(11); // no retry
+      expect(waits2).toEqual([true]); // the wait was given the signal: it ended at once
     } finally {
       h.close();
       server.closeAllConnections();

@@ -52,8 +52,8 @@ export function kubePort(kube: KubeClient, events: EventRecorder, log: Logger): 
   };
   const FAILOVER = 'kube-mesos failover: the pod\'s Mesos agent was lost; it is deleted so that its owner replaces it elsewhere';
   return {
-    bindPod: (pod, nodeName, annotations) =>
-      bindPodWithAnnotations(kube, { namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', nodeName, annotations }),
+    bindPod: (pod, nodeName, annotations, signal) =>
+      bindPodWithAnnotations(kube, { namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', nodeName, annotations }, { signal }),
     issueNodeCertificate: (req) => issueNodeCertificate(kube, req),
     async reportUnschedulable(pod, message) {
       events.event(ref(pod), 'Warning', 'FailedScheduling', message);

@@ -6,6 +6,10 @@
  *
  * A Binding that can never succeed (pod gone or replaced, bound elsewhere, being deleted) or that the API refuses kills
  * the task: its TASK_KILLED arrives before any binding, so the pod goes back to the queue (mesos-events.ts).
+ *
+ * A task that ends while its Binding waits (a Retry-After, the backoff) cancels it (`taskEnded`): no further POST, and
+ * the pod, re-queued by its task's end, is placed again. A POST already sent is not cut: if it bound the pod, the pod
+ * is bound without a task (`boundWithoutTask`).
  */
 import { ANNOTATION_AGENT_ID, ANNOTATION_EXECUTOR_ID, ANNOTATION_TASK_ID } from '../names.js';
 import type { Effects } from './effects.js';
@@ -15,8 +19,8 @@ import type { CoreState } from './state.js';
 import type { TaskRecord } from './tasks.js';
 
 export class TaskBinder {
-  /** Tasks whose Binding is in flight. */
-  private readonly inflight = new Set<string>();
+  /** Tasks whose Binding is in flight → its cancellation. */
+  private readonly inflight = new Map<string, AbortController>();
   /** agentId → tasks that reached it but wait for its node name. */
   private readonly awaitingAgent = new Map<string, Set<string>>();
 
@@ -42,15 +46,22 @@ export class TaskBinder {
       return;
     }
     const annotations = { [ANNOTATION_TASK_ID]: rec.taskId, [ANNOTATION_AGENT_ID]: rec.agentId, [ANNOTATION_EXECUTOR_ID]: rec.executorId };
-    this.inflight.add(rec.taskId);
+    const abort = new AbortController();
+    this.inflight.set(rec.taskId, abort);
     const started = this.fx.clock.now();
     this.fx.send(
-      bind(pod, nodeName, annotations).then(
+      bind(pod, nodeName, annotations, abort.signal).then(
         (out) => this.done(rec, nodeName, out, started),
         (err: unknown) => this.done(rec, nodeName, { kind: 'failed', message: String((err as Error)?.message ?? err) }, started),
       ),
       'bind pod',
     );
+  }
+
+  /** The task ended or was forgotten: its Binding, if one waits, is cancelled (no further POST). Idempotent. */
+  taskEnded(taskId: string, agentId?: string): void {
+    this.inflight.get(taskId)?.abort();
+    if (agentId) this.awaitingAgent.get(agentId)?.delete(taskId);
   }
 
   /** The agent's node name became known (an offer, its Node, an adopted kubelet): bind the tasks that waited for it. */
@@ -98,6 +109,11 @@ export class TaskBinder {
     fx.metrics?.binding?.(out.kind, (now - startedMs) / 1000);
     const pod = s.pods.get(rec.podUid);
     const live = s.tasks.get(rec.taskId);
+    if (out.kind === 'cancelled') {
+      // Its task ended first (mesos-events.ts re-queued the pod): nothing to report, nothing to kill.
+      fx.log.info({ taskId: rec.taskId, pod: rec.podKey, nodeName }, 'binding cancelled: its task ended');
+      return;
+    }
     if (!('message' in out)) {
       if (!live) {
         // The task ended while its Binding was in flight: the pod is bound to a Node where nothing runs it.

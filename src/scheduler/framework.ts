@@ -188,6 +188,7 @@ export class FrameworkCore {
       tasksOn: (agentId) => s.tasks.onAgent(agentId),
       taskForPod: (uid) => s.tasks.forPod(uid),
       forgetReplaced: (taskId, now) => {
+        this.binder.taskEnded(taskId, s.tasks.get(taskId)?.agentId);
         s.tasks.forget(taskId, now);
         s.markReplaced(taskId);
       },

@@ -126,6 +126,8 @@ export class MesosEvents {
       fx.note('Normal', 'AgentBack', s.nodeName(from) ?? from, `agent ${from} sent ${status.state} for task ${taskId}`);
     }
     const out = s.tasks.applyUpdate({ taskId, state: status.state, agentId: status.agent_id?.value }, now);
+    // A Binding still waiting for this task would bind its pod to a Node where nothing runs it.
+    if (out.kind === 'launch-failed' || out.kind === 'terminal') this.parts.binder.taskEnded(taskId, out.record.agentId);
     switch (out.kind) {
       case 'unknown-task':
         if (!isTerminal(status.state)) this.adoptOrKill(status, now);

@@ -27,9 +27,10 @@ export interface MesosPort {
 /**
  * How a Binding ended: `bound`, or `already-bound` (the pod was bound to that Node before, e.g. by its author; the task
  * annotations were refreshed); `rejected` when it never can be (pod gone or replaced, bound elsewhere, being deleted);
- * `failed` when the API refused it (403 without `pods/binding`, retries exhausted).
+ * `failed` when the API refused it (403 without `pods/binding`, retries exhausted); `cancelled` when its signal was
+ * aborted (the task ended) before a POST bound the pod.
  */
-export type BindOutcome = { kind: 'bound' | 'already-bound' } | { kind: 'rejected' | 'failed'; message: string };
+export type BindOutcome = { kind: 'bound' | 'already-bound' | 'cancelled' } | { kind: 'rejected' | 'failed'; message: string };
 
 /** A kubelet's CSR to submit and approve (src/kube/node-certificates.ts). */
 export type NodeCertificateResult = { ok: true; certificatePem: string; csrName: string } | { ok: false; error: string; retryable: boolean };
@@ -37,9 +38,10 @@ export type NodeCertificateResult = { ok: true; certificatePem: string; csrName:
 export interface KubePort {
   /**
    * pods/binding of `pod` (uid as precondition) to `nodeName`, carrying `annotations` (the API server copies a Binding's
-   * annotations onto the pod); transient errors are retried inside. Optional so fakes without it still type-check.
+   * annotations onto the pod); transient errors are retried inside. An aborted `signal` ends the waits between tries and
+   * sends no further POST (one already sent is not cut): `cancelled`. Optional so fakes without it still type-check.
    */
-  bindPod?(pod: V1Pod, nodeName: string, annotations: Record<string, string>): Promise<BindOutcome>;
+  bindPod?(pod: V1Pod, nodeName: string, annotations: Record<string, string>, signal?: AbortSignal): Promise<BindOutcome>;
   /** Submits, approves and waits for a kubelet client certificate (node identity). */
   issueNodeCertificate?(req: { nodeName: string; csrPem: string; requester: string }): Promise<NodeCertificateResult>;
   /** PodScheduled=False/Unschedulable with the message, and a FailedScheduling event. */

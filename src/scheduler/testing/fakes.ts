@@ -69,9 +69,14 @@ export class FakeKube implements KubePort {
   bindings: [string, string, Record<string, string>][] = [];
   /** What the next Bindings answer (default: bound). */
   bindAnswers: BindOutcome[] = [];
-  async bindPod(p: V1Pod, node: string, annotations: Record<string, string>): Promise<BindOutcome> {
+  /** The signal each Binding was given, in order. */
+  bindSignals: (AbortSignal | undefined)[] = [];
+  /** When set, a Binding with no queued answer waits on it (e.g. a Retry-After that ends on abort). */
+  bindHold: ((signal?: AbortSignal) => Promise<BindOutcome>) | undefined;
+  async bindPod(p: V1Pod, node: string, annotations: Record<string, string>, signal?: AbortSignal): Promise<BindOutcome> {
     this.bindings.push([p.metadata!.name!, node, annotations]);
-    return this.bindAnswers.shift() ?? { kind: 'bound' };
+    this.bindSignals.push(signal);
+    return this.bindAnswers.shift() ?? (this.bindHold ? this.bindHold(signal) : { kind: 'bound' });
   }
   /** CSRs submitted: node name, requester. */
   csrs: [string, string][] = [];
