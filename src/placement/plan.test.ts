@@ -1,4 +1,5 @@
 import { plan, feasibleToFind } from './plan.js';
+import { AgentTable } from './state.js';
 import { makeAgent, makePod, resetSeq, testConfig, LABEL_ZONE } from './testing/builders.js';
 import type { AgentView } from './types.js';
 
@@ -156,5 +157,49 @@ describe('plan', () => {
     [5000, 30, 1500],
   ])('feasibleToFind(%i agents, %i%%) = %i', (n, pct, want) => {
     expect(feasibleToFind(n, pct)).toBe(want);
+  });
+});
+
+describe('a failed pod diagnosed once for identical pods while nothing is placed', () => {
+  beforeEach(() => resetSeq());
+  const zoneSpread = (maxSkew: number) => ({ maxSkew, topologyKey: LABEL_ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'x' } } });
+
+  it('answers as a plan without any reuse: a placement in between, or another constraint, is looked at again', () => {
+    // zone a holds one app=x pod already; zone b's agent is too small for the spread pods but not for a small one
+    const agents: AgentView[] = [
+      makeAgent('a1').zone('a').offer('*', { cpus: 4, mem: 4096, disk: 100 }).pod(makePod('old').labels({ app: 'x' }).zone('a')).build(),
+      makeAgent('b1').zone('b').offer('*', { cpus: 0.3, mem: 4096, disk: 100 }).build(),
+    ];
+    const spread = (name: string, maxSkew = 1) => makePod(name).labels({ app: 'x' }).requests({ cpus: 0.5, mem: 64 }).spreadConstraint(zoneSpread(maxSkew)).build();
+    const pods = [
+      spread('p1'), // a would be 2:0 — fails
+      spread('p2'), // the same, nothing placed since — fails (reused)
+      makePod('q').labels({ app: 'x' }).requests({ cpus: 0.1, mem: 64 }).nodeSelector({ [LABEL_ZONE]: 'b' }).build(), // 1:1
+      spread('p4'), // a would be 2:1 — fits now, though identical to p1
+      spread('p5'), // a would be 3:1 — fails
+      spread('p6', 2), // another maxSkew, nothing placed since: a would be 3:1 — fits
+      spread('p7'), // a would be 4:1 — fails
+    ];
+    const cfg = testConfig();
+    const reference = plan(agents, pods, cfg, new AgentTable({ searchCache: false }));
+    const r = plan(agents, pods, cfg, new AgentTable());
+    expect(r).toEqual(reference);
+    expect(r.placements.map((p) => [p.podKey, p.agentId])).toEqual([
+      ['default/q', 'b1'],
+      ['default/p4', 'a1'],
+      ['default/p6', 'a1'],
+    ]);
+    expect(r.unschedulable.map((u) => u.podKey)).toEqual(['default/p1', 'default/p2', 'default/p5', 'default/p7']);
+    expect(r.unschedulable[0].message).toMatch(/didn't match pod topology spread constraints/);
+  });
+
+  it('a pod of another owner, under a Marathon constraint, is its own group and is looked at again', () => {
+    const agents: AgentView[] = [makeAgent('a1').zone('a').offer('*', { cpus: 4, mem: 4096, disk: 100 }).pod(makePod('old').owner('rs-1').zone('a')).build()];
+    const unique = (name: string, owner: string) => makePod(name).owner(owner).requests({ cpus: 0.1, mem: 64 }).constraint('hostname', 'UNIQUE').build();
+    const pods = [unique('p1', 'rs-1'), unique('p2', 'rs-2')];
+    const cfg = testConfig();
+    const r = plan(agents, pods, cfg, new AgentTable());
+    expect(r).toEqual(plan(agents, pods, cfg, new AgentTable({ searchCache: false })));
+    expect(r.placements.map((p) => p.podKey)).toEqual(['default/p2']);
   });
 });

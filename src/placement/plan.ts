@@ -132,9 +132,13 @@ class Planner {
   private readonly cacheOn: boolean;
   /**
    * Within one plan free resources only shrink and counters only grow, so a pod whose feasibility depends on
-   * nothing else (no spread, pod affinity or Marathon constraints) fails wherever an identical one failed.
+   * nothing else (no spread, pod affinity or Marathon constraints) fails wherever an identical one failed. Any other
+   * pod fails as an identical one did as long as nothing was placed since (`commits` unchanged): a burst of
+   * zone-spread pods that outran the zones' offers is diagnosed once, not once per pod over every agent.
    */
-  private readonly failedSpecs = new Map<string, Plan['unschedulable'][number]>();
+  private readonly failedSpecs = new Map<string, { u: Plan['unschedulable'][number]; commits: number }>();
+  /** Pods placed (or nominated agents held) so far: what a non-monotone pod's feasibility can change with. */
+  private commits = 0;
 
   constructor(
     agents: readonly AgentView[],
@@ -159,12 +163,13 @@ class Planner {
       pod.constraints.length === 0 &&
       !pod.spread &&
       !pod.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
-    const specKey = monotone
-      ? JSON.stringify([pod.namespace, pod.labels, pod.requests, pod.extended, pod.roles, pod.hostPorts, pod.nodeName, pod.nodeSelector, pod.affinity, pod.tolerations, pod.claims ?? null])
-      : '';
-    const known = monotone ? failedSpecs.get(specKey) : undefined;
-    if (known) {
-      out.unschedulable.push({ ...known, podKey: pod.key, reasons: { ...known.reasons } });
+    // A nominated pod holds its agent when it fails (holdNominated): never answered from another pod's failure.
+    // Non-monotone reuse rides on the search cache's switch, so the cache-off plan stays the reference to compare with.
+    const reusable = !pod.nominatedNodeName && (monotone || cacheOn);
+    const specKey = reusable ? failureKey(pod, monotone) : '';
+    const known = reusable ? failedSpecs.get(specKey) : undefined;
+    if (known && (monotone || known.commits === this.commits)) {
+      out.unschedulable.push({ ...known.u, podKey: pod.key, reasons: { ...known.u.reasons } });
       return;
     }
     const ctx = makePodCtx(pod, st);
@@ -220,13 +225,27 @@ class Planner {
       }
       const u = { podKey: pod.key, ...unschedulableMessage(n, failed) };
       out.unschedulable.push(u);
-      if (pod.nominatedNodeName) holdNominated(st, ctx);
-      else if (monotone) failedSpecs.set(specKey, u);
+      if (pod.nominatedNodeName) {
+        holdNominated(st, ctx);
+        this.commits++;
+      } else if (reusable) failedSpecs.set(specKey, { u, commits: this.commits });
       return;
     }
     const best = search.best(ctx, cache, OTHER_SCORES);
     commit(st, out, ctx, best);
+    this.commits++;
   }
+}
+
+/**
+ * What a pod's feasibility depends on besides the plan's state: two pods with the same key pass and fail the same
+ * filters. Marathon constraints and the spread annotation count the pod's group (its owner, or itself).
+ */
+function failureKey(pod: PodSpecView, monotone: boolean): string {
+  const base = [pod.namespace, pod.labels, pod.requests, pod.extended, pod.roles, pod.hostPorts, pod.nodeName, pod.nodeSelector, pod.affinity, pod.tolerations, pod.claims ?? null];
+  if (monotone) return JSON.stringify(base);
+  const grouped = pod.constraints.length > 0 || pod.spread !== undefined;
+  return JSON.stringify([...base, pod.topologySpreadConstraints, pod.constraints, pod.spread ?? null, grouped ? (pod.ownerUid ?? pod.uid) : null]);
 }
 
 /**
