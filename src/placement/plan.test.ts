@@ -168,17 +168,22 @@ describe('a failed pod diagnosed once for identical pods while nothing is placed
     // zone a holds one app=x pod already; zone b's agent is too small for the spread pods but not for a small one
     const agents: AgentView[] = [
       makeAgent('a1').zone('a').offer('*', { cpus: 4, mem: 4096, disk: 100 }).pod(makePod('old').labels({ app: 'x' }).zone('a')).build(),
-      makeAgent('b1').zone('b').offer('*', { cpus: 0.3, mem: 4096, disk: 100 }).build(),
+      makeAgent('b1').zone('b').offer('*', { cpus: 0.45, mem: 4096, disk: 100 }).build(),
     ];
+    const small = (name: string) => makePod(name).labels({ app: 'x' }).requests({ cpus: 0.1, mem: 64 }).nodeSelector({ [LABEL_ZONE]: 'b' }).build();
     const spread = (name: string, maxSkew = 1) => makePod(name).labels({ app: 'x' }).requests({ cpus: 0.5, mem: 64 }).spreadConstraint(zoneSpread(maxSkew)).build();
     const pods = [
       spread('p1'), // a would be 2:0 — fails
       spread('p2'), // the same, nothing placed since — fails (reused)
-      makePod('q').labels({ app: 'x' }).requests({ cpus: 0.1, mem: 64 }).nodeSelector({ [LABEL_ZONE]: 'b' }).build(), // 1:1
+      small('q'), // 1:1
       spread('p4'), // a would be 2:1 — fits now, though identical to p1
       spread('p5'), // a would be 3:1 — fails
       spread('p6', 2), // another maxSkew, nothing placed since: a would be 3:1 — fits
       spread('p7'), // a would be 4:1 — fails
+      small('q2'), // 3:2
+      small('q3'), // 3:3
+      makePod('big').labels({ app: 'x' }).requests({ cpus: 10, mem: 64 }).spreadConstraint(zoneSpread(1)).build(), // fails: the last failure now
+      spread('p8'), // identical to p7, but placed since p7 failed: a would be 4:3 — fits
     ];
     const cfg = testConfig();
     const reference = plan(agents, pods, cfg, new AgentTable({ searchCache: false }));
@@ -188,8 +193,11 @@ describe('a failed pod diagnosed once for identical pods while nothing is placed
       ['default/q', 'b1'],
       ['default/p4', 'a1'],
       ['default/p6', 'a1'],
+      ['default/q2', 'b1'],
+      ['default/q3', 'b1'],
+      ['default/p8', 'a1'],
     ]);
-    expect(r.unschedulable.map((u) => u.podKey)).toEqual(['default/p1', 'default/p2', 'default/p5', 'default/p7']);
+    expect(r.unschedulable.map((u) => u.podKey)).toEqual(['default/p1', 'default/p2', 'default/p5', 'default/p7', 'default/big']);
     expect(r.unschedulable[0].message).toMatch(/didn't match pod topology spread constraints/);
   });
 

@@ -139,6 +139,8 @@ class Planner {
   private readonly failedSpecs = new Map<string, { u: Plan['unschedulable'][number]; commits: number }>();
   /** Pods placed (or nominated agents held) so far: what a non-monotone pod's feasibility can change with. */
   private commits = 0;
+  /** `commits` when the last failure was kept: a non-monotone pod has an answer to reuse only while it is current. */
+  private lastFailureCommits = -1;
 
   constructor(
     agents: readonly AgentView[],
@@ -166,11 +168,15 @@ class Planner {
     // A nominated pod holds its agent when it fails (holdNominated): never answered from another pod's failure.
     // Non-monotone reuse rides on the search cache's switch, so the cache-off plan stays the reference to compare with.
     const reusable = !pod.nominatedNodeName && (monotone || cacheOn);
-    const specKey = reusable ? failureKey(pod, monotone) : '';
-    const known = reusable ? failedSpecs.get(specKey) : undefined;
-    if (known && (monotone || known.commits === this.commits)) {
-      out.unschedulable.push({ ...known.u, podKey: pod.key, reasons: { ...known.u.reasons } });
-      return;
+    // the key only where an answer may be kept: no text built per pod while every pod fits
+    let specKey: string | undefined;
+    if (reusable && failedSpecs.size > 0 && (monotone || this.lastFailureCommits === this.commits)) {
+      specKey = failureKey(pod, monotone);
+      const known = failedSpecs.get(specKey);
+      if (known && (monotone || known.commits === this.commits)) {
+        out.unschedulable.push({ ...known.u, podKey: pod.key, reasons: { ...known.u.reasons } });
+        return;
+      }
     }
     const ctx = makePodCtx(pod, st);
     activeF.length = 0;
@@ -228,7 +234,10 @@ class Planner {
       if (pod.nominatedNodeName) {
         holdNominated(st, ctx);
         this.commits++;
-      } else if (reusable) failedSpecs.set(specKey, { u, commits: this.commits });
+      } else if (reusable) {
+        failedSpecs.set(specKey ?? failureKey(pod, monotone), { u, commits: this.commits });
+        this.lastFailureCommits = this.commits;
+      }
       return;
     }
     const best = search.best(ctx, cache, OTHER_SCORES);
