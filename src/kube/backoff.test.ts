@@ -62,3 +62,30 @@ describe('RequestLimiter', () => {
     await Promise.all(all);
   });
 });
+
+describe('RequestLimiter.acquire with a signal', () => {
+  it('an abort while waiting leaves the queue: no slot taken, the next waiter gets the freed one', async () => {
+    const l = new RequestLimiter(1000, 1000, 1);
+    const first = await l.acquire(true);
+    const ac = new AbortController();
+    const cancelled = l.acquire(true, ac.signal);
+    const third = l.acquire(true, undefined);
+    expect(l.pending).toBe(2);
+    ac.abort();
+    await expect(cancelled).resolves.toBeUndefined();
+    expect(l.pending).toBe(1);
+    first();
+    const release = await third;
+    expect(typeof release).toBe('function');
+    expect(l.active).toBe(1);
+  });
+
+  it('an already aborted signal is not queued', async () => {
+    const l = new RequestLimiter(1000, 1000, 1);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(l.acquire(true, ac.signal)).resolves.toBeUndefined();
+    expect(l.pending).toBe(0);
+    expect(l.active).toBe(0);
+  });
+});

@@ -27,12 +27,26 @@ export class RequestLimiter {
     this.last = this.now();
   }
 
-  /** Waits for a rate token and (unless `inFlight` is false, e.g. for long watches) a concurrency slot. */
-  acquire(inFlight = true): Promise<() => void> {
+  /**
+   * Waits for a rate token and (unless `inFlight` is false, e.g. for long watches) a concurrency slot. With `signal`:
+   * aborted before the grant, the caller leaves the queue without either and gets `undefined` (nothing to release).
+   */
+  acquire(inFlight?: boolean): Promise<() => void>;
+  acquire(inFlight: boolean, signal: AbortSignal | undefined): Promise<(() => void) | undefined>;
+  acquire(inFlight = true, signal?: AbortSignal): Promise<(() => void) | undefined> {
     return new Promise((resolve) => {
-      this.waiters.push({
+      if (signal?.aborted) return resolve(undefined);
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i < 0) return;
+        this.waiters.splice(i, 1);
+        resolve(undefined);
+        this.pump(); // the head may have changed
+      };
+      const waiter = {
         inFlight,
         grant: () => {
+          signal?.removeEventListener('abort', onAbort);
           if (!inFlight) return resolve(() => {});
           this.inFlight++;
           let released = false;
@@ -43,7 +57,9 @@ export class RequestLimiter {
             this.pump();
           });
         },
-      });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
       this.pump();
     });
   }

@@ -96,6 +96,25 @@ describe('bindPodWithAnnotations and its signal', () => {
     expect(api.posts()).toBe(1);
   });
 
+  it('an abort while the Binding waits for the client rate limiter sends nothing: cancelled', async () => {
+    let answerHolder: (a: Answer) => void = () => {};
+    api = await apiServer({ post: () => new Promise<Answer>((r) => (answerHolder = r)), get: () => ({ status: 200, body: pod() }) });
+    const http1 = new KubeHttp(api.kc, { maxInFlight: 1 });
+    kube = new KubeClient(http1);
+    // another write holds the only slot: the Binding queues behind it
+    const holder = kube.raw('POST', '/api/v1/namespaces/ns/pods/other/binding', { body: {}, discardBody: true });
+    while (api.calls.length < 1) await sleep(5);
+    const ac = new AbortController();
+    const bound = bindPodWithAnnotations(kube, target, { signal: ac.signal });
+    while (http1.limiterState.pending < 1) await sleep(5);
+    ac.abort(); // the task ends while its Binding is queued
+    await expect(bound).resolves.toEqual({ kind: 'cancelled' });
+    answerHolder({ status: 201 });
+    await holder;
+    expect(api.calls).toEqual(['POST']); // the holder only: neither the Binding nor its GET went out
+    expect(http1.limiterState).toEqual({ active: 0, pending: 0 });
+  });
+
   it('a POST on the wire is not cut by the abort: if it bound the pod, bound', async () => {
     const ac = new AbortController();
     api = await apiServer({

@@ -43,9 +43,10 @@ export async function bindPodWithAnnotations(
     if (signal?.aborted) return { kind: 'cancelled' };
     const r = await kube.raw('POST', path, { body, discardBody: true, retrySignal: signal });
     if (r.ok) return { kind: 'bound' };
+    if (r.notSent) return { kind: 'cancelled' }; // aborted while it waited for the client's rate limiter
     last = `${r.kind} (${r.status}): ${r.message}`;
-    // Also after an abort: a POST whose answer was lost may have bound the pod here.
-    const got = await kube.getPod(t.namespace, t.name, { retrySignal: signal });
+    // Also after an abort: a POST whose answer was lost may have bound the pod here, so this GET is never cancelled.
+    const got = await kube.getPod(t.namespace, t.name);
     const p = got.ok ? got.value : undefined;
     const boundHere = p?.metadata?.uid === t.uid && p.spec?.nodeName === t.nodeName;
     if (boundHere && signal?.aborted) return { kind: 'already-bound' };

@@ -16,7 +16,8 @@ export type FailureKind =
   | 'Retryable'
   | 'Unknown';
 
-export type Failure = { ok: false; kind: FailureKind; message: string; status: number; retryAfterSeconds?: number };
+/** `notSent`: cancelled before it left (see HttpResponse): the server saw nothing. */
+export type Failure = { ok: false; kind: FailureKind; message: string; status: number; retryAfterSeconds?: number; notSent?: boolean };
 export type Result<T> = { ok: true; value: T } | Failure;
 
 /** Classifies an answer by HTTP status and the Status object's `reason` field (structured, not message text). */
@@ -36,7 +37,7 @@ export function failureKind(status: number, reason?: string): FailureKind {
 export function toFailure(res: HttpResponse): Failure {
   const st = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as { reason?: string; message?: string };
   const message = st.message ?? res.error?.message ?? (typeof res.body === 'string' && res.body ? res.body.slice(0, 300) : `HTTP ${res.status}`);
-  return { ok: false, kind: failureKind(res.status, st.reason), message, status: res.status, retryAfterSeconds: res.retryAfterSeconds };
+  return { ok: false, kind: failureKind(res.status, st.reason), message, status: res.status, retryAfterSeconds: res.retryAfterSeconds, ...(res.notSent ? { notSent: true } : {}) };
 }
 
 const ok = (s: number) => s >= 200 && s < 300;

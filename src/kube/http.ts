@@ -21,6 +21,8 @@ export interface HttpResponse {
   body: unknown;
   /** Seconds from a Retry-After header, when present. */
   retryAfterSeconds?: number;
+  /** Cancelled before it was sent (while waiting for the rate limiter): the server saw nothing. */
+  notSent?: boolean;
   /** Set when status is 0: connection refused, reset, timeout, TLS failure. */
   error?: Error;
 }
@@ -29,11 +31,11 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
-  /** Cuts the request on the wire, and stops any Retry-After wait and retry. */
+  /** Cuts the request on the wire, and stops any Retry-After wait and retry (or the wait for the rate limiter). */
   signal?: AbortSignal;
   /**
-   * Stops any Retry-After wait and retry, but never cuts an attempt already sent (its effect on the server would be
-   * unknown): that attempt's answer is returned.
+   * Stops any Retry-After wait and retry, and a wait for the client's rate limiter (the request is then never sent),
+   * but never cuts an attempt already sent (its effect on the server would be unknown): that attempt's answer is returned.
    */
   retrySignal?: AbortSignal;
   timeoutMs?: number;
@@ -171,7 +173,7 @@ export class KubeHttp {
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const stop = opts.signal && opts.retrySignal ? AbortSignal.any([opts.signal, opts.retrySignal]) : (opts.signal ?? opts.retrySignal);
     for (let attempt = 0; ; attempt++) {
-      const res = await this.requestOnce(method, path, opts);
+      const res = await this.requestOnce(method, path, opts, stop);
       const wait = retryAfterWaitMs(res.status, res.retryAfterSeconds, attempt, this.maxRetryAfterRetries);
       if (wait === undefined || stop?.aborted) return res;
       await this.sleep(wait, stop);
@@ -179,10 +181,12 @@ export class KubeHttp {
     }
   }
 
-  private async requestOnce(method: string, path: string, opts: RequestOptions): Promise<HttpResponse> {
+  private async requestOnce(method: string, path: string, opts: RequestOptions, stop: AbortSignal | undefined): Promise<HttpResponse> {
     const verb = this.metrics ? requestVerb(method, path) : '';
     const queued = this.now();
-    const release = await this.limiter.acquire(true);
+    // Cancelled while it waited for the rate limiter or a slot: never sent, so the server saw nothing.
+    const release = await this.limiter.acquire(true, stop);
+    if (!release) return { status: 0, body: undefined, notSent: true, error: new Error(`${method} ${path} not sent: cancelled while waiting for the client's rate limiter`) };
     const sent = this.now();
     try {
       const res = await this.send(method, path, opts);
