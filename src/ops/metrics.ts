@@ -7,6 +7,11 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export type MesosConnectionState = 'disconnected' | 'connecting' | 'subscribed';
 /** Hold reasons reported (as 0 when nothing is held); the failover manager reports the safety stop's. */
 export const FAILOVER_HOLD_REASONS = ['safety-stop'] as const;
+/** `kube_mesos_bindings_total{result}`: the Binding's outcome (BindOutcome's kinds). */
+export const BINDING_RESULTS = ['bound', 'already-bound', 'rejected', 'failed', 'cancelled'] as const;
+export type BindingResult = (typeof BINDING_RESULTS)[number];
+/** `kube_mesos_mesos_call_duration_seconds{result}`. */
+export const MESOS_CALL_RESULTS = ['ok', 'error'] as const;
 export const MESOS_CONNECTION_STATES: readonly MesosConnectionState[] = ['disconnected', 'connecting', 'subscribed'];
 
 /** Seconds; from sub-millisecond cycles (a few pods) to multi-second ones (thousands of pods against thousands of agents). */

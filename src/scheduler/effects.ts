@@ -3,6 +3,7 @@
  * and the clock. Calls go out fire-and-forget through `send`, which logs failures (never unhandled) and lets `drain()`
  * wait for them.
  */
+import type { BindingResult } from '../ops/metrics.js';
 import type { RecentEvent } from '../ops/types.js';
 import type { Logger } from '../telemetry/log.js';
 import type { Clock, KubePort, MesosPort } from './ports.js';
@@ -27,7 +28,7 @@ export interface FrameworkMetrics {
   /** A pod task ended before its pod was bound (the kubelet executor did not start, LAUNCH refused), by Mesos reason. */
   kubeletLaunchFailed?(reason: string): void;
   /** A Binding ended (bound, already-bound, rejected, failed) after this many seconds. */
-  binding?(result: string, seconds: number): void;
+  binding?(result: BindingResult, seconds: number): void;
   /** A pod task reached its agent: seconds from its ACCEPT to its first TASK_STARTING (or RUNNING). */
   taskReached?(seconds: number): void;
   /** An offer left the scheduler's hands (accepted, declined, rescinded, dropped) after this many seconds. */

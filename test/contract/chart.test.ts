@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { configKeys } from '../../src/config/config.js';
+import { BINDING_RESULTS, FAILOVER_HOLD_REASONS, MESOS_CALL_RESULTS, MESOS_CONNECTION_STATES } from '../../src/ops/metrics.js';
 import { definedMetricNames } from '../../src/ops/metrics-doc.js';
 import { createRegistry } from '../../src/telemetry/metrics.js';
 
@@ -24,6 +25,38 @@ function metricsIn(expr: string): string[] {
   const withoutStrings = expr.replace(/"[^"]*"/g, '""');
   const tokens = withoutStrings.match(/\b(kube_mesos_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b(?=\s*[{[)]|\s|$)/g) ?? [];
   return tokens.map((t) => t.replace(/_(bucket|sum|count)$/, (s) => (/_seconds_(bucket|sum|count)$|_pods_(bucket|sum|count)$/.test(t) ? '' : s)));
+}
+
+/**
+ * The values a label of ours can take, for every label an alert or panel matches on a fixed value. A query filtering on
+ * a value the code never emits shows nothing, silently (the dashboard's "bound/s" once matched result="ok").
+ */
+const LABEL_VALUES: Record<string, Record<string, readonly string[]>> = {
+  kube_mesos_bindings_total: { result: BINDING_RESULTS },
+  kube_mesos_mesos_call_duration_seconds: { result: MESOS_CALL_RESULTS },
+  kube_mesos_mesos_connection_state: { state: MESOS_CONNECTION_STATES },
+  kube_mesos_failover_held_pods: { reason: FAILOVER_HOLD_REASONS },
+};
+/** Labels every query selects on by the deployment, not by a value of ours. */
+const SCOPE_LABELS = new Set(['namespace', 'job', 'pod', 'le']);
+
+/** [metric, label, value] for each `label="v"` and each alternative of `label=~"a|b"` in a selector of ours. */
+function fixedLabelValues(expr: string): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  for (const m of expr.matchAll(/\b(kube_mesos_[a-z0-9_]+?)(?:_bucket|_count|_sum)?\{([^}]*)\}/g)) {
+    for (const l of m[2].matchAll(/([a-z_]+)\s*(=~|=)\s*"([^"]*)"/g)) {
+      if (SCOPE_LABELS.has(l[1]) || l[3].includes('$')) continue;
+      for (const v of l[2] === '=~' ? l[3].split('|') : [l[3]]) out.push([m[1], l[1], v]);
+    }
+  }
+  return out;
+}
+
+function expectKnownLabelValues(where: string, expr: string): void {
+  for (const [metric, label, value] of fixedLabelValues(expr)) {
+    const allowed = LABEL_VALUES[metric]?.[label];
+    expect([where, metric, label, value, allowed ? allowed.includes(value) : 'add the label to LABEL_VALUES']).toEqual([where, metric, label, value, true]);
+  }
 }
 
 describe('charts/kube-mesos/README.md', () => {
@@ -59,6 +92,7 @@ describe('every alert and dashboard query names a metric kube-mesos serves', () 
       const used = metricsIn(e);
       expect([e, used.length > 0]).toEqual([e, true]);
       for (const m of used) expect([e, m, known.has(m)]).toEqual([e, m, true]);
+      expectKnownLabelValues('alert', e);
     }
     const alerts = [...chartFile('templates/prometheusrule.yaml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
     expect(alerts).toEqual(
@@ -75,9 +109,19 @@ describe('every alert and dashboard query names a metric kube-mesos serves', () 
       const used = metricsIn(e);
       expect([title, e, used.length > 0]).toEqual([title, e, true]);
       for (const m of used) expect([title, m, known.has(m)]).toEqual([title, m, true]);
+      expectKnownLabelValues(title, e);
     }
     const titles = dash.panels.map((p) => p.title);
     expect(titles).toEqual(expect.arrayContaining(['Queue', 'Scheduling cycle duration', 'Pods launched per second', 'Kubelets by zone', 'Zone health (1 = healthy)']));
+  });
+
+  it('the label-value check reads exact and alternative matches, and not the deployment\'s selectors', () => {
+    expect(fixedLabelValues('sum(rate(kube_mesos_bindings_total{namespace="$namespace",job=~"$job",result="ok"}[5m]))')).toEqual([['kube_mesos_bindings_total', 'result', 'ok']]);
+    expect(fixedLabelValues('rate(kube_mesos_mesos_call_duration_seconds_count{result=~"ok|error"}[5m])')).toEqual([
+      ['kube_mesos_mesos_call_duration_seconds', 'result', 'ok'],
+      ['kube_mesos_mesos_call_duration_seconds', 'result', 'error'],
+    ]);
+    expect(BINDING_RESULTS).not.toContain('ok');
   });
 
   it('the metric-name check catches a name that does not exist', async () => {
