@@ -94,7 +94,7 @@ export class SchedulerMetrics {
     });
     this.bindings = new Counter({
       name: 'kube_mesos_bindings_total',
-      help: 'Bindings the scheduler wrote once a task reached its agent, by result: bound, already-bound, rejected (pod gone, replaced or bound elsewhere), failed (API refused or retries exhausted), cancelled (its task ended while it waited out a Retry-After or its backoff).',
+      help: 'Bindings the scheduler wrote once a task reached its agent, by result: bound, already-bound, rejected (pod gone, replaced or bound elsewhere), failed (API refused or retries exhausted), cancelled (its task ended while it waited: in the client queue, a Retry-After or its backoff).',
       labelNames: ['result'],
       registers,
     });
