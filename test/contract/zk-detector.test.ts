@@ -276,10 +276,17 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
     const restartStart = Date.now();
     await zk.restart();
     const restartMs = Date.now() - restartStart;
-    // The masters' sessions outlive the restart: their nodes stay.
-    await a.client.ready();
-    await b.client.ready();
-    await admin.ready();
+    // The masters' sessions outlive the restart: their nodes stay. Re-attaching may take a JVM start on a loaded CI
+    // machine; a client that never does fails with what it and the server said (once, in CI, one waited 30 s in vain).
+    const clients: [string, ZooKeeperClient][] = [['master-a', a.client], ['master-b', b.client], ['admin', admin]];
+    for (const [name, c] of clients) {
+      try {
+        await c.ready(45_000);
+      } catch (err) {
+        const states = clients.map(([n, x]) => `${n}=${x.state}`).join(' ');
+        throw new Error(`${name} did not reconnect after the restart (${restartMs} ms): ${String(err)}; clients: ${states}\ndetector log:\n${lines.join('')}\nZooKeeper log:\n${zk.logTail(60)}`);
+      }
+    }
     const changed = leaderBecomes(d, (u) => u === b.url, 'master-b to lead after the restart');
     await a.client.close();
     expect(await changed).toBe(b.url);
@@ -292,7 +299,7 @@ describe('ZooKeeperMasterDetector on a real ZooKeeper', () => {
       );
     }
     expect(seen).toEqual([b.url]);
-  });
+  }, 150_000);
 });
 
 describe('SchedulerClient with the ZooKeeper detector', () => {

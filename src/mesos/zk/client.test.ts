@@ -165,6 +165,27 @@ describe('ZooKeeperClient (scripted server)', () => {
     expect(fake.handshakes).toHaveLength(1);
   });
 
+  it('abandons a connection that never answers its handshake in time to re-attach the session (a restarting server)', async () => {
+    const { fake, client } = await setup({ sessionTimeoutMs: 3000 });
+    const sockets: Socket[] = [];
+    fake.onConnect = (s) => {
+      sockets.push(s);
+      // the second connection is accepted and never answered, as ZooKeeper 3.8 does while it starts; the rest re-attach
+      if (fake.handshakes.length !== 2) fake.accept(s, 0x1234n, 3000);
+    };
+    const events: string[] = [];
+    client.on('expired', () => events.push('expired'));
+    client.on('connected', (i) => events.push(`connected ${i.sessionId.toString(16)} new=${i.newSession}`));
+    const first = nextConnected(client);
+    client.start();
+    await first;
+    const again = nextConnected(client);
+    sockets[0].destroy(); // the server goes away
+    await again;
+    expect(fake.handshakes.map((h) => h.sessionId)).toEqual([0n, 0x1234n, 0x1234n]);
+    expect(events).toEqual(['connected 1234 new=true', 'connected 1234 new=false']);
+  });
+
   it('gives up on a silent server after two thirds of the session timeout and reconnects', async () => {
     const { fake, client } = await setup({ sessionTimeoutMs: 600 });
     fake.onConnect = (s) => fake.accept(s, 0x1234n, 600);

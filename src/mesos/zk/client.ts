@@ -26,7 +26,12 @@ export interface ZooKeeperClientOptions {
   sessionTimeoutMs?: number;
   /** Sent after each handshake, e.g. { scheme: 'digest', auth: 'user:pass' }. */
   auth?: { scheme: string; auth: string };
-  /** One TCP connect + handshake; default max(1 s, session timeout / number of servers). */
+  /**
+   * One TCP connect + handshake; default max(1 s, session timeout / max(3, number of servers)): the Java client's
+   * session timeout / servers, but never the whole session for one attempt. A restarting server can accept a
+   * connection and never answer it (ZooKeeper 3.8 while it loads its database); the next attempt must still re-attach
+   * the session before it expires.
+   */
   connectTimeoutMs?: number;
   /** Pause after every server failed in a row; defaults 200 ms .. 5 s. */
   backoff?: { initialMs?: number; maxMs?: number };
@@ -93,7 +98,7 @@ export class ZooKeeperClient {
     this.requestedTimeoutMs = opts.sessionTimeoutMs ?? 10_000;
     if (!(this.requestedTimeoutMs > 0)) throw new RangeError(`ZooKeeperClient: sessionTimeoutMs must be > 0, got ${opts.sessionTimeoutMs}`);
     this.negotiatedTimeoutMs = this.requestedTimeoutMs;
-    this.connectTimeoutMs = opts.connectTimeoutMs ?? Math.max(1000, Math.floor(this.requestedTimeoutMs / this.servers.length));
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? Math.max(1000, Math.floor(this.requestedTimeoutMs / Math.max(3, this.servers.length)));
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger();
     this.backoff = new Backoff({ initialMs: opts.backoff?.initialMs ?? 200, maxMs: opts.backoff?.maxMs ?? 5_000, random: opts.random });
