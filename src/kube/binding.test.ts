@@ -1,11 +1,10 @@
 // bindPodWithAnnotations against a scripted API server: its retries, and their cancellation when the task ends.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { sleep } from '../time/backoff.js';
 import { bindPodWithAnnotations, type BindingTarget } from './binding.js';
 import { KubeClient } from './client.js';
 import { KubeHttp } from './http.js';
+import { localKubeConfig } from './testing/local-kubeconfig.js';
 
 const target: BindingTarget = { namespace: 'ns', name: 'p1', uid: 'u1', nodeName: 'n1', annotations: { 'kube-mesos.io/task-id': 't1' } };
 const pod = (nodeName?: string) => ({ kind: 'Pod', metadata: { name: 'p1', namespace: 'ns', uid: 'u1', annotations: target.annotations }, spec: { nodeName } });
@@ -27,13 +26,7 @@ async function apiServer(script: { post: (n: number) => Answer | Promise<Answer>
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = localKubeConfig(server);
   return {
     calls,
     kc,

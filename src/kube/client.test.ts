@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createRegistry } from '../telemetry/metrics.js';
 import { KubeClient, failureKind, rfc3339Micro } from './client.js';
+import { localKubeConfig } from './testing/local-kubeconfig.js';
 
 describe('failureKind', () => {
   it.each([
@@ -58,13 +57,7 @@ async function fakeServer(reply: (s: Seen) => [number, unknown]) {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'secret-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = localKubeConfig(server, 'secret-token');
   return { seen, kc, maxInFlight: () => maxInFlight, close: () => new Promise((r) => server.close(r)) };
 }
 

@@ -1,21 +1,15 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { KubeHttp, type RawWatchEvent } from './http.js';
 import { httpListWatch } from './informer.js';
+import { localKubeConfig } from './testing/local-kubeconfig.js';
 
 type Script = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 async function serve(script: Script) {
   const server = http.createServer(script);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't0k3n' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = localKubeConfig(server, 't0k3n');
   const h = new KubeHttp(kc);
   return {
     h,

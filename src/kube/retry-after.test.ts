@@ -1,9 +1,8 @@
 // Issue 16 item 7: Retry-After on 429/5xx is honoured by the Kubernetes transport (it used to be parsed and ignored).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { sleep } from '../time/backoff.js';
 import { KubeHttp, parseRetryAfter, retryAfterWaitMs } from './http.js';
+import { localKubeConfig } from './testing/local-kubeconfig.js';
 
 describe('retryAfterWaitMs', () => {
   it.each([
@@ -42,13 +41,7 @@ describe('KubeHttp and Retry-After', () => {
       }
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = localKubeConfig(server);
     const waits: number[] = [];
     const h = new KubeHttp(kc, { sleep: async (ms) => void waits.push(ms) });
     try {
@@ -75,13 +68,7 @@ describe('KubeHttp and Retry-After', () => {
       }, calls === 2 ? 20 : 0);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = localKubeConfig(server);
     const waits: [number, boolean][] = [];
     const h = new KubeHttp(kc, {
       sleep: (ms, signal) => {
