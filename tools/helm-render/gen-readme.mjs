@@ -123,6 +123,7 @@ export function renderReadme() {
     '| KubeMesosFailoverSafetyStop | critical | replacements are held because too much looks lost at once (`failover.safetyStopFraction`) |',
     '| KubeMesosKubeletLaunchesFailing | warning | more than 3 pod tasks failed on their agents before binding in 15 minutes |',
     '| KubeMesosKubernetesAPIErrors | warning | more than 10% of Kubernetes API requests failed for 10 minutes |',
+    '| KubeMesosMesosCallsFailing | warning | more than 10% of the calls to the Mesos master failed for 10 minutes |',
     '',
     '## Values',
     '',
