@@ -2,9 +2,11 @@
  * Node heartbeats for the bench's Nodes (opt-in, BENCH_E2E_NODE_LEASES=1): a kubelet renews its Node's Lease in
  * kube-node-lease every 10 s (kubelet 1.20: a quarter of the 40 s lease duration), whoever schedules its pods. kube-mesos'
  * hollow kubelets do; the Nodes of limit, limit-kubelet and kube-scheduler have no kubelet, so without this their runs put
- * ~100 fewer writes a second on the shared API server. This stand-in makes the same merge patch as the hollow kubelets
- * (src/executor/kube-api.ts), spread evenly over the interval. Child of e2e.bench.ts.
+ * ~100 fewer writes a second on the shared API server. This stand-in renews through the hollow kubelets' own code
+ * (src/executor/kube-api.ts: the same merge patch), spread evenly over the interval. Child of e2e.bench.ts.
  */
+import { createKubeletApi } from '../../src/executor/kube-api.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import { childOptions, report } from './child.js';
 import { loadKubeConfig } from './kube.js';
@@ -19,19 +21,18 @@ export interface LeaseStandinOptions {
   intervalMs?: number;
 }
 
-const LEASES = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
 const DURATION_S = 40;
 
 async function main(): Promise<void> {
   const o = childOptions<LeaseStandinOptions>();
-  const http = new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight });
+  const api = createKubeletApi(new KubeClient(new KubeHttp(loadKubeConfig(o.kubeconfig), { qps: o.qps, burst: o.burst, maxInFlight: o.inflight })));
   const interval = o.intervalMs ?? 10_000;
-  const spec = (node: string) => ({ holderIdentity: node, leaseDurationSeconds: DURATION_S, renewTime: new Date().toISOString().replace('Z', '000Z') });
+  const renew = (node: string, create = false) => api.renewNodeLease(node, { leaseDurationSeconds: DURATION_S, renewTime: new Date(), create });
   let renewed = 0;
   let failed = 0;
   for (const node of o.nodes) {
-    const r = await http.request('POST', LEASES, { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: node, namespace: 'kube-node-lease' }, spec: spec(node) } });
-    if (r.status !== 201 && r.status !== 409) throw new Error(`create Lease ${node}: HTTP ${r.status}`);
+    const r = await renew(node, true);
+    if (!r.ok) throw new Error(`create Lease ${node}: ${r.kind} (${r.status}): ${r.message}`);
   }
   report({ ready: true });
   setInterval(() => report({ renewed, failed }), 1000).unref();
@@ -44,9 +45,7 @@ async function main(): Promise<void> {
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const node = o.nodes[i % o.nodes.length];
-    void http
-      .request('PATCH', `${LEASES}/${encodeURIComponent(node)}`, { body: { spec: spec(node) }, contentType: 'application/merge-patch+json' })
-      .then((r) => (r.status === 200 ? renewed++ : failed++), () => failed++);
+    void renew(node).then((r) => (r.ok ? renewed++ : failed++), () => failed++);
   }
 }
 

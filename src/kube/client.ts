@@ -78,9 +78,8 @@ export class KubeClient {
 
   // ---- pods ----
 
-  /** `retrySignal`: stops waiting out a Retry-After (RequestOptions). */
-  getPod(ns: string, name: string, opts: { retrySignal?: AbortSignal } = {}): Promise<Result<V1Pod>> {
-    return this.typed('GET', podPath(ns, name), opts);
+  getPod(ns: string, name: string): Promise<Result<V1Pod>> {
+    return this.typed('GET', podPath(ns, name));
   }
 
   createPod(ns: string, pod: V1Pod): Promise<Result<V1Pod>> {
@@ -198,7 +197,7 @@ export class KubeClient {
   }
 
   /** The answer as the API server's JSON (timestamps stay RFC 3339 strings, as informer objects are). */
-  private async typed<T>(method: string, path: string, opts: { body?: unknown; contentType?: string; retrySignal?: AbortSignal } = {}): Promise<Result<T>> {
+  private async typed<T>(method: string, path: string, opts: { body?: unknown; contentType?: string } = {}): Promise<Result<T>> {
     const res = await this.http.request(method, path, opts);
     if (!ok(res.status)) return toFailure(res);
     return { ok: true, value: res.body as T };

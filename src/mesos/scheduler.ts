@@ -194,15 +194,13 @@ export class SchedulerClient {
     if (call.type === 'SUBSCRIBE') throw new TypeError('SchedulerClient.call: SUBSCRIBE is sent by the client itself');
     const frameworkId = this.frameworkId;
     if (this.state !== 'subscribed' || !frameworkId) throw new NotSubscribedError();
-    const onCall = this.onCall;
-    if (!onCall) return this.session.call({ ...call, framework_id: { value: frameworkId } }, this.stopSignal.signal);
     const started = performance.now();
+    let ok = false;
     try {
       await this.session.call({ ...call, framework_id: { value: frameworkId } }, this.stopSignal.signal);
-      onCall(call.type, (performance.now() - started) / 1000, true);
-    } catch (err) {
-      onCall(call.type, (performance.now() - started) / 1000, false);
-      throw err;
+      ok = true;
+    } finally {
+      this.onCall?.(call.type, (performance.now() - started) / 1000, ok);
     }
   }
 

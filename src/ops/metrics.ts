@@ -12,6 +12,7 @@ export const BINDING_RESULTS = ['bound', 'already-bound', 'rejected', 'failed', 
 export type BindingResult = (typeof BINDING_RESULTS)[number];
 /** `kube_mesos_mesos_call_duration_seconds{result}`. */
 export const MESOS_CALL_RESULTS = ['ok', 'error'] as const;
+export type MesosCallResult = (typeof MESOS_CALL_RESULTS)[number];
 export const MESOS_CONNECTION_STATES: readonly MesosConnectionState[] = ['disconnected', 'connecting', 'subscribed'];
 
 /** Seconds; from sub-millisecond cycles (a few pods) to multi-second ones (thousands of pods against thousands of agents). */

@@ -7,7 +7,7 @@
  * A Binding that can never succeed (pod gone or replaced, bound elsewhere, being deleted) or that the API refuses kills
  * the task: its TASK_KILLED arrives before any binding, so the pod goes back to the queue (mesos-events.ts).
  *
- * A task that ends while its Binding waits (a Retry-After, the backoff) cancels it (`taskEnded`): no further POST, and
+ * A task that ends while its Binding waits (in the client queue, a Retry-After, the backoff) cancels it (`taskEnded`): no further POST, and
  * the pod, re-queued by its task's end, is placed again. A POST already sent is not cut: if it bound the pod, the pod
  * is bound without a task (`boundWithoutTask`).
  */

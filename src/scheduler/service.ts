@@ -20,7 +20,7 @@ import { KubeStorage } from '../kube/storage-informer.js';
 import { discoverPolicyVersion, PodDisruptionBudgets } from '../kube/pdb-informer.js';
 import { SchedulerClient } from '../mesos/scheduler.js';
 import { isZkUrl, ZooKeeperMasterDetector } from '../mesos/zk/detector.js';
-import { SchedulerMetrics } from '../ops/metrics.js';
+import { SchedulerMetrics, type MesosCallResult } from '../ops/metrics.js';
 import { createRegistry } from '../telemetry/metrics.js';
 import { userAgent } from '../telemetry/build.js';
 import type { Logger } from '../telemetry/log.js';
@@ -92,7 +92,7 @@ export async function startSchedulerService(o: SchedulerServiceOptions): Promise
     ca: o.ca,
     heartbeatMissLimit: c.mesos.heartbeatMissLimit,
     log: log.child({ component: 'mesos' }),
-    onCall: (call, seconds, ok) => metrics.mesosCallDuration.observe({ call, result: ok ? 'ok' : 'error' }, seconds),
+    onCall: (call, seconds, ok) => metrics.mesosCallDuration.observe({ call, result: (ok ? 'ok' : 'error') satisfies MesosCallResult }, seconds),
   });
   const core = new FrameworkCore({
     mesos: mesosPort(client),
