@@ -12,13 +12,15 @@
 // BENCH_E2E_BURST (5000), BENCH_E2E_INFLIGHT (50), BENCH_E2E_CREATE_CONCURRENCY (50), BENCH_E2E_CONTENDERS
 // (limit,limit-kubelet,kube-scheduler,kube-mesos,kube-mesos-cold), BENCH_E2E_MODES (backlog; backlog,stream for both), BENCH_E2E_ROUNDS (1; best round reported), BENCH_E2E_TIMEOUT_S (240), BENCH_E2E_PROFILE_DIR (CPU-profile the kube-mesos
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
-// BENCH_E2E_TIMELINE (1: bound count every second); diagnostics that change kube-mesos (named in the output):
+// BENCH_E2E_TIMELINE (1: bound count every second), BENCH_E2E_APISERVER_PPROF (a directory: the API server's Go CPU profile of
+// each run's first BENCH_E2E_APISERVER_PPROF_S seconds (10) after the pods are created / the scheduler resumed, read with `go tool pprof -top`); diagnostics that change kube-mesos (named in the output):
 // BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval), BENCH_E2E_NODE_LEASES (1: the Nodes of the contenders other than kube-mesos renew Leases every 10 s, as kubelets do).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNodeChild, type Child } from './lib/child.js';
+import { apiserverCpuProfile } from './lib/apiserver-pprof.js';
 import { startBenchControlPlane, type BenchControlPlane } from './lib/controlplane.js';
 import { startKubeScheduler } from './lib/kube-scheduler.js';
 import { BindWatch, apiRequestCounts, freshLeases, benchPod, boundedAll, createNamespace, createPod, createReadyNode, deleteAllPods, deleteKubeletNodes, loadKubeConfig, nodeZones, requestDelta, unthrottled } from './lib/kube.js';
@@ -47,6 +49,8 @@ const O = {
   pacedRates: (env.BENCH_E2E_PACED_RATES ?? '50,100,200').split(',').filter(Boolean).map(Number),
   pacedSeconds: num('BENCH_E2E_PACED_SECONDS', 30),
   profileDir: env.BENCH_E2E_PROFILE_DIR,
+  apiserverPprofDir: env.BENCH_E2E_APISERVER_PPROF,
+  apiserverPprofSeconds: Number(env.BENCH_E2E_APISERVER_PPROF_S ?? 10),
   // Diagnostics, off by default: kube-mesos config overrides (`placement.maxBatch=5000,…`) and eager cycles.
   kubeMesosSet: (env.BENCH_E2E_KM_SET ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]),
   kubeMesosEager: env.BENCH_E2E_KM_EAGER === '1',
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const work = await mkdtemp(join(tmpdir(), 'kube-mesos-bench-e2e-'));
   progress(`work dir ${work}; starting etcd + kube-apiserver (no controller-manager)`);
-  const cp = await startBenchControlPlane({ cacheDir: O.cacheDir });
+  const cp = await startBenchControlPlane({ cacheDir: O.cacheDir, profiling: O.apiserverPprofDir !== undefined });
   const kc = loadKubeConfig(cp.kubeconfigPath);
   const api = unthrottled(kc, Math.max(O.createConcurrency, 50));
   const results: Partial<Record<Mode, Record<string, RunFigures>>> = {};
@@ -261,6 +265,19 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+/** With BENCH_E2E_APISERVER_PPROF: the API server's CPU profile of the next seconds, kept as `<dir>/<label>-apiserver.pprof`. */
+function apiserverPprof(cp: BenchControlPlane, label: string): Promise<void> {
+  if (!O.apiserverPprofDir) return Promise.resolve();
+  return apiserverCpuProfile(cp.kubeconfigPath, O.apiserverPprofSeconds, join(O.apiserverPprofDir, `${label}-apiserver.pprof`)).then(
+    (file) => {
+      progress(`API server CPU profile: ${file}`);
+    },
+    (err: unknown) => {
+      progress(`API server CPU profile failed: ${String(err)}`);
+    },
+  );
+}
+
 async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, mode: Mode, round: number): Promise<RunFigures> {
   const ns = `bench-${mode}-${c.name}${round ? `-${round}` : ''}`;
   await createNamespace(api, ns);
@@ -290,6 +307,7 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, 
     });
     const tLastCreated = performance.now();
     if (mode === 'backlog') measured.resume();
+    const pprof = apiserverPprof(cp, `${c.name}-${mode}`);
     const boundAtCreationEnd = watch.boundAt.size - 1;
     progress(`${c.name}: created in ${Math.round(tLastCreated - tFirst)} ms, ${boundAtCreationEnd} bound so far; waiting for the rest`);
     const ticker = setInterval(() => progress(`${c.name}: ${watch.boundAt.size - 1} bound`), env.BENCH_E2E_TIMELINE === '1' ? 1000 : 10_000);
@@ -305,6 +323,7 @@ async function runContender(c: Contender, api: KubeHttp, cp: BenchControlPlane, 
     };
     const apiAfter = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
     const requests = requestDelta(requestsBefore, await apiRequestCounts(api));
+    await pprof;
     const figures = summarizeRun({
       createdAt,
       boundAt: watch.boundAt,
@@ -383,6 +402,7 @@ async function runPaced(c: Contender, api: KubeHttp, cp: BenchControlPlane, rate
     const ticker = setInterval(() => progress(`${c.name}: ${createdAt.size} created, ${watch.boundAt.size - 1} bound, ${Math.max(0, watch.runningAt.size - 1)} Running`), env.BENCH_E2E_TIMELINE === '1' ? 1000 : 10_000);
     let creation: PacedCreation;
     let complete: boolean;
+    const pprof = apiserverPprof(cp, `${c.name}-paced${rate}`);
     try {
       creation = await createPaced(creator, ns, due, O.createConcurrency, (i) => ({ name: `p-${i}`, body: benchPod(`p-${i}`, template) }), (name, at) => createdAt.set(name, at));
       const pods = createdAt.size - creation.failures.length;
@@ -401,6 +421,7 @@ async function runPaced(c: Contender, api: KubeHttp, cp: BenchControlPlane, rate
     };
     const apiAfter = cp.apiserverPid ? procUsage(cp.apiserverPid) : undefined;
     const requests = requestDelta(requestsBefore, await apiRequestCounts(api));
+    await pprof;
     const otherUsage = others.map((p) => usage(p.pid)).filter((u): u is ProcUsage => u !== undefined);
     const r: PacedRun = {
       mode: 'paced',

@@ -22,7 +22,8 @@ export interface BenchControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startBenchControlPlane(o: { cacheDir: string; readyTimeoutMs?: number }): Promise<BenchControlPlane> {
+/** `profiling`: serve /debug/pprof (off by default, as in production charts). */
+export async function startBenchControlPlane(o: { cacheDir: string; readyTimeoutMs?: number; profiling?: boolean }): Promise<BenchControlPlane> {
   if (!(await readInstalled(o.cacheDir))) throw new Error(`the control plane is not installed in ${o.cacheDir}: run \`kube-mesos control-plane install\``);
   const bin = cacheLayout(o.cacheDir).binary;
   const dir = await mkdtemp(join(tmpdir(), 'kube-mesos-bench-cp-'));
@@ -73,7 +74,7 @@ export async function startBenchControlPlane(o: { cacheDir: string; readyTimeout
         '--disable-admission-plugins=ServiceAccount',
         '--allow-privileged=true',
         `--cert-dir=${join(dir, 'pki', 'apiserver-generated')}`,
-        '--profiling=false',
+        `--profiling=${o.profiling === true}`,
       ],
     },
     { graceMs: 5000 },
