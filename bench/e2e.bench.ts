@@ -14,7 +14,7 @@
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
 // BENCH_E2E_TIMELINE (1: bound count every second), BENCH_E2E_APISERVER_PPROF (a directory: the API server's Go CPU profile of
 // each run's first BENCH_E2E_APISERVER_PPROF_S seconds (10) after the pods are created / the scheduler resumed, read with `go tool pprof -top`); diagnostics that change kube-mesos (named in the output):
-// BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval), BENCH_E2E_NODE_LEASES (1: the Nodes of the contenders other than kube-mesos renew Leases every 10 s, as kubelets do).
+// BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval), BENCH_E2E_KM_NODE_FLAGS (Node flags for kube-mesos' two processes, `--max-semi-space-size=64`), BENCH_E2E_NODE_LEASES (1: the Nodes of the contenders other than kube-mesos renew Leases every 10 s, as kubelets do).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -56,6 +56,7 @@ const O = {
   kubeMesosEager: env.BENCH_E2E_KM_EAGER === '1',
   // Opt-in, like for like: the bench's Nodes renew Leases every 10 s as kubelets do (bench/lib/lease-standin.ts).
   nodeLeases: env.BENCH_E2E_NODE_LEASES === '1',
+  kubeMesosNodeFlags: (env.BENCH_E2E_KM_NODE_FLAGS ?? '').split(' ').filter(Boolean),
   cacheDir: env.KUBE_MESOS_CACHE_DIR ?? join(homedir(), '.cache', 'kube-mesos'),
   // Same capacity on both sides: 8 cpus, 16 GiB per agent / Node.
   cpu: '8',
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
           'kube-mesos-emulator.ts',
           { kubeconfig: cp.kubeconfigPath, agents: O.agents, zones: O.zones, agentResources: O.agentResources, allocationIntervalMs: O.allocationIntervalMs, schedulerName: 'kube-mesos', qps: O.qps, burst: O.burst, inflight: O.inflight, ...prof('emulator') },
           join(work, `${name}-emulator.log`),
-          ['--enable-source-maps'],
+          ['--enable-source-maps', ...O.kubeMesosNodeFlags],
         );
         const { url } = await emu.message<{ url: string }>((m) => m.ready === true, 120_000);
         const startedAt = Date.now();
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
           'kube-mesos-scheduler.ts',
           { kubeconfig: cp.kubeconfigPath, mesosUrl: url, agents: O.agents, qps: O.qps, burst: O.burst, set, eagerCycles: O.kubeMesosEager, ...prof('scheduler') },
           join(work, `${name}-scheduler.log`),
-          ['--enable-source-maps'],
+          ['--enable-source-maps', ...O.kubeMesosNodeFlags],
         );
         await sched.message((m) => m.ready === true, 120_000);
         if (warmPerZone > 0) {
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
       create_concurrency: O.createConcurrency,
       control_plane: 'etcd + kube-apiserver 1.20, no kube-controller-manager (Nodes stay Ready untainted); one apiserver for all, pods deleted between contenders',
       kube_scheduler: 'v1.20.2, KubeSchedulerConfiguration v1beta1 default profile, clientConnection qps/burst as above',
-      kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); kube-mesos: warm pool (pool.minPerZone ${Math.ceil(O.agents / O.zones.length)}: a registered kubelet on every agent before the run), kube-mesos-cold: kubelets started as pods need them; scheduler ${O.kubeMesosSet.length ? `config overrides ${O.kubeMesosSet.map((kv) => kv.join('=')).join(',')}` : 'default config'}${O.kubeMesosEager ? ', DIAGNOSTIC eager cycles' : ''}; CPU/RSS = scheduler process only`,
+      kube_mesos: `emulator ${O.agents} agents (${O.agentResources}), allocation interval ${O.allocationIntervalMs} ms, in-process hollow kubelets (executor bind transport qps/burst/in-flight as above); kube-mesos: warm pool (pool.minPerZone ${Math.ceil(O.agents / O.zones.length)}: a registered kubelet on every agent before the run), kube-mesos-cold: kubelets started as pods need them; scheduler ${O.kubeMesosSet.length ? `config overrides ${O.kubeMesosSet.map((kv) => kv.join('=')).join(',')}` : 'default config'}${O.kubeMesosEager ? ', DIAGNOSTIC eager cycles' : ''}${O.kubeMesosNodeFlags.length ? `, Node flags ${O.kubeMesosNodeFlags.join(' ')}` : ''}; CPU/RSS = scheduler process only`,
       modes: 'backlog: contender paused (SIGSTOP) while the pods are created, then resumed; stream: pods created while it runs; paced: pods created at a steady rate while it runs',
       ...(O.modes.includes('paced')
         ? {
