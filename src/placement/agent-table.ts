@@ -4,6 +4,7 @@
 // capacities) are updated at those agents only. Without a table passed in, plan() builds a fresh one: the same result.
 import { domainBitsMismatch, domainIndexParts } from './domain-index.js';
 import { FreeColumns } from './free-columns.js';
+import { PodGroups } from './pod-groups.js';
 import { cacheBitsMismatch, SpecCaches, type SearchCache } from './spec-caches.js';
 import type { AgentView, PlanConfig } from './types.js';
 import { grown, makeAgent, resetAgent, type DomainIndex, type WAgent } from './working-agent.js';
@@ -155,6 +156,8 @@ export class AgentTable {
    * type feedback had been lost (after full collections; a recompile each time).
    */
   readonly podLists: unknown[][] = [[], [], [], []];
+  /** The placed pods in groups, and the spread and affinity counters made from them, kept up to date by sync(). */
+  groups = new PodGroups();
 
   constructor(opts: AgentTableOptions = {}) {
     this.searchCacheEnabled = opts.searchCache ?? true;
@@ -189,7 +192,9 @@ export class AgentTable {
       }
     }
     if (full) return this.rebuildAll(views, cfg);
+    const groups = this.groups;
     for (const a of this.touched) {
+      if (views[a.idx] === a.view) groups.undoAdded(a); // the plan's pods, before the reset forgets them (else: leave())
       if (a.newKubelet) this.kubeletsChanged = true;
       this.isTouched[a.idx] = 0;
       if (views[a.idx] === a.view) {
@@ -205,6 +210,7 @@ export class AgentTable {
       const a = this.agents[i];
       known[i] = v;
       const had = a.hasKubelet;
+      groups.leave(a, v); // with the old view's pods, domains and eligibility
       resetAgent(a, v, cfg);
       this.free.write(a);
       this.kub[i] = a.hasKubelet ? 1 : 0;
@@ -212,17 +218,20 @@ export class AgentTable {
       if (had !== a.hasKubelet) this.kubeletsChanged = true;
       this.agentChanged(a);
       for (const d of this.derived.values()) d.update(a);
+      groups.enter(a);
       this.rebuilt++;
     }
     if (n > m) this.addAgents(views, m, cfg);
     if (this.kubeletsChanged) this.listKubelets();
     for (const [k, d] of this.derived) if (this.plans - d.usedInPlan > KEEP_UNUSED_PLANS) this.derived.delete(k);
+    groups.endSync(this.plans - KEEP_UNUSED_PLANS); // its counters were used no later than the arrays they read
     this.searchCaches.dropUnused(this.plans, KEEP_UNUSED_PLANS);
   }
 
   private rebuildAll(views: readonly AgentView[], cfg: PlanConfig): void {
     this.cfg = cfg;
     this.derived.clear();
+    this.groups = new PodGroups(); // built again on first need
     this.searchCaches.clear();
     this.touched.length = 0;
     const n = views.length;
@@ -273,6 +282,7 @@ export class AgentTable {
       this.ver[i] = this.nextVer();
       this.agentChanged(a);
       for (const d of this.derived.values()) d.update(a);
+      this.groups.arrive(a);
       if (a.hasKubelet) this.kubeletAgents.push(a); // arrivals come last: the list stays in agent order
     }
     this.rebuilt += n - m;

@@ -1,17 +1,19 @@
 import { tolerates, type PodCtx } from './framework.js';
 import { grown } from './agent-table.js';
+import type { EligibleMask } from './domain-counter.js';
 import type { CycleState } from './state.js';
 
 /**
  * Agents whose pods count for a spread constraint: kube-scheduler's nodeAffinityPolicy (default Honor: the agent
  * matches the pod's nodeSelector/required affinity) and nodeTaintsPolicy (default Ignore), and which carry every
- * topology key in `keys`. Returns the mask and its text identity.
+ * topology key in `keys`. Returns the mask (the table's, kept and updated across plans: counters keep it) and its text
+ * identity.
  */
 export function eligibleAgents(
   pod: PodCtx,
   st: CycleState,
   opts: { nodeAffinityPolicy?: string; nodeTaintsPolicy?: string; keys: string[]; fields?: string[]; schedulableOnly?: boolean },
-): { mask: Uint8Array | null; sig: string } {
+): { eligible: EligibleMask; sig: string } {
   const honorAffinity = (opts.nodeAffinityPolicy ?? 'Honor') === 'Honor' && pod.nodeMatch !== undefined;
   const honorTaints = (opts.nodeTaintsPolicy ?? 'Ignore') === 'Honor';
   const keys = [...opts.keys].sort();
@@ -25,9 +27,9 @@ export function eligibleAgents(
   ]);
   // Kept across plans, updated at agents whose view changed.
   const table = st.table;
-  const e = st.perAgent(
+  const e = st.perAgent<EligibleMask>(
     `elig:${sig}`,
-    (n) => ({ m: new Uint8Array(n).fill(1), out: 0 }),
+    (n) => ({ m: new Uint8Array(n).fill(1) }),
     (e, a) => {
       let ok = !(opts.schedulableOnly && a.view.unschedulable);
       if (ok && honorAffinity) ok = pod.nodeMatch!(a);
@@ -42,12 +44,12 @@ export function eligibleAgents(
       // indexes, not for-of: this runs for every agent, and the iterators were most of a first cycle's garbage
       if (ok) for (let k = 0; k < keys.length; k++) if (a.labels[keys[k]] === undefined) ok = false;
       if (ok) for (let k = 0; k < fields.length; k++) if (table.domainIndex(`field:${fields[k]}`).ids[a.idx] < 0) ok = false;
-      const v = ok ? 1 : 0;
-      e.out += e.m[a.idx] - v; // agents left out, so that "all in" gives no mask
-      e.m[a.idx] = v;
+      e.m[a.idx] = ok ? 1 : 0;
     },
-    (e, from, to) => ({ m: grown(e.m, from, to, 1), out: e.out }), // arrivals start "in", as make() has them
+    (e, from, to) => {
+      e.m = grown(e.m, from, to, 1); // arrivals start "in", as make() has them; the same object, as counters hold it
+      return e;
+    },
   );
-  const mask = e.out === 0 ? null : e.m;
-  return { mask, sig };
+  return { eligible: e, sig };
 }

@@ -22,10 +22,10 @@ export const spreadAnnotationFilter: FilterPlugin<Data> = {
   prepare: (pod, st) => {
     const field = pod.pod.spread?.field;
     if (!field) return undefined;
-    const { mask, sig } = eligibleAgents(pod, st, { keys: [], fields: [field], schedulableOnly: true });
+    const { eligible, sig } = eligibleAgents(pod, st, { keys: [], fields: [field], schedulableOnly: true });
     const index = st.domainIndex(`field:${field}`);
     const gk = pod.groupKey;
-    const counter = st.counter(`sa:${gk}\u0001${field}\u0001${sig}`, 'spread', index, (g) => g.groupKey === gk, mask);
+    const counter = st.counter(`sa:${gk}\u0001${field}\u0001${sig}`, 'spread', index, (g) => g.groupKey === gk, eligible);
     return { index, counter, field, fail: fail(spreadReason(field)), missing: fail(spreadMissingReason(field), true) };
   },
   filter: (d, a) => {

@@ -30,12 +30,12 @@ export function spreadTerm(pod: PodCtx, st: CycleState, c: V1TopologySpreadConst
     return { index: t.index, counter: t.counter, maxSkew: t.maxSkew, self: cached.match(pod.pod.labels) ? 1 : 0, minDomains: t.minDomains };
   }
   const sel = withMatchLabelKeys(c.labelSelector, c.matchLabelKeys, pod.pod.labels);
-  const { mask, sig } = eligibleAgents(pod, st, { nodeAffinityPolicy: c.nodeAffinityPolicy, nodeTaintsPolicy: c.nodeTaintsPolicy, keys });
+  const { eligible, sig } = eligibleAgents(pod, st, { nodeAffinityPolicy: c.nodeAffinityPolicy, nodeTaintsPolicy: c.nodeTaintsPolicy, keys });
   const ns = pod.pod.namespace;
   const skey = selectorKey(sel);
   const index = st.domainIndex(`label:${c.topologyKey}`);
   const match = st.memoize(`sel:${skey}`, () => compileLabelSelector(sel));
-  const counter = st.counter(`tsc:${ns}\u0001${skey}\u0001${c.topologyKey}\u0001${sig}`, 'spread', index, (g) => g.namespace === ns && match(g.labels), mask);
+  const counter = st.counter(`tsc:${ns}\u0001${skey}\u0001${c.topologyKey}\u0001${sig}`, 'spread', index, (g) => g.namespace === ns && match(g.labels), eligible);
   const self = match(pod.pod.labels) ? 1 : 0;
   const term = { index, counter, maxSkew: c.maxSkew, self, minDomains: c.minDomains ?? 1 };
   st.memo.set(memoKey, { term, match });
