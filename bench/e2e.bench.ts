@@ -14,12 +14,13 @@
 // scheduler and emulator processes there), BENCH_E2E_ALLOCATION_INTERVAL_MS (1000), BENCH_E2E_KEEP_LOGS (1: keep the work dir),
 // BENCH_E2E_TIMELINE (1: bound count every second), BENCH_E2E_APISERVER_PPROF (a directory: the API server's Go CPU profile of
 // each run's first BENCH_E2E_APISERVER_PPROF_S seconds (10) after the pods are created / the scheduler resumed, read with `go tool pprof -top`); diagnostics that change kube-mesos (named in the output):
-// BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval), BENCH_E2E_KM_NODE_FLAGS (Node flags for kube-mesos' two processes, `--max-semi-space-size=64`), BENCH_E2E_NODE_LEASES (1: the Nodes of the contenders other than kube-mesos renew Leases every 10 s, as kubelets do).
+// BENCH_E2E_KM_SET (config overrides, `placement.maxBatch=5000`), BENCH_E2E_KM_EAGER (1: a cycle every cycleInterval), BENCH_E2E_KM_NODE_FLAGS (Node flags for kube-mesos' two processes; default the image's NODE_OPTIONS, '' for none), BENCH_E2E_NODE_LEASES (1: the Nodes of the contenders other than kube-mesos renew Leases every 10 s, as kubelets do).
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNodeChild, type Child } from './lib/child.js';
+import { shippedNodeFlags } from './lib/shipped-node-flags.js';
 import { apiserverCpuProfile } from './lib/apiserver-pprof.js';
 import { startBenchControlPlane, type BenchControlPlane } from './lib/controlplane.js';
 import { startKubeScheduler } from './lib/kube-scheduler.js';
@@ -56,7 +57,8 @@ const O = {
   kubeMesosEager: env.BENCH_E2E_KM_EAGER === '1',
   // Opt-in, like for like: the bench's Nodes renew Leases every 10 s as kubelets do (bench/lib/lease-standin.ts).
   nodeLeases: env.BENCH_E2E_NODE_LEASES === '1',
-  kubeMesosNodeFlags: (env.BENCH_E2E_KM_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  // What the image runs with (the Dockerfile's NODE_OPTIONS) unless set; empty = Node's defaults.
+  kubeMesosNodeFlags: env.BENCH_E2E_KM_NODE_FLAGS !== undefined ? env.BENCH_E2E_KM_NODE_FLAGS.split(' ').filter(Boolean) : shippedNodeFlags(),
   cacheDir: env.KUBE_MESOS_CACHE_DIR ?? join(homedir(), '.cache', 'kube-mesos'),
   // Same capacity on both sides: 8 cpus, 16 GiB per agent / Node.
   cpu: '8',

@@ -1,9 +1,11 @@
 // The Dockerfile, linted statically (no Docker engine runs here): stages, base image, non-root user, entrypoint, the
 // ops port, and that every file the build copies exists in the repository and is not excluded by .dockerignore.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig } from '../../src/config/config.js';
+import { shippedNodeFlags } from '../../bench/lib/shipped-node-flags.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -144,5 +146,14 @@ describe('Dockerfile', () => {
     expect(JSON.parse(steps(final, 'CMD').pop()!.args)).toEqual(['scheduler']);
     const port = defaultConfig().ops.listen.split(':').pop();
     expect(steps(final, 'EXPOSE').map((e) => e.args)).toEqual([port]);
+  });
+
+  it('sets NODE_OPTIONS that Node accepts, and the e2e benchmark runs kube-mesos with the same flags', () => {
+    const envs = steps(final, 'ENV').map((e) => /^NODE_OPTIONS=(.*)$/.exec(e.args)?.[1]).filter((v): v is string => v !== undefined);
+    expect(envs).toEqual(['--max-semi-space-size=64']);
+    // Node refuses, with exit code 9, an option that is not allowed in NODE_OPTIONS
+    const r = spawnSync(process.execPath, ['-e', ''], { env: { ...process.env, NODE_OPTIONS: envs[0] }, encoding: 'utf8' });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(shippedNodeFlags()).toEqual(envs[0].split(' '));
   });
 });
