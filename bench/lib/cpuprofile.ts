@@ -1,7 +1,9 @@
 /**
  * Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time by function (file:line) and by file, and inclusive time
  * of the functions named in `--focus`, and the project callers of `--callers` leaves.
- * `node --import tsx bench/lib/cpuprofile.ts <file> [--top 25] [--focus a,b] [--callers writev,deserialize]`.
+ * `--stretches <ms>` lists the stretches of the profile busy without an idle sample for at least that long (an event loop
+ * that could not answer anything meanwhile), each with the project frames nearest the samples.
+ * `node --import tsx bench/lib/cpuprofile.ts <file> [--top 25] [--focus a,b] [--callers writev,deserialize] [--stretches 100]`.
  */
 import { readFileSync } from 'node:fs';
 
@@ -17,6 +19,8 @@ interface Profile {
   startTime: number;
   endTime: number;
   samples: number[];
+  /** Microseconds from the previous sample (the first: from startTime). */
+  timeDeltas?: number[];
 }
 
 export interface Row {
@@ -108,6 +112,64 @@ export function callersOf(p: Profile, leaf: string, msPerHit: number, top = 10):
     .map(([name, h]) => ({ name, ms: Math.round(h * msPerHit), pct: Math.round((h / Math.max(1, total)) * 1000) / 10 }));
 }
 
+export interface Stretch {
+  /** From the profile's start. */
+  startMs: number;
+  ms: number;
+  /** Outermost project frame (src/) of each sample, or the frame below the root, by share of the stretch's samples. */
+  top: Row[];
+}
+
+/** Runs of consecutive non-idle samples lasting at least `minMs`: while one lasts, the event loop answers nothing. */
+export function busyStretches(p: Profile, minMs: number, top = 3): Stretch[] {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const label = (f: ProfileNode['callFrame']) => `${f.functionName || '(anonymous)'}${f.url ? ` ${short(f.url)}:${f.lineNumber + 1}` : ''}`;
+  // the outermost project frame: what the event loop was doing (a request handler, a timer), not the leaf helper
+  const owner = (s: number): string => {
+    let outer: ProfileNode['callFrame'] | undefined;
+    let below = s;
+    for (let id: number | undefined = s; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      if (f.url.includes('/src/') && !f.url.includes('node_modules/')) outer = f;
+      if (parent.get(id) !== undefined) below = id;
+    }
+    return label(outer ?? byId.get(below)!.callFrame);
+  };
+  const out: Stretch[] = [];
+  let t = p.startTime;
+  let run: { start: number; end: number; samples: number[] } | undefined;
+  const close = () => {
+    if (run && (run.end - run.start) / 1000 >= minMs) {
+      const counts = new Map<string, number>();
+      for (const s of run.samples) counts.set(owner(s), (counts.get(owner(s)) ?? 0) + 1);
+      out.push({
+        startMs: Math.round((run.start - p.startTime) / 1000),
+        ms: Math.round((run.end - run.start) / 1000),
+        top: [...counts.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, top)
+          .map(([name, h]) => ({ name, ms: 0, pct: Math.round((h / run!.samples.length) * 1000) / 10 })),
+      });
+    }
+    run = undefined;
+  };
+  for (let i = 0; i < p.samples.length; i++) {
+    const prev = t;
+    t += p.timeDeltas?.[i] ?? 0;
+    if (byId.get(p.samples[i])!.callFrame.functionName === '(idle)') {
+      close();
+      continue;
+    }
+    run ??= { start: prev, end: t, samples: [] };
+    run.end = t;
+    run.samples.push(p.samples[i]);
+  }
+  close();
+  return out;
+}
+
 if (process.argv[1]?.endsWith('cpuprofile.ts')) {
   const file = process.argv[2];
   const arg = (k: string) => {
@@ -121,4 +183,10 @@ if (process.argv[1]?.endsWith('cpuprofile.ts')) {
   const focus = arg('--focus');
   if (focus) process.stdout.write(`inclusive (% of all samples):\n${out(inclusive(p, focus.split(','), s.msPerHit))}\n`);
   for (const leaf of (arg('--callers') ?? '').split(',').filter(Boolean)) process.stdout.write(`callers of ${leaf} (% of its samples):\n${out(callersOf(p, leaf, s.msPerHit))}\n`);
+  const min = arg('--stretches');
+  if (min) {
+    const st = busyStretches(p, Number(min));
+    process.stdout.write(`busy without an idle sample for ${min} ms or more: ${st.length} stretches, ${st.reduce((a, x) => a + x.ms, 0)} ms\n`);
+    for (const x of st) process.stdout.write(`  at ${(x.startMs / 1000).toFixed(1)} s, ${x.ms} ms: ${x.top.map((r) => `${r.name} ${r.pct}%`).join(' | ')}\n`);
+  }
 }
