@@ -37,6 +37,18 @@ function short(url: string): string {
   return url.replace(/^file:\/\//, '') || '(native)';
 }
 
+/** Each node's parent, and the nodes by id. */
+function links(p: Profile): { parent: Map<number, number>; byId: Map<number, ProfileNode> } {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  return { parent, byId: new Map(p.nodes.map((n) => [n.id, n])) };
+}
+
+/** `name file:line`, as every table here names a function. */
+function frameName(f: ProfileNode['callFrame']): string {
+  return `${f.functionName || '(anonymous)'}${f.url ? ` ${short(f.url)}:${f.lineNumber + 1}` : ''}`;
+}
+
 export function summarize(p: Profile, top = 25): { totalMs: number; busyMs: number; byFunction: Row[]; byFile: Row[]; byNode: Map<number, ProfileNode>; msPerHit: number } {
   const totalMs = (p.endTime - p.startTime) / 1000;
   const msPerHit = totalMs / Math.max(1, p.samples.length);
@@ -53,8 +65,7 @@ export function summarize(p: Profile, top = 25): { totalMs: number; busyMs: numb
       idle += h;
       continue;
     }
-    const where = f.url ? `${short(f.url)}:${f.lineNumber + 1}` : '';
-    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    const key = frameName(f);
     fn.set(key, (fn.get(key) ?? 0) + h);
     const fk = f.url ? short(f.url) : f.functionName;
     file.set(fk, (file.get(fk) ?? 0) + h);
@@ -70,9 +81,7 @@ export function summarize(p: Profile, top = 25): { totalMs: number; busyMs: numb
 
 /** Inclusive (self + callees) time of every function whose name contains one of `names`, counted once per sample. */
 export function inclusive(p: Profile, names: string[], msPerHit: number): Row[] {
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const { parent, byId } = links(p);
   const counts = new Map<string, number>();
   for (const s of p.samples) {
     const seen = new Set<string>();
@@ -88,9 +97,7 @@ export function inclusive(p: Profile, names: string[], msPerHit: number): Row[] 
 
 /** For samples whose leaf function is `leaf`: the nearest caller in the project's own sources, with its share. */
 export function callersOf(p: Profile, leaf: string, msPerHit: number, top = 10): Row[] {
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const { parent, byId } = links(p);
   const counts = new Map<string, number>();
   let total = 0;
   for (const s of p.samples) {
@@ -100,7 +107,7 @@ export function callersOf(p: Profile, leaf: string, msPerHit: number, top = 10):
     for (let id = parent.get(s); id !== undefined; id = parent.get(id)) {
       const f = byId.get(id)!.callFrame;
       if (f.url.includes('/work/main/src/')) {
-        key = `${f.functionName || '(anonymous)'} ${short(f.url)}:${f.lineNumber + 1}`;
+        key = frameName(f);
         break;
       }
     }
@@ -122,10 +129,7 @@ export interface Stretch {
 
 /** Runs of consecutive non-idle samples lasting at least `minMs`: while one lasts, the event loop answers nothing. */
 export function busyStretches(p: Profile, minMs: number, top = 3): Stretch[] {
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const label = (f: ProfileNode['callFrame']) => `${f.functionName || '(anonymous)'}${f.url ? ` ${short(f.url)}:${f.lineNumber + 1}` : ''}`;
+  const { parent, byId } = links(p);
   // the outermost project frame: what the event loop was doing (a request handler, a timer), not the leaf helper
   const owner = (s: number): string => {
     let outer: ProfileNode['callFrame'] | undefined;
@@ -135,7 +139,7 @@ export function busyStretches(p: Profile, minMs: number, top = 3): Stretch[] {
       if (f.url.includes('/src/') && !f.url.includes('node_modules/')) outer = f;
       if (parent.get(id) !== undefined) below = id;
     }
-    return label(outer ?? byId.get(below)!.callFrame);
+    return frameName(outer ?? byId.get(below)!.callFrame);
   };
   const out: Stretch[] = [];
   let t = p.startTime;
@@ -143,7 +147,10 @@ export function busyStretches(p: Profile, minMs: number, top = 3): Stretch[] {
   const close = () => {
     if (run && (run.end - run.start) / 1000 >= minMs) {
       const counts = new Map<string, number>();
-      for (const s of run.samples) counts.set(owner(s), (counts.get(owner(s)) ?? 0) + 1);
+      for (const s of run.samples) {
+        const o = owner(s);
+        counts.set(o, (counts.get(o) ?? 0) + 1);
+      }
       out.push({
         startMs: Math.round((run.start - p.startTime) / 1000),
         ms: Math.round((run.end - run.start) / 1000),

@@ -196,11 +196,7 @@ export class DomainCounter {
     this.counts[d] = c + 1;
     if (this.kind === 'plain') return;
     if (!this.present[d]) {
-      // only 'groups' domains appear on first pod
-      this.present[d] = 1;
-      this.presentCount++;
-      this.histAdd(1);
-      this.min = this.presentCount === 1 ? 1 : Math.min(this.min, 1);
+      this.appear(d); // only 'groups' domains appear on first pod
       return;
     }
     const none = this.histRemove(c);
